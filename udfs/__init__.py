@@ -1,0 +1,1 @@
+"""The Excel edge: xlwings UDFs, ribbon dispatcher and the live workbook port."""

@@ -1,0 +1,1 @@
+"""The file side: schema, template build, reading and writing workbooks."""
