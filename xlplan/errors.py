@@ -1,0 +1,172 @@
+"""Errors: one small exception tree, and problems in the data as values.
+
+Validators never raise for bad input. They return error records, one per bad cell, in a DataFrame
+with the columns of :data:`ERROR_COLUMNS`:
+
+``table``   the table key (``landed_cost``, ``fx``, ...)
+``row``     the row's position in the table, 0-based, counting data rows only
+``column``  the column key (snake_case, as in ``xlplan.workbook.schema``); ``""`` for the whole row
+``zh``      the message in 简体中文
+``en``      the message in English
+
+The edges turn a record into what the user sees: a cell text in a UDF block, a line
+``Sheet!Cell: message`` in the CLI, a row of a report sheet. :func:`format_error` is the one
+formatter they share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+
+ERROR_COLUMNS = ["table", "row", "column", "zh", "en"]
+
+
+class Lang(str, Enum):
+    """Language of user-facing text."""
+
+    ZH = "zh"
+    EN = "en"
+
+
+class XlplanError(Exception):
+    """Root of the few exceptions XLPlan raises."""
+
+
+class InputError(XlplanError):
+    """The user's input cannot be used at all (missing table, unreadable file, bad option)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.zh = zh
+        self.en = en
+
+    def message(self, lang: Lang | str = Lang.EN) -> str:
+        return self.zh if Lang(lang) is Lang.ZH else self.en
+
+
+class TemplateError(XlplanError):
+    """A workbook does not have the structure XLPlan's schema declares."""
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """One problem in one cell (or one row when ``column`` is empty)."""
+
+    table: str
+    row: int
+    column: str
+    zh: str
+    en: str
+
+
+def empty_errors() -> pd.DataFrame:
+    """An error table with no rows and the standard columns."""
+    return pd.DataFrame(
+        {
+            "table": pd.Series([], dtype=object),
+            "row": pd.Series([], dtype="int64"),
+            "column": pd.Series([], dtype=object),
+            "zh": pd.Series([], dtype=object),
+            "en": pd.Series([], dtype=object),
+        }
+    )
+
+
+def errors_where(
+    mask: pd.Series | np.ndarray,
+    *,
+    table: str,
+    column: str,
+    zh: str | pd.Series,
+    en: str | pd.Series,
+    positions: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Error records for every row where ``mask`` is true.
+
+    Vectorised: one call checks a whole column. ``zh`` / ``en`` are either one message for all
+    rows or a Series aligned with ``mask`` (for messages that quote the row's value).
+    ``positions`` maps mask positions to row positions (defaults to 0..n-1).
+    """
+    flags = np.asarray(mask, dtype=bool)
+    idx = np.flatnonzero(flags)
+    rows = idx if positions is None else np.asarray(positions)[idx]
+
+    def pick(msg: str | pd.Series) -> list[str]:
+        if isinstance(msg, str):
+            return [msg] * len(idx)
+        return [str(v) for v in np.asarray(msg, dtype=object)[idx]]
+
+    if len(idx) == 0:
+        return empty_errors()
+    return pd.DataFrame(
+        {
+            "table": [table] * len(idx),
+            "row": rows.astype("int64"),
+            "column": [column] * len(idx),
+            "zh": pick(zh),
+            "en": pick(en),
+        }
+    )
+
+
+def concat_errors(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Stack error tables, ordered by row then by the order the checks ran."""
+    parts = [f for f in frames if len(f)]
+    if not parts:
+        return empty_errors()
+    out = pd.concat(parts, ignore_index=True)
+    out["_order"] = np.arange(len(out))
+    out = out.sort_values(["row", "_order"], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)
+
+
+def records(errors: pd.DataFrame) -> list[ErrorRecord]:
+    """The error table as a list of :class:`ErrorRecord`."""
+    return [
+        ErrorRecord(str(t), int(r), str(c), str(z), str(e))
+        for t, r, c, z, e in errors[ERROR_COLUMNS].itertuples(index=False, name=None)
+    ]
+
+
+Locator = Callable[[ErrorRecord], str]
+
+
+def format_error(
+    record: ErrorRecord, lang: Lang | str = Lang.EN, locate: Locator | None = None
+) -> str:
+    """``Where: message`` in one language, or both with ``lang='both'``.
+
+    ``locate`` turns the record into a place the user can find (``Landed Cost!D7`` in a
+    workbook, ``line 7, column duty_rate`` in a CSV); without it the place is
+    ``table row N, column``.
+    """
+    where = locate(record) if locate else _default_place(record)
+    if str(lang) == "both":
+        text = f"{record.zh} / {record.en}"
+    else:
+        text = record.zh if Lang(lang) is Lang.ZH else record.en
+    return f"{where}: {text}"
+
+
+def _default_place(record: ErrorRecord) -> str:
+    col = f", {record.column}" if record.column else ""
+    return f"{record.table} row {record.row + 1}{col}"
+
+
+def row_messages(errors: pd.DataFrame, n_rows: int) -> pd.Series:
+    """Per row, the bilingual messages joined with ``; `` (``""`` where the row is clean).
+
+    This is what the ``error`` column of an output table shows.
+    """
+    out = np.full(n_rows, "", dtype=object)
+    if len(errors):
+        text = errors["column"].where(errors["column"] == "", errors["column"] + ": ")
+        text = text + errors["zh"] + " / " + errors["en"]
+        joined = text.groupby(errors["row"].to_numpy()).agg("; ".join)
+        out[joined.index.to_numpy(dtype=np.int64)] = joined.to_numpy(dtype=object)
+    return pd.Series(out, dtype=object)
