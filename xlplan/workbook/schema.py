@@ -81,18 +81,24 @@ class Column:
     def number_format(self) -> str | None:
         return FORMATS.get(self.kind)
 
-    def range_text(self) -> str:
-        lo = (
-            ""
-            if self.minimum is None
-            else f"{'>' if self.min_exclusive else '>='} {self.minimum:g}"
-        )
-        hi = (
-            ""
-            if self.maximum is None
-            else f"{'<' if self.max_exclusive else '<='} {self.maximum:g}"
-        )
-        return ", ".join(t for t in (lo, hi) if t)
+    def range_text(self, lang: str = "en") -> str:
+        """The allowed range in words: ``>= 0 and <= 10`` / ``≥ 0 且 ≤ 10``."""
+        parts = []
+        if self.minimum is not None:
+            op = (
+                (">" if self.min_exclusive else ">=")
+                if lang == "en"
+                else (">" if self.min_exclusive else "≥")
+            )
+            parts.append(f"{op} {self.minimum:g}")
+        if self.maximum is not None:
+            op = (
+                ("<" if self.max_exclusive else "<=")
+                if lang == "en"
+                else ("<" if self.max_exclusive else "≤")
+            )
+            parts.append(f"{op} {self.maximum:g}")
+        return (" and " if lang == "en" else " 且 ").join(parts)
 
 
 @dataclass(frozen=True)
@@ -859,13 +865,12 @@ def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
     hint_zh = hint_en = ""
     if col.kind is Kind.RATE:
         hint_zh, hint_en = "（比例请填 0.15 或 15%）", " (enter a rate as 0.15 or 15%)"
-    rng = col.range_text()
     out = errors_where(
         bad,
         table=table,
         column=col.key,
-        zh=f"{col.zh} 超出范围 {rng}: " + shown + hint_zh,
-        en=f"{col.en} out of range {rng}: " + shown + hint_en,
+        zh=f"{col.zh}应 {col.range_text('zh')}，实为 " + shown + hint_zh,
+        en=f"{col.en} must be {col.range_text('en')}, got " + shown + hint_en,
     )
     nums[bad] = np.nan
     return out

@@ -1,0 +1,47 @@
+"""Shared fixtures: LibreOffice headless (``soffice``) for tests marked ``@pytest.mark.soffice``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+
+class Soffice:
+    """Runs LibreOffice headless with a private profile, so parallel runs do not lock each other."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        self.binary = binary
+        self.profile = profile
+
+    def convert(self, files: Sequence[Path], outdir: Path, to: str = "pdf") -> list[Path]:
+        """Convert ``files`` into ``outdir``; return the expected output paths (may be missing)."""
+        outdir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            self.binary,
+            f"-env:UserInstallation={self.profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            to,
+            "--outdir",
+            str(outdir),
+            *map(str, files),
+        ]
+        subprocess.run(cmd, check=False, capture_output=True, timeout=300)
+        ext = to.split(":", 1)[0]
+        return [outdir / f"{Path(f).stem}.{ext}" for f in files]
+
+
+@pytest.fixture(scope="session")
+def soffice(tmp_path_factory: pytest.TempPathFactory) -> Soffice:
+    """LibreOffice, or a skip (a failure when ``XLPLAN_REQUIRE_SOFFICE=1``)."""
+    binary = shutil.which("soffice")
+    if binary is None:
+        if os.environ.get("XLPLAN_REQUIRE_SOFFICE") == "1":
+            pytest.fail("soffice not found but XLPLAN_REQUIRE_SOFFICE=1")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    return Soffice(binary, tmp_path_factory.mktemp("lo-profile"))

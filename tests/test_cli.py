@@ -1,0 +1,144 @@
+"""The ``xlplan`` command through its real entry point."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from xlplan.cli import main
+from xlplan.workbook import build, schema
+
+DEMO_CSV = (
+    Path(__file__).resolve().parents[1] / "xlplan" / "data" / "demo" / "landed_cost_lines.csv"
+)
+
+
+def test_landed_cost_csv_in_csv_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "lines.csv"
+    shutil.copy(DEMO_CSV, src)
+    frame = pd.read_csv(src, dtype=str, keep_default_na=False)
+    out = tmp_path / "out.csv"
+    # a CSV carries no FX table: without --fx the CNY costs cannot be converted
+    assert main(["landed-cost", str(src), "-o", str(out), "--date", "2027-01-01"]) == 1
+    assert "line 2, fx_rate: missing FX rate CNY->USD" in capsys.readouterr().err
+    fx = tmp_path / "fx.csv"
+    fx.write_text(
+        "from_currency,to_currency,rate\nCNY,USD,0.14\nEUR,USD,1.12\nGBP,USD,1.33\n"
+        "USD,JPY,150\nUSD,MXN,18.5\nUSD,BRL,5.5\n",
+        encoding="utf-8",
+    )
+    code = main(["landed-cost", str(src), "-o", str(out), "--fx", str(fx), "--date", "2027-01-01"])
+    assert code == 0, capsys.readouterr().err
+    result = pd.read_csv(out, encoding="utf-8-sig")
+    assert len(result) == len(frame)
+    assert list(result.columns[:3]) == ["SKU", "Market", "Channel"]
+    assert "Landed cost" in result.columns and "Error" in result.columns
+    de = result[(result["SKU"] == "PB-10K") & (result["Market"] == "DE")].iloc[0]
+    goods = 62 * 0.14 / 1.12  # CNY -> USD -> EUR
+    assert de["Customs value"] == pytest.approx(round(goods + 0.80 + 0.02, 2))
+    jp = result[(result["SKU"] == "PB-10K") & (result["Market"] == "JP")].iloc[0]
+    assert jp["Landed cost"] == round(jp["Landed cost"])  # JPY has no minor unit
+
+
+def test_row_errors_go_to_stderr_with_cells_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "plan.xlsx"
+    lines = build.sample_lines()
+    lines.loc[1, "duty_rate"] = 45  # 4500 %: a typo
+    lines.loc[2, "market"] = "XX"
+    src.write_bytes(build.template_bytes("en", lines))
+    out = tmp_path / "out.xlsx"
+    code = main(["landed-cost", str(src), "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    err = captured.err.splitlines()
+    assert err[0].startswith("Landed Cost!I8: Duty rate must be >= 0 and <= 10, got 45")
+    assert err[1] == "Landed Cost!B9: unknown market: 'XX'"
+    assert "2 of 4 lines computed" in captured.out
+    wb = openpyxl.load_workbook(out, data_only=True)
+    ws = wb["Landed Cost Results"]
+    rows = list(ws.iter_rows(min_row=6, max_row=10, values_only=True))
+    error_col = schema.LANDED_COST_RESULTS.keys.index("error")
+    assert rows[1][error_col] is None or rows[1][error_col] == ""
+    assert "duty_rate: 关税税率应 ≥ 0 且 ≤ 10，实为 45" in str(rows[2][error_col])
+    assert "未知的市场" in str(rows[3][error_col])
+
+
+def test_chinese_workbook_gets_chinese_messages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "计划.xlsx"
+    lines = build.sample_lines()
+    lines.loc[0, "price"] = None
+    src.write_bytes(build.template_bytes("zh", lines))
+    code = main(["landed-cost", str(src)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "落地成本!Q7: 售价为必填项" in err
+    assert (tmp_path / "计划.xlplan.xlsx").exists()  # default output beside, input untouched
+
+
+def test_never_overwrites_the_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(build.template_bytes("en"))
+    before = src.read_bytes()
+    assert main(["landed-cost", str(src), "-o", str(src)]) == 1
+    assert "never overwrites" in capsys.readouterr().err
+    assert src.read_bytes() == before
+
+
+def test_run_in_place_keeps_a_backup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(build.template_bytes("en"))
+    before = src.read_bytes()
+    assert main(["run", str(src), "--action", "landed_cost", "--in-place"]) == 0
+    assert (tmp_path / "plan.xlsx.bak").read_bytes() == before
+    assert "Landed Cost Results" in openpyxl.load_workbook(src).sheetnames
+    assert "[1/1] Landed cost" in capsys.readouterr().out
+
+
+def test_unknown_action_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(build.template_bytes("en"))
+    assert main(["run", str(src), "--action", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown action: nope" in err and "Traceback" not in err
+
+
+def test_templates_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["templates", "build", "--out", str(tmp_path)]) == 0
+    assert main(["templates", "build", "--check", "--out", str(tmp_path)]) == 0
+    build.template_path(tmp_path, "zh").unlink()
+    assert main(["templates", "build", "--check", "--out", str(tmp_path)]) == 1
+    assert "missing" in capsys.readouterr().err
+
+
+def test_demo_writes_workbooks_and_prints_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--out", str(tmp_path), "--date", "2026-11-21"]) == 0
+    out = capsys.readouterr().out
+    assert "14 of 14 lines computed" in out
+    assert "PB-10K" in out and "Margin" in out
+    for name in ("demo-plan.xlsx", "demo-plan-zh.xlsx"):
+        wb = openpyxl.load_workbook(tmp_path / name, data_only=True)
+        assert "tblLandedCostResults" in (
+            wb["Landed Cost Results"].tables
+            if name == "demo-plan.xlsx"
+            else wb["落地成本结果"].tables
+        )
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).parent / "xlplan"
+    proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "landed-cost" in proc.stdout

@@ -1,0 +1,162 @@
+"""Templates: generated from the schema, committed, identical to a fresh build, usable."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlplan.workbook import build, schema
+
+REPO = Path(__file__).resolve().parents[2]
+WORKBOOKS = REPO / "workbooks"
+
+
+@pytest.fixture(scope="module", params=build.LANGS)
+def template(request: pytest.FixtureRequest) -> tuple[str, bytes]:
+    lang = str(request.param)
+    return lang, build.template_bytes(lang)
+
+
+def test_committed_templates_match_a_fresh_build() -> None:
+    assert build.check_templates(WORKBOOKS) == []
+
+
+def test_build_is_reproducible() -> None:
+    assert build.template_bytes("zh") == build.template_bytes("zh")
+
+
+def test_check_reports_a_changed_template(tmp_path: Path) -> None:
+    build.build_templates(tmp_path)
+    assert build.check_templates(tmp_path) == []
+    path = build.template_path(tmp_path, "en")
+    data = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(data, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename == "xl/sharedStrings.xml":
+                body = body.replace(b"PB-10K", b"PB-20K")
+            dst.writestr(item, body)
+    path.write_bytes(data.getvalue())
+    problems = build.check_templates(tmp_path)
+    assert len(problems) == 1 and "sharedStrings.xml" in problems[0]
+
+
+def test_sheets_tables_and_names(template: tuple[str, bytes]) -> None:
+    lang, data = template
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    titles = [
+        schema.SHEETS[k].title(lang)
+        for k in (
+            "readme",
+            "settings",
+            "landed_cost",
+            "landed_cost_results",
+            "market_rules",
+            "lists",
+        )
+    ]
+    assert wb.sheetnames == titles
+    tables = {name: ws.title for ws in wb.worksheets for name in ws.tables}
+    for table in (
+        schema.SETTINGS,
+        schema.FX,
+        schema.MARKET_OVERRIDES,
+        schema.LOW_VALUE_OVERRIDES,
+        schema.LANDED_COST,
+        schema.LANDED_COST_RESULTS,
+        schema.MARKET_RULES,
+        schema.LOW_VALUE_RULES,
+    ):
+        assert table.name in tables, table.name
+        assert tables[table.name] == schema.SHEETS[table.sheet].title(lang)
+    ws = wb[schema.SHEETS["landed_cost"].title(lang)]
+    assert ws.tables["tblLandedCost"].ref.startswith("A6:")
+    header = [c.value for c in ws[6]][: len(schema.LANDED_COST.columns)]
+    assert header == schema.LANDED_COST.headers(lang)
+    other = "en" if lang == "zh" else "zh"
+    sub = [c.value for c in ws[5]][: len(schema.LANDED_COST.columns)]
+    assert sub[3].startswith(schema.LANDED_COST.column("unit_cost").header(other))
+    assert set(wb.defined_names) >= {"RulesDate", "PlanYear", "lstMarkets", "lstCurrencies"}
+    assert wb[schema.SHEETS["lists"].title(lang)].sheet_state == "hidden"
+
+
+def test_validation_and_number_formats(template: tuple[str, bytes]) -> None:
+    lang, data = template
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb[schema.SHEETS["landed_cost"].title(lang)]
+    rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    market = next(dv for ref, dv in rules.items() if ref.startswith("B7"))
+    assert market.type == "list" and market.formula1 == "lstMarkets"
+    duty = next(dv for ref, dv in rules.items() if ref.startswith("I7"))
+    assert duty.type == "decimal" and float(duty.formula2) == 10.0  # duty may exceed 100 %
+    vat = next(dv for ref, dv in rules.items() if ref.startswith("K7"))
+    assert float(vat.formula2) == 1.0
+    assert ws["D7"].number_format == schema.FORMATS[schema.Kind.MONEY]
+    assert ws["I7"].number_format == "0.0%"
+
+
+def test_udf_formula_and_negative_margin_format(template: tuple[str, bytes]) -> None:
+    lang, data = template
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        sheet = zf.read("xl/worksheets/sheet3.xml").decode()
+        assert "xl/metadata.xml" in zf.namelist()  # dynamic-array (spilling) formula metadata
+    anchor = len(schema.LANDED_COST.columns) + 1
+    cell = f"{_col(anchor)}6"
+    m = re.search(rf'<c r="{cell}"[^>]*cm="1"[^>]*><f t="array" ref="{cell}">([^<]*)</f>', sheet)
+    assert m, "the UDF block is a dynamic-array formula"
+    formula = m.group(1).replace("&quot;", '"')
+    assert formula == build.landed_cost_formula()[1:]
+    margin_col = anchor + [c.key for c in schema.LANDED_COST_OUTPUT_COLUMNS].index(
+        "contribution_margin"
+    )
+    assert f'sqref="{_col(margin_col)}7:{_col(margin_col)}' in sheet
+    assert 'operator="lessThan"' in sheet
+
+
+def _col(index0: int) -> str:
+    from xlsxwriter.utility import xl_col_to_name
+
+    return str(xl_col_to_name(index0))
+
+
+def test_market_rules_sheet_shows_sources_and_uncertainty(template: tuple[str, bytes]) -> None:
+    lang, data = template
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb[schema.SHEETS["market_rules"].title(lang)]
+    first, last = ws.tables["tblMarketRules"].ref.split(":")
+    rows = list(ws.iter_rows(min_row=int(first[1:]), max_row=int(last[1:]), values_only=True))
+    header = list(rows[0])
+    assert header == schema.MARKET_RULES.headers(lang)
+    markets = {r[0] for r in rows[1:]}
+    assert {"US", "DE", "GB", "JP", "MX", "BR", "SA"} <= markets
+    src = header.index(schema.MARKET_RULES.column("source").header(lang))
+    assert all(r[src] for r in rows[1:])
+
+
+@pytest.mark.soffice
+def test_templates_open_and_render_in_libreoffice(soffice: object, tmp_path: Path) -> None:
+    paths = build.build_templates(tmp_path / "wb")
+    pdfs = soffice.convert(paths, tmp_path / "pdf")  # type: ignore[attr-defined]
+    for pdf in pdfs:
+        assert pdf.exists() and pdf.stat().st_size > 20_000, pdf
+        assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.soffice
+def test_libreoffice_reads_the_template_tables_back(soffice: object, tmp_path: Path) -> None:
+    """LibreOffice re-saves the template; XLPlan still finds and reads every table."""
+    from xlplan.workbook.io import read_workbook_tables
+
+    src = build.build_templates(tmp_path / "wb")[1]
+    out = soffice.convert([src], tmp_path / "lo", to="xlsx")[0]  # type: ignore[attr-defined]
+    tables = read_workbook_tables(out, list(schema.TABLES.values()))
+    assert set(tables) >= {"settings", "fx", "landed_cost"}
+    lines = tables["landed_cost"].frame
+    assert lines["sku"].tolist()[:2] == ["PB-10K", "PB-10K"]
+    settings = tables["settings"].frame
+    assert "rules_date" in settings["setting"].tolist()

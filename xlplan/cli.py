@@ -1,0 +1,201 @@
+"""The ``xlplan`` command. The only module that prints or exits.
+
+Expected problems (``XlplanError``, pydantic ``ValidationError``) print one bilingual line and
+exit 1, without a traceback. Row-level errors print as ``Sheet!Cell: message`` on stderr; the
+command still writes the rows that computed and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from pydantic import ValidationError
+
+from xlplan import actions
+from xlplan.errors import XlplanError, format_error, records
+
+REPO_WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
+
+
+def _out_path(src: Path, out: str | None, suffix: str | None = None) -> Path:
+    if out:
+        return Path(out)
+    ext = suffix or src.suffix
+    return src.with_name(f"{src.stem}.xlplan{ext}")
+
+
+def _print_errors(
+    errors: pd.DataFrame, port: actions.WorkbookPort, lang: str, limit: int = 50
+) -> None:
+    recs = records(errors)
+    for rec in recs[:limit]:
+        print(format_error(rec, lang, port.locate), file=sys.stderr)
+    if len(recs) > limit:
+        more = len(recs) - limit
+        print(f"... +{more} " + ("条错误" if lang == "zh" else "more errors"), file=sys.stderr)
+
+
+def _say(lines: Sequence[tuple[str, str]], lang: str) -> None:
+    for zh, en in lines:
+        print(zh if lang == "zh" else en)
+
+
+def cmd_landed_cost(args: argparse.Namespace) -> int:
+    from xlplan.workbook.io import FilePort
+
+    src = Path(args.input)
+    fx = Path(args.fx) if args.fx else None
+    port = FilePort(src, lang=None if args.lang == "auto" else args.lang, fx=fx)
+    lang = port.lang
+    target = _out_path(src, args.output)
+    _refuse_overwrite(src, target, in_place=False)
+    result = actions.run_landed_cost(port, actions.Context(today=_today(args)))
+    port.save(target)
+    _say(result.summary, lang)
+    print(("结果已写入: " if lang == "zh" else "written: ") + str(target))
+    if len(result.errors):
+        _print_errors(result.errors, port, lang)
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import shutil
+
+    from xlplan.workbook.io import FilePort
+
+    src = Path(args.input)
+    port = FilePort(src, lang=None if args.lang == "auto" else args.lang)
+    lang = port.lang
+    if args.in_place:
+        target = src
+        backup = src.with_name(src.name + ".bak")
+        shutil.copy2(src, backup)
+        print(("已备份: " if lang == "zh" else "backup: ") + str(backup))
+    else:
+        target = _out_path(src, args.output)
+        _refuse_overwrite(src, target, in_place=False)
+    ctx = actions.Context(today=_today(args))
+    failed = False
+    todo = actions.ordered(args.action or None)
+    for i, act in enumerate(todo, 1):
+        label = act.zh if lang == "zh" else act.en
+        print(f"[{i}/{len(todo)}] {label} ...", flush=True)
+        result = act.run(port, ctx)
+        _say(result.summary, lang)
+        if len(result.errors):
+            failed = True
+            _print_errors(result.errors, port, lang)
+    port.save(target)
+    print(("结果已写入: " if lang == "zh" else "written: ") + str(target))
+    return 1 if failed else 0
+
+
+def _refuse_overwrite(src: Path, target: Path, in_place: bool) -> None:
+    if not in_place and target.exists() and target.resolve() == src.resolve():
+        raise XlplanError(
+            "输出文件与输入相同；默认不覆盖用户文件（需要时用 --in-place） / the output is the "
+            "input file; XLPlan never overwrites your file unless you pass --in-place"
+        )
+
+
+def _today(args: argparse.Namespace) -> date:
+    if getattr(args, "date", None):
+        return date.fromisoformat(args.date)
+    return date.today()
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from xlplan.workbook import build
+
+    out = Path(args.out) if args.out else REPO_WORKBOOKS
+    if args.check:
+        problems = build.check_templates(out)
+        for p in problems:
+            print(f"differs from a fresh build: {p}", file=sys.stderr)
+        if problems:
+            print("run `xlplan templates build` and commit workbooks/", file=sys.stderr)
+            return 1
+        print(f"templates in {out} match a fresh build")
+        return 0
+    for path in build.build_templates(out):
+        print(f"written: {path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from xlplan import demo
+
+    out = Path(args.out)
+    result = demo.run_demo(out, today=_today(args))
+    for line in result.lines:
+        print(line)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xlplan",
+        description="XLPlan: three-maps sales planning for cross-border e-commerce "
+        "(跨境电商三张地图年度规划).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("landed-cost", help="compute landed cost and margins for a table of lines")
+    p.add_argument("input", help=".xlsx/.xlsm with a Landed Cost table, or a .csv of lines")
+    p.add_argument("-o", "--output", help="output file (.xlsx or .csv); default: <input>.xlplan.*")
+    p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
+    p.add_argument("--date", help="today's date (YYYY-MM-DD) when the file sets no rules date")
+    p.add_argument(
+        "--fx",
+        help="CSV FX table (from_currency,to_currency,rate = units of 'to' per 'from'); "
+        "replaces the workbook's FX table",
+    )
+    p.set_defaults(func=cmd_landed_cost)
+
+    p = sub.add_parser("run", help="run actions on a plan workbook (writes a new file)")
+    p.add_argument("input")
+    p.add_argument("--action", action="append", help="action name; repeat; default: all")
+    p.add_argument("-o", "--output")
+    p.add_argument("--in-place", action="store_true", help="overwrite the input (keeps a .bak)")
+    p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
+    p.add_argument("--date")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("templates", help="build or check the templates in workbooks/")
+    tsub = p.add_subparsers(dest="templates_command", required=True)
+    b = tsub.add_parser("build")
+    b.add_argument("--check", action="store_true", help="fail if committed templates differ")
+    b.add_argument("--out", help="folder (default: the repository's workbooks/)")
+    b.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("demo", help="compute the shipped demo plan into out/")
+    p.add_argument("--out", default="out")
+    p.add_argument("--date")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except XlplanError as exc:
+        print(f"xlplan: {exc}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            print(f"xlplan: {loc}: {err['msg']}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

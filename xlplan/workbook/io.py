@@ -1,0 +1,326 @@
+"""Reading tables from workbooks and CSV files, and writing XLPlan's output tables back.
+
+Reading: an Excel Table (ListObject) is found by its name (``tblLandedCost``) on any sheet; a
+plain range is found on the sheet named after the table's sheet (either language), by the row
+whose cells are the table's headers (either language). Cells are returned raw, keyed by column;
+validation is the schema's job. Every table read remembers where it came from, so an error
+record becomes ``Sheet!D7``.
+
+Writing: never over the user's file by default. Output tables live on sheets XLPlan owns; they
+are generated with XlsxWriter and transplanted into a copy of the user's package by
+:mod:`xlplan.workbook.package`, which leaves every other part of the file as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xlplan.errors import ErrorRecord, InputError
+from xlplan.workbook import schema
+from xlplan.workbook.schema import Table, frame_from_rows, map_headers
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+@dataclass(frozen=True)
+class TableData:
+    """A table as read: raw cells by column key, and where each row and column sits."""
+
+    table: Table
+    frame: pd.DataFrame
+    sheet: str = ""
+    header_row: int = 0  # 1-based sheet row of the header; 0 for CSV (header is line 1)
+    first_col: int = 1  # 1-based sheet column of the table's first column
+    columns: Mapping[str, int] = field(default_factory=dict)  # key -> 0-based offset in table
+    csv: bool = False
+
+    def locate(self, record: ErrorRecord) -> str:
+        """Where a record points: ``Sheet!D7`` in a workbook, ``line 7, duty_rate`` in a CSV."""
+        if self.csv:
+            col = f", {record.column}" if record.column else ""
+            return f"line {record.row + 2}{col}"
+        row = self.header_row + 1 + record.row
+        offset = self.columns.get(record.column)
+        if offset is None:
+            return f"{self.sheet}!{row}:{row}"
+        return f"{self.sheet}!{_col_letter(self.first_col + offset)}{row}"
+
+
+def _col_letter(col: int) -> str:
+    name = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        name = chr(65 + rem) + name
+    return name
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"找不到文件: {path}", f"file not found: {path}")
+    lock = path.with_name("~$" + path.name)
+    if lock.exists():
+        raise InputError(
+            f"文件正在 Excel 中打开（存在 {lock.name}），请先关闭: {path}",
+            f"the file is open in Excel ({lock.name} exists); close it first: {path}",
+        )
+
+
+def read_csv_table(path: Path, table: Table) -> TableData:
+    """A table from a UTF-8 (with or without BOM) or GB18030 CSV with either language's headers."""
+    _check_readable(path)
+    frame = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+        except (OSError, pd.errors.ParserError) as exc:
+            raise InputError(
+                f"无法读取 CSV {path}: {exc}", f"cannot read CSV {path}: {exc}"
+            ) from exc
+    if frame is None:
+        raise InputError(f"CSV 编码无法识别: {path}", f"unrecognised CSV encoding: {path}")
+    rows: list[list[object]] = [list(frame.columns), *frame.to_numpy().tolist()]
+    found, _ = map_headers(rows[0], table)
+    _require_columns(found, table, path.name)
+    data = frame_from_rows(rows, table)
+    return TableData(
+        table, data, sheet=path.name, columns={k: i for i, k in found.items()}, csv=True
+    )
+
+
+def _require_columns(found: Mapping[int, str], table: Table, where: str) -> None:
+    missing = [c for c in table.columns if c.required and c.key not in found.values()]
+    if missing:
+        zh = "、".join(c.zh for c in missing)
+        en = ", ".join(c.en for c in missing)
+        raise InputError(
+            f"{where}: 表 {table.zh} 缺少必需列: {zh}",
+            f"{where}: table {table.en} lacks required columns: {en}",
+        )
+
+
+def _load(path: Path) -> Any:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    _check_readable(path)
+    try:
+        return load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(
+            f"无法打开工作簿（不是有效的 .xlsx，或已加密）: {path}",
+            f"cannot open the workbook (not a valid .xlsx, or encrypted): {path}: {exc}",
+        ) from exc
+
+
+def read_workbook_tables(path: Path, tables: Sequence[Table]) -> dict[str, TableData]:
+    """The named tables found in a workbook (tables it lacks are simply absent)."""
+    wb = _load(path)
+    out: dict[str, TableData] = {}
+    for table in tables:
+        found = _find_table(wb, table)
+        if found is not None:
+            out[table.key] = found
+    return out
+
+
+def _find_table(wb: Any, table: Table) -> TableData | None:
+    from openpyxl.utils.cell import range_boundaries
+
+    for ws in wb.worksheets:
+        for name, obj in ws.tables.items():
+            if name.casefold() == table.name.casefold():
+                ref = obj.ref if hasattr(obj, "ref") else str(obj)
+                min_col, min_row, max_col, max_row = range_boundaries(ref)
+                return _read_range(ws, table, min_row, min_col, max_row, max_col)
+    titles = {schema.normalise_header(table.title(lang)) for lang in ("zh", "en")}
+    sheet = schema.SHEETS.get(table.sheet)
+    if sheet:
+        titles |= {schema.normalise_header(sheet.title(lang)) for lang in ("zh", "en")}
+    for ws in wb.worksheets:
+        if schema.normalise_header(ws.title) not in titles:
+            continue
+        for r in range(1, min(ws.max_row, 30) + 1):
+            header = [c.value for c in ws[r]]
+            found, _ = map_headers(header, table)
+            if len(found) >= max(2, sum(c.required for c in table.columns)):
+                first = min(found) + 1
+                last = max(found) + 1
+                return _read_range(ws, table, r, first, ws.max_row, last)
+    return None
+
+
+def _read_range(
+    ws: Any, table: Table, min_row: int, min_col: int, max_row: int, max_col: int
+) -> TableData:
+    rows = [
+        list(r)
+        for r in ws.iter_rows(
+            min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col, values_only=True
+        )
+    ]
+    found, _ = map_headers(rows[0] if rows else [], table)
+    _require_columns(found, table, f"{ws.title}!{_col_letter(min_col)}{min_row}")
+    frame = frame_from_rows(rows, table)
+    return TableData(
+        table,
+        frame,
+        sheet=ws.title,
+        header_row=min_row,
+        first_col=min_col,
+        columns={k: i for i, k in found.items()},
+    )
+
+
+def detect_lang(path: Path) -> str:
+    """``zh`` when the workbook's sheet names are XLPlan's Chinese ones, else ``en``."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except Exception:  # the caller reports unreadable files; language is a nicety
+        return "en"
+    names = set(wb.sheetnames)
+    wb.close()
+    zh = {s.zh for s in schema.SHEETS.values()}
+    return "zh" if names & zh else "en"
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """UTF-8 with BOM, so Excel opens Chinese text correctly."""
+    try:
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"无法写入 {path}: {exc}", f"cannot write {path}: {exc}") from exc
+
+
+def write_owned_tables(
+    source: Path | None,
+    target: Path,
+    sheets: Mapping[str, Sequence[tuple[Table, pd.DataFrame]]],
+    lang: str,
+    titles: Mapping[str, tuple[tuple[str, str], tuple[str, str]]],
+) -> None:
+    """Write output tables onto the sheets XLPlan owns, in a copy of ``source`` at ``target``.
+
+    ``sheets`` maps a sheet key to its tables; ``titles`` maps it to ((zh, en) title,
+    (zh, en) note). With ``source`` None a new workbook holding only those sheets is written.
+    Writing over ``source`` itself is the caller's explicit choice (``--in-place``).
+    """
+    from xlplan.workbook import build, package
+
+    buf = io.BytesIO()
+    wb = build.new_workbook(buf)
+    fmt = build.Formats(wb)
+    for key, tables in sheets.items():
+        title, note = titles[key]
+        build.write_owned_sheet(wb, fmt, key, list(tables), lang, title=title, note=note)
+    wb.close()
+    owned = buf.getvalue()
+    names = [schema.SHEETS[k].title(lang) for k in sheets]
+    data = owned if source is None else package.write_owned_sheets(source, owned, names)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"无法写入 {target}: {exc}", f"cannot write {target}: {exc}") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Ports: how actions see a file
+# --------------------------------------------------------------------------------------------
+
+OUTPUT_SHEET_TITLES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {}
+"""Sheet key -> ((zh, en) title, (zh, en) note) for every sheet output tables go to."""
+
+
+def _sheet_titles() -> dict[str, tuple[tuple[str, str], tuple[str, str]]]:
+    from xlplan.workbook import build
+
+    return {
+        "landed_cost_results": (build.RESULTS_TITLE, build.RESULTS_NOTE),
+        "market_rules": (build.RULES_TITLE, build.RULES_NOTE),
+        **OUTPUT_SHEET_TITLES,
+    }
+
+
+class FilePort:
+    """The workbook port over a file: reads once, collects writes, saves to a new file."""
+
+    def __init__(self, path: Path, lang: str | None = None, fx: Path | None = None) -> None:
+        self.path = path
+        self.fx_path = fx
+        self.csv = path.suffix.lower() == ".csv"
+        if not self.csv and path.suffix.lower() not in EXCEL_SUFFIXES:
+            raise InputError(
+                f"不支持的文件类型 {path.suffix}（支持 .xlsx、.xlsm、.csv）",
+                f"unsupported file type {path.suffix} (use .xlsx, .xlsm or .csv)",
+            )
+        self.lang = lang or ("en" if self.csv else detect_lang(path))
+        self._tables: dict[str, TableData] | None = None
+        self.written: dict[str, pd.DataFrame] = {}
+
+    def _read_all(self) -> dict[str, TableData]:
+        if self._tables is None:
+            if self.csv:
+                self._tables = {"landed_cost": read_csv_table(self.path, schema.LANDED_COST)}
+            else:
+                self._tables = read_workbook_tables(self.path, list(schema.TABLES.values()))
+            if self.fx_path is not None:  # an FX table given on the command line wins
+                self._tables["fx"] = read_csv_table(self.fx_path, schema.FX)
+        return self._tables
+
+    def read_table(self, key: str) -> pd.DataFrame | None:
+        found = self._read_all().get(key)
+        return None if found is None else found.frame
+
+    def write_table(self, key: str, frame: pd.DataFrame) -> None:
+        self.written[key] = frame
+
+    def locate(self, record: ErrorRecord) -> str:
+        found = self._read_all().get(record.table)
+        if found is None:
+            return f"{record.table} row {record.row + 1}"
+        return found.locate(record)
+
+    def save(self, target: Path) -> None:
+        """Write the output tables to ``target`` (a copy of the input plus XLPlan's sheets).
+
+        For a CSV input the output is a CSV of the input columns beside the results.
+        """
+        if target.exists() and target.resolve() == self.path.resolve() and self.csv:
+            raise InputError("不会覆盖输入的 CSV 文件", "refusing to overwrite the input CSV")
+        if self.csv:
+            self._save_csv(target)
+            return
+        by_sheet: dict[str, list[tuple[Table, pd.DataFrame]]] = {}
+        for key, frame in self.written.items():
+            table = schema.TABLES[key]
+            by_sheet.setdefault(table.sheet, []).append((table, frame))
+        if target.suffix.lower() == ".csv":
+            self._save_csv(target)
+            return
+        write_owned_tables(self.path, target, by_sheet, self.lang, _sheet_titles())
+
+    def _save_csv(self, target: Path) -> None:
+        lines = self.read_table("landed_cost")
+        results = self.written.get("landed_cost_results")
+        if lines is None or results is None:
+            raise InputError("没有可写出的结果", "nothing to write")
+        outputs = results.drop(columns=["sku", "market", "channel"])
+        frame = pd.concat([lines.reset_index(drop=True), outputs.reset_index(drop=True)], axis=1)
+        table = schema.LANDED_COST
+        headers = {c.key: c.header(self.lang) for c in table.columns}
+        headers |= {c.key: c.header(self.lang) for c in schema.LANDED_COST_OUTPUT_COLUMNS}
+        write_csv(target, frame.rename(columns=headers))
