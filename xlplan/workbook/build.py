@@ -104,6 +104,7 @@ class Formats:
             self.input_kinds[kind] = add({**spec, "bg_color": INPUT_FILL})
             self.output_kinds[kind] = add({**spec, "bg_color": OUTPUT_FILL})
         self.addin = add({"italic": True, "font_color": GREY, "bg_color": OUTPUT_FILL})
+        self.whole_money = add({"num_format": "#,##0;[Red]-#,##0"})
 
 
 def new_workbook(target: str | BinaryIO) -> Any:
@@ -621,6 +622,8 @@ def _write_landed_cost(wb: Any, fmt: Formats, lang: str, lines: pd.DataFrame) ->
     margin_col = anchor_col + [c.key for c in out_cols].index("contribution_margin")
     error_col = anchor_col + len(out_cols) - 1
     first, last = top + 1, top + FIRST_DATA_ROWS
+    money = [anchor_col + j for j, c in enumerate(out_cols) if c.kind is Kind.MONEY]
+    format_money_by_currency(ws, fmt, anchor_col, money, first, last)
     ws.conditional_format(
         first,
         margin_col,
@@ -676,6 +679,16 @@ def write_owned_sheet(
                     j,
                     {"type": "cell", "criteria": "<", "value": 0, "format": fmt.bad},
                 )
+        if "currency" in table.keys:
+            money = [j for j, c in enumerate(table.columns) if c.kind is Kind.MONEY]
+            format_money_by_currency(
+                ws,
+                fmt,
+                table.keys.index("currency"),
+                money,
+                top + 1,
+                max(last, top + FIRST_DATA_ROWS),
+            )
         if "error" in table.keys:
             j = table.keys.index("error")
             ws.conditional_format(
@@ -687,6 +700,36 @@ def write_owned_sheet(
     width = max(len(t.columns) for t, _ in tables)
     page_setup(ws, wide=width > 14, header_row=5)
     return ws
+
+
+def zero_decimal_currencies() -> list[str]:
+    """Market currencies without a minor unit (JPY, KRW, CLP, VND, ...)."""
+    ccy = reference.currencies()
+    used = set(reference._read_csv("markets.csv")["currency"])
+    return sorted(c for c in used if c in ccy.index and ccy.loc[c, "minor_unit"] == 0)
+
+
+def format_money_by_currency(
+    ws: Any, fmt: Formats, currency_col: int, money_cols: Sequence[int], first: int, last: int
+) -> None:
+    """Show money without decimals on rows whose currency has no minor unit.
+
+    One conditional format per column, keyed on the row's currency cell, so a mixed table shows
+    EUR 12.34 and JPY 1,234 side by side.
+    """
+    codes = zero_decimal_currencies()
+    if not codes:
+        return
+    ref = xl_rowcol_to_cell(first, currency_col, col_abs=True)
+    test = ",".join(f'{ref}="{c}"' for c in codes)
+    for col in money_cols:
+        ws.conditional_format(
+            first,
+            col,
+            last,
+            col,
+            {"type": "formula", "criteria": f"=OR({test})", "format": fmt.whole_money},
+        )
 
 
 RESULTS_TITLE = ("落地成本结果", "Landed cost results")
