@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from xlplan.workbook import build, schema
@@ -153,10 +154,16 @@ def test_libreoffice_reads_the_template_tables_back(soffice: object, tmp_path: P
     from xlplan.workbook.io import read_workbook_tables
 
     src = build.build_templates(tmp_path / "wb")[1]
+    wb = openpyxl.load_workbook(src)  # openpyxl saves formulas without cached values
+    ws = wb["Settings"]
+    year = next(r for r in ws.iter_rows() if r[0].value == "plan_year")[1]
+    year.value = "2031"
+    wb.save(src)
     out = soffice.convert([src], tmp_path / "lo", to="xlsx")[0]  # type: ignore[attr-defined]
     tables = read_workbook_tables(out, list(schema.TABLES.values()))
     assert set(tables) >= {"settings", "fx", "landed_cost"}
     lines = tables["landed_cost"].frame
     assert lines["sku"].tolist()[:2] == ["PB-10K", "PB-10K"]
-    settings = tables["settings"].frame
-    assert "rules_date" in settings["setting"].tolist()
+    settings = tables["settings"].frame.set_index("setting")["value"]
+    # LibreOffice computed the native formula =DATE(PlanYear,1,1); Python reads its result
+    assert pd.Timestamp(settings["rules_date"]) == pd.Timestamp(2031, 1, 1)

@@ -402,7 +402,7 @@ def _settings_frame(lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "setting": list(labels),
-            "value": [None, str(TEMPLATE_PLAN_YEAR), "CNY"],
+            "value": [None, TEMPLATE_PLAN_YEAR, "CNY"],
             "label": [labels[k][0 if lang == "zh" else 1] for k in labels],
         }
     )
@@ -434,7 +434,11 @@ def _write_settings(wb: Any, fmt: Formats, lang: str) -> None:
     year_cell = xl_rowcol_to_cell(top + 2, 1, row_abs=True, col_abs=True)
     date_row = top + 1
     ws.write_formula(
-        date_row, 1, f"=DATE({year_cell},1,1)", fmt.kinds[Kind.DATE], f"{TEMPLATE_PLAN_YEAR}-01-01"
+        date_row,
+        1,
+        f"=DATE({year_cell},1,1)",
+        fmt.kinds[Kind.DATE],
+        (datetime(TEMPLATE_PLAN_YEAR, 1, 1) - datetime(1899, 12, 30)).days,
     )
     sheet = ws.get_name()
     wb.define_name("RulesDate", f"='{sheet}'!{xl_rowcol_to_cell(date_row, 1, True, True)}")
