@@ -257,9 +257,9 @@ def fx_rates(table: pd.DataFrame, src: pd.Series, dst: pd.Series) -> pd.Series:
         return float("nan")
 
     pairs = pd.DataFrame({"a": src.astype(str).to_numpy(), "b": dst.astype(str).to_numpy()})
-    codes, uniques = pd.factorize(pairs["a"] + "\x00" + pairs["b"])
+    codes, uniques = pd.factorize(pairs["a"] + "|" + pairs["b"])
     resolved = np.array(
-        [one(*str(u).split("\x00", 1)) for u in np.asarray(uniques, dtype=object)], dtype=float
+        [one(*str(u).split("|", 1)) for u in np.asarray(uniques, dtype=object)], dtype=float
     )
     out = resolved[codes] if len(resolved) else np.full(len(pairs), np.nan)
     out = np.where(codes < 0, np.nan, out)

@@ -1,0 +1,1 @@
+"""The three maps: business (markets), customer (tiers), product (lifecycle)."""

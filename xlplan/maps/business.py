@@ -1,0 +1,351 @@
+"""Business map (业务地图): screen candidate markets, score, rank, propose incremental targets.
+
+Input table ``markets`` (one row per candidate market), units in brackets:
+
+``market``                   ISO 3166-1 alpha-2 code
+``gdp_per_capita_usd``       [US$/person/year]
+``ecommerce_penetration``    online shoppers / population [fraction]
+``ecommerce_market_usd_bn``  B2C e-commerce of goods [US$ bn/year]
+``margin``                   margin after tax, platform fees and landed cost [fraction]
+``payout_days``              payout cycle of the platform or payment provider [days]
+``delivery_days``            delivery time to the buyer [days]
+``competition_score``        how favourable competition is, 1 (crowded, price war) .. 5 (open)
+``compliance_score``         how easy compliance is, 1 (hard: certification, EPR, licences) .. 5
+
+Higher is better for the seller in both scores.
+
+:func:`with_macro_defaults` fills the first three from ``xlplan/data/market_macro.csv``.
+
+Screening: a market passes when every threshold holds (defaults DOMAIN.md section 2): GDP per
+capita > 15,000, penetration > 30%, market > US$10bn, margin > 30%, payout <= 7 days. A missing
+value fails its criterion (and is reported as an error record).
+
+Score [0, 100]: a weighted mean of per-criterion scores in [0, 1]:
+
+- higher-is-better with threshold t (GDP per capita, penetration, margin): ``clip(x / 2t)``, so
+  the threshold scores 0.5 and twice the threshold scores 1;
+- market size, on a log scale because markets span three orders of magnitude:
+  ``clip(0.5 + log10(x / t) / 2)``, so t scores 0.5, 10t scores 1, t/10 scores 0;
+- payout days (threshold t): ``clip(1 - x / 2t)``: 0 days 1, t days 0.5, 2t days 0;
+- delivery days (reference r, default 10): ``clip(1 - x / 2r)``;
+- competition and compliance (1-5): ``(x - 1) / 4``.
+
+Missing values score 0. Weights are normalised to sum to 1.
+
+Rank: passing markets first, by score descending; then failing markets by score (1 = best;
+ties share the lower rank).
+
+Proposed incremental target [US$/year]: the incremental pool (the growth the company asks new
+markets to deliver) is shared among the passing markets in proportion to their score, and each
+share is capped at ``max_market_share`` x the market's e-commerce size (what a seller can
+plausibly win). Capped-off amounts are not redistributed: ``unallocated`` in
+:func:`screen_markets` output's attrs tells how much of the pool the markets cannot absorb.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from xlplan.errors import concat_errors, errors_where
+
+
+class Criterion(str, Enum):
+    """The screening criteria with thresholds."""
+
+    GDP_PER_CAPITA = "gdp_per_capita_usd"
+    PENETRATION = "ecommerce_penetration"
+    MARKET_SIZE = "ecommerce_market_usd_bn"
+    MARGIN = "margin"
+    PAYOUT = "payout_days"
+
+
+CRITERION_LABELS: dict[Criterion, tuple[str, str, str, str]] = {
+    # zh, en, failing-text zh, failing-text en
+    Criterion.GDP_PER_CAPITA: (
+        "人均GDP",
+        "GDP per capita",
+        "人均GDP不足",
+        "GDP per capita too low",
+    ),
+    Criterion.PENETRATION: (
+        "电商渗透率",
+        "e-commerce penetration",
+        "电商渗透率不足",
+        "e-commerce penetration too low",
+    ),
+    Criterion.MARKET_SIZE: (
+        "电商市场规模",
+        "e-commerce market size",
+        "电商市场规模不足",
+        "e-commerce market too small",
+    ),
+    Criterion.MARGIN: ("毛利率", "margin", "毛利率不足", "margin too low"),
+    Criterion.PAYOUT: ("回款周期", "payout cycle", "回款周期过长", "payout cycle too long"),
+}
+
+MARKET_INPUT_COLUMNS = [
+    "market",
+    "gdp_per_capita_usd",
+    "ecommerce_penetration",
+    "ecommerce_market_usd_bn",
+    "margin",
+    "payout_days",
+    "delivery_days",
+    "competition_score",
+    "compliance_score",
+]
+
+
+class ScreeningThresholds(BaseModel):
+    """Pass marks (DOMAIN.md section 2 defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gdp_per_capita_usd: float = Field(default=15_000.0, gt=0, description="[US$], must be exceeded")
+    ecommerce_penetration: float = Field(
+        default=0.30, gt=0, description="[fraction], must be exceeded"
+    )
+    ecommerce_market_usd_bn: float = Field(
+        default=10.0, gt=0, description="[US$ bn], must be exceeded"
+    )
+    margin: float = Field(default=0.30, gt=0, description="[fraction], must be exceeded")
+    payout_days: float = Field(default=7.0, gt=0, description="[days], at most")
+
+
+class ScoreWeights(BaseModel):
+    """Relative weights of the score components (normalised to sum 1)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gdp_per_capita: float = Field(default=0.10, ge=0)
+    penetration: float = Field(default=0.10, ge=0)
+    market_size: float = Field(default=0.20, ge=0)
+    margin: float = Field(default=0.25, ge=0)
+    payout: float = Field(default=0.05, ge=0)
+    delivery: float = Field(default=0.10, ge=0)
+    competition: float = Field(default=0.10, ge=0)
+    compliance: float = Field(default=0.10, ge=0)
+
+
+class BusinessSettings(BaseModel):
+    """All business-map settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    thresholds: ScreeningThresholds = ScreeningThresholds()
+    weights: ScoreWeights = ScoreWeights()
+    delivery_days_reference: float = Field(default=10.0, gt=0, description="[days] scores 0.5")
+    max_market_share: float = Field(
+        default=0.01, gt=0, le=1, description="[fraction] of a market's e-commerce a seller can win"
+    )
+
+
+SCREENING_COLUMNS = [
+    *MARKET_INPUT_COLUMNS,
+    "passes",
+    "failed_zh",
+    "failed_en",
+    "score",
+    "rank",
+    "target_share",
+    "capacity_usd",
+    "proposed_target_usd",
+]
+
+
+def _clip01(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.clip(np.nan_to_num(x, nan=0.0), 0.0, 1.0)
+    return out
+
+
+def criterion_scores(
+    markets: pd.DataFrame, settings: BusinessSettings | None = None
+) -> pd.DataFrame:
+    """Per-criterion scores in [0, 1] (rules in the module docstring), one row per market.
+
+    Columns: ``s_gdp_per_capita``, ``s_penetration``, ``s_market_size``, ``s_margin``,
+    ``s_payout``, ``s_delivery``, ``s_competition``, ``s_compliance``. Index kept.
+    """
+    s = settings or BusinessSettings()
+    t = s.thresholds
+
+    def col(name: str) -> np.ndarray:
+        if name not in markets.columns:
+            return np.full(len(markets), np.nan)
+        return pd.to_numeric(markets[name], errors="coerce").to_numpy(dtype=float)
+
+    size = col("ecommerce_market_usd_bn")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_size = np.where(size > 0, 0.5 + np.log10(size / t.ecommerce_market_usd_bn) / 2, 0.0)
+    return pd.DataFrame(
+        {
+            "s_gdp_per_capita": _clip01(col("gdp_per_capita_usd") / (2 * t.gdp_per_capita_usd)),
+            "s_penetration": _clip01(col("ecommerce_penetration") / (2 * t.ecommerce_penetration)),
+            "s_market_size": _clip01(log_size),
+            "s_margin": _clip01(col("margin") / (2 * t.margin)),
+            "s_payout": _clip01(1 - col("payout_days") / (2 * t.payout_days)),
+            "s_delivery": _clip01(1 - col("delivery_days") / (2 * s.delivery_days_reference)),
+            "s_competition": _clip01((col("competition_score") - 1) / 4),
+            "s_compliance": _clip01((col("compliance_score") - 1) / 4),
+        },
+        index=markets.index,
+    )
+
+
+def screen_markets(
+    markets: pd.DataFrame,
+    *,
+    incremental_pool_usd: float,
+    settings: BusinessSettings | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Screen, score, rank and propose a target per market.
+
+    Returns the table (:data:`SCREENING_COLUMNS`, index kept) and error records (table
+    ``business_map``) for missing or invalid inputs. ``passes`` [bool]; ``failed_zh`` /
+    ``failed_en`` name the failing criteria (``""`` when it passes); ``score`` [0-100];
+    ``rank`` [1 = best]; ``target_share`` [fraction of the pool]; ``capacity_usd`` =
+    ``max_market_share`` x market size [US$]; ``proposed_target_usd`` = min(pool x share,
+    capacity) [US$/year], 0 for failing markets. ``attrs["unallocated_usd"]`` is the part of
+    the pool the capped markets cannot take.
+    """
+    s = settings or BusinessSettings()
+    t = s.thresholds
+    out = markets.copy()
+    for c in MARKET_INPUT_COLUMNS:
+        if c not in out.columns:
+            out[c] = np.nan
+    num = {
+        c: pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)
+        for c in MARKET_INPUT_COLUMNS[1:]
+    }
+    checks = {
+        Criterion.GDP_PER_CAPITA: num["gdp_per_capita_usd"] > t.gdp_per_capita_usd,
+        Criterion.PENETRATION: num["ecommerce_penetration"] > t.ecommerce_penetration,
+        Criterion.MARKET_SIZE: num["ecommerce_market_usd_bn"] > t.ecommerce_market_usd_bn,
+        Criterion.MARGIN: num["margin"] > t.margin,
+        Criterion.PAYOUT: num["payout_days"] <= t.payout_days,
+    }
+    n = len(out)
+    passes = np.ones(n, dtype=bool)
+    failed_zh = pd.Series([""] * n, dtype=object)
+    failed_en = pd.Series([""] * n, dtype=object)
+    for crit, ok in checks.items():
+        passes &= ok
+        zh, en = CRITERION_LABELS[crit][2], CRITERION_LABELS[crit][3]
+        sep_zh = np.where(failed_zh == "", "", "; ")
+        sep_en = np.where(failed_en == "", "", "; ")
+        failed_zh = failed_zh.where(ok, failed_zh + sep_zh + zh)
+        failed_en = failed_en.where(ok, failed_en + sep_en + en)
+    errors = [
+        errors_where(
+            np.isnan(num[c.value]),
+            table="business_map",
+            column=c.value,
+            zh=f"缺少{CRITERION_LABELS[c][0]}, 按未通过处理",
+            en=f"{CRITERION_LABELS[c][1]} is missing and counts as failed",
+        )
+        for c in Criterion
+    ]
+    errors.append(
+        errors_where(
+            out["market"].astype("string").fillna("").str.strip().eq("").to_numpy(),
+            table="business_map",
+            column="market",
+            zh="市场代码为空",
+            en="the market code is blank",
+        )
+    )
+    parts = criterion_scores(out, s)
+    w = s.weights
+    weights = np.array(
+        [
+            w.gdp_per_capita,
+            w.penetration,
+            w.market_size,
+            w.margin,
+            w.payout,
+            w.delivery,
+            w.competition,
+            w.compliance,
+        ],
+        dtype=float,
+    )
+    wsum = weights.sum()
+    score = parts.to_numpy() @ (weights / wsum) * 100 if wsum > 0 else np.zeros(n)
+    # score is within [0, 100], so failing markets (+1000) always sort after passing ones
+    order_key = pd.Series((~passes) * 1000.0 + (100.0 - score), index=out.index)
+    rank = order_key.rank(method="min").astype("int64")
+    pass_score = np.where(passes, score, 0.0)
+    total = pass_score.sum()
+    share = pass_score / total if total > 0 else np.zeros(n)
+    capacity = np.nan_to_num(num["ecommerce_market_usd_bn"], nan=0.0) * 1e9 * s.max_market_share
+    target = np.minimum(incremental_pool_usd * share, capacity)
+    out["passes"] = passes
+    out["failed_zh"] = failed_zh.to_numpy()
+    out["failed_en"] = failed_en.to_numpy()
+    out["score"] = score
+    out["rank"] = rank.to_numpy()
+    out["target_share"] = share
+    out["capacity_usd"] = capacity
+    out["proposed_target_usd"] = target
+    out = out[SCREENING_COLUMNS]
+    out.attrs["unallocated_usd"] = (
+        float(incremental_pool_usd - target.sum()) if total > 0 else float(incremental_pool_usd)
+    )
+    return out, concat_errors(errors)
+
+
+MACRO_DEFAULT_COLUMNS = ["gdp_per_capita_usd", "ecommerce_penetration", "ecommerce_market_usd_bn"]
+
+
+def with_macro_defaults(markets: pd.DataFrame, macro: pd.DataFrame) -> pd.DataFrame:
+    """Fill blank GDP per capita, penetration and market size from ``macro`` (the shipped
+    ``market_macro.csv`` or the workbook's copy), matched on ``market``. Values the user typed
+    win. Index kept."""
+    out = markets.copy()
+    ref = (
+        macro.assign(market=macro["market"].astype(str).str.upper())
+        .drop_duplicates("market", keep="last")
+        .set_index("market")
+    )
+    key = out["market"].astype(str).str.strip().str.upper()
+    for c in MACRO_DEFAULT_COLUMNS:
+        fill = key.map(pd.to_numeric(ref[c], errors="coerce")) if c in ref.columns else np.nan
+        if c in out.columns:
+            own = pd.to_numeric(out[c], errors="coerce")
+            out[c] = own.where(own.notna(), fill)
+        else:
+            out[c] = fill
+    return out
+
+
+MACRO_PATH = Path(__file__).resolve().parent.parent / "data" / "market_macro.csv"
+
+
+def read_market_macro(path: str | Path | None = None) -> pd.DataFrame:
+    """The market reference table (``xlplan/data/market_macro.csv`` by default).
+
+    One row per market: ``market`` (ISO2), ``iso3``, ``name``, ``gdp_per_capita_usd`` [US$],
+    ``gdp_year``, ``population`` [persons], ``population_year``, ``internet_users_share``
+    [fraction], ``internet_users_year``, ``ecommerce_penetration`` [fraction],
+    ``ecommerce_market_usd_bn`` [US$ bn], ``source``, ``ecommerce_source`` (``estimate``),
+    ``uncertain`` [bool], ``effective_from``, ``effective_to``, ``note``.
+    """
+    frame = pd.read_csv(path or MACRO_PATH, dtype=str, keep_default_na=False, encoding="utf-8")
+    for c in (
+        "gdp_per_capita_usd",
+        "population",
+        "internet_users_share",
+        "ecommerce_penetration",
+        "ecommerce_market_usd_bn",
+    ):
+        frame[c] = pd.to_numeric(frame[c])
+    for c in ("gdp_year", "population_year", "internet_users_year"):
+        frame[c] = pd.to_numeric(frame[c]).astype("int64")
+    frame["uncertain"] = frame["uncertain"].str.lower().eq("true")
+    return frame
