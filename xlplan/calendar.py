@@ -456,3 +456,51 @@ def event_calendar(events: pd.DataFrame, plan_year: int) -> tuple[pd.DataFrame, 
         [windows, pd.DataFrame(effect, index=windows.index, columns=MONTH_COLUMNS)], axis=1
     )
     return out.sort_values(["start", "event"], kind="stable").reset_index(drop=True), errors
+
+
+def plan_profiles(
+    buckets: pd.DataFrame,
+    plan_year: int,
+    market_regions: MarketRegions,
+    events: pd.DataFrame,
+    *,
+    amount: str = "amount",
+    launches: pd.Series | None = None,
+    actuals: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seasonality profiles for every ``market`` value of a table of buckets.
+
+    A bucket names a market (``MX``), a region (``LATAM``) or nothing (all markets). Named keys get
+    :func:`seasonality_profiles`. The blank key gets the plan's own market mix: the average of the
+    named keys' profiles weighted by their buckets' ``amount`` [CNY]; when no bucket names a market,
+    the calendar of events that apply everywhere (``ALL``). Returns (profiles indexed by key with
+    ``m01`` .. ``m12``, errors); error rows are positions in ``buckets``.
+    """
+    keys = buckets["market"].fillna("").astype(str).str.strip().str.upper()
+    named = [k for k in dict.fromkeys(keys) if k]
+    profiles, errors = seasonality_profiles(
+        named, plan_year, market_regions, events, launches=launches, actuals=actuals
+    )
+    if len(errors):  # map positions in ``named`` back to the first bucket with that key
+        first = {k: int(np.flatnonzero(keys.to_numpy() == k)[0]) for k in named}
+        errors = errors.assign(
+            table="buckets",
+            row=[first[named[r]] if r < len(named) else r for r in errors["row"]],
+        )
+    if (keys == "").any():
+        weights = (
+            pd.Series(pd.to_numeric(buckets[amount], errors="coerce").to_numpy(), index=keys)
+            .clip(lower=0)
+            .groupby(level=0)
+            .sum()
+            .reindex(profiles.index)
+            .fillna(0.0)
+        )
+        usable = profiles.notna().all(axis=1) & (weights > 0)
+        if usable.any():
+            mix = (profiles[usable].mul(weights[usable], axis=0)).sum() / weights[usable].sum()
+        else:
+            everywhere, _ = seasonality_profiles(["ALL"], plan_year, {"ALL": "ALL"}, events)
+            mix = everywhere.iloc[0]
+        profiles.loc[""] = mix[MONTH_COLUMNS].to_numpy(dtype=float)
+    return profiles, errors

@@ -57,6 +57,12 @@ def test_sheets_tables_and_names(template: tuple[str, bytes]) -> None:
             "settings",
             "landed_cost",
             "landed_cost_results",
+            "alignment",
+            "alignment_result",
+            "calendar",
+            "monthly_plan",
+            "actuals",
+            "tracking",
             "market_rules",
             "lists",
         )
@@ -72,6 +78,19 @@ def test_sheets_tables_and_names(template: tuple[str, bytes]) -> None:
         schema.LANDED_COST_RESULTS,
         schema.MARKET_RULES,
         schema.LOW_VALUE_RULES,
+        *(
+            schema.TABLES[k]
+            for k in (
+                "target_lines",
+                "buckets",
+                "events",
+                "monthly_plan",
+                "actuals",
+                "tracking",
+                "forecast",
+                "gap_drivers",
+            )
+        ),
     ):
         assert table.name in tables, table.name
         assert tables[table.name] == schema.SHEETS[table.sheet].title(lang)

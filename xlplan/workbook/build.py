@@ -29,6 +29,7 @@ LANGS = ("zh", "en")
 TEMPLATE_PLAN_YEAR = 2027
 TEMPLATE_DATE = datetime(2026, 11, 1)
 FIRST_DATA_ROWS = 500  # validation and conditional formats cover this many rows below a header
+WRAP_WIDTH = 36  # text columns at least this wide wrap instead of spilling over their row
 ADDIN_MESSAGE = "需要 XLPlan 加载项 / needs the XLPlan add-in"
 
 NAVY = "#1F3864"
@@ -104,6 +105,9 @@ class Formats:
             self.input_kinds[kind] = add({**spec, "bg_color": INPUT_FILL})
             self.output_kinds[kind] = add({**spec, "bg_color": OUTPUT_FILL})
         self.addin = add({"italic": True, "font_color": GREY, "bg_color": OUTPUT_FILL})
+        wrap = {**cell, "text_wrap": True, "valign": "top", "font_size": 9}
+        self.wrap_input = add({**wrap, "bg_color": INPUT_FILL})
+        self.wrap_output = add({**wrap, "bg_color": OUTPUT_FILL})
         self.whole_money = add({"num_format": "#,##0;[Red]-#,##0"})
 
 
@@ -157,15 +161,18 @@ def write_table(
     other = "en" if lang == "zh" else "zh"
     rows = 0 if frame is None else len(frame)
     last = top + max(rows, 1)
+    ws.set_row(top, 30)
     if sub_header:
         ws.set_row(top - 1, 26)
     kinds = fmt.output_kinds if output else fmt.input_kinds
     head = fmt.output_header if output else fmt.header
     columns = []
+    wrap = fmt.wrap_output if output else fmt.wrap_input
     for j, col in enumerate(table.columns):
+        long_text = col.kind is Kind.TEXT and col.width >= WRAP_WIDTH
         spec: dict[str, Any] = {
             "header": col.header(lang),
-            "format": kinds[col.kind],
+            "format": wrap if long_text else kinds[col.kind],
             "header_format": head,
         }
         columns.append(spec)
@@ -191,9 +198,28 @@ def write_table(
     if data:
         options["data"] = data
     ws.add_table(top, left, last, left + len(table.columns) - 1, options)
+    if frame is not None and rows:
+        _fit_wrapped_rows(ws, table, frame, top + 1)
     if validation and not output:
         _validate(ws, table, lang, top + 1, top + FIRST_DATA_ROWS, left)
     return top, last
+
+
+def _fit_wrapped_rows(ws: Any, table: Table, frame: pd.DataFrame, first: int) -> None:
+    """Row heights for wrapped text: neither Excel nor LibreOffice grows rows written by
+    XlsxWriter, so estimate the lines each long text needs (CJK characters count double)."""
+    wide = [c for c in table.columns if c.kind is Kind.TEXT and c.width >= WRAP_WIDTH]
+    if not wide:
+        return
+    lines = np.ones(len(frame))
+    for col in wide:
+        text = frame[col.key].fillna("").astype(str)
+        width = text.str.len() + text.str.count(r"[\u3000-\u9fff\uff00-\uffef]")
+        per_line = max(col.width * 1.15, 1.0)  # 9-point text fits ~1.15 characters per unit
+        lines = np.maximum(lines, np.ceil(width.to_numpy(dtype=float) / per_line))
+    for i, n in enumerate(lines):
+        if n > 1:
+            ws.set_row(first + i, 12.5 * min(n, 8))
 
 
 def _validate(ws: Any, table: Table, lang: str, first: int, last: int, left: int) -> None:
@@ -246,6 +272,8 @@ LIST_NAMES = {
     "basis": "lstBasis",
     "levies": "lstLevies",
     "treatments": "lstTreatments",
+    "maps": "lstMaps",
+    "customer_types": "lstCustomerTypes",
 }
 
 
@@ -260,6 +288,8 @@ def list_values() -> dict[str, list[str]]:
         "basis": ["CIF", "FOB"],
         "levies": ["duty", "tax", "both"],
         "treatments": list(schema.TREATMENTS),
+        "maps": list(schema.MAPS),
+        "customer_types": ["new", "existing"],
     }
 
 
@@ -402,7 +432,7 @@ def _settings_frame(lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "setting": list(labels),
-            "value": [None, TEMPLATE_PLAN_YEAR, "CNY"],
+            "value": [None, TEMPLATE_PLAN_YEAR, "CNY", 12 * YI, "keep", 10_000],
             "label": [labels[k][0 if lang == "zh" else 1] for k in labels],
         }
     )
@@ -430,7 +460,9 @@ def _write_settings(wb: Any, fmt: Formats, lang: str) -> None:
         "FX rates and rule overrides are shared by every calculation.",
     )
     top = 5
-    write_table(wb, ws, fmt, schema.SETTINGS, _settings_frame(lang), lang, top, 0, validation=False)
+    _, last = write_table(
+        wb, ws, fmt, schema.SETTINGS, _settings_frame(lang), lang, top, 0, validation=False
+    )
     year_cell = xl_rowcol_to_cell(top + 2, 1, row_abs=True, col_abs=True)
     date_row = top + 1
     ws.write_formula(
@@ -444,7 +476,7 @@ def _write_settings(wb: Any, fmt: Formats, lang: str) -> None:
     wb.define_name("RulesDate", f"='{sheet}'!{xl_rowcol_to_cell(date_row, 1, True, True)}")
     wb.define_name("PlanYear", f"='{sheet}'!{year_cell}")
 
-    top = 12
+    top = last + 5
     ws.write_string(top - 3, 0, schema.FX.title(lang), fmt.section)
     ws.write_string(top - 2, 0, schema.FX.help_zh if lang == "zh" else schema.FX.help_en, fmt.note)
     _, last = write_table(wb, ws, fmt, schema.FX, template_fx(), lang, top, 0)
@@ -664,15 +696,24 @@ def write_owned_sheet(
     *,
     title: tuple[str, str],
     note: tuple[str, str],
+    output: bool = True,
 ) -> Any:
-    """A sheet XLPlan owns entirely: a title and its output tables one below the other."""
+    """A sheet of tables one below the other under a title.
+
+    Output sheets (``output=True``) are the ones XLPlan owns and rewrites on every run; input
+    sheets carry the yellow tables users fill, with validation.
+    """
     ws = wb.add_worksheet(schema.SHEETS[sheet_key].title(lang))
     _title(ws, fmt, lang, title[0], title[1], note[0], note[1])
     top = 5
     for i, (table, frame) in enumerate(tables):
+        helptext = table.help_zh if lang == "zh" else table.help_en
         if i:
-            ws.write_string(top - 2, 0, table.title(lang), fmt.section)
-        _, last = write_table(wb, ws, fmt, table, frame, lang, top, 0, output=True)
+            top += 1 if helptext else 0
+            ws.write_string(top - 3, 0, table.title(lang), fmt.section)
+        if helptext:
+            ws.write_string(top - 2, 0, helptext, fmt.note)
+        _, last = write_table(wb, ws, fmt, table, frame, lang, top, 0, output=output)
         for key in ("contribution_margin",):
             if key in table.keys:
                 j = table.keys.index(key)
@@ -759,6 +800,185 @@ def market_rules_frames() -> list[tuple[Table, pd.DataFrame]]:
     return [(schema.MARKET_RULES, markets), (schema.LOW_VALUE_RULES, regimes)]
 
 
+# --------------------------------------------------------------------------------------------
+# Target planning sheets
+# --------------------------------------------------------------------------------------------
+
+YI = 100_000_000  # 1 亿 CNY
+
+SAMPLE_TARGET_LINES: list[tuple[object, ...]] = [
+    # DOMAIN.md section 1, the worked alignment: 12 亿 = LATAM 3 (existing 1.2 + new 1.8)
+    # + existing-customer upsell 2.5 (of which new bundles 1.0) + new products and bundles 6.5.
+    (
+        "business",
+        "市场运营 Market ops",
+        "LATAM",
+        "",
+        "",
+        "",
+        "existing",
+        1.2 * YI,
+        1,
+        None,
+        "LATAM: existing customers expanding",
+    ),
+    (
+        "business",
+        "市场运营 Market ops",
+        "LATAM",
+        "",
+        "",
+        "",
+        "new",
+        1.8 * YI,
+        1,
+        None,
+        "LATAM: new customers (Mercado Libre, local warehouse)",
+    ),
+    (
+        "customer",
+        "客户成功 Customer success",
+        "",
+        "",
+        "",
+        "new_bundles",
+        "existing",
+        1.0 * YI,
+        2,
+        None,
+        "upsell through new bundles",
+    ),
+    (
+        "customer",
+        "客户成功 Customer success",
+        "",
+        "",
+        "",
+        "",
+        "existing",
+        1.5 * YI,
+        2,
+        None,
+        "existing-customer upsell",
+    ),
+    (
+        "product",
+        "选品 Product",
+        "",
+        "",
+        "",
+        "new_products_bundles",
+        "",
+        6.5 * YI,
+        3,
+        None,
+        "new products and bundles",
+    ),
+]
+
+SAMPLE_ACTUALS: list[tuple[object, ...]] = [
+    # month, market, channel, tier, category, type, owner, actual
+    (1, "LATAM", "", "", "", "existing", "", 7_300_000.0),
+    (1, "LATAM", "", "", "", "new", "", 9_100_000.0),
+    (1, "", "", "", "", "existing", "", 52_000_000.0),
+    (2, "LATAM", "", "", "", "existing", "", 6_900_000.0),
+    (2, "LATAM", "", "", "", "new", "", 8_200_000.0),
+    (2, "", "", "", "", "existing", "", 47_500_000.0),
+    (3, "LATAM", "", "", "", "existing", "", 8_800_000.0),
+    (3, "LATAM", "", "", "", "new", "", 12_600_000.0),
+    (3, "", "", "", "", "existing", "", 58_000_000.0),
+]
+
+
+def sample_target_lines() -> pd.DataFrame:
+    return pd.DataFrame(SAMPLE_TARGET_LINES, columns=schema.TARGET_LINES.keys)
+
+
+def sample_actuals() -> pd.DataFrame:
+    return pd.DataFrame(SAMPLE_ACTUALS, columns=schema.ACTUALS.keys)
+
+
+def events_frame() -> pd.DataFrame:
+    """The editable events table: the shipped calendar's uplifts."""
+    from xlplan.calendar import read_calendar_events
+
+    events = read_calendar_events()
+    return events[schema.EVENTS.keys].reset_index(drop=True)
+
+
+PLANNING_SHEETS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "alignment": (
+        ("三方对齐：业务 / 客户 / 产品地图的目标", "Alignment: the three maps' targets"),
+        (
+            "每位负责人一行目标主张；运行“三方对齐”查看重叠、差距与对齐结果。",
+            "One row per owner's claim; run Align to see overlaps, the gap and the reconciled "
+            "plan.",
+        ),
+    ),
+    "alignment_result": (
+        ("对齐结果", "Alignment result"),
+        (
+            "由 xlplan 生成：各地图合计、重叠主张与对齐后的目标（合计等于公司目标）。",
+            "Written by xlplan: totals by map, overlapping claims and the reconciled targets "
+            "(they sum to the company target).",
+        ),
+    ),
+    "calendar": (
+        ("季节日历", "Seasonality calendar"),
+        (
+            "季节曲线 = 正常月份（按天数）+ 事件增幅；新市场从上线月份开始爬坡。",
+            "Profile = a normal month (by days) plus event uplifts; new markets ramp up from "
+            "their launch month.",
+        ),
+    ),
+    "monthly_plan": (
+        ("月度拆解", "Monthly plan"),
+        (
+            "由 xlplan 生成：每个目标按市场季节性拆到 12 个月，取整后每行合计不差一元。",
+            "Written by xlplan: each target phased by its market's seasonality into 12 months, "
+            "rounded so every row sums to its target exactly.",
+        ),
+    ),
+    "actuals": (
+        ("实际数据", "Actuals"),
+        (
+            "每月粘贴实际销售；维度与目标一致即可定位差距来源。",
+            "Paste actual sales each month; dimensions like the targets' explain the gap.",
+        ),
+    ),
+    "tracking": (
+        ("月度跟踪（PDCA）", "Monthly tracking (PDCA)"),
+        (
+            "由 xlplan 生成：月度与累计达成、全年预测、差距与主要来源。",
+            "Written by xlplan: attainment by month and year to date, forecast, gap and its "
+            "drivers.",
+        ),
+    ),
+}
+
+
+def _write_planning(wb: Any, fmt: Formats, lang: str) -> None:
+    sheets: list[tuple[str, list[tuple[Table, pd.DataFrame | None]], bool]] = [
+        ("alignment", [(schema.TARGET_LINES, sample_target_lines())], False),
+        (
+            "alignment_result",
+            [(schema.MAP_TOTALS, None), (schema.OVERLAPS, None), (schema.BUCKETS, None)],
+            True,
+        ),
+        ("calendar", [(schema.EVENTS, events_frame()), (schema.LAUNCHES, None)], False),
+        ("monthly_plan", [(schema.MONTHLY_PLAN, None)], True),
+        ("actuals", [(schema.ACTUALS, sample_actuals())], False),
+        (
+            "tracking",
+            [(schema.TRACKING, None), (schema.FORECAST, None), (schema.GAP_DRIVERS, None)],
+            True,
+        ),
+    ]
+    for key, tables, output in sheets:
+        title, note = PLANNING_SHEETS[key]
+        write_owned_sheet(wb, fmt, key, tables, lang, title=title, note=note, output=output)
+
+
 def build_template(target: str | BinaryIO, lang: str, lines: pd.DataFrame | None = None) -> None:
     """Write the XLPlan template in ``lang`` (``zh`` or ``en``) to ``target``."""
     wb = new_workbook(target)
@@ -775,6 +995,7 @@ def build_template(target: str | BinaryIO, lang: str, lines: pd.DataFrame | None
         title=RESULTS_TITLE,
         note=RESULTS_NOTE,
     )
+    _write_planning(wb, fmt, lang)
     write_owned_sheet(
         wb, fmt, "market_rules", market_rules_frames(), lang, title=RULES_TITLE, note=RULES_NOTE
     )

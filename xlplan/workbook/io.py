@@ -251,6 +251,7 @@ def _sheet_titles() -> dict[str, tuple[tuple[str, str], tuple[str, str]]]:
     return {
         "landed_cost_results": (build.RESULTS_TITLE, build.RESULTS_NOTE),
         "market_rules": (build.RULES_TITLE, build.RULES_NOTE),
+        **build.PLANNING_SHEETS,
         **OUTPUT_SHEET_TITLES,
     }
 
@@ -282,6 +283,8 @@ class FilePort:
         return self._tables
 
     def read_table(self, key: str) -> pd.DataFrame | None:
+        if key in self.written:  # an earlier action of this run wrote it
+            return self.written[key]
         found = self._read_all().get(key)
         return None if found is None else found.frame
 

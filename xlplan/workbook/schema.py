@@ -33,15 +33,17 @@ class Kind(str, Enum):
     CODE = "code"  # upper-case identifier from a list (market, currency)
     NUMBER = "number"
     MONEY = "money"
+    AMOUNT = "amount"  # plan amounts: whole units of the reporting currency
     RATE = "rate"
     BOOL = "bool"
     DATE = "date"
     INT = "int"
 
 
-NUMERIC_KINDS = {Kind.NUMBER, Kind.MONEY, Kind.RATE, Kind.INT}
+NUMERIC_KINDS = {Kind.NUMBER, Kind.MONEY, Kind.AMOUNT, Kind.RATE, Kind.INT}
 FORMATS = {
     Kind.MONEY: "#,##0.00;[Red]-#,##0.00",
+    Kind.AMOUNT: "#,##0;[Red]-#,##0",
     Kind.RATE: "0.0%",
     Kind.NUMBER: "#,##0.00######",
     Kind.INT: "0",
@@ -201,6 +203,12 @@ SHEETS = {
         Sheet("settings", "设置", "Settings"),
         Sheet("landed_cost", "落地成本", "Landed Cost"),
         Sheet("landed_cost_results", "落地成本结果", "Landed Cost Results", owned=True),
+        Sheet("alignment", "三方对齐", "Alignment"),
+        Sheet("alignment_result", "对齐结果", "Alignment Result", owned=True),
+        Sheet("calendar", "季节日历", "Calendar"),
+        Sheet("monthly_plan", "月度拆解", "Monthly Plan", owned=True),
+        Sheet("actuals", "实际数据", "Actuals"),
+        Sheet("tracking", "月度跟踪", "Tracking", owned=True),
         Sheet("market_rules", "市场规则", "Market Rules", owned=True),
         Sheet("lists", "列表", "Lists", owned=True),
     )
@@ -225,6 +233,15 @@ SETTING_KEYS = {
     ),
     "plan_year": ("计划年度", "Plan year"),
     "reporting_currency": ("报告币种", "Reporting currency"),
+    "company_target": ("公司年度目标（报告币种）", "Company target for the year (reporting ccy)"),
+    "reconcile_method": (
+        "对齐方式：keep 保持 / pro_rata 按比例 / priority 按优先级",
+        "Reconcile: keep / pro_rata / priority",
+    ),
+    "rounding_unit": (
+        "拆解取整单位（1 = 元，10000 = 万元）",
+        "Rounding unit (1 = yuan, 10000 = 10k)",
+    ),
 }
 
 FX = Table(
@@ -643,9 +660,289 @@ LOW_VALUE_RULES = Table(
     sheet="market_rules",
 )
 
+# --------------------------------------------------------------------------------------------
+# Target planning: alignment, monthly plan, tracking
+# --------------------------------------------------------------------------------------------
+
+MONTHS_ZH = [f"{m}月" for m in range(1, 13)]
+MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+CNY_ZH, CNY_EN = "报告币种", "reporting ccy"
+MAPS = ("business", "customer", "product")
+RECONCILE_METHODS = ("keep", "pro_rata", "priority")
+
+
+def _amount(key: str, zh: str, en: str, width: float = 15.0, **kw: object) -> Column:
+    return Column(key, zh, en, Kind.AMOUNT, CNY_ZH, CNY_EN, width=width, **kw)  # type: ignore[arg-type]
+
+
+def _ratio(key: str, zh: str, en: str, width: float = 11.0) -> Column:
+    return Column(key, zh, en, Kind.RATE, FRACTION_ZH, FRACTION_EN, width=width)
+
+
+DIMENSION_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "market",
+        "市场/区域",
+        "Market / region",
+        Kind.CODE,
+        width=10,
+        help_zh="市场代码(MX)或区域代码(LATAM)；留空=全部",
+        help_en="market (MX) or region (LATAM); blank = all",
+    ),
+    _text("channel", "渠道", "Channel", 14),
+    _text("customer_tier", "客户层级", "Customer tier", 12),
+    _text("category", "品类/产品线", "Category", 14),
+    Column(
+        "customer_type",
+        "新/老客户",
+        "New / existing",
+        Kind.TEXT,
+        choices="customer_types",
+        width=11,
+    ),
+)
+MONTH_AMOUNTS: tuple[Column, ...] = tuple(
+    _amount(f"m{m:02d}", MONTHS_ZH[m - 1], MONTHS_EN[m - 1], width=13) for m in range(1, 13)
+)
+
+TARGET_LINES = Table(
+    "target_lines",
+    "tblTargetLines",
+    "三方目标",
+    "Target lines",
+    (
+        Column(
+            "map",
+            "地图",
+            "Map",
+            Kind.TEXT,
+            required=True,
+            choices="maps",
+            width=11,
+            help_zh="business / customer / product",
+            help_en="business / customer / product",
+        ),
+        _text("owner", "负责人", "Owner", 24),
+        *DIMENSION_COLUMNS,
+        _amount("amount", "目标金额", "Target", required=True),
+        Column(
+            "priority",
+            "优先级",
+            "Priority",
+            Kind.INT,
+            minimum=0.0,
+            width=9,
+            help_zh="数字小者优先",
+            help_en="lower comes first",
+        ),
+        Column("adjustment", "会议调整", "Adjustment", Kind.AMOUNT, CNY_ZH, CNY_EN, width=13),
+        _text("note", "说明", "Note", 36),
+    ),
+    sheet="alignment",
+    help_zh="每个地图负责人的目标主张；维度留空表示“全部”。",
+    help_en="Each map owner's claims on the plan; a blank dimension means 'all'.",
+)
+
+MAP_TOTALS = Table(
+    "map_totals",
+    "tblMapTotals",
+    "各地图合计",
+    "Totals by map",
+    (
+        _text("map", "地图", "Map", 12),
+        Column("lines", "条数", "Lines", Kind.INT, width=8),
+        _amount("amount", "目标合计", "Total"),
+        _ratio("share", "占比", "Share"),
+    ),
+    sheet="alignment_result",
+)
+
+OVERLAPS = Table(
+    "overlaps",
+    "tblOverlaps",
+    "重叠与重复计算",
+    "Overlaps and double counting",
+    (
+        Column("line_a", "行 A", "Line A", Kind.INT, width=7),
+        Column("line_b", "行 B", "Line B", Kind.INT, width=7),
+        _text("map_a", "地图 A", "Map A", 10),
+        _text("map_b", "地图 B", "Map B", 10),
+        _text("owner_a", "负责人 A", "Owner A", 22),
+        _text("owner_b", "负责人 B", "Owner B", 22),
+        *(Column(c.key, c.zh, c.en, Kind.TEXT, width=c.width) for c in DIMENSION_COLUMNS),
+        _amount("amount_a", "金额 A", "Amount A"),
+        _amount("amount_b", "金额 B", "Amount B"),
+        _amount("amount_at_stake", "涉及金额", "At stake"),
+    ),
+    sheet="alignment_result",
+)
+
+BUCKETS = Table(
+    "buckets",
+    "tblBuckets",
+    "对齐后的目标",
+    "Reconciled targets",
+    (
+        Column("bucket", "编号", "Bucket", Kind.INT, width=8),
+        Column("line", "来源行", "Source line", Kind.INT, width=8),
+        _text("map", "地图", "Map", 11),
+        _text("owner", "负责人", "Owner", 24),
+        *(Column(c.key, c.zh, c.en, Kind.TEXT, width=c.width) for c in DIMENSION_COLUMNS),
+        _text("excludes", "扣除行", "Carved out", 10),
+        _amount("entered", "填报", "Entered"),
+        _amount("amount", "对齐目标", "Target"),
+    ),
+    sheet="alignment_result",
+)
+
+EVENTS = Table(
+    "events",
+    "tblEvents",
+    "大促与节日",
+    "Events",
+    (
+        _text("event_key", "事件", "Event", 27),
+        _text("name_zh", "中文名", "Name (zh)", 18),
+        _text("name_en", "英文名", "Name (en)", 24),
+        _text("markets", "适用市场/区域", "Markets / regions", 24),
+        Column(
+            "uplift",
+            "增幅",
+            "Uplift",
+            Kind.RATE,
+            FRACTION_ZH,
+            FRACTION_EN,
+            minimum=-1.0,
+            maximum=10.0,
+            width=9,
+            help_zh="相对正常月份的增减",
+            help_en="vs a normal month",
+        ),
+        _text("note", "说明", "Note", 50),
+    ),
+    sheet="calendar",
+    help_zh="可修改增幅；日期按计划年度自动计算（黑五、斋月、开斋节等）。",
+    help_en="Edit the uplifts; dates are computed for the plan year (Black Friday, Ramadan, "
+    "Eid...).",
+)
+
+LAUNCHES = Table(
+    "launches",
+    "tblLaunches",
+    "新市场上线",
+    "Market launches",
+    (
+        Column("market", "市场", "Market", Kind.CODE, required=True, choices="markets", width=9),
+        _text("launch_month", "上线月份", "Launch month", 12),
+        _text("note", "说明", "Note", 30),
+    ),
+    sheet="calendar",
+    help_zh="新市场从上线月份开始，前三个月按 25%/50%/75% 爬坡。",
+    help_en="A new market starts in its launch month, ramping 25/50/75 % over three months.",
+)
+
+MONTHLY_PLAN = Table(
+    "monthly_plan",
+    "tblMonthlyPlan",
+    "月度目标",
+    "Monthly plan",
+    (
+        Column("bucket", "编号", "Bucket", Kind.INT, width=7),
+        _text("map", "地图", "Map", 10),
+        _text("owner", "负责人", "Owner", 24),
+        *(Column(c.key, c.zh, c.en, Kind.TEXT, width=c.width) for c in DIMENSION_COLUMNS),
+        *MONTH_AMOUNTS,
+        *(_amount(f"q{q}", f"Q{q}", f"Q{q}", width=13) for q in range(1, 5)),
+        _amount("total", "全年", "Full year", width=15),
+    ),
+    sheet="monthly_plan",
+)
+
+ACTUALS = Table(
+    "actuals",
+    "tblActuals",
+    "实际销售",
+    "Actual sales",
+    (
+        _text("month", "月份", "Month", 10),
+        *DIMENSION_COLUMNS,
+        _text("owner", "负责人", "Owner", 12),
+        _amount("actual", "实际金额", "Actual", required=True),
+    ),
+    sheet="actuals",
+    help_zh="月份填 1-12 或 2027-03；维度与目标一致时可定位差距来源。",
+    help_en="Month as 1-12 or 2027-03; dimensions like the targets' let XLPlan explain the gap.",
+)
+
+TRACKING = Table(
+    "tracking",
+    "tblTracking",
+    "月度达成",
+    "Monthly attainment",
+    (
+        Column("month", "月份", "Month", Kind.INT, width=8),
+        _amount("plan", "目标", "Plan"),
+        _amount("actual", "实际", "Actual"),
+        _ratio("attainment", "达成率", "Attainment"),
+        _amount("ytd_plan", "累计目标", "YTD plan"),
+        _amount("ytd_actual", "累计实际", "YTD actual"),
+        _ratio("ytd_attainment", "累计达成率", "YTD attainment"),
+    ),
+    sheet="tracking",
+)
+
+FORECAST = Table(
+    "forecast",
+    "tblForecast",
+    "全年预测",
+    "Full-year forecast",
+    (
+        _amount("full_year_plan", "全年目标", "Full-year plan"),
+        _amount("ytd_plan", "累计目标", "YTD plan"),
+        _amount("ytd_actual", "累计实际", "YTD actual"),
+        _ratio("ytd_attainment", "累计达成率", "YTD attainment"),
+        _ratio("recent_attainment", "近3月达成率", "Recent attainment"),
+        _amount("remaining_plan", "剩余目标", "Remaining plan"),
+        _amount("forecast", "全年预测", "Forecast"),
+        _ratio("forecast_attainment", "预测达成率", "Forecast attainment"),
+        _amount("gap_to_close", "待弥补差距", "Gap to close"),
+        _amount("needed_per_month", "剩余月均需完成", "Needed per month"),
+    ),
+    sheet="tracking",
+)
+
+GAP_DRIVERS = Table(
+    "gap_drivers",
+    "tblGapDrivers",
+    "差距来源",
+    "What explains the gap",
+    (
+        _text("dimension", "维度", "Dimension", 14),
+        _text("value", "取值", "Value", 16),
+        _amount("ytd_plan", "累计目标", "YTD plan"),
+        _amount("ytd_actual", "累计实际", "YTD actual"),
+        _amount("variance", "差异", "Variance"),
+        _ratio("attainment", "达成率", "Attainment"),
+        _ratio("share_of_gap", "占差距比", "Share of gap"),
+        Column("rank", "排名", "Rank", Kind.INT, width=7),
+    ),
+    sheet="tracking",
+)
+
 TABLES = {
     t.key: t
     for t in (
+        TARGET_LINES,
+        MAP_TOTALS,
+        OVERLAPS,
+        BUCKETS,
+        EVENTS,
+        LAUNCHES,
+        MONTHLY_PLAN,
+        ACTUALS,
+        TRACKING,
+        FORECAST,
+        GAP_DRIVERS,
         SETTINGS,
         FX,
         MARKET_OVERRIDES,
