@@ -694,8 +694,6 @@ def write_owned_sheet(
     tables: Sequence[tuple[Table, pd.DataFrame | None]],
     lang: str,
     *,
-    title: tuple[str, str],
-    note: tuple[str, str],
     output: bool = True,
 ) -> Any:
     """A sheet of tables one below the other under a title.
@@ -703,8 +701,9 @@ def write_owned_sheet(
     Output sheets (``output=True``) are the ones XLPlan owns and rewrites on every run; input
     sheets carry the yellow tables users fill, with validation.
     """
-    ws = wb.add_worksheet(schema.SHEETS[sheet_key].title(lang))
-    _title(ws, fmt, lang, title[0], title[1], note[0], note[1])
+    sheet = schema.SHEETS[sheet_key]
+    ws = wb.add_worksheet(sheet.title(lang))
+    _title(ws, fmt, lang, sheet.heading[0], sheet.heading[1], sheet.note[0], sheet.note[1])
     top = 5
     for i, (table, frame) in enumerate(tables):
         helptext = table.help_zh if lang == "zh" else table.help_en
@@ -775,20 +774,6 @@ def format_money_by_currency(
             col,
             {"type": "formula", "criteria": f"=OR({test})", "format": fmt.whole_money},
         )
-
-
-RESULTS_TITLE = ("落地成本结果", "Landed cost results")
-RESULTS_NOTE = (
-    "由 xlplan 生成，每次运行整表重写；金额为市场币种/件，已按币种最小单位四舍五入。",
-    "Written by xlplan; rewritten on every run. Money per unit in the market currency, rounded "
-    "half-up to the currency's minor unit.",
-)
-RULES_TITLE = ("市场规则（内置）", "Market rules (shipped)")
-RULES_NOTE = (
-    "内置税费规则及其生效日期、来源；“不确定”的规则请核实，在“设置”表中覆盖。",
-    "Shipped tax and fee rules with effective dates and sources; check rules marked uncertain "
-    "and override them on Settings.",
-)
 
 
 def market_rules_frames() -> list[tuple[Table, pd.DataFrame]]:
@@ -906,57 +891,6 @@ def events_frame() -> pd.DataFrame:
     return events[schema.EVENTS.keys].reset_index(drop=True)
 
 
-PLANNING_SHEETS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "alignment": (
-        ("三方对齐：业务 / 客户 / 产品地图的目标", "Alignment: the three maps' targets"),
-        (
-            "每位负责人一行目标主张；运行“三方对齐”查看重叠、差距与对齐结果。",
-            "One row per owner's claim; run Align to see overlaps, the gap and the reconciled "
-            "plan.",
-        ),
-    ),
-    "alignment_result": (
-        ("对齐结果", "Alignment result"),
-        (
-            "由 xlplan 生成：各地图合计、重叠主张与对齐后的目标（合计等于公司目标）。",
-            "Written by xlplan: totals by map, overlapping claims and the reconciled targets "
-            "(they sum to the company target).",
-        ),
-    ),
-    "calendar": (
-        ("季节日历", "Seasonality calendar"),
-        (
-            "季节曲线 = 正常月份（按天数）+ 事件增幅；新市场从上线月份开始爬坡。",
-            "Profile = a normal month (by days) plus event uplifts; new markets ramp up from "
-            "their launch month.",
-        ),
-    ),
-    "monthly_plan": (
-        ("月度拆解", "Monthly plan"),
-        (
-            "由 xlplan 生成：每个目标按市场季节性拆到 12 个月，取整后每行合计不差一元。",
-            "Written by xlplan: each target phased by its market's seasonality into 12 months, "
-            "rounded so every row sums to its target exactly.",
-        ),
-    ),
-    "actuals": (
-        ("实际数据", "Actuals"),
-        (
-            "每月粘贴实际销售；维度与目标一致即可定位差距来源。",
-            "Paste actual sales each month; dimensions like the targets' explain the gap.",
-        ),
-    ),
-    "tracking": (
-        ("月度跟踪（PDCA）", "Monthly tracking (PDCA)"),
-        (
-            "由 xlplan 生成：月度与累计达成、全年预测、差距与主要来源。",
-            "Written by xlplan: attainment by month and year to date, forecast, gap and its "
-            "drivers.",
-        ),
-    ),
-}
-
-
 def _write_planning(wb: Any, fmt: Formats, lang: str) -> None:
     sheets: list[tuple[str, list[tuple[Table, pd.DataFrame | None]], bool]] = [
         ("alignment", [(schema.TARGET_LINES, sample_target_lines())], False),
@@ -975,8 +909,7 @@ def _write_planning(wb: Any, fmt: Formats, lang: str) -> None:
         ),
     ]
     for key, tables, output in sheets:
-        title, note = PLANNING_SHEETS[key]
-        write_owned_sheet(wb, fmt, key, tables, lang, title=title, note=note, output=output)
+        write_owned_sheet(wb, fmt, key, tables, lang, output=output)
 
 
 def build_template(target: str | BinaryIO, lang: str, lines: pd.DataFrame | None = None) -> None:
@@ -986,19 +919,11 @@ def build_template(target: str | BinaryIO, lang: str, lines: pd.DataFrame | None
     _write_readme(wb, fmt, lang)
     _write_settings(wb, fmt, lang)
     _write_landed_cost(wb, fmt, lang, sample_lines() if lines is None else lines)
-    write_owned_sheet(
-        wb,
-        fmt,
-        "landed_cost_results",
-        [(schema.LANDED_COST_RESULTS, None)],
-        lang,
-        title=RESULTS_TITLE,
-        note=RESULTS_NOTE,
-    )
+    write_owned_sheet(wb, fmt, "landed_cost_results", [(schema.LANDED_COST_RESULTS, None)], lang)
+    # the three maps' sheets (business, customer, product) go here, before Alignment
     _write_planning(wb, fmt, lang)
-    write_owned_sheet(
-        wb, fmt, "market_rules", market_rules_frames(), lang, title=RULES_TITLE, note=RULES_NOTE
-    )
+    # the KPI and Dashboard sheets go here, after Tracking
+    write_owned_sheet(wb, fmt, "market_rules", market_rules_frames(), lang)
     _write_lists(wb, lang)
     wb.worksheets()[2].activate()
     wb.close()

@@ -209,13 +209,12 @@ def write_owned_tables(
     target: Path,
     sheets: Mapping[str, Sequence[tuple[Table, pd.DataFrame]]],
     lang: str,
-    titles: Mapping[str, tuple[tuple[str, str], tuple[str, str]]],
 ) -> None:
     """Write output tables onto the sheets XLPlan owns, in a copy of ``source`` at ``target``.
 
-    ``sheets`` maps a sheet key to its tables; ``titles`` maps it to ((zh, en) title,
-    (zh, en) note). With ``source`` None a new workbook holding only those sheets is written.
-    Writing over ``source`` itself is the caller's explicit choice (``--in-place``).
+    ``sheets`` maps a sheet key to its tables (titles and notes come from the schema). With
+    ``source`` None a new workbook holding only those sheets is written. Writing over
+    ``source`` itself is the caller's explicit choice (``--in-place``).
     """
     from xlplan.workbook import build, package
 
@@ -223,8 +222,7 @@ def write_owned_tables(
     wb = build.new_workbook(buf)
     fmt = build.Formats(wb)
     for key, tables in sheets.items():
-        title, note = titles[key]
-        build.write_owned_sheet(wb, fmt, key, list(tables), lang, title=title, note=note)
+        build.write_owned_sheet(wb, fmt, key, list(tables), lang)
     wb.close()
     owned = buf.getvalue()
     names = [schema.SHEETS[k].title(lang) for k in sheets]
@@ -240,20 +238,6 @@ def write_owned_tables(
 # --------------------------------------------------------------------------------------------
 # Ports: how actions see a file
 # --------------------------------------------------------------------------------------------
-
-OUTPUT_SHEET_TITLES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {}
-"""Sheet key -> ((zh, en) title, (zh, en) note) for every sheet output tables go to."""
-
-
-def _sheet_titles() -> dict[str, tuple[tuple[str, str], tuple[str, str]]]:
-    from xlplan.workbook import build
-
-    return {
-        "landed_cost_results": (build.RESULTS_TITLE, build.RESULTS_NOTE),
-        "market_rules": (build.RULES_TITLE, build.RULES_NOTE),
-        **build.PLANNING_SHEETS,
-        **OUTPUT_SHEET_TITLES,
-    }
 
 
 class FilePort:
@@ -314,7 +298,7 @@ class FilePort:
         if target.suffix.lower() == ".csv":
             self._save_csv(target)
             return
-        write_owned_tables(self.path, target, by_sheet, self.lang, _sheet_titles())
+        write_owned_tables(self.path, target, by_sheet, self.lang)
 
     def _save_csv(self, target: Path) -> None:
         lines = self.read_table("landed_cost")

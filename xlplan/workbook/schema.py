@@ -144,12 +144,18 @@ class Table:
 
 @dataclass(frozen=True)
 class Sheet:
-    """A worksheet of the template; its name differs by language."""
+    """A worksheet of the template; its name differs by language.
+
+    ``heading`` and ``note`` (zh, en) are the title and one-line explanation at its top.
+    ``owned`` sheets are rewritten by XLPlan on every run; the others belong to the user.
+    """
 
     key: str
     zh: str
     en: str
-    owned: bool = False  # XLPlan rewrites the whole sheet on every run
+    owned: bool = False
+    heading: tuple[str, str] = ("", "")
+    note: tuple[str, str] = ("", "")
 
     def title(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -196,20 +202,107 @@ def _rate(key: str, zh: str, en: str, maximum: float = 1.0, **kw: object) -> Col
     )
 
 
-SHEETS = {
+SHEETS: dict[str, Sheet] = {
     s.key: s
     for s in (
         Sheet("readme", "使用说明", "Read Me"),
         Sheet("settings", "设置", "Settings"),
         Sheet("landed_cost", "落地成本", "Landed Cost"),
-        Sheet("landed_cost_results", "落地成本结果", "Landed Cost Results", owned=True),
-        Sheet("alignment", "三方对齐", "Alignment"),
-        Sheet("alignment_result", "对齐结果", "Alignment Result", owned=True),
-        Sheet("calendar", "季节日历", "Calendar"),
-        Sheet("monthly_plan", "月度拆解", "Monthly Plan", owned=True),
-        Sheet("actuals", "实际数据", "Actuals"),
-        Sheet("tracking", "月度跟踪", "Tracking", owned=True),
-        Sheet("market_rules", "市场规则", "Market Rules", owned=True),
+        Sheet(
+            "landed_cost_results",
+            "落地成本结果",
+            "Landed Cost Results",
+            owned=True,
+            heading=("落地成本结果", "Landed cost results"),
+            note=(
+                "由 xlplan 生成，每次运行整表重写；金额为市场币种/件，已按币种最小单位四舍五入。",
+                "Written by xlplan; rewritten on every run. Money per unit in the market "
+                "currency, rounded half-up to the currency's minor unit.",
+            ),
+        ),
+        Sheet(
+            "alignment",
+            "三方对齐",
+            "Alignment",
+            heading=(
+                "三方对齐：业务 / 客户 / 产品地图的目标",
+                "Alignment: the three maps' targets",
+            ),
+            note=(
+                "每位负责人一行目标主张；运行“三方对齐”查看重叠、差距与对齐结果。",
+                "One row per owner's claim; run Align to see overlaps, the gap and the "
+                "reconciled plan.",
+            ),
+        ),
+        Sheet(
+            "alignment_result",
+            "对齐结果",
+            "Alignment Result",
+            owned=True,
+            heading=("对齐结果", "Alignment result"),
+            note=(
+                "由 xlplan 生成：各地图合计、重叠主张与对齐后的目标（合计等于公司目标）。",
+                "Written by xlplan: totals by map, overlapping claims and the reconciled targets "
+                "(they sum to the company target).",
+            ),
+        ),
+        Sheet(
+            "calendar",
+            "季节日历",
+            "Calendar",
+            heading=("季节日历", "Seasonality calendar"),
+            note=(
+                "季节曲线 = 正常月份（按天数）+ 事件增幅；新市场从上线月份开始爬坡。",
+                "Profile = a normal month (by days) plus event uplifts; new markets ramp up from "
+                "their launch month.",
+            ),
+        ),
+        Sheet(
+            "monthly_plan",
+            "月度拆解",
+            "Monthly Plan",
+            owned=True,
+            heading=("月度拆解", "Monthly plan"),
+            note=(
+                "由 xlplan 生成：每个目标按市场季节性拆到 12 个月，取整后每行合计不差一元。",
+                "Written by xlplan: each target phased by its market's seasonality into 12 "
+                "months, rounded so every row sums to its target exactly.",
+            ),
+        ),
+        Sheet(
+            "actuals",
+            "实际数据",
+            "Actuals",
+            heading=("实际数据", "Actuals"),
+            note=(
+                "每月粘贴实际销售；维度与目标一致即可定位差距来源。",
+                "Paste actual sales each month; dimensions like the targets' explain the gap.",
+            ),
+        ),
+        Sheet(
+            "tracking",
+            "月度跟踪",
+            "Tracking",
+            owned=True,
+            heading=("月度跟踪（PDCA）", "Monthly tracking (PDCA)"),
+            note=(
+                "由 xlplan 生成：月度与累计达成、全年预测、差距与主要来源。",
+                "Written by xlplan: attainment by month and year to date, forecast, gap and "
+                "its drivers.",
+            ),
+        ),
+        Sheet(
+            "market_rules",
+            "市场规则",
+            "Market Rules",
+            owned=True,
+            heading=("市场规则（内置）", "Market rules (shipped)"),
+            note=(
+                "内置税费规则及其生效日期、来源；“不确定”的规则请核实，在“设置”表中覆盖。",
+                "Shipped tax and fee rules with effective dates and sources; check rules marked "
+                "uncertain and override them on Settings.",
+            ),
+        ),
         Sheet("lists", "列表", "Lists", owned=True),
     )
 }
@@ -929,7 +1022,7 @@ GAP_DRIVERS = Table(
     sheet="tracking",
 )
 
-TABLES = {
+TABLES: dict[str, Table] = {
     t.key: t
     for t in (
         TARGET_LINES,
@@ -1171,3 +1264,16 @@ def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
     )
     nums[bad] = np.nan
     return out
+
+
+def register(*items: Table | Sheet) -> None:
+    """Add an area's sheets and tables to the registry; each area's schema module calls it once.
+
+    Keys must be new: two declarations of one key would make reading ambiguous.
+    """
+    for item in items:
+        registry: dict[str, Table] | dict[str, Sheet]
+        registry = TABLES if isinstance(item, Table) else SHEETS
+        if item.key in registry and registry[item.key] is not item:
+            raise ValueError(f"{type(item).__name__} {item.key!r} is declared twice")
+        registry[item.key] = item  # type: ignore[assignment]

@@ -1,0 +1,201 @@
+"""Target planning actions: align the three maps, split into months, track actuals."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
+from xlplan.actions.settings import market_regions, plan_year, read_settings, setting_number
+from xlplan.errors import InputError, concat_errors, empty_errors
+from xlplan.targets import Alignment
+from xlplan.workbook import schema
+
+
+def read_alignment(port: WorkbookPort, ctx: Context) -> tuple[Alignment, pd.DataFrame]:
+    """Align the Alignment sheet's target lines with the company target of Settings."""
+    from xlplan.targets import AlignmentSettings, ReconcileMethod, align_targets
+
+    raw = port.read_table("target_lines")
+    if raw is None:
+        raise InputError(
+            "工作簿中没有三方目标表（tblTargetLines）",
+            "the workbook has no Target lines table (tblTargetLines)",
+        )
+    lines, errors = schema.coerce_table(raw, schema.TARGET_LINES)
+    lines["map"] = lines["map"].str.strip().str.lower()
+    lines["customer_type"] = lines["customer_type"].str.strip().str.lower()
+    settings = read_settings(port)
+    target = setting_number(settings, "company_target", None)
+    if target is None:
+        target = float(lines["amount"].fillna(0).sum() + lines["adjustment"].fillna(0).sum())
+    method = str(settings.get("reconcile_method", "keep")).strip().lower() or "keep"
+    if method not in {m.value for m in ReconcileMethod}:
+        raise InputError(
+            f"设置表 reconcile_method 应为 keep / pro_rata / priority，实为 '{method}'",
+            f"Settings reconcile_method must be keep, pro_rata or priority, not '{method}'",
+        )
+    unit = setting_number(settings, "rounding_unit", 1.0) or 1.0
+    align_settings = AlignmentSettings(
+        company_target=target, method=ReconcileMethod(method), unit=unit
+    )
+    good = lines.drop(index=errors["row"].unique().tolist()).reset_index(drop=True)
+    alignment = align_targets(good, align_settings, market_regions(port, ctx))
+    return alignment, errors
+
+
+@action("align", "三方对齐", "Align the three maps")
+def run_align(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Map totals, overlaps, gap and reconciled buckets on the Alignment Result sheet."""
+    alignment, input_errors = read_alignment(port, ctx)
+    port.write_table("map_totals", alignment.map_totals.reset_index())
+    port.write_table("overlaps", alignment.overlaps)
+    port.write_table("buckets", alignment.buckets)
+    total = float(alignment.buckets["amount"].sum())
+    by_map = ", ".join(f"{m} {v:,.0f}" for m, v in alignment.map_totals["amount"].items())
+    summary = [
+        (
+            f"三方对齐: 各地图 {by_map}；与公司目标差距 {alignment.gap:,.0f}；"
+            f"对齐后合计 {total:,.0f}",
+            f"alignment: by map {by_map}; gap to company target {alignment.gap:,.0f}; "
+            f"reconciled total {total:,.0f}",
+        ),
+        (f"重叠主张 {len(alignment.overlaps)} 处", f"{len(alignment.overlaps)} overlapping claims"),
+    ]
+    return ActionResult(concat_errors([input_errors, alignment.errors]), summary)
+
+
+def read_events(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Shipped events with the workbook's uplifts; events the workbook removed are dropped."""
+    from xlplan.calendar import read_calendar_events
+
+    events = read_calendar_events()
+    raw = port.read_table("events")
+    if raw is None:
+        return events, empty_errors()
+    table, errors = schema.coerce_table(raw, schema.EVENTS)
+    keys = table["event_key"].str.strip()
+    known = keys.isin(set(events["event_key"])) | (keys == "")
+    from xlplan.errors import errors_where
+
+    errors = concat_errors(
+        [
+            errors,
+            errors_where(
+                ~known.to_numpy(),
+                table="events",
+                column="event_key",
+                zh="未知事件（自定义事件暂不支持日期计算）: '" + keys + "'",
+                en="unknown event (custom events cannot be dated yet): '" + keys + "'",
+            ),
+        ]
+    )
+    given = table[known & (keys != "")].set_index("event_key")
+    events = events[events["event_key"].isin(given.index)].copy()
+    uplift = given["uplift"].reindex(events["event_key"]).to_numpy()
+    events["uplift"] = pd.Series(uplift, index=events.index).fillna(events["uplift"])
+    markets = given["markets"].reindex(events["event_key"]).to_numpy()
+    events["markets"] = [
+        m if str(m).strip() else d for m, d in zip(markets, events["markets"], strict=False)
+    ]
+    return events.reset_index(drop=True), errors
+
+
+def read_launches(port: WorkbookPort) -> tuple[pd.Series | None, pd.DataFrame]:
+    raw = port.read_table("launches")
+    if raw is None:
+        return None, empty_errors()
+    table, errors = schema.coerce_table(raw, schema.LAUNCHES)
+    table = table[(table["market"] != "") & (table["launch_month"] != "")]
+    launches = pd.Series(table["launch_month"].to_numpy(), index=table["market"].to_numpy())
+    return (launches if len(launches) else None), errors
+
+
+def monthly_plan(port: WorkbookPort, ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Align, then phase every bucket into 12 months by its market's seasonality."""
+    from xlplan.calendar import plan_profiles
+    from xlplan.targets import MONTH_COLUMNS, phase_buckets, quarterly
+
+    alignment, input_errors = read_alignment(port, ctx)
+    events, event_errors = read_events(port)
+    launches, launch_errors = read_launches(port)
+    year = plan_year(port, ctx)
+    buckets = alignment.buckets
+    profiles, profile_errors = plan_profiles(
+        buckets, year, market_regions(port, ctx), events, launches=launches
+    )
+    keyed = buckets.assign(market=buckets["market"].fillna("").astype(str).str.upper())
+    unit = setting_number(read_settings(port), "rounding_unit", 1.0) or 1.0
+    phased, phase_errors = phase_buckets(keyed, profiles, unit=unit)
+    plan = buckets.copy()
+    plan[MONTH_COLUMNS] = phased[MONTH_COLUMNS].to_numpy()
+    plan = pd.concat([plan, quarterly(plan[MONTH_COLUMNS])], axis=1)
+    plan["total"] = plan[MONTH_COLUMNS].sum(axis=1)
+    errors = concat_errors(
+        [input_errors, alignment.errors, event_errors, launch_errors, profile_errors, phase_errors]
+    )
+    return plan[schema.MONTHLY_PLAN.keys], errors
+
+
+@action("split", "目标拆解", "Split into months", after=("align",))
+def run_split(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """The Monthly Plan: every reconciled bucket phased by its market's seasonality, rounded so
+    each row sums to its bucket and the plan sums to the company target."""
+    plan, errors = monthly_plan(port, ctx)
+    port.write_table("monthly_plan", plan)
+    total = float(plan["total"].sum())
+    quarters = " / ".join(f"{plan[f'q{q}'].sum():,.0f}" for q in range(1, 5))
+    summary = [
+        (
+            f"月度拆解: {len(plan)} 个目标 × 12 个月，全年 {total:,.0f}（季度 {quarters}）",
+            f"monthly plan: {len(plan)} buckets x 12 months, full year {total:,.0f} "
+            f"(quarters {quarters})",
+        )
+    ]
+    return ActionResult(errors, summary)
+
+
+@action("track", "月度跟踪", "Track actuals", after=("split",))
+def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Attainment by month and YTD, the run-rate forecast, the gap and what explains it."""
+    from xlplan.tracking import attainment, explain_gap, forecast
+
+    raw_actuals = port.read_table("actuals")
+    if raw_actuals is None:
+        raise InputError(
+            "工作簿中没有实际数据表（tblActuals）", "the workbook has no Actuals table (tblActuals)"
+        )
+    actuals, input_errors = schema.coerce_table(raw_actuals, schema.ACTUALS)
+    actuals = actuals.drop(index=input_errors["row"].unique().tolist())
+    actuals = actuals[actuals["month"] != ""]
+    raw_plan = port.read_table("monthly_plan")
+    if raw_plan is None or raw_plan.empty:
+        plan, plan_errors = monthly_plan(port, ctx)
+    else:
+        plan, plan_errors = schema.coerce_table(raw_plan, schema.MONTHLY_PLAN)
+    year = plan_year(port, ctx)
+    dims = [
+        c
+        for c in ("market", "channel", "customer_tier", "category", "customer_type")
+        if (actuals[c] != "").any()
+    ]
+    monthly, e1 = attainment(plan, actuals, year)
+    outlook, e2 = forecast(plan, actuals, year)
+    drivers, e3 = explain_gap(plan, actuals, year, dimensions=dims or None, top=10)
+    port.write_table("tracking", monthly)
+    port.write_table("forecast", outlook)
+    port.write_table("gap_drivers", drivers)
+    errors = concat_errors([input_errors, plan_errors, e1, e2, e3])
+    if len(outlook):
+        row = outlook.iloc[0]
+        summary = [
+            (
+                f"月度跟踪: 累计达成 {row['ytd_attainment']:.1%}，全年预测 {row['forecast']:,.0f}"
+                f"（{row['forecast_attainment']:.1%}），待弥补 {row['gap_to_close']:,.0f}",
+                f"tracking: YTD attainment {row['ytd_attainment']:.1%}, full-year forecast "
+                f"{row['forecast']:,.0f} ({row['forecast_attainment']:.1%}), gap to close "
+                f"{row['gap_to_close']:,.0f}",
+            )
+        ]
+    else:
+        summary = [("月度跟踪: 没有实际数据", "tracking: no actuals yet")]
+    return ActionResult(errors, summary)
