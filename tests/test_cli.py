@@ -26,7 +26,7 @@ def test_landed_cost_csv_in_csv_out(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = tmp_path / "out.csv"
     # a CSV carries no FX table: without --fx the CNY costs cannot be converted
     assert main(["landed-cost", str(src), "-o", str(out), "--date", "2027-01-01"]) == 1
-    assert "line 2, fx_rate: missing FX rate CNY->USD" in capsys.readouterr().err
+    assert "line 2, fx_rate: FX rate missing for CNY->USD" in capsys.readouterr().err
     fx = tmp_path / "fx.csv"
     fx.write_text(
         "from_currency,to_currency,rate\nCNY,USD,0.14\nEUR,USD,1.12\nGBP,USD,1.33\n"

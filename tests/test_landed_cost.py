@@ -430,8 +430,8 @@ def test_bad_rows_get_bilingual_errors_naming_row_and_column() -> None:
     zh = dict(zip(res.errors["row"], res.errors["zh"], strict=False))
     assert en[1] == "unknown market: 'XX'" and zh[1] == "未知的市场: 'XX'"
     assert "0.15 or 15%" in en[3]
-    assert en[4] == "not a number: 'abc'"
-    assert "CHF->USD" in en[5] and "缺少汇率" in zh[5]
+    assert en[4] == "Unit cost is not a number: 'abc'" and zh[4] == "单位采购成本不是数字: 'abc'"
+    assert "FX rate missing for CHF->USD" in en[5] and "汇率缺少 CHF→USD" in zh[5]
     assert en[6] == "Price is required"
     values = res.outputs
     assert values.loc[[0, 7], "error"].tolist() == ["", ""]

@@ -16,7 +16,7 @@ formatter they share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -66,6 +66,10 @@ class ErrorRecord:
 
 def empty_errors() -> pd.DataFrame:
     """An error table with no rows and the standard columns."""
+    return _EMPTY.copy()
+
+
+def _empty() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "table": pd.Series([], dtype=object),
@@ -77,28 +81,38 @@ def empty_errors() -> pd.DataFrame:
     )
 
 
+Message = str | pd.Series | Callable[[np.ndarray], Sequence[object]]
+
+
+_EMPTY = _empty()
+
+
 def errors_where(
     mask: pd.Series | np.ndarray,
     *,
     table: str,
     column: str,
-    zh: str | pd.Series,
-    en: str | pd.Series,
+    zh: Message,
+    en: Message,
     positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Error records for every row where ``mask`` is true.
 
-    Vectorised: one call checks a whole column. ``zh`` / ``en`` are either one message for all
-    rows or a Series aligned with ``mask`` (for messages that quote the row's value).
-    ``positions`` maps mask positions to row positions (defaults to 0..n-1).
+    Vectorised: one call checks a whole column. ``zh`` / ``en`` are one message for all rows, a
+    Series aligned with ``mask``, or (cheapest for messages that quote the row's value) a
+    function of the positions of the failing rows that returns their messages, so no text is
+    built for the rows that pass. ``positions`` maps mask positions to row positions (defaults
+    to 0..n-1).
     """
     flags = np.asarray(mask, dtype=bool)
     idx = np.flatnonzero(flags)
     rows = idx if positions is None else np.asarray(positions)[idx]
 
-    def pick(msg: str | pd.Series) -> list[str]:
+    def pick(msg: Message) -> list[str]:
         if isinstance(msg, str):
             return [msg] * len(idx)
+        if callable(msg):
+            return [str(v) for v in msg(idx)] if len(idx) else []
         return [str(v) for v in np.asarray(msg, dtype=object)[idx]]
 
     if len(idx) == 0:

@@ -128,15 +128,18 @@ def _calculate(
     t: pd.DataFrame, rules: Rules, prior: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = len(t)
-    mk = rules.markets.reindex(t["market"].to_numpy())
-    known = t["market"].ne("").to_numpy() & mk["currency"].notna().to_numpy()
+    # Market rules per line by position: factorise the codes, look up the few distinct ones.
+    codes, distinct = pd.factorize(t["market"].to_numpy())
+    where = rules.markets.index.get_indexer(pd.Index(distinct))
+    row_pos = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else -1, -1)
+    known = row_pos >= 0
     errs = [
         errors_where(
             t["market"].ne("").to_numpy() & ~known,
             table=TABLE,
             column="market",
-            zh="未知市场: '" + t["market"] + "'",
-            en="unknown market: '" + t["market"] + "'",
+            zh=lambda idx: [f"未知市场: '{m}'" for m in t["market"].to_numpy()[idx]],
+            en=lambda idx: [f"unknown market: '{m}'" for m in t["market"].to_numpy()[idx]],
         )
     ]
 
@@ -144,10 +147,13 @@ def _calculate(
         return t[col].to_numpy(dtype=float)
 
     def rule(col: str) -> np.ndarray:
-        return mk[col].to_numpy()
+        values = rules.markets[col].to_numpy()
+        if len(values) == 0:
+            return np.full(n, np.nan, dtype=object)
+        return np.where(known, values[np.maximum(row_pos, 0)], np.nan)
 
     z = {c: np.nan_to_num(num(c), nan=0.0) for c in ZERO_DEFAULT}
-    currency = pd.Series(mk["currency"].fillna("").to_numpy(), dtype=object)
+    currency = pd.Series(np.where(known, rule("currency"), ""), dtype=object)
     cost_ccy = t["cost_currency"].where(t["cost_currency"] != "", currency)
 
     # FX: the line's own rate, else the FX table; required when currencies differ.
@@ -159,12 +165,14 @@ def _calculate(
             known & np.isnan(fx) & ~_had_error(prior, n, "fx_rate"),
             table=TABLE,
             column="fx_rate",
-            zh="缺少汇率: " + cost_ccy + "→" + currency + "（请填写汇率或在设置表中添加）",
-            en="missing FX rate "
-            + cost_ccy
-            + "->"
-            + currency
-            + " (enter fx_rate or add it to the FX table)",
+            zh=lambda idx: [
+                f"汇率缺少 {a}→{b}（请填写汇率或在设置表中添加）"
+                for a, b in zip(cost_ccy.to_numpy()[idx], currency.to_numpy()[idx], strict=True)
+            ],
+            en=lambda idx: [
+                f"FX rate missing for {a}->{b} (enter fx_rate or add it to the FX table)"
+                for a, b in zip(cost_ccy.to_numpy()[idx], currency.to_numpy()[idx], strict=True)
+            ],
         )
     )
 

@@ -171,7 +171,10 @@ def apply_market_overrides(table: pd.DataFrame, overrides: pd.DataFrame | None) 
         if len(given):
             if col not in out.columns:
                 out[col] = np.nan
-            if out[col].dtype == bool:
+            if col == "tax_rate":
+                given = pd.to_numeric(given).astype(float)
+                out[col] = out[col].astype(float)
+            elif out[col].dtype == bool or col in ("currency", "valuation_basis", "tax_name"):
                 out[col] = out[col].astype(object)
             out.loc[given.index, col] = given.to_numpy()
     for col in MARKET_BOOL_COLUMNS:

@@ -100,9 +100,6 @@ def rules_from_tables(
             "import_tax_recoverable",
         ):
             over_typed[col] = over_typed[col].map(lambda v: None if pd.isna(v) else bool(v))
-        over_typed["tax_rate"] = (
-            over_typed["tax_rate"].astype(object).where(over_typed["tax_rate"].notna(), None)
-        )
     if low_value_overrides is not None:
         lv_typed, e = schema.coerce_table(low_value_overrides, schema.LOW_VALUE_OVERRIDES)
         errs.append(e)

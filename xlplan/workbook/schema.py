@@ -17,6 +17,7 @@ This module imports neither openpyxl nor xlwings, so the domain may use it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -1106,7 +1107,10 @@ def _to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if values.dtype.kind == "b":
         return values.astype(float), pd.Series(False, index=values.index)
     nums = pd.to_numeric(values, errors="coerce").astype(float)
-    blank = _blank(values)
+    missing = nums.isna().to_numpy()
+    blank = pd.Series(True, index=values.index)
+    blank[missing] = _blank(values[missing]).to_numpy()
+    blank[~missing] = False
     bad = nums.isna() & ~blank
     if bad.any():
         text = values[bad].astype("string").str.strip().str.replace(",", "", regex=False)
@@ -1133,8 +1137,19 @@ def _to_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-def _quoted(values: pd.Series) -> pd.Series:
-    return values.astype("string").fillna("").str.slice(0, 40)
+def _cell_text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text, ``""`` where blank."""
+    return values.astype("string").str.strip().fillna("")
+
+
+def _quoted(values: pd.Series, prefix: str, suffix: str = "") -> Callable[[np.ndarray], list[str]]:
+    """Messages quoting the cell, built only for the failing rows (given by position)."""
+
+    def build(idx: np.ndarray) -> list[str]:
+        cells = values.iloc[idx]
+        return [f"{prefix}'{'' if v is None else str(v)[:40]}'{suffix}" for v in cells]
+
+    return build
 
 
 def coerce_table(
@@ -1163,7 +1178,14 @@ def coerce_table(
             else pd.Series([None] * len(raw), index=raw.index, dtype=object)
         )
         values = values.reset_index(drop=True)
-        blank = _blank(values)
+        text = _cell_text(values) if col.kind in (Kind.CODE, Kind.TEXT) else None
+        parsed = _to_number(values) if col.kind in NUMERIC_KINDS else None
+        if text is not None:
+            blank = text == ""
+        elif parsed is not None:
+            blank = parsed[0].isna() & ~parsed[1]
+        else:
+            blank = _blank(values)
         label_zh, label_en = col.zh, col.en
         if col.required:
             errs.append(
@@ -1175,36 +1197,33 @@ def coerce_table(
                     en=f"{label_en} is required",
                 )
             )
-        if col.kind in NUMERIC_KINDS:
-            nums, bad = _to_number(values)
-            q = _quoted(values)
+        if parsed is not None:
+            nums, bad = parsed
             errs.append(
                 errors_where(
                     bad,
                     table=tkey,
                     column=col.key,
-                    zh="不是数字: '" + q + "'",
-                    en="not a number: '" + q + "'",
+                    zh=_quoted(values, f"{label_zh}不是数字: "),
+                    en=_quoted(values, f"{label_en} is not a number: "),
                 )
             )
             errs.append(_range_errors(nums, col, tkey))
             out[col.key] = nums
         elif col.kind is Kind.BOOL:
             flags, bad = _to_bool(values)
-            q = _quoted(values)
             errs.append(
                 errors_where(
                     bad,
                     table=tkey,
                     column=col.key,
-                    zh="应为 TRUE/FALSE（是/否）: '" + q + "'",
-                    en="expected TRUE/FALSE: '" + q + "'",
+                    zh=_quoted(values, f"{label_zh}应为 TRUE/FALSE（是/否）: "),
+                    en=_quoted(values, f"{label_en} must be TRUE or FALSE: "),
                 )
             )
             out[col.key] = flags
         elif col.kind is Kind.CODE:
-            codes = values.astype("string").str.strip().str.upper().fillna("")
-            codes = codes.where(~blank, "")
+            codes = (text if text is not None else _cell_text(values)).str.upper()
             allowed = lists.get(col.choices or "")
             if allowed:
                 unknown = (codes != "") & ~codes.isin(allowed)
@@ -1213,8 +1232,8 @@ def coerce_table(
                         unknown,
                         table=tkey,
                         column=col.key,
-                        zh=f"未知的{label_zh}: '" + codes + "'",
-                        en=f"unknown {label_en.lower()}: '" + codes + "'",
+                        zh=_quoted(codes, f"未知的{label_zh}: "),
+                        en=_quoted(codes, f"unknown {label_en.lower()}: "),
                     )
                 )
                 codes = codes.where(~unknown, "")
@@ -1222,20 +1241,18 @@ def coerce_table(
         elif col.kind is Kind.DATE:
             dates = pd.to_datetime(values.where(~blank), errors="coerce")
             bad = dates.isna() & ~blank
-            q = _quoted(values)
             errs.append(
                 errors_where(
                     bad,
                     table=tkey,
                     column=col.key,
-                    zh="不是日期: '" + q + "'",
-                    en="not a date: '" + q + "'",
+                    zh=_quoted(values, f"{label_zh}不是日期: "),
+                    en=_quoted(values, f"{label_en} is not a date: "),
                 )
             )
             out[col.key] = dates
         else:
-            text = values.astype("string").str.strip().fillna("")
-            out[col.key] = text.where(~blank, "").astype(object)
+            out[col.key] = (text if text is not None else _cell_text(values)).astype(object)
     frame = pd.DataFrame(out)
     return frame, concat_errors(errs) if errs else empty_errors()
 
@@ -1251,16 +1268,19 @@ def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
     bad &= nums.notna()
     if not bad.any():
         return empty_errors()
-    shown = nums.map(lambda v: f"{v:.4g}")
     hint_zh = hint_en = ""
     if col.kind is Kind.RATE:
         hint_zh, hint_en = "（比例请填 0.15 或 15%）", " (enter a rate as 0.15 or 15%)"
+
+    def shown(prefix: str, hint: str) -> Callable[[np.ndarray], list[str]]:
+        return lambda idx: [f"{prefix}{v:.4g}{hint}" for v in nums.to_numpy()[idx]]
+
     out = errors_where(
         bad,
         table=table,
         column=col.key,
-        zh=f"{col.zh}应 {col.range_text('zh')}，实为 " + shown + hint_zh,
-        en=f"{col.en} must be {col.range_text('en')}, got " + shown + hint_en,
+        zh=shown(f"{col.zh}应 {col.range_text('zh')}，实为 ", hint_zh),
+        en=shown(f"{col.en} must be {col.range_text('en')}, got ", hint_en),
     )
     nums[bad] = np.nan
     return out
