@@ -1,0 +1,309 @@
+"""What Excel on Windows gets from ``udfs.functions``, checked with xlwings' own code.
+
+The ``xlwings_windows`` fixture (``conftest.py``, ``xlwings_windows.py``) imports xlwings' real
+Windows UDF machinery with the Windows-only modules stood in. These tests check the metadata the
+real ``xlfunc/xlarg/xlret`` record, the VBA wrappers ``generate_vba_wrapper`` writes for the
+add-in, and a call of each UDF through ``conversion.read`` / ``conversion.write`` the way
+``xlwings.udfs.call_udf`` makes it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import math
+import re
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+import pytest
+from xlwings_windows import ALIAS_PREFIX, CELL_ERRORS, WindowsXlwings, windows_xlwings
+
+from udfs import functions as plain
+from xlplan import reference
+from xlplan.workbook import schema
+
+MODULE = "udfs.functions"
+UDFS = ("XLP_LANDED_COST", "XLP_LANDED_COST_LINE", "XLP_IMPORT_TAXES", "XLP_PRICE_FOR_MARGIN")
+TABLE_ARGS = {"lines", "fx", "market_overrides", "low_value_overrides"}
+ROW_ARGS = {"headers", "values"}
+EXCEL_DOC_LIMIT = 255  # xlwings cuts descriptions to this for Application.MacroOptions
+# Reserved VBA identifiers (MS-VBAL 3.3.5.2) that could plausibly be argument names.
+VBA_RESERVED = {
+    "and", "any", "as", "boolean", "byref", "byte", "byval", "call", "case", "close", "const",
+    "currency", "date", "declare", "dim", "do", "double", "each", "else", "empty", "end", "enum",
+    "erase", "error", "event", "exit", "false", "for", "function", "get", "global", "goto", "if",
+    "in", "input", "integer", "is", "len", "let", "like", "lock", "long", "loop", "me", "mid",
+    "mod", "new", "next", "not", "nothing", "null", "object", "on", "open", "option", "optional",
+    "or", "paramarray", "print", "private", "property", "public", "put", "resume", "return",
+    "seek", "select", "set", "single", "static", "step", "stop", "string", "sub", "then", "to",
+    "true", "type", "unlock", "until", "variant", "wend", "while", "with", "write", "xor",
+}  # fmt: skip
+EN = schema.LANDED_COST.headers("en")
+OUT_EN = [c.en for c in schema.LANDED_COST_OUTPUT_COLUMNS]
+ON = datetime(2026, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def module(xlwings_windows: WindowsXlwings) -> ModuleType:
+    return xlwings_windows.load(MODULE)
+
+
+def line(**cells: Any) -> list[Any]:
+    return [cells.get(k) for k in schema.LANDED_COST.keys]
+
+
+def fx_table() -> list[list[Any]]:
+    table = reference.default_fx()[["from_currency", "to_currency", "rate", "as_of", "source"]]
+    return [schema.FX.headers("en"), *table.to_numpy(dtype=object).tolist()]
+
+
+def assert_excel_block(value: Any) -> None:
+    """What ``conversion.write`` hands Excel: a rectangular 2-D list, no NaN/None/index."""
+    assert isinstance(value, list) and value and all(isinstance(r, list) for r in value)
+    assert len({len(r) for r in value}) == 1
+    for row in value:
+        for v in row:
+            assert isinstance(v, str | float | int | bool), (type(v), v)
+            assert not (isinstance(v, float) and not math.isfinite(v)), row
+
+
+def test_the_stand_ins_are_undone_on_exit() -> None:
+    import ctypes
+    import sys
+
+    import xlwings
+
+    def state() -> tuple[Any, ...]:
+        return (
+            {k: id(v) for k, v in sys.modules.items() if not k.startswith(ALIAS_PREFIX)},
+            {k: id(getattr(ctypes, k, None)) for k in ("windll", "oledll", "WinDLL", "PyDLL")},
+            [e.name for e in xlwings.engines],
+            xlwings.engines.active,
+            (xlwings.func, xlwings.arg, xlwings.ret),
+        )
+
+    before = state()
+    with windows_xlwings() as w:
+        assert w.load(MODULE).XLP_LANDED_COST.__xlfunc__
+        assert "excel" in [e.name for e in xlwings.engines]
+    assert state() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata recorded by xlwings.udfs.xlfunc / xlarg / xlret
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_module_exposes_exactly_the_xlp_functions(module: ModuleType) -> None:
+    found = sorted(n for n in dir(module) if hasattr(getattr(module, n), "__xlfunc__"))
+    assert found == sorted(UDFS)
+    assert not any(hasattr(getattr(plain, n), "__xlfunc__") for n in UDFS)  # Linux: plain
+
+
+@pytest.mark.parametrize("name", UDFS)
+def test_metadata_matches_the_signature(module: ModuleType, name: str) -> None:
+    f = getattr(module, name)
+    info = f.__xlfunc__
+    assert info["name"] == name
+    assert (info["sub"], info["volatile"], info["async_mode"]) == (False, False, None)
+    assert info["category"] == "XLPlan" and info["call_in_wizard"] is True
+    params = inspect.signature(getattr(plain, name)).parameters
+    assert [a["name"] for a in info["args"]] == list(params)
+    for arg in info["args"]:
+        default = params[arg["name"]].default
+        if default is inspect.Parameter.empty:
+            assert "optional" not in arg, arg["name"]
+        else:
+            assert arg["optional"] == default, arg["name"]
+        assert not arg["vararg"] and arg["vba"] is None
+
+
+@pytest.mark.parametrize("name", UDFS)
+def test_argument_options_convert_as_intended(
+    module: ModuleType, xlwings_windows: WindowsXlwings, name: str
+) -> None:
+    accessors = xlwings_windows.conversion.accessors
+    for arg in getattr(module, name).__xlfunc__["args"]:
+        options = arg["options"]
+        # A type hint becomes a converter; it must be one xlwings has (``X | None`` is not).
+        assert options["convert"] in accessors, (arg["name"], options["convert"])
+        if arg["name"] in TABLE_ARGS:
+            assert options["ndim"] == 2 and options["err_to_str"] is True, arg["name"]
+        elif arg["name"] in ROW_ARGS:
+            assert options["ndim"] == 1 and options["err_to_str"] is True, arg["name"]
+        else:
+            assert "ndim" not in options, arg["name"]  # a scalar cell stays a scalar
+
+
+@pytest.mark.parametrize("name", UDFS)
+def test_return_options_write_a_plain_2d_list(module: ModuleType, name: str) -> None:
+    ret = getattr(module, name).__xlfunc__["ret"]
+    assert ret["options"]["convert"] is list
+    assert ret["options"]["index"] is False  # a DataFrame would not spill its index either
+    assert "expand" not in ret["options"]  # Excel 365 spills natively; no legacy resizing
+
+
+@pytest.mark.parametrize("name", UDFS)
+def test_function_wizard_texts(module: ModuleType, name: str) -> None:
+    info = getattr(module, name).__xlfunc__
+    doc = info["ret"]["doc"]
+    summary = doc.split("\n\n")[0]
+    assert len(summary) <= EXCEL_DOC_LIMIT  # the whole summary survives MacroOptions' cut
+    assert re.search(r"[\u4e00-\u9fff]", summary) and re.search(r"[A-Za-z]{4}", summary)
+    for arg in info["args"]:
+        assert not arg["doc"].startswith("Positional argument"), arg["name"]
+        assert len(arg["doc"]) <= EXCEL_DOC_LIMIT, arg["name"]
+        assert " / " in arg["doc"], arg["name"]  # zh / en
+
+
+# ---------------------------------------------------------------------------------------------
+# VBA wrappers written by xlwings.udfs.generate_vba_wrapper
+# ---------------------------------------------------------------------------------------------
+
+
+class AddinBook:
+    """What generate_vba_wrapper reads of the workbook: its name (an add-in here)."""
+
+    Name = "xlplan.xlam"
+
+
+@pytest.fixture(scope="module")
+def vba(module: ModuleType, xlwings_windows: WindowsXlwings) -> str:
+    out = io.StringIO()
+    xlwings_windows.udfs.generate_vba_wrapper(MODULE, module, out, AddinBook())
+    return out.getvalue()
+
+
+def _vba_signature(name: str) -> str:
+    params = inspect.signature(getattr(plain, name)).parameters.values()
+    parts = [
+        p.name if p.default is inspect.Parameter.empty else f"Optional {p.name}" for p in params
+    ]
+    return f"Function {name}({', '.join(parts)})"
+
+
+@pytest.mark.parametrize("name", UDFS)
+def test_vba_wrapper_per_function(vba: str, name: str) -> None:
+    assert _vba_signature(name) + "\n" in vba
+    args = ", ".join(inspect.signature(getattr(plain, name)).parameters)
+    call = f'XLPy.CallUDF("{MODULE}", "{name}", Array({args}), ActiveWorkbook, Application.Caller)'
+    assert f"{name} = {call}" in vba
+    assert f"{name} = Err.Description" in vba
+
+
+def test_vba_module_has_only_our_functions(vba: str) -> None:
+    assert sorted(re.findall(r"^Function (\w+)\(", vba, flags=re.M)) == sorted(UDFS)
+    assert vba.count("End Function") == len(UDFS)
+    assert "ThisWorkbook" not in vba  # add-ins must call into the active workbook
+
+
+def test_vba_names_are_legal(vba: str) -> None:
+    for name in UDFS:
+        params = list(inspect.signature(getattr(plain, name)).parameters)
+        for p in [name, *params]:
+            assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,254}", p), p
+            assert p.lower() not in VBA_RESERVED, p
+    assert all(len(line) <= 1023 for line in vba.splitlines())
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls through xlwings.conversion.read / write, as call_udf makes them
+# ---------------------------------------------------------------------------------------------
+
+
+def test_table_udf_through_xlwings_conversion(
+    module: ModuleType, xlwings_windows: WindowsXlwings
+) -> None:
+    rows = [
+        EN,
+        line(sku="A", market="DE", unit_cost=12.0, cost_currency="CNY", price=19.99,
+             referral_rate=0.15, target_margin=0.2),
+        line(sku="B", market="GB", unit_cost=CELL_ERRORS["#N/A"], price=15.0),
+        line(sku="C", market="US", unit_cost=3.0, price=9.99, vat_recoverable=False),
+    ]  # fmt: skip
+    when = xlwings_windows.time_type(2026, 1, 1)  # a date cell, as COM hands it over
+    written = xlwings_windows.call(module.XLP_LANDED_COST, rows, fx_table(), None, None, when)
+    assert_excel_block(written)
+    assert written[0] == OUT_EN  # the header row first, no index column
+    assert len(written) == len(rows)
+    error = OUT_EN.index("Error")
+    assert [r[error] for r in written[1:]][::2] == ["", ""]
+    assert "'#N/A'" in written[2][error]  # err_to_str: an error cell reads as its text
+    as_text = [[("#N/A" if v == CELL_ERRORS["#N/A"] else v) for v in r] for r in rows]
+    assert written[1:] == plain.XLP_LANDED_COST(as_text, fx_table(), None, None, ON)[1:]
+
+
+def test_missing_optional_arguments_take_their_defaults(
+    module: ModuleType, xlwings_windows: WindowsXlwings
+) -> None:
+    rows = [EN, line(market="GB", unit_cost=4.0, price=15.0)]
+    written = xlwings_windows.call(module.XLP_LANDED_COST, rows)  # only lines given
+    assert_excel_block(written)
+    assert written == plain.XLP_LANDED_COST(rows)
+
+
+def test_single_cell_table_is_still_2d(module: ModuleType, xlwings_windows: WindowsXlwings) -> None:
+    written = xlwings_windows.call(module.XLP_LANDED_COST, "Market")  # a 1 x 1 range
+    assert_excel_block(written)
+    assert written == [OUT_EN]
+
+
+@pytest.mark.parametrize(
+    ("output", "expected_width"), [(None, len(OUT_EN)), ("Landed cost", 1), ("落地成本", 1)]
+)
+def test_line_udf_through_xlwings_conversion(
+    module: ModuleType, xlwings_windows: WindowsXlwings, output: Any, expected_width: int
+) -> None:
+    values = line(market="GB", unit_cost=4.0, price=15.0, freight_per_unit=1.0, duty_rate=0.04)
+    # A header row range and a data row range; ndim=1 turns both into flat lists.
+    written = xlwings_windows.call(
+        module.XLP_LANDED_COST_LINE, [EN], [values], output, None, 46023.0
+    )
+    assert_excel_block(written)
+    assert len(written) == 1 and len(written[0]) == expected_width
+    assert written == plain.XLP_LANDED_COST_LINE(EN, values, output, None, ON)
+
+
+def test_import_taxes_through_xlwings_conversion(
+    module: ModuleType, xlwings_windows: WindowsXlwings
+) -> None:
+    when = xlwings_windows.time_type(2026, 1, 1)
+    written = xlwings_windows.call(
+        module.XLP_IMPORT_TAXES, "DE", 100.0, 10.0, 0.04, None, None, when
+    )
+    assert written == [[110.0, 4.4, 21.74]]
+    written = xlwings_windows.call(module.XLP_IMPORT_TAXES, "DE", 100.0)  # defaults, today
+    assert_excel_block(written)
+
+
+def test_price_for_margin_through_xlwings_conversion(
+    module: ModuleType, xlwings_windows: WindowsXlwings
+) -> None:
+    values = line(market="JP", unit_cost=300.0, price=2980.0, referral_rate=0.1,
+                  referral_min=30.0)  # fmt: skip
+    written = xlwings_windows.call(module.XLP_PRICE_FOR_MARGIN, EN, values, 0.15, None, ON)
+    assert_excel_block(written)
+    assert written == plain.XLP_PRICE_FOR_MARGIN(EN, values, 0.15, None, ON)
+    assert isinstance(written[0][0], float) and written[0][0] == round(written[0][0])
+
+
+def test_errors_reach_excel_as_one_text_cell(
+    module: ModuleType, xlwings_windows: WindowsXlwings
+) -> None:
+    written = xlwings_windows.call(module.XLP_LANDED_COST, [["no", "headers"], [1.0, 2.0]])
+    assert_excel_block(written)
+    assert len(written) == 1 and written[0][0].startswith("#XLPLAN! ")
+
+
+def test_ret_options_would_not_spill_a_dataframe_index(
+    module: ModuleType, xlwings_windows: WindowsXlwings
+) -> None:
+    # The UDFs return lists; should one ever return a DataFrame, index=False keeps the
+    # index column out of the sheet (the mistake ARCHITECTURE.md warns about).
+    frame = pd.DataFrame({"a": [1.0, float("nan")], "b": ["x", "y"]}, index=[7, 8])
+    options = module.XLP_LANDED_COST.__xlfunc__["ret"]["options"]
+    written = xlwings_windows.write(frame, dict(options))
+    assert written == [["a", "b"], [1.0, "x"], ["", "y"]]
