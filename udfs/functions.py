@@ -434,3 +434,226 @@ def XLP_PRICE_FOR_MARGIN(
         lines["target_margin"] = _scalar(target_margin)
     out = _landed_cost(lines, fx, None, None, rules_date)
     return _one(out, "price_for_target_margin")
+
+
+# ---------------------------------------------------------------------------------------------
+# Target planning: spread, phase, align, track
+# ---------------------------------------------------------------------------------------------
+
+_DOC_YEAR = "计划年度，如 2027 / plan year, e.g. 2027"
+_DOC_UNIT = "取整单位，如 1 或 10000；可省略 / rounding unit, e.g. 1 or 10000; optional"
+
+
+def _planning_language(rows: Block | None, table: schema.Table) -> str:
+    if not rows:
+        return "en"
+    zh = {schema.normalise_header(h) for h in table.headers("zh")}
+    en = {schema.normalise_header(h) for h in table.headers("en")}
+    seen = [schema.normalise_header(h) for h in rows[0] if not _is_blank(h)]
+    return "zh" if sum(h in zh - en for h in seen) > sum(h in en - zh for h in seen) else "en"
+
+
+def _block(frame: pd.DataFrame, table: schema.Table, lang: str) -> Block:
+    """A table's header row and its rows, with blanks for NaN (Excel never sees NaN)."""
+    values = frame.reindex(columns=table.keys).to_numpy(dtype=object)
+    cells = [[_plain(v) for v in row] for row in values]
+    return [table.headers(lang), *cells]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float | np.floating):
+        return float(value) + 0.0 if np.isfinite(value) else ""
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _number(value: Any, what_zh: str, what_en: str) -> float:
+    number = pd.to_numeric(pd.Series([_scalar(value)]), errors="coerce").iloc[0]
+    if pd.isna(number):
+        raise InputError(
+            f"{what_zh}应为数字: '{_scalar(value)}'",
+            f"{what_en} must be a number: '{_scalar(value)}'",
+        )
+    return float(number)
+
+
+def _optional_number(value: Any, default: float | None) -> float | None:
+    value = _scalar(value)
+    return default if _is_blank(value) else _number(value, "参数", "argument")
+
+
+def _year(value: Any) -> int:
+    year = _number(value, "计划年度", "plan year")
+    if not 2000 <= year <= 2100:
+        raise InputError(f"计划年度不合理: {year:g}", f"plan year out of range: {year:g}")
+    return int(year)
+
+
+def _record_text(errors: pd.DataFrame) -> str:
+    return "; ".join(f"{r.zh} / {r.en}" for r in records(errors))
+
+
+def _regions(year: int) -> pd.Series:
+    from xlplan.reference import markets
+
+    return markets(date(year, 1, 1))["region"]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("total", doc="要分配的总额 / the total to spread")
+@xw.arg("weights", doc="权重（一行或一列） / weights, a row or a column", ndim=1, err_to_str=True)
+@xw.arg("unit", doc=_DOC_UNIT)
+@xw.ret(index=False)
+@_never_raises
+def XLP_SPREAD(total: Any, weights: Any, unit: Any = None) -> Block:
+    """按权重分配总额，按取整单位用最大余数法分配余数，合计不差分毫 / Spread a total over
+    weights; rounded to the unit by largest remainder so the parts sum to the total exactly."""
+    from xlplan.targets import split_total
+
+    amount = _number(total, "总额", "total")
+    w = pd.to_numeric(pd.Series(_flat(weights), dtype=object), errors="coerce")
+    parts, errors = split_total(amount, w, unit=_optional_number(unit, None))
+    if len(errors):
+        return [[f"{ERROR_PREFIX} {_record_text(errors)}"]]
+    return [[_plain(v) for v in parts.to_numpy()]]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("amount", doc="全年金额 / the year's amount")
+@xw.arg("market", doc="市场或区域代码，如 MX、LATAM / market or region code, e.g. MX, LATAM")
+@xw.arg("year", doc=_DOC_YEAR)
+@xw.arg("unit", doc=_DOC_UNIT)
+@xw.arg("events", doc="大促日历表 tblEvents[#All]；可省略 / events table; optional", **_TABLE_ARG)
+@xw.arg("launch_month", doc="新市场上线月份 1-12；可省略 / launch month 1-12; optional")
+@xw.ret(index=False)
+@_never_raises
+def XLP_PHASE(
+    amount: Any,
+    market: Any,
+    year: Any,
+    unit: Any = None,
+    events: Any = None,
+    launch_month: Any = None,
+) -> Block:
+    """按市场季节性（大促、节日、斋月等）把全年金额拆到 12 个月 / Phase a year's amount into
+    12 months by the market's seasonality for that year (events, holidays, Ramadan...)."""
+    from xlplan.actions.planning import merge_events
+    from xlplan.calendar import seasonality_profiles
+    from xlplan.targets import MONTH_COLUMNS, split_total
+
+    plan_year = _year(year)
+    code = str(_scalar(market) or "").strip().upper()
+    events_table, event_errors = merge_events(_table(events, schema.EVENTS))
+    launch = _scalar(launch_month)
+    launches = None if _is_blank(launch) else pd.Series([launch], index=[code])
+    profiles, errors = seasonality_profiles(
+        [code], plan_year, _regions(plan_year), events_table, launches=launches
+    )
+    errors = pd.concat([event_errors, errors]) if len(event_errors) else errors
+    if len(errors):
+        return [[f"{ERROR_PREFIX} {_record_text(errors)}"]]
+    weights = pd.Series(profiles.loc[code, MONTH_COLUMNS].to_numpy(dtype=float))
+    parts, split_errors = split_total(
+        _number(amount, "金额", "amount"), weights, unit=_optional_number(unit, None)
+    )
+    if len(split_errors):
+        return [[f"{ERROR_PREFIX} {_record_text(split_errors)}"]]
+    return [[_plain(v) for v in parts.to_numpy()]]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("target_lines", doc="三方目标表 tblTargetLines[#All] / target lines", **_TABLE_ARG)
+@xw.arg("company_target", doc="公司目标；可省略 / company target; optional")
+@xw.arg("method", doc="keep / pro_rata / priority；可省略 / optional")
+@xw.arg("unit", doc=_DOC_UNIT)
+@xw.arg("year", doc=_DOC_YEAR)
+@xw.ret(index=False)
+@_never_raises
+def XLP_ALIGNMENT(
+    target_lines: Any,
+    company_target: Any = None,
+    method: Any = None,
+    unit: Any = None,
+    year: Any = None,
+) -> Block:
+    """三方对齐汇总：各地图合计、公司目标、差距、对齐后合计 / Alignment summary: totals by map,
+    the company target, the gap and the reconciled total."""
+    from xlplan.actions.planning import align_tables
+
+    rows = _rows(target_lines)
+    raw = _table_from_rows(rows, schema.TARGET_LINES, required=True)
+    assert raw is not None
+    lang = _planning_language(rows, schema.TARGET_LINES)
+    plan_year = date.today().year + 1 if _is_blank(_scalar(year)) else _year(year)
+    alignment, errors = align_tables(
+        raw,
+        _optional_number(company_target, None),
+        "" if _is_blank(_scalar(method)) else str(_scalar(method)),
+        _optional_number(unit, 1.0) or 1.0,
+        _regions(plan_year),
+    )
+    totals = alignment.map_totals.reset_index()
+    block = _block(totals, schema.MAP_TOTALS, lang)
+    total = float(totals["amount"].sum())
+    target = total + alignment.gap
+    labels = {
+        "zh": ("合计", "公司目标", "差距", "对齐后合计"),
+        "en": ("Total", "Company target", "Gap", "Reconciled"),
+    }[lang]
+    block += [
+        [labels[0], int(totals["lines"].sum()), total, 1.0 if total else ""],
+        [labels[1], "", target, ""],
+        [labels[2], "", alignment.gap, ""],
+        [labels[3], "", float(alignment.buckets["amount"].sum()), ""],
+    ]
+    all_errors = pd.concat([errors, alignment.errors]) if len(errors) else alignment.errors
+    for rec in records(all_errors):
+        block.append(
+            [f"{ERROR_PREFIX} row {rec.row + 1} {rec.column}: {rec.zh} / {rec.en}", "", "", ""]
+        )
+    return block
+
+
+def _tracking(plan: Any, actuals: Any, year: Any) -> tuple[Any, str, pd.DataFrame]:
+    from xlplan.actions.planning import track_tables
+
+    plan_rows = _rows(plan)
+    raw_plan = _table_from_rows(plan_rows, schema.MONTHLY_PLAN, required=True)
+    raw_actuals = _table(actuals, schema.ACTUALS, required=True)
+    assert raw_plan is not None and raw_actuals is not None
+    typed_plan, plan_errors = schema.coerce_table(raw_plan, schema.MONTHLY_PLAN)
+    result = track_tables(typed_plan, raw_actuals, _year(year))
+    errors = pd.concat([plan_errors, result[3]]) if len(plan_errors) else result[3]
+    return result, _planning_language(plan_rows, schema.MONTHLY_PLAN), errors
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("plan", doc="月度目标表 tblMonthlyPlan[#All] / monthly plan table", **_TABLE_ARG)
+@xw.arg("actuals", doc="实际数据表 tblActuals[#All] / actuals table", **_TABLE_ARG)
+@xw.arg("year", doc=_DOC_YEAR)
+@xw.ret(index=False)
+@_never_raises
+def XLP_TRACKING(plan: Any, actuals: Any, year: Any) -> Block:
+    """月度与累计达成率 / Plan, actual and attainment by month and year to date."""
+    (monthly, _, _, _), lang, errors = _tracking(plan, actuals, year)
+    block = _block(monthly, schema.TRACKING, lang)
+    width = len(schema.TRACKING.keys)
+    for rec in records(errors):
+        block.append([f"{ERROR_PREFIX} {rec.zh} / {rec.en}"] + [""] * (width - 1))
+    return block
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("plan", doc="月度目标表 tblMonthlyPlan[#All] / monthly plan table", **_TABLE_ARG)
+@xw.arg("actuals", doc="实际数据表 tblActuals[#All] / actuals table", **_TABLE_ARG)
+@xw.arg("year", doc=_DOC_YEAR)
+@xw.ret(index=False)
+@_never_raises
+def XLP_FORECAST(plan: Any, actuals: Any, year: Any) -> Block:
+    """全年预测：累计实际 + 剩余目标 × 近3月达成率，及待弥补差距 / Full-year run-rate
+    forecast (YTD actual + remaining plan x last 3 months' attainment) and the gap to close."""
+    (_, outlook, _, _), lang, _ = _tracking(plan, actuals, year)
+    return _block(outlook, schema.FORECAST, lang)

@@ -126,3 +126,16 @@ def test_landed_cost_formula_evaluates_like_the_headless_run(lang: str, tmp_path
         got = dict(zip(header, row, strict=True))
         col = "落地成本" if lang == "zh" else "Landed cost"
         assert got[col] == pytest.approx(headless["landed_cost"].iloc[i])
+
+
+@pytest.mark.parametrize("lang", build.LANGS)
+def test_every_template_formula_evaluates_without_an_error_cell(lang: str) -> None:
+    data = build.template_bytes(lang)
+    wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    for sheet, cell, text in _formulas(data):
+        name, arg_text = _call(text)
+        block = getattr(udf, name)(*[_resolve(wb, a) for a in _split_args(arg_text)])
+        assert isinstance(block, list) and all(isinstance(r, list) for r in block)
+        flat = [str(v) for r in block for v in r]
+        assert not any(v.startswith("#XLPLAN!") for v in flat), (sheet, cell, flat[:3])
+        assert len({len(r) for r in block}) == 1, (sheet, cell)  # a rectangle Excel can spill

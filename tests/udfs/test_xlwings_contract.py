@@ -26,9 +26,28 @@ from xlplan import reference
 from xlplan.workbook import schema
 
 MODULE = "udfs.functions"
-UDFS = ("XLP_LANDED_COST", "XLP_LANDED_COST_LINE", "XLP_IMPORT_TAXES", "XLP_PRICE_FOR_MARGIN")
-TABLE_ARGS = {"lines", "fx", "market_overrides", "low_value_overrides"}
-ROW_ARGS = {"headers", "values"}
+UDFS = (
+    "XLP_LANDED_COST",
+    "XLP_LANDED_COST_LINE",
+    "XLP_IMPORT_TAXES",
+    "XLP_PRICE_FOR_MARGIN",
+    "XLP_SPREAD",
+    "XLP_PHASE",
+    "XLP_ALIGNMENT",
+    "XLP_TRACKING",
+    "XLP_FORECAST",
+)
+TABLE_ARGS = {
+    "lines",
+    "fx",
+    "market_overrides",
+    "low_value_overrides",
+    "events",
+    "target_lines",
+    "plan",
+    "actuals",
+}
+ROW_ARGS = {"headers", "values", "weights"}
 EXCEL_DOC_LIMIT = 255  # xlwings cuts descriptions to this for Application.MacroOptions
 # Reserved VBA identifiers (MS-VBAL 3.3.5.2) that could plausibly be argument names.
 VBA_RESERVED = {

@@ -11,36 +11,54 @@ from xlplan.targets import Alignment
 from xlplan.workbook import schema
 
 
-def read_alignment(port: WorkbookPort, ctx: Context) -> tuple[Alignment, pd.DataFrame]:
-    """Align the Alignment sheet's target lines with the company target of Settings."""
+def align_tables(
+    raw_lines: pd.DataFrame,
+    company_target: float | None,
+    method: str,
+    unit: float,
+    regions: pd.Series,
+) -> tuple[Alignment, pd.DataFrame]:
+    """Align a raw target-lines table (cells by column key) with the company target.
+
+    ``company_target`` None means the sum of the lines (amount + adjustment) [CNY]. Bad rows are
+    reported and left out; the rest still align. The action and the UDF share this path.
+    """
     from xlplan.targets import AlignmentSettings, ReconcileMethod, align_targets
 
+    lines, errors = schema.coerce_table(raw_lines, schema.TARGET_LINES)
+    lines["map"] = lines["map"].str.strip().str.lower()
+    lines["customer_type"] = lines["customer_type"].str.strip().str.lower()
+    good = lines.drop(index=errors["row"].unique().tolist()).reset_index(drop=True)
+    if company_target is None:
+        company_target = float(good["amount"].fillna(0).sum() + good["adjustment"].fillna(0).sum())
+    method = (method or "keep").strip().lower()
+    if method not in {m.value for m in ReconcileMethod}:
+        raise InputError(
+            f"对齐方式 reconcile_method 应为 keep / pro_rata / priority，实为 '{method}'",
+            f"reconcile_method must be keep, pro_rata or priority, not '{method}'",
+        )
+    align_settings = AlignmentSettings(
+        company_target=company_target, method=ReconcileMethod(method), unit=unit or 1.0
+    )
+    return align_targets(good, align_settings, regions), errors
+
+
+def read_alignment(port: WorkbookPort, ctx: Context) -> tuple[Alignment, pd.DataFrame]:
+    """Align the Alignment sheet's target lines with the company target of Settings."""
     raw = port.read_table("target_lines")
     if raw is None:
         raise InputError(
             "工作簿中没有三方目标表（tblTargetLines）",
             "the workbook has no Target lines table (tblTargetLines)",
         )
-    lines, errors = schema.coerce_table(raw, schema.TARGET_LINES)
-    lines["map"] = lines["map"].str.strip().str.lower()
-    lines["customer_type"] = lines["customer_type"].str.strip().str.lower()
     settings = read_settings(port)
-    target = setting_number(settings, "company_target", None)
-    if target is None:
-        target = float(lines["amount"].fillna(0).sum() + lines["adjustment"].fillna(0).sum())
-    method = str(settings.get("reconcile_method", "keep")).strip().lower() or "keep"
-    if method not in {m.value for m in ReconcileMethod}:
-        raise InputError(
-            f"设置表 reconcile_method 应为 keep / pro_rata / priority，实为 '{method}'",
-            f"Settings reconcile_method must be keep, pro_rata or priority, not '{method}'",
-        )
-    unit = setting_number(settings, "rounding_unit", 1.0) or 1.0
-    align_settings = AlignmentSettings(
-        company_target=target, method=ReconcileMethod(method), unit=unit
+    return align_tables(
+        raw,
+        setting_number(settings, "company_target", None),
+        str(settings.get("reconcile_method", "keep")),
+        setting_number(settings, "rounding_unit", 1.0) or 1.0,
+        market_regions(port, ctx),
     )
-    good = lines.drop(index=errors["row"].unique().tolist()).reset_index(drop=True)
-    alignment = align_targets(good, align_settings, market_regions(port, ctx))
-    return alignment, errors
 
 
 @action("align", "三方对齐", "Align the three maps")
@@ -65,11 +83,16 @@ def run_align(port: WorkbookPort, ctx: Context) -> ActionResult:
 
 
 def read_events(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Shipped events with the workbook's uplifts; events the workbook removed are dropped."""
+    """Shipped events with the workbook's uplifts (see :func:`merge_events`)."""
+    return merge_events(port.read_table("events"))
+
+
+def merge_events(raw: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Shipped events with a workbook events table's uplifts and markets; events the table
+    removed are dropped; without a table, the shipped calendar."""
     from xlplan.calendar import read_calendar_events
 
     events = read_calendar_events()
-    raw = port.read_table("events")
     if raw is None:
         return events, empty_errors()
     table, errors = schema.coerce_table(raw, schema.EVENTS)
@@ -154,25 +177,17 @@ def run_split(port: WorkbookPort, ctx: Context) -> ActionResult:
     return ActionResult(errors, summary)
 
 
-@action("track", "月度跟踪", "Track actuals", after=("split",))
-def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
-    """Attainment by month and YTD, the run-rate forecast, the gap and what explains it."""
+def track_tables(
+    plan: pd.DataFrame, raw_actuals: pd.DataFrame, year: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Attainment by month, the forecast and the gap drivers for a plan (``m01`` .. ``m12``) and
+    a raw actuals table; returns (monthly, forecast, drivers, errors). Shared by action and UDF.
+    """
     from xlplan.tracking import attainment, explain_gap, forecast
 
-    raw_actuals = port.read_table("actuals")
-    if raw_actuals is None:
-        raise InputError(
-            "工作簿中没有实际数据表（tblActuals）", "the workbook has no Actuals table (tblActuals)"
-        )
     actuals, input_errors = schema.coerce_table(raw_actuals, schema.ACTUALS)
     actuals = actuals.drop(index=input_errors["row"].unique().tolist())
     actuals = actuals[actuals["month"] != ""]
-    raw_plan = port.read_table("monthly_plan")
-    if raw_plan is None or raw_plan.empty:
-        plan, plan_errors = monthly_plan(port, ctx)
-    else:
-        plan, plan_errors = schema.coerce_table(raw_plan, schema.MONTHLY_PLAN)
-    year = plan_year(port, ctx)
     dims = [
         c
         for c in ("market", "channel", "customer_tier", "category", "customer_type")
@@ -181,10 +196,27 @@ def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
     monthly, e1 = attainment(plan, actuals, year)
     outlook, e2 = forecast(plan, actuals, year)
     drivers, e3 = explain_gap(plan, actuals, year, dimensions=dims or None, top=10)
+    return monthly, outlook, drivers, concat_errors([input_errors, e1, e2, e3])
+
+
+@action("track", "月度跟踪", "Track actuals", after=("split",))
+def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Attainment by month and YTD, the run-rate forecast, the gap and what explains it."""
+    raw_actuals = port.read_table("actuals")
+    if raw_actuals is None:
+        raise InputError(
+            "工作簿中没有实际数据表（tblActuals）", "the workbook has no Actuals table (tblActuals)"
+        )
+    raw_plan = port.read_table("monthly_plan")
+    if raw_plan is None or raw_plan.empty:
+        plan, plan_errors = monthly_plan(port, ctx)
+    else:
+        plan, plan_errors = schema.coerce_table(raw_plan, schema.MONTHLY_PLAN)
+    monthly, outlook, drivers, track_errors = track_tables(plan, raw_actuals, plan_year(port, ctx))
     port.write_table("tracking", monthly)
     port.write_table("forecast", outlook)
     port.write_table("gap_drivers", drivers)
-    errors = concat_errors([input_errors, plan_errors, e1, e2, e3])
+    errors = concat_errors([plan_errors, track_errors])
     if len(outlook):
         row = outlook.iloc[0]
         summary = [
