@@ -142,3 +142,47 @@ def test_console_script_is_installed() -> None:
     exe = Path(sys.executable).parent / "xlplan"
     proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and "landed-cost" in proc.stdout
+
+
+def test_new_creates_a_plan_for_the_year_and_never_overwrites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "plan.xlsx"
+    assert main(["new", "--lang", "zh", "--year", "2028", "-o", str(target)]) == 0
+    wb = openpyxl.load_workbook(target, data_only=True)
+    settings = {r[0].value: r[1].value for r in wb["设置"].iter_rows() if r[0].value}
+    assert settings["plan_year"] == 2028
+    assert main(["new", "--lang", "zh", "-o", str(target)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["new", "--lang", "en", "-o", str(target), "--force"]) == 0
+    assert "Settings" in openpyxl.load_workbook(target).sheetnames
+
+
+def test_check_lists_problems_with_cells_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    src = tmp_path / "plan.xlsx"
+    lines = build.sample_lines().astype(object)
+    lines.loc[0, "market"] = "XX"
+    lines.loc[3, "return_rate"] = "a lot"
+    src.write_bytes(build.template_bytes("en", lines))
+    before = src.read_bytes()
+    assert main(["check", str(src)]) == 1
+    out = capsys.readouterr()
+    assert "Landed Cost!B7: unknown market: 'XX'" in out.err
+    assert "Landed Cost!W10: Return rate is not a number: 'a lot'" in out.err
+    assert "2 problems" in out.out
+    assert main(["check", str(src), "--json", "--lang", "zh"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["count"] == 2
+    assert report["problems"][0]["where"] == "Landed Cost!B7"
+    assert src.read_bytes() == before  # validating writes nothing
+
+
+def test_check_a_clean_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(build.template_bytes("zh"))
+    assert main(["check", str(src)]) == 0
+    assert "没有问题" in capsys.readouterr().out

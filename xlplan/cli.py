@@ -110,6 +110,48 @@ def _today(args: argparse.Namespace) -> date:
     return date.today()
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from xlplan.workbook import build
+
+    year = args.year or (_today(args).year + 1)
+    target = Path(args.output or f"xlplan-plan-{year}-{args.lang}.xlsx")
+    if target.exists() and not args.force:
+        raise XlplanError(
+            f"{target} 已存在；用 --force 覆盖 / {target} exists; pass --force to replace it"
+        )
+    target.write_bytes(build.template_bytes(args.lang, plan_year=year))
+    print(("新计划已创建: " if args.lang == "zh" else "new plan: ") + str(target))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import json
+
+    from xlplan.workbook.io import FilePort
+
+    src = Path(args.input)
+    port = FilePort(src, lang=None if args.lang == "auto" else args.lang)
+    lang = port.lang
+    result = actions.ACTIONS["check"].run(port, actions.Context(today=_today(args)))
+    if args.json:
+        out = [
+            {
+                "where": port.locate(r),
+                "table": r.table,
+                "row": r.row + 1,
+                "column": r.column,
+                "zh": r.zh,
+                "en": r.en,
+            }
+            for r in records(result.errors)
+        ]
+        print(json.dumps({"problems": out, "count": len(out)}, ensure_ascii=False, indent=2))
+    else:
+        _print_errors(result.errors, port, lang, limit=200)
+        _say(result.summary, lang)
+    return 1 if len(result.errors) else 0
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     from xlplan.workbook import build
 
@@ -166,6 +208,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
     p.add_argument("--date")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("new", help="create a new plan workbook from the template")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("-o", "--output", help="file to write (default: xlplan-plan-<year>-<lang>.xlsx)")
+    p.add_argument("--year", type=int, help="plan year (default: next year)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--date", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("check", help="validate every input table of a plan workbook")
+    p.add_argument("input")
+    p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--date")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("templates", help="build or check the templates in workbooks/")
     tsub = p.add_subparsers(dest="templates_command", required=True)

@@ -7,7 +7,7 @@ Excel workbook). Actions are registered by name in :data:`ACTIONS` (one module p
 registers its own); the ribbon, the CLI and the tests reach them only through it.
 """
 
-from xlplan.actions import landed_cost, planning  # noqa: F401  (registers the actions)
+from xlplan.actions import check, landed_cost, planning  # noqa: F401  (registers the actions)
 from xlplan.actions.landed_cost import landed_cost_results, run_landed_cost
 from xlplan.actions.planning import read_alignment, run_align, run_split, run_track
 from xlplan.actions.registry import (

@@ -57,18 +57,19 @@ class Action:
     en: str
     run: ActionFunc
     after: tuple[str, ...] = ()
+    standalone: bool = False  # run only when named (Validate), not by "run every action"
 
 
 ACTIONS: dict[str, Action] = {}
 
 
 def action(
-    name: str, zh: str, en: str, after: tuple[str, ...] = ()
+    name: str, zh: str, en: str, after: tuple[str, ...] = (), standalone: bool = False
 ) -> Callable[[ActionFunc], ActionFunc]:
     """Register an action under ``name`` (the ribbon button's tag)."""
 
     def register(func: ActionFunc) -> ActionFunc:
-        ACTIONS[name] = Action(name, zh, en, func, after)
+        ACTIONS[name] = Action(name, zh, en, func, after, standalone)
         return func
 
     return register
@@ -76,7 +77,7 @@ def action(
 
 def ordered(names: list[str] | None = None) -> list[Action]:
     """Actions to run, each after those it depends on; all of them when ``names`` is None."""
-    wanted = list(ACTIONS) if not names else names
+    wanted = [a.name for a in ACTIONS.values() if not a.standalone] if not names else names
     unknown = [n for n in wanted if n not in ACTIONS]
     if unknown:
         raise InputError(

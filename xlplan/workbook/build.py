@@ -427,12 +427,12 @@ README_EN: list[tuple[str, str]] = [
 ]
 
 
-def _settings_frame(lang: str) -> pd.DataFrame:
+def _settings_frame(lang: str, plan_year: int = TEMPLATE_PLAN_YEAR) -> pd.DataFrame:
     labels = schema.SETTING_KEYS
     return pd.DataFrame(
         {
             "setting": list(labels),
-            "value": [None, TEMPLATE_PLAN_YEAR, "CNY", 12 * YI, "keep", 10_000],
+            "value": [None, plan_year, "CNY", 12 * YI, "keep", 10_000],
             "label": [labels[k][0 if lang == "zh" else 1] for k in labels],
         }
     )
@@ -448,7 +448,7 @@ def template_fx() -> pd.DataFrame:
     ].reset_index(drop=True)
 
 
-def _write_settings(wb: Any, fmt: Formats, lang: str) -> None:
+def _write_settings(wb: Any, fmt: Formats, lang: str, plan_year: int = TEMPLATE_PLAN_YEAR) -> None:
     ws = wb.add_worksheet(schema.SHEETS["settings"].title(lang))
     _title(
         ws,
@@ -461,7 +461,15 @@ def _write_settings(wb: Any, fmt: Formats, lang: str) -> None:
     )
     top = 5
     _, last = write_table(
-        wb, ws, fmt, schema.SETTINGS, _settings_frame(lang), lang, top, 0, validation=False
+        wb,
+        ws,
+        fmt,
+        schema.SETTINGS,
+        _settings_frame(lang, plan_year),
+        lang,
+        top,
+        0,
+        validation=False,
     )
     year_cell = xl_rowcol_to_cell(top + 2, 1, row_abs=True, col_abs=True)
     date_row = top + 1
@@ -470,11 +478,12 @@ def _write_settings(wb: Any, fmt: Formats, lang: str) -> None:
         1,
         f"=DATE({year_cell},1,1)",
         fmt.kinds[Kind.DATE],
-        (datetime(TEMPLATE_PLAN_YEAR, 1, 1) - datetime(1899, 12, 30)).days,
+        (datetime(plan_year, 1, 1) - datetime(1899, 12, 30)).days,
     )
     sheet = ws.get_name()
-    wb.define_name("RulesDate", f"='{sheet}'!{xl_rowcol_to_cell(date_row, 1, True, True)}")
-    wb.define_name("PlanYear", f"='{sheet}'!{year_cell}")
+    for i, key in enumerate(schema.SETTING_KEYS):  # RulesDate, PlanYear, CompanyTarget, ...
+        name = "".join(part.capitalize() for part in key.split("_"))
+        wb.define_name(name, f"='{sheet}'!{xl_rowcol_to_cell(top + 1 + i, 1, True, True)}")
 
     top = last + 5
     ws.write_string(top - 3, 0, schema.FX.title(lang), fmt.section)
@@ -909,15 +918,57 @@ def _write_planning(wb: Any, fmt: Formats, lang: str) -> None:
         ),
     ]
     for key, tables, output in sheets:
-        write_owned_sheet(wb, fmt, key, tables, lang, output=output)
+        ws = write_owned_sheet(wb, fmt, key, tables, lang, output=output)
+        if key in PLANNING_FORMULAS:
+            call, block = PLANNING_FORMULAS[key]
+            write_udf_block(ws, fmt, lang, len(tables[0][0].columns) + 1, 5, call, block)
 
 
-def build_template(target: str | BinaryIO, lang: str, lines: pd.DataFrame | None = None) -> None:
-    """Write the XLPlan template in ``lang`` (``zh`` or ``en``) to ``target``."""
+PLANNING_FORMULAS: dict[str, tuple[str, Table]] = {
+    "alignment": (
+        "XLP_ALIGNMENT(tblTargetLines[#All],CompanyTarget,ReconcileMethod,RoundingUnit,PlanYear)",
+        schema.MAP_TOTALS,
+    ),
+    "actuals": ("XLP_TRACKING(tblMonthlyPlan[#All],tblActuals[#All],PlanYear)", schema.TRACKING),
+}
+"""Live UDF blocks beside the planning input tables: the call, and the table its block shows."""
+
+
+def write_udf_block(
+    ws: Any, fmt: Formats, lang: str, col: int, top: int, call: str, block: Table
+) -> None:
+    """A spilling UDF formula at (``top``, ``col``) with the block's formats and bilingual
+    sub-header; without the add-in the cell says so instead of ``#NAME?``."""
+    other = "en" if lang == "zh" else "zh"
+    ws.set_column(col - 1, col - 1, 2)
+    for j, c in enumerate(block.columns):
+        ws.set_column(col + j, col + j, c.width, fmt.output_kinds[c.kind])
+        unit = c.unit(other)
+        ws.write_string(
+            top - 1, col + j, c.header(other) + (f" [{unit}]" if unit else ""), fmt.sub_header
+        )
+    ws.write_string(top - 2, col, call.split("(")[0] + " →", fmt.section)
+    ws.write_dynamic_array_formula(
+        top, col, top, col, f'=IFERROR({call},"{ADDIN_MESSAGE}")', fmt.addin, ADDIN_MESSAGE
+    )
+
+
+def build_template(
+    target: str | BinaryIO,
+    lang: str,
+    lines: pd.DataFrame | None = None,
+    *,
+    plan_year: int = TEMPLATE_PLAN_YEAR,
+) -> None:
+    """Write the XLPlan template in ``lang`` (``zh`` or ``en``) to ``target``.
+
+    ``lines`` replaces the sample landed-cost lines; ``plan_year`` sets Settings (and with it
+    the rules date, 1 January of that year).
+    """
     wb = new_workbook(target)
     fmt = Formats(wb)
     _write_readme(wb, fmt, lang)
-    _write_settings(wb, fmt, lang)
+    _write_settings(wb, fmt, lang, plan_year)
     _write_landed_cost(wb, fmt, lang, sample_lines() if lines is None else lines)
     write_owned_sheet(wb, fmt, "landed_cost_results", [(schema.LANDED_COST_RESULTS, None)], lang)
     # the three maps' sheets (business, customer, product) go here, before Alignment
@@ -929,9 +980,11 @@ def build_template(target: str | BinaryIO, lang: str, lines: pd.DataFrame | None
     wb.close()
 
 
-def template_bytes(lang: str, lines: pd.DataFrame | None = None) -> bytes:
+def template_bytes(
+    lang: str, lines: pd.DataFrame | None = None, *, plan_year: int = TEMPLATE_PLAN_YEAR
+) -> bytes:
     buf = io.BytesIO()
-    build_template(buf, lang, lines)
+    build_template(buf, lang, lines, plan_year=plan_year)
     return buf.getvalue()
 
 
