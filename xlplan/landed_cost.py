@@ -91,6 +91,20 @@ ZERO_DEFAULT = [
 ]
 
 
+REGIME_RULES = [
+    "market",
+    "applies_to",
+    "min_value",
+    "max_value",
+    "value_currency",
+    "treatment",
+    "rate",
+    "amount",
+    "amount_currency",
+]
+"""The regime columns :func:`_low_value` uses (the others are sources and notes)."""
+
+
 class LandedCostResult(NamedTuple):
     """``outputs``: one row per input line (same index), :data:`OUTPUT_COLUMNS`; ``errors``:
     error records (see :mod:`xlplan.errors`)."""
@@ -112,7 +126,10 @@ def compute_landed_cost(lines: pd.DataFrame, rules: Rules) -> LandedCostResult:
         "markets": set(rules.markets.index.astype(str)),
         "currencies": set(rules.currencies.index.astype(str)),
     }
-    typed, errors = coerce_table(raw, LANDED_COST, lists=lists)
+    # sku and channel pass through untouched (no rule reads them): don't coerce 1M labels.
+    typed, errors = coerce_table(
+        raw.drop(columns=["sku", "channel"], errors="ignore"), LANDED_COST, lists=lists
+    )
     values, domain_errors = _calculate(typed, rules, errors)
     all_errors = concat_errors([errors, domain_errors])
     bad = np.zeros(len(typed), dtype=bool)
@@ -334,7 +351,7 @@ def _low_value(
             "ccy": currency.to_numpy()[rows],
             "value": value[rows],
         }
-    ).merge(rules.regimes, on="market", how="inner")
+    ).merge(rules.regimes[REGIME_RULES], on="market", how="inner")
     to_tier = rules.fx_rates(cand["ccy"], cand["value_currency"]).to_numpy()
     missing = np.isnan(to_tier)
     errs = errors_where(np.zeros(n, bool), table=TABLE, column="", zh="", en="")

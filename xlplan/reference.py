@@ -259,11 +259,11 @@ def fx_rates(table: pd.DataFrame, src: pd.Series, dst: pd.Series) -> pd.Series:
                 return both[(a, p)] * both[(p, b)]
         return float("nan")
 
-    pairs = pd.DataFrame({"a": src.astype(str).to_numpy(), "b": dst.astype(str).to_numpy()})
-    codes, uniques = pd.factorize(pairs["a"] + "|" + pairs["b"])
-    resolved = np.array(
-        [one(*str(u).split("|", 1)) for u in np.asarray(uniques, dtype=object)], dtype=float
-    )
-    out = resolved[codes] if len(resolved) else np.full(len(pairs), np.nan)
-    out = np.where(codes < 0, np.nan, out)
+    # Factorise each side and resolve each distinct (a, b) pair once: no per-row strings.
+    ca, ua = pd.factorize(np.asarray(src, dtype=object), use_na_sentinel=False)
+    cb, ub = pd.factorize(np.asarray(dst, dtype=object), use_na_sentinel=False)
+    width = max(len(ub), 1)
+    keys, codes = np.unique(ca.astype(np.int64) * width + cb, return_inverse=True)
+    resolved = np.array([one(str(ua[k // width]), str(ub[k % width])) for k in keys], dtype=float)
+    out = resolved[codes] if len(resolved) else np.full(len(codes), np.nan)
     return pd.Series(out, index=src.index, dtype=float)

@@ -1127,6 +1127,17 @@ def _to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _to_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if values.dtype.kind == "b":
         return values.astype(float), pd.Series(False, index=values.index)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    if 2 * len(uniques) < len(values):  # few distinct cells: parse each once, spread back
+        flags, bad = _to_bool_each(pd.Series(uniques, dtype=object))
+        return (
+            pd.Series(np.append(flags.to_numpy(dtype=float), np.nan)[codes], index=values.index),
+            pd.Series(np.append(bad.to_numpy(dtype=bool), False)[codes], index=values.index),
+        )
+    return _to_bool_each(values)
+
+
+def _to_bool_each(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.astype("string").str.strip().str.casefold()
     out = pd.Series(np.nan, index=values.index, dtype=float)
     out[text.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)] = 1.0
