@@ -1,0 +1,1 @@
+"""XLPlan benchmarks: ``python -m benchmarks [NAME ...]`` (``make bench``)."""
