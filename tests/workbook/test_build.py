@@ -50,23 +50,13 @@ def test_check_reports_a_changed_template(tmp_path: Path) -> None:
 def test_sheets_tables_and_names(template: tuple[str, bytes]) -> None:
     lang, data = template
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    titles = [
-        schema.SHEETS[k].title(lang)
-        for k in (
-            "readme",
-            "settings",
-            "landed_cost",
-            "landed_cost_results",
-            "alignment",
-            "alignment_result",
-            "calendar",
-            "monthly_plan",
-            "actuals",
-            "tracking",
-            "market_rules",
-            "lists",
-        )
-    ]
+    order = (
+        "readme settings landed_cost landed_cost_results business_map business_map_result "
+        "customer_map customer_map_result product_map product_map_result map_proposals "
+        "alignment alignment_result calendar monthly_plan actuals tracking kpi kpi_raw "
+        "kpi_flags dashboard market_rules lists"
+    ).split()
+    titles = [schema.SHEETS[k].title(lang) for k in order]
     assert wb.sheetnames == titles
     tables = {name: ws.title for ws in wb.worksheets for name in ws.tables}
     for table in (

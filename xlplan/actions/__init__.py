@@ -7,7 +7,12 @@ Excel workbook). Actions are registered by name in :data:`ACTIONS` (one module p
 registers its own); the ribbon, the CLI and the tests reach them only through it.
 """
 
-from xlplan.actions import check, landed_cost, planning  # noqa: F401  (registers the actions)
+# Importing an area's module registers its actions; the order here is the order of "run every
+# action" (dependencies first): landed cost, the three maps, alignment to tracking, KPIs.
+from xlplan.actions import check, landed_cost  # noqa: F401  # isort: skip
+from xlplan.actions import maps  # noqa: F401  # isort: skip
+from xlplan.actions import planning  # noqa: F401  # isort: skip
+from xlplan.actions import kpi  # noqa: F401  # isort: skip
 from xlplan.actions.landed_cost import landed_cost_results, run_landed_cost
 from xlplan.actions.planning import read_alignment, run_align, run_split, run_track
 from xlplan.actions.registry import (

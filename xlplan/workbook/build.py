@@ -432,7 +432,7 @@ def _settings_frame(lang: str, plan_year: int = TEMPLATE_PLAN_YEAR) -> pd.DataFr
     return pd.DataFrame(
         {
             "setting": list(labels),
-            "value": [None, plan_year, "CNY", 12 * YI, "keep", 10_000],
+            "value": [None, plan_year, "CNY", 12 * YI, "keep", 10_000, None],
             "label": [labels[k][0 if lang == "zh" else 1] for k in labels],
         }
     )
@@ -711,6 +711,11 @@ def write_owned_sheet(
     sheets carry the yellow tables users fill, with validation.
     """
     sheet = schema.SHEETS[sheet_key]
+    if sheet.writer:  # a sheet with charts or special formats has its own writer
+        import importlib
+
+        module, _, name = sheet.writer.partition(":")
+        return getattr(importlib.import_module(module), name)(wb, fmt, tables, lang)
     ws = wb.add_worksheet(sheet.title(lang))
     _title(ws, fmt, lang, sheet.heading[0], sheet.heading[1], sheet.note[0], sheet.note[1])
     top = 5
@@ -971,9 +976,13 @@ def build_template(
     _write_settings(wb, fmt, lang, plan_year)
     _write_landed_cost(wb, fmt, lang, sample_lines() if lines is None else lines)
     write_owned_sheet(wb, fmt, "landed_cost_results", [(schema.LANDED_COST_RESULTS, None)], lang)
-    # the three maps' sheets (business, customer, product) go here, before Alignment
+    from xlplan.workbook.sheets_maps import write_maps_sheets
+
+    write_maps_sheets(wb, fmt, lang)
     _write_planning(wb, fmt, lang)
-    # the KPI and Dashboard sheets go here, after Tracking
+    from xlplan.workbook.sheets_kpi import write_kpi_sheets
+
+    write_kpi_sheets(wb, fmt, lang, lines=lines, plan_year=plan_year)
     write_owned_sheet(wb, fmt, "market_rules", market_rules_frames(), lang)
     _write_lists(wb, lang)
     wb.worksheets()[2].activate()

@@ -149,6 +149,8 @@ class Sheet:
 
     ``heading`` and ``note`` (zh, en) are the title and one-line explanation at its top.
     ``owned`` sheets are rewritten by XLPlan on every run; the others belong to the user.
+    ``writer`` (``module:function``) names a sheet-specific writer, for owned sheets with
+    charts or special formats; it is imported when the sheet is written.
     """
 
     key: str
@@ -157,6 +159,7 @@ class Sheet:
     owned: bool = False
     heading: tuple[str, str] = ("", "")
     note: tuple[str, str] = ("", "")
+    writer: str = ""
 
     def title(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -335,6 +338,10 @@ SETTING_KEYS = {
     "rounding_unit": (
         "拆解取整单位（1 = 元，10000 = 万元）",
         "Rounding unit (1 = yuan, 10000 = 10k)",
+    ),
+    "dashboard_line": (
+        "看板利润瀑布图的明细行（行号、SKU 或“SKU 市场”；留空=第一行）",
+        "Dashboard waterfall line (row number, SKU or 'SKU MARKET'; blank = the first line)",
     ),
 }
 

@@ -1,0 +1,392 @@
+"""The ``kpi`` action: KPI health flags and the Dashboard's tables.
+
+Reads the KPI sheet (``tblKpiValues`` and the editable ``tblKpiThresholds``) and the KPI Raw sheet
+(``tblKpiRaw``, from which KPIs are derived), flags every figure and writes KPI Flags. Then it
+fills the Dashboard from what the workbook (or this run) holds: Tracking (plan vs actual by
+month), Monthly Plan and Actuals (attainment by market), the flags (traffic lights by market)
+and Landed Cost Results (one line's margin waterfall). A Dashboard section whose source is
+missing is written empty; the sheet says how to fill it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
+from xlplan.actions.settings import plan_year, read_settings
+from xlplan.errors import ErrorRecord, concat_errors, empty_errors
+from xlplan.kpi import (
+    FLAG_DTYPE,
+    ID_COLUMNS,
+    Flag,
+    count_flags,
+    derive_kpis,
+    flag_kpis,
+    kpi_definitions,
+    stack_kpis,
+)
+from xlplan.workbook import schema, sheets_kpi  # noqa: F401  (writes KPI Flags and Dashboard)
+from xlplan.workbook.schema_kpi import (
+    DASH_KPI_COUNTS,
+    DASH_KPIS,
+    DASH_MARKETS,
+    DASH_MONTHS,
+    DASH_WATERFALL,
+    KPI_FLAGS,
+    KPI_RAW,
+    KPI_THRESHOLDS,
+    KPI_VALUES,
+    RAW_INPUTS,
+)
+
+ATTENTION_ROWS = 15
+"""At most this many amber / red figures on the Dashboard; the rest are on KPI Flags."""
+WATERFALL_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # step key, landed-cost result columns it subtracts (the first step is the start)
+    ("net_price", ("net_price",)),
+    ("landed_cost", ("landed_cost",)),
+    ("platform_fees", ("referral_fee", "payment_fee")),
+    ("fulfilment", ("fulfilment_cost",)),
+    ("returns", ("returns_cost", "lost_cost")),
+    ("ads", ("ad_cost",)),
+    ("fx_loss", ("fx_loss",)),
+)
+"""The margin waterfall: net price, minus each cost group, ends at ``contribution``."""
+
+Where = Callable[[str, int], str]
+
+
+# --- KPI flags ----------------------------------------------------------------------------
+
+
+def _month_text(values: pd.Series) -> pd.Series:
+    """Months as ``2027-03``: Excel turns a typed 2027-03 into a date."""
+
+    def one(v: object) -> object:
+        if isinstance(v, (datetime, date, pd.Timestamp)):
+            return f"{v.year:04d}-{v.month:02d}"
+        return v
+
+    return values.map(one).astype(object)
+
+
+def _leaf_inputs(key: str) -> tuple[str, ...]:
+    """The raw columns a KPI is computed from (through other KPIs), or itself if entered."""
+    d = kpi_definitions()[key]
+    if not d.inputs:
+        return (key,)
+    out: list[str] = []
+    for name in d.inputs:
+        out.extend(_leaf_inputs(name) if name in kpi_definitions() else (name,))
+    return tuple(dict.fromkeys(out))
+
+
+def derived_values(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long KPI values (``row``, IDs, ``kpi``, ``value``) derived from the raw table, and errors.
+
+    ``raw`` is typed (:func:`schema.coerce_table` of ``tblKpiRaw``). A KPI appears for a row when
+    at least one of its raw inputs is filled there; a KPI with some inputs blank is then NaN
+    (flagged ``no_data``), so a half-entered row shows what is missing.
+    """
+    present = [k for k, *_ in RAW_INPUTS if k in raw.columns]
+    ids = [c for c in ID_COLUMNS if c in raw.columns]
+    derived = derive_kpis(raw[[*ids, *present]], table=KPI_RAW.key)
+    long = stack_kpis(derived.table)
+    filled = raw[present].notna()
+    leaves = {str(k): _leaf_inputs(str(k)) for k in long["kpi"].unique()}
+    users: dict[str, list[str]] = {}
+    for key, its in leaves.items():
+        for leaf in its:
+            users.setdefault(leaf, []).append(key)
+    keep = np.zeros(len(long), dtype=bool)
+    rows = long["row"].to_numpy()
+    for key, its in leaves.items():
+        cols = [c for c in its if c in filled.columns]
+        # an input only this KPI (or KPIs over the very same inputs) uses says "I meant it"
+        own = [c for c in cols if all(set(leaves[u]) == set(its) for u in users[c])]
+        wanted = filled[cols].all(axis=1) | filled[own].any(axis=1)
+        here = (long["kpi"] == key).to_numpy(dtype=bool)
+        keep[here] = wanted.to_numpy(dtype=bool)[rows[here]]
+    return long[keep].reset_index(drop=True), derived.errors
+
+
+def kpi_flag_table(
+    values: pd.DataFrame,
+    raw: pd.DataFrame | None,
+    thresholds: pd.DataFrame | None,
+    where: Where | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The KPI Flags table and error records, from typed input tables.
+
+    ``values`` and ``raw`` are :func:`schema.coerce_table` results of ``tblKpiValues`` and
+    ``tblKpiRaw``; ``thresholds`` of ``tblKpiThresholds`` (its rows override the catalog).
+    ``where(table_key, row)`` names a source row for the ``source`` column (``KPI!8:8``).
+    Entered figures come first, then derived ones, each in sheet order.
+    """
+    entered = values[values["kpi"] != ""].copy()
+    entered["_table"], entered["_row"] = KPI_VALUES.key, entered.index.to_numpy()
+    parts = [entered]
+    errors = []
+    if raw is not None and len(raw):
+        long, raw_errors = derived_values(raw)
+        long["_table"], long["_row"] = KPI_RAW.key, long.pop("row").to_numpy()
+        parts.append(long)
+        errors.append(raw_errors)
+    cols = ["month", "market", "channel", "category", "kpi", "value", "_table", "_row"]
+    combined = pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
+    for c in ("month", "market", "channel", "category"):
+        combined[c] = combined[c].fillna("").astype(object)
+    combined["value"] = pd.to_numeric(combined["value"], errors="coerce").astype(float)
+    overrides = None
+    if thresholds is not None and len(thresholds):
+        overrides = thresholds[["kpi", "market", "channel", "category", "green", "red"]]
+    flagged = flag_kpis(
+        combined, overrides, table=KPI_VALUES.key, overrides_table=KPI_THRESHOLDS.key
+    )
+    flag_errors = flagged.errors.copy()
+    mine = flag_errors["table"] == KPI_VALUES.key
+    flag_errors.loc[mine, "row"] = combined["_row"].to_numpy()[flag_errors.loc[mine, "row"]]
+    errors.append(flag_errors)
+    t = flagged.table
+    defs = kpi_definitions()
+    names = {k: (d.name_zh, d.name_en, d.unit.value) for k, d in defs.items()}
+    key = t["key"].astype(object)
+    out = pd.DataFrame(
+        {
+            "month": t["month"],
+            "market": t["market"],
+            "channel": t["channel"],
+            "category": t["category"],
+            "kpi": key.where(key != "", t["kpi"].astype(object)),
+            "name_zh": key.map(lambda k: names.get(k, ("", "", ""))[0]),
+            "name_en": key.map(lambda k: names.get(k, ("", "", ""))[1]),
+            "value": t["value"],
+            "unit": key.map(lambda k: names.get(k, ("", "", ""))[2]),
+            "flag": t["flag"].astype(object),
+            "green": t["green"],
+            "red": t["red"],
+            "reason_zh": t["reason_zh"].astype(object),
+            "reason_en": t["reason_en"].astype(object),
+            "source": [
+                where(str(tb), int(r)) if where else ""
+                for tb, r in zip(combined["_table"], combined["_row"], strict=True)
+            ],
+        }
+    )
+    return out[KPI_FLAGS.keys], concat_errors(errors)
+
+
+def read_kpi_flags(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Flag the workbook's KPI figures (entered and derived) with its thresholds table."""
+    raw_values = port.read_table(KPI_VALUES.key)
+    raw_raw = port.read_table(KPI_RAW.key)
+    if raw_values is None and raw_raw is None:  # a workbook from before the KPI sheets
+        return pd.DataFrame(columns=KPI_FLAGS.keys), empty_errors()
+    errors = []
+    values = pd.DataFrame(columns=KPI_VALUES.keys)
+    if raw_values is not None:
+        raw_values = raw_values.assign(month=_month_text(raw_values["month"]))
+        values, e = schema.coerce_table(raw_values, KPI_VALUES)
+        errors.append(e)
+    raw = None
+    if raw_raw is not None:
+        raw_raw = raw_raw.assign(month=_month_text(raw_raw["month"]))
+        raw, e = schema.coerce_table(raw_raw, KPI_RAW)
+        errors.append(e)
+    thresholds = None
+    raw_thresholds = port.read_table(KPI_THRESHOLDS.key)
+    if raw_thresholds is not None:
+        thresholds, e = schema.coerce_table(raw_thresholds, KPI_THRESHOLDS)
+        errors.append(e)
+        thresholds = thresholds[thresholds["kpi"] != ""]
+
+    def where(table: str, row: int) -> str:
+        return port.locate(ErrorRecord(table, row, "", "", ""))
+
+    flags, flag_errors = kpi_flag_table(values, raw, thresholds, where)
+    errors.append(flag_errors)
+    return flags, concat_errors(errors)
+
+
+# --- Dashboard ----------------------------------------------------------------------------
+
+
+def latest(flags: pd.DataFrame) -> pd.DataFrame:
+    """The figures of each market's latest month (months compare as ``2027-03`` text)."""
+    if flags.empty:
+        return flags
+    month = flags["month"].astype(str)
+    last = month.groupby(flags["market"].astype(str)).transform("max")
+    return flags[month == last]
+
+
+def kpi_counts(flags: pd.DataFrame) -> pd.DataFrame:
+    """Flags per market in each market's latest month (the Dashboard's traffic lights)."""
+    now = latest(flags)
+    if now.empty:
+        return pd.DataFrame(columns=DASH_KPI_COUNTS.keys)
+    return count_flags(now, by=("market",))[DASH_KPI_COUNTS.keys]
+
+
+def attention(flags: pd.DataFrame, limit: int = ATTENTION_ROWS) -> pd.DataFrame:
+    """The latest month's red, then amber, then no-data figures, at most ``limit`` rows."""
+    now = latest(flags)
+    now = now[now["flag"] != Flag.GREEN.value]
+    order = now["flag"].astype(FLAG_DTYPE).cat.codes.map({2: 0, 1: 1, 3: 2})
+    now = now.assign(_order=order.to_numpy()).sort_values(["_order", "market"], kind="stable")
+    return now.head(limit)[DASH_KPIS.keys].reset_index(drop=True)
+
+
+def months_table(tracking: pd.DataFrame | None) -> pd.DataFrame:
+    """Plan vs actual by month from the Tracking table (empty without one)."""
+    if tracking is None or tracking.empty:
+        return pd.DataFrame(columns=DASH_MONTHS.keys)
+    typed, _ = schema.coerce_table(tracking, schema.TRACKING)
+    typed = typed[typed["month"].notna()]
+    return pd.DataFrame(
+        {
+            "month": typed["month"].astype(int),
+            "plan": typed["plan"],
+            "actual": typed["actual"],
+            "attainment": typed["attainment"],
+        }
+    ).reset_index(drop=True)
+
+
+def markets_table(port: WorkbookPort, ctx: Context) -> pd.DataFrame:
+    """YTD plan, actual and attainment per market, from Monthly Plan and Actuals."""
+    from xlplan.tracking import explain_gap
+
+    raw_plan, raw_actuals = port.read_table("monthly_plan"), port.read_table("actuals")
+    if raw_plan is None or raw_plan.empty or raw_actuals is None or raw_actuals.empty:
+        return pd.DataFrame(columns=DASH_MARKETS.keys)
+    plan, _ = schema.coerce_table(raw_plan, schema.MONTHLY_PLAN)
+    actuals, bad = schema.coerce_table(raw_actuals, schema.ACTUALS)
+    actuals = actuals.drop(index=bad["row"].unique().tolist())
+    actuals = actuals[actuals["month"] != ""]
+    if actuals.empty:
+        return pd.DataFrame(columns=DASH_MARKETS.keys)
+    gap, _ = explain_gap(plan, actuals, plan_year(port, ctx), dimensions=["market"])
+    out = gap.rename(columns={"value": "market"})[DASH_MARKETS.keys]
+    out["market"] = out["market"].fillna("").astype(str)
+    return out.sort_values("market", key=lambda s: s == "", kind="stable").reset_index(drop=True)
+
+
+def _chosen_line(results: pd.DataFrame, choice: object) -> int | None:
+    """Row of ``results`` for Settings ``dashboard_line``: a 1-based row number, a SKU, or
+    ``SKU MARKET [CHANNEL]``; else the first line that computed."""
+    ok = (results["error"].fillna("").astype(str) == "") & results["net_price"].notna()
+    text = "" if choice is None else str(choice).strip()
+    if text:
+        number = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]
+        if pd.notna(number) and 1 <= number <= len(results) and ok.iloc[int(number) - 1]:
+            return int(number) - 1
+        label = (
+            results["sku"].astype(str)
+            + " "
+            + results["market"].astype(str)
+            + " "
+            + results["channel"].astype(str)
+        ).str.casefold()
+        hit = ok & label.str.startswith(" ".join(text.split()).casefold())
+        if hit.any():
+            return int(np.flatnonzero(hit.to_numpy())[0])
+    first = np.flatnonzero(ok.to_numpy())
+    return int(first[0]) if len(first) else None
+
+
+def waterfall_table(results: pd.DataFrame | None, choice: object = None) -> pd.DataFrame:
+    """One landed-cost line's margin waterfall [market ccy/unit]: net price, each cost group
+    subtracted, contribution. ``base`` and ``bar`` draw it as stacked columns (the base
+    invisible); a step that crosses zero is drawn from zero."""
+    if results is None or results.empty:
+        return pd.DataFrame(columns=DASH_WATERFALL.keys)
+    typed, _ = schema.coerce_table(results, schema.LANDED_COST_RESULTS)
+    row = _chosen_line(typed, choice)
+    if row is None:
+        return pd.DataFrame(columns=DASH_WATERFALL.keys)
+    line = typed.iloc[row]
+    steps: list[tuple[str, float]] = []
+    for key, cols in WATERFALL_STEPS:
+        amount = float(sum(0.0 if pd.isna(line[c]) else float(line[c]) for c in cols))
+        steps.append((key, amount if key == "net_price" else -amount))
+    contribution = float(line["contribution"])
+    other = contribution - sum(a for _, a in steps)
+    if abs(other) > max(0.05, 0.005 * abs(steps[0][1])):  # more than the results' rounding
+        steps.append(("other", other))
+    rows = []
+    level = 0.0
+    for key, amount in steps:
+        top = level + amount
+        low, high = min(level, top), max(level, top)
+        base = low if low >= 0 else (high if high <= 0 else 0.0)
+        rows.append((key, amount, base, amount if key == "net_price" else high - low))
+        level = top
+    rows.append(("contribution", contribution, 0.0, contribution))
+    name = " · ".join(
+        str(line[c]) for c in ("sku", "market", "channel", "currency") if str(line[c]).strip()
+    )
+    out = pd.DataFrame(rows, columns=["step", "amount", "base", "bar"])
+    out["line"] = name
+    for c in ("amount", "base", "bar"):
+        out[c] = out[c].round(2)
+    return out[DASH_WATERFALL.keys]
+
+
+@action("kpi", "KPI 与看板", "KPI & dashboard", after=("track", "landed_cost"))
+def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Flag every KPI figure (KPI Flags) and refresh the Dashboard's tables."""
+    flags, errors = read_kpi_flags(port)
+    port.write_table(KPI_FLAGS.key, flags)
+    months = months_table(port.read_table("tracking"))
+    markets = markets_table(port, ctx)
+    counts = kpi_counts(flags)
+    settings = read_settings(port)
+    waterfall = waterfall_table(
+        port.read_table("landed_cost_results"), settings.get("dashboard_line")
+    )
+    port.write_table(DASH_MONTHS.key, months)
+    port.write_table(DASH_MARKETS.key, markets)
+    port.write_table(DASH_KPI_COUNTS.key, counts)
+    port.write_table(DASH_KPIS.key, attention(flags))
+    port.write_table(DASH_WATERFALL.key, waterfall)
+    if port.read_table(KPI_VALUES.key) is None and port.read_table(KPI_RAW.key) is None:
+        summary = [
+            (
+                "KPI: 工作簿中没有 KPI 表（tblKpiValues / tblKpiRaw）；从新模板复制“KPI 数据”表",
+                "KPI: the workbook has no KPI table (tblKpiValues / tblKpiRaw); copy the KPI "
+                "sheet from a new template",
+            )
+        ]
+    else:
+        n = {f.value: int((flags["flag"] == f.value).sum()) for f in Flag}
+        summary = [
+            (
+                f"KPI: {len(flags)} 个数值，绿 {n['green']} / 黄 {n['amber']} / 红 {n['red']}"
+                f" / 无数据 {n['no_data']}",
+                f"KPI: {len(flags)} figures, green {n['green']} / amber {n['amber']} / "
+                f"red {n['red']} / no data {n['no_data']}",
+            )
+        ]
+    missing = [
+        (zh, en)
+        for frame, zh, en in (
+            (months, "月度跟踪", "Tracking"),
+            (markets, "月度拆解与实际数据", "Monthly Plan and Actuals"),
+            (waterfall, "落地成本结果", "Landed Cost Results"),
+        )
+        if frame.empty
+    ]
+    if missing:
+        summary.append(
+            (
+                "看板缺少数据来源：" + "、".join(zh for zh, _ in missing),
+                "dashboard sections left empty, no data from: "
+                + ", ".join(en for _, en in missing),
+            )
+        )
+    return ActionResult(errors if len(errors) else empty_errors(), summary)

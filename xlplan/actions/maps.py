@@ -1,0 +1,951 @@
+"""The three maps' actions: ``business``, ``customers``, ``products``.
+
+Each reads its input sheet, calls the domain (:mod:`xlplan.maps`), writes its result sheet and
+replaces its own rows of the Map Proposals table (shaped like the Alignment sheet's
+``tblTargetLines``), leaving the other maps' rows as they are.
+
+Amounts on the result sheets and in the proposals are in the reporting currency (Settings
+``reporting_currency``, default CNY), converted from US$ (business map) with the workbook's FX
+table. The customer map converts every order line straight into the reporting currency; its
+B2B spend bands are entered in US$ and converted the same way.
+
+Order files on the Customer Map are read from absolute paths or paths relative to the current
+directory (the directory ``xlplan`` runs in); a file that cannot be read becomes an error record
+on its row of the import table, and the other files still import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from xlplan import money
+from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
+from xlplan.actions.settings import read_rules, read_settings
+from xlplan.errors import InputError, concat_errors, empty_errors, errors_where, row_messages
+from xlplan.maps.business import (
+    BusinessSettings,
+    read_market_macro,
+    screen_markets,
+    with_macro_defaults,
+)
+from xlplan.maps.customer import (
+    ASSUMPTION_COLUMNS,
+    TIER_LABELS,
+    Tier,
+    TierSettings,
+    customer_map,
+)
+from xlplan.maps.product import (
+    QUADRANT_LABELS,
+    STAGE_LABELS,
+    ProductSettings,
+    Quadrant,
+    Stage,
+    product_map,
+)
+from xlplan.reference import Rules
+from xlplan.workbook import schema, schema_maps
+from xlplan.workbook.schema import Kind
+
+Model = TypeVar("Model", bound=BaseModel)
+
+PASS_TEXT, FAIL_TEXT = "通过 pass", "未通过 fail"
+DEFAULT_INCREMENTAL_POOL = 300_000_000.0  # 3 亿: the Latin America share of DOMAIN.md section 1
+
+#: settings key -> path of the field in the domain's settings model
+BUSINESS_FIELDS: dict[str, tuple[str, ...]] = {
+    "threshold_gdp_per_capita_usd": ("thresholds", "gdp_per_capita_usd"),
+    "threshold_penetration": ("thresholds", "ecommerce_penetration"),
+    "threshold_market_usd_bn": ("thresholds", "ecommerce_market_usd_bn"),
+    "threshold_margin": ("thresholds", "margin"),
+    "threshold_payout_days": ("thresholds", "payout_days"),
+    "weight_gdp_per_capita": ("weights", "gdp_per_capita"),
+    "weight_penetration": ("weights", "penetration"),
+    "weight_market_size": ("weights", "market_size"),
+    "weight_margin": ("weights", "margin"),
+    "weight_payout": ("weights", "payout"),
+    "weight_delivery": ("weights", "delivery"),
+    "weight_competition": ("weights", "competition"),
+    "weight_compliance": ("weights", "compliance"),
+    "delivery_days_reference": ("delivery_days_reference",),
+    "max_market_share": ("max_market_share",),
+}
+CUSTOMER_FIELDS: dict[str, tuple[str, ...]] = {
+    "mode": ("mode",),
+    "b2b_large_usd": ("b2b_large",),
+    "b2b_mid_usd": ("b2b_mid",),
+    "window_months": ("window_months",),
+    "churn_days": ("churn_days",),
+    "at_risk_days": ("at_risk_days",),
+    "new_days": ("new_days",),
+    "repeat_orders": ("repeat_orders",),
+    "high_value_score": ("high_value_score",),
+    "budget_months_top": ("budget_months_top",),
+    "upsell": ("upsell",),
+}
+PRODUCT_FIELDS: dict[str, tuple[str, ...]] = {
+    "intro_months": ("lifecycle", "intro_months"),
+    "window_months": ("lifecycle", "window_months"),
+    "growth_threshold": ("lifecycle", "growth_threshold"),
+    "decline_threshold": ("lifecycle", "decline_threshold"),
+    "margin_threshold": ("quadrant", "margin_threshold"),
+    "quadrant_growth_threshold": ("quadrant", "growth_threshold"),
+    "cash_cow_volume_share": ("quadrant", "cash_cow_volume_share"),
+    **{f"uplift_{s.value}": ("stage_uplift", s.value) for s in Stage},
+}
+MODELS: dict[str, tuple[type[BaseModel], dict[str, tuple[str, ...]]]] = {
+    "business_settings": (BusinessSettings, BUSINESS_FIELDS),
+    "customer_settings": (TierSettings, CUSTOMER_FIELDS),
+    "product_settings": (ProductSettings, PRODUCT_FIELDS),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Key/value settings tables
+# --------------------------------------------------------------------------------------------
+
+
+def _number(value: object) -> float | None:
+    """A number from a cell: 0.15, '15%', '1,234.5'; None when it is not one."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value) if np.isfinite(float(value)) else None
+    text = str(value).strip().replace(",", "").replace("，", "")
+    scale = 1.0
+    if text.endswith("%"):
+        text, scale = text[:-1].strip(), 0.01
+    try:
+        return float(text) * scale
+    except ValueError:
+        return None
+
+
+def _date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    parsed = pd.to_datetime(str(value).strip(), errors="coerce")
+    return None if pd.isna(parsed) else parsed.date()
+
+
+def read_key_values(port: WorkbookPort, table_key: str) -> tuple[dict[str, object], pd.DataFrame]:
+    """A key/value settings table (``setting``, ``value``) as typed values, and error records.
+
+    Blank values are left out (the default applies); unknown keys and values that are not of
+    the key's kind (:data:`xlplan.workbook.schema_maps.SETTING_KEYS`) are reported.
+    """
+    kinds = schema_maps.SETTING_KEYS[table_key]
+    raw = port.read_table(table_key)
+    if raw is None or raw.empty:
+        return {}, empty_errors()
+    values: dict[str, object] = {}
+    errs: list[pd.DataFrame] = []
+    for i, (key, value) in enumerate(zip(raw["setting"], raw["value"], strict=False)):
+        name = "" if key is None or pd.isna(key) else str(key).strip()
+        if (
+            value is None
+            or (isinstance(value, float) and np.isnan(value))
+            or not str(value).strip()
+        ):
+            continue
+        if name not in kinds:
+            errs.append(
+                _record(
+                    table_key, i, "setting", f"未知的设置项: '{name}'", f"unknown setting: '{name}'"
+                )
+            )
+            continue
+        kind = kinds[name][0]
+        parsed: object
+        if kind in schema.NUMERIC_KINDS:
+            parsed = _number(value)
+        elif kind is Kind.DATE:
+            parsed = _date(value)
+        else:
+            parsed = str(value).strip().lower()
+        if parsed is None:
+            what_zh = "日期" if kind is Kind.DATE else "数字"
+            what_en = "a date" if kind is Kind.DATE else "a number"
+            errs.append(
+                _record(
+                    table_key,
+                    i,
+                    "value",
+                    f"{name} 应为{what_zh}: '{str(value)[:40]}'",
+                    f"{name} must be {what_en}: '{str(value)[:40]}'",
+                )
+            )
+            continue
+        values[name] = parsed
+    return values, concat_errors(errs)
+
+
+def _record(table: str, row: int, column: str, zh: str, en: str) -> pd.DataFrame:
+    return errors_where(
+        np.array([True]), table=table, column=column, zh=zh, en=en, positions=np.array([row])
+    )
+
+
+def _set_path(tree: dict[str, Any], path: Sequence[str], value: object) -> None:
+    for part in path[:-1]:
+        tree = tree.setdefault(part, {})
+    tree[path[-1]] = value
+
+
+def settings_model(
+    model: type[Model],
+    fields: Mapping[str, tuple[str, ...]],
+    values: Mapping[str, object],
+    *,
+    table_key: str,
+    rows: Mapping[str, int],
+) -> tuple[Model, pd.DataFrame]:
+    """The domain settings model with the workbook's values applied over its defaults.
+
+    A value the model refuses (out of range) is reported on its row and its default kept.
+    """
+    given = {k: v for k, v in values.items() if k in fields}
+    errs: list[pd.DataFrame] = []
+    while True:
+        tree = model().model_dump(mode="json")
+        for key, value in given.items():
+            _set_path(tree, fields[key], value)
+        try:
+            return model.model_validate(tree), concat_errors(errs)
+        except ValidationError as exc:
+            bad = []
+            for problem in exc.errors():
+                loc = tuple(str(p) for p in problem["loc"])
+                for key in given:
+                    if loc[: len(fields[key])] == fields[key] and key not in bad:
+                        bad.append(key)
+                        msg = str(problem["msg"])
+                        errs.append(
+                            _record(
+                                table_key,
+                                rows.get(key, 0),
+                                "value",
+                                f"{key} 的值无效（{msg}），使用默认值",
+                                f"{key}: invalid value ({msg}); the default is used",
+                            )
+                        )
+            if not bad:  # not caused by a workbook value: the defaults themselves
+                raise
+            for key in bad:
+                given.pop(key)
+
+
+def _rows_of(port: WorkbookPort, table_key: str) -> dict[str, int]:
+    raw = port.read_table(table_key)
+    if raw is None:
+        return {}
+    return {str(k).strip(): i for i, k in enumerate(raw["setting"]) if k is not None}
+
+
+def default_setting_values(table_key: str) -> dict[str, object]:
+    """The value every key of a settings table starts with in a new template."""
+    model, fields = MODELS[table_key]
+    tree = model().model_dump(mode="json")
+    out: dict[str, object] = {}
+    for key in schema_maps.SETTING_KEYS[table_key]:
+        if key in fields:
+            node: Any = tree
+            for part in fields[key]:
+                node = node[part]
+            out[key] = node
+        else:
+            out[key] = None
+    if table_key == "business_settings":
+        out["incremental_pool"] = DEFAULT_INCREMENTAL_POOL
+    return out
+
+
+def _read_model(
+    port: WorkbookPort, table_key: str, model: type[Model]
+) -> tuple[Model, dict[str, object], pd.DataFrame]:
+    values, errors = read_key_values(port, table_key)
+    built, model_errors = settings_model(
+        model, MODELS[table_key][1], values, table_key=table_key, rows=_rows_of(port, table_key)
+    )
+    return built, values, concat_errors([errors, model_errors])
+
+
+# --------------------------------------------------------------------------------------------
+# Shared: currency, proposals, rounding
+# --------------------------------------------------------------------------------------------
+
+
+def reporting_currency(port: WorkbookPort) -> str:
+    """Settings ``reporting_currency`` (upper case), CNY when blank."""
+    return str(read_settings(port).get("reporting_currency", "CNY")).strip().upper() or "CNY"
+
+
+def usd_rate(rules: Rules, currency: str) -> float:
+    """Units of ``currency`` per US$ from the workbook's FX table; a clear error when unknown."""
+    rate = float(rules.fx_rates(pd.Series(["USD"]), pd.Series([currency])).iloc[0])
+    if not np.isfinite(rate) or rate <= 0:
+        raise InputError(
+            f"汇率表中没有 USD 兑 {currency} 的汇率（设置表 tblFX）",
+            f"no rate from USD to {currency} in the FX table (Settings, tblFX)",
+        )
+    return rate
+
+
+def _whole(values: pd.Series | np.ndarray | list[float]) -> np.ndarray:
+    return money.round_half_up(np.asarray(values, dtype=float), 0)
+
+
+def replace_proposals(port: WorkbookPort, map_key: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Map Proposals with ``map_key``'s rows replaced by ``rows``; other maps' rows kept.
+
+    Rows are ordered by map (business, customer, product), each map's in the order given.
+    """
+    table = schema_maps.MAP_PROPOSALS
+    raw = port.read_table(table.key)
+    if raw is None or raw.empty:
+        current = pd.DataFrame(columns=table.keys)
+    else:
+        current, _ = schema.coerce_table(raw, table)
+        maps = current["map"].astype(str).str.strip().str.lower()
+        keep = (maps != map_key) & ((maps != "") | current["amount"].notna())
+        current = current[keep.to_numpy()]
+    new = rows.reindex(columns=table.keys)
+    parts = [p for p in (current, new) if len(p)]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=table.keys)
+    order = {m: i for i, m in enumerate(schema.MAPS)}
+    rank = out["map"].astype(str).str.strip().str.lower().map(order).fillna(len(order))
+    out = out.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
+    port.write_table(table.key, out)
+    return out
+
+
+def _proposal_rows(map_key: str, frame: Mapping[str, object], n: int) -> pd.DataFrame:
+    data: dict[str, object] = {k: [""] * n for k in schema.TARGET_LINES.keys}
+    data.update({"map": [map_key] * n, "owner": [schema_maps.MAP_OWNERS[map_key]] * n})
+    data["priority"] = [None] * n
+    data["adjustment"] = [None] * n
+    data.update(frame)
+    return pd.DataFrame(data, columns=schema.TARGET_LINES.keys)
+
+
+def _skip(what_zh: str, what_en: str) -> ActionResult:
+    return ActionResult(
+        summary=[(f"跳过: 工作簿中没有{what_zh}", f"skipped: the workbook has no {what_en}")]
+    )
+
+
+def _positions(kept: pd.Index, errors: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Errors of a calculator that saw only the ``kept`` rows, moved onto the sheet's rows."""
+    if errors.empty:
+        return errors
+    out = errors.copy()
+    out["table"] = table
+    out["row"] = np.asarray(kept, dtype=np.int64)[out["row"].to_numpy(dtype=np.int64)]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Business map
+# --------------------------------------------------------------------------------------------
+
+
+def landed_cost_margins(port: WorkbookPort, ctx: Context) -> pd.DataFrame:
+    """Median contribution margin [fraction] and line count per market from the Landed Cost
+    Results; computed from the Landed Cost lines when the results sheet is still empty."""
+    results = port.read_table("landed_cost_results")
+    if results is None or results["market"].isna().all():
+        lines = port.read_table("landed_cost")
+        if lines is None or lines.empty:
+            return pd.DataFrame({"margin": [], "lines": []})
+        from xlplan.actions.landed_cost import landed_cost_results
+
+        rules, _ = read_rules(port, ctx)
+        results, _ = landed_cost_results(lines, rules)
+    margin = pd.to_numeric(results["contribution_margin"], errors="coerce")
+    market = results["market"].astype("string").fillna("").str.strip().str.upper()
+    error = results["error"].astype("string").fillna("").str.strip() if "error" in results else ""
+    ok = margin.notna() & (market != "") & (error == "")
+    grouped = margin[ok].groupby(market[ok])
+    return pd.DataFrame({"margin": grouped.median(), "lines": grouped.size()})
+
+
+@action("business", "业务地图", "Business map", after=("landed_cost",))
+def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Screen, score and rank the candidate markets; propose an incremental target per market."""
+    raw = port.read_table("business_markets")
+    if raw is None:
+        return _skip(
+            "候选市场表（tblBusinessMarkets）", "Candidate markets table (tblBusinessMarkets)"
+        )
+    table, input_errors = schema.coerce_table(raw, schema_maps.BUSINESS_MARKETS)
+    settings, values, setting_errors = _read_model(port, "business_settings", BusinessSettings)
+    pool = values.get("incremental_pool", DEFAULT_INCREMENTAL_POOL)
+    if not isinstance(pool, float) or pool < 0:
+        row = _rows_of(port, "business_settings").get("incremental_pool", 0)
+        problem = _record(
+            "business_settings",
+            row,
+            "value",
+            f"增量目标池不能为负: {pool}，使用默认值",
+            f"the incremental pool cannot be negative: {pool}; the default is used",
+        )
+        setting_errors = concat_errors([setting_errors, problem])
+        pool = DEFAULT_INCREMENTAL_POOL
+    currency = reporting_currency(port)
+    rules, _ = read_rules(port, ctx)
+    rate = usd_rate(rules, currency)
+
+    markets = table[table["market"] != ""].copy()
+    margins = landed_cost_margins(port, ctx)
+    from_lc = markets["margin"].isna() & markets["market"].isin(margins.index)
+    markets.loc[from_lc, "margin"] = markets.loc[from_lc, "market"].map(margins["margin"])
+    lc_lines = markets["market"].map(margins["lines"]).fillna(0).astype(int)
+    source = np.where(
+        from_lc,
+        [f"落地成本 landed cost ({n})" for n in lc_lines],
+        np.where(markets["margin"].notna(), "输入 entered", "缺失 missing"),
+    )
+    markets = with_macro_defaults(markets, read_market_macro())
+    screened, screen_errors = screen_markets(
+        markets.reset_index(drop=True), incremental_pool_usd=pool / rate, settings=settings
+    )
+    screen_errors = _positions(markets.index, screen_errors, "business_markets")
+
+    out = screened.assign(
+        channel=markets["channel"].to_numpy(),
+        margin_source=source,
+        passes=np.where(screened["passes"], PASS_TEXT, FAIL_TEXT),
+        score=money.round_half_up(screened["score"], 1),
+        margin=money.round_half_up(screened["margin"].astype(float), 4),
+        ecommerce_penetration=money.round_half_up(
+            screened["ecommerce_penetration"].astype(float), 4
+        ),
+        target_share=money.round_half_up(screened["target_share"], 4),
+        capacity=_whole(screened["capacity_usd"] * rate),
+        proposed_target=_whole(screened["proposed_target_usd"] * rate),
+    )
+    out = out.sort_values(["rank", "market"], kind="stable").reset_index(drop=True)
+    port.write_table("business_screening", out[schema_maps.BUSINESS_SCREENING.keys])
+
+    passes = out["passes"] == PASS_TEXT
+    chosen = out[passes & (out["proposed_target"] > 0)]
+    capped = chosen["proposed_target"] >= chosen["capacity"]
+    notes = [
+        f"得分 {s:.1f}，排名 {r}{'，已达可争取上限' if c else ''} / score {s:.1f}, rank {r}"
+        f"{', capped at capacity' if c else ''}"
+        for s, r, c in zip(chosen["score"], chosen["rank"], capped, strict=True)
+    ]
+    proposals = _proposal_rows(
+        "business",
+        {
+            "market": chosen["market"].tolist(),
+            "channel": chosen["channel"].tolist(),
+            "amount": chosen["proposed_target"].tolist(),
+            "note": notes,
+        },
+        len(chosen),
+    )
+    replace_proposals(port, "business", proposals)
+    total = float(chosen["proposed_target"].sum())
+    unallocated = float(screened.attrs.get("unallocated_usd", 0.0)) * rate
+    passing = ", ".join(chosen["market"]) or "-"
+    summary = [
+        (
+            f"业务地图: {int(passes.sum())}/{len(out)} 个市场通过（{passing}），"
+            f"建议增量目标 {total:,.0f} {currency}，未分配 {unallocated:,.0f}",
+            f"business map: {int(passes.sum())} of {len(out)} markets pass ({passing}), "
+            f"proposed {total:,.0f} {currency}, unallocated {unallocated:,.0f}",
+        )
+    ]
+    errors = concat_errors([input_errors, setting_errors, screen_errors])
+    return ActionResult(errors, summary)
+
+
+# --------------------------------------------------------------------------------------------
+# Customer map
+# --------------------------------------------------------------------------------------------
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """``order_id=Order; order_date=Date`` -> ``{"order_id": "Order", ...}``.
+
+    Pairs are separated by ``;`` or new lines; a header may contain commas and spaces.
+    """
+    out: dict[str, str] = {}
+    for part in text.replace("\n", ";").split(";"):
+        if not part.strip():
+            continue
+        key, sep, header = part.partition("=")
+        if not sep or not key.strip() or not header.strip():
+            raise ValueError(part.strip())
+        out[key.strip()] = header.strip()
+    return out
+
+
+def read_order_file(path: Path, fmt: str, mapping: str = "", currency: str = "") -> pd.DataFrame:
+    """Order lines (the :mod:`xlplan.orders` contract) from one file of the import table.
+
+    Raises
+    ------
+    InputError
+        an unknown format, a bad mapping, or what the reader cannot interpret (file, line and
+        column named).
+    """
+    from xlplan import orders
+
+    if fmt == "shopify":
+        return orders.read_shopify_orders(path)
+    if fmt == "amazon_settlement":
+        return orders.settlement_order_lines(orders.read_amazon_settlement(path))
+    if fmt == "amazon_orders":
+        return orders.read_amazon_orders_report(path)
+    if fmt == "generic":
+        try:
+            pairs = parse_mapping(mapping)
+        except ValueError as exc:
+            raise InputError(
+                f"列映射应写成 键=列名; 键=列名，无法识别: '{exc}'",
+                f"write the mapping as key=Header; key=Header, not: '{exc}'",
+            ) from exc
+        return orders.read_orders_csv(path, pairs, currency=currency or None)
+    raise InputError(
+        f"未知的格式 '{fmt}'（可用: {', '.join(schema_maps.ORDER_FORMATS)}）",
+        f"unknown format '{fmt}' (use {', '.join(schema_maps.ORDER_FORMATS)})",
+    )
+
+
+def import_orders(imports: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read every file listed in the typed import table.
+
+    Returns the order lines of all files (column ``import_row`` = the import table row), one log
+    row per listed file (``row``, ``path``, ``format``, ``error``) and error records on the
+    import table (``path`` for unreadable files, ``format``, ``mapping``).
+    """
+    frames = []
+    log = []
+    errs = []
+    for i, rec in enumerate(imports.to_dict("records")):
+        path = str(rec["path"]).strip()
+        if not path:
+            continue
+        fmt = str(rec["format"]).strip().lower()
+        mapping = str(rec["mapping"]).strip()
+        file = Path(path).expanduser()
+        column = "path"
+        try:
+            if fmt not in schema_maps.ORDER_FORMATS:
+                column = "format"
+            elif fmt == "generic" and not mapping:
+                column = "mapping"
+                raise InputError("通用 CSV 需要列映射", "a generic CSV needs a column mapping")
+            elif not file.is_file():
+                raise InputError(
+                    f"找不到文件: {path}（相对路径从当前目录 {Path.cwd()} 算起）",
+                    f"file not found: {path} (relative paths start from {Path.cwd()})",
+                )
+            lines = read_order_file(file, fmt, mapping, str(rec["currency"]))
+        except InputError as exc:
+            if "映射" in exc.zh:
+                column = "mapping"
+            errs.append(_record("order_imports", int(i), column, exc.zh, exc.en))
+            log.append({"row": int(i) + 1, "path": path, "format": fmt, "error": exc.en})
+            continue
+        frames.append(lines.assign(import_row=int(i)))
+        log.append({"row": int(i) + 1, "path": path, "format": fmt, "error": ""})
+    lines = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return lines, pd.DataFrame(log, columns=["row", "path", "format", "error"]), concat_errors(errs)
+
+
+def _line_errors_on_imports(errors: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Order-line error records summarised per import row: count, first file line, message."""
+    if errors.empty:
+        return errors
+    pos = errors["row"].to_numpy(dtype=np.int64)
+    frame = errors.assign(
+        import_row=lines["import_row"].to_numpy()[pos], file_line=lines["line"].to_numpy()[pos]
+    )
+    out = []
+    for _, grp in frame.groupby(["import_row", "column"], sort=True):
+        first = grp.iloc[0]
+        column = str(first["column"])
+        n = len(grp)
+        out.append(
+            _record(
+                "order_imports",
+                int(first["import_row"]),
+                "path",
+                f"{n} 行订单（首见第 {first['file_line']} 行，列 {column}）: {first['zh']}",
+                f"{n} order lines (first on line {first['file_line']}, {column}): {first['en']}",
+            )
+        )
+    return concat_errors(out)
+
+
+def read_tier_assumptions(port: WorkbookPort) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Per-tier overrides (``tier`` and :data:`ASSUMPTION_COLUMNS`), unknown tiers reported."""
+    raw = port.read_table("tier_assumptions")
+    if raw is None or raw.empty:
+        return None, empty_errors()
+    table, errors = schema.coerce_table(raw, schema_maps.TIER_ASSUMPTIONS)
+    tier = table["tier"].astype(str).str.strip().str.lower()
+    known = tier.isin([t.value for t in Tier])
+    errors = concat_errors(
+        [
+            errors,
+            errors_where(
+                (~known & (tier != "")).to_numpy(),
+                table="tier_assumptions",
+                column="tier",
+                zh="未知的层级: '" + tier + "'",
+                en="unknown tier: '" + tier + "'",
+            ),
+        ]
+    )
+    given = table[known].assign(tier=tier[known])
+    return given[["tier", *ASSUMPTION_COLUMNS]].reset_index(drop=True), errors
+
+
+def tier_label(tier: str) -> str:
+    """``高价值复购客户 / High-value repeat`` (the spend bands are on the Customer Map sheet)."""
+    zh, en = TIER_LABELS[Tier(tier)]
+    return f"{zh.split(' (')[0]} / {en.split(' (')[0]}"
+
+
+def tier_table(tiers: pd.DataFrame) -> pd.DataFrame:
+    """The domain's tier summary as the Customer Tiers table: labels, amounts in whole units of
+    the reporting currency, rates to 4 decimals."""
+    whole = ("revenue", "aov", "first_year_value", "retained_revenue", "new_revenue")
+    rates = ("revenue_share", "repeat_rate", "churn_rate", "retention", "upsell")
+    out = tiers.assign(
+        tier_label=[tier_label(t) for t in tiers["tier"]],
+        **{c: _whole(tiers[c]) for c in (*whole, "proposed_target")},
+        **{c: money.round_half_up(tiers[c].astype(float), 4) for c in rates},
+    )
+    return out[schema_maps.CUSTOMER_TIERS.keys]
+
+
+def import_log(log: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Per listed file: order lines, orders, customers, dates and amount [reporting ccy] of the
+    converted ``lines`` (0 for a file read without sales; blank for a file not read)."""
+    stats = {
+        "order_lines": ("order_id", "size"),
+        "orders": ("order_id", "nunique"),
+        "customers": ("customer_id", "nunique"),
+        "revenue": ("amount_base", "sum"),
+        "first_date": ("order_date", "min"),
+        "last_date": ("order_date", "max"),
+    }
+    out = log.copy()
+    rows = out["row"].to_numpy(dtype=np.int64) - 1
+    if len(lines):
+        per_file = lines.groupby("import_row").agg(**stats)
+    else:
+        per_file = pd.DataFrame(columns=list(stats))
+    read = (out["error"] == "").to_numpy()
+    for col in stats:
+        out[col] = per_file[col].reindex(rows).to_numpy() if len(rows) else np.array([])
+        if col not in ("first_date", "last_date"):
+            out[col] = out[col].astype(float).where(~read | out[col].notna(), 0.0)
+    out["revenue"] = _whole(out["revenue"])
+    return out
+
+
+def customer_proposals(tiers: pd.DataFrame) -> pd.DataFrame:
+    """Two proposals per tier with a target: existing customers (retained revenue x (1 +
+    upsell)) and new customers (new customers x first-year value), each when above 0."""
+    rows = []
+    for rec in tiers.to_dict("records"):
+        upsell = float(rec["upsell"])
+        n_new = float(rec["new_customers"])
+        parts = (
+            (
+                "existing",
+                float(_whole([float(rec["retained_revenue"]) * (1.0 + upsell)])[0]),
+                f"留存收入 × (1 + 增购 {upsell:.0%}) / retained x (1 + {upsell:.0%} upsell)",
+            ),
+            (
+                "new",
+                float(rec["new_revenue"]),
+                f"新客 {n_new:,.0f} × 首年价值 / {n_new:,.0f} new x first-year value",
+            ),
+        )
+        rows += [
+            {"customer_tier": rec["tier"], "customer_type": kind, "amount": amount, "note": note}
+            for kind, amount, note in parts
+            if amount > 0
+        ]
+    frame = pd.DataFrame(rows, columns=["customer_tier", "customer_type", "amount", "note"])
+    return _proposal_rows(
+        "customer", {str(c): frame[c].tolist() for c in frame.columns}, len(frame)
+    )
+
+
+@action("customers", "客户地图", "Customer map")
+def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Import the listed order files, build customers and tiers, propose a target per tier.
+
+    The window ends at Customer Map ``as_of``, else at the end of the last order date imported.
+    """
+    raw = port.read_table("order_imports")
+    if raw is None:
+        return _skip("订单文件导入表（tblOrderImports）", "Order files table (tblOrderImports)")
+    imports, input_errors = schema.coerce_table(raw, schema_maps.ORDER_IMPORTS)
+    settings, values, setting_errors = _read_model(port, "customer_settings", TierSettings)
+    assumptions, assumption_errors = read_tier_assumptions(port)
+    currency = reporting_currency(port)
+    rules, _ = read_rules(port, ctx)
+    rate = usd_rate(rules, currency)  # the spend bands are entered in US$
+    settings = settings.model_copy(
+        update={"b2b_large": settings.b2b_large * rate, "b2b_mid": settings.b2b_mid * rate}
+    )
+    lines, log, import_errors = import_orders(imports)
+
+    totals = pd.DataFrame(columns=schema_maps.CUSTOMER_TOTALS.keys)
+    tiers = pd.DataFrame(columns=schema_maps.CUSTOMER_TIERS.keys)
+    line_errors = empty_errors()
+    converted = lines
+    if len(lines):
+        given = values.get("as_of")
+        day = pd.Timestamp(str(given)) if given else lines["order_date"].max()
+        as_of = day.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)  # day's end
+        result = customer_map(
+            lines,
+            as_of=as_of,
+            fx=rules.fx,
+            base_currency=currency,
+            settings=settings,
+            assumptions=assumptions,
+        )
+        converted = result.lines
+        line_errors = _line_errors_on_imports(
+            result.errors[result.errors["table"] == "orders"], lines
+        )
+        tiers = tier_table(result.tiers)
+        totals = pd.DataFrame(
+            {
+                "as_of": [as_of.normalize()],
+                "currency": [currency],
+                "customers": [len(result.customers)],
+                "orders": [int(converted["order_id"].nunique())],
+                "revenue": _whole([float(result.tiers["revenue"].sum())]),
+                "proposed_target": _whole([float(result.tiers["proposed_target"].sum())]),
+                "order_lines": [len(converted)],
+            }
+        )
+    log = import_log(log, converted)
+    read = int((log["error"] == "").sum())
+    errors = concat_errors(
+        [input_errors, setting_errors, assumption_errors, import_errors, line_errors]
+    )
+    on_imports = errors[errors["table"] == "order_imports"].assign(column="")
+    messages = row_messages(on_imports, len(imports)).to_numpy()
+    log["error"] = messages[log["row"].to_numpy(dtype=np.int64) - 1] if len(log) else []
+    port.write_table("customer_totals", totals)
+    port.write_table("order_import_log", log[schema_maps.ORDER_IMPORT_LOG.keys])
+    port.write_table("customer_tiers", tiers)
+    replace_proposals(port, "customer", customer_proposals(tiers))
+
+    if len(totals):
+        t = totals.iloc[0]
+        summary = [
+            (
+                f"客户地图: 导入 {read}/{len(log)} 个文件，{t['order_lines']:,} 行订单，"
+                f"{t['customers']:,} 位客户，建议目标 {t['proposed_target']:,.0f} {currency}",
+                f"customer map: {read} of {len(log)} files imported, {t['order_lines']:,} order "
+                f"lines, {t['customers']:,} customers, proposed {t['proposed_target']:,.0f} "
+                f"{currency}",
+            )
+        ]
+    else:
+        summary = [
+            (
+                f"客户地图: 没有导入订单（列出的文件 {len(log)} 个）",
+                f"customer map: no order lines imported ({len(log)} files listed)",
+            )
+        ]
+    return ActionResult(errors, summary)
+
+
+# --------------------------------------------------------------------------------------------
+# Product map
+# --------------------------------------------------------------------------------------------
+
+
+def read_product_sales(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Typed monthly sales (``month`` as ``YYYY-MM``) with the sheet's row positions as index,
+    and error records; None when the workbook has no sales table."""
+    raw = port.read_table("product_sales")
+    if raw is None:
+        return None
+    table, errors = schema.coerce_table(raw, schema_maps.PRODUCT_SALES)
+    text = table["month"].astype(str).str.strip()
+    month = pd.to_datetime(text, errors="coerce", format="mixed")
+    bad = month.isna() & (text != "")
+    errors = concat_errors(
+        [
+            errors,
+            errors_where(
+                bad.to_numpy(),
+                table="product_sales",
+                column="month",
+                zh="不是月份: '" + text.str.slice(0, 40) + "'",
+                en="not a month: '" + text.str.slice(0, 40) + "'",
+            ),
+        ]
+    )
+    ok = month.notna() & (table["line"] != "")
+    out = table[ok].assign(month=month[ok].dt.strftime("%Y-%m"))
+    out["units"] = out["units"].fillna(0.0)
+    out["revenue"] = out["revenue"].fillna(0.0)
+    return out, errors
+
+
+def _month_text(value: object) -> str | None:
+    """``YYYY-MM`` from a month or any date in it (Excel turns a typed 2026-12 into a date)."""
+    parsed = pd.to_datetime(str(value).strip(), errors="coerce", format="mixed")
+    return None if pd.isna(parsed) else f"{parsed.year:04d}-{parsed.month:02d}"
+
+
+def _economics_errors(
+    errors: pd.DataFrame, lines: pd.Series, economics: pd.DataFrame, sales: pd.DataFrame
+) -> pd.DataFrame:
+    """Domain errors (row = position among the result's lines) onto the sheet: the line's row
+    of the economics table, or its first sales row when the line has no economics row."""
+    if errors.empty:
+        return errors
+    econ_row = {line: i for i, line in zip(economics.index, economics["line"], strict=True)}
+    sales_row = sales.reset_index().groupby("line")["index"].min()
+    out = []
+    missing_done: set[str] = set()
+    for rec in errors.to_dict("records"):
+        line = str(lines.iloc[int(rec["row"])])
+        if line in econ_row:
+            out.append(
+                _record(
+                    "product_economics",
+                    econ_row[line],
+                    str(rec["column"]),
+                    str(rec["zh"]),
+                    str(rec["en"]),
+                )
+            )
+        elif line not in missing_done:
+            missing_done.add(line)
+            out.append(
+                _record(
+                    "product_sales",
+                    int(sales_row[line]),
+                    "line",
+                    f"产品线 '{line}' 在经济性表中没有对应行",
+                    f"product line '{line}' has no row in Economics per line",
+                )
+            )
+    return concat_errors(out)
+
+
+@action("products", "产品地图", "Product map")
+def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Lifecycle stage, quadrant, ROI and a proposed target per product line."""
+    read = read_product_sales(port)
+    if read is None:
+        return _skip("月度销售表（tblProductSales）", "Monthly sales table (tblProductSales)")
+    sales, sales_errors = read
+    raw_econ = port.read_table("product_economics")
+    if raw_econ is None:
+        raw_econ = pd.DataFrame(columns=schema_maps.PRODUCT_ECONOMICS.keys)
+    economics, econ_errors = schema.coerce_table(raw_econ, schema_maps.PRODUCT_ECONOMICS)
+    economics = economics[economics["line"] != ""]
+    settings, values, setting_errors = _read_model(port, "product_settings", ProductSettings)
+    currency = reporting_currency(port)
+    if sales.empty:
+        port.write_table("product_lines", pd.DataFrame(columns=schema_maps.PRODUCT_LINES.keys))
+        replace_proposals(port, "product", _proposal_rows("product", {}, 0))
+        errors = concat_errors([sales_errors, econ_errors, setting_errors])
+        return ActionResult(errors, [("产品地图: 没有销售数据", "product map: no sales")])
+    given = values.get("as_of_month")
+    as_of = _month_text(given) if given else str(sales["month"].max())
+    if as_of is None:
+        as_of = str(sales["month"].max())
+        row = _rows_of(port, "product_settings").get("as_of_month", 0)
+        problem = _record(
+            "product_settings",
+            row,
+            "value",
+            f"as_of_month 应为月份（如 2026-12）: '{given}'",
+            f"as_of_month must be a month (e.g. 2026-12): '{given}'",
+        )
+        setting_errors = concat_errors([setting_errors, problem])
+    result, domain_errors = product_map(
+        sales[["line", "month", "units", "revenue"]],
+        economics.reset_index(drop=True),
+        as_of_month=as_of,
+        settings=settings,
+    )
+    domain_errors = _economics_errors(domain_errors, result["line"], economics, sales)
+    out = result.assign(
+        stage_label=[
+            f"{STAGE_LABELS[Stage(s)][0]} / {STAGE_LABELS[Stage(s)][1]}" for s in result["stage"]
+        ],
+        quadrant_label=[
+            f"{QUADRANT_LABELS[Quadrant(q)][0]} / {QUADRANT_LABELS[Quadrant(q)][1]}"
+            for q in result["quadrant"]
+        ],
+        **{
+            c: _whole(result[c])
+            for c in (
+                "units_12m",
+                "revenue_12m",
+                "gross_profit",
+                "promotion_cost",
+                "inventory_investment",
+                "annual_revenue",
+                "proposed_target",
+            )
+        },
+        **{
+            c: money.round_half_up(result[c].astype(float), 4)
+            for c in ("growth", "volume_share", "gross_margin", "roi", "uplift")
+        },
+        inventory_turnover=money.round_half_up(result["inventory_turnover"].astype(float), 2),
+    )
+    port.write_table("product_lines", out[schema_maps.PRODUCT_LINES.keys])
+
+    chosen = out[out["proposed_target"] > 0]
+    notes = [
+        f"{STAGE_LABELS[Stage(s)][0]}、{QUADRANT_LABELS[Quadrant(q)][0]}，增幅 {u:+.0%} / "
+        f"{STAGE_LABELS[Stage(s)][1]}, {QUADRANT_LABELS[Quadrant(q)][1].lower()}, uplift {u:+.0%}"
+        for s, q, u in zip(chosen["stage"], chosen["quadrant"], chosen["uplift"], strict=True)
+    ]
+    proposals = _proposal_rows(
+        "product",
+        {
+            "category": chosen["line"].tolist(),
+            "amount": chosen["proposed_target"].tolist(),
+            "note": notes,
+        },
+        len(chosen),
+    )
+    replace_proposals(port, "product", proposals)
+    total = float(chosen["proposed_target"].sum())
+    counts = ", ".join(
+        f"{QUADRANT_LABELS[Quadrant(q)][1].lower()} {n}"
+        for q, n in out["quadrant"].value_counts().sort_index().items()
+    )
+    summary = [
+        (
+            f"产品地图: {len(out)} 条产品线（截至 {as_of}），建议目标 {total:,.0f} {currency}",
+            f"product map: {len(out)} lines (as of {as_of}; {counts}), proposed {total:,.0f} "
+            f"{currency}",
+        )
+    ]
+    errors = concat_errors([sales_errors, econ_errors, setting_errors, domain_errors])
+    return ActionResult(errors, summary)

@@ -1,0 +1,730 @@
+"""Sheets and tables of the three maps (business, customer, product) and their proposals.
+
+Input sheets (the user's): **Business Map** (candidate markets, thresholds and weights, the
+incremental pool), **Customer Map** (order files to import, tier settings, per-tier
+assumptions), **Product Map** (monthly sales by product line, economics per line, lifecycle
+and quadrant settings). Output sheets (XLPlan's, rewritten on every run): **Business Map
+Result**, **Customer Map Result**, **Product Map Result** and **Map Proposals**, whose table
+has exactly the columns of the Alignment sheet's ``tblTargetLines`` so owners can paste rows.
+
+Amounts of outputs are in the reporting currency (Settings ``reporting_currency``).
+The three settings tables are key/value tables: ``setting`` (a key of
+:data:`BUSINESS_SETTING_KEYS`, :data:`CUSTOMER_SETTING_KEYS` or :data:`PRODUCT_SETTING_KEYS`),
+``value`` and ``label``; each key declares the kind its value is shown and read as.
+"""
+
+from __future__ import annotations
+
+from xlplan.workbook.schema import (
+    CNY_EN,
+    CNY_ZH,
+    FRACTION_EN,
+    FRACTION_ZH,
+    TARGET_LINES,
+    Column,
+    Kind,
+    Sheet,
+    Table,
+    register,
+)
+
+USD_ZH, USD_EN = "美元", "US$"
+DAYS_ZH, DAYS_EN = "天", "days"
+
+ORDER_FORMATS = ("shopify", "amazon_settlement", "amazon_orders", "generic")
+MAP_OWNERS = {
+    "business": "市场运营 Market ops",
+    "customer": "客户成功 Customer success",
+    "product": "选品 Product",
+}
+
+
+def _text(key: str, zh: str, en: str, width: float = 12.0, **kw: object) -> Column:
+    return Column(key, zh, en, Kind.TEXT, width=width, **kw)  # type: ignore[arg-type]
+
+
+def _rate(key: str, zh: str, en: str, width: float = 10.0, **kw: object) -> Column:
+    return Column(key, zh, en, Kind.RATE, FRACTION_ZH, FRACTION_EN, width=width, **kw)  # type: ignore[arg-type]
+
+
+def _amount(key: str, zh: str, en: str, width: float = 15.0, **kw: object) -> Column:
+    return Column(key, zh, en, Kind.AMOUNT, CNY_ZH, CNY_EN, width=width, **kw)  # type: ignore[arg-type]
+
+
+def _settings_table(
+    key: str, name: str, zh: str, en: str, sheet: str, help_zh: str, help_en: str
+) -> Table:
+    return Table(
+        key,
+        name,
+        zh,
+        en,
+        (
+            _text("setting", "设置项", "Setting", 26, required=True),
+            _text("value", "值", "Value", 14),
+            _text("label", "说明", "Description", 35),
+        ),
+        sheet=sheet,
+        help_zh=help_zh,
+        help_en=help_en,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Sheets
+# --------------------------------------------------------------------------------------------
+
+MAP_SHEETS = (
+    Sheet(
+        "business_map",
+        "业务地图",
+        "Business Map",
+        heading=("业务地图：市场筛选", "Business map: market screening"),
+        note=(
+            "每个候选市场一行；宏观数据留空则取内置参考值，毛利率留空则取落地成本结果的中位数。",
+            "One row per candidate market; blank macro figures take the shipped reference data, "
+            "a blank margin the median of the Landed Cost Results for that market.",
+        ),
+    ),
+    Sheet(
+        "business_map_result",
+        "业务地图结果",
+        "Business Map Result",
+        owned=True,
+        heading=("业务地图结果", "Business map result"),
+        note=(
+            "由 xlplan 生成：是否通过及未通过的条件、加权得分、排名与建议增量目标（报告币种）。",
+            "Written by xlplan: pass or fail with the failing criteria, weighted score, rank "
+            "and the proposed incremental target (reporting currency).",
+        ),
+    ),
+    Sheet(
+        "customer_map",
+        "客户地图",
+        "Customer Map",
+        heading=("客户地图：客户分层", "Customer map: customer tiers"),
+        note=(
+            "列出要导入的订单文件（绝对路径，或相对于运行 xlplan 的当前目录）；"
+            "分层设置与各层假设可改。",
+            "List the order files to import (absolute paths, or relative to the directory "
+            "xlplan runs in); tier settings and per-tier assumptions are editable.",
+        ),
+    ),
+    Sheet(
+        "customer_map_result",
+        "客户地图结果",
+        "Customer Map Result",
+        owned=True,
+        heading=("客户地图结果", "Customer map result"),
+        note=(
+            "由 xlplan 生成：各层客户数、收入占比、复购与流失、预算月份和建议目标（报告币种）。",
+            "Written by xlplan: customers, revenue share, repeat and churn, budget months and "
+            "the proposed target per tier (reporting currency).",
+        ),
+    ),
+    Sheet(
+        "product_map",
+        "产品地图",
+        "Product Map",
+        heading=("产品地图：生命周期与产品组合", "Product map: lifecycle and portfolio"),
+        note=(
+            "按产品线填写月度销量与收入（报告币种），以及毛利率、推广费用与库存天数。",
+            "Fill monthly units and revenue (reporting currency) by product line, and each "
+            "line's margin, promotion cost and inventory days.",
+        ),
+    ),
+    Sheet(
+        "product_map_result",
+        "产品地图结果",
+        "Product Map Result",
+        owned=True,
+        heading=("产品地图结果", "Product map result"),
+        note=(
+            "由 xlplan 生成：生命周期阶段、明星/现金牛/问题/瘦狗象限、投资回报与建议目标。",
+            "Written by xlplan: lifecycle stage, star / cash cow / question mark / dog "
+            "quadrant, return on investment and the proposed target.",
+        ),
+    ),
+    Sheet(
+        "map_proposals",
+        "地图提案",
+        "Map Proposals",
+        owned=True,
+        heading=("地图提案：可粘贴到三方对齐", "Map proposals: ready to paste into Alignment"),
+        note=(
+            "由 xlplan 生成：每行一个建议目标，列与“三方对齐”表相同；"
+            "每个地图的操作只替换本地图的行。",
+            "Written by xlplan: one proposed target per row, columns as on the Alignment "
+            "sheet; each map's action replaces only its own rows.",
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------------------------
+# Business map
+# --------------------------------------------------------------------------------------------
+
+MARKET_MACRO_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "gdp_per_capita_usd",
+        "人均GDP",
+        "GDP per capita",
+        Kind.AMOUNT,
+        USD_ZH,
+        USD_EN,
+        minimum=0.0,
+        width=12,
+        help_zh="留空=世界银行数据（见 market_macro.csv）",
+        help_en="blank = World Bank figure (market_macro.csv)",
+    ),
+    _rate(
+        "ecommerce_penetration",
+        "电商渗透率",
+        "E-com penetration",
+        width=12,
+        minimum=0.0,
+        maximum=1.0,
+        help_zh="网购人口占比；留空=内置估计",
+        help_en="online shoppers / population; blank = shipped estimate",
+    ),
+    Column(
+        "ecommerce_market_usd_bn",
+        "电商市场规模",
+        "E-com market",
+        Kind.NUMBER,
+        "十亿美元",
+        "US$ bn",
+        minimum=0.0,
+        width=11,
+        help_zh="留空=内置估计",
+        help_en="blank = shipped estimate",
+    ),
+)
+MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
+    Column("payout_days", "回款周期", "Payout", Kind.INT, DAYS_ZH, DAYS_EN, minimum=0.0, width=9),
+    Column(
+        "delivery_days", "配送时效", "Delivery", Kind.INT, DAYS_ZH, DAYS_EN, minimum=0.0, width=9
+    ),
+    Column(
+        "competition_score",
+        "竞争评分",
+        "Competition",
+        Kind.INT,
+        "1-5",
+        "1-5",
+        minimum=1.0,
+        maximum=5.0,
+        width=11,
+        help_zh="1 = 红海价格战，5 = 竞争少",
+        help_en="1 = crowded, price war; 5 = open",
+    ),
+    Column(
+        "compliance_score",
+        "合规评分",
+        "Compliance",
+        Kind.INT,
+        "1-5",
+        "1-5",
+        minimum=1.0,
+        maximum=5.0,
+        width=11,
+        help_zh="1 = 认证/EPR/许可难，5 = 容易",
+        help_en="1 = hard (certification, EPR, licences); 5 = easy",
+    ),
+)
+
+BUSINESS_MARKETS = Table(
+    "business_markets",
+    "tblBusinessMarkets",
+    "候选市场",
+    "Candidate markets",
+    (
+        Column("market", "市场", "Market", Kind.CODE, required=True, choices="markets", width=9),
+        _text(
+            "channel",
+            "渠道",
+            "Channel",
+            14,
+            choices="channels",
+            help_zh="写入提案的渠道（可留空）",
+            help_en="channel of the proposal (optional)",
+        ),
+        *MARKET_MACRO_COLUMNS,
+        _rate(
+            "margin",
+            "税费后毛利率",
+            "Margin after fees",
+            width=11,
+            minimum=-1.0,
+            maximum=1.0,
+            help_zh="留空=该市场落地成本结果的贡献利润率中位数",
+            help_en="blank = median contribution margin of the market's landed-cost lines",
+        ),
+        *MARKET_SCORE_COLUMNS,
+        _text("note", "备注", "Note", 30),
+    ),
+    sheet="business_map",
+)
+
+BUSINESS_SETTINGS = _settings_table(
+    "business_settings",
+    "tblBusinessSettings",
+    "筛选阈值、权重与增量目标",
+    "Thresholds, weights and the incremental pool",
+    "business_map",
+    "阈值默认值来自 DOMAIN.md 第 2 节；权重按比例归一。增量目标池按得分分给通过的市场。",
+    "Threshold defaults from DOMAIN.md section 2; weights are normalised. The incremental pool "
+    "is shared among passing markets by score.",
+)
+
+#: key -> (kind of the value, zh label, en label)
+BUSINESS_SETTING_KEYS: dict[str, tuple[Kind, str, str]] = {
+    "incremental_pool": (
+        Kind.AMOUNT,
+        "增量目标池（报告币种/年），由新市场承担",
+        "Incremental pool new markets should deliver [reporting ccy/year]",
+    ),
+    "threshold_gdp_per_capita_usd": (
+        Kind.AMOUNT,
+        "阈值：人均GDP须高于 [美元]",
+        "Threshold: GDP per capita above [US$]",
+    ),
+    "threshold_penetration": (
+        Kind.RATE,
+        "阈值：电商渗透率须高于",
+        "Threshold: e-commerce penetration above",
+    ),
+    "threshold_market_usd_bn": (
+        Kind.NUMBER,
+        "阈值：电商市场规模须高于 [十亿美元]",
+        "Threshold: e-commerce market above [US$ bn]",
+    ),
+    "threshold_margin": (Kind.RATE, "阈值：税费后毛利率须高于", "Threshold: margin above"),
+    "threshold_payout_days": (
+        Kind.INT,
+        "阈值：回款周期不超过 [天]",
+        "Threshold: payout cycle at most [days]",
+    ),
+    "weight_gdp_per_capita": (Kind.RATE, "权重：人均GDP", "Weight: GDP per capita"),
+    "weight_penetration": (Kind.RATE, "权重：电商渗透率", "Weight: penetration"),
+    "weight_market_size": (Kind.RATE, "权重：市场规模", "Weight: market size"),
+    "weight_margin": (Kind.RATE, "权重：毛利率", "Weight: margin"),
+    "weight_payout": (Kind.RATE, "权重：回款周期", "Weight: payout cycle"),
+    "weight_delivery": (Kind.RATE, "权重：配送时效", "Weight: delivery time"),
+    "weight_competition": (Kind.RATE, "权重：竞争", "Weight: competition"),
+    "weight_compliance": (Kind.RATE, "权重：合规", "Weight: compliance"),
+    "delivery_days_reference": (
+        Kind.INT,
+        "配送时效参考值（得 0.5 分的天数）",
+        "Delivery days that score 0.5",
+    ),
+    "max_market_share": (
+        Kind.RATE,
+        "单一市场可争取的电商份额上限",
+        "Most of a market's e-commerce a seller can win",
+    ),
+}
+
+BUSINESS_SCREENING = Table(
+    "business_screening",
+    "tblBusinessScreening",
+    "市场筛选结果",
+    "Market screening",
+    (
+        Column("rank", "排名", "Rank", Kind.INT, width=7),
+        Column("market", "市场", "Market", Kind.CODE, width=8),
+        _text("channel", "渠道", "Channel", 13),
+        _text("passes", "是否通过", "Passes", 12),
+        Column("score", "得分", "Score", Kind.NUMBER, "0-100", "0-100", width=8),
+        _text("failed_zh", "未通过条件", "Failing criteria (zh)", 36),
+        _text("failed_en", "未通过条件(英)", "Failing criteria", 36),
+        *(
+            Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
+            for c in MARKET_MACRO_COLUMNS
+        ),
+        _rate("margin", "税费后毛利率", "Margin after fees", width=11),
+        _text("margin_source", "毛利率来源", "Margin from", 24),
+        *(
+            Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
+            for c in MARKET_SCORE_COLUMNS
+        ),
+        _rate("target_share", "目标池占比", "Share of pool", width=10),
+        _amount("capacity", "可争取上限", "Capacity"),
+        _amount("proposed_target", "建议增量目标", "Proposed target"),
+    ),
+    sheet="business_map_result",
+)
+
+# --------------------------------------------------------------------------------------------
+# Customer map
+# --------------------------------------------------------------------------------------------
+
+ORDER_IMPORTS = Table(
+    "order_imports",
+    "tblOrderImports",
+    "订单文件导入",
+    "Order files to import",
+    (
+        _text(
+            "path",
+            "文件路径",
+            "File path",
+            48,
+            help_zh="绝对路径，或相对于运行 xlplan 的当前目录",
+            help_en="absolute, or relative to the directory xlplan runs in",
+        ),
+        _text(
+            "format",
+            "格式",
+            "Format",
+            18,
+            help_zh="shopify / amazon_settlement / amazon_orders / generic",
+            help_en="shopify / amazon_settlement / amazon_orders / generic",
+        ),
+        _text(
+            "mapping",
+            "列映射（通用 CSV）",
+            "Column mapping (generic)",
+            40,
+            help_zh="如 order_id=Order; order_date=Date; amount=Total; currency=Currency",
+            help_en="e.g. order_id=Order; order_date=Date; amount=Total; currency=Currency",
+        ),
+        Column(
+            "currency",
+            "文件币种",
+            "File currency",
+            Kind.CODE,
+            choices="currencies",
+            width=10,
+            help_zh="通用 CSV 无币种列时使用",
+            help_en="for a generic CSV without a currency column",
+        ),
+        _text("note", "备注", "Note", 24),
+    ),
+    sheet="customer_map",
+    help_zh="Shopify 订单导出、亚马逊结算报告（制表符分隔）、亚马逊订单报告，"
+    "或按列映射读取的任意 CSV。",
+    help_en="Shopify orders export, Amazon settlement report (tab-delimited), Amazon orders "
+    "report, or any CSV read through a column mapping.",
+)
+
+CUSTOMER_SETTINGS = _settings_table(
+    "customer_settings",
+    "tblCustomerSettings",
+    "分层设置",
+    "Tier settings",
+    "customer_map",
+    "B2B 按月消费分层（美元，按汇率表换算）；B2C 按最近一次购买、频次与金额（RFM）分层。",
+    "B2B by monthly spend (US$, converted with the FX table); B2C by recency, frequency and "
+    "monetary value (RFM).",
+)
+
+CUSTOMER_SETTING_KEYS: dict[str, tuple[Kind, str, str]] = {
+    "mode": (
+        Kind.TEXT,
+        "分层方式：auto 按订单是否企业 / b2b / b2c",
+        "Tiering: auto (by business flag) / b2b / b2c",
+    ),
+    "as_of": (
+        Kind.DATE,
+        "统计截止日（留空=导入订单的最后日期）",
+        "As of (blank = the last order date imported)",
+    ),
+    "b2b_large_usd": (
+        Kind.AMOUNT,
+        "B2B 大客户：月消费高于 [美元/月]",
+        "B2B large: monthly spend above [US$/month]",
+    ),
+    "b2b_mid_usd": (
+        Kind.AMOUNT,
+        "B2B 中型客户：月消费不低于 [美元/月]",
+        "B2B mid: monthly spend at least [US$/month]",
+    ),
+    "window_months": (Kind.INT, "统计窗口 [月]", "Window [months]"),
+    "churn_days": (Kind.INT, "超过此天数未购买=已流失", "No order for more days = churned"),
+    "at_risk_days": (Kind.INT, "超过此天数未购买=流失风险", "No order for more days = at risk"),
+    "new_days": (Kind.INT, "首单在此天数内=新客户", "First order within days = new"),
+    "repeat_orders": (Kind.INT, "复购：订单数至少", "Repeat: at least this many orders"),
+    "high_value_score": (
+        Kind.INT,
+        "高价值：金额评分至少 (1-5)",
+        "High value: M score at least (1-5)",
+    ),
+    "budget_months_top": (Kind.INT, "每层列出的预算月份数", "Budget months listed per tier"),
+    "upsell": (Kind.RATE, "默认增购率（留存收入之上）", "Default upsell on retained revenue"),
+}
+
+TIER_ASSUMPTIONS = Table(
+    "tier_assumptions",
+    "tblTierAssumptions",
+    "各层假设",
+    "Assumptions per tier",
+    (
+        _text("tier", "层级", "Tier", 18, required=True),
+        _text("label", "名称", "Name", 30),
+        _rate("retention", "留存率", "Retention", minimum=0.0, maximum=1.0),
+        _rate("upsell", "增购率", "Upsell", minimum=-1.0, maximum=10.0),
+        Column(
+            "new_customers",
+            "新客户数",
+            "New customers",
+            Kind.INT,
+            "个/年",
+            "per year",
+            minimum=0.0,
+            width=11,
+        ),
+        _amount("first_year_value", "新客首年价值", "First-year value", minimum=0.0),
+        _text("note", "备注", "Note", 24),
+    ),
+    sheet="customer_map",
+    help_zh="留空=由订单数据推算（留存=1-流失率，新客户数=去年新增，首年价值=新客户的平均收入）。",
+    help_en="Blank = from the orders (retention = 1 - churn, new customers = last year's intake, "
+    "first-year value = their mean revenue).",
+)
+
+# The three tables of Customer Map Result share their columns' widths (a sheet column has one
+# width): the tiers table, written last, sets them; the totals and the log are laid out to fit.
+CUSTOMER_TIERS = Table(
+    "customer_tiers",
+    "tblCustomerTiers",
+    "客户分层",
+    "Customer tiers",
+    (
+        _text("tier", "层级", "Tier", 17),
+        _text("tier_label", "名称", "Name", 35),
+        Column("customers", "客户数", "Customers", Kind.INT, width=10),
+        Column("orders", "订单数", "Orders", Kind.INT, width=9),
+        _amount("revenue", "窗口收入", "Revenue (window)"),
+        _rate("revenue_share", "收入占比", "Revenue share", 14),
+        _rate("repeat_rate", "复购率", "Repeat rate", 11),
+        _rate("churn_rate", "流失率", "Churn rate", 11),
+        _amount("aov", "客单价", "Avg order value", 12),
+        _text("budget_months", "预算月份", "Budget months", 11),
+        _rate("retention", "留存率", "Retention", 11),
+        _rate("upsell", "增购率", "Upsell", 9),
+        Column("new_customers", "新客户数", "New customers", Kind.INT, width=10),
+        _amount("first_year_value", "新客首年价值", "First-year value", 13),
+        _amount("retained_revenue", "留存收入", "Retained revenue"),
+        _amount("new_revenue", "新客收入", "New-customer revenue"),
+        _amount("proposed_target", "建议目标", "Proposed target"),
+    ),
+    sheet="customer_map_result",
+)
+
+CUSTOMER_TOTALS = Table(
+    "customer_totals",
+    "tblCustomerTotals",
+    "合计",
+    "Totals",
+    (
+        Column("as_of", "截止日", "As of", Kind.DATE, width=17),
+        Column("currency", "币种", "Currency", Kind.CODE, width=36),
+        Column("customers", "客户数", "Customers", Kind.INT, width=10),
+        Column("orders", "订单数", "Orders", Kind.INT, width=9),
+        _amount("revenue", "窗口收入", "Revenue (window)"),
+        _amount("proposed_target", "建议目标", "Proposed target", 14),
+        Column("order_lines", "订单行", "Order lines", Kind.INT, width=11),
+    ),
+    sheet="customer_map_result",
+)
+
+ORDER_IMPORT_LOG = Table(
+    "order_import_log",
+    "tblOrderImportLog",
+    "导入记录",
+    "Import log",
+    (
+        _text("format", "格式", "Format", 17),
+        _text("path", "文件路径", "File path", 36),
+        Column("row", "导入行", "Import row", Kind.INT, width=10),
+        Column("order_lines", "订单行", "Order lines", Kind.INT, width=9),
+        _amount("revenue", "金额", "Amount"),
+        Column("orders", "订单数", "Orders", Kind.INT, width=14),
+        Column("customers", "客户数", "Customers", Kind.INT, width=11),
+        Column("first_date", "最早日期", "First date", Kind.DATE, width=11),
+        Column("last_date", "最晚日期", "Last date", Kind.DATE, width=12),
+        # narrow on purpose: the message runs on over the empty cells to its right
+        _text("error", "错误", "Error", 11),
+    ),
+    sheet="customer_map_result",
+)
+
+# --------------------------------------------------------------------------------------------
+# Product map
+# --------------------------------------------------------------------------------------------
+
+PRODUCT_SALES = Table(
+    "product_sales",
+    "tblProductSales",
+    "月度销售",
+    "Monthly sales",
+    (
+        _text("line", "产品线", "Product line", 20, required=True),
+        _text(
+            "month",
+            "月份",
+            "Month",
+            10,
+            required=True,
+            help_zh="2026-03 或该月任一日期",
+            help_en="2026-03 or any date in the month",
+        ),
+        Column("units", "销量", "Units", Kind.INT, "件", "units", minimum=0.0, width=10),
+        _amount("revenue", "收入", "Revenue", minimum=0.0),
+    ),
+    sheet="product_map",
+    help_zh="长表：每个产品线每月一行；缺的月份按 0 计。",
+    help_en="Long format: one row per product line and month; missing months count as 0.",
+)
+
+PRODUCT_ECONOMICS = Table(
+    "product_economics",
+    "tblProductEconomics",
+    "产品线经济性",
+    "Economics per line",
+    (
+        _text("line", "产品线", "Product line", 20, required=True),
+        _rate(
+            "gross_margin",
+            "毛利率",
+            "Gross margin",
+            minimum=-1.0,
+            maximum=1.0,
+            help_zh="扣除平台费与佣金后",
+            help_en="after platform fees and commissions",
+        ),
+        _amount("promotion_cost", "推广费用/年", "Promotion / year", minimum=0.0),
+        Column(
+            "inventory_days",
+            "库存天数",
+            "Inventory days",
+            Kind.INT,
+            DAYS_ZH,
+            DAYS_EN,
+            minimum=0.0,
+            width=10,
+        ),
+        _text("note", "备注", "Note", 30),
+    ),
+    sheet="product_map",
+)
+
+PRODUCT_SETTINGS = _settings_table(
+    "product_settings",
+    "tblProductSettings",
+    "生命周期与象限设置",
+    "Lifecycle and quadrant settings",
+    "product_map",
+    "阶段规则：上市月数 ≤ 导入期月数=导入期；增长 ≥ 阈值=成长期；≤ 衰退阈值=衰退期；其余=成熟期。",
+    "Stage: months on sale <= intro months = introduction; growth >= threshold = growth; "
+    "<= decline threshold = decline; else maturity.",
+)
+
+PRODUCT_SETTING_KEYS: dict[str, tuple[Kind, str, str]] = {
+    "as_of_month": (
+        Kind.TEXT,
+        "截止月份（留空=销售表的最后一个月）",
+        "As of month (blank = the last month of sales)",
+    ),
+    "intro_months": (Kind.INT, "导入期：上市不超过 [月]", "Introduction: on sale at most [months]"),
+    "window_months": (Kind.INT, "增长比较窗口 [月]", "Growth window [months]"),
+    "growth_threshold": (Kind.RATE, "成长期：增长不低于", "Growth stage: growth at least"),
+    "decline_threshold": (Kind.RATE, "衰退期：增长不高于", "Decline stage: growth at most"),
+    "margin_threshold": (Kind.RATE, "象限：高毛利不低于", "Quadrant: high margin at least"),
+    "quadrant_growth_threshold": (
+        Kind.RATE,
+        "象限：高增长不低于",
+        "Quadrant: high growth at least",
+    ),
+    "cash_cow_volume_share": (
+        Kind.RATE,
+        "现金牛：销量占比不低于",
+        "Cash cow: share of units at least",
+    ),
+    "uplift_introduction": (Kind.RATE, "目标增幅：导入期", "Target uplift: introduction"),
+    "uplift_growth": (Kind.RATE, "目标增幅：成长期", "Target uplift: growth"),
+    "uplift_maturity": (Kind.RATE, "目标增幅：成熟期", "Target uplift: maturity"),
+    "uplift_decline": (Kind.RATE, "目标增幅：衰退期", "Target uplift: decline"),
+}
+
+PRODUCT_LINES = Table(
+    "product_lines",
+    "tblProductLines",
+    "产品线分析",
+    "Product lines",
+    (
+        _text("line", "产品线", "Product line", 18),
+        _text("stage_label", "生命周期", "Stage", 20),
+        _text("quadrant_label", "象限", "Quadrant", 24),
+        Column("months_on_sale", "上市月数", "Months on sale", Kind.INT, width=9),
+        _rate("growth", "增长", "Growth", 9),
+        Column("units_12m", "近12月销量", "Units 12m", Kind.AMOUNT, "件", "units", width=11),
+        _rate("volume_share", "销量占比", "Volume share", 9),
+        _amount("revenue_12m", "近12月收入", "Revenue 12m", 14),
+        _rate("gross_margin", "毛利率", "Gross margin", 9),
+        _amount("gross_profit", "毛利", "Gross profit", 13),
+        _amount("promotion_cost", "推广费用", "Promotion", 12),
+        Column("inventory_days", "库存天数", "Inventory days", Kind.INT, DAYS_ZH, DAYS_EN, width=9),
+        _amount("inventory_investment", "库存占用", "Inventory investment", 15),
+        _rate("roi", "投资回报", "ROI", 9),
+        Column(
+            "inventory_turnover", "库存周转", "Turnover", Kind.NUMBER, "次/年", "per year", width=9
+        ),
+        _amount("annual_revenue", "年化收入", "Annual revenue", 14),
+        _rate("uplift", "目标增幅", "Uplift", 9),
+        _amount("proposed_target", "建议目标", "Proposed target", 14),
+    ),
+    sheet="product_map_result",
+)
+
+# --------------------------------------------------------------------------------------------
+# Proposals: the Alignment table's columns, on a sheet XLPlan owns
+# --------------------------------------------------------------------------------------------
+
+_PROPOSAL_WIDTHS = {"customer_tier": 17, "category": 16, "note": 48}
+MAP_PROPOSALS = Table(
+    "map_proposals",
+    "tblMapProposals",
+    "地图提案",
+    "Map proposals",
+    tuple(
+        Column(
+            c.key,
+            c.zh,
+            c.en,
+            c.kind,
+            c.unit_zh,
+            c.unit_en,
+            width=_PROPOSAL_WIDTHS.get(c.key, c.width),
+            choices=c.choices,
+        )
+        for c in TARGET_LINES.columns
+    ),
+    sheet="map_proposals",
+)
+
+MAP_TABLES = (
+    BUSINESS_MARKETS,
+    BUSINESS_SETTINGS,
+    BUSINESS_SCREENING,
+    ORDER_IMPORTS,
+    CUSTOMER_SETTINGS,
+    TIER_ASSUMPTIONS,
+    CUSTOMER_TIERS,
+    CUSTOMER_TOTALS,
+    ORDER_IMPORT_LOG,
+    PRODUCT_SALES,
+    PRODUCT_ECONOMICS,
+    PRODUCT_SETTINGS,
+    PRODUCT_LINES,
+    MAP_PROPOSALS,
+)
+
+SETTING_KEYS: dict[str, dict[str, tuple[Kind, str, str]]] = {
+    "business_settings": BUSINESS_SETTING_KEYS,
+    "customer_settings": CUSTOMER_SETTING_KEYS,
+    "product_settings": PRODUCT_SETTING_KEYS,
+}
+
+register(*MAP_SHEETS, *MAP_TABLES)

@@ -1,0 +1,731 @@
+"""Template writers for the KPI, KPI Raw, KPI Flags and Dashboard sheets.
+
+The input sheets (KPI, KPI Raw) are written only into templates. KPI Flags and Dashboard are
+sheets XLPlan owns: a headless run rewrites them whole through the writers their Sheet
+declarations name (:func:`write_kpi_flags_sheet`, :func:`write_dashboard_sheet`), with their
+conditional formats and native charts. Every chart reads cells of the Dashboard itself, so the
+sheet carries its charts' data when it is transplanted into a user's file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from xlplan.workbook import build, schema
+from xlplan.workbook.build import Formats, page_setup, write_table
+from xlplan.workbook.schema import Table
+from xlplan.workbook.schema_kpi import (
+    DASH_KPI_COUNTS,
+    DASH_KPIS,
+    DASH_MARKETS,
+    DASH_MONTHS,
+    DASH_WATERFALL,
+    KPI_FLAGS,
+    KPI_RAW,
+    KPI_THRESHOLDS,
+    KPI_VALUES,
+)
+
+GREEN_FILL, GREEN_TEXT = "#C6EFCE", "#006100"
+AMBER_FILL, AMBER_TEXT = "#FFEB9C", "#9C5700"
+RED_FILL, RED_TEXT = "#FFC7CE", "#9C0006"
+GREY_FILL, GREY_TEXT = "#E7E6E6", "#595959"
+PLAN_COLOUR, ACTUAL_COLOUR = "#A9C4EB", build.NAVY
+FLAG_WORDS: dict[str, tuple[str, str, str, str]] = {
+    # flag: zh, en, fill, text colour
+    "green": ("绿", "green", GREEN_FILL, GREEN_TEXT),
+    "amber": ("黄", "amber", AMBER_FILL, AMBER_TEXT),
+    "red": ("红", "red", RED_FILL, RED_TEXT),
+    "no_data": ("无数据", "no data", GREY_FILL, GREY_TEXT),
+}
+UNIT_FORMATS = {
+    "fraction": "0.0%",
+    "CNY": "#,##0",
+    "per_year": "0.0",
+    "days": "0.0",
+    "ratio": "0.00",
+}
+STEP_LABELS: dict[str, tuple[str, str]] = {
+    "net_price": ("净售价", "Net price"),
+    "landed_cost": ("落地成本", "Landed cost"),
+    "platform_fees": ("平台与支付费", "Platform fees"),
+    "fulfilment": ("履约", "Fulfilment"),
+    "returns": ("退货与丢件", "Returns, lost"),
+    "ads": ("广告", "Ads"),
+    "fx_loss": ("汇损", "FX loss"),
+    "other": ("其他", "Other"),
+    "contribution": ("贡献利润", "Contribution"),
+}
+NO_MARKET = ("未分市场", "(no market)")
+TABLE_COLS = 5  # Dashboard tables sit in A:E, charts from G
+CHART_COL = 6
+CHART_WIDTH, ROW_PX = 600, 20
+
+
+def _pick(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _title(ws: Any, fmt: Formats, lang: str, sheet_key: str) -> None:
+    sheet = schema.SHEETS[sheet_key]
+    (hz, he), (nz, ne) = sheet.heading, sheet.note
+    ws.write_string(0, 0, _pick(lang, hz, he), fmt.title)
+    ws.write_string(1, 0, _pick(lang, he, hz), fmt.subtitle)
+    ws.write_string(2, 0, _pick(lang, nz, ne), fmt.note)
+    ws.set_row(0, 24)
+
+
+def _flag_formats(ws: Any, wb: Any, col: int, first: int, last: int) -> None:
+    """Fill a flag column by its value, in either language."""
+    ref = xl_rowcol_to_cell(first, col, col_abs=True)
+    for zh, en, fill, text in FLAG_WORDS.values():
+        cell = wb.add_format({"bg_color": fill, "font_color": text, "bold": True})
+        words = {zh, en, en.replace(" ", "_")}
+        test = ",".join(f'{ref}="{w}"' for w in sorted(words))
+        ws.conditional_format(
+            first, col, last, col, {"type": "formula", "criteria": f"=OR({test})", "format": cell}
+        )
+
+
+def _unit_formats(
+    ws: Any, wb: Any, cols: Sequence[int], unit_col: int, first: int, last: int
+) -> None:
+    """Show each figure in its KPI's unit: 12.5% for a fraction, 1,200 for CNY."""
+    ref = xl_rowcol_to_cell(first, unit_col, col_abs=True)
+    for unit, num_format in UNIT_FORMATS.items():
+        cell = wb.add_format({"num_format": num_format})
+        for col in cols:
+            ws.conditional_format(
+                first,
+                col,
+                last,
+                col,
+                {"type": "formula", "criteria": f'={ref}="{unit}"', "format": cell},
+            )
+
+
+def _flag_words(flags: pd.Series, lang: str) -> pd.Series:
+    words = {k: _pick(lang, zh, en) for k, (zh, en, _, _) in FLAG_WORDS.items()}
+    return flags.map(lambda f: words.get(str(f), f)).astype(object)
+
+
+def _view(table: Table, keep: Sequence[str]) -> Table:
+    """The same Excel table with a language's columns only (``name_zh`` or ``name_en``...)."""
+    cols = tuple(table.column(k) for k in keep)
+    return Table(table.key, table.name, table.zh, table.en, cols, sheet=table.sheet)
+
+
+# --- KPI Flags ----------------------------------------------------------------------------
+
+
+def _flags_view(lang: str) -> Table:
+    """KPI Flags in ``lang``: that language's KPI name; both reasons, that language's first."""
+    name, own, other = (
+        ("name_zh", "reason_zh", "reason_en")
+        if lang == "zh"
+        else ("name_en", "reason_en", "reason_zh")
+    )
+    keys = [k for k in KPI_FLAGS.keys if k not in ("name_zh", "name_en", "reason_zh", "reason_en")]
+    at = keys.index("kpi") + 1
+    keys[at:at] = [name]
+    at = keys.index("red") + 1
+    keys[at:at] = [own, other]
+    return _view(KPI_FLAGS, keys)
+
+
+def write_kpi_flags_sheet(
+    wb: Any, fmt: Formats, tables: Sequence[tuple[Table, pd.DataFrame | None]], lang: str
+) -> Any:
+    """The KPI Flags sheet: every figure with its flag (filled by colour) and reason."""
+    frame = dict((t.key, f) for t, f in tables).get(KPI_FLAGS.key)
+    ws = wb.add_worksheet(schema.SHEETS["kpi_flags"].title(lang))
+    _title(ws, fmt, lang, "kpi_flags")
+    view = _flags_view(lang)
+    shown = None
+    if frame is not None:
+        shown = frame.assign(flag=_flag_words(frame["flag"], lang))
+    top = 5
+    _, last = write_table(wb, ws, fmt, view, shown, lang, top, 0, output=True)
+    keys = view.keys
+    end = max(last, top + build.FIRST_DATA_ROWS)
+    _flag_formats(ws, wb, keys.index("flag"), top + 1, end)
+    first_reason = keys.index("red") + 1
+    ws.set_column(first_reason, first_reason, 80 if lang == "en" else 44)  # en runs longer
+    ws.set_column(first_reason + 1, first_reason + 1, 44 if lang == "en" else 80)
+    _unit_formats(
+        ws,
+        wb,
+        [keys.index(k) for k in ("value", "green", "red")],
+        keys.index("unit"),
+        top + 1,
+        end,
+    )
+    ws.freeze_panes(top + 1, 0)
+    page_setup(ws, wide=True, header_row=top)
+    return ws
+
+
+# --- Dashboard ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Placed:
+    table: Table
+    frame: pd.DataFrame
+    header: int  # 0-based header row
+    last: int  # 0-based last data row
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+    def ref(self, sheet: str, key: str) -> list[object]:
+        col = self.table.keys.index(key)
+        return [sheet, self.header + 1, col, self.header + max(self.rows, 1), col]
+
+
+def _dashboard_frames(
+    tables: Sequence[tuple[Table, pd.DataFrame | None]], lang: str
+) -> dict[str, tuple[Table, pd.DataFrame]]:
+    """Each Dashboard table as shown in ``lang``: month names, step labels, one language's
+    KPI names and reasons, flags in words."""
+    given = {t.key: f for t, f in tables}
+
+    def frame(table: Table) -> pd.DataFrame:
+        f = given.get(table.key)
+        return pd.DataFrame(columns=table.keys) if f is None else f.reset_index(drop=True)
+
+    months_names = schema.MONTHS_ZH if lang == "zh" else schema.MONTHS_EN
+    months = frame(DASH_MONTHS)
+    if len(months):
+        numbers = pd.to_numeric(months["month"], errors="coerce")
+        months = months.assign(
+            month=[
+                months_names[int(m) - 1] if pd.notna(m) and 1 <= m <= 12 else str(m)
+                for m in numbers
+            ]
+        )
+    no_market = _pick(lang, *NO_MARKET)
+    markets = frame(DASH_MARKETS)
+    markets = markets.assign(market=markets["market"].fillna("").replace("", no_market))
+    counts = frame(DASH_KPI_COUNTS)
+    counts = counts.assign(market=counts["market"].fillna("").replace("", no_market))
+    kpis = frame(DASH_KPIS)
+    kpis = kpis.assign(
+        market=kpis["market"].fillna("").replace("", no_market),
+        flag=_flag_words(kpis["flag"], lang),
+    )
+    name, reason = ("name_zh", "reason_zh") if lang == "zh" else ("name_en", "reason_en")
+    kpi_view = _view(DASH_KPIS, ["market", "month", name, "flag", reason])
+    waterfall = frame(DASH_WATERFALL)
+    waterfall = waterfall.assign(
+        step=[_pick(lang, *STEP_LABELS.get(str(s), (str(s), str(s)))) for s in waterfall["step"]]
+    )
+    return {
+        DASH_MONTHS.key: (DASH_MONTHS, months),
+        DASH_MARKETS.key: (DASH_MARKETS, markets),
+        DASH_KPI_COUNTS.key: (DASH_KPI_COUNTS, counts),
+        DASH_KPIS.key: (kpi_view, kpis),
+        # the line's name is in the chart's title; the column would only repeat it
+        DASH_WATERFALL.key: (_view(DASH_WATERFALL, ["step", "amount", "base", "bar"]), waterfall),
+    }
+
+
+EMPTY_NOTES: dict[str, tuple[str, str]] = {
+    DASH_MONTHS.key: (
+        "先运行“月度跟踪”（需要月度拆解与实际数据）。",
+        "Run Track actuals first (needs the Monthly Plan and Actuals).",
+    ),
+    DASH_MARKETS.key: (
+        "需要“月度拆解”与“实际数据”中按市场填写的实际销售。",
+        "Needs the Monthly Plan and actual sales by market on Actuals.",
+    ),
+    DASH_KPI_COUNTS.key: (
+        "在“KPI 数据”或“KPI 原始数据”表填写数值。",
+        "Enter figures on the KPI or KPI Raw sheet.",
+    ),
+    DASH_KPIS.key: ("全部绿灯。", "All green."),
+    DASH_WATERFALL.key: (
+        "先运行“落地成本”；设置表 dashboard_line 可指定 SKU 或行号。",
+        "Run Landed cost first; Settings dashboard_line picks a SKU or row number.",
+    ),
+}
+
+
+def _headline(
+    ws: Any, wb: Any, fmt: Formats, lang: str, frames: dict[str, tuple[Table, pd.DataFrame]]
+) -> None:
+    """Four figures a manager reads first, in tiles above the charts."""
+    months = frames[DASH_MONTHS.key][1]
+    closed = (
+        months[pd.to_numeric(months["actual"], errors="coerce").notna()] if len(months) else months
+    )
+    plan = pd.to_numeric(closed["plan"], errors="coerce").sum() if len(closed) else 0.0
+    actual = pd.to_numeric(closed["actual"], errors="coerce").sum() if len(closed) else 0.0
+    counts = frames[DASH_KPI_COUNTS.key][1]
+    waterfall = frames[DASH_WATERFALL.key][1]
+    margin: float | None = None
+    if len(waterfall) >= 2:
+        net, contribution = float(waterfall["amount"].iloc[0]), float(waterfall["amount"].iloc[-1])
+        margin = contribution / net if net else None
+    tiles: list[tuple[tuple[str, str], float | int | None, str, str]] = [
+        (("累计达成率", "YTD attainment"), actual / plan if plan else None, "0.0%", build.NAVY),
+        (
+            ("红灯 KPI", "Red KPIs"),
+            int(pd.to_numeric(counts["red"]).sum()) if len(counts) else None,
+            "0",
+            RED_TEXT,
+        ),
+        (
+            ("黄灯 KPI", "Amber KPIs"),
+            int(pd.to_numeric(counts["amber"]).sum()) if len(counts) else None,
+            "0",
+            AMBER_TEXT,
+        ),
+        (("单品贡献利润率", "Line margin"), margin, "0.0%", build.NAVY),
+    ]
+    tile = {"bg_color": build.OUTPUT_FILL, "align": "center", "valign": "vcenter"}
+    label = wb.add_format(
+        {**tile, "font_size": 9, "font_color": build.GREY, "top": 2, "top_color": build.NAVY}
+    )
+    ws.set_row(4, 16)
+    ws.set_row(5, 30)
+    for j, ((zh, en), value, num, colour) in enumerate(tiles):
+        big = wb.add_format(
+            {**tile, "bold": True, "font_size": 18, "font_color": colour, "num_format": num}
+        )
+        ws.write_string(4, j, _pick(lang, zh, en), label)
+        if value is None:
+            ws.write_string(5, j, "–", big)
+        else:
+            ws.write_number(5, j, float(value), big)
+
+
+def _chart(wb: Any, kind: str, subtype: str | None = None) -> Any:
+    spec = {"type": kind} if subtype is None else {"type": kind, "subtype": subtype}
+    chart = wb.add_chart(spec)
+    chart.set_legend({"position": "bottom", "font": {"size": 9}})
+    chart.set_chartarea({"border": {"none": True}})
+    return chart
+
+
+def _months_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
+    chart = _chart(wb, "column")
+    cats = p.ref(sheet, "month")
+    for key, colour in (("plan", PLAN_COLOUR), ("actual", ACTUAL_COLOUR)):
+        chart.add_series(
+            {
+                "name": p.table.column(key).header(lang),
+                "categories": cats,
+                "values": p.ref(sheet, key),
+                "fill": {"color": colour},
+                "gap": 60,
+            }
+        )
+    chart.set_title({"name": p.table.title(lang), "name_font": {"size": 11}})
+    chart.set_y_axis(
+        {
+            "num_format": '#,##0,,"M"' if lang == "en" else '0,,"M"',
+            "major_gridlines": {"visible": True, "line": {"color": "#E3E6EC"}},
+        }
+    )
+    return chart
+
+
+def _markets_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
+    chart = _chart(wb, "bar")
+    chart.add_series(
+        {
+            "name": p.table.column("attainment").header(lang),
+            "categories": p.ref(sheet, "market"),
+            "values": p.ref(sheet, "attainment"),
+            "fill": {"color": ACTUAL_COLOUR},
+            "data_labels": {"value": True, "num_format": "0%"},
+            "gap": 80,
+        }
+    )
+    chart.set_title({"name": p.table.title(lang), "name_font": {"size": 11}})
+    top = pd.to_numeric(p.frame["attainment"], errors="coerce").max()
+    high = max(1.0, float(np.ceil((0.0 if pd.isna(top) else top) * 5) / 5))
+    chart.set_x_axis({"num_format": "0%", "min": 0, "max": high, "major_unit": 0.2})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"none": True})
+    return chart
+
+
+def _counts_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
+    chart = _chart(wb, "bar", "stacked")
+    for key in ("green", "amber", "red", "no_data"):
+        colour = {"green": "#70AD47", "amber": "#FFC000", "red": "#E04B4B", "no_data": "#BFBFBF"}
+        chart.add_series(
+            {
+                "name": p.table.column(key).header(lang),
+                "categories": p.ref(sheet, "market"),
+                "values": p.ref(sheet, key),
+                "fill": {"color": colour[key]},
+                "border": {"color": "#FFFFFF"},
+                "gap": 60,
+            }
+        )
+    chart.set_title({"name": p.table.title(lang), "name_font": {"size": 11}})
+    chart.set_y_axis({"reverse": True})
+    chart.set_x_axis({"major_unit": 1, "min": 0})
+    return chart
+
+
+def _waterfall_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
+    chart = _chart(wb, "column", "stacked")
+    cats = p.ref(sheet, "step")
+    chart.add_series(
+        {
+            "name": "base",
+            "categories": cats,
+            "values": p.ref(sheet, "base"),
+            "fill": {"none": True},
+            "border": {"none": True},
+        }
+    )
+    col = p.table.keys.index("amount")
+    amounts = [
+        f"'{sheet}'!{xl_rowcol_to_cell(p.header + 1 + i, col, True, True)}" for i in range(p.rows)
+    ]
+    points = []
+    for i, amount in enumerate(pd.to_numeric(p.frame["amount"], errors="coerce")):
+        edge = i == 0 or i == p.rows - 1
+        colour = build.NAVY if edge and amount >= 0 else ("#E04B4B" if amount < 0 else "#70AD47")
+        points.append({"fill": {"color": colour}})
+    chart.add_series(
+        {
+            "name": p.table.column("amount").header(lang),
+            "categories": cats,
+            "values": p.ref(sheet, "bar"),
+            "points": points,
+            "gap": 40,
+            "data_labels": {
+                "value": True,
+                "position": "inside_end",
+                "custom": [{"value": f"={a}"} for a in amounts],
+            },
+        }
+    )
+    line = str(p.frame["line"].iloc[0]) if p.rows and "line" in p.frame.columns else ""
+    title = p.table.title(lang) + (f": {line}" if line else "")
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"num_font": {"size": 8}})
+    return chart
+
+
+CHARTS: dict[str, Callable[[Any, str, str, _Placed], Any]] = {
+    DASH_MONTHS.key: _months_chart,
+    DASH_MARKETS.key: _markets_chart,
+    DASH_KPI_COUNTS.key: _counts_chart,
+    DASH_WATERFALL.key: _waterfall_chart,
+}
+CHART_ROWS = {
+    DASH_MONTHS.key: 15,
+    DASH_MARKETS.key: 12,
+    DASH_KPI_COUNTS.key: 12,
+    DASH_WATERFALL.key: 16,
+}
+PAGE_BREAK_BEFORE = (DASH_KPI_COUNTS.key, DASH_WATERFALL.key)
+SECTION_ORDER = (
+    DASH_MONTHS.key,
+    DASH_MARKETS.key,
+    DASH_KPI_COUNTS.key,
+    DASH_KPIS.key,
+    DASH_WATERFALL.key,
+)
+
+
+def write_dashboard_sheet(
+    wb: Any, fmt: Formats, tables: Sequence[tuple[Table, pd.DataFrame | None]], lang: str
+) -> Any:
+    """The Dashboard: headline tiles, then one section per table with its chart beside it."""
+    ws = wb.add_worksheet(schema.SHEETS["dashboard"].title(lang))
+    sheet = ws.get_name()
+    _title(ws, fmt, lang, "dashboard")
+    ws.hide_gridlines(2)
+    frames = _dashboard_frames(tables, lang)
+    _headline(ws, wb, fmt, lang, frames)
+    row = 8
+    breaks = []
+    for key in SECTION_ORDER:
+        if key in PAGE_BREAK_BEFORE:
+            breaks.append(row - 1)
+        table, frame = frames[key]
+        ws.write_string(row, 0, table.title(lang), fmt.section)
+        if frame.empty:
+            ws.write_string(row + 1, 0, _pick(lang, *EMPTY_NOTES[key]), fmt.note)
+        header = row + 3
+        _, last = write_table(
+            wb, ws, fmt, table, frame if len(frame) else None, lang, header, 0, output=True
+        )
+        placed = _Placed(table, frame, header, last)
+        end = last
+        if key == DASH_KPIS.key:
+            _flag_formats(ws, wb, table.keys.index("flag"), header + 1, last)
+        chart_of = CHARTS.get(key)
+        if chart_of is not None and len(frame):
+            height = max(CHART_ROWS[key], last - row + 1)
+            chart = chart_of(wb, sheet, lang, placed)
+            chart.set_size({"width": CHART_WIDTH, "height": height * ROW_PX})
+            ws.insert_chart(
+                row, CHART_COL, chart, {"x_offset": 0, "y_offset": 4, "object_position": 1}
+            )
+            end = max(end, row + height)
+        row = end + 3
+    for col, width in enumerate((16, 15, 20, 13, 13)):
+        ws.set_column(col, col, width)
+    ws.set_column(TABLE_COLS, TABLE_COLS, 2)
+    ws.set_h_pagebreaks(breaks)
+    page_setup(ws, wide=True)
+    ws.fit_to_pages(1, 0)
+    return ws
+
+
+# --- Template ------------------------------------------------------------------------------
+
+SAMPLE_VALUES: list[tuple[object, ...]] = [
+    # month, market, channel, category, kpi, value, note
+    ("2027-03", "US", "Amazon", "", "csat", 0.93, ""),
+    ("2027-03", "DE", "Amazon", "", "csat", 0.82, "no German-speaking support yet"),
+    ("2027-03", "MX", "Mercado Libre", "", "csat", 0.72, ""),
+    ("2027-03", "US", "Amazon", "", "ltv_cac", 3.4, ""),
+    ("2027-03", "MX", "Mercado Libre", "", "ltv_cac", 0.9, ""),
+    ("2027-03", "US", "Amazon", "", "lost_parcel_rate", 0.004, ""),
+    ("2027-03", "MX", "Mercado Libre", "", "lost_parcel_rate", 0.031, "carrier under review"),
+    ("2027-03", "DE", "Amazon", "", "negative_review_share", None, "waiting for the export"),
+]
+
+_RAW_KEYS = (
+    "gmv",
+    "gmv_prev_month",
+    "gmv_target",
+    "revenue",
+    "variable_costs",
+    "ad_revenue",
+    "ad_spend",
+    "sessions",
+    "orders",
+    "returned_orders",
+    "cogs",
+    "average_inventory",
+    "period_months",
+    "payout_cycle_days",
+    "delivery_days",
+)
+# fmt: off
+SAMPLE_RAW: list[tuple[object, ...]] = [
+    # month, market, channel, then _RAW_KEYS: gmv, gmv_prev_month, gmv_target, revenue,
+    # variable_costs, ad_revenue, ad_spend [CNY], sessions, orders, returned_orders [-], cogs,
+    # average_inventory [CNY], period_months, payout_cycle_days, delivery_days [d]
+    ("2027-01", "US", "Amazon", 2_400_000, 2_600_000, 2_300_000, 2_400_000, 1_550_000,
+     620_000, 150_000, 310_000, 9_900, 420, 1_150_000, 190_000, 1, 10, 6),
+    ("2027-02", "US", "Amazon", 2_250_000, 2_400_000, 2_200_000, 2_250_000, 1_480_000,
+     560_000, 150_000, 300_000, 8_800, 400, 1_080_000, 200_000, 1, 10, 6),
+    ("2027-03", "US", "Amazon", 2_650_000, 2_250_000, 2_500_000, 2_650_000, 1_700_000,
+     740_000, 160_000, 320_000, 10_900, 460, 1_270_000, 205_000, 1, 10, 5),
+    ("2027-01", "DE", "Amazon", 1_200_000, 1_300_000, 1_350_000, 1_200_000, 860_000,
+     300_000, 110_000, 200_000, 4_300, 260, 610_000, 150_000, 1, 12, 4),
+    ("2027-02", "DE", "Amazon", 1_150_000, 1_200_000, 1_300_000, 1_150_000, 830_000,
+     270_000, 100_000, 190_000, 3_900, 300, 590_000, 160_000, 1, 12, 4),
+    ("2027-03", "DE", "Amazon", 1_220_000, 1_150_000, 1_400_000, 1_220_000, 900_000,
+     280_000, 105_000, 205_000, 4_000, 330, 630_000, 170_000, 1, 12, 5),
+    ("2027-01", "MX", "Mercado Libre", 600_000, 520_000, 900_000, 600_000, 520_000,
+     110_000, 70_000, 160_000, 2_500, 170, 380_000, 160_000, 1, 21, 18),
+    ("2027-02", "MX", "Mercado Libre", 560_000, 600_000, 950_000, 560_000, 490_000,
+     95_000, 60_000, 150_000, 2_100, 190, 350_000, 175_000, 1, 21, 17),
+    ("2027-03", "MX", "Mercado Libre", 610_000, 560_000, 1_000_000, 610_000, 560_000,
+     96_000, 58_000, 165_000, 1_700, 200, 380_000, 190_000, 1, 21, 16),
+]
+# fmt: on
+
+SAMPLE_THRESHOLD_OVERRIDES: list[tuple[object, ...]] = [
+    # kpi, market, channel, category, green, red, source
+    (
+        "delivery_days",
+        "MX",
+        "",
+        "",
+        10.0,
+        20.0,
+        "example: cross-border to Mexico before the overseas warehouse; edit or delete",
+    ),
+]
+
+
+def sample_kpi_values() -> pd.DataFrame:
+    return pd.DataFrame(SAMPLE_VALUES, columns=KPI_VALUES.keys)
+
+
+def sample_kpi_raw() -> pd.DataFrame:
+    frame = pd.DataFrame(SAMPLE_RAW, columns=["month", "market", "channel", *_RAW_KEYS])
+    frame.insert(3, "category", "")
+    return frame.reindex(columns=KPI_RAW.keys)
+
+
+def thresholds_frame(lang: str) -> pd.DataFrame:
+    """The editable thresholds table a template starts with: the catalog defaults, then the
+    example override rows."""
+    from xlplan.kpi import default_thresholds, kpi_definitions
+
+    defs = kpi_definitions()
+    base = default_thresholds()
+    base["name"] = [_pick(lang, defs[k].name_zh, defs[k].name_en) for k in base["kpi"]]
+    extra = pd.DataFrame(
+        SAMPLE_THRESHOLD_OVERRIDES,
+        columns=["kpi", "market", "channel", "category", "green", "red", "source"],
+    )
+    merged = extra.merge(base[["kpi", "name", "green_op", "red_op", "unit"]], on="kpi")
+    return pd.concat([base, merged], ignore_index=True).reindex(columns=KPI_THRESHOLDS.keys)
+
+
+class _MemoryPort:
+    """The template's sample tables as a workbook port, to run the actions at build time."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], where: dict[str, tuple[str, int]]) -> None:
+        self.tables = tables
+        self.where = where
+
+    def read_table(self, key: str) -> pd.DataFrame | None:
+        return self.tables.get(key)
+
+    def write_table(self, key: str, frame: pd.DataFrame) -> None:
+        self.tables[key] = frame
+
+    def locate(self, record: Any) -> str:
+        sheet, header = self.where.get(record.table, ("", 0))
+        row = header + 2 + int(record.row)
+        return f"{sheet}!{row}:{row}" if sheet else ""
+
+
+def sample_outputs(
+    lang: str,
+    values_at: tuple[str, int],
+    raw_at: tuple[str, int],
+    *,
+    lines: pd.DataFrame | None = None,
+    plan_year: int = build.TEMPLATE_PLAN_YEAR,
+) -> dict[str, pd.DataFrame]:
+    """KPI Flags and Dashboard tables computed from the template's sample inputs, by running the
+    same actions a user runs (so the template shows what a run gives). ``lines`` and
+    ``plan_year`` are the template's, as :func:`build.build_template` was given them."""
+    from xlplan.actions import ordered
+    from xlplan.actions.registry import Context
+
+    port = _MemoryPort(
+        {
+            "settings": build._settings_frame(lang, plan_year),  # the Settings the sheet shows
+            "fx": build.template_fx(),
+            "landed_cost": build.sample_lines() if lines is None else lines,
+            "target_lines": build.sample_target_lines(),
+            "events": build.events_frame(),
+            "actuals": build.sample_actuals(),
+            KPI_VALUES.key: sample_kpi_values(),
+            KPI_RAW.key: sample_kpi_raw(),
+            KPI_THRESHOLDS.key: thresholds_frame(lang),
+        },
+        {KPI_VALUES.key: values_at, KPI_RAW.key: raw_at},
+    )
+    ctx = Context(today=date(build.TEMPLATE_DATE.year, build.TEMPLATE_DATE.month, 1))
+    for act in ordered(["landed_cost", "align", "split", "track", "kpi"]):
+        act.run(port, ctx)
+    return port.tables
+
+
+def _write_kpi_input(wb: Any, fmt: Formats, lang: str) -> int:
+    """The KPI sheet: figures on the left, thresholds on the right. Returns the header row."""
+    ws = wb.add_worksheet(schema.SHEETS["kpi"].title(lang))
+    _title(ws, fmt, lang, "kpi")
+    top = 7
+    right = len(KPI_VALUES.columns) + 1
+    for table, frame, left in (
+        (KPI_VALUES, sample_kpi_values(), 0),
+        (KPI_THRESHOLDS, thresholds_frame(lang), right),
+    ):
+        ws.write_string(top - 3, left, table.title(lang), fmt.section)
+        ws.write_string(top - 2, left, _pick(lang, table.help_zh, table.help_en), fmt.note)
+        _, last = write_table(wb, ws, fmt, table, frame, lang, top, left)
+    keys = KPI_THRESHOLDS.keys
+    _unit_formats(
+        ws,
+        wb,
+        [right + keys.index("green"), right + keys.index("red")],
+        right + keys.index("unit"),
+        top + 1,
+        top + build.FIRST_DATA_ROWS,
+    )
+    kpi_col = right + keys.index("kpi")
+    ws.data_validation(
+        top + 1,
+        KPI_VALUES.keys.index("kpi"),
+        top + build.FIRST_DATA_ROWS,
+        KPI_VALUES.keys.index("kpi"),
+        {
+            "validate": "list",
+            "source": f"=${_col(kpi_col)}${top + 2}:${_col(kpi_col)}${last + 1}",
+            "error_type": "information",
+            "error_message": "KPI 代码或名称，见阈值表 / a KPI key or name: see the thresholds",
+        },
+    )
+    ws.set_column(right - 1, right - 1, 3)
+    ws.freeze_panes(top + 1, 0)
+    page_setup(ws, wide=True, header_row=top)
+    return top
+
+
+def _col(col: int) -> str:
+    from xlsxwriter.utility import xl_col_to_name
+
+    return str(xl_col_to_name(col))
+
+
+def write_kpi_sheets(
+    wb: Any,
+    fmt: Formats,
+    lang: str,
+    *,
+    lines: pd.DataFrame | None = None,
+    plan_year: int = build.TEMPLATE_PLAN_YEAR,
+) -> None:
+    """The KPI input sheets and the KPI Flags and Dashboard sheets (filled from the samples;
+    ``lines`` and ``plan_year`` as given to :func:`build.build_template`)."""
+    values_header = _write_kpi_input(wb, fmt, lang)
+    ws = wb.add_worksheet(schema.SHEETS["kpi_raw"].title(lang))
+    _title(ws, fmt, lang, "kpi_raw")
+    top = 5
+    write_table(wb, ws, fmt, KPI_RAW, sample_kpi_raw(), lang, top, 0)
+    ws.freeze_panes(top + 1, 4)
+    ws.set_row(top, 45)
+    page_setup(ws, wide=True, header_row=top)
+    outputs = sample_outputs(
+        lang,
+        (schema.SHEETS["kpi"].title(lang), values_header),
+        (schema.SHEETS["kpi_raw"].title(lang), top),
+        lines=lines,
+        plan_year=plan_year,
+    )
+    write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)
+    dash = [
+        (t, outputs.get(t.key))
+        for t in (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
+    ]
+    write_dashboard_sheet(wb, fmt, dash, lang)
+
+
+__all__ = [
+    "sample_kpi_raw",
+    "sample_kpi_values",
+    "thresholds_frame",
+    "write_dashboard_sheet",
+    "write_kpi_flags_sheet",
+    "write_kpi_sheets",
+]

@@ -1,0 +1,292 @@
+"""The three maps' sheets in a new template: inputs with sample data, empty result sheets.
+
+Input sheets place their tables in blocks side by side (a column's width must suit every
+table stacked in it); result sheets go through :func:`xlplan.workbook.build.write_owned_sheet`,
+the same writer a headless run uses, so a template and a computed workbook look alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlplan.workbook import build, schema, schema_maps
+from xlplan.workbook.schema import Table
+
+# market, channel, margin (None = from Landed Cost Results), payout, delivery, competition,
+# compliance, note. Payout: Amazon daily disbursement ~7 d, Mercado Libre releases after
+# delivery, Brazil's card instalments stretch payouts; scores are the planner's judgement.
+SAMPLE_MARKETS: list[tuple[object, ...]] = [
+    ("US", "Amazon", None, 7, 5, 1, 3, "FBA; price war in 3C accessories"),
+    ("DE", "Amazon", None, 7, 4, 2, 2, "EPR and WEEE registration"),
+    ("GB", "Amazon", 0.33, 7, 4, 2, 3, ""),
+    ("JP", "Amazon", None, 14, 3, 3, 2, "PSE certification; Japanese service"),
+    ("MX", "Mercado Libre", None, 10, 4, 4, 3, "local warehouse: 3-5 days"),
+    ("BR", "Mercado Libre", 0.28, 30, 12, 4, 2, "instalments lengthen payout"),
+    ("SA", "Noon", 0.36, 7, 6, 4, 3, "Ramadan peak"),
+]
+
+SAMPLE_MONTHS = [str(p) for p in pd.period_range("2025-07", "2026-12", freq="M")]
+
+# line, gross margin, promotion [CNY/year], inventory days, price [CNY/unit], note
+SAMPLE_PRODUCT_LINES: list[tuple[str, float, float, int, float, str]] = [
+    ("T-shirts", 0.08, 600_000.0, 45, 59.0, "white label: volume, thin margin"),
+    ("Outdoor jackets", 0.45, 900_000.0, 75, 699.0, "DOMAIN.md apparel example"),
+    ("Phone cases", 0.25, 150_000.0, 90, 39.0, "price war"),
+    ("Power banks", 0.32, 400_000.0, 60, 199.0, ""),
+    ("Smart rings", 0.20, 500_000.0, 120, 899.0, "launched Aug 2026"),
+    ("Yoga mats", 0.35, 200_000.0, 50, 129.0, ""),
+]
+
+
+def _sample_units(line: str, m: np.ndarray) -> np.ndarray:
+    """Monthly units for month index ``m`` (0 = Jul 2025): shapes that give every stage."""
+    season = np.where(np.isin(m % 12, (4, 5)), 1.3, 1.0)  # Nov, Dec
+    shapes = {
+        "T-shirts": 7000 * (1 + 0.0025 * m) * season,
+        "Outdoor jackets": 300 * 1.08**m * season,
+        "Phone cases": 3000 * 0.95**m * season,
+        "Power banks": 1500 * (1 + 0.002 * m) * season,
+        "Smart rings": np.where(m >= 13, 80 * 1.7 ** (m - 13), 0.0),
+        "Yoga mats": 400 * 1.04**m * season,
+    }
+    return np.round(shapes[line])
+
+
+def sample_product_sales() -> pd.DataFrame:
+    """Six product lines x 18 months (Jul 2025 - Dec 2026), revenue in CNY."""
+    m = np.arange(len(SAMPLE_MONTHS))
+    frames = []
+    for line, _, _, _, price, _ in SAMPLE_PRODUCT_LINES:
+        units = _sample_units(line, m)
+        frames.append(
+            pd.DataFrame(
+                {"line": line, "month": SAMPLE_MONTHS, "units": units, "revenue": units * price}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def sample_product_economics() -> pd.DataFrame:
+    return pd.DataFrame(
+        [(line, gm, promo, days, note) for line, gm, promo, days, _, note in SAMPLE_PRODUCT_LINES],
+        columns=schema_maps.PRODUCT_ECONOMICS.keys,
+    )
+
+
+def sample_markets() -> pd.DataFrame:
+    """The candidate markets, macro figures filled from the shipped reference data."""
+    from xlplan.maps.business import read_market_macro
+
+    frame = pd.DataFrame(
+        SAMPLE_MARKETS,
+        columns=[
+            "market",
+            "channel",
+            "margin",
+            "payout_days",
+            "delivery_days",
+            "competition_score",
+            "compliance_score",
+            "note",
+        ],
+    )
+    macro = read_market_macro().set_index("market")
+    for col in ("gdp_per_capita_usd", "ecommerce_penetration", "ecommerce_market_usd_bn"):
+        frame[col] = frame["market"].map(macro[col])
+    return frame[schema_maps.BUSINESS_MARKETS.keys]
+
+
+def settings_frame(table_key: str, lang: str) -> pd.DataFrame:
+    """A key/value settings table with every key at its default value."""
+    from xlplan.actions.maps import default_setting_values
+
+    keys = schema_maps.SETTING_KEYS[table_key]
+    values = default_setting_values(table_key)
+    return pd.DataFrame(
+        {
+            "setting": list(keys),
+            "value": [values.get(k) for k in keys],
+            "label": [keys[k][1] if lang == "zh" else keys[k][2] for k in keys],
+        }
+    )
+
+
+def tier_assumptions_frame() -> pd.DataFrame:
+    from xlplan.actions.maps import tier_label
+    from xlplan.maps.customer import Tier
+
+    tiers = [t.value for t in Tier]
+    return pd.DataFrame(
+        {"tier": tiers, "label": [tier_label(t) for t in tiers]},
+        columns=schema_maps.TIER_ASSUMPTIONS.keys,
+    )
+
+
+IMPORT_ROWS = 10  # room for this many files before the table runs into the next one
+
+
+def sample_imports() -> pd.DataFrame:
+    """One example row (no file yet) and blank rows to fill."""
+    rows = [("", "shopify", "", "", "orders_export.csv: Shopify admin > Orders > Export")]
+    rows += [("", "", "", "", "")] * (IMPORT_ROWS - 1)
+    return pd.DataFrame(rows, columns=schema_maps.ORDER_IMPORTS.keys)
+
+
+# --------------------------------------------------------------------------------------------
+# Layout
+# --------------------------------------------------------------------------------------------
+
+Block = Sequence[tuple[Table, pd.DataFrame | None]]
+Placed = tuple[int, Block] | tuple[int, Block, int]  # left column, tables[, first header row]
+FIRST_HEADER = 7  # title rows 0-2, then a section title, its help and the sub-header
+
+
+def _write_block(
+    wb: Any, ws: Any, fmt: build.Formats, lang: str, block: Block, left: int, top: int
+) -> list[tuple[Table, int, int]]:
+    """Tables one below the other from column ``left``, the first one's header on row ``top``;
+    (table, header row, last row) each."""
+    placed = []
+    for table, frame in block:
+        ws.write_string(top - 3, left, table.title(lang), fmt.section)
+        helptext = table.help_zh if lang == "zh" else table.help_en
+        if helptext:
+            ws.write_string(top - 2, left, helptext, fmt.note)
+        kv = table.key in schema_maps.SETTING_KEYS
+        _, last = build.write_table(wb, ws, fmt, table, frame, lang, top, left, validation=not kv)
+        if kv and frame is not None:
+            _format_values(ws, fmt, table.key, frame, top + 1, left + 1)
+        placed.append((table, top, last))
+        top = last + 5
+    return placed
+
+
+def _format_values(
+    ws: Any, fmt: build.Formats, table_key: str, frame: pd.DataFrame, first: int, col: int
+) -> None:
+    """Each value cell of a key/value table in its key's format (rates as %, amounts whole)."""
+    kinds = schema_maps.SETTING_KEYS[table_key]
+    for i, (key, value) in enumerate(zip(frame["setting"], frame["value"], strict=True)):
+        cell = fmt.input_kinds[kinds[key][0]]
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            ws.write_blank(first + i, col, None, cell)
+        else:
+            ws.write(first + i, col, value, cell)
+
+
+def _widths(ws: Any, blocks: Sequence[Placed]) -> None:
+    """Each column as wide as the widest table column stacked in it."""
+    widths: dict[int, float] = {}
+    for left, block, *_ in blocks:
+        for table, _ in block:
+            for j, col in enumerate(table.columns):
+                widths[left + j] = max(widths.get(left + j, 0.0), col.width)
+    for c, w in widths.items():
+        ws.set_column(c, c, w)
+
+
+def _input_sheet(
+    wb: Any, fmt: build.Formats, lang: str, sheet_key: str, blocks: Sequence[Placed]
+) -> tuple[Any, dict[str, tuple[int, int, int]]]:
+    """An input sheet: blocks of tables side by side. A block beside another starts on one of
+    its header rows (the third item), so rows the two share have the same height."""
+    sheet = schema.SHEETS[sheet_key]
+    ws = wb.add_worksheet(sheet.title(lang))
+    build._title(ws, fmt, lang, *sheet.heading, *sheet.note)
+    where: dict[str, tuple[int, int, int]] = {}
+    for left, block, *start in blocks:
+        if left:
+            ws.set_column(left - 1, left - 1, 3)
+        first = start[0] if start else FIRST_HEADER
+        for table, top, last in _write_block(wb, ws, fmt, lang, block, left, first):
+            where[table.key] = (top, last, left)
+    _widths(ws, blocks)
+    ws.write_string(
+        FIRST_HEADER - 4, 0, "■ " + ("输入" if lang == "zh" else "inputs"), fmt.input_legend
+    )
+    build.page_setup(ws, wide=True, header_row=None)
+    return ws, where
+
+
+def write_maps_sheets(wb: Any, fmt: build.Formats, lang: str) -> None:
+    """Business, customer and product map sheets (input, then result), then Map Proposals."""
+    m = schema_maps
+    _input_sheet(
+        wb,
+        fmt,
+        lang,
+        "business_map",
+        [
+            (0, [(m.BUSINESS_MARKETS, sample_markets())]),
+            (
+                len(m.BUSINESS_MARKETS.columns) + 1,
+                [(m.BUSINESS_SETTINGS, settings_frame("business_settings", lang))],
+            ),
+        ],
+    )
+    build.write_owned_sheet(wb, fmt, "business_map_result", [(m.BUSINESS_SCREENING, None)], lang)
+
+    ws, where = _input_sheet(
+        wb,
+        fmt,
+        lang,
+        "customer_map",
+        [
+            (
+                0,
+                [
+                    (m.ORDER_IMPORTS, sample_imports()),
+                    (m.CUSTOMER_SETTINGS, settings_frame("customer_settings", lang)),
+                ],
+            ),
+            (
+                len(m.ORDER_IMPORTS.columns) + 1,
+                [(m.TIER_ASSUMPTIONS, tier_assumptions_frame())],
+                FIRST_HEADER + IMPORT_ROWS + 5,  # beside the tier settings
+            ),
+        ],
+    )
+    top, _, left = where[m.ORDER_IMPORTS.key]
+    j = left + m.ORDER_IMPORTS.keys.index("format")
+    ws.data_validation(
+        top + 1,
+        j,
+        top + build.FIRST_DATA_ROWS,
+        j,
+        {
+            "validate": "list",
+            "source": list(m.ORDER_FORMATS),
+            "input_title": m.ORDER_IMPORTS.column("format").header(lang),
+            "input_message": "shopify / amazon_settlement / amazon_orders / generic",
+        },
+    )
+    build.write_owned_sheet(
+        wb,
+        fmt,
+        "customer_map_result",
+        [(m.CUSTOMER_TOTALS, None), (m.ORDER_IMPORT_LOG, None), (m.CUSTOMER_TIERS, None)],
+        lang,
+    )
+
+    econ_left = len(m.PRODUCT_SALES.columns) + 1
+    ws, _ = _input_sheet(
+        wb,
+        fmt,
+        lang,
+        "product_map",
+        [
+            (0, [(m.PRODUCT_SALES, sample_product_sales())]),
+            (econ_left, [(m.PRODUCT_ECONOMICS, sample_product_economics())]),
+            (
+                econ_left + len(m.PRODUCT_ECONOMICS.columns) + 1,
+                [(m.PRODUCT_SETTINGS, settings_frame("product_settings", lang))],
+            ),
+        ],
+    )
+    ws.freeze_panes(FIRST_HEADER + 1, 0)
+    build.write_owned_sheet(wb, fmt, "product_map_result", [(m.PRODUCT_LINES, None)], lang)
+    build.write_owned_sheet(wb, fmt, "map_proposals", [(m.MAP_PROPOSALS, None)], lang)
