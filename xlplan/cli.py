@@ -235,7 +235,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out")
     p.add_argument("--date")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("addin", help="build or install the Excel add-in (xlplan.xlam)")
+    asub = p.add_subparsers(dest="addin_command", required=True)
+    for name, text in (
+        ("build", "build xlplan.xlam from the installed xlwings add-in template"),
+        ("install", "build, then install into Excel's XLSTART folder (Windows, needs Excel)"),
+    ):
+        a = asub.add_parser(name, help=text)
+        a.add_argument("-o", "--output", default="xlplan.xlam", help="add-in file to write")
+        a.add_argument("--interpreter", help="Python for Excel to run (default: this one)")
+        a.add_argument("--lang", choices=["zh", "en"], default="en")
+        if name == "build":
+            a.add_argument(
+                "--no-excel",
+                action="store_true",
+                help="skip the steps that need Excel (any OS); lists what remains",
+            )
+        a.set_defaults(func=cmd_addin)
     return parser
+
+
+def cmd_addin(args: argparse.Namespace) -> int:
+    from xlplan import addin
+
+    install = args.addin_command == "install"
+    excel = install or not args.no_excel
+    steps = None
+    if excel:
+        from udfs.addin_excel import run_excel_steps  # the Excel edge, plugged in here
+
+        steps = run_excel_steps
+    report = addin.build_addin(
+        Path(args.output),
+        excel=excel,
+        install=install,
+        interpreter=args.interpreter,
+        excel_steps=steps,
+    )
+    for line in report.lines(args.lang):
+        print(line)
+    if report.remaining:
+        print(
+            "[ ] 的步骤仍需在 Windows 的 Excel 中完成: xlplan addin install"
+            if args.lang == "zh"
+            else "steps marked [ ] remain for Excel on Windows: xlplan addin install"
+        )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

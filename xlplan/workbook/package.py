@@ -122,8 +122,8 @@ def write_owned_sheets(target: Source, owned: Source, sheet_names: Sequence[str]
         a table or defined name of the same name elsewhere in the target, a sheet missing from
         ``owned``, or owned content this module cannot transplant (see the module docstring).
     """
-    tgt = _Package.load(target, "target")
-    own = _Package.load(owned, "owned")
+    tgt = Package.load(target, "target")
+    own = Package.load(owned, "owned")
     twb = _Workbook.read(tgt)
     owb = _Workbook.read(own)
     jobs = [_plan_job(name, twb, owb) for name in _unique(sheet_names)]
@@ -170,7 +170,7 @@ class _Member:
     data: bytes | None  # decompressed content, read lazily
 
 
-class _Package:
+class Package:
     """A workbook package held in memory. Part names are compared case-insensitively (OPC)."""
 
     def __init__(self, label: str, zf: zipfile.ZipFile, blob: bytes) -> None:
@@ -186,7 +186,7 @@ class _Package:
         self.content_types = _ContentTypes(self.read("[Content_Types].xml").decode("utf-8"))
 
     @classmethod
-    def load(cls, source: Source, role: str) -> _Package:
+    def load(cls, source: Source, role: str) -> Package:
         blob, label = _read_source(source, role)
         if blob.startswith(_OLE_MAGIC):
             raise InputError(
@@ -369,7 +369,7 @@ def _relative(source: str, target: str) -> str:
     return quote(posixpath.relpath(target, posixpath.dirname(source) or "."), safe="/._-~")
 
 
-def _read_rels(pkg: _Package, source: str) -> list[_Rel]:
+def read_rels(pkg: Package, source: str) -> list[_Rel]:
     rels_name = _rels_part(source)
     if not pkg.has(rels_name):
         return []
@@ -403,7 +403,7 @@ def _render_rels(rels: Iterable[tuple[str, str, str, bool]]) -> str:
     )
 
 
-def _parse(pkg: _Package, part: str) -> ET.Element:
+def _parse(pkg: Package, part: str) -> ET.Element:
     try:
         return ET.fromstring(pkg.read(part))
     except ET.ParseError as exc:
@@ -516,7 +516,7 @@ class _ContentTypes:
         if new != self.text:
             self.text, self.changed, self._cache = new, True, None
 
-    def save(self, pkg: _Package) -> None:
+    def save(self, pkg: Package) -> None:
         if self.changed:
             pkg.write_text("[Content_Types].xml", self.text)
             self.changed = False
@@ -548,8 +548,8 @@ class _Workbook:
         return posixpath.dirname(self.part)
 
     @classmethod
-    def read(cls, pkg: _Package) -> _Workbook:
-        root_rels = _read_rels(pkg, "")
+    def read(cls, pkg: Package) -> _Workbook:
+        root_rels = read_rels(pkg, "")
         if any(STRICT_MARK in r.type for r in root_rels):
             raise _strict(pkg.label)
         docs = [r for r in root_rels if r.type == RT_OFFICE_DOC and not r.external]
@@ -566,7 +566,7 @@ class _Workbook:
             raise _strict(pkg.label)
         if root.tag != f"{{{MAIN_NS}}}workbook":
             raise _not_workbook(pkg.label, f"unexpected root element {root.tag}")
-        rels = _read_rels(pkg, part)
+        rels = read_rels(pkg, part)
         by_id = {r.id: r for r in rels}
         sheets = []
         for el in root.iter(f"{{{MAIN_NS}}}sheet"):
@@ -589,7 +589,7 @@ class _Workbook:
     def rel_of_type(self, rel_type: str) -> _Rel | None:
         return next((r for r in self.rels if r.type == rel_type and not r.external), None)
 
-    def add_rel(self, pkg: _Package, rel_type: str, part: str) -> str:
+    def add_rel(self, pkg: Package, rel_type: str, part: str) -> str:
         """Add a relationship from the workbook part to ``part``; return its fresh id."""
         rels_name = _rels_part(self.part)
         taken = {r.id for r in self.rels}
@@ -604,7 +604,7 @@ class _Workbook:
         self.rels.append(_Rel(rid, rel_type, target, False, part))
         return rid
 
-    def append_sheet(self, pkg: _Package, name: str, part: str) -> None:
+    def append_sheet(self, pkg: Package, name: str, part: str) -> None:
         """Add ``<sheet>`` after the last tab and its relationship, editing the text only."""
         rid = self.add_rel(pkg, RT_WORKSHEET, part)
         text = pkg.read_text(self.part)
@@ -624,7 +624,7 @@ class _Workbook:
         pkg.content_types.ensure(part, CT_WORKSHEET)
         self.sheets.append(_Sheet(name, sheet_id, rid, RT_WORKSHEET, part))
 
-    def remove_rel(self, pkg: _Package, rel_id: str) -> None:
+    def remove_rel(self, pkg: Package, rel_id: str) -> None:
         rels_name = _rels_part(self.part)
         text = _remove_elements(
             pkg.read_text(rels_name), "Relationship", lambda tag: _attr(tag, "Id") != rel_id
@@ -678,7 +678,7 @@ class _TableInfo:
     name: str
 
 
-def _tables(pkg: _Package) -> list[_TableInfo]:
+def _tables(pkg: Package) -> list[_TableInfo]:
     out = []
     for part in pkg.names():
         if pkg.content_types.of(part) != CT_TABLE:
@@ -692,7 +692,7 @@ def _tables(pkg: _Package) -> list[_TableInfo]:
     return out
 
 
-def _check_names(tgt: _Package, twb: _Workbook, own: _Package, jobs: list[_Job]) -> None:
+def _check_names(tgt: Package, twb: _Workbook, own: Package, jobs: list[_Job]) -> None:
     """Table names share one namespace with each other and with defined names (Excel rule)."""
     taken = {t.name.casefold(): t.part for t in _tables(tgt)}
     defined = {n.casefold() for n in twb.defined_names}
@@ -719,14 +719,14 @@ def _check_names(tgt: _Package, twb: _Workbook, own: _Package, jobs: list[_Job])
 # --------------------------------------------------------------------------------------------
 
 
-def _closure(pkg: _Package, starts: Iterable[str]) -> list[str]:
+def _closure(pkg: Package, starts: Iterable[str]) -> list[str]:
     """Parts reachable from ``starts`` through relationships (excluding ``starts``), in order."""
     seen: dict[str, None] = {}
     stack = list(starts)
     start_set = {s.lower() for s in stack}
     while stack:
         part = stack.pop(0)
-        for rel in _read_rels(pkg, part):
+        for rel in read_rels(pkg, part):
             key = rel.part.lower()
             if rel.external or key in start_set or key in {s.lower() for s in seen}:
                 continue
@@ -736,7 +736,7 @@ def _closure(pkg: _Package, starts: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def _parts_freed_by(pkg: _Package, sheets: list[str]) -> list[str]:
+def _parts_freed_by(pkg: Package, sheets: list[str]) -> list[str]:
     """Parts hanging off ``sheets`` that nothing else in the package reaches any more."""
     candidates = _closure(pkg, sheets)
     if not candidates:
@@ -748,7 +748,7 @@ def _parts_freed_by(pkg: _Package, sheets: list[str]) -> list[str]:
         part = stack.pop()
         if part.lower() in cut:
             continue
-        for rel in _read_rels(pkg, part):
+        for rel in read_rels(pkg, part):
             key = rel.part.lower()
             if not rel.external and key not in reachable and pkg.has(rel.part):
                 reachable.add(key)
@@ -756,14 +756,14 @@ def _parts_freed_by(pkg: _Package, sheets: list[str]) -> list[str]:
     return [p for p in candidates if p.lower() not in reachable]
 
 
-def _delete_parts(pkg: _Package, parts: list[str]) -> None:
+def _delete_parts(pkg: Package, parts: list[str]) -> None:
     for part in parts:
         pkg.delete(part)
         pkg.delete(_rels_part(part))
         pkg.content_types.remove(part)
 
 
-def _drop_calc_chain_if_stale(pkg: _Package, wb: _Workbook, sheet_ids: set[int]) -> None:
+def _drop_calc_chain_if_stale(pkg: Package, wb: _Workbook, sheet_ids: set[int]) -> None:
     rel = wb.rel_of_type(RT_CALC_CHAIN)
     if rel is None or not sheet_ids or not pkg.has(rel.part):
         return
@@ -862,7 +862,7 @@ class _StyleMerger:
         return _Pool(name, len(entries), index)
 
     @classmethod
-    def create(cls, tgt: _Package, twb: _Workbook, own: _Package, owb: _Workbook) -> _StyleMerger:
+    def create(cls, tgt: Package, twb: _Workbook, own: Package, owb: _Workbook) -> _StyleMerger:
         own_rel = owb.rel_of_type(RT_STYLES)
         if own_rel is None or not own.has(own_rel.part):
             raise TemplateError("owned package has no styles part")
@@ -927,7 +927,7 @@ class _StyleMerger:
             self._next_fmt += 1
         return self.fmt_ids[code]
 
-    def save(self, pkg: _Package, wb: _Workbook) -> None:
+    def save(self, pkg: Package, wb: _Workbook) -> None:
         if self.copy_owned:
             pkg.write(self.part, self._owned_bytes)
             pkg.content_types.ensure(self.part, CT_STYLES)
@@ -1033,7 +1033,7 @@ def _insert_style_container(text: str, prefix: str, name: str, new: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _read_shared_strings(own: _Package, owb: _Workbook) -> list[str]:
+def _read_shared_strings(own: Package, owb: _Workbook) -> list[str]:
     """Inner XML of each ``<si>`` of the owned package, to become ``<is>`` content verbatim."""
     rel = owb.rel_of_type(RT_SHARED_STRINGS)
     if rel is None or not own.has(rel.part):
@@ -1094,7 +1094,7 @@ def _map_dxf_attrs(tag: str, styles: _StyleMerger) -> str:
 class _PartCopier:
     """Copies an owned sheet and its dependent parts under fresh names into the target."""
 
-    def __init__(self, tgt: _Package, own: _Package, styles: _StyleMerger) -> None:
+    def __init__(self, tgt: Package, own: Package, styles: _StyleMerger) -> None:
         self.tgt, self.own, self.styles = tgt, own, styles
         self.names: dict[str, str] = {}  # owned part (lower) -> target part
         self.next_table_id = max([0, *(t.table_id for t in _tables(tgt))]) + 1
@@ -1122,7 +1122,7 @@ class _PartCopier:
         self._copy_rels(owned_part, new_part)
 
     def _copy_rels(self, owned_part: str, new_part: str) -> None:
-        rels = _read_rels(self.own, owned_part)
+        rels = read_rels(self.own, owned_part)
         if not rels:
             return
         out = []
@@ -1179,7 +1179,7 @@ class _PartCopier:
         return text.encode("utf-8", errors="surrogateescape")
 
 
-def _vml_blocks_in_use(pkg: _Package) -> set[int]:
+def _vml_blocks_in_use(pkg: Package) -> set[int]:
     blocks: set[int] = set()
     for part in pkg.names():
         if pkg.content_types.of(part) != CT_VML:
