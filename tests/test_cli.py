@@ -125,10 +125,14 @@ def test_templates_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_demo_writes_workbooks_and_prints_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo", "--out", str(tmp_path), "--date", "2026-11-21"]) == 0
+    assert main(["demo", "--out", str(tmp_path), "--date", "2026-11-21", "--no-pdf"]) == 0
     out = capsys.readouterr().out
     assert "14 of 14 lines computed" in out
     assert "PB-10K" in out and "Margin" in out
+    assert "company target 360,000,000 CNY" in out
+    assert "full year 360,000,000" in out  # the monthly plan reconciles to the target
+    assert "top red flags:" in out and "attainment to date" in out
+    assert "1,425 " in out  # yen without decimals
     for name in ("demo-plan.xlsx", "demo-plan-zh.xlsx"):
         wb = openpyxl.load_workbook(tmp_path / name, data_only=True)
         assert "tblLandedCostResults" in (

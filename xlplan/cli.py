@@ -174,7 +174,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from xlplan import demo
 
     out = Path(args.out)
-    result = demo.run_demo(out, today=_today(args))
+    result = demo.run_demo(out, today=_today(args), render=not args.no_pdf)
     for line in result.lines:
         print(line)
     return 0
@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="compute the shipped demo plan into out/")
     p.add_argument("--out", default="out")
+    p.add_argument("--no-pdf", action="store_true", help="skip the LibreOffice PDF render")
     p.add_argument("--date")
     p.set_defaults(func=cmd_demo)
 
@@ -253,7 +254,69 @@ def build_parser() -> argparse.ArgumentParser:
                 help="skip the steps that need Excel (any OS); lists what remains",
             )
         a.set_defaults(func=cmd_addin)
+
+    p = sub.add_parser(
+        "relink", help="repair formulas that name XLP_ functions through an add-in path"
+    )
+    p.add_argument("input", help=".xlsx/.xlsm whose formulas show #NAME? or an .xlam path")
+    p.add_argument("-o", "--output", help="file to write (default: <input>.xlplan.*)")
+    p.add_argument("--in-place", action="store_true", help="overwrite the input (keeps a .bak)")
+    p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
+    p.set_defaults(func=cmd_relink)
     return parser
+
+
+def cmd_relink(args: argparse.Namespace) -> int:
+    """Relink the file's add-in formulas at the zip level (every other part stays as it was)."""
+    import os
+    import shutil
+
+    from xlplan.errors import InputError
+    from xlplan.relink import relink_package
+    from xlplan.workbook.io import detect_lang
+
+    src = Path(args.input)
+    if src.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError(
+            f"不支持的文件类型 {src.suffix}（支持 .xlsx、.xlsm）",
+            f"unsupported file type {src.suffix} (use .xlsx or .xlsm)",
+        )
+    if src.with_name("~$" + src.name).exists():
+        raise InputError(
+            f"文件正在 Excel 中打开，请先关闭: {src}",
+            f"the file is open in Excel; close it first: {src}",
+        )
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"无法读取文件：{src}（{exc.strerror}）", f"cannot read {src}: {exc.strerror}"
+        ) from exc
+    lang = detect_lang(src) if args.lang == "auto" else args.lang
+    new, count = relink_package(data)
+    if args.in_place:
+        if not count:
+            _say(
+                [("没有需要修复的公式；文件未改动", "no formula needed repair; file unchanged")],
+                lang,
+            )
+            return 0
+        target = src
+        backup = src.with_name(src.name + ".bak")
+        shutil.copy2(src, backup)
+        print(("已备份: " if lang == "zh" else "backup: ") + str(backup))
+    else:
+        target = _out_path(src, args.output)
+        _refuse_overwrite(src, target, in_place=False)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_bytes(new)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"无法写入 {target}: {exc}", f"cannot write {target}: {exc}") from exc
+    _say([(f"已修复 {count} 个公式", f"relinked {count} formulas")], lang)
+    print(("结果已写入: " if lang == "zh" else "written: ") + str(target))
+    return 0
 
 
 def cmd_addin(args: argparse.Namespace) -> int:

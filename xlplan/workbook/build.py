@@ -427,12 +427,20 @@ README_EN: list[tuple[str, str]] = [
 ]
 
 
-def _settings_frame(lang: str, plan_year: int = TEMPLATE_PLAN_YEAR) -> pd.DataFrame:
+def _settings_frame(lang: str, plan_year: int, targets: PlanTargets) -> pd.DataFrame:
     labels = schema.SETTING_KEYS
     return pd.DataFrame(
         {
             "setting": list(labels),
-            "value": [None, plan_year, "CNY", 12 * YI, "keep", 10_000, None],
+            "value": [
+                None,
+                plan_year,
+                "CNY",
+                targets.company_target,
+                targets.reconcile_method,
+                targets.rounding_unit,
+                None,
+            ],
             "label": [labels[k][0 if lang == "zh" else 1] for k in labels],
         }
     )
@@ -448,7 +456,7 @@ def template_fx() -> pd.DataFrame:
     ].reset_index(drop=True)
 
 
-def _write_settings(wb: Any, fmt: Formats, lang: str, plan_year: int = TEMPLATE_PLAN_YEAR) -> None:
+def _write_settings(wb: Any, fmt: Formats, lang: str, plan_year: int, targets: PlanTargets) -> None:
     ws = wb.add_worksheet(schema.SHEETS["settings"].title(lang))
     _title(
         ws,
@@ -465,7 +473,7 @@ def _write_settings(wb: Any, fmt: Formats, lang: str, plan_year: int = TEMPLATE_
         ws,
         fmt,
         schema.SETTINGS,
-        _settings_frame(lang, plan_year),
+        _settings_frame(lang, plan_year, targets),
         lang,
         top,
         0,
@@ -905,17 +913,32 @@ def events_frame() -> pd.DataFrame:
     return events[schema.EVENTS.keys].reset_index(drop=True)
 
 
-def _write_planning(wb: Any, fmt: Formats, lang: str) -> None:
+@dataclass(frozen=True)
+class PlanTargets:
+    """The planning inputs a new workbook starts with; the defaults are the template's example
+    (DOMAIN.md's worked alignment)."""
+
+    target_lines: pd.DataFrame | None = None
+    actuals: pd.DataFrame | None = None
+    launches: pd.DataFrame | None = None
+    company_target: float = 12 * YI  # [reporting ccy]
+    reconcile_method: str = "keep"
+    rounding_unit: float = 10_000  # [reporting ccy]
+
+
+def _write_planning(wb: Any, fmt: Formats, lang: str, targets: PlanTargets) -> None:
+    lines = sample_target_lines() if targets.target_lines is None else targets.target_lines
+    actuals = sample_actuals() if targets.actuals is None else targets.actuals
     sheets: list[tuple[str, list[tuple[Table, pd.DataFrame | None]], bool]] = [
-        ("alignment", [(schema.TARGET_LINES, sample_target_lines())], False),
+        ("alignment", [(schema.TARGET_LINES, lines)], False),
         (
             "alignment_result",
             [(schema.MAP_TOTALS, None), (schema.OVERLAPS, None), (schema.BUCKETS, None)],
             True,
         ),
-        ("calendar", [(schema.EVENTS, events_frame()), (schema.LAUNCHES, None)], False),
+        ("calendar", [(schema.EVENTS, events_frame()), (schema.LAUNCHES, targets.launches)], False),
         ("monthly_plan", [(schema.MONTHLY_PLAN, None)], True),
-        ("actuals", [(schema.ACTUALS, sample_actuals())], False),
+        ("actuals", [(schema.ACTUALS, actuals)], False),
         (
             "tracking",
             [(schema.TRACKING, None), (schema.FORECAST, None), (schema.GAP_DRIVERS, None)],
@@ -964,25 +987,27 @@ def build_template(
     lines: pd.DataFrame | None = None,
     *,
     plan_year: int = TEMPLATE_PLAN_YEAR,
+    targets: PlanTargets | None = None,
 ) -> None:
     """Write the XLPlan template in ``lang`` (``zh`` or ``en``) to ``target``.
 
     ``lines`` replaces the sample landed-cost lines; ``plan_year`` sets Settings (and with it
-    the rules date, 1 January of that year).
+    the rules date, 1 January of that year); ``targets`` replaces the planning examples.
     """
+    targets = targets or PlanTargets()
     wb = new_workbook(target)
     fmt = Formats(wb)
     _write_readme(wb, fmt, lang)
-    _write_settings(wb, fmt, lang, plan_year)
+    _write_settings(wb, fmt, lang, plan_year, targets)
     _write_landed_cost(wb, fmt, lang, sample_lines() if lines is None else lines)
     write_owned_sheet(wb, fmt, "landed_cost_results", [(schema.LANDED_COST_RESULTS, None)], lang)
     from xlplan.workbook.sheets_maps import write_maps_sheets
 
     write_maps_sheets(wb, fmt, lang)
-    _write_planning(wb, fmt, lang)
+    _write_planning(wb, fmt, lang, targets)
     from xlplan.workbook.sheets_kpi import write_kpi_sheets
 
-    write_kpi_sheets(wb, fmt, lang, lines=lines, plan_year=plan_year)
+    write_kpi_sheets(wb, fmt, lang, lines=lines, plan_year=plan_year, targets=targets)
     write_owned_sheet(wb, fmt, "market_rules", market_rules_frames(), lang)
     _write_lists(wb, lang)
     wb.worksheets()[2].activate()
@@ -990,10 +1015,14 @@ def build_template(
 
 
 def template_bytes(
-    lang: str, lines: pd.DataFrame | None = None, *, plan_year: int = TEMPLATE_PLAN_YEAR
+    lang: str,
+    lines: pd.DataFrame | None = None,
+    *,
+    plan_year: int = TEMPLATE_PLAN_YEAR,
+    targets: PlanTargets | None = None,
 ) -> bytes:
     buf = io.BytesIO()
-    build_template(buf, lang, lines, plan_year=plan_year)
+    build_template(buf, lang, lines, plan_year=plan_year, targets=targets)
     return buf.getvalue()
 
 

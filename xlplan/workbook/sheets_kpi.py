@@ -614,6 +614,7 @@ def sample_outputs(
     *,
     lines: pd.DataFrame | None = None,
     plan_year: int = build.TEMPLATE_PLAN_YEAR,
+    targets: build.PlanTargets | None = None,
 ) -> dict[str, pd.DataFrame]:
     """KPI Flags and Dashboard tables computed from the template's sample inputs, by running the
     same actions a user runs (so the template shows what a run gives). ``lines`` and
@@ -621,14 +622,17 @@ def sample_outputs(
     from xlplan.actions import ordered
     from xlplan.actions.registry import Context
 
+    targets = targets or build.PlanTargets()
     port = _MemoryPort(
         {
-            "settings": build._settings_frame(lang, plan_year),  # the Settings the sheet shows
+            "settings": build._settings_frame(lang, plan_year, targets),  # as the sheet shows
             "fx": build.template_fx(),
             "landed_cost": build.sample_lines() if lines is None else lines,
-            "target_lines": build.sample_target_lines(),
+            "target_lines": build.sample_target_lines()
+            if targets.target_lines is None
+            else targets.target_lines,
             "events": build.events_frame(),
-            "actuals": build.sample_actuals(),
+            "actuals": build.sample_actuals() if targets.actuals is None else targets.actuals,
             KPI_VALUES.key: sample_kpi_values(),
             KPI_RAW.key: sample_kpi_raw(),
             KPI_THRESHOLDS.key: thresholds_frame(lang),
@@ -695,9 +699,10 @@ def write_kpi_sheets(
     *,
     lines: pd.DataFrame | None = None,
     plan_year: int = build.TEMPLATE_PLAN_YEAR,
+    targets: build.PlanTargets | None = None,
 ) -> None:
     """The KPI input sheets and the KPI Flags and Dashboard sheets (filled from the samples;
-    ``lines`` and ``plan_year`` as given to :func:`build.build_template`)."""
+    ``lines``, ``plan_year`` and ``targets`` as given to :func:`build.build_template`)."""
     values_header = _write_kpi_input(wb, fmt, lang)
     ws = wb.add_worksheet(schema.SHEETS["kpi_raw"].title(lang))
     _title(ws, fmt, lang, "kpi_raw")
@@ -712,6 +717,7 @@ def write_kpi_sheets(
         (schema.SHEETS["kpi_raw"].title(lang), top),
         lines=lines,
         plan_year=plan_year,
+        targets=targets,
     )
     write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)
     dash = [

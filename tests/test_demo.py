@@ -1,0 +1,62 @@
+"""The demo plan end to end: what `make demo` writes reconciles to the unit."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from xlplan import demo
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    result = demo.run_demo(out, date(2026, 11, 21), render=False)
+    assert [p.name for p in result.workbooks] == ["demo-plan.xlsx", "demo-plan-zh.xlsx"]
+    return out
+
+
+def _table(path: Path, name: str) -> pd.DataFrame:
+    wb = openpyxl.load_workbook(path, data_only=True)
+    for ws in wb.worksheets:
+        if name in ws.tables:
+            rows = list(ws.iter_rows(values_only=True))
+            ref = ws.tables[name].ref
+            first, last = ref.split(":")
+            r1 = int("".join(ch for ch in first if ch.isdigit()))
+            r2 = int("".join(ch for ch in last if ch.isdigit()))
+            block = rows[r1 - 1 : r2]
+            return pd.DataFrame(block[1:], columns=block[0])
+    raise AssertionError(name)
+
+
+def test_monthly_plan_reconciles_to_the_company_target(written: Path) -> None:
+    plan = _table(written / "demo-plan.xlsx", "tblMonthlyPlan")
+    months = plan[
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    ]
+    assert months.to_numpy(dtype=float).sum() == demo.COMPANY_TARGET
+    assert (months.sum(axis=1) == plan["Full year"]).all()
+    br = plan[plan["Market / region"] == "BR"].iloc[0]
+    assert br[["Jan", "Feb", "Mar"]].tolist() == [0, 0, 0]  # Brazil launches in April
+
+
+def test_tracking_uses_nine_months_of_actuals(written: Path) -> None:
+    tracking = _table(written / "demo-plan.xlsx", "tblTracking")
+    actuals = demo.demo_targets().actuals
+    assert actuals is not None
+    closed = tracking[tracking["Actual"].notna()]
+    assert closed["Month"].tolist() == list(range(1, 10))
+    assert closed["Actual"].sum() == pytest.approx(pd.to_numeric(actuals["actual"]).sum())
+    forecast = _table(written / "demo-plan.xlsx", "tblForecast").iloc[0]
+    assert forecast["Full-year plan"] == demo.COMPANY_TARGET
+
+
+def test_the_chinese_demo_has_the_same_figures(written: Path) -> None:
+    en = _table(written / "demo-plan.xlsx", "tblMonthlyPlan")
+    zh = _table(written / "demo-plan-zh.xlsx", "tblMonthlyPlan")
+    assert zh["全年"].tolist() == en["Full year"].tolist()
