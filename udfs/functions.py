@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import astuple
 from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec
 
@@ -36,7 +38,15 @@ import pandas as pd
 import xlwings as xw
 
 from xlplan import actions
-from xlplan.errors import ErrorRecord, InputError, format_error, records
+from xlplan.errors import (
+    ErrorRecord,
+    InputError,
+    concat_errors,
+    empty_errors,
+    format_error,
+    records,
+    row_messages,
+)
 from xlplan.workbook import schema
 
 Block = list[list[Any]]
@@ -657,3 +667,564 @@ def XLP_FORECAST(plan: Any, actuals: Any, year: Any) -> Block:
     forecast (YTD actual + remaining plan x last 3 months' attainment) and the gap to close."""
     (_, outlook, _, _), lang, _ = _tracking(plan, actuals, year)
     return _block(outlook, schema.FORECAST, lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared by the KPI and map UDFs
+# ---------------------------------------------------------------------------------------------
+
+
+def _out_table(key: str, zh: str, en: str, columns: Sequence[tuple[str, str, str]]) -> schema.Table:
+    """An output block's columns (key, zh header, en header); never registered as a sheet table."""
+    return schema.Table(
+        key, "", zh, en, tuple(schema.Column(k, z, e, schema.Kind.TEXT) for k, z, e in columns)
+    )
+
+
+def _place(record: ErrorRecord) -> str:
+    """``tblX row 3, column`` (row counted from the first data row, as on the sheet)."""
+    if record.table == ORDER_LINES.key:
+        return _locate_setting(ErrorRecord(ORDER_LINES.name, *astuple(record)[1:]))
+    return _locate_setting(record)
+
+
+def _error_rows(errors: pd.DataFrame, width: int) -> Block:
+    """One ``#XLPLAN!`` row per error record, padded to the block's width."""
+    return [
+        [f"{ERROR_PREFIX} {format_error(r, 'both', _place)}"] + [""] * (width - 1)
+        for r in records(errors)
+    ]
+
+
+def _text_arg(value: Any) -> str:
+    value = _scalar(value)
+    return "" if _is_blank(value) else str(value).strip()
+
+
+def _fx_rules(fx: Any) -> tuple[Any, pd.DataFrame]:
+    """Rules (for their FX table: tblFX, or the shipped default rates without one) and tblFX's
+    errors."""
+    from xlplan.reference import default_fx
+
+    table = _table(fx, schema.FX)
+    if table is None:
+        table = default_fx().astype(object)
+    return actions.rules_from_tables(date.today(), table, None, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# KPI health flags
+# ---------------------------------------------------------------------------------------------
+
+KPI_FLAG_BLOCK = _out_table(
+    "kpi_flag_block",
+    "KPI 健康度",
+    "KPI health flags",
+    (
+        ("flag", "灯", "Flag"),
+        ("green", "绿灯阈值", "Green"),
+        ("red", "红灯阈值", "Red"),
+        ("reason", "原因", "Reason"),
+        ("error", "错误", "Error"),
+    ),
+)
+_DOC_THRESHOLDS = (
+    "KPI 阈值表（含表头）tblKpiThresholds[#All]；可省略=内置阈值 / "
+    "thresholds table with headers, tblKpiThresholds[#All]; blank = catalog defaults"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _kpi_flag_frame(raw_values: pd.DataFrame, thresholds: Any, lang: str) -> pd.DataFrame:
+    """Flag, thresholds, reason (in ``lang``) and error text per row of a raw KPI values table,
+    one output row per input row (blank for a row without a KPI)."""
+    from xlplan.actions.kpi import kpi_flags_from_tables
+    from xlplan.workbook.schema_kpi import KPI_THRESHOLDS
+
+    n = len(raw_values)
+    flags, errors = kpi_flags_from_tables(
+        raw_values,
+        None,
+        _table(thresholds, KPI_THRESHOLDS),
+        lambda table, row: str(row),  # the source column carries the input row
+    )
+    out = pd.DataFrame(
+        {
+            "flag": pd.Series([""] * n, dtype=object),
+            "green": np.nan,
+            "red": np.nan,
+            "reason": pd.Series([""] * n, dtype=object),
+        }
+    )
+    at = flags["source"].astype(int).to_numpy()
+    out.loc[at, "flag"] = flags["flag"].astype(object).to_numpy()
+    out.loc[at, "green"] = flags["green"].to_numpy(dtype=float)
+    out.loc[at, "red"] = flags["red"].to_numpy(dtype=float)
+    out.loc[at, "reason"] = flags[f"reason_{lang}"].astype(object).to_numpy()
+    mine = errors["table"] == "kpi_values"
+    out["error"] = row_messages(errors[mine], n).to_numpy()
+    blank = raw_values.map(_is_blank).all(axis=1).to_numpy(dtype=bool)
+    out.loc[blank, "error"] = ""  # a blank row in the table is not a missing KPI
+    setting_errors = errors[~mine]
+    if len(setting_errors):
+        note = "; ".join(format_error(r, "both", _place) for r in records(setting_errors))
+        text = out["error"].astype(str)
+        out["error"] = text.where(text == "", text + "; ") + note
+    return out
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("kpi_values", doc="KPI 数值表（含表头）tblKpiValues[#All] / KPI figures", **_TABLE_ARG)
+@xw.arg("thresholds", doc=_DOC_THRESHOLDS, **_TABLE_ARG)
+@xw.ret(index=False)
+@_never_raises
+def XLP_KPI_FLAGS(kpi_values: Any, thresholds: Any = None) -> Block:
+    """整表 KPI 红绿灯：每行一个灯与一句话原因 / Health flags for a whole KPI table: a flag
+    (green, amber, red, no_data) and a one-line reason per figure, in one spilled block.
+
+    One row per input row, so the block sits beside tblKpiValues: flag, the green and red
+    thresholds applied [KPI unit], the reason (zh when the headers are zh) and the row's error
+    text. Threshold-table errors are appended to every row's error cell.
+    """
+    from xlplan.workbook.schema_kpi import KPI_VALUES
+
+    rows = _rows(kpi_values)
+    raw = _table_from_rows(rows, KPI_VALUES, required=True)
+    assert raw is not None
+    lang = _planning_language(rows, KPI_VALUES)
+    return _block(_kpi_flag_frame(raw, thresholds, lang), KPI_FLAG_BLOCK, lang)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("kpi", doc="KPI 代码或中英文名称，如 库存周转 / KPI key or name, e.g. inventory_turnover")
+@xw.arg("value", doc="数值 [KPI 单位]，比例填 0.15 / the figure [KPI unit]; shares as 0.15")
+@xw.arg("market", doc="市场代码（选阈值覆盖）；可省略 / market code for overrides; optional")
+@xw.arg("channel", doc="渠道（选阈值覆盖）；可省略 / channel for overrides; optional")
+@xw.arg("category", doc="品类（选阈值覆盖）；可省略 / category for overrides; optional")
+@xw.arg("thresholds", doc=_DOC_THRESHOLDS, **_TABLE_ARG)
+@xw.arg(
+    "lang",
+    doc="原因的语言 zh / en；空=随 KPI 名称 / language of the reason; blank = the KPI name's",
+)
+@xw.ret(index=False)
+@_never_raises
+def XLP_KPI_FLAG(
+    kpi: Any,
+    value: Any,
+    market: Any = None,
+    channel: Any = None,
+    category: Any = None,
+    thresholds: Any = None,
+    lang: Any = None,
+) -> Block:
+    """一个 KPI 数值的红绿灯与原因 / The health flag of one KPI figure and its one-line reason:
+    one row of two cells, flag (green, amber, red, no_data) and reason.
+
+    The one-row case of XLP_KPI_FLAGS. The reason is in lang (zh or en; blank = zh when the KPI
+    is named in Chinese). A value that is not a number gives no_data and its error text.
+    """
+    name = _text_arg(kpi)
+    language = _text_arg(lang).lower() or ("zh" if _CJK.search(name) else "en")
+    if language not in ("zh", "en"):
+        raise InputError(f"语言应为 zh 或 en: '{language}'", f"lang must be zh or en: '{language}'")
+    raw = pd.DataFrame(
+        {
+            "month": [None],
+            "market": [_scalar(market)],
+            "channel": [_scalar(channel)],
+            "category": [_scalar(category)],
+            "kpi": [name],
+            "value": [_scalar(value)],
+            "note": [None],
+        },
+        dtype=object,
+    )
+    row = _kpi_flag_frame(raw, thresholds, language).iloc[0]
+    reason = str(row["error"]) or str(row["reason"])
+    return [[str(row["flag"]) or "no_data", reason]]
+
+
+def _kpi_key(name: Any) -> str:
+    from xlplan.kpi import kpi_definitions
+
+    wanted = schema.normalise_header(_text_arg(name))
+    for key, d in kpi_definitions().items():
+        if wanted in {schema.normalise_header(t) for t in (key, d.name_zh, d.name_en)}:
+            return key
+    raise InputError(f"未知 KPI：{_text_arg(name)}", f"unknown KPI: {_text_arg(name)}")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("kpi", doc="KPI 代码或中英文名称，如 库存周转 / KPI key or name, e.g. inventory_turnover")
+@xw.arg(
+    "headers",
+    doc="KPI 原始数据表的表头行 tblKpiRaw[#Headers] / header row of tblKpiRaw",
+    **_ROW_ARG,
+)
+@xw.arg("values", doc="同表的一行数据 tblKpiRaw[@] / one data row of that table", **_ROW_ARG)
+@xw.ret(index=False)
+@_never_raises
+def XLP_KPI(kpi: Any, headers: Any, values: Any) -> Block:
+    """由原始数据计算一个 KPI（如 销售成本/平均库存 → 库存周转）/ One KPI computed from a row of
+    raw figures (e.g. COGS and average inventory -> inventory turnover), in the KPI's unit.
+
+    Same formulas as the kpi action (catalog in xlplan/data/kpi_catalog.csv); a KPI entered in
+    its own column wins. Missing inputs or a zero denominator return the error text.
+    """
+    from xlplan.actions.kpi import _leaf_inputs, derived_values
+    from xlplan.workbook.schema_kpi import KPI_RAW
+
+    key = _kpi_key(kpi)
+    head = _flat(headers)
+    vals = _flat(values)
+    raw = _table([head, vals + [None] * (len(head) - len(vals))], KPI_RAW, required=True)
+    assert raw is not None
+    typed, coerce_errors = schema.coerce_table(raw, KPI_RAW)
+    long, derive_errors = derived_values(typed)
+    got = long.loc[long["kpi"] == key, "value"]
+    if len(got) and np.isfinite(float(got.iloc[0])):
+        return [[float(got.iloc[0]) + 0.0]]
+    problems = concat_errors([coerce_errors, derive_errors])
+    if len(problems):
+        return [[f"{ERROR_PREFIX} {_record_text(problems)}"]]
+    needed = ", ".join(_leaf_inputs(key))
+    raise InputError(f"缺少输入: {needed}", f"inputs missing: {needed}")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg(
+    "raw", doc="KPI 原始数据表（含表头）tblKpiRaw[#All] / raw figures with headers", **_TABLE_ARG
+)
+@xw.arg("thresholds", doc=_DOC_THRESHOLDS, **_TABLE_ARG)
+@xw.ret(index=False)
+@_never_raises
+def XLP_KPI_FROM_RAW(raw: Any, thresholds: Any = None) -> Block:
+    """由原始数据计算全部 KPI 并亮灯 / Every KPI derived from a raw-figures table, flagged:
+    the KPI Flags table (month, market, channel, category, KPI, value, flag, reason...).
+
+    One row per KPI whose inputs are filled in a raw row, rows in sheet order; errors (a zero
+    denominator, a bad cell or threshold row) follow as #XLPLAN! rows naming table, row, column.
+    """
+    from xlplan.actions.kpi import kpi_flags_from_tables
+    from xlplan.workbook.schema_kpi import KPI_FLAGS, KPI_RAW, KPI_THRESHOLDS
+
+    rows = _rows(raw)
+    frame = _table_from_rows(rows, KPI_RAW, required=True)
+    assert frame is not None
+    lang = _planning_language(rows, KPI_RAW)
+    flags, errors = kpi_flags_from_tables(None, frame, _table(thresholds, KPI_THRESHOLDS))
+    shown = schema.Table(
+        "kpi_flag_rows", "", KPI_FLAGS.zh, KPI_FLAGS.en, KPI_FLAGS.columns[:-1]
+    )  # every column but source: a formula has no sheet row to point at
+    return _block(flags, shown, lang) + _error_rows(errors, len(shown.keys))
+
+
+# ---------------------------------------------------------------------------------------------
+# The three maps: market screening, customer tiers, product lifecycle and quadrant
+# ---------------------------------------------------------------------------------------------
+
+_DOC_CURRENCY = (
+    "报告币种，如 ReportingCurrency；空=CNY / reporting currency, e.g. ReportingCurrency; "
+    "blank = CNY"
+)
+_DOC_MAP_FX = "汇率表 tblFX[#All]；空=内置汇率 / FX table, tblFX[#All]; blank = shipped rates"
+
+
+def _reporting(currency: Any) -> str:
+    return _text_arg(currency).upper() or "CNY"
+
+
+def _key_values(
+    value: Any, table: schema.Table, model: Any
+) -> tuple[Any, dict[str, object], pd.DataFrame]:
+    """A key/value settings table (with headers) as the domain's settings model."""
+    from xlplan.actions.maps import model_from_table
+
+    return model_from_table(_table(value, table), table.key, model)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg(
+    "markets", doc="候选市场表（含表头）tblBusinessMarkets[#All] / candidate markets", **_TABLE_ARG
+)
+@xw.arg(
+    "settings",
+    doc="阈值与权重表 tblBusinessSettings[#All]；可省略 / thresholds and weights; optional",
+    **_TABLE_ARG,
+)
+@xw.arg("fx", doc=_DOC_MAP_FX, **_TABLE_ARG)
+@xw.arg(
+    "landed_cost",
+    doc="落地成本结果表 tblLandedCostResults[#All]：空白毛利率取各市场中位数；可省略 / "
+    "landed-cost results: a blank margin takes the market's median; optional",
+    **_TABLE_ARG,
+)
+@xw.arg("reporting_currency", doc=_DOC_CURRENCY)
+@xw.arg(
+    "pool", doc="增量目标池 [报告币种/年]；空=设置表或 3 亿 / incremental pool; blank = settings"
+)
+@xw.ret(index=False)
+@_never_raises
+def XLP_MARKET_SCREEN(
+    markets: Any,
+    settings: Any = None,
+    fx: Any = None,
+    landed_cost: Any = None,
+    reporting_currency: Any = None,
+    pool: Any = None,
+) -> Block:
+    """业务地图：市场筛选、加权得分、排名与建议增量目标 / Business map: pass or fail with the
+    failing criteria, weighted score, rank and proposed incremental target per market.
+
+    The Market Screening table sorted by rank, plus an error column for the market's row.
+    Blank GDP per capita, penetration and market size take the shipped reference data; a blank
+    margin takes the market's median in landed_cost, else fails. Amounts in the reporting
+    currency [reporting ccy/year]; settings and FX errors follow as #XLPLAN! rows.
+    """
+    from xlplan.actions.maps import (
+        incremental_pool,
+        median_margins,
+        screening_table,
+        setting_rows,
+        usd_rate,
+    )
+    from xlplan.maps.business import BusinessSettings
+    from xlplan.workbook import schema_maps
+
+    rows = _rows(markets)
+    raw = _table_from_rows(rows, schema_maps.BUSINESS_MARKETS, required=True)
+    assert raw is not None
+    lang = _planning_language(rows, schema_maps.BUSINESS_MARKETS)
+    table, input_errors = schema.coerce_table(raw, schema_maps.BUSINESS_MARKETS)
+    raw_settings = _table(settings, schema_maps.BUSINESS_SETTINGS)
+    model, values, setting_errors = _key_values(
+        settings, schema_maps.BUSINESS_SETTINGS, BusinessSettings
+    )
+    if _is_blank(_scalar(pool)):
+        amount, pool_errors = incremental_pool(values, setting_rows(raw_settings))
+    else:
+        amount, pool_errors = _number(pool, "增量目标池", "incremental pool"), empty_errors()
+        if amount < 0:
+            raise InputError(
+                f"增量目标池不能为负: {amount:g}", f"the pool cannot be negative: {amount:g}"
+            )
+    rules, fx_errors = _fx_rules(fx)
+    rate = usd_rate(rules, _reporting(reporting_currency))
+    results = _table(landed_cost, schema.LANDED_COST_RESULTS)
+    if results is None:
+        margins = pd.DataFrame({"margin": pd.Series([], dtype=float), "lines": 0})
+    else:
+        margins = median_margins(results)
+    out, _, screen_errors = screening_table(table, model, amount, rate, margins)
+    row_errors = concat_errors([input_errors, screen_errors])
+    messages = row_messages(row_errors, len(table)).to_numpy()
+    out["error"] = messages[out["row"].to_numpy(dtype=np.int64)] if len(out) else []
+    shown = schema.Table(
+        "screening_block",
+        "",
+        schema_maps.BUSINESS_SCREENING.zh,
+        schema_maps.BUSINESS_SCREENING.en,
+        (
+            *schema_maps.BUSINESS_SCREENING.columns,
+            schema.Column("error", "错误", "Error", schema.Kind.TEXT),
+        ),
+    )
+    extra = concat_errors([setting_errors, pool_errors, fx_errors])
+    return _block(out, shown, lang) + _error_rows(extra, len(shown.keys))
+
+
+ORDER_LINES = schema.Table(
+    "order_lines",
+    "tblOrderLines",
+    "订单明细",
+    "Order lines",
+    (
+        schema.Column("order_id", "订单号", "Order ID", schema.Kind.TEXT, required=True),
+        schema.Column("customer_id", "客户", "Customer", schema.Kind.TEXT),
+        schema.Column("order_date", "下单日期", "Order date", schema.Kind.DATE, required=True),
+        schema.Column("currency", "币种", "Currency", schema.Kind.CODE, required=True),
+        schema.Column("amount", "金额", "Amount", schema.Kind.NUMBER, required=True),
+        schema.Column("quantity", "数量", "Quantity", schema.Kind.NUMBER),
+        schema.Column("sku", "SKU", "SKU", schema.Kind.TEXT),
+        schema.Column("country", "国家", "Country", schema.Kind.CODE),
+        schema.Column("channel", "渠道", "Channel", schema.Kind.TEXT),
+        schema.Column("business", "企业客户", "Business", schema.Kind.BOOL),
+        schema.Column("status", "状态", "Status", schema.Kind.TEXT),
+    ),
+)
+"""The order lines XLP_CUSTOMER_TIERS reads: the :mod:`xlplan.orders` contract's columns,
+zh or en headers; one row per order line, ``amount`` [currency] net of refunds."""
+
+
+def _order_lines(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The order-line contract frame of the clean rows (``line`` = the input row, 0-based), and
+    error records on the input rows (rows with an error are left out)."""
+    from xlplan.orders import ORDER_LINE_COLUMNS
+
+    typed, errors = schema.coerce_table(raw, ORDER_LINES)
+    bad = np.zeros(len(typed), dtype=bool)
+    bad[errors["row"].to_numpy(dtype=np.int64)] = True
+    keep = typed[~bad]
+    customer = keep["customer_id"].astype(object)
+    country = keep["country"].astype(object)
+    lines = pd.DataFrame(
+        {
+            "source": "excel",
+            "line": keep.index.to_numpy(dtype=np.int64),
+            "order_id": keep["order_id"].astype(str),
+            "customer_id": customer.where(customer != "", None),
+            "order_date": pd.to_datetime(keep["order_date"]).astype("datetime64[ns]"),
+            "currency": keep["currency"].astype(str),
+            "amount": keep["amount"].astype(float),
+            "quantity": keep["quantity"].fillna(1.0).astype(float),
+            "sku": keep["sku"].astype(str),
+            "product": keep["sku"].astype(str),
+            "country": country.where(country != "", None),
+            "channel": keep["channel"].astype(str),
+            "business": keep["business"].fillna(0.0).astype(bool),
+            "status": keep["status"].astype(str).str.lower(),
+        }
+    )
+    return lines[ORDER_LINE_COLUMNS].reset_index(drop=True), errors
+
+
+@xw.func(category=CATEGORY)
+@xw.arg(
+    "order_lines",
+    doc="订单明细（含表头：订单号、客户、下单日期、币种、金额…） / order lines with headers "
+    "(Order ID, Customer, Order date, Currency, Amount...)",
+    **_TABLE_ARG,
+)
+@xw.arg(
+    "settings",
+    doc="分层设置表 tblCustomerSettings[#All]；可省略 / tier settings; optional",
+    **_TABLE_ARG,
+)
+@xw.arg(
+    "assumptions",
+    doc="各层假设表 tblTierAssumptions[#All]；可省略 / assumptions per tier; optional",
+    **_TABLE_ARG,
+)
+@xw.arg("fx", doc=_DOC_MAP_FX, **_TABLE_ARG)
+@xw.arg("reporting_currency", doc=_DOC_CURRENCY)
+@xw.arg(
+    "as_of", doc="统计截止日；空=设置表或最后订单日 / as-of date; blank = settings or last order"
+)
+@xw.ret(index=False)
+@_never_raises
+def XLP_CUSTOMER_TIERS(
+    order_lines: Any,
+    settings: Any = None,
+    assumptions: Any = None,
+    fx: Any = None,
+    reporting_currency: Any = None,
+    as_of: Any = None,
+) -> Block:
+    """客户地图：由订单明细分层（B2B 月消费、B2C RFM）并给出各层建议目标 / Customer map:
+    tiers from order lines (B2B monthly spend bands, B2C RFM) with each tier's proposed target.
+
+    The Customer Tiers table: customers, revenue share, repeat and churn, AOV, budget months,
+    assumptions and the proposed target [reporting ccy]. Bad order lines are left out and
+    follow as #XLPLAN! rows naming their row and column.
+    """
+    from xlplan.actions.maps import tier_assumptions, tier_customers_in, tier_table
+    from xlplan.maps.customer import TierSettings
+    from xlplan.workbook import schema_maps
+
+    rows = _rows(order_lines)
+    raw = _table_from_rows(rows, ORDER_LINES, required=True)
+    assert raw is not None
+    lang = _planning_language(rows, ORDER_LINES)
+    lines, line_errors = _order_lines(raw)
+    model, values, setting_errors = _key_values(
+        settings, schema_maps.CUSTOMER_SETTINGS, TierSettings
+    )
+    given = values.get("as_of") if _is_blank(_scalar(as_of)) else _rules_date(as_of)
+    overrides, assumption_errors = tier_assumptions(
+        _table(assumptions, schema_maps.TIER_ASSUMPTIONS)
+    )
+    rules, fx_errors = _fx_rules(fx)
+    width = len(schema_maps.CUSTOMER_TIERS.keys)
+    tiers = pd.DataFrame(columns=schema_maps.CUSTOMER_TIERS.keys)
+    domain_errors = empty_errors()
+    if len(lines):
+        result, _ = tier_customers_in(
+            lines, given, model, overrides, rules, _reporting(reporting_currency)
+        )
+        tiers = tier_table(result.tiers)
+        domain_errors = result.errors.copy()
+        on_lines = (domain_errors["table"] == "orders").to_numpy()
+        at = domain_errors.loc[on_lines, "row"].to_numpy(dtype=np.int64)
+        domain_errors.loc[on_lines, "row"] = lines["line"].to_numpy(dtype=np.int64)[at]
+        domain_errors.loc[on_lines, "table"] = ORDER_LINES.key
+    errors = concat_errors(
+        [line_errors, domain_errors, setting_errors, assumption_errors, fx_errors]
+    )
+    block = _block(tiers, schema_maps.CUSTOMER_TIERS, lang)
+    return block + _error_rows(errors, width)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg(
+    "sales", doc="月度销售表（含表头）tblProductSales[#All] / monthly sales by line", **_TABLE_ARG
+)
+@xw.arg(
+    "economics",
+    doc="产品线经济性表 tblProductEconomics[#All]；可省略 / economics per line; optional",
+    **_TABLE_ARG,
+)
+@xw.arg(
+    "settings",
+    doc="生命周期与象限设置表 tblProductSettings[#All]；可省略 / lifecycle settings; optional",
+    **_TABLE_ARG,
+)
+@xw.arg("as_of_month", doc="截止月份如 2026-12；空=设置表或最后一月 / as-of month; blank = last")
+@xw.ret(index=False)
+@_never_raises
+def XLP_PRODUCT_MAP(
+    sales: Any, economics: Any = None, settings: Any = None, as_of_month: Any = None
+) -> Block:
+    """产品地图：生命周期阶段、明星/现金牛/问题/瘦狗象限、投资回报与建议目标 / Product map:
+    lifecycle stage, star / cash cow / question mark / dog quadrant, ROI and proposed target.
+
+    The Product Lines table, one row per product line (amounts in the sales' currency, rates
+    as fractions). A line without economics still gets its stage; its ROI is blank. Bad cells
+    follow as #XLPLAN! rows naming table, row and column.
+    """
+    from xlplan.actions.maps import (
+        product_as_of,
+        product_lines_table,
+        product_sales,
+        setting_rows,
+    )
+    from xlplan.maps.product import ProductSettings
+    from xlplan.workbook import schema_maps
+
+    rows = _rows(sales)
+    raw = _table_from_rows(rows, schema_maps.PRODUCT_SALES, required=True)
+    assert raw is not None
+    lang = _planning_language(rows, schema_maps.PRODUCT_SALES)
+    typed_sales, sales_errors = product_sales(raw)
+    raw_econ = _table(economics, schema_maps.PRODUCT_ECONOMICS)
+    if raw_econ is None:
+        raw_econ = pd.DataFrame(columns=schema_maps.PRODUCT_ECONOMICS.keys)
+    econ, econ_errors = schema.coerce_table(raw_econ, schema_maps.PRODUCT_ECONOMICS)
+    econ = econ[econ["line"] != ""]
+    raw_settings = _table(settings, schema_maps.PRODUCT_SETTINGS)
+    model, values, setting_errors = _key_values(
+        settings, schema_maps.PRODUCT_SETTINGS, ProductSettings
+    )
+    table = schema_maps.PRODUCT_LINES
+    errors = [sales_errors, econ_errors, setting_errors]
+    out = pd.DataFrame(columns=table.keys)
+    if len(typed_sales):
+        given = _scalar(as_of_month)
+        if _is_blank(given):
+            given = values.get("as_of_month")
+        elif isinstance(given, int | float | date) and not isinstance(given, bool):
+            day = _rules_date(given)  # a date cell or its serial number
+            given = f"{day.year:04d}-{day.month:02d}"
+        month, month_errors = product_as_of(_scalar(given), typed_sales, setting_rows(raw_settings))
+        out, domain_errors = product_lines_table(typed_sales, econ, month, model)
+        errors += [month_errors, domain_errors]
+    return _block(out, table, lang) + _error_rows(concat_errors(errors), len(table.keys))

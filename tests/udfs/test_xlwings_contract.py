@@ -36,6 +36,13 @@ UDFS = (
     "XLP_ALIGNMENT",
     "XLP_TRACKING",
     "XLP_FORECAST",
+    "XLP_KPI_FLAGS",
+    "XLP_KPI_FLAG",
+    "XLP_KPI",
+    "XLP_KPI_FROM_RAW",
+    "XLP_MARKET_SCREEN",
+    "XLP_CUSTOMER_TIERS",
+    "XLP_PRODUCT_MAP",
 )
 TABLE_ARGS = {
     "lines",
@@ -46,6 +53,16 @@ TABLE_ARGS = {
     "target_lines",
     "plan",
     "actuals",
+    "kpi_values",
+    "thresholds",
+    "raw",
+    "markets",
+    "settings",
+    "landed_cost",
+    "order_lines",
+    "assumptions",
+    "sales",
+    "economics",
 }
 ROW_ARGS = {"headers", "values", "weights"}
 EXCEL_DOC_LIMIT = 255  # xlwings cuts descriptions to this for Application.MacroOptions

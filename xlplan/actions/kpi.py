@@ -186,6 +186,21 @@ def read_kpi_flags(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw_raw = port.read_table(KPI_RAW.key)
     if raw_values is None and raw_raw is None:  # a workbook from before the KPI sheets
         return pd.DataFrame(columns=KPI_FLAGS.keys), empty_errors()
+
+    def where(table: str, row: int) -> str:
+        return port.locate(ErrorRecord(table, row, "", "", ""))
+
+    return kpi_flags_from_tables(raw_values, raw_raw, port.read_table(KPI_THRESHOLDS.key), where)
+
+
+def kpi_flags_from_tables(
+    raw_values: pd.DataFrame | None,
+    raw_raw: pd.DataFrame | None,
+    raw_thresholds: pd.DataFrame | None,
+    where: Where | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`kpi_flag_table` of raw (as read, untyped) ``tblKpiValues``, ``tblKpiRaw`` and
+    ``tblKpiThresholds`` tables, any of them None; the coercion errors come first."""
     errors = []
     values = pd.DataFrame(columns=KPI_VALUES.keys)
     if raw_values is not None:
@@ -198,15 +213,10 @@ def read_kpi_flags(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
         raw, e = schema.coerce_table(raw_raw, KPI_RAW)
         errors.append(e)
     thresholds = None
-    raw_thresholds = port.read_table(KPI_THRESHOLDS.key)
     if raw_thresholds is not None:
         thresholds, e = schema.coerce_table(raw_thresholds, KPI_THRESHOLDS)
         errors.append(e)
         thresholds = thresholds[thresholds["kpi"] != ""]
-
-    def where(table: str, row: int) -> str:
-        return port.locate(ErrorRecord(table, row, "", "", ""))
-
     flags, flag_errors = kpi_flag_table(values, raw, thresholds, where)
     errors.append(flag_errors)
     return flags, concat_errors(errors)

@@ -38,6 +38,7 @@ from xlplan.maps.business import (
 from xlplan.maps.customer import (
     ASSUMPTION_COLUMNS,
     TIER_LABELS,
+    CustomerMap,
     Tier,
     TierSettings,
     customer_map,
@@ -143,8 +144,14 @@ def read_key_values(port: WorkbookPort, table_key: str) -> tuple[dict[str, objec
     Blank values are left out (the default applies); unknown keys and values that are not of
     the key's kind (:data:`xlplan.workbook.schema_maps.SETTING_KEYS`) are reported.
     """
+    return parse_key_values(port.read_table(table_key), table_key)
+
+
+def parse_key_values(
+    raw: pd.DataFrame | None, table_key: str
+) -> tuple[dict[str, object], pd.DataFrame]:
+    """:func:`read_key_values` of a raw table already read (``setting``, ``value`` columns)."""
     kinds = schema_maps.SETTING_KEYS[table_key]
-    raw = port.read_table(table_key)
     if raw is None or raw.empty:
         return {}, empty_errors()
     values: dict[str, object] = {}
@@ -245,7 +252,11 @@ def settings_model(
 
 
 def _rows_of(port: WorkbookPort, table_key: str) -> dict[str, int]:
-    raw = port.read_table(table_key)
+    return setting_rows(port.read_table(table_key))
+
+
+def setting_rows(raw: pd.DataFrame | None) -> dict[str, int]:
+    """Row position of each key of a raw key/value settings table."""
     if raw is None:
         return {}
     return {str(k).strip(): i for i, k in enumerate(raw["setting"]) if k is not None}
@@ -272,9 +283,17 @@ def default_setting_values(table_key: str) -> dict[str, object]:
 def _read_model(
     port: WorkbookPort, table_key: str, model: type[Model]
 ) -> tuple[Model, dict[str, object], pd.DataFrame]:
-    values, errors = read_key_values(port, table_key)
+    return model_from_table(port.read_table(table_key), table_key, model)
+
+
+def model_from_table(
+    raw: pd.DataFrame | None, table_key: str, model: type[Model]
+) -> tuple[Model, dict[str, object], pd.DataFrame]:
+    """The domain settings model from a raw key/value settings table (None: the defaults), the
+    typed values given, and error records."""
+    values, errors = parse_key_values(raw, table_key)
     built, model_errors = settings_model(
-        model, MODELS[table_key][1], values, table_key=table_key, rows=_rows_of(port, table_key)
+        model, MODELS[table_key][1], values, table_key=table_key, rows=setting_rows(raw)
     )
     return built, values, concat_errors([errors, model_errors])
 
@@ -370,6 +389,13 @@ def landed_cost_margins(port: WorkbookPort, ctx: Context) -> pd.DataFrame:
 
         rules, _ = read_rules(port, ctx)
         results, _ = landed_cost_results(lines, rules)
+    return median_margins(results)
+
+
+def median_margins(results: pd.DataFrame) -> pd.DataFrame:
+    """Median contribution margin [fraction] and line count per market (the index) of the
+    clean lines of a Landed Cost Results table (``market``, ``contribution_margin``,
+    ``error``)."""
     margin = pd.to_numeric(results["contribution_margin"], errors="coerce")
     market = results["market"].astype("string").fillna("").str.strip().str.upper()
     error = results["error"].astype("string").fillna("").str.strip() if "error" in results else ""
@@ -378,34 +404,40 @@ def landed_cost_margins(port: WorkbookPort, ctx: Context) -> pd.DataFrame:
     return pd.DataFrame({"margin": grouped.median(), "lines": grouped.size()})
 
 
-@action("business", "业务地图", "Business map", after=("landed_cost",))
-def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
-    """Screen, score and rank the candidate markets; propose an incremental target per market."""
-    raw = port.read_table("business_markets")
-    if raw is None:
-        return _skip(
-            "候选市场表（tblBusinessMarkets）", "Candidate markets table (tblBusinessMarkets)"
-        )
-    table, input_errors = schema.coerce_table(raw, schema_maps.BUSINESS_MARKETS)
-    settings, values, setting_errors = _read_model(port, "business_settings", BusinessSettings)
+def incremental_pool(
+    values: Mapping[str, object], rows: Mapping[str, int]
+) -> tuple[float, pd.DataFrame]:
+    """Business settings ``incremental_pool`` [reporting ccy/year]; the default (and an error
+    record on its row) when it is negative."""
     pool = values.get("incremental_pool", DEFAULT_INCREMENTAL_POOL)
     if not isinstance(pool, float) or pool < 0:
-        row = _rows_of(port, "business_settings").get("incremental_pool", 0)
         problem = _record(
             "business_settings",
-            row,
+            rows.get("incremental_pool", 0),
             "value",
             f"增量目标池不能为负: {pool}，使用默认值",
             f"the incremental pool cannot be negative: {pool}; the default is used",
         )
-        setting_errors = concat_errors([setting_errors, problem])
-        pool = DEFAULT_INCREMENTAL_POOL
-    currency = reporting_currency(port)
-    rules, _ = read_rules(port, ctx)
-    rate = usd_rate(rules, currency)
+        return DEFAULT_INCREMENTAL_POOL, problem
+    return pool, empty_errors()
 
+
+def screening_table(
+    table: pd.DataFrame,
+    settings: BusinessSettings,
+    pool: float,
+    rate: float,
+    margins: pd.DataFrame,
+) -> tuple[pd.DataFrame, float, pd.DataFrame]:
+    """The Market Screening table from the typed candidate markets, sorted by rank.
+
+    ``pool`` is in the reporting currency, ``rate`` units of it per US$; ``margins`` (index
+    market, ``margin``, ``lines``) fills blank margins (:func:`landed_cost_margins`). Returns
+    the table (the :data:`BUSINESS_SCREENING` columns and the domain's, amounts in the
+    reporting currency, and ``row``: the market's row in ``table``), the part of the pool the
+    markets cannot absorb [reporting ccy] and error records on ``business_markets`` rows.
+    """
     markets = table[table["market"] != ""].copy()
-    margins = landed_cost_margins(port, ctx)
     from_lc = markets["margin"].isna() & markets["market"].isin(margins.index)
     markets.loc[from_lc, "margin"] = markets.loc[from_lc, "market"].map(margins["margin"])
     lc_lines = markets["market"].map(margins["lines"]).fillna(0).astype(int)
@@ -421,6 +453,7 @@ def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
     screen_errors = _positions(markets.index, screen_errors, "business_markets")
 
     out = screened.assign(
+        row=np.asarray(markets.index, dtype=np.int64),
         channel=markets["channel"].to_numpy(),
         margin_source=source,
         passes=np.where(screened["passes"], PASS_TEXT, FAIL_TEXT),
@@ -434,6 +467,28 @@ def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
         proposed_target=_whole(screened["proposed_target_usd"] * rate),
     )
     out = out.sort_values(["rank", "market"], kind="stable").reset_index(drop=True)
+    unallocated = float(screened.attrs.get("unallocated_usd", 0.0)) * rate
+    return out, unallocated, screen_errors
+
+
+@action("business", "业务地图", "Business map", after=("landed_cost",))
+def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Screen, score and rank the candidate markets; propose an incremental target per market."""
+    raw = port.read_table("business_markets")
+    if raw is None:
+        return _skip(
+            "候选市场表（tblBusinessMarkets）", "Candidate markets table (tblBusinessMarkets)"
+        )
+    table, input_errors = schema.coerce_table(raw, schema_maps.BUSINESS_MARKETS)
+    settings, values, setting_errors = _read_model(port, "business_settings", BusinessSettings)
+    pool, pool_errors = incremental_pool(values, _rows_of(port, "business_settings"))
+    setting_errors = concat_errors([setting_errors, pool_errors])
+    currency = reporting_currency(port)
+    rules, _ = read_rules(port, ctx)
+    rate = usd_rate(rules, currency)
+    out, unallocated, screen_errors = screening_table(
+        table, settings, pool, rate, landed_cost_margins(port, ctx)
+    )
     port.write_table("business_screening", out[schema_maps.BUSINESS_SCREENING.keys])
 
     passes = out["passes"] == PASS_TEXT
@@ -456,7 +511,6 @@ def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
     )
     replace_proposals(port, "business", proposals)
     total = float(chosen["proposed_target"].sum())
-    unallocated = float(screened.attrs.get("unallocated_usd", 0.0)) * rate
     passing = ", ".join(chosen["market"]) or "-"
     summary = [
         (
@@ -592,7 +646,11 @@ def _line_errors_on_imports(errors: pd.DataFrame, lines: pd.DataFrame) -> pd.Dat
 
 def read_tier_assumptions(port: WorkbookPort) -> tuple[pd.DataFrame | None, pd.DataFrame]:
     """Per-tier overrides (``tier`` and :data:`ASSUMPTION_COLUMNS`), unknown tiers reported."""
-    raw = port.read_table("tier_assumptions")
+    return tier_assumptions(port.read_table("tier_assumptions"))
+
+
+def tier_assumptions(raw: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """:func:`read_tier_assumptions` of a raw table already read (None: no overrides)."""
     if raw is None or raw.empty:
         return None, empty_errors()
     table, errors = schema.coerce_table(raw, schema_maps.TIER_ASSUMPTIONS)
@@ -689,6 +747,37 @@ def customer_proposals(tiers: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def tier_customers_in(
+    lines: pd.DataFrame,
+    given_as_of: object,
+    settings: TierSettings,
+    assumptions: pd.DataFrame | None,
+    rules: Rules,
+    currency: str,
+) -> tuple[CustomerMap, pd.Timestamp]:
+    """The customer map of order lines (the :mod:`xlplan.orders` contract) in ``currency``.
+
+    The B2B spend bands of ``settings`` are in US$ and converted with the FX table of
+    ``rules``; the window ends at the end of ``given_as_of`` (a date, blank = the last order
+    date). Returns the domain result and the ``as_of`` used.
+    """
+    rate = usd_rate(rules, currency)  # the spend bands are entered in US$
+    settings = settings.model_copy(
+        update={"b2b_large": settings.b2b_large * rate, "b2b_mid": settings.b2b_mid * rate}
+    )
+    day = pd.Timestamp(str(given_as_of)) if given_as_of else lines["order_date"].max()
+    as_of = day.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)  # day's end
+    result = customer_map(
+        lines,
+        as_of=as_of,
+        fx=rules.fx,
+        base_currency=currency,
+        settings=settings,
+        assumptions=assumptions,
+    )
+    return result, as_of
+
+
 @action("customers", "客户地图", "Customer map")
 def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Import the listed order files, build customers and tiers, propose a target per tier.
@@ -703,10 +792,7 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     assumptions, assumption_errors = read_tier_assumptions(port)
     currency = reporting_currency(port)
     rules, _ = read_rules(port, ctx)
-    rate = usd_rate(rules, currency)  # the spend bands are entered in US$
-    settings = settings.model_copy(
-        update={"b2b_large": settings.b2b_large * rate, "b2b_mid": settings.b2b_mid * rate}
-    )
+    usd_rate(rules, currency)  # the spend bands are in US$: stop before importing without a rate
     lines, log, import_errors = import_orders(imports)
 
     totals = pd.DataFrame(columns=schema_maps.CUSTOMER_TOTALS.keys)
@@ -714,16 +800,8 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     line_errors = empty_errors()
     converted = lines
     if len(lines):
-        given = values.get("as_of")
-        day = pd.Timestamp(str(given)) if given else lines["order_date"].max()
-        as_of = day.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)  # day's end
-        result = customer_map(
-            lines,
-            as_of=as_of,
-            fx=rules.fx,
-            base_currency=currency,
-            settings=settings,
-            assumptions=assumptions,
+        result, as_of = tier_customers_in(
+            lines, values.get("as_of"), settings, assumptions, rules, currency
         )
         converted = result.lines
         line_errors = _line_errors_on_imports(
@@ -786,6 +864,11 @@ def read_product_sales(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame] 
     raw = port.read_table("product_sales")
     if raw is None:
         return None
+    return product_sales(raw)
+
+
+def product_sales(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`read_product_sales` of a raw table already read."""
     table, errors = schema.coerce_table(raw, schema_maps.PRODUCT_SALES)
     text = table["month"].astype(str).str.strip()
     month = pd.to_datetime(text, errors="coerce", format="mixed")
@@ -852,38 +935,31 @@ def _economics_errors(
     return concat_errors(out)
 
 
-@action("products", "产品地图", "Product map")
-def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
-    """Lifecycle stage, quadrant, ROI and a proposed target per product line."""
-    read = read_product_sales(port)
-    if read is None:
-        return _skip("月度销售表（tblProductSales）", "Monthly sales table (tblProductSales)")
-    sales, sales_errors = read
-    raw_econ = port.read_table("product_economics")
-    if raw_econ is None:
-        raw_econ = pd.DataFrame(columns=schema_maps.PRODUCT_ECONOMICS.keys)
-    economics, econ_errors = schema.coerce_table(raw_econ, schema_maps.PRODUCT_ECONOMICS)
-    economics = economics[economics["line"] != ""]
-    settings, values, setting_errors = _read_model(port, "product_settings", ProductSettings)
-    currency = reporting_currency(port)
-    if sales.empty:
-        port.write_table("product_lines", pd.DataFrame(columns=schema_maps.PRODUCT_LINES.keys))
-        replace_proposals(port, "product", _proposal_rows("product", {}, 0))
-        errors = concat_errors([sales_errors, econ_errors, setting_errors])
-        return ActionResult(errors, [("产品地图: 没有销售数据", "product map: no sales")])
-    given = values.get("as_of_month")
+def product_as_of(
+    given: object, sales: pd.DataFrame, rows: Mapping[str, int]
+) -> tuple[str, pd.DataFrame]:
+    """Product settings ``as_of_month`` as ``YYYY-MM``; blank (or unreadable, with an error
+    record on its row) = the last month of ``sales``."""
     as_of = _month_text(given) if given else str(sales["month"].max())
     if as_of is None:
-        as_of = str(sales["month"].max())
-        row = _rows_of(port, "product_settings").get("as_of_month", 0)
         problem = _record(
             "product_settings",
-            row,
+            rows.get("as_of_month", 0),
             "value",
             f"as_of_month 应为月份（如 2026-12）: '{given}'",
             f"as_of_month must be a month (e.g. 2026-12): '{given}'",
         )
-        setting_errors = concat_errors([setting_errors, problem])
+        return str(sales["month"].max()), problem
+    return as_of, empty_errors()
+
+
+def product_lines_table(
+    sales: pd.DataFrame, economics: pd.DataFrame, as_of: str, settings: ProductSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Product Lines table from typed sales (:func:`product_sales`, not empty) and typed
+    economics (blank lines dropped, the sheet's row positions as index), and error records on
+    the economics or sales rows. Amounts in whole units, rates to 4 decimals; the domain's
+    columns (``stage``, ``quadrant``...) are kept."""
     result, domain_errors = product_map(
         sales[["line", "month", "units", "revenue"]],
         economics.reset_index(drop=True),
@@ -917,6 +993,33 @@ def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
         },
         inventory_turnover=money.round_half_up(result["inventory_turnover"].astype(float), 2),
     )
+    return out, domain_errors
+
+
+@action("products", "产品地图", "Product map")
+def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Lifecycle stage, quadrant, ROI and a proposed target per product line."""
+    read = read_product_sales(port)
+    if read is None:
+        return _skip("月度销售表（tblProductSales）", "Monthly sales table (tblProductSales)")
+    sales, sales_errors = read
+    raw_econ = port.read_table("product_economics")
+    if raw_econ is None:
+        raw_econ = pd.DataFrame(columns=schema_maps.PRODUCT_ECONOMICS.keys)
+    economics, econ_errors = schema.coerce_table(raw_econ, schema_maps.PRODUCT_ECONOMICS)
+    economics = economics[economics["line"] != ""]
+    settings, values, setting_errors = _read_model(port, "product_settings", ProductSettings)
+    currency = reporting_currency(port)
+    if sales.empty:
+        port.write_table("product_lines", pd.DataFrame(columns=schema_maps.PRODUCT_LINES.keys))
+        replace_proposals(port, "product", _proposal_rows("product", {}, 0))
+        errors = concat_errors([sales_errors, econ_errors, setting_errors])
+        return ActionResult(errors, [("产品地图: 没有销售数据", "product map: no sales")])
+    as_of, as_of_errors = product_as_of(
+        values.get("as_of_month"), sales, _rows_of(port, "product_settings")
+    )
+    setting_errors = concat_errors([setting_errors, as_of_errors])
+    out, domain_errors = product_lines_table(sales, economics, as_of, settings)
     port.write_table("product_lines", out[schema_maps.PRODUCT_LINES.keys])
 
     chosen = out[out["proposed_target"] > 0]
