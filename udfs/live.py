@@ -20,6 +20,7 @@ import pandas as pd
 
 from xlplan.errors import ErrorRecord, InputError
 from xlplan.workbook import schema
+from xlplan.workbook.io import column_letter, locate_cell
 from xlplan.workbook.schema import Table, frame_from_rows, map_headers
 
 FIRST_TABLE_ROW = 6  # header row of a table on a sheet XLPlan creates (as in the templates)
@@ -36,20 +37,7 @@ class _Where:
     columns: dict[str, int] = field(default_factory=dict)
 
     def locate(self, record: ErrorRecord) -> str:
-        row = self.header_row + 1 + record.row
-        offset = self.columns.get(record.column)
-        if offset is None:
-            return f"{self.sheet}!{row}:{row}"
-        return f"{self.sheet}!{column_letter(self.first_col + offset)}{row}"
-
-
-def column_letter(col: int) -> str:
-    """1 -> ``A``, 28 -> ``AB``."""
-    name = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        name = chr(65 + rem) + name
-    return name
+        return locate_cell(self.sheet, self.header_row, self.first_col, self.columns, record)
 
 
 def book_lang(book: Any) -> str | None:
@@ -121,6 +109,30 @@ class LivePort:
         if where is None:
             return f"{record.table} row {record.row + 1}"
         return where.locate(record)
+
+    def formulas(self) -> list[tuple[str, str, str]]:
+        """Every formula cell as (sheet, cell, formula): the relink action's ``FormulaPort``.
+
+        Reads ``Range.formula2`` (dynamic-array form, so a spilling UDF keeps spilling when
+        written back) where xlwings has it, else ``Range.formula``, of each sheet's used range.
+        """
+        out: list[tuple[str, str, str]] = []
+        for sheet in self.book.sheets:
+            used = sheet.used_range
+            grid = getattr(used, "formula2" if hasattr(used, "formula2") else "formula")
+            if not isinstance(grid, list | tuple):  # one cell: xlwings gives the string
+                grid = ((grid,),)
+            top, left = int(used.row), int(used.column)
+            for r, row in enumerate(grid):
+                for c, text in enumerate(row if isinstance(row, list | tuple) else (row,)):
+                    if isinstance(text, str) and text.startswith("="):
+                        out.append((sheet.name, f"{column_letter(left + c)}{top + r}", text))
+        return out
+
+    def set_formula(self, sheet: str, cell: str, text: str) -> None:
+        """Replace one cell's formula (``formula2`` where xlwings has it)."""
+        rng = self.book.sheets[sheet].range(cell)
+        setattr(rng, "formula2" if hasattr(rng, "formula2") else "formula", text)
 
     # -- helpers ---------------------------------------------------------------------------
 

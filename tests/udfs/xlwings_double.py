@@ -150,6 +150,30 @@ class Range:
                 else:
                     self.sheet.cells[cell] = v
 
+    @property
+    def formula(self) -> Any:
+        """As xlwings: a cell's formula (a constant as text, "" when empty) as a string; a
+        larger range's as a tuple of row tuples."""
+        rows, cols = self.shape
+        grid = tuple(
+            tuple(
+                _formula_text(self.sheet.cells.get((self.top[0] + i, self.top[1] + j)))
+                for j in range(cols)
+            )
+            for i in range(rows)
+        )
+        return grid[0][0] if rows == 1 and cols == 1 else grid
+
+    @formula.setter
+    def formula(self, text: str) -> None:
+        self.value = text
+
+    formula2 = formula
+
+
+def _formula_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
 
 @dataclass
 class Table:

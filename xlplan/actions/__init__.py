@@ -13,6 +13,7 @@ from xlplan.actions import check, landed_cost  # noqa: F401  # isort: skip
 from xlplan.actions import maps  # noqa: F401  # isort: skip
 from xlplan.actions import planning  # noqa: F401  # isort: skip
 from xlplan.actions import kpi  # noqa: F401  # isort: skip
+from xlplan.actions import relink  # noqa: F401  # isort: skip
 from xlplan.actions.landed_cost import landed_cost_results, run_landed_cost
 from xlplan.actions.planning import read_alignment, run_align, run_split, run_track
 from xlplan.actions.registry import (

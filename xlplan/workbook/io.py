@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,14 +48,24 @@ class TableData:
         if self.csv:
             col = f", {record.column}" if record.column else ""
             return f"line {record.row + 2}{col}"
-        row = self.header_row + 1 + record.row
-        offset = self.columns.get(record.column)
-        if offset is None:
-            return f"{self.sheet}!{row}:{row}"
-        return f"{self.sheet}!{_col_letter(self.first_col + offset)}{row}"
+        return locate_cell(self.sheet, self.header_row, self.first_col, self.columns, record)
 
 
-def _col_letter(col: int) -> str:
+def locate_cell(
+    sheet: str, header_row: int, first_col: int, columns: Mapping[str, int], record: ErrorRecord
+) -> str:
+    """``Sheet!D7`` for a record of a table whose header sits at (``header_row``,
+    ``first_col``), 1-based, with ``columns`` mapping keys to offsets; ``Sheet!7:7`` for a
+    whole-row record. Both ports (file and live) locate errors with it."""
+    row = header_row + 1 + record.row
+    offset = columns.get(record.column)
+    if offset is None:
+        return f"{sheet}!{row}:{row}"
+    return f"{sheet}!{column_letter(first_col + offset)}{row}"
+
+
+def column_letter(col: int) -> str:
+    """1 -> ``A``, 28 -> ``AB``."""
     name = ""
     while col:
         col, rem = divmod(col - 1, 26)
@@ -109,11 +121,31 @@ def _require_columns(found: Mapping[int, str], table: Table, where: str) -> None
 
 
 def _load(path: Path) -> Any:
-    import zipfile
-
-    from openpyxl import load_workbook
+    import warnings
 
     _check_readable(path)
+    _refuse_strict(path)
+    with warnings.catch_warnings():  # openpyxl warns about parts it drops; XLPlan only reads
+        warnings.simplefilter("ignore", UserWarning)
+        return _load_workbook(path)
+
+
+def _refuse_strict(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            head = zf.read("xl/workbook.xml")[:2000]
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return  # not a package we can look into: the loader says why
+    if b"purl.oclc.org/ooxml/spreadsheetml" in head:
+        raise InputError(
+            f"不支持 Strict Open XML 格式，请在 Excel 中另存为普通 .xlsx: {path}",
+            f"Strict Open XML workbooks are not supported; save it as a normal .xlsx: {path}",
+        )
+
+
+def _load_workbook(path: Path) -> Any:
+    from openpyxl import load_workbook
+
     try:
         return load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -121,6 +153,37 @@ def _load(path: Path) -> Any:
             f"无法打开工作簿（不是有效的 .xlsx，或已加密）: {path}",
             f"cannot open the workbook (not a valid .xlsx, or encrypted): {path}: {exc}",
         ) from exc
+    except TypeError:
+        # openpyxl cannot parse some pivot caches it meets on the way; XLPlan only reads tables,
+        # so read a copy without the pivot parts (what it writes always starts from the file).
+        try:
+            return load_workbook(io.BytesIO(_without_pivots(path.read_bytes())), data_only=True)
+        except Exception as exc:  # the file stays unreadable: say so, without a traceback
+            raise InputError(
+                f"无法读取工作簿（openpyxl 不支持其中的部分内容）: {path}",
+                f"cannot read the workbook (openpyxl does not support parts of it): {path}: {exc}",
+            ) from exc
+
+
+def _without_pivots(data: bytes) -> bytes:
+    """A copy of a package with its pivot tables and caches (and references to them) removed."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            name = item.filename
+            if name.startswith(("xl/pivotTables/", "xl/pivotCache/")):
+                continue
+            body = src.read(item)
+            if name.endswith(".rels"):
+                body = re.sub(
+                    rb"<Relationship [^>]*Type=\"[^\"]*/pivot[A-Za-z]*\"[^>]*/>", b"", body
+                )
+            elif name == "xl/workbook.xml":
+                body = re.sub(rb"<pivotCaches>.*?</pivotCaches>", b"", body, flags=re.S)
+            elif name == "[Content_Types].xml":
+                body = re.sub(rb"<Override [^>]*PartName=\"/xl/pivot[^>]*/>", b"", body)
+            dst.writestr(item, body)
+    return out.getvalue()
 
 
 def read_workbook_tables(path: Path, tables: Sequence[Table]) -> dict[str, TableData]:
@@ -170,7 +233,7 @@ def _read_range(
         )
     ]
     found, _ = map_headers(rows[0] if rows else [], table)
-    _require_columns(found, table, f"{ws.title}!{_col_letter(min_col)}{min_row}")
+    _require_columns(found, table, f"{ws.title}!{column_letter(min_col)}{min_row}")
     frame = frame_from_rows(rows, table)
     return TableData(
         table,
@@ -183,15 +246,18 @@ def _read_range(
 
 
 def detect_lang(path: Path) -> str:
-    """``zh`` when the workbook's sheet names are XLPlan's Chinese ones, else ``en``."""
-    from openpyxl import load_workbook
+    """``zh`` when the workbook's sheet names are XLPlan's Chinese ones, else ``en``.
+
+    Reads the sheet names from ``xl/workbook.xml`` directly: no need to load the workbook.
+    """
+    import html
 
     try:
-        wb = load_workbook(path, read_only=True)
-    except Exception:  # the caller reports unreadable files; language is a nicety
-        return "en"
-    names = set(wb.sheetnames)
-    wb.close()
+        with zipfile.ZipFile(path) as zf:
+            xml = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return "en"  # the caller reports unreadable files; language is a nicety
+    names = {html.unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', xml)}
     zh = {s.zh for s in schema.SHEETS.values()}
     return "zh" if names & zh else "en"
 

@@ -1,0 +1,62 @@
+"""The relink action: repair formulas that name XLPlan's functions through an add-in path.
+
+A workbook saved where ``xlplan.xlam`` lived in one folder and opened where it lives in another
+shows ``='C:\\...\\xlplan.xlam'!XLP_X(...)`` or ``#NAME?``. The action rewrites each such formula
+to the bare ``XLP_X(...)`` (see :mod:`xlplan.relink`). The workbook port has no formula access,
+so the action needs a port that also implements :class:`FormulaPort` (the live port does); on
+any other port it says so and changes nothing. Files are relinked by ``xlplan relink FILE``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
+from xlplan.relink import relink_formula
+
+
+@runtime_checkable
+class FormulaPort(Protocol):
+    """A port that can list and set the formulas of a workbook."""
+
+    def formulas(self) -> list[tuple[str, str, str]]:
+        """Every formula cell: (sheet name, cell address such as ``B7``, formula text)."""
+        ...
+
+    def set_formula(self, sheet: str, cell: str, text: str) -> None:
+        """Replace the formula of one cell."""
+        ...
+
+
+@action("relink", "修复公式链接", "Relink add-in formulas", standalone=True)
+def run_relink(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Make every add-in-qualified ``XLP_`` call in the workbook's formulas bare."""
+    if not isinstance(port, FormulaPort):
+        return ActionResult(
+            summary=[
+                (
+                    "修复公式链接: 此方式无法读取公式；请在 Excel 中运行，或用 xlplan relink 文件",
+                    "relink: this port cannot read formulas; run it in Excel, "
+                    "or use `xlplan relink FILE`",
+                )
+            ]
+        )
+    changed: list[str] = []
+    for sheet, cell, formula in port.formulas():
+        new = relink_formula(formula)
+        if new != formula:
+            port.set_formula(sheet, cell, new)
+            changed.append(f"{sheet}!{cell}")
+    if not changed:
+        return ActionResult(
+            summary=[("修复公式链接: 没有需要修复的公式", "relink: no formula needed repair")]
+        )
+    where = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+    return ActionResult(
+        summary=[
+            (
+                f"修复公式链接: 已修复 {len(changed)} 个公式（{where}）",
+                f"relink: repaired {len(changed)} formulas ({where})",
+            )
+        ]
+    )
