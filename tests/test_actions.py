@@ -157,3 +157,17 @@ def test_written_tables_read_back(tmp_path: Path) -> None:
     assert pd.to_numeric(plan["total"]).sum() == 12 * YI
     result = actions.run_track(port, CTX)
     assert result.errors.empty
+
+
+def test_split_errors_point_at_the_target_line_cells(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    edit(path, "Alignment", {"A7": "marketing", "C9": "XX"})  # line 1 bad map, line 3 market
+    port = FilePort(path)
+    where: list[str] = []
+    for act in actions.ordered(["align", "split"]):
+        result = act.run(port, CTX)
+        where += [port.locate(r) for r in records(result.errors)]
+    assert "Alignment!A7" in where
+    # the third line's market, even though the first line was left out of the alignment
+    assert where.count("Alignment!C9") >= 2
+    assert not any(w.startswith("buckets") for w in where)

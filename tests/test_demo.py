@@ -60,3 +60,15 @@ def test_the_chinese_demo_has_the_same_figures(written: Path) -> None:
     en = _table(written / "demo-plan.xlsx", "tblMonthlyPlan")
     zh = _table(written / "demo-plan-zh.xlsx", "tblMonthlyPlan")
     assert zh["全年"].tolist() == en["Full year"].tolist()
+
+
+def test_all_three_maps_are_filled_and_their_proposals_reach_alignment(written: Path) -> None:
+    tiers = _table(written / "demo-plan.xlsx", "tblCustomerTiers")
+    assert len(tiers) >= 3 and tiers.iloc[:, 1].notna().any()  # tiers from the Shopify export
+    proposals = _table(written / "demo-plan.xlsx", "tblMapProposals")
+    assert {"business", "customer", "product"} <= set(proposals["Map"])
+    totals = _table(written / "demo-plan.xlsx", "tblMapTotals").set_index("Map")
+    proposed = totals["Proposed by the map"]
+    by_map = proposals.groupby("Map")["Target"].sum()
+    for m in ("business", "customer", "product"):
+        assert proposed[m] == pytest.approx(by_map[m])

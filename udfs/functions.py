@@ -613,17 +613,18 @@ def XLP_ALIGNMENT(
         "zh": ("合计", "公司目标", "差距", "对齐后合计"),
         "en": ("Total", "Company target", "Gap", "Reconciled"),
     }[lang]
-    block += [
+    width = len(schema.MAP_TOTALS.columns)
+    summary: Block = [
         [labels[0], int(totals["lines"].sum()), total, 1.0 if total else ""],
         [labels[1], "", target, ""],
         [labels[2], "", alignment.gap, ""],
         [labels[3], "", float(alignment.buckets["amount"].sum()), ""],
     ]
+    block += [row + [""] * (width - len(row)) for row in summary]
     all_errors = pd.concat([errors, alignment.errors]) if len(errors) else alignment.errors
     for rec in records(all_errors):
-        block.append(
-            [f"{ERROR_PREFIX} row {rec.row + 1} {rec.column}: {rec.zh} / {rec.en}", "", "", ""]
-        )
+        message = f"{ERROR_PREFIX} row {rec.row + 1} {rec.column}: {rec.zh} / {rec.en}"
+        block.append([message] + [""] * (width - 1))
     return block
 
 

@@ -48,12 +48,23 @@ def demo_lines() -> pd.DataFrame:
     return pd.read_csv(DEMO_LINES, dtype=str, keep_default_na=False)
 
 
+def demo_imports() -> pd.DataFrame:
+    """The Customer Map's import table: the seller's Shopify store export (absolute path)."""
+    from xlplan.workbook.sheets_maps import sample_imports
+
+    imports = sample_imports()
+    imports.loc[0, "path"] = str(DEMO_DIR / "orders_shopify.csv")
+    imports.loc[0, "note"] = "Shopify DTC store, Jan 2025 - Sep 2026"
+    return imports
+
+
 def demo_targets() -> build.PlanTargets:
-    """Target lines, actuals (January to September) and launches of the demo plan."""
+    """Target lines, actuals (January to September), launches and order files of the demo."""
     return build.PlanTargets(
         target_lines=_csv("target_lines.csv"),
         actuals=_csv("actuals.csv"),
         launches=_csv("launches.csv"),
+        order_imports=demo_imports(),
         company_target=COMPANY_TARGET,
         reconcile_method="pro_rata",
         rounding_unit=10_000,

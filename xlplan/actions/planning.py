@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pandas as pd
 
 from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
@@ -40,7 +43,26 @@ def align_tables(
     align_settings = AlignmentSettings(
         company_target=company_target, method=ReconcileMethod(method), unit=unit or 1.0
     )
-    return align_targets(good, align_settings, regions), errors
+    alignment = align_targets(good, align_settings, regions)
+    # The domain saw only the good rows; point lines and records back at the sheet's rows.
+    kept = lines.index.difference(pd.Index(errors["row"].unique())).to_numpy()
+
+    def original(rows: pd.Series) -> pd.Series:
+        pos = rows.to_numpy(dtype=int)
+        ok = (pos >= 0) & (pos < len(kept))
+        return (
+            pd.Series(
+                np.where(ok, kept[np.clip(pos, 0, max(len(kept) - 1, 0))], pos), index=rows.index
+            )
+            if len(kept)
+            else rows
+        )
+
+    buckets = alignment.buckets.assign(line=original(alignment.buckets["line"]))
+    records_ = alignment.errors.copy()
+    on_lines = records_["table"] == "target_lines"
+    records_.loc[on_lines, "row"] = original(records_.loc[on_lines, "row"]).to_numpy()
+    return replace(alignment, buckets=buckets, errors=records_), errors
 
 
 def read_alignment(port: WorkbookPort, ctx: Context) -> tuple[Alignment, pd.DataFrame]:
@@ -61,11 +83,42 @@ def read_alignment(port: WorkbookPort, ctx: Context) -> tuple[Alignment, pd.Data
     )
 
 
+def bucket_errors_on_lines(errors: pd.DataFrame, buckets: pd.DataFrame) -> pd.DataFrame:
+    """Records about buckets re-pointed at the target line each bucket came from (its market
+    cell), so they print as ``Alignment!C8``; the unallocated bucket keeps its own record."""
+    if errors.empty:
+        return errors
+    out = errors.copy()
+    lines = buckets["line"].to_numpy(dtype=int)
+    on_buckets = (out["table"] == "buckets").to_numpy()
+    rows = out["row"].to_numpy(dtype=int)
+    valid = on_buckets & (rows >= 0) & (rows < len(lines))
+    source = np.where(valid, lines[np.clip(rows, 0, max(len(lines) - 1, 0))], -1)
+    move = valid & (source >= 0)
+    out.loc[move, "table"] = "target_lines"
+    out.loc[move, "row"] = source[move]
+    out.loc[move & (out["column"] == "").to_numpy(), "column"] = "market"
+    return out
+
+
+def map_proposals_by_map(raw: pd.DataFrame | None) -> pd.Series:
+    """Total proposed per map from the Map Proposals table [reporting ccy] (empty without it),
+    so the Alignment result shows each map's analysis beside what its owner agreed to."""
+    if raw is None or raw.empty or "map" not in raw.columns:
+        return pd.Series(dtype=float)
+    amounts = pd.to_numeric(raw["amount"], errors="coerce")
+    maps = raw["map"].astype("string").str.strip().str.lower()
+    return amounts.groupby(maps.to_numpy()).sum()
+
+
 @action("align", "三方对齐", "Align the three maps")
 def run_align(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Map totals, overlaps, gap and reconciled buckets on the Alignment Result sheet."""
     alignment, input_errors = read_alignment(port, ctx)
-    port.write_table("map_totals", alignment.map_totals.reset_index())
+    totals = alignment.map_totals.reset_index()
+    proposed = map_proposals_by_map(port.read_table("map_proposals"))
+    totals["proposed"] = totals["map"].map(proposed)
+    port.write_table("map_totals", totals)
     port.write_table("overlaps", alignment.overlaps)
     port.write_table("buckets", alignment.buckets)
     total = float(alignment.buckets["amount"].sum())
@@ -151,6 +204,9 @@ def monthly_plan(port: WorkbookPort, ctx: Context) -> tuple[pd.DataFrame, pd.Dat
     phased, phase_errors = phase_buckets(keyed, profiles, unit=unit)
     plan = buckets.copy()
     plan[MONTH_COLUMNS] = phased[MONTH_COLUMNS].to_numpy()
+    # a bucket's problem is its target line's problem: name the cell the user can fix
+    profile_errors = bucket_errors_on_lines(profile_errors, buckets)
+    phase_errors = bucket_errors_on_lines(phase_errors, buckets)
     plan = pd.concat([plan, quarterly(plan[MONTH_COLUMNS])], axis=1)
     plan["total"] = plan[MONTH_COLUMNS].sum(axis=1)
     errors = concat_errors(

@@ -921,6 +921,7 @@ class PlanTargets:
     target_lines: pd.DataFrame | None = None
     actuals: pd.DataFrame | None = None
     launches: pd.DataFrame | None = None
+    order_imports: pd.DataFrame | None = None  # the Customer Map's order files
     company_target: float = 12 * YI  # [reporting ccy]
     reconcile_method: str = "keep"
     rounding_unit: float = 10_000  # [reporting ccy]
@@ -1003,7 +1004,7 @@ def build_template(
     write_owned_sheet(wb, fmt, "landed_cost_results", [(schema.LANDED_COST_RESULTS, None)], lang)
     from xlplan.workbook.sheets_maps import write_maps_sheets
 
-    write_maps_sheets(wb, fmt, lang)
+    write_maps_sheets(wb, fmt, lang, imports=targets.order_imports)
     _write_planning(wb, fmt, lang, targets)
     from xlplan.workbook.sheets_kpi import write_kpi_sheets
 

@@ -854,6 +854,7 @@ MAP_TOTALS = Table(
         Column("lines", "条数", "Lines", Kind.INT, width=8),
         _amount("amount", "目标合计", "Total"),
         _ratio("share", "占比", "Share"),
+        _amount("proposed", "地图提案合计", "Proposed by the map"),
     ),
     sheet="alignment_result",
 )

@@ -212,8 +212,12 @@ def _input_sheet(
     return ws, where
 
 
-def write_maps_sheets(wb: Any, fmt: build.Formats, lang: str) -> None:
-    """Business, customer and product map sheets (input, then result), then Map Proposals."""
+def write_maps_sheets(
+    wb: Any, fmt: build.Formats, lang: str, *, imports: pd.DataFrame | None = None
+) -> None:
+    """Business, customer and product map sheets (input, then result), then Map Proposals.
+
+    ``imports`` fills the order-files table (the demo lists its Shopify export there)."""
     m = schema_maps
     _input_sheet(
         wb,
@@ -239,7 +243,7 @@ def write_maps_sheets(wb: Any, fmt: build.Formats, lang: str) -> None:
             (
                 0,
                 [
-                    (m.ORDER_IMPORTS, sample_imports()),
+                    (m.ORDER_IMPORTS, sample_imports() if imports is None else imports),
                     (m.CUSTOMER_SETTINGS, settings_frame("customer_settings", lang)),
                 ],
             ),
