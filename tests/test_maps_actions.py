@@ -373,3 +373,33 @@ def test_cli_runs_the_maps_on_the_chinese_template(
     assert (amounts > 0).all()
     for sheet in ("业务地图结果", "客户地图结果", "产品地图结果"):
         assert sheet in wb.sheetnames
+
+
+def test_cli_orders_option_imports_files_given_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xlplan.cli import main as cli_main
+
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(build.template_bytes("en"))
+    orders = Path(__file__).parent / "data" / "orders" / "shopify_orders_export_subset_sample.csv"
+    out = tmp_path / "out.xlsx"
+    code = cli_main(
+        [
+            "run",
+            str(src),
+            "--action",
+            "customers",
+            "--orders",
+            f"{orders}:shopify",
+            "-o",
+            str(out),
+            "--date",
+            "2025-12-31",
+        ]
+    )
+    text = capsys.readouterr()
+    assert "1 of 1 files imported, 249 order lines, 57 customers" in text.out, text
+    # the fixture has 7 lines without a customer e-mail: reported on the --orders entry, exit 1
+    assert code == 1
+    assert text.err.startswith("--orders!A1: 7 order lines (first on line 39, customer_id)")

@@ -70,7 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from xlplan.workbook.io import FilePort
 
     src = Path(args.input)
-    port = FilePort(src, lang=None if args.lang == "auto" else args.lang)
+    orders = [_order_file(text) for text in args.orders or []]
+    port = FilePort(src, lang=None if args.lang == "auto" else args.lang, orders=orders)
     lang = port.lang
     if args.in_place:
         target = src
@@ -94,6 +95,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     port.save(target)
     print(("结果已写入: " if lang == "zh" else "written: ") + str(target))
     return 1 if failed else 0
+
+
+ORDER_FORMATS = ("shopify", "amazon_settlement", "amazon_orders", "generic")
+
+
+def _order_file(text: str) -> tuple[Path, str]:
+    """``FILE`` or ``FILE:FORMAT`` (default shopify) from ``--orders``."""
+    path, sep, fmt = text.rpartition(":")
+    if not sep or fmt not in ORDER_FORMATS:
+        return Path(text), "shopify"
+    return Path(path), fmt
 
 
 def _refuse_overwrite(src: Path, target: Path, in_place: bool) -> None:
@@ -207,6 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-place", action="store_true", help="overwrite the input (keeps a .bak)")
     p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
     p.add_argument("--date")
+    p.add_argument(
+        "--orders",
+        action="append",
+        metavar="FILE[:FORMAT]",
+        help="order export for the Customer Map (format shopify, amazon_settlement, "
+        "amazon_orders; default shopify); repeat; replaces the sheet's list of files",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("new", help="create a new plan workbook from the template")

@@ -309,9 +309,16 @@ def write_owned_tables(
 class FilePort:
     """The workbook port over a file: reads once, collects writes, saves to a new file."""
 
-    def __init__(self, path: Path, lang: str | None = None, fx: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        lang: str | None = None,
+        fx: Path | None = None,
+        orders: Sequence[tuple[Path, str]] = (),
+    ) -> None:
         self.path = path
         self.fx_path = fx
+        self.orders = list(orders)  # order files given on the command line: (path, format)
         self.csv = path.suffix.lower() == ".csv"
         if not self.csv and path.suffix.lower() not in EXCEL_SUFFIXES:
             raise InputError(
@@ -330,6 +337,21 @@ class FilePort:
                 self._tables = read_workbook_tables(self.path, list(schema.TABLES.values()))
             if self.fx_path is not None:  # an FX table given on the command line wins
                 self._tables["fx"] = read_csv_table(self.fx_path, schema.FX)
+            if self.orders:  # order files given on the command line replace the sheet's list
+                table = schema.TABLES["order_imports"]
+                rows = [
+                    {"path": str(p), "format": fmt, "note": "xlplan run --orders"}
+                    for p, fmt in self.orders
+                ]
+                frame = pd.DataFrame(rows).reindex(columns=table.keys)
+                self._tables["order_imports"] = TableData(
+                    table,
+                    frame.astype(object),
+                    sheet="--orders",
+                    header_row=0,
+                    first_col=1,
+                    columns={k: i for i, k in enumerate(table.keys)},
+                )
         return self._tables
 
     def read_table(self, key: str) -> pd.DataFrame | None:
