@@ -80,6 +80,16 @@ def _read_csv(name: str) -> pd.DataFrame:
     return frame
 
 
+def market_history() -> pd.DataFrame:
+    """Every period of every market's rules, as shipped (text cells, for display)."""
+    return _read_csv("markets.csv").copy()
+
+
+def regime_history() -> pd.DataFrame:
+    """Every shipped low-value regime row, all periods (text cells, for display)."""
+    return _read_csv("low_value_regimes.csv").copy()
+
+
 def _in_force(frame: pd.DataFrame, on: date) -> pd.DataFrame:
     start = pd.to_datetime(frame["effective_from"].replace("", None), format="%Y-%m-%d")
     end = pd.to_datetime(frame["effective_to"].replace("", None), format="%Y-%m-%d")

@@ -279,7 +279,7 @@ LIST_NAMES = {
 
 def list_values() -> dict[str, list[str]]:
     """The values behind every validation list, in a stable order."""
-    markets = sorted(set(reference._read_csv("markets.csv")["market"]))
+    markets = sorted(set(reference.market_history()["market"]))
     currencies = sorted(set(reference.currencies().index.astype(str)))
     return {
         "markets": markets,
@@ -449,7 +449,7 @@ def _settings_frame(lang: str, plan_year: int, targets: PlanTargets) -> pd.DataF
 def template_fx() -> pd.DataFrame:
     """The FX rows a new template starts with: the shipped defaults for market currencies."""
     fx = reference.default_fx()
-    wanted = set(reference._read_csv("markets.csv")["currency"]) | {"CNY", "USD"}
+    wanted = set(reference.market_history()["currency"]) | {"CNY", "USD"}
     fx = fx[fx["from_currency"].isin(wanted) & (fx["from_currency"] != fx["to_currency"])]
     return fx.sort_values("from_currency")[
         ["from_currency", "to_currency", "rate", "as_of", "source"]
@@ -771,7 +771,7 @@ def write_owned_sheet(
 def zero_decimal_currencies() -> list[str]:
     """Market currencies without a minor unit (JPY, KRW, CLP, VND, ...)."""
     ccy = reference.currencies()
-    used = set(reference._read_csv("markets.csv")["currency"])
+    used = set(reference.market_history()["currency"])
     return sorted(c for c in used if c in ccy.index and ccy.loc[c, "minor_unit"] == 0)
 
 
@@ -799,8 +799,8 @@ def format_money_by_currency(
 
 
 def market_rules_frames() -> list[tuple[Table, pd.DataFrame]]:
-    markets = reference._read_csv("markets.csv").copy()
-    regimes = reference._read_csv("low_value_regimes.csv").copy()
+    markets = reference.market_history()
+    regimes = reference.regime_history()
     markets["tax_rate"] = pd.to_numeric(markets["tax_rate"])
     for col in ("min_value", "max_value", "rate", "amount"):
         regimes[col] = pd.to_numeric(regimes[col].replace("", None), errors="coerce")
