@@ -61,7 +61,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from xlplan.errors import concat_errors, errors_where, row_messages
+from xlplan.errors import concat_errors, empty_errors, errors_where, row_messages
 from xlplan.reference import Rules
 from xlplan.workbook.schema import LANDED_COST, LANDED_COST_OUTPUT_COLUMNS, coerce_table
 
@@ -338,12 +338,7 @@ def _low_value(
     value = t["consignment_value"].to_numpy(dtype=float)
     rows = np.flatnonzero(known & ~np.isnan(value))
     if len(rows) == 0 or rules.regimes.empty:
-        return _Regime(
-            duty_override,
-            duty,
-            no_tax,
-            errors_where(np.zeros(n, bool), table=TABLE, column="", zh="", en=""),
-        )
+        return _Regime(duty_override, duty, no_tax, empty_errors())
     cand = pd.DataFrame(
         {
             "row": rows,
@@ -354,7 +349,7 @@ def _low_value(
     ).merge(rules.regimes[REGIME_RULES], on="market", how="inner")
     to_tier = rules.fx_rates(cand["ccy"], cand["value_currency"]).to_numpy()
     missing = np.isnan(to_tier)
-    errs = errors_where(np.zeros(n, bool), table=TABLE, column="", zh="", en="")
+    errs = empty_errors()
     if missing.any():
         miss = cand.loc[missing].drop_duplicates("row")
         mask = np.zeros(n, dtype=bool)
