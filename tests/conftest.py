@@ -9,6 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI gets one run to pass or fail: it explores the same examples every time (a failure there
+# reproduces anywhere). Developers' runs keep hypothesis's random exploration.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 class Soffice:

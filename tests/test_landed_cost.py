@@ -389,9 +389,14 @@ def test_no_price_reaches_margin_when_percentage_fees_eat_the_price() -> None:
         ]
     )
     res = compute_landed_cost(lines, RULES)
-    assert np.isnan(res.outputs["price_for_target_margin"].iloc[0])
+    out = res.outputs.iloc[0]
+    assert np.isnan(out["price_for_target_margin"])
     assert res.errors["column"].tolist() == ["target_margin"]
     assert "no price reaches" in res.errors["en"].iloc[0]
+    assert "no price reaches" in out["error"]
+    # the line's costs and its margin at today's price still stand
+    assert out["landed_cost"] == pytest.approx(5.0)
+    assert out["contribution"] == pytest.approx(20 - 5 - 10 - 6)
 
 
 def test_blank_target_margin_gives_no_target_price_and_no_error() -> None:
@@ -505,8 +510,10 @@ def lines_strategy(draw: st.DrawFn) -> dict[str, object]:
 def test_invariants(lines: list[dict[str, object]]) -> None:
     frame = pd.DataFrame(lines)
     res = compute_landed_cost(frame, RULES)
-    assert res.errors.empty, res.errors
+    # the only message valid lines can get: fees too high for the target margin
+    assert (res.errors["column"] == "target_margin").all(), res.errors
     v = res.outputs
+    assert v["price_for_target_margin"].iloc[res.errors["row"].to_numpy()].isna().all()
     goods = (
         frame["unit_cost"]
         * 0.14

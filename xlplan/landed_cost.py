@@ -51,7 +51,9 @@ price solves ``g(P) = m k P``. Writing a = (1 - m) k - (payment_rate + fx_loss_r
 and r = referral_rate, the smallest root is ``(C + referral_min) / a`` where the minimum fee
 binds there (r x that price <= referral_min), else ``C / (a - r)``; no price exists when the
 percentage costs take the whole net price (a - r <= 0 and the minimum branch has no root).
-``breakeven_price`` is the m = 0 case.
+``breakeven_price`` is the m = 0 case. An unreachable target margin is reported on the line,
+whose ``price_for_target_margin`` is then blank while its other outputs stand; any other
+problem leaves the whole line blank.
 """
 
 from __future__ import annotations
@@ -130,12 +132,14 @@ def compute_landed_cost(lines: pd.DataFrame, rules: Rules) -> LandedCostResult:
     typed, errors = coerce_table(
         raw.drop(columns=["sku", "channel"], errors="ignore"), LANDED_COST, lists=lists
     )
-    values, domain_errors = _calculate(typed, rules, errors)
-    all_errors = concat_errors([errors, domain_errors])
+    values, domain_errors, target_errors = _calculate(typed, rules, errors)
+    blocking = concat_errors([errors, domain_errors])
     bad = np.zeros(len(typed), dtype=bool)
-    bad[all_errors["row"].to_numpy(dtype=np.int64)] = True
+    bad[blocking["row"].to_numpy(dtype=np.int64)] = True
     numeric = [c for c in OUTPUT_COLUMNS if c not in ("currency", "error")]
     values.loc[bad, numeric] = np.nan
+    # An unreachable target margin is reported, but the line's costs and break-even stand.
+    all_errors = concat_errors([blocking, target_errors])
     values["error"] = row_messages(all_errors, len(typed)).to_numpy()
     values.index = index
     return LandedCostResult(values, all_errors)
@@ -143,7 +147,7 @@ def compute_landed_cost(lines: pd.DataFrame, rules: Rules) -> LandedCostResult:
 
 def _calculate(
     t: pd.DataFrame, rules: Rules, prior: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     n = len(t)
     # Market rules per line by position: factorise the codes, look up the few distinct ones.
     codes, distinct = pd.factorize(t["market"].to_numpy())
@@ -250,14 +254,12 @@ def _calculate(
     )
     target_price = np.where(np.isnan(target), np.nan, target_price)
     unreachable = known & ~np.isnan(target) & np.isnan(target_price) & ~np.isnan(fixed)
-    errs.append(
-        errors_where(
-            unreachable,
-            table=TABLE,
-            column="target_margin",
-            zh="任何售价都达不到目标利润率：按售价比例的费用已占净售价的全部",
-            en="no price reaches the target margin: percentage fees take the whole net price",
-        )
+    target_errors = errors_where(
+        unreachable,
+        table=TABLE,
+        column="target_margin",
+        zh="任何售价都达不到目标利润率：按售价比例的费用已占净售价的全部",
+        en="no price reaches the target margin: percentage fees take the whole net price",
     )
 
     values = pd.DataFrame(
@@ -283,7 +285,7 @@ def _calculate(
             "price_for_target_margin": target_price,
         }
     )
-    return values, concat_errors(errs)
+    return values, concat_errors(errs), target_errors
 
 
 def _had_error(errors: pd.DataFrame, n: int, column: str) -> np.ndarray:
