@@ -976,6 +976,12 @@ def write_udf_block(
         ws.write_string(
             top - 1, col + j, c.header(other) + (f" [{unit}]" if unit else ""), fmt.sub_header
         )
+    write_udf_anchor(ws, fmt, col, top, call)
+
+
+def write_udf_anchor(ws: Any, fmt: Formats, col: int, top: int, call: str) -> None:
+    """A live UDF block's anchor: its name above, and the spilling formula, which says it needs
+    the add-in (instead of ``#NAME?``) where the add-in is missing."""
     ws.write_string(top - 2, col, call.split("(")[0] + " →", fmt.section)
     ws.write_dynamic_array_formula(
         top, col, top, col, f'=IFERROR({call},"{ADDIN_MESSAGE}")', fmt.addin, ADDIN_MESSAGE

@@ -667,6 +667,14 @@ def _write_kpi_input(wb: Any, fmt: Formats, lang: str) -> int:
         top + 1,
         top + build.FIRST_DATA_ROWS,
     )
+    # live flags, one row per figure, right of the thresholds so nothing stands in the spill
+    build.write_udf_anchor(
+        ws,
+        fmt,
+        right + len(KPI_THRESHOLDS.columns) + 1,
+        top,
+        "XLP_KPI_FLAGS(tblKpiValues[#All],tblKpiThresholds[#All])",
+    )
     kpi_col = right + keys.index("kpi")
     ws.data_validation(
         top + 1,

@@ -219,7 +219,8 @@ def write_maps_sheets(
 
     ``imports`` fills the order-files table (the demo lists its Shopify export there)."""
     m = schema_maps
-    _input_sheet(
+    settings_left = len(m.BUSINESS_MARKETS.columns) + 1
+    ws, _ = _input_sheet(
         wb,
         fmt,
         lang,
@@ -227,10 +228,19 @@ def write_maps_sheets(
         [
             (0, [(m.BUSINESS_MARKETS, sample_markets())]),
             (
-                len(m.BUSINESS_MARKETS.columns) + 1,
+                settings_left,
                 [(m.BUSINESS_SETTINGS, settings_frame("business_settings", lang))],
             ),
         ],
+    )
+    # the live screening block, right of everything so nothing stands in its spill
+    build.write_udf_anchor(
+        ws,
+        fmt,
+        settings_left + len(m.BUSINESS_SETTINGS.columns) + 1,
+        FIRST_HEADER,
+        "XLP_MARKET_SCREEN(tblBusinessMarkets[#All],tblBusinessSettings[#All],tblFX[#All],"
+        "tblLandedCostResults[#All],ReportingCurrency)",
     )
     build.write_owned_sheet(wb, fmt, "business_map_result", [(m.BUSINESS_SCREENING, None)], lang)
 
@@ -290,6 +300,13 @@ def write_maps_sheets(
                 [(m.PRODUCT_SETTINGS, settings_frame("product_settings", lang))],
             ),
         ],
+    )
+    build.write_udf_anchor(
+        ws,
+        fmt,
+        econ_left + len(m.PRODUCT_ECONOMICS.columns) + len(m.PRODUCT_SETTINGS.columns) + 2,
+        FIRST_HEADER,
+        "XLP_PRODUCT_MAP(tblProductSales[#All],tblProductEconomics[#All],tblProductSettings[#All])",
     )
     ws.freeze_panes(FIRST_HEADER + 1, 0)
     build.write_owned_sheet(wb, fmt, "product_map_result", [(m.PRODUCT_LINES, None)], lang)
