@@ -8,6 +8,7 @@ command still writes the rows that computed and exits 1.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -65,7 +66,6 @@ def cmd_landed_cost(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import shutil
 
     from xlplan.workbook.io import FilePort
 
@@ -73,14 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     orders = [_order_file(text) for text in args.orders or []]
     port = FilePort(src, lang=None if args.lang == "auto" else args.lang, orders=orders)
     lang = port.lang
-    if args.in_place:
-        target = src
-        backup = src.with_name(src.name + ".bak")
-        shutil.copy2(src, backup)
-        print(("已备份: " if lang == "zh" else "backup: ") + str(backup))
-    else:
-        target = _out_path(src, args.output)
-        _refuse_overwrite(src, target, in_place=False)
+    target = _target(src, args, lang)
     ctx = actions.Context(today=_today(args))
     failed = False
     todo = actions.ordered(args.action or None)
@@ -106,6 +99,19 @@ def _order_file(text: str) -> tuple[Path, str]:
     if not sep or fmt not in ORDER_FORMATS:
         return Path(text), "shopify"
     return Path(path), fmt
+
+
+def _target(src: Path, args: argparse.Namespace, lang: str) -> Path:
+    """Where a run writes: a new file by default; with ``--in-place`` the input, after keeping
+    a ``.bak`` copy of it."""
+    if getattr(args, "in_place", False):
+        backup = src.with_name(src.name + ".bak")
+        shutil.copy2(src, backup)
+        print(("已备份: " if lang == "zh" else "backup: ") + str(backup))
+        return src
+    target = _out_path(src, args.output)
+    _refuse_overwrite(src, target, in_place=False)
+    return target
 
 
 def _refuse_overwrite(src: Path, target: Path, in_place: bool) -> None:
@@ -287,12 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_relink(args: argparse.Namespace) -> int:
     """Relink the file's add-in formulas at the zip level (every other part stays as it was)."""
-    import os
-    import shutil
-
     from xlplan.errors import InputError
     from xlplan.relink import relink_package
-    from xlplan.workbook.io import detect_lang
+    from xlplan.workbook.io import check_readable, detect_lang, write_file
 
     src = Path(args.input)
     if src.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -300,11 +303,7 @@ def cmd_relink(args: argparse.Namespace) -> int:
             f"不支持的文件类型 {src.suffix}（支持 .xlsx、.xlsm）",
             f"unsupported file type {src.suffix} (use .xlsx or .xlsm)",
         )
-    if src.with_name("~$" + src.name).exists():
-        raise InputError(
-            f"文件正在 Excel 中打开，请先关闭: {src}",
-            f"the file is open in Excel; close it first: {src}",
-        )
+    check_readable(src)
     try:
         data = src.read_bytes()
     except OSError as exc:
@@ -313,26 +312,11 @@ def cmd_relink(args: argparse.Namespace) -> int:
         ) from exc
     lang = detect_lang(src) if args.lang == "auto" else args.lang
     new, count = relink_package(data)
-    if args.in_place:
-        if not count:
-            _say(
-                [("没有需要修复的公式；文件未改动", "no formula needed repair; file unchanged")],
-                lang,
-            )
-            return 0
-        target = src
-        backup = src.with_name(src.name + ".bak")
-        shutil.copy2(src, backup)
-        print(("已备份: " if lang == "zh" else "backup: ") + str(backup))
-    else:
-        target = _out_path(src, args.output)
-        _refuse_overwrite(src, target, in_place=False)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_bytes(new)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise InputError(f"无法写入 {target}: {exc}", f"cannot write {target}: {exc}") from exc
+    if args.in_place and not count:
+        _say([("没有需要修复的公式；文件未改动", "no formula needed repair; file unchanged")], lang)
+        return 0
+    target = _target(src, args, lang)
+    write_file(target, new)
     _say([(f"已修复 {count} 个公式", f"relinked {count} formulas")], lang)
     print(("结果已写入: " if lang == "zh" else "written: ") + str(target))
     return 0

@@ -928,20 +928,8 @@ def read_amazon_orders_report(path: PathLike, *, encoding: str = "utf-8") -> pd.
 # Generic CSV with a column mapping
 
 GENERIC_REQUIRED = ("order_id", "order_date", "amount")
-GENERIC_KEYS = (
-    "order_id",
-    "customer_id",
-    "order_date",
-    "currency",
-    "amount",
-    "quantity",
-    "sku",
-    "product",
-    "country",
-    "channel",
-    "business",
-    "status",
-)
+GENERIC_KEYS = tuple(c for c in ORDER_LINE_COLUMNS if c not in ("source", "line"))
+"""The contract columns a mapping may name (``source`` and ``line`` come from the reader)."""
 _TRUE = {"1", "true", "yes", "y", "b2b", "是", "business"}
 
 

@@ -29,7 +29,7 @@ from xlplan.kpi import (
     kpi_definitions,
     stack_kpis,
 )
-from xlplan.workbook import schema, sheets_kpi  # noqa: F401  (writes KPI Flags and Dashboard)
+from xlplan.workbook import schema
 from xlplan.workbook.schema_kpi import (
     DASH_KPI_COUNTS,
     DASH_KPIS,

@@ -73,7 +73,8 @@ def column_letter(col: int) -> str:
     return name
 
 
-def _check_readable(path: Path) -> None:
+def check_readable(path: Path) -> None:
+    """The file exists and Excel does not hold it open (no ``~$`` lock file beside it)."""
     if not path.exists():
         raise InputError(f"找不到文件: {path}", f"file not found: {path}")
     lock = path.with_name("~$" + path.name)
@@ -86,7 +87,7 @@ def _check_readable(path: Path) -> None:
 
 def read_csv_table(path: Path, table: Table) -> TableData:
     """A table from a UTF-8 (with or without BOM) or GB18030 CSV with either language's headers."""
-    _check_readable(path)
+    check_readable(path)
     frame = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -123,7 +124,7 @@ def _require_columns(found: Mapping[int, str], table: Table, where: str) -> None
 def _load(path: Path) -> Any:
     import warnings
 
-    _check_readable(path)
+    check_readable(path)
     _refuse_strict(path)
     with warnings.catch_warnings():  # openpyxl warns about parts it drops; XLPlan only reads
         warnings.simplefilter("ignore", UserWarning)
@@ -293,6 +294,11 @@ def write_owned_tables(
     owned = buf.getvalue()
     names = [schema.SHEETS[k].title(lang) for k in sheets]
     data = owned if source is None else package.write_owned_sheets(source, owned, names)
+    write_file(target, data)
+
+
+def write_file(target: Path, data: bytes) -> None:
+    """Write through a temporary file and rename, so a failure never leaves half a workbook."""
     tmp = target.with_name(target.name + ".tmp")
     try:
         tmp.write_bytes(data)
