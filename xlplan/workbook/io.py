@@ -378,20 +378,17 @@ class FilePort:
     def save(self, target: Path) -> None:
         """Write the output tables to ``target`` (a copy of the input plus XLPlan's sheets).
 
-        For a CSV input the output is a CSV of the input columns beside the results.
+        A CSV target (from a CSV or a workbook) gets the landed-cost lines beside their results.
         """
-        if target.exists() and target.resolve() == self.path.resolve() and self.csv:
+        if self.csv and target.exists() and target.resolve() == self.path.resolve():
             raise InputError("不会覆盖输入的 CSV 文件", "refusing to overwrite the input CSV")
-        if self.csv:
+        if self.csv or target.suffix.lower() == ".csv":
             self._save_csv(target)
             return
         by_sheet: dict[str, list[tuple[Table, pd.DataFrame]]] = {}
         for key, frame in self.written.items():
             table = schema.TABLES[key]
             by_sheet.setdefault(table.sheet, []).append((table, frame))
-        if target.suffix.lower() == ".csv":
-            self._save_csv(target)
-            return
         write_owned_tables(self.path, target, by_sheet, self.lang)
 
     def _save_csv(self, target: Path) -> None:
