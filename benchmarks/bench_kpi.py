@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from xlplan.kpi import flag_kpi, flag_kpis, load_catalog
+from xlplan.kpi.calc import flag_kpi, flag_kpis, load_catalog
 
 N = 1_000_000
 MARKETS = ["US", "DE", "JP", "MX", "BR", "UK", "FR", "ES"]

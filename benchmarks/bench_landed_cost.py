@@ -39,7 +39,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
-from xlplan.landed_cost import compute_landed_cost
+from xlplan.landed_cost.calc import compute_landed_cost
 from xlplan.reference import DATA_DIR, Rules, default_fx, load_rules
 from xlplan.workbook.schema import LANDED_COST, NUMERIC_KINDS
 

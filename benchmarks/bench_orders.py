@@ -115,7 +115,7 @@ def measure(path: str) -> None:
     """Child process: time the pipeline and print a JSON line."""
     import pandas as pd
 
-    from xlplan.maps.customer import (
+    from xlplan.maps.calc.customer import (
         TierMode,
         TierSettings,
         build_customers,

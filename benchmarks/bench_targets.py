@@ -19,8 +19,13 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from xlplan.calendar import read_calendar_events, seasonality_profiles
-from xlplan.targets import MONTH_COLUMNS, phase_buckets, round_largest_remainder, split_total
+from xlplan.planning.calc.seasonality import read_calendar_events, seasonality_profiles
+from xlplan.planning.calc.targets import (
+    MONTH_COLUMNS,
+    phase_buckets,
+    round_largest_remainder,
+    split_total,
+)
 
 REGIONS = ["NA", "EU", "EUROPE", "LATAM", "EAST_ASIA", "SEA", "MENA", "OCEANIA", "SOUTH_ASIA"]
 COMPANY_TARGET = 1_200_000_000.0  # 12 亿 CNY

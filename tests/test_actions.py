@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from xlplan import actions
-from xlplan.cli import main
-from xlplan.errors import records
-from xlplan.targets import MONTH_COLUMNS
+from xlplan.app.cli import main
+from xlplan.core.errors import records
+from xlplan.planning.calc.targets import MONTH_COLUMNS
 from xlplan.workbook import build, schema
 from xlplan.workbook.io import FilePort
 

@@ -14,9 +14,9 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from udfs.addin_excel import run_excel_steps
-from xlplan import addin, cli
 from xlplan.actions import ACTIONS
-from xlplan.errors import InputError
+from xlplan.app import addin, cli
+from xlplan.core.errors import InputError
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REPO = Path(__file__).resolve().parent.parent

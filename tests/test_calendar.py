@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlplan.calendar import (
+from xlplan.planning.calc.seasonality import (
     EVENT_COLUMNS,
     MONTH_COLUMNS,
     anchor_dates,

@@ -11,11 +11,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlplan.cli import main
+from xlplan.app.cli import main
 from xlplan.workbook import build, schema
 
 DEMO_CSV = (
-    Path(__file__).resolve().parents[1] / "xlplan" / "data" / "demo" / "landed_cost_lines.csv"
+    Path(__file__).resolve().parents[1]
+    / "xlplan"
+    / "reference"
+    / "data"
+    / "demo"
+    / "landed_cost_lines.csv"
 )
 
 

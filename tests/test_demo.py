@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlplan import demo
+from xlplan.app import demo
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.errors import ERROR_COLUMNS, InputError
-from xlplan.kpi import (
+from xlplan.core.errors import ERROR_COLUMNS, InputError
+from xlplan.kpi.calc import (
     FLAG_OUTPUT_COLUMNS,
     Direction,
     Flag,

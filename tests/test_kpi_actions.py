@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from xlplan import actions
-from xlplan.actions.kpi import run_kpi, waterfall_table
-from xlplan.cli import main
-from xlplan.errors import records
+from xlplan.app.cli import main
+from xlplan.core.errors import records
+from xlplan.kpi.action import run_kpi, waterfall_table
 from xlplan.workbook import build
 from xlplan.workbook.io import FilePort
 

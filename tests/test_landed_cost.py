@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.landed_cost import compute_landed_cost, solve_price
+from xlplan.landed_cost.calc import compute_landed_cost, solve_price
 from xlplan.reference import Rules, load_rules
 
 MARKET_COLS = [

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 
 from xlplan import actions
-from xlplan.actions.maps import PASS_TEXT, parse_mapping, usd_rate
-from xlplan.cli import main
-from xlplan.errors import records
-from xlplan.maps.business import BusinessSettings
-from xlplan.workbook import build, schema, schema_maps
+from xlplan.app.cli import main
+from xlplan.core.errors import records
+from xlplan.maps import tables as schema_maps
+from xlplan.maps.action import PASS_TEXT, parse_mapping, usd_rate
+from xlplan.maps.calc.business import BusinessSettings
+from xlplan.workbook import build, schema
 from xlplan.workbook.io import FilePort
 
 CTX = actions.Context(today=date(2026, 11, 21))
@@ -378,7 +379,7 @@ def test_cli_runs_the_maps_on_the_chinese_template(
 def test_cli_orders_option_imports_files_given_on_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from xlplan.cli import main as cli_main
+    from xlplan.app.cli import main as cli_main
 
     src = tmp_path / "plan.xlsx"
     src.write_bytes(build.template_bytes("en"))

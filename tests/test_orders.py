@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.errors import InputError
+from xlplan.core.errors import InputError
 from xlplan.orders import (
     ORDER_LINE_COLUMNS,
     read_amazon_orders_report,

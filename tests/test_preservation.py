@@ -27,8 +27,8 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from xlplan.cli import main
-from xlplan.errors import InputError
+from xlplan.app.cli import main
+from xlplan.core.errors import InputError
 from xlplan.workbook import schema
 from xlplan.workbook.io import read_workbook_tables
 from xlplan.workbook.package import write_owned_sheets

@@ -16,7 +16,7 @@ import pytest
 
 import xlplan
 
-DATA = Path(xlplan.__file__).parent / "data"
+DATA = Path(xlplan.__file__).parent / "reference" / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE = SHARED / "data" / "reference"
 FX_DIR = SHARED / "data" / "fx"

@@ -22,9 +22,9 @@ import xlsxwriter
 
 from xlplan import actions
 from xlplan.actions.relink import FormulaPort, run_relink
-from xlplan.cli import main
-from xlplan.errors import InputError
-from xlplan.relink import relink_formula, relink_package
+from xlplan.app.cli import main
+from xlplan.core.errors import InputError
+from xlplan.workbook.relink import relink_formula, relink_package
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

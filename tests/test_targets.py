@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.targets import (
+from xlplan.planning.calc.targets import (
     MONTH_COLUMNS,
     AlignmentSettings,
     PlanMap,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlplan.tracking import (
+from xlplan.planning.calc.tracking import (
     FORECAST_COLUMNS,
     MONTH_COLUMNS,
     attainment,

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from xlplan.addin import (
+from xlplan.app.addin import (
     ADDIN_NAME,
     BAS_NAME,
     VBA_MODULE,
@@ -22,7 +22,7 @@ from xlplan.addin import (
     no_excel,
     require_windows,
 )
-from xlplan.errors import InputError
+from xlplan.core.errors import InputError
 
 
 def run_excel_steps(target: Path, report: AddinReport, install: bool) -> None:

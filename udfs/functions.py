@@ -38,7 +38,7 @@ import pandas as pd
 import xlwings as xw
 
 from xlplan import actions
-from xlplan.errors import (
+from xlplan.core.errors import (
     ErrorRecord,
     InputError,
     concat_errors,
@@ -521,7 +521,7 @@ def _regions(year: int) -> pd.Series:
 def XLP_SPREAD(total: Any, weights: Any, unit: Any = None) -> Block:
     """按权重分配总额，按取整单位用最大余数法分配余数，合计不差分毫 / Spread a total over
     weights; rounded to the unit by largest remainder so the parts sum to the total exactly."""
-    from xlplan.targets import split_total
+    from xlplan.planning.calc.targets import split_total
 
     amount = _number(total, "总额", "total")
     w = pd.to_numeric(pd.Series(_flat(weights), dtype=object), errors="coerce")
@@ -550,9 +550,9 @@ def XLP_PHASE(
 ) -> Block:
     """按市场季节性（大促、节日、斋月等）把全年金额拆到 12 个月 / Phase a year's amount into
     12 months by the market's seasonality for that year (events, holidays, Ramadan...)."""
-    from xlplan.actions.planning import merge_events
-    from xlplan.calendar import seasonality_profiles
-    from xlplan.targets import MONTH_COLUMNS, split_total
+    from xlplan.planning.action import merge_events
+    from xlplan.planning.calc.seasonality import seasonality_profiles
+    from xlplan.planning.calc.targets import MONTH_COLUMNS, split_total
 
     plan_year = _year(year)
     code = str(_scalar(market) or "").strip().upper()
@@ -591,7 +591,7 @@ def XLP_ALIGNMENT(
 ) -> Block:
     """三方对齐汇总：各地图合计、公司目标、差距、对齐后合计 / Alignment summary: totals by map,
     the company target, the gap and the reconciled total."""
-    from xlplan.actions.planning import align_tables
+    from xlplan.planning.action import align_tables
 
     rows = _rows(target_lines)
     raw = _table_from_rows(rows, schema.TARGET_LINES, required=True)
@@ -629,7 +629,7 @@ def XLP_ALIGNMENT(
 
 
 def _tracking(plan: Any, actuals: Any, year: Any) -> tuple[Any, str, pd.DataFrame]:
-    from xlplan.actions.planning import track_tables
+    from xlplan.planning.action import track_tables
 
     plan_rows = _rows(plan)
     raw_plan = _table_from_rows(plan_rows, schema.MONTHLY_PLAN, required=True)
@@ -739,8 +739,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 def _kpi_flag_frame(raw_values: pd.DataFrame, thresholds: Any, lang: str) -> pd.DataFrame:
     """Flag, thresholds, reason (in ``lang``) and error text per row of a raw KPI values table,
     one output row per input row (blank for a row without a KPI)."""
-    from xlplan.actions.kpi import kpi_flags_from_tables
-    from xlplan.workbook.schema_kpi import KPI_THRESHOLDS
+    from xlplan.kpi.action import kpi_flags_from_tables
+    from xlplan.kpi.tables import KPI_THRESHOLDS
 
     n = len(raw_values)
     flags, errors = kpi_flags_from_tables(
@@ -787,7 +787,7 @@ def XLP_KPI_FLAGS(kpi_values: Any, thresholds: Any = None) -> Block:
     thresholds applied [KPI unit], the reason (zh when the headers are zh) and the row's error
     text. Threshold-table errors are appended to every row's error cell.
     """
-    from xlplan.workbook.schema_kpi import KPI_VALUES
+    from xlplan.kpi.tables import KPI_VALUES
 
     rows = _rows(kpi_values)
     raw = _table_from_rows(rows, KPI_VALUES, required=True)
@@ -846,7 +846,7 @@ def XLP_KPI_FLAG(
 
 
 def _kpi_key(name: Any) -> str:
-    from xlplan.kpi import kpi_definitions
+    from xlplan.kpi.calc import kpi_definitions
 
     wanted = schema.normalise_header(_text_arg(name))
     for key, d in kpi_definitions().items():
@@ -869,11 +869,11 @@ def XLP_KPI(kpi: Any, headers: Any, values: Any) -> Block:
     """由原始数据计算一个 KPI（如 销售成本/平均库存 → 库存周转）/ One KPI computed from a row of
     raw figures (e.g. COGS and average inventory -> inventory turnover), in the KPI's unit.
 
-    Same formulas as the kpi action (catalog in xlplan/data/kpi_catalog.csv); a KPI entered in
-    its own column wins. Missing inputs or a zero denominator return the error text.
+    Same formulas as the kpi action (catalog in xlplan/reference/data/kpi_catalog.csv); a
+    KPI entered in its own column wins. Missing inputs or a zero denominator return the error text.
     """
-    from xlplan.actions.kpi import _leaf_inputs, derived_values
-    from xlplan.workbook.schema_kpi import KPI_RAW
+    from xlplan.kpi.action import _leaf_inputs, derived_values
+    from xlplan.kpi.tables import KPI_RAW
 
     key = _kpi_key(kpi)
     head = _flat(headers)
@@ -906,8 +906,8 @@ def XLP_KPI_FROM_RAW(raw: Any, thresholds: Any = None) -> Block:
     One row per KPI whose inputs are filled in a raw row, rows in sheet order; errors (a zero
     denominator, a bad cell or threshold row) follow as #XLPLAN! rows naming table, row, column.
     """
-    from xlplan.actions.kpi import kpi_flags_from_tables
-    from xlplan.workbook.schema_kpi import KPI_FLAGS, KPI_RAW, KPI_THRESHOLDS
+    from xlplan.kpi.action import kpi_flags_from_tables
+    from xlplan.kpi.tables import KPI_FLAGS, KPI_RAW, KPI_THRESHOLDS
 
     rows = _rows(raw)
     frame = _table_from_rows(rows, KPI_RAW, required=True)
@@ -939,7 +939,7 @@ def _key_values(
     value: Any, table: schema.Table, model: Any
 ) -> tuple[Any, dict[str, object], pd.DataFrame]:
     """A key/value settings table (with headers) as the domain's settings model."""
-    from xlplan.actions.maps import model_from_table
+    from xlplan.maps.action import model_from_table
 
     return model_from_table(_table(value, table), table.key, model)
 
@@ -982,15 +982,15 @@ def XLP_MARKET_SCREEN(
     margin takes the market's median in landed_cost, else fails. Amounts in the reporting
     currency [reporting ccy/year]; settings and FX errors follow as #XLPLAN! rows.
     """
-    from xlplan.actions.maps import (
+    from xlplan.maps import tables as schema_maps
+    from xlplan.maps.action import (
         incremental_pool,
         median_margins,
         screening_table,
         setting_rows,
         usd_rate,
     )
-    from xlplan.maps.business import BusinessSettings
-    from xlplan.workbook import schema_maps
+    from xlplan.maps.calc.business import BusinessSettings
 
     rows = _rows(markets)
     raw = _table_from_rows(rows, schema_maps.BUSINESS_MARKETS, required=True)
@@ -1128,9 +1128,9 @@ def XLP_CUSTOMER_TIERS(
     assumptions and the proposed target [reporting ccy]. Bad order lines are left out and
     follow as #XLPLAN! rows naming their row and column.
     """
-    from xlplan.actions.maps import tier_assumptions, tier_customers_in, tier_table
-    from xlplan.maps.customer import TierSettings
-    from xlplan.workbook import schema_maps
+    from xlplan.maps import tables as schema_maps
+    from xlplan.maps.action import tier_assumptions, tier_customers_in, tier_table
+    from xlplan.maps.calc.customer import TierSettings
 
     rows = _rows(order_lines)
     raw = _table_from_rows(rows, ORDER_LINES, required=True)
@@ -1192,14 +1192,14 @@ def XLP_PRODUCT_MAP(
     as fractions). A line without economics still gets its stage; its ROI is blank. Bad cells
     follow as #XLPLAN! rows naming table, row and column.
     """
-    from xlplan.actions.maps import (
+    from xlplan.maps import tables as schema_maps
+    from xlplan.maps.action import (
         product_as_of,
         product_lines_table,
         product_sales,
         setting_rows,
     )
-    from xlplan.maps.product import ProductSettings
-    from xlplan.workbook import schema_maps
+    from xlplan.maps.calc.product import ProductSettings
 
     rows = _rows(sales)
     raw = _table_from_rows(rows, schema_maps.PRODUCT_SALES, required=True)

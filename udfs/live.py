@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlplan.errors import ErrorRecord, InputError
+from xlplan.core.errors import ErrorRecord, InputError
 from xlplan.workbook import schema
 from xlplan.workbook.io import column_letter, locate_cell
 from xlplan.workbook.schema import Table, frame_from_rows, map_headers

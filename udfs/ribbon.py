@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from udfs.live import LivePort, book_lang
 from xlplan import actions
-from xlplan.errors import XlplanError, format_error, records
+from xlplan.core.errors import XlplanError, format_error, records
 
 MAX_ERROR_LINES = 15
 TITLE = "XLPlan"

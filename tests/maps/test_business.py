@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.maps.business import (
+from xlplan.maps.calc.business import (
     MARKET_INPUT_COLUMNS,
     SCREENING_COLUMNS,
     BusinessSettings,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.maps.customer import (
+from xlplan.maps.calc.customer import (
     CUSTOMER_COLUMNS,
     TIER_SUMMARY_COLUMNS,
     Tier,

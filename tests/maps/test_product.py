@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.maps.product import (
+from xlplan.maps.calc.product import (
     PRODUCT_MAP_COLUMNS,
     LifecycleSettings,
     Quadrant,
@@ -217,8 +217,8 @@ def test_quadrant_monotonic_in_margin(margin: float, growth: float, share: float
 def test_sales_from_shopify_orders_feed_the_product_map() -> None:
     from pathlib import Path
 
-    from xlplan.maps.customer import convert_amounts
-    from xlplan.maps.product import sales_from_orders
+    from xlplan.maps.calc.customer import convert_amounts
+    from xlplan.maps.calc.product import sales_from_orders
     from xlplan.orders import read_shopify_orders
 
     path = Path(__file__).parent.parent / "data" / "orders"

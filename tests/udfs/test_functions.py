@@ -17,7 +17,7 @@ import pytest
 
 from udfs import functions as udf
 from xlplan import actions, reference
-from xlplan.landed_cost import compute_landed_cost
+from xlplan.landed_cost.calc import compute_landed_cost
 from xlplan.workbook import build, schema
 
 ON = datetime(2026, 1, 1)

@@ -8,9 +8,9 @@ import pytest
 from xlwings_windows import CELL_ERRORS, WindowsXlwings
 
 import udfs.functions as udf
-from xlplan.actions.kpi import kpi_flags_from_tables
-from xlplan.workbook import sheets_kpi
-from xlplan.workbook.schema_kpi import KPI_FLAGS, KPI_RAW, KPI_THRESHOLDS, KPI_VALUES
+from xlplan.kpi import sheets as sheets_kpi
+from xlplan.kpi.action import kpi_flags_from_tables
+from xlplan.kpi.tables import KPI_FLAGS, KPI_RAW, KPI_THRESHOLDS, KPI_VALUES
 
 FLAG_HEADERS = {"zh": ["灯", "绿灯阈值", "红灯阈值", "原因", "错误"]}
 FLAG_HEADERS["en"] = ["Flag", "Green", "Red", "Reason", "Error"]

@@ -11,7 +11,7 @@ from xlwings_double import Book, book_from_file
 
 from udfs.live import LivePort, book_lang
 from xlplan import actions
-from xlplan.errors import ErrorRecord, InputError
+from xlplan.core.errors import ErrorRecord, InputError
 from xlplan.workbook import build, schema
 from xlplan.workbook.io import FilePort
 
@@ -203,6 +203,6 @@ def _header(book: Book, key: str) -> list[object]:
 
 
 def _records(errors: pd.DataFrame) -> list[ErrorRecord]:
-    from xlplan.errors import records
+    from xlplan.core.errors import records
 
     return records(errors)

@@ -11,8 +11,10 @@ from xlwings_windows import WindowsXlwings
 
 import udfs.functions as udf
 from xlplan import actions
-from xlplan.maps.business import BusinessSettings
-from xlplan.workbook import build, schema, schema_maps
+from xlplan.maps import action as maps_action
+from xlplan.maps import tables as schema_maps
+from xlplan.maps.calc.business import BusinessSettings
+from xlplan.workbook import build, schema
 from xlplan.workbook.io import FilePort
 
 CTX = actions.Context(today=date(2026, 11, 21))
@@ -87,11 +89,11 @@ def test_market_screen_by_hand() -> None:
     assert block[0] == SCREEN_EN
     got = {r[1]: dict(zip(SCREEN_EN, r, strict=True)) for r in block[1:]}
     gb, br, de = got["GB"], got["BR"], got["DE"]
-    assert (gb["Rank"], gb["Passes"], gb["Error"]) == (1, actions.maps.PASS_TEXT, "")
+    assert (gb["Rank"], gb["Passes"], gb["Error"]) == (1, maps_action.PASS_TEXT, "")
     # the only passing market takes the whole pool, below its capacity (1% of US$200bn)
     assert gb["Proposed target"] == 1_000_000
     assert gb["Capacity"] == pytest.approx(200e9 * BusinessSettings().max_market_share)
-    assert br["Passes"] == actions.maps.FAIL_TEXT and br["Proposed target"] == 0
+    assert br["Passes"] == maps_action.FAIL_TEXT and br["Proposed target"] == 0
     assert br["Failing criteria"] == "GDP per capita too low; margin too low; payout cycle too long"
     assert "Margin after fees is not a number: 'lots'" in de["Error"]
     assert de["Failing criteria"] == "margin too low"
@@ -108,7 +110,7 @@ def test_market_screen_settings_and_their_errors() -> None:
         ["no_such_key", 1, None],
     ]
     block = udf.XLP_MARKET_SCREEN([header, row], settings, None, None, "USD")
-    assert block[1][3] == actions.maps.PASS_TEXT
+    assert block[1][3] == maps_action.PASS_TEXT
     errors = [r[0] for r in block if str(r[0]).startswith("#XLPLAN!")]
     assert len(errors) == 2
     assert any("tblBusinessSettings row 2" in e and "negative" in e for e in errors)

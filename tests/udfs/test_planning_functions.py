@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import udfs.functions as udf
-from xlplan.targets import MONTH_COLUMNS
+from xlplan.planning.calc.targets import MONTH_COLUMNS
 from xlplan.workbook import build, schema
 
 YI = 100_000_000

@@ -11,8 +11,9 @@ import pytest
 from xlwings_double import Book, book_from_file
 
 from udfs import ribbon
-from xlplan import actions, addin
+from xlplan import actions
 from xlplan.actions.registry import Action, ActionResult, Context, WorkbookPort
+from xlplan.app import addin
 from xlplan.workbook import build, schema
 
 TODAY = date(2026, 11, 21)

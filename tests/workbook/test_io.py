@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlplan.errors import ErrorRecord, InputError
+from xlplan.core.errors import ErrorRecord, InputError
 from xlplan.workbook import build, schema
 from xlplan.workbook.io import FilePort, read_csv_table, read_workbook_tables
 

@@ -13,11 +13,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlplan.cli import main
-from xlplan.kpi import default_thresholds
+from xlplan.app.cli import main
+from xlplan.kpi.calc import default_thresholds
+from xlplan.kpi.tables import DASHBOARD_TABLES, KPI_TABLES
 from xlplan.workbook import build, schema
 from xlplan.workbook.io import FilePort
-from xlplan.workbook.schema_kpi import DASHBOARD_TABLES, KPI_TABLES
 
 KPI_SHEETS = ("kpi", "kpi_raw", "kpi_flags", "dashboard")
 TABLE_SHEETS = {

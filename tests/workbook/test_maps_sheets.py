@@ -10,9 +10,10 @@ import openpyxl
 import pytest
 
 from xlplan import actions
-from xlplan.actions.maps import MODELS, read_key_values, settings_model
-from xlplan.maps.business import read_market_macro
-from xlplan.workbook import build, schema, schema_maps
+from xlplan.maps import tables as schema_maps
+from xlplan.maps.action import MODELS, read_key_values, settings_model
+from xlplan.maps.calc.business import read_market_macro
+from xlplan.workbook import build, schema
 from xlplan.workbook.io import FilePort, read_workbook_tables
 
 MAP_SHEET_KEYS = [s.key for s in schema_maps.MAP_SHEETS]

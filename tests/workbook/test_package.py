@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from xlplan.errors import InputError, TemplateError
+from xlplan.core.errors import InputError, TemplateError
 from xlplan.workbook.package import write_owned_sheets
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"

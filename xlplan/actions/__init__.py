@@ -9,13 +9,12 @@ registers its own); the ribbon, the CLI and the tests reach them only through it
 
 # Importing an area's module registers its actions; the order here is the order of "run every
 # action" (dependencies first): landed cost, the three maps, alignment to tracking, KPIs.
-from xlplan.actions import check, landed_cost  # noqa: F401  # isort: skip
-from xlplan.actions import maps  # noqa: F401  # isort: skip
-from xlplan.actions import planning  # noqa: F401  # isort: skip
-from xlplan.actions import kpi  # noqa: F401  # isort: skip
+from xlplan.actions import check  # noqa: F401  # isort: skip
+from xlplan.landed_cost import action as _lc  # noqa: F401  # isort: skip
+from xlplan.maps import action as _maps  # noqa: F401  # isort: skip
+from xlplan.planning import action as _planning  # noqa: F401  # isort: skip
+from xlplan.kpi import action as _kpi  # noqa: F401  # isort: skip
 from xlplan.actions import relink  # noqa: F401  # isort: skip
-from xlplan.actions.landed_cost import landed_cost_results, run_landed_cost
-from xlplan.actions.planning import read_alignment, run_align, run_split, run_track
 from xlplan.actions.registry import (
     ACTIONS,
     Action,
@@ -32,6 +31,8 @@ from xlplan.actions.settings import (
     read_settings,
     rules_from_tables,
 )
+from xlplan.landed_cost.action import landed_cost_results, run_landed_cost
+from xlplan.planning.action import read_alignment, run_align, run_split, run_track
 
 __all__ = [
     "ACTIONS",

@@ -12,8 +12,8 @@ import pandas as pd
 
 from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
 from xlplan.actions.settings import market_regions, read_rules, read_settings, setting_number
-from xlplan.errors import concat_errors
-from xlplan.landed_cost import compute_landed_cost
+from xlplan.core.errors import concat_errors
+from xlplan.landed_cost.calc import compute_landed_cost
 from xlplan.workbook import schema
 
 
@@ -29,7 +29,7 @@ def input_tables() -> list[schema.Table]:
 @action("check", "校验", "Validate", standalone=True)
 def run_check(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Check every input table; report problems with their cells, write nothing."""
-    from xlplan.actions.planning import align_tables
+    from xlplan.planning.action import align_tables
 
     errors: list[pd.DataFrame] = []
     checked: list[str] = []

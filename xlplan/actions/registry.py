@@ -16,7 +16,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from xlplan.errors import ErrorRecord, InputError, empty_errors
+from xlplan.core.errors import ErrorRecord, InputError, empty_errors
 
 
 class WorkbookPort(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
-from xlplan.relink import relink_formula
+from xlplan.workbook.relink import relink_formula
 
 
 @runtime_checkable

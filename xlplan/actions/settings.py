@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from xlplan.actions.registry import Context, WorkbookPort
-from xlplan.errors import concat_errors
+from xlplan.core.errors import concat_errors
 from xlplan.reference import Rules, load_rules
 from xlplan.workbook import schema
 

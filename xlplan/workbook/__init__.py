@@ -1,7 +1,5 @@
 """The file side: schema, template build, reading and writing workbooks."""
 
 # Each area's schema module registers its sheets and tables with xlplan.workbook.schema.
-from xlplan.workbook import (  # noqa: F401
-    schema_kpi,
-    schema_maps,
-)
+from xlplan.kpi import tables as _kpi_tables  # noqa: F401
+from xlplan.maps import tables as _maps_tables  # noqa: F401

@@ -907,7 +907,7 @@ def sample_actuals() -> pd.DataFrame:
 
 def events_frame() -> pd.DataFrame:
     """The editable events table: the shipped calendar's uplifts."""
-    from xlplan.calendar import read_calendar_events
+    from xlplan.planning.calc.seasonality import read_calendar_events
 
     events = read_calendar_events()
     return events[schema.EVENTS.keys].reset_index(drop=True)
@@ -1008,11 +1008,11 @@ def build_template(
     _write_settings(wb, fmt, lang, plan_year, targets)
     _write_landed_cost(wb, fmt, lang, sample_lines() if lines is None else lines)
     write_owned_sheet(wb, fmt, "landed_cost_results", [(schema.LANDED_COST_RESULTS, None)], lang)
-    from xlplan.workbook.sheets_maps import write_maps_sheets
+    from xlplan.maps.sheets import write_maps_sheets
 
     write_maps_sheets(wb, fmt, lang, imports=targets.order_imports)
     _write_planning(wb, fmt, lang, targets)
-    from xlplan.workbook.sheets_kpi import write_kpi_sheets
+    from xlplan.kpi.sheets import write_kpi_sheets
 
     write_kpi_sheets(wb, fmt, lang, lines=lines, plan_year=plan_year, targets=targets)
     write_owned_sheet(wb, fmt, "market_rules", market_rules_frames(), lang)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from xlplan.errors import ErrorRecord, InputError
+from xlplan.core.errors import ErrorRecord, InputError
 from xlplan.workbook import schema
 from xlplan.workbook.schema import Table, frame_from_rows, map_headers
 

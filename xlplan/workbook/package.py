@@ -45,7 +45,7 @@ from urllib.parse import quote, unquote
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
-from xlplan.errors import InputError, TemplateError
+from xlplan.core.errors import InputError, TemplateError
 
 __all__ = ["write_owned_sheets"]
 

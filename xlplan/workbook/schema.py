@@ -24,7 +24,7 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-from xlplan.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.errors import concat_errors, empty_errors, errors_where
 
 
 class Kind(str, Enum):

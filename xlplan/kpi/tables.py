@@ -130,7 +130,7 @@ KPI_SHEETS = (
         "KPI 预警",
         "KPI Flags",
         owned=True,
-        writer="xlplan.workbook.sheets_kpi:write_kpi_flags_sheet",
+        writer="xlplan.kpi.sheets:write_kpi_flags_sheet",
         heading=("KPI 健康度", "KPI health flags"),
         note=(
             "由 xlplan 生成：每个数值的绿/黄/红灯与一句话原因；阈值来自“KPI 数据”表的阈值表。",
@@ -143,7 +143,7 @@ KPI_SHEETS = (
         "看板",
         "Dashboard",
         owned=True,
-        writer="xlplan.workbook.sheets_kpi:write_dashboard_sheet",
+        writer="xlplan.kpi.sheets:write_dashboard_sheet",
         heading=("经营看板", "Dashboard"),
         note=(
             "由 xlplan 生成（运行“KPI 与看板”）：月度目标与实际、各市场达成、KPI 红绿灯、"

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from xlplan.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.errors import concat_errors, empty_errors, errors_where
 
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]
 TRACKING_DIMENSIONS: tuple[str, ...] = (

@@ -54,7 +54,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 
-from xlplan.errors import InputError
+from xlplan.core.errors import InputError
 
 ORDER_LINE_COLUMNS = [
     "source",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xlplan import money
 from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
 from xlplan.actions.settings import read_rules
-from xlplan.errors import InputError, concat_errors
-from xlplan.landed_cost import MONEY_OUTPUTS, compute_landed_cost
+from xlplan.core import money
+from xlplan.core.errors import InputError, concat_errors
+from xlplan.landed_cost.calc import MONEY_OUTPUTS, compute_landed_cost
 from xlplan.reference import Rules
 
 

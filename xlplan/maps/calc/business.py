@@ -14,7 +14,7 @@ Input table ``markets`` (one row per candidate market), units in brackets:
 
 Higher is better for the seller in both scores.
 
-:func:`with_macro_defaults` fills the first three from ``xlplan/data/market_macro.csv``.
+:func:`with_macro_defaults` fills the first three from ``xlplan/reference/data/market_macro.csv``.
 
 Screening: a market passes when every threshold holds (defaults DOMAIN.md section 2): GDP per
 capita > 15,000, penetration > 30%, market > US$10bn, margin > 30%, payout <= 7 days. A missing
@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from xlplan.errors import concat_errors, errors_where
+from xlplan.core.errors import concat_errors, errors_where
 
 
 class Criterion(str, Enum):
@@ -324,11 +324,11 @@ def with_macro_defaults(markets: pd.DataFrame, macro: pd.DataFrame) -> pd.DataFr
     return out
 
 
-MACRO_PATH = Path(__file__).resolve().parent.parent / "data" / "market_macro.csv"
+MACRO_PATH = Path(__file__).resolve().parents[2] / "reference" / "data" / "market_macro.csv"
 
 
 def read_market_macro(path: str | Path | None = None) -> pd.DataFrame:
-    """The market reference table (``xlplan/data/market_macro.csv`` by default).
+    """The market reference table (``xlplan/reference/data/market_macro.csv`` by default).
 
     One row per market: ``market`` (ISO2), ``iso3``, ``name``, ``gdp_per_capita_usd`` [US$],
     ``gdp_year``, ``population`` [persons], ``population_year``, ``internet_users_share``

@@ -18,8 +18,8 @@ import pandas as pd
 
 from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
 from xlplan.actions.settings import plan_year, read_settings
-from xlplan.errors import ErrorRecord, concat_errors, empty_errors
-from xlplan.kpi import (
+from xlplan.core.errors import ErrorRecord, concat_errors, empty_errors
+from xlplan.kpi.calc import (
     FLAG_DTYPE,
     ID_COLUMNS,
     Flag,
@@ -29,8 +29,7 @@ from xlplan.kpi import (
     kpi_definitions,
     stack_kpis,
 )
-from xlplan.workbook import schema
-from xlplan.workbook.schema_kpi import (
+from xlplan.kpi.tables import (
     DASH_KPI_COUNTS,
     DASH_KPIS,
     DASH_MARKETS,
@@ -42,6 +41,7 @@ from xlplan.workbook.schema_kpi import (
     KPI_VALUES,
     RAW_INPUTS,
 )
+from xlplan.workbook import schema
 
 ATTENTION_ROWS = 15
 """At most this many amber / red figures on the Dashboard; the rest are on KPI Flags."""
@@ -269,7 +269,7 @@ def months_table(tracking: pd.DataFrame | None) -> pd.DataFrame:
 
 def markets_table(port: WorkbookPort, ctx: Context) -> pd.DataFrame:
     """YTD plan, actual and attainment per market, from Monthly Plan and Actuals."""
-    from xlplan.tracking import explain_gap
+    from xlplan.planning.calc.tracking import explain_gap
 
     raw_plan, raw_actuals = port.read_table("monthly_plan"), port.read_table("actuals")
     if raw_plan is None or raw_plan.empty or raw_actuals is None or raw_actuals.empty:

@@ -33,7 +33,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from xlplan.actions import ACTIONS
-from xlplan.errors import InputError, TemplateError
+from xlplan.core.errors import InputError, TemplateError
 from xlplan.workbook.package import Package, read_rels
 
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"

@@ -18,10 +18,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from xlplan.workbook import build, schema
-from xlplan.workbook.build import Formats, page_setup, write_table
-from xlplan.workbook.schema import Table
-from xlplan.workbook.schema_kpi import (
+from xlplan.kpi.tables import (
     DASH_KPI_COUNTS,
     DASH_KPIS,
     DASH_MARKETS,
@@ -32,6 +29,9 @@ from xlplan.workbook.schema_kpi import (
     KPI_THRESHOLDS,
     KPI_VALUES,
 )
+from xlplan.workbook import build, schema
+from xlplan.workbook.build import Formats, page_setup, write_table
+from xlplan.workbook.schema import Table
 
 GREEN_FILL, GREEN_TEXT = "#C6EFCE", "#006100"
 AMBER_FILL, AMBER_TEXT = "#FFEB9C", "#9C5700"
@@ -575,7 +575,7 @@ def sample_kpi_raw() -> pd.DataFrame:
 def thresholds_frame(lang: str) -> pd.DataFrame:
     """The editable thresholds table a template starts with: the catalog defaults, then the
     example override rows."""
-    from xlplan.kpi import default_thresholds, kpi_definitions
+    from xlplan.kpi.calc import default_thresholds, kpi_definitions
 
     defs = kpi_definitions()
     base = default_thresholds()

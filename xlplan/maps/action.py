@@ -25,17 +25,18 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from xlplan import money
 from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
 from xlplan.actions.settings import read_rules, read_settings
-from xlplan.errors import InputError, concat_errors, empty_errors, errors_where, row_messages
-from xlplan.maps.business import (
+from xlplan.core import money
+from xlplan.core.errors import InputError, concat_errors, empty_errors, errors_where, row_messages
+from xlplan.maps import tables as schema_maps
+from xlplan.maps.calc.business import (
     BusinessSettings,
     read_market_macro,
     screen_markets,
     with_macro_defaults,
 )
-from xlplan.maps.customer import (
+from xlplan.maps.calc.customer import (
     ASSUMPTION_COLUMNS,
     TIER_LABELS,
     CustomerMap,
@@ -43,7 +44,7 @@ from xlplan.maps.customer import (
     TierSettings,
     customer_map,
 )
-from xlplan.maps.product import (
+from xlplan.maps.calc.product import (
     QUADRANT_LABELS,
     STAGE_LABELS,
     ProductSettings,
@@ -52,7 +53,7 @@ from xlplan.maps.product import (
     product_map,
 )
 from xlplan.reference import Rules
-from xlplan.workbook import schema, schema_maps
+from xlplan.workbook import schema
 from xlplan.workbook.schema import Kind
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -385,7 +386,7 @@ def landed_cost_margins(port: WorkbookPort, ctx: Context) -> pd.DataFrame:
         lines = port.read_table("landed_cost")
         if lines is None or lines.empty:
             return pd.DataFrame({"margin": [], "lines": []})
-        from xlplan.actions.landed_cost import landed_cost_results
+        from xlplan.landed_cost.action import landed_cost_results
 
         rules, _ = read_rules(port, ctx)
         results, _ = landed_cost_results(lines, rules)

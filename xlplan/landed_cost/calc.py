@@ -63,7 +63,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from xlplan.errors import concat_errors, empty_errors, errors_where, row_messages
+from xlplan.core.errors import concat_errors, empty_errors, errors_where, row_messages
 from xlplan.reference import Rules
 from xlplan.workbook.schema import LANDED_COST, LANDED_COST_OUTPUT_COLUMNS, coerce_table
 

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from xlplan.errors import concat_errors, errors_where
+from xlplan.core.errors import concat_errors, errors_where
 
 
 class Stage(str, Enum):

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlplan.workbook import build, schema, schema_maps
+from xlplan.maps import tables as schema_maps
+from xlplan.workbook import build, schema
 from xlplan.workbook.schema import Table
 
 # market, channel, margin (None = from Landed Cost Results), payout, delivery, competition,
@@ -79,7 +80,7 @@ def sample_product_economics() -> pd.DataFrame:
 
 def sample_markets() -> pd.DataFrame:
     """The candidate markets, macro figures filled from the shipped reference data."""
-    from xlplan.maps.business import read_market_macro
+    from xlplan.maps.calc.business import read_market_macro
 
     frame = pd.DataFrame(
         SAMPLE_MARKETS,
@@ -102,7 +103,7 @@ def sample_markets() -> pd.DataFrame:
 
 def settings_frame(table_key: str, lang: str) -> pd.DataFrame:
     """A key/value settings table with every key at its default value."""
-    from xlplan.actions.maps import default_setting_values
+    from xlplan.maps.action import default_setting_values
 
     keys = schema_maps.SETTING_KEYS[table_key]
     values = default_setting_values(table_key)
@@ -116,8 +117,8 @@ def settings_frame(table_key: str, lang: str) -> pd.DataFrame:
 
 
 def tier_assumptions_frame() -> pd.DataFrame:
-    from xlplan.actions.maps import tier_label
-    from xlplan.maps.customer import Tier
+    from xlplan.maps.action import tier_label
+    from xlplan.maps.calc.customer import Tier
 
     tiers = [t.value for t in Tier]
     return pd.DataFrame(

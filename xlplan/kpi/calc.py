@@ -58,9 +58,9 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from xlplan.errors import InputError, concat_errors, empty_errors, errors_where
+from xlplan.core.errors import InputError, concat_errors, empty_errors, errors_where
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "reference" / "data"
 DIMENSIONS = ("market", "channel", "category")
 """Columns that select threshold overrides, most significant first."""
 ID_COLUMNS = ("market", "channel", "category", "month")

@@ -5,7 +5,7 @@ US/EU Amazon growth has stalled and who expands into Latin America in 2026.
 for US, DE, GB, JP, MX, BR; the three maps' targets for a 3.6亿 CNY company target; a Brazil
 launch in April; nine months of actuals), runs every action headless through the file port,
 exactly as ``xlplan run`` does, and returns the summary the CLI prints. Figures are illustrative
-(``xlplan/data/demo/README.md``).
+(``xlplan/reference/data/demo/README.md``).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def demo_lines() -> pd.DataFrame:
 
 def demo_imports() -> pd.DataFrame:
     """The Customer Map's import table: the seller's Shopify store export (absolute path)."""
-    from xlplan.workbook.sheets_maps import sample_imports
+    from xlplan.maps.sheets import sample_imports
 
     imports = sample_imports()
     imports.loc[0, "path"] = str(DEMO_DIR / "orders_shopify.csv")
@@ -156,7 +156,7 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
         "breakeven_price": "Break-even",
         "price_for_target_margin": "Price@target",
     }
-    from xlplan.money import minor_units
+    from xlplan.core.money import minor_units
     from xlplan.reference import currencies
 
     view = table[list(cols)].rename(columns=cols).copy()

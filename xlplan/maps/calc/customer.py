@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from xlplan.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.errors import concat_errors, empty_errors, errors_where
 from xlplan.reference import fx_rates
 
 Currency = str

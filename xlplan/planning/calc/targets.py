@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from xlplan.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.errors import concat_errors, empty_errors, errors_where
 
 DIMENSIONS: tuple[str, ...] = ("market", "channel", "customer_tier", "category", "customer_type")
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]

@@ -1,6 +1,6 @@
 """Calendar: regional sales events for a plan year and the monthly seasonality they imply.
 
-Events (table ``calendar_events``, shipped in ``xlplan/data/calendar_events.csv``, editable)
+Events (table ``calendar_events``, shipped in ``reference/data/calendar_events.csv``, editable)
 -----------------------------------------------------------------------------------------
 ``event_key``      stable id (``black_friday_cyber_monday``)
 ``name_zh``, ``name_en``  display names
@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from hijridate import Gregorian, Hijri
 
-from xlplan.errors import concat_errors, errors_where
+from xlplan.core.errors import concat_errors, errors_where
 
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]
 EVENT_COLUMNS: list[str] = [
@@ -103,11 +103,8 @@ def read_calendar_events(path: str | Path | None = None) -> pd.DataFrame:
     Read with ``keep_default_na=False`` so the region code ``NA`` stays a string.
     """
     if path is None:
-        with (
-            resources.files("xlplan.data")
-            .joinpath("calendar_events.csv")
-            .open(encoding="utf-8") as fh
-        ):
+        data = resources.files("xlplan.reference") / "data" / "calendar_events.csv"
+        with data.open(encoding="utf-8") as fh:
             frame = pd.read_csv(fh, keep_default_na=False, dtype=str)
     else:
         frame = pd.read_csv(path, keep_default_na=False, dtype=str, encoding="utf-8")

@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from xlplan import actions
-from xlplan.errors import XlplanError, format_error, records
+from xlplan.core.errors import XlplanError, format_error, records
 
 REPO_WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
 
@@ -189,7 +189,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from xlplan import demo
+    from xlplan.app import demo
 
     out = Path(args.out)
     result = demo.run_demo(out, today=_today(args), render=not args.no_pdf)
@@ -293,9 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_relink(args: argparse.Namespace) -> int:
     """Relink the file's add-in formulas at the zip level (every other part stays as it was)."""
-    from xlplan.errors import InputError
-    from xlplan.relink import relink_package
+    from xlplan.core.errors import InputError
     from xlplan.workbook.io import check_readable, detect_lang, write_file
+    from xlplan.workbook.relink import relink_package
 
     src = Path(args.input)
     if src.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -323,7 +323,7 @@ def cmd_relink(args: argparse.Namespace) -> int:
 
 
 def cmd_addin(args: argparse.Namespace) -> int:
-    from xlplan import addin
+    from xlplan.app import addin
 
     install = args.addin_command == "install"
     excel = install or not args.no_excel

@@ -9,8 +9,8 @@ import pandas as pd
 
 from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
 from xlplan.actions.settings import market_regions, plan_year, read_settings, setting_number
-from xlplan.errors import InputError, concat_errors, empty_errors
-from xlplan.targets import Alignment
+from xlplan.core.errors import InputError, concat_errors, empty_errors
+from xlplan.planning.calc.targets import Alignment
 from xlplan.workbook import schema
 
 
@@ -26,7 +26,7 @@ def align_tables(
     ``company_target`` None means the sum of the lines (amount + adjustment) [CNY]. Bad rows are
     reported and left out; the rest still align. The action and the UDF share this path.
     """
-    from xlplan.targets import AlignmentSettings, ReconcileMethod, align_targets
+    from xlplan.planning.calc.targets import AlignmentSettings, ReconcileMethod, align_targets
 
     lines, errors = schema.coerce_table(raw_lines, schema.TARGET_LINES)
     lines["map"] = lines["map"].str.strip().str.lower()
@@ -143,7 +143,7 @@ def read_events(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
 def merge_events(raw: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Shipped events with a workbook events table's uplifts and markets; events the table
     removed are dropped; without a table, the shipped calendar."""
-    from xlplan.calendar import read_calendar_events
+    from xlplan.planning.calc.seasonality import read_calendar_events
 
     events = read_calendar_events()
     if raw is None:
@@ -151,7 +151,7 @@ def merge_events(raw: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     table, errors = schema.coerce_table(raw, schema.EVENTS)
     keys = table["event_key"].str.strip()
     known = keys.isin(set(events["event_key"])) | (keys == "")
-    from xlplan.errors import errors_where
+    from xlplan.core.errors import errors_where
 
     errors = concat_errors(
         [
@@ -188,8 +188,8 @@ def read_launches(port: WorkbookPort) -> tuple[pd.Series | None, pd.DataFrame]:
 
 def monthly_plan(port: WorkbookPort, ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Align, then phase every bucket into 12 months by its market's seasonality."""
-    from xlplan.calendar import plan_profiles
-    from xlplan.targets import MONTH_COLUMNS, phase_buckets, quarterly
+    from xlplan.planning.calc.seasonality import plan_profiles
+    from xlplan.planning.calc.targets import MONTH_COLUMNS, phase_buckets, quarterly
 
     alignment, input_errors = read_alignment(port, ctx)
     events, event_errors = read_events(port)
@@ -239,7 +239,7 @@ def track_tables(
     """Attainment by month, the forecast and the gap drivers for a plan (``m01`` .. ``m12``) and
     a raw actuals table; returns (monthly, forecast, drivers, errors). Shared by action and UDF.
     """
-    from xlplan.tracking import attainment, explain_gap, forecast
+    from xlplan.planning.calc.tracking import attainment, explain_gap, forecast
 
     actuals, input_errors = schema.coerce_table(raw_actuals, schema.ACTUALS)
     actuals = actuals.drop(index=input_errors["row"].unique().tolist())

@@ -1,6 +1,6 @@
 """Shipped reference data, with the rules in force on a given date.
 
-The CSVs in ``xlplan/data/`` are described in ``xlplan/data/SOURCES.md``. Every dated row
+The CSVs in ``data/`` are described in ``data/SOURCES.md``. Every dated row
 has ``effective_from`` (inclusive) and ``effective_to`` (exclusive, blank = still in force); a plan
 for a date uses the rows in force on that date. Every rule can be overridden from the workbook's
 settings tables (:func:`apply_market_overrides`, :func:`load_rules`).
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlplan.errors import InputError
+from xlplan.core.errors import InputError
 
 DATA_DIR = Path(__file__).parent / "data"
 
