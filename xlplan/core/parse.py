@@ -274,8 +274,30 @@ def _distinct(s: pd.Series) -> _Distinct:
     return _distinct_cells(s.to_numpy(dtype=object))
 
 
+class _Unreadable:
+    """Stands in for a cell that cannot be hashed (a list, a signalling NaN): always bad."""
+
+    def __repr__(self) -> str:
+        return "<unreadable>"
+
+
+_UNREADABLE = _Unreadable()
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _distinct_cells(cells: ObjectArray) -> _Distinct:
-    codes, uniq = pd.factorize(cells)
+    try:
+        codes, uniq = pd.factorize(cells)
+    except TypeError:  # only in this rare case pay for a look at every cell
+        cells = np.array([v if _hashable(v) else _UNREADABLE for v in cells], dtype=object)
+        codes, uniq = pd.factorize(cells)
     uniques = np.asarray(uniq, dtype=object)
     types = np.frompyfunc(type, 1, 1)(uniques)
     is_str = types == str  # noqa: E721 (elementwise over an array of types)
@@ -316,15 +338,18 @@ def _split_bools(cells: ObjectArray, d: _Distinct) -> _Distinct:
 def _floats(objs: ObjectArray) -> FloatArray:
     try:
         return objs.astype(np.float64)
-    except OverflowError:  # one int too large: it alone becomes inf, which is bad
+    except (OverflowError, ValueError, TypeError):  # one int too large: it alone is bad
         return np.array([_float_or_inf(v) for v in objs], dtype=np.float64)
 
 
 def _float_or_inf(value: Any) -> float:
+    """The number, or a non-finite one (which every parser reads as bad)."""
     try:
         return float(value)
     except OverflowError:
         return float("inf")
+    except (ValueError, TypeError):
+        return float("nan")
 
 
 def _days_of(objs: ObjectArray) -> IntArray:
