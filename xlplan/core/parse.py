@@ -522,17 +522,19 @@ def normalise_text(values: Cells) -> pd.Series:
 
 
 def blank_mask(values: Cells) -> BoolArray:
-    """True where a cell is blank: None, NaN, NaT, ``pd.NA``, ``""`` or whitespace only."""
-    s = _series(values)
-    typed = _typed_column(s)
-    if typed is not None:
-        return ~typed.present
-    d = _distinct(s)
-    blank = np.zeros(len(d.uniques) + 1, dtype=bool)
-    blank[-1] = True
-    is_text = np.flatnonzero(d.kinds == _TEXT)
-    blank[is_text] = _normalise_strs(d.uniques[is_text]) == ""
-    return blank[d.codes]
+    """True where a cell is blank: None, NaN, NaT, ``pd.NA``, ``""`` or whitespace only.
+
+    These are exactly the cells every ``parse_*`` function leaves blank and never calls bad.
+    """
+    present, _ = _parse(values, (_Field(np.bool_, False),), _PRESENT)
+    return ~present
+
+
+def _present(cells: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], ...]:
+    return np.ones(len(cells), dtype=bool), np.zeros(len(cells), dtype=bool)
+
+
+_PRESENT: dict[int, _Handler] = dict.fromkeys((_TEXT, _NUMBER, _BOOL, _DATETIME, _OTHER), _present)
 
 
 def parse_codes(values: Cells) -> ObjectArray:
