@@ -642,7 +642,10 @@ MONTHS: list[tuple[object, object, object]] = [
     # never a month
     (0, BAD, BAD),
     (13, BAD, BAD),
-    (366, BAD, BAD),  # a day of 1900 as a serial: far likelier a typing slip
+    (366, BAD, BAD),  # as a serial a day of 1900: far likelier a typing slip
+    (2027, BAD, BAD),  # a year is not a month (as a serial: 1905-07-19)
+    (9999, BAD, BAD),
+    (10000, (1927, 5), (1927, 5)),
     (3.5, BAD, BAD),
     (-3, BAD, BAD),
     ("0", BAD, BAD),

@@ -73,8 +73,9 @@ Months (:func:`parse_months`)
     ``2027年03月份``, ``Mar 2027``, ``March 2027``, ``03/2027``). With ``year`` given, also a month
     alone, in that year: ``3``, ``3.0``, ``"3"``, ``"03"``, ``3月``, ``三月``, ``十二月``, ``Mar``,
     ``March``; without ``year`` these are bad.
-    Bad: month 0 or 13; numbers 13-366 (as serials they would be days of 1900, far likelier a
-    mistyped month); ambiguous ``01/02/2027``; whatever :func:`parse_dates` finds bad.
+    Bad: month 0 or 13; other numbers below 10000 (as serials they would be days of 1900-1927;
+    a year such as 2027 or a mistyped month is far likelier); ambiguous ``01/02/2027``; whatever
+    :func:`parse_dates` finds bad.
 
 Codes (:func:`parse_codes`): normalised, upper-cased text; a whole number without ``.0`` (a SKU
 typed as 123 arrives as 123.0 and reads ``"123"``); blanks ``""``.
@@ -907,10 +908,14 @@ def _months_from_days(days: IntArray, bad: BoolArray) -> tuple[npt.NDArray[Any],
     return y, m, bad
 
 
+_FIRST_MONTH_SERIAL = 10_000
+"""Below this (1927-05-18) a number in a month cell is no serial: a year or a slip is likelier."""
+
+
 def _months_from_numbers(x: FloatArray, year: int | None) -> tuple[npt.NDArray[Any], ...]:
     alone = (x >= 1) & (x <= 12) & (x == np.floor(x))
     y, m, bad = _months_from_days(*_days_from_numbers(x, month_start=True))
-    bad = bad | (x < 367)
+    bad = bad | (x < _FIRST_MONTH_SERIAL)
     if year is not None:
         y, m, bad = np.where(alone, year, y), np.where(alone, x, m).astype(np.int64), bad & ~alone
     return y, m, bad
