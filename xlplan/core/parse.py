@@ -84,6 +84,24 @@ Speed. Python floats and ints and typed columns (float, int, bool, datetime64) a
 other cells are parsed once per distinct value (``pd.factorize``) and spread back. Plain and
 thousands-grouped numeric text is matched with pyarrow's regex engine when there are many
 distinct strings; only the other forms go through a Python regex.
+
+Measured on a 1,000,000-cell column, best of 7, on a shared 2-core AMD EPYC VM (load average 2
+from other work) with Python 3.11, pandas 3.1, numpy 2.4. "Mixed" is 70% Python floats, 10% None,
+10% plain numeric text, 10% formatted text (``1,234.50``, ``12.3%``, ``¥0.1234万``, junk)::
+
+    parse_numbers, float64 column                            0.04 s
+    parse_numbers, object column of Python floats and None   0.10 s
+    parse_numbers, mixed, every value distinct               0.31 s
+    parse_numbers, mixed, 1,000 distinct values              0.13 s
+    parse_numbers, "1,234.56" text, every value distinct     0.93 s
+    blank_mask, mixed, every value distinct                  0.17 s
+    parse_dates, ISO / 年月日 / serial / date mix, 3,650 days   0.22 s
+    parse_dates, float64 serials                             0.07 s
+    parse_months, text months and datetimes, 2,400 distinct  0.13 s
+    parse_bools, TRUE/FALSE/是/否/None                        0.09 s
+    parse_codes, 5 distinct values                           0.03 s
+
+One cell through a scalar function takes 0.1-0.4 ms.
 """
 
 from __future__ import annotations
