@@ -1,14 +1,14 @@
 """The one cell parser: numbers, amounts, booleans, dates, months and codes, in zh and en.
 
-Every reader of a cell goes through here, so a value one action accepts is accepted by all of
-them, and a value one rejects is reported by all of them. Each ``parse_*`` function takes a column
-of cells (a :class:`pandas.Series`, a 1-D array or a list, holding what openpyxl, a CSV reader or
-xlwings hand over: ``float``, ``int``, ``str``, ``bool``, ``datetime``, ``date``, ``None``) and
-returns numpy arrays of the same length, by position. Per cell it gives the value and whether the
-cell is *bad*: present but not readable. Blank cells are never bad; they get the blank value
-(NaN, NaT, 0) and the caller decides whether a blank is allowed. Nothing is raised for a bad cell;
-callers turn ``bad`` into located error records. The scalar functions (:func:`parse_number`,
-:func:`parse_date`, ...) run the same code on a one-element column.
+Every reader of a cell is to go through here, so that a value one action accepts is accepted by
+all of them, and a value one rejects is reported by all of them. Each ``parse_*`` function takes a
+column of cells (a :class:`pandas.Series`, a 1-D array or a list, holding what openpyxl, a CSV
+reader or xlwings hand over: ``float``, ``int``, ``str``, ``bool``, ``datetime``, ``date``,
+``None``) and returns numpy arrays of the same length, by position. Per cell it gives the value and
+whether the cell is *bad*: present but not readable. Blank cells are never bad; they get the blank
+value (NaN, NaT, 0) and the caller decides whether a blank is allowed. Nothing is raised for a bad
+cell; callers turn ``bad`` into located error records. The scalar functions
+(:func:`parse_number`, :func:`parse_date`, ...) run the same code on a one-element column.
 
 Blank: ``None``, NaN, NaT, ``pd.NA``, ``""`` and text that is only whitespace (the ideographic
 space U+3000 and the no-break space included).
