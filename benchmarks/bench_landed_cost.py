@@ -2,7 +2,7 @@
 
 Three figures (issue 2):
 
-1. :func:`xlplan.landed_cost.compute_landed_cost` on 1,000,000 lines, validation included, in
+1. :func:`xlplan.landed_cost.compute_lines` on 1,000,000 lines, validation included, in
    lines per second (target >= 500,000 /s). The input is what a user's call hands over: raw,
    untyped cells as the file port or the table UDF passes them (numbers as float64 columns,
    codes and text as Python strings, blanks as NaN / None), not a pre-coerced frame. The
@@ -39,9 +39,10 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
-from xlplan.landed_cost.calc import compute_landed_cost
+from xlplan.landed_cost.action import compute_lines
+from xlplan.landed_cost.tables import LANDED_COST
 from xlplan.reference import DATA_DIR, Rules, default_fx, load_rules
-from xlplan.workbook.schema import LANDED_COST, NUMERIC_KINDS
+from xlplan.workbook.schema import NUMERIC_KINDS
 
 N = 1_000_000
 PER_ROW = 2_000
@@ -172,9 +173,9 @@ def bench_vectorised(
 ) -> tuple[list[str], float, pd.DataFrame]:
     """Lines per second on ``lines``; returns (report lines, best seconds, the values)."""
     n = len(lines)
-    best, times, (values, errors) = best_of(lambda: compute_landed_cost(lines, r), repeat)
+    best, times, (values, errors) = best_of(lambda: compute_lines(lines, r), repeat)
     rate = n / best
-    peak, how = peak_memory(lambda: compute_landed_cost(lines, r))
+    peak, how = peak_memory(lambda: compute_lines(lines, r))
     input_mib = lines.memory_usage(deep=True).sum() / 2**20
     out = [
         f"landed_cost {n:,} lines: {best:.2f} s = {rate:,.0f} lines/s "
@@ -204,7 +205,7 @@ def bench_per_row(
     results = []
     start = time.perf_counter()
     for frame in frames:
-        results.append(compute_landed_cost(frame, r)[0])
+        results.append(compute_lines(frame, r)[0])
         if time.perf_counter() - start > budget_s:
             break
     elapsed = time.perf_counter() - start
@@ -219,7 +220,7 @@ def bench_per_row(
     return [
         f"per-row scalar path: vectorised / per-row speed = {ratio:,.0f}x "
         f"(target >= {TARGET_PER_ROW_RATIO}x) {_verdict(ratio, TARGET_PER_ROW_RATIO)}",
-        f"  {done:,} one-row compute_landed_cost calls{stopped}: {per_line * 1000:.1f} ms/line "
+        f"  {done:,} one-row compute_lines calls{stopped}: {per_line * 1000:.1f} ms/line "
         f"= {1 / per_line:,.0f} lines/s; {n:,} lines that way: {per_line * n / 3600:,.1f} h",
         f"  per-row results {'equal' if same else 'DIFFER FROM'} the vectorised ones",
     ]
@@ -438,7 +439,7 @@ def bench_libreoffice(rows: int, r: Rules) -> list[str]:
     lines = make_lines(rows, seed=2)
     lines["consignment_value"] = np.nan  # the formula chain has no low-value regime
     inputs = formula_inputs(lines, r)
-    xl_s, _, (values, _errors) = best_of(lambda: compute_landed_cost(lines, r))
+    xl_s, _, (values, _errors) = best_of(lambda: compute_lines(lines, r))
     with tempfile.TemporaryDirectory(prefix="xlplan-bench-") as tmp:
         work = Path(tmp)
         one = work / "one_cell.xlsx"
@@ -465,10 +466,10 @@ def bench_libreoffice(rows: int, r: Rules) -> list[str]:
         np.all((diff <= 1e-6) | (np.isnan(have) & np.isnan(want)))
     )
     check = (
-        f"LibreOffice's results equal compute_landed_cost's on all {rows:,} lines x "
+        f"LibreOffice's results equal compute_lines's on all {rows:,} lines x "
         f"{len(FORMULAS)} outputs (max abs diff {worst:.1e}), so it did recalculate"
         if agree
-        else f"WARNING: LibreOffice's results differ from compute_landed_cost's "
+        else f"WARNING: LibreOffice's results differ from compute_lines's "
         f"(max abs diff {worst:.3g}); the timing may not include a recalculation"
     )
     return [
@@ -478,7 +479,7 @@ def bench_libreoffice(rows: int, r: Rules) -> list[str]:
         f"formulas ({formulas:,}), no cached results: {raw_s:.1f} s raw, start-up "
         f"{startup:.1f} s (one-cell workbook), net {net_s:.1f} s (includes reading the .xlsx and "
         f"writing the CSV)",
-        f"  XLPlan compute_landed_cost on the same {rows:,} lines: {xl_s:.3f} s (best of "
+        f"  XLPlan compute_lines on the same {rows:,} lines: {xl_s:.3f} s (best of "
         f"{REPEAT}; also validates, looks up FX and rules, solves break-even prices)",
         f"  {check}",
         f"  the same workbook with the outputs as values, nothing to calculate: {plain_s:.1f} s; "

@@ -22,7 +22,7 @@ from xlplan.app.addin import (
     no_excel,
     require_windows,
 )
-from xlplan.core.errors import InputError
+from xlplan.core.errors import InputError, Message
 
 
 def run_excel_steps(target: Path, report: AddinReport, install: bool) -> None:
@@ -37,16 +37,18 @@ def run_excel_steps(target: Path, report: AddinReport, install: bool) -> None:
     try:
         book = app.books.open(str(target))
         _import_vba(book)
-        report.done.append((f"已导入 VBA 模块 {VBA_MODULE}", f"VBA module {VBA_MODULE} imported"))
+        report.done.append(
+            Message(f"已导入 VBA 模块 {VBA_MODULE}", f"VBA module {VBA_MODULE} imported")
+        )
         book.macro("ImportPythonUDFsToAddin")()
-        report.done.append(("UDF 已导入加载项", "UDFs imported into the add-in"))
+        report.done.append(Message("UDF 已导入加载项", "UDFs imported into the add-in"))
         book.save()
         book.close()
         if install:
             installed = Path(str(app.startup_path)) / ADDIN_NAME
             shutil.copyfile(target, installed)
-            report.done.append((f"已安装到 {installed}", f"installed: {installed}"))
-            report.done.append(("请重启 Excel", "restart Excel to load the ribbon"))
+            report.done.append(Message(f"已安装到 {installed}", f"installed: {installed}"))
+            report.done.append(Message("请重启 Excel", "restart Excel to load the ribbon"))
     except InputError:
         raise
     except Exception as exc:  # a COM error from Excel: say what to check

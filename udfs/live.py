@@ -1,6 +1,6 @@
 """The live workbook port: actions read and write an open Excel workbook through xlwings.
 
-:class:`LivePort` implements :class:`xlplan.actions.WorkbookPort` over an ``xlwings.Book``.
+:class:`LivePort` implements :class:`xlplan.plan.action.WorkbookPort` over an ``xlwings.Book``.
 Tables are Excel Tables (ListObjects) found by name on any sheet (``tblLandedCost``); their
 header row maps to column keys in either language, as in the file port. Output tables are
 replaced with ``Table.update``; a missing one is created on the sheet XLPlan owns for it (the
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlplan.actions import CATALOG
 from xlplan.core.errors import ErrorRecord, InputError
-from xlplan.workbook import schema
 from xlplan.workbook.io import column_letter, locate_cell
 from xlplan.workbook.schema import Table, frame_from_rows, map_headers
 
@@ -44,7 +44,7 @@ def book_lang(book: Any) -> str | None:
     """``zh`` or ``en`` when the book has XLPlan's sheets in that language, else None."""
     names = {sheet.name for sheet in book.sheets}
     for lang in ("zh", "en"):
-        if names & {s.title(lang) for s in schema.SHEETS.values()}:
+        if names & {s.title(lang) for s in CATALOG.sheets.values()}:
             return lang
     return None
 
@@ -68,7 +68,7 @@ class LivePort:
     def read_table(self, key: str) -> pd.DataFrame | None:
         if key in self.written:
             return self.written[key]
-        table = schema.TABLES[key]
+        table = CATALOG.tables[key]
         found = self._find(table)
         if found is None:
             return None
@@ -81,7 +81,7 @@ class LivePort:
         return frame_from_rows(rows, table)
 
     def write_table(self, key: str, frame: pd.DataFrame) -> None:
-        table = schema.TABLES[key]
+        table = CATALOG.tables[key]
         found = self._find(table)
         if found is None:
             data = self._sheet_frame(table, frame, None)
@@ -90,19 +90,19 @@ class LivePort:
             sheet, xl_table = found
             header = _rows(xl_table.header_row_range)
             data = self._sheet_frame(table, frame, header[0] if header else None)
-            owned = table.sheet in schema.SHEETS and schema.SHEETS[table.sheet].owned
+            owned = table.sheet in CATALOG.sheets and CATALOG.sheets[table.sheet].owned
             _update(sheet, xl_table, data, shift_rows=owned)
         self._remember(table, sheet.name, xl_table.header_row_range, list(data.columns))
         self.written[key] = frame
 
     def locate(self, record: ErrorRecord) -> str:
         where = self._where.get(record.table)
-        if where is None and record.table in schema.TABLES:
-            found = self._find(schema.TABLES[record.table])
+        if where is None and record.table in CATALOG.tables:
+            found = self._find(CATALOG.tables[record.table])
             if found is not None:
                 sheet, xl_table = found
                 header = _rows(xl_table.header_row_range)
-                table = schema.TABLES[record.table]
+                table = CATALOG.tables[record.table]
                 where = self._remember(
                     table, sheet.name, xl_table.header_row_range, header[0] if header else []
                 )
@@ -181,14 +181,14 @@ class LivePort:
         return pd.DataFrame(rows, columns=texts, dtype=object)
 
     def _create(self, table: Table, data: pd.DataFrame) -> tuple[Any, Any]:
-        owner = schema.SHEETS.get(table.sheet)
+        owner = CATALOG.sheets.get(table.sheet)
         name = owner.title(self.lang) if owner else table.title(self.lang)
         titles = {owner.title(lang) for lang in ("zh", "en")} if owner else {name}
         sheet = next((s for s in self.book.sheets if s.name in titles), None)
         if sheet is None:
             sheet = self.book.sheets.add(name, after=self.book.sheets[-1])
-            if owner is not None and owner.heading[0]:
-                sheet.range("A1").value = owner.heading[0 if self.lang == "zh" else 1]
+            if owner is not None and owner.heading.zh:
+                sheet.range("A1").value = owner.heading.text(self.lang)
             top = FIRST_TABLE_ROW
         else:
             top = int(sheet.used_range.last_cell.row) + 3

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from udfs.live import LivePort, book_lang
 from xlplan import actions
-from xlplan.core.errors import XlplanError, format_error, records
+from xlplan.core.errors import Message, XlplanError, format_error, records
 
 MAX_ERROR_LINES = 15
 TITLE = "XLPlan"
@@ -62,64 +62,63 @@ def dispatch(tag: str, book: Any = None, today: date | None = None) -> None:
 
 
 def run_actions(book: Any, names: Sequence[str], today: date) -> tuple[str, bool]:
-    """Run the named actions in dependency order; the report text and whether all went well."""
+    """Run the named actions through the one runner; the report text and whether all went
+    well. Screen updating is off while the actions write, and restored after."""
     port = LivePort(book)
     lang = port.lang
-    ctx = actions.Context(today=today)
-    todo = actions.ordered(list(names))
-    lines: list[str] = []
-    problems: list[str] = []
     app = book.app
     updating = app.screen_updating
     app.screen_updating = False
+
+    def progress(i: int, n: int, label: Message) -> None:
+        app.status_bar = f"XLPlan [{i}/{n}] {label.text(lang)} ..."
+
     try:
-        for i, act in enumerate(todo, 1):
-            label = act.zh if lang == "zh" else act.en
-            app.status_bar = f"XLPlan [{i}/{len(todo)}] {label} ..."
-            result = act.run(port, ctx)
-            lines += [zh if lang == "zh" else en for zh, en in result.summary]
-            problems += [format_error(r, lang, port.locate) for r in records(result.errors)]
+        report = actions.run(port, today, list(names), progress=progress)
     finally:
         app.screen_updating = updating
+    lines = [line.text(lang) for line in report.summary]
+    problems = [format_error(r, lang, port.locate) for r in records(report.errors)]
     if problems:
         more = len(problems) - MAX_ERROR_LINES
         lines += ["", *problems[:MAX_ERROR_LINES]]
         if more > 0:
-            lines.append(f"... +{more} " + ("条错误" if lang == "zh" else "more problems"))
-    done = "完成" if lang == "zh" else "done"
-    return "\n".join(lines) or done, not problems
+            lines.append(
+                Message(f"... 另有 {more} 个问题", f"... +{more} more problems").text(lang)
+            )
+    return "\n".join(lines) or DONE.text(lang), not problems
 
 
 def new_plan(book: Any, lang: str, today: date) -> str:
     """Open a fresh plan (next year's) from the template in the calling Excel instance."""
-    from xlplan.workbook import build
+    from xlplan.app import templates
 
     year = today.year + 1
     folder = Path(tempfile.mkdtemp(prefix="xlplan-"))
     path = folder / f"xlplan-plan-{year}-{lang}.xlsx"
-    path.write_bytes(build.template_bytes(lang, plan_year=year))
+    path.write_bytes(templates.template_bytes(lang, plan_year=year))
     book.app.books.open(str(path))
-    if lang == "zh":
-        return f"新计划（{year} 年）已打开。请用“另存为”保存到您的文件夹。"
-    return f"A new plan for {year} is open. Use Save As to keep it in your own folder."
+    return Message(
+        f"新计划（{year} 年）已打开。请用“另存为”保存到您的文件夹。",
+        f"A new plan for {year} is open. Use Save As to keep it in your own folder.",
+    ).text(lang)
+
+
+HELP_HEAD = Message(
+    "XLPlan：填写黄色的输入表，然后点击按钮。结果写入 XLPlan 的输出表。",
+    "XLPlan: fill in the yellow input tables, then click a button. Results go to XLPlan's "
+    "output tables.",
+)
+HELP_TAIL = Message(
+    "命令行: xlplan --help；文档: 项目 README。",
+    "Command line: xlplan --help; documentation: the project README.",
+)
+NEW_PLAN = Message("新建计划", "New plan")
+DONE = Message("完成", "done")
 
 
 def help_text(lang: str) -> str:
     """What the buttons do, one line each, from the action registry."""
-    zh = lang == "zh"
-    head = (
-        "XLPlan：填写黄色的输入表，然后点击按钮。结果写入 XLPlan 的输出表。"
-        if zh
-        else "XLPlan: fill in the yellow input tables, then click a button. Results go to "
-        "XLPlan's output tables."
-    )
-    rows = [("new", "新建计划", "New plan")] + [
-        (a.name, a.zh, a.en) for a in actions.ACTIONS.values()
-    ]
-    body = [f"- {z if zh else e}" for _, z, e in rows]
-    tail = (
-        "命令行: xlplan --help；文档: 项目 README。"
-        if zh
-        else "Command line: xlplan --help; documentation: the project README."
-    )
-    return "\n".join([head, "", *body, "", tail])
+    labels = [NEW_PLAN, *(a.label for a in actions.ACTIONS.values())]
+    body = [f"- {label.text(lang)}" for label in labels]
+    return "\n".join([HELP_HEAD.text(lang), "", *body, "", HELP_TAIL.text(lang)])

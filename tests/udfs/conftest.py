@@ -12,8 +12,9 @@ from xlwings_windows import WindowsXlwings, windows_xlwings
 def xlwings_windows() -> Iterator[WindowsXlwings]:
     """xlwings as on Windows (see ``xlwings_windows.py``); restored after the module's tests.
 
-    ``xlwings_windows.load("udfs.functions")`` gives a copy of a UDF module decorated by the
-    real ``xlfunc/xlarg/xlret``; ``.call(f, *cells)`` runs it the way ``call_udf`` does.
+    ``xlwings_windows.load("udfs.kpi")`` gives a copy of a UDF module decorated by the real
+    ``xlfunc/xlarg/xlret`` (``load_udfs()`` all of them); ``.call(f, *cells)`` runs it the way
+    ``call_udf`` does.
     """
     with windows_xlwings() as state:
         yield state

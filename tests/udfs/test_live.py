@@ -11,12 +11,14 @@ from xlwings_double import Book, book_from_file
 
 from udfs.live import LivePort, book_lang
 from xlplan import actions
+from xlplan.actions import CATALOG
+from xlplan.app import templates
 from xlplan.core.errors import ErrorRecord, InputError
-from xlplan.workbook import build, schema
+from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS
 from xlplan.workbook.io import FilePort
 
-CTX = actions.Context(today=date(2026, 11, 21))
-LC = schema.LANDED_COST
+TODAY = date(2026, 11, 21)
+LC = LANDED_COST
 # Sheets the file port renders with their own writers (flag words, charts): the live port
 # writes their tables' plain values, so they are compared by shape, not by cell.
 CUSTOM_SHEETS = {"kpi_flags", "dashboard"}
@@ -25,7 +27,7 @@ CUSTOM_SHEETS = {"kpi_flags", "dashboard"}
 def landed_cost_book(lang: str = "en") -> Book:
     """A workbook with a Landed Cost table at C4 (not A1), headers in ``lang``."""
     book = Book("plan.xlsx")
-    sheet = book.sheets.add(schema.SHEETS["landed_cost"].title(lang))
+    sheet = book.sheets.add(CATALOG.sheets["landed_cost"].title(lang))
     extra = [c for c in LC.columns[5:] if c.required]  # e.g. the price
     header = [c.header(lang) for c in (*LC.columns[:5], *extra)]
     rows = [
@@ -56,7 +58,7 @@ def test_a_missing_table_reads_as_none() -> None:
 def test_an_error_points_at_its_cell() -> None:
     port = LivePort(landed_cost_book())
     port.read_table("landed_cost")
-    title = schema.SHEETS["landed_cost"].en
+    title = CATALOG.sheets["landed_cost"].en
     assert port.locate(ErrorRecord("landed_cost", 1, "market", "缺", "missing")) == f"{title}!D6"
     assert port.locate(ErrorRecord("landed_cost", 0, "", "行", "row")) == f"{title}!5:5"
     assert port.locate(ErrorRecord("fx", 2, "rate", "", "")) == "fx row 3"
@@ -65,7 +67,7 @@ def test_an_error_points_at_its_cell() -> None:
 def test_locate_finds_a_table_not_read_yet() -> None:
     port = LivePort(landed_cost_book())
     record = ErrorRecord("landed_cost", 0, "unit_cost", "", "")
-    assert port.locate(record) == f"{schema.SHEETS['landed_cost'].en}!F5"
+    assert port.locate(record) == f"{CATALOG.sheets['landed_cost'].en}!F5"
 
 
 def test_a_table_without_a_required_column_is_refused() -> None:
@@ -79,7 +81,7 @@ def test_a_table_without_a_required_column_is_refused() -> None:
 
 
 def results_frame(n: int) -> pd.DataFrame:
-    table = schema.LANDED_COST_RESULTS
+    table = LANDED_COST_RESULTS
     data = {key: [None] * n for key in table.keys}
     data["sku"] = [f"S-{i}" for i in range(n)]
     data["market"] = ["US"] * n
@@ -90,10 +92,10 @@ def test_a_missing_output_table_is_created_on_its_owned_sheet() -> None:
     book = landed_cost_book("zh")
     port = LivePort(book)
     port.write_table("landed_cost_results", results_frame(3))
-    sheet = book.sheets[schema.SHEETS["landed_cost_results"].zh]
-    table = sheet.tables[schema.LANDED_COST_RESULTS.name]
+    sheet = book.sheets[CATALOG.sheets["landed_cost_results"].zh]
+    table = sheet.tables[LANDED_COST_RESULTS.name]
     header = table.header_row_range.value
-    assert header == [c.zh for c in schema.LANDED_COST_RESULTS.columns]
+    assert header == [c.zh for c in LANDED_COST_RESULTS.columns]
     assert table.data_body_range is not None
     assert [r[0] for r in table.data_body_range.value] == ["S-0", "S-1", "S-2"]
     again = LivePort(book)  # a later run reads what was written, not the cache
@@ -106,13 +108,13 @@ def test_an_existing_output_table_is_replaced_and_shrinks() -> None:
     LivePort(book).write_table("landed_cost_results", results_frame(4))
     port = LivePort(book)
     port.write_table("landed_cost_results", results_frame(2))
-    sheet = book.sheets[schema.SHEETS["landed_cost_results"].en]
-    table = sheet.tables[schema.LANDED_COST_RESULTS.name]
-    assert table.range.shape == (3, len(schema.LANDED_COST_RESULTS.columns))
+    sheet = book.sheets[CATALOG.sheets["landed_cost_results"].en]
+    table = sheet.tables[LANDED_COST_RESULTS.name]
+    assert table.range.shape == (3, len(LANDED_COST_RESULTS.columns))
     below = table.range.last_cell.row + 1
     assert sheet.range((below, table.range.column)).value is None  # old rows cleared
     record = ErrorRecord("landed_cost_results", 1, "market", "", "")
-    col = 1 + schema.LANDED_COST_RESULTS.keys.index("market")
+    col = 1 + LANDED_COST_RESULTS.keys.index("market")
     assert port.locate(record) == f"{sheet.name}!{chr(64 + col)}{table.range.row + 2}"
 
 
@@ -120,9 +122,9 @@ def test_an_empty_output_keeps_the_tables_columns() -> None:
     book = landed_cost_book()
     LivePort(book).write_table("landed_cost_results", results_frame(2))
     LivePort(book).write_table("landed_cost_results", results_frame(0))
-    sheet = book.sheets[schema.SHEETS["landed_cost_results"].en]
-    table = sheet.tables[schema.LANDED_COST_RESULTS.name]
-    assert table.range.shape == (2, len(schema.LANDED_COST_RESULTS.columns))
+    sheet = book.sheets[CATALOG.sheets["landed_cost_results"].en]
+    table = sheet.tables[LANDED_COST_RESULTS.name]
+    assert table.range.shape == (2, len(LANDED_COST_RESULTS.columns))
     frame = LivePort(book).read_table("landed_cost_results")
     assert frame is not None and frame.empty
 
@@ -140,10 +142,8 @@ def test_nan_and_numpy_values_become_plain_cells() -> None:
     frame["duty"] = pd.Series([float("nan")])
     frame["customs_value"] = pd.Series([3.5], dtype="float32")
     LivePort(book).write_table("landed_cost_results", frame)
-    table = book.sheets[schema.SHEETS["landed_cost_results"].en].tables[
-        schema.LANDED_COST_RESULTS.name
-    ]
-    row = dict(zip(schema.LANDED_COST_RESULTS.keys, table.data_body_range.value, strict=True))
+    table = book.sheets[CATALOG.sheets["landed_cost_results"].en].tables[LANDED_COST_RESULTS.name]
+    row = dict(zip(LANDED_COST_RESULTS.keys, table.data_body_range.value, strict=True))
     assert row["duty"] is None
     assert type(row["customs_value"]) is float and row["customs_value"] == 3.5
 
@@ -157,10 +157,12 @@ def test_book_language_comes_from_xlplans_sheet_names() -> None:
 def test_actions_agree_through_the_live_and_the_file_port(tmp_path: Path, lang: str) -> None:
     """Every action, run on the template's worked example, writes the same tables both ways."""
     path = tmp_path / f"plan-{lang}.xlsx"
-    path.write_bytes(build.template_bytes(lang))
-    live, file = LivePort(book_from_file(path)), FilePort(path)
+    path.write_bytes(templates.template_bytes(lang))
+    live, file = LivePort(book_from_file(path)), FilePort(path, CATALOG)
+    ctx = actions.context(file, TODAY)[0]
+    assert ctx == actions.context(live, TODAY)[0]  # the same settings read both ways
     for act in actions.ordered():
-        live_result, file_result = act.run(live, CTX), act.run(file, CTX)
+        live_result, file_result = act.run(live, ctx), act.run(file, ctx)
         assert live_result.summary == file_result.summary, act.name
         live_where = [live.locate(r) for r in _records(live_result.errors)]
         file_where = [file.locate(r) for r in _records(file_result.errors)]
@@ -170,9 +172,9 @@ def test_actions_agree_through_the_live_and_the_file_port(tmp_path: Path, lang: 
         pd.testing.assert_frame_equal(live.written[key], frame, obj=key)
     saved = tmp_path / "saved.xlsx"
     file.save(saved)
-    reread_live, reread_file = LivePort(live.book), FilePort(saved)
+    reread_live, reread_file = LivePort(live.book), FilePort(saved, CATALOG)
     for key in file.written:  # what Excel now shows is what the saved file holds
-        if schema.TABLES[key].sheet in CUSTOM_SHEETS:
+        if CATALOG.tables[key].sheet in CUSTOM_SHEETS:
             continue
         pd.testing.assert_frame_equal(
             reread_live.read_table(key), reread_file.read_table(key), obj=key
@@ -183,18 +185,17 @@ def test_actions_agree_through_the_live_and_the_file_port(tmp_path: Path, lang: 
 def test_an_existing_table_keeps_its_columns(tmp_path: Path, lang: str) -> None:
     """The KPI Flags table shows one language's columns; a live run leaves it that way."""
     path = tmp_path / f"plan-{lang}.xlsx"
-    path.write_bytes(build.template_bytes(lang))
+    path.write_bytes(templates.template_bytes(lang))
     book = book_from_file(path)
     before = _header(book, "kpi_flags")
     port = LivePort(book)
-    for act in actions.ordered(["kpi"]):
-        act.run(port, CTX)
+    actions.run(port, TODAY, ["kpi"])
     assert "kpi_flags" in port.written
     assert _header(book, "kpi_flags") == before
 
 
 def _header(book: Book, key: str) -> list[object]:
-    name = schema.TABLES[key].name
+    name = CATALOG.tables[key].name
     for sheet in book.sheets:
         for table in sheet.tables:
             if table.name == name:

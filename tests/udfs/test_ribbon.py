@@ -12,9 +12,11 @@ from xlwings_double import Book, book_from_file
 
 from udfs import ribbon
 from xlplan import actions
-from xlplan.actions.registry import Action, ActionResult, Context, WorkbookPort
-from xlplan.app import addin
-from xlplan.workbook import build, schema
+from xlplan.actions import CATALOG
+from xlplan.app import addin, templates
+from xlplan.core.errors import Message
+from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS
+from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 
 TODAY = date(2026, 11, 21)
 
@@ -22,7 +24,7 @@ TODAY = date(2026, 11, 21)
 @pytest.fixture
 def plan(tmp_path: Path) -> Book:
     path = tmp_path / "plan-en.xlsx"
-    path.write_bytes(build.template_bytes("en"))
+    path.write_bytes(templates.template_bytes("en"))
     return book_from_file(path)
 
 
@@ -37,14 +39,19 @@ def _alert(book: Book) -> dict[str, object]:
 
 
 def test_a_button_runs_its_action_on_the_calling_workbook(plan: Book) -> None:
+    sheet = plan.sheets[CATALOG.sheets["landed_cost_results"].en]
+    table = sheet.tables[LANDED_COST_RESULTS.name]
+    before = table.data_body_range
+    assert before is None or all(v is None for v in before.options(ndim=2).value[0])
     ribbon.dispatch("landed_cost", book=plan, today=TODAY)
-    sheet = plan.sheets[schema.SHEETS["landed_cost_results"].en]
-    table = sheet.tables[schema.LANDED_COST_RESULTS.name]
-    assert table.data_body_range is not None
+    rows = table.data_body_range.options(ndim=2).value
+    assert len(rows) == 4  # one result per line of the template's Landed Cost table
+    margin = LANDED_COST_RESULTS.keys.index("contribution_margin")
+    assert all(isinstance(r[margin], float) for r in rows)
     alert = _alert(plan)
     assert alert["title"] == "XLPlan"
-    assert alert["mode"] in ("info", "critical")
-    assert str(alert["prompt"]).strip()
+    assert alert["mode"] == "info"  # the template's lines are clean
+    assert "4 of 4 lines computed" in str(alert["prompt"])
     assert plan.app.status_history[0] == "XLPlan [1/1] Landed cost ..."
     assert plan.app.status_bar is False  # handed back to Excel
     assert plan.app.screen_updating is True
@@ -76,7 +83,9 @@ def test_an_unexpected_failure_is_reported_not_raised(
     def broken(port: WorkbookPort, ctx: Context) -> ActionResult:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setitem(actions.ACTIONS, "broken", Action("broken", "坏", "Broken", broken))
+    monkeypatch.setitem(
+        actions.ACTIONS, "broken", Action("broken", Message("坏", "Broken"), broken)
+    )
     ribbon.dispatch("broken", book=plan, today=TODAY)
     alert = _alert(plan)
     assert alert["mode"] == "critical"
@@ -87,18 +96,18 @@ def test_an_unexpected_failure_is_reported_not_raised(
 
 def test_problems_are_listed_with_their_cells(tmp_path: Path) -> None:
     path = tmp_path / "plan-zh.xlsx"
-    path.write_bytes(build.template_bytes("zh"))
+    path.write_bytes(templates.template_bytes("zh"))
     book = book_from_file(path)
-    lines = book.sheets[schema.SHEETS["landed_cost"].zh].tables[schema.LANDED_COST.name]
+    lines = book.sheets[CATALOG.sheets["landed_cost"].zh].tables[LANDED_COST.name]
     assert lines.data_body_range is not None
-    market = 1 + schema.LANDED_COST.keys.index("market")
+    market = 1 + LANDED_COST.keys.index("market")
     first = lines.data_body_range.row
     cell = (first, lines.data_body_range.column + market - 1)
-    book.sheets[schema.SHEETS["landed_cost"].zh].range(cell).value = "ZZ"
+    book.sheets[CATALOG.sheets["landed_cost"].zh].range(cell).value = "ZZ"
     ribbon.dispatch("check", book=book, today=TODAY)
     alert = _alert(book)
     assert alert["mode"] == "critical"
-    sheet = schema.SHEETS["landed_cost"].zh
+    sheet = CATALOG.sheets["landed_cost"].zh
     letter = chr(64 + cell[1])
     assert f"{sheet}!{letter}{first}:" in str(alert["prompt"])
 
@@ -106,7 +115,7 @@ def test_problems_are_listed_with_their_cells(tmp_path: Path) -> None:
 def test_help_lists_every_action(plan: Book) -> None:
     ribbon.dispatch("help", book=plan, today=TODAY)
     prompt = str(_alert(plan)["prompt"])
-    assert all(a.en in prompt for a in actions.ACTIONS.values())
+    assert all(a.label.en in prompt for a in actions.ACTIONS.values())
 
 
 def test_new_plan_opens_next_years_template(plan: Book, tmp_path: Path) -> None:

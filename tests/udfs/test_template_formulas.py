@@ -4,6 +4,7 @@ exist, and the real UDF code evaluated on the template's own tables agrees with 
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import io
 import re
@@ -16,12 +17,20 @@ import pytest
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
-import udfs.functions as udf
+import udfs
 from xlplan import actions
-from xlplan.workbook import build
+from xlplan.actions import CATALOG
+from xlplan.app import templates
 from xlplan.workbook.io import FilePort
 
 CALL = re.compile(r"(XLP_[A-Z_]+)\(")
+UDFS = {
+    name: getattr(module, name)
+    for module in (importlib.import_module(m) for m in udfs.MODULES)
+    for name in dir(module)
+    if name.startswith("XLP_")
+}
+"""Every UDF of every UDF module, by name."""
 STRUCTURED = re.compile(r"^(tbl\w+)\[#All\]$")
 
 
@@ -83,16 +92,16 @@ def _resolve(wb: Any, arg: str) -> Any:
     return value
 
 
-@pytest.mark.parametrize("lang", build.LANGS)
+@pytest.mark.parametrize("lang", templates.LANGS)
 def test_template_formulas_call_known_udfs_with_valid_references(lang: str) -> None:
-    data = build.template_bytes(lang)
+    data = templates.template_bytes(lang)
     formulas = _formulas(data)
     assert formulas, "the template carries its UDF formulas"
     wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     tables = {name for ws in wb.worksheets for name in ws.tables}
     for sheet, cell, text in formulas:
         name, arg_text = _call(text)
-        func = getattr(udf, name, None)
+        func = UDFS.get(name)
         assert func is not None, f"{sheet}!{cell}: unknown function {name}"
         args = _split_args(arg_text)
         params = inspect.signature(func).parameters.values()
@@ -106,17 +115,17 @@ def test_template_formulas_call_known_udfs_with_valid_references(lang: str) -> N
                 assert arg in wb.defined_names, f"{sheet}!{cell}: no name {arg}"
 
 
-@pytest.mark.parametrize("lang", build.LANGS)
+@pytest.mark.parametrize("lang", templates.LANGS)
 def test_landed_cost_formula_evaluates_like_the_headless_run(lang: str, tmp_path: Path) -> None:
-    data = build.template_bytes(lang)
+    data = templates.template_bytes(lang)
     wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     ((_, _, text),) = [f for f in _formulas(data) if "XLP_LANDED_COST(" in f[2]]
     args = [_resolve(wb, a) for a in _split_args(_call(text)[1])]
-    block = udf.XLP_LANDED_COST(*args)
+    block = UDFS["XLP_LANDED_COST"](*args)
     path = tmp_path / "t.xlsx"
     path.write_bytes(data)
-    port = FilePort(path)
-    actions.run_landed_cost(port, actions.Context(today=date(2026, 11, 21)))
+    port = FilePort(path, CATALOG)
+    actions.run(port, date(2026, 11, 21), ["landed_cost"])
     headless = port.written["landed_cost_results"]
     assert len(block) == len(headless) + 1  # header row + one row per line
     header = block[0]
@@ -128,13 +137,13 @@ def test_landed_cost_formula_evaluates_like_the_headless_run(lang: str, tmp_path
         assert got[col] == pytest.approx(headless["landed_cost"].iloc[i])
 
 
-@pytest.mark.parametrize("lang", build.LANGS)
+@pytest.mark.parametrize("lang", templates.LANGS)
 def test_every_template_formula_evaluates_without_an_error_cell(lang: str) -> None:
-    data = build.template_bytes(lang)
+    data = templates.template_bytes(lang)
     wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     for sheet, cell, text in _formulas(data):
         name, arg_text = _call(text)
-        block = getattr(udf, name)(*[_resolve(wb, a) for a in _split_args(arg_text)])
+        block = UDFS[name](*[_resolve(wb, a) for a in _split_args(arg_text)])
         assert isinstance(block, list) and all(isinstance(r, list) for r in block)
         flat = [str(v) for r in block for v in r]
         assert not any(v.startswith("#XLPLAN!") for v in flat), (sheet, cell, flat[:3])

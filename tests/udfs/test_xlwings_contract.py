@@ -1,4 +1,5 @@
-"""What Excel on Windows gets from ``udfs.functions``, checked with xlwings' own code.
+"""What Excel on Windows gets from the UDF modules (``udfs.MODULES``), checked with xlwings'
+own code.
 
 The ``xlwings_windows`` fixture (``conftest.py``, ``xlwings_windows.py``) imports xlwings' real
 Windows UDF machinery with the Windows-only modules stood in. These tests check the metadata the
@@ -9,23 +10,25 @@ add-in, and a call of each UDF through ``conversion.read`` / ``conversion.write`
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import io
 import math
 import re
 from datetime import datetime
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 import pytest
 from xlwings_windows import ALIAS_PREFIX, CELL_ERRORS, WindowsXlwings, windows_xlwings
 
-from udfs import functions as plain
+import udfs
+from udfs import kpi, landed_cost, maps, planning
 from xlplan import reference
-from xlplan.workbook import schema
+from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_OUTPUT_COLUMNS
+from xlplan.plan.tables import FX
 
-MODULE = "udfs.functions"
 UDFS = (
     "XLP_LANDED_COST",
     "XLP_LANDED_COST_LINE",
@@ -77,23 +80,23 @@ VBA_RESERVED = {
     "seek", "select", "set", "single", "static", "step", "stop", "string", "sub", "then", "to",
     "true", "type", "unlock", "until", "variant", "wend", "while", "with", "write", "xor",
 }  # fmt: skip
-EN = schema.LANDED_COST.headers("en")
-OUT_EN = [c.en for c in schema.LANDED_COST_OUTPUT_COLUMNS]
+EN = LANDED_COST.headers("en")
+OUT_EN = [c.en for c in LANDED_COST_OUTPUT_COLUMNS]
 ON = datetime(2026, 1, 1)
 
 
 @pytest.fixture(scope="module")
-def module(xlwings_windows: WindowsXlwings) -> ModuleType:
-    return xlwings_windows.load(MODULE)
+def module(xlwings_windows: WindowsXlwings) -> SimpleNamespace:
+    return xlwings_windows.load_udfs()
 
 
 def line(**cells: Any) -> list[Any]:
-    return [cells.get(k) for k in schema.LANDED_COST.keys]
+    return [cells.get(k) for k in LANDED_COST.keys]
 
 
 def fx_table() -> list[list[Any]]:
     table = reference.default_fx()[["from_currency", "to_currency", "rate", "as_of", "source"]]
-    return [schema.FX.headers("en"), *table.to_numpy(dtype=object).tolist()]
+    return [FX.headers("en"), *table.to_numpy(dtype=object).tolist()]
 
 
 def assert_excel_block(value: Any) -> None:
@@ -123,7 +126,7 @@ def test_the_stand_ins_are_undone_on_exit() -> None:
 
     before = state()
     with windows_xlwings() as w:
-        assert w.load(MODULE).XLP_LANDED_COST.__xlfunc__
+        assert w.load("udfs.landed_cost").XLP_LANDED_COST.__xlfunc__
         assert "excel" in [e.name for e in xlwings.engines]
     assert state() == before
 
@@ -133,20 +136,25 @@ def test_the_stand_ins_are_undone_on_exit() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_the_module_exposes_exactly_the_xlp_functions(module: ModuleType) -> None:
-    found = sorted(n for n in dir(module) if hasattr(getattr(module, n), "__xlfunc__"))
-    assert found == sorted(UDFS)
-    assert not any(hasattr(getattr(plain, n), "__xlfunc__") for n in UDFS)  # Linux: plain
+def test_the_modules_expose_exactly_the_xlp_functions(xlwings_windows: WindowsXlwings) -> None:
+    found: list[str] = []
+    for name in udfs.MODULES:
+        loaded = xlwings_windows.load(name)
+        mine = [n for n in dir(loaded) if hasattr(getattr(loaded, n), "__xlfunc__")]
+        assert mine and all(n.startswith("XLP_") for n in mine), name
+        found += mine
+    assert sorted(found) == sorted(UDFS)  # each function in one module, none missing
+    assert not any(hasattr(_plain(n), "__xlfunc__") for n in UDFS)  # Linux: plain
 
 
 @pytest.mark.parametrize("name", UDFS)
-def test_metadata_matches_the_signature(module: ModuleType, name: str) -> None:
+def test_metadata_matches_the_signature(module: SimpleNamespace, name: str) -> None:
     f = getattr(module, name)
     info = f.__xlfunc__
     assert info["name"] == name
     assert (info["sub"], info["volatile"], info["async_mode"]) == (False, False, None)
     assert info["category"] == "XLPlan" and info["call_in_wizard"] is True
-    params = inspect.signature(getattr(plain, name)).parameters
+    params = inspect.signature(_plain(name)).parameters
     assert [a["name"] for a in info["args"]] == list(params)
     for arg in info["args"]:
         default = params[arg["name"]].default
@@ -159,7 +167,7 @@ def test_metadata_matches_the_signature(module: ModuleType, name: str) -> None:
 
 @pytest.mark.parametrize("name", UDFS)
 def test_argument_options_convert_as_intended(
-    module: ModuleType, xlwings_windows: WindowsXlwings, name: str
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings, name: str
 ) -> None:
     accessors = xlwings_windows.conversion.accessors
     for arg in getattr(module, name).__xlfunc__["args"]:
@@ -175,7 +183,7 @@ def test_argument_options_convert_as_intended(
 
 
 @pytest.mark.parametrize("name", UDFS)
-def test_return_options_write_a_plain_2d_list(module: ModuleType, name: str) -> None:
+def test_return_options_write_a_plain_2d_list(module: SimpleNamespace, name: str) -> None:
     ret = getattr(module, name).__xlfunc__["ret"]
     assert ret["options"]["convert"] is list
     assert ret["options"]["index"] is False  # a DataFrame would not spill its index either
@@ -183,7 +191,7 @@ def test_return_options_write_a_plain_2d_list(module: ModuleType, name: str) -> 
 
 
 @pytest.mark.parametrize("name", UDFS)
-def test_function_wizard_texts(module: ModuleType, name: str) -> None:
+def test_function_wizard_texts(module: SimpleNamespace, name: str) -> None:
     info = getattr(module, name).__xlfunc__
     doc = info["ret"]["doc"]
     summary = doc.split("\n\n")[0]
@@ -206,15 +214,34 @@ class AddinBook:
     Name = "xlplan.xlam"
 
 
+OWNER = {
+    name: module_name
+    for module_name, plain_module in zip(
+        udfs.MODULES, (landed_cost, planning, kpi, maps), strict=True
+    )
+    for name in dir(plain_module)
+    if name.startswith("XLP_")
+}
+"""The UDF module each function lives in (its VBA wrapper names it)."""
+
+
 @pytest.fixture(scope="module")
-def vba(module: ModuleType, xlwings_windows: WindowsXlwings) -> str:
+def vba(xlwings_windows: WindowsXlwings) -> str:
+    """The VBA xlwings writes into the add-in: one wrapper module per UDF module, as
+    ``import_udfs`` loops over ``UDF Modules``."""
     out = io.StringIO()
-    xlwings_windows.udfs.generate_vba_wrapper(MODULE, module, out, AddinBook())
+    for name in udfs.MODULES:
+        loaded = xlwings_windows.load(name)
+        xlwings_windows.udfs.generate_vba_wrapper(name, loaded, out, AddinBook())
     return out.getvalue()
 
 
+def _plain(name: str) -> Any:
+    return getattr(importlib.import_module(OWNER[name]), name)
+
+
 def _vba_signature(name: str) -> str:
-    params = inspect.signature(getattr(plain, name)).parameters.values()
+    params = inspect.signature(_plain(name)).parameters.values()
     parts = [
         p.name if p.default is inspect.Parameter.empty else f"Optional {p.name}" for p in params
     ]
@@ -224,8 +251,11 @@ def _vba_signature(name: str) -> str:
 @pytest.mark.parametrize("name", UDFS)
 def test_vba_wrapper_per_function(vba: str, name: str) -> None:
     assert _vba_signature(name) + "\n" in vba
-    args = ", ".join(inspect.signature(getattr(plain, name)).parameters)
-    call = f'XLPy.CallUDF("{MODULE}", "{name}", Array({args}), ActiveWorkbook, Application.Caller)'
+    args = ", ".join(inspect.signature(_plain(name)).parameters)
+    call = (
+        f'XLPy.CallUDF("{OWNER[name]}", "{name}", Array({args}), ActiveWorkbook, '
+        "Application.Caller)"
+    )
     assert f"{name} = {call}" in vba
     assert f"{name} = Err.Description" in vba
 
@@ -238,7 +268,7 @@ def test_vba_module_has_only_our_functions(vba: str) -> None:
 
 def test_vba_names_are_legal(vba: str) -> None:
     for name in UDFS:
-        params = list(inspect.signature(getattr(plain, name)).parameters)
+        params = list(inspect.signature(_plain(name)).parameters)
         for p in [name, *params]:
             assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,254}", p), p
             assert p.lower() not in VBA_RESERVED, p
@@ -251,7 +281,7 @@ def test_vba_names_are_legal(vba: str) -> None:
 
 
 def test_table_udf_through_xlwings_conversion(
-    module: ModuleType, xlwings_windows: WindowsXlwings
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings
 ) -> None:
     rows = [
         EN,
@@ -269,19 +299,21 @@ def test_table_udf_through_xlwings_conversion(
     assert [r[error] for r in written[1:]][::2] == ["", ""]
     assert "'#N/A'" in written[2][error]  # err_to_str: an error cell reads as its text
     as_text = [[("#N/A" if v == CELL_ERRORS["#N/A"] else v) for v in r] for r in rows]
-    assert written[1:] == plain.XLP_LANDED_COST(as_text, fx_table(), None, None, ON)[1:]
+    assert written[1:] == landed_cost.XLP_LANDED_COST(as_text, fx_table(), None, None, ON)[1:]
 
 
 def test_missing_optional_arguments_take_their_defaults(
-    module: ModuleType, xlwings_windows: WindowsXlwings
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings
 ) -> None:
     rows = [EN, line(market="GB", unit_cost=4.0, price=15.0)]
     written = xlwings_windows.call(module.XLP_LANDED_COST, rows)  # only lines given
     assert_excel_block(written)
-    assert written == plain.XLP_LANDED_COST(rows)
+    assert written == landed_cost.XLP_LANDED_COST(rows)
 
 
-def test_single_cell_table_is_still_2d(module: ModuleType, xlwings_windows: WindowsXlwings) -> None:
+def test_single_cell_table_is_still_2d(
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings
+) -> None:
     written = xlwings_windows.call(module.XLP_LANDED_COST, "Market")  # a 1 x 1 range
     assert_excel_block(written)
     assert written == [OUT_EN]
@@ -291,7 +323,7 @@ def test_single_cell_table_is_still_2d(module: ModuleType, xlwings_windows: Wind
     ("output", "expected_width"), [(None, len(OUT_EN)), ("Landed cost", 1), ("落地成本", 1)]
 )
 def test_line_udf_through_xlwings_conversion(
-    module: ModuleType, xlwings_windows: WindowsXlwings, output: Any, expected_width: int
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings, output: Any, expected_width: int
 ) -> None:
     values = line(market="GB", unit_cost=4.0, price=15.0, freight_per_unit=1.0, duty_rate=0.04)
     # A header row range and a data row range; ndim=1 turns both into flat lists.
@@ -300,11 +332,11 @@ def test_line_udf_through_xlwings_conversion(
     )
     assert_excel_block(written)
     assert len(written) == 1 and len(written[0]) == expected_width
-    assert written == plain.XLP_LANDED_COST_LINE(EN, values, output, None, ON)
+    assert written == landed_cost.XLP_LANDED_COST_LINE(EN, values, output, None, ON)
 
 
 def test_import_taxes_through_xlwings_conversion(
-    module: ModuleType, xlwings_windows: WindowsXlwings
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings
 ) -> None:
     when = xlwings_windows.time_type(2026, 1, 1)
     written = xlwings_windows.call(
@@ -316,18 +348,18 @@ def test_import_taxes_through_xlwings_conversion(
 
 
 def test_price_for_margin_through_xlwings_conversion(
-    module: ModuleType, xlwings_windows: WindowsXlwings
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings
 ) -> None:
     values = line(market="JP", unit_cost=300.0, price=2980.0, referral_rate=0.1,
                   referral_min=30.0)  # fmt: skip
     written = xlwings_windows.call(module.XLP_PRICE_FOR_MARGIN, EN, values, 0.15, None, ON)
     assert_excel_block(written)
-    assert written == plain.XLP_PRICE_FOR_MARGIN(EN, values, 0.15, None, ON)
+    assert written == landed_cost.XLP_PRICE_FOR_MARGIN(EN, values, 0.15, None, ON)
     assert isinstance(written[0][0], float) and written[0][0] == round(written[0][0])
 
 
 def test_errors_reach_excel_as_one_text_cell(
-    module: ModuleType, xlwings_windows: WindowsXlwings
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings
 ) -> None:
     written = xlwings_windows.call(module.XLP_LANDED_COST, [["no", "headers"], [1.0, 2.0]])
     assert_excel_block(written)
@@ -335,7 +367,7 @@ def test_errors_reach_excel_as_one_text_cell(
 
 
 def test_ret_options_would_not_spill_a_dataframe_index(
-    module: ModuleType, xlwings_windows: WindowsXlwings
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings
 ) -> None:
     # The UDFs return lists; should one ever return a DataFrame, index=False keeps the
     # index column out of the sheet (the mistake ARCHITECTURE.md warns about).

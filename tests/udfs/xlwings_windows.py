@@ -122,6 +122,19 @@ class WindowsXlwings:
                 setattr(xw, name, value)
         return module
 
+    def load_udfs(self) -> types.SimpleNamespace:
+        """Every UDF module (:data:`udfs.MODULES`) loaded as on Windows, their functions in one
+        namespace (``module.XLP_LANDED_COST``...)."""
+        import udfs
+
+        merged = types.SimpleNamespace()
+        for name in udfs.MODULES:
+            module = self.load(name)
+            for attr in dir(module):
+                if attr.startswith("XLP_"):
+                    setattr(merged, attr, getattr(module, attr))
+        return merged
+
     def read(self, value: Any, options: dict[str, Any]) -> Any:
         """An argument as a Windows call receives it (``call_udf`` for a non-range value)."""
         return self.conversion.read(None, value, options)

@@ -9,18 +9,20 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from xlplan.actions import CATALOG
+from xlplan.app import templates
 from xlplan.core.errors import ErrorRecord, InputError
-from xlplan.workbook import build, schema
+from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS
 from xlplan.workbook.io import FilePort, read_csv_table, read_workbook_tables
 
 
 def test_template_tables_read_back_in_both_languages(tmp_path: Path) -> None:
-    for lang in build.LANGS:
+    for lang in templates.LANGS:
         path = tmp_path / f"t-{lang}.xlsx"
-        path.write_bytes(build.template_bytes(lang))
-        tables = read_workbook_tables(path, list(schema.TABLES.values()))
+        path.write_bytes(templates.template_bytes(lang))
+        tables = read_workbook_tables(path, CATALOG)
         lines = tables["landed_cost"].frame
-        assert list(lines.columns) == schema.LANDED_COST.keys
+        assert list(lines.columns) == LANDED_COST.keys
         assert lines["market"].tolist() == ["US", "DE", "JP", "MX"]
         assert lines.loc[0, "unit_cost"] == 62.0
         fx = tables["fx"].frame
@@ -30,8 +32,8 @@ def test_template_tables_read_back_in_both_languages(tmp_path: Path) -> None:
 
 def test_error_location_is_sheet_and_cell(tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
-    path.write_bytes(build.template_bytes("zh"))
-    data = read_workbook_tables(path, [schema.LANDED_COST])["landed_cost"]
+    path.write_bytes(templates.template_bytes("zh"))
+    data = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"]
     rec = ErrorRecord("landed_cost", 2, "duty_rate", "", "")
     assert data.locate(rec) == "落地成本!I9"  # header on row 6, third data row, column I
     assert data.locate(ErrorRecord("landed_cost", 0, "", "", "")) == "落地成本!7:7"
@@ -48,7 +50,7 @@ def test_plain_range_without_a_table_and_reordered_columns(tmp_path: Path) -> No
     ws.append([30, "DE", -1, "B", "y"])
     path = tmp_path / "plain.xlsx"
     wb.save(path)
-    data = read_workbook_tables(path, [schema.LANDED_COST])["landed_cost"]
+    data = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"]
     assert data.frame[["sku", "market", "unit_cost", "price"]].to_numpy().tolist() == [
         ["A", "US", 5, 20],
         ["B", "DE", -1, 30],
@@ -60,24 +62,24 @@ def test_missing_required_column_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "lines.csv"
     path.write_text("sku,market,unit_cost\nA,US,5\n", encoding="utf-8")
     with pytest.raises(InputError) as exc:
-        read_csv_table(path, schema.LANDED_COST)
+        read_csv_table(path, LANDED_COST)
     assert "Price" in exc.value.en and "售价" in exc.value.zh
 
 
 def test_csv_in_gb18030_with_chinese_headers(tmp_path: Path) -> None:
     path = tmp_path / "lines.csv"
     path.write_bytes("SKU,市场,单位采购成本,售价\nA,US,5,20\n".encode("gb18030"))
-    data = read_csv_table(path, schema.LANDED_COST)
+    data = read_csv_table(path, LANDED_COST)
     assert data.frame.loc[0, "market"] == "US"
     assert data.locate(ErrorRecord("landed_cost", 0, "price", "", "")) == "line 2, price"
 
 
 def test_excel_lock_file_refuses_the_workbook(tmp_path: Path) -> None:
     path = tmp_path / "plan.xlsx"
-    path.write_bytes(build.template_bytes("en"))
+    path.write_bytes(templates.template_bytes("en"))
     (tmp_path / "~$plan.xlsx").write_bytes(b"lock")
     with pytest.raises(InputError) as exc:
-        FilePort(path).read_table("landed_cost")
+        FilePort(path, CATALOG).read_table("landed_cost")
     assert "open in Excel" in exc.value.en
 
 
@@ -85,7 +87,7 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "bad.xlsx"
     path.write_bytes(b"this is not a zip")
     with pytest.raises(InputError) as exc:
-        FilePort(path).read_table("landed_cost")
+        FilePort(path, CATALOG).read_table("landed_cost")
     assert "not a valid .xlsx" in exc.value.en
 
 
@@ -93,11 +95,11 @@ def test_file_port_writes_results_into_a_copy(tmp_path: Path) -> None:
     from xlplan import actions
 
     src = tmp_path / "plan.xlsx"
-    src.write_bytes(build.template_bytes("en"))
+    src.write_bytes(templates.template_bytes("en"))
     before = src.read_bytes()
-    port = FilePort(src)
-    result = actions.run_landed_cost(port, actions.Context(today=pd.Timestamp("2026-11-21").date()))
-    assert result.errors.empty
+    port = FilePort(src, CATALOG)
+    report = actions.run(port, pd.Timestamp("2026-11-21").date(), ["landed_cost"])
+    assert report.errors.empty
     out = tmp_path / "out.xlsx"
     port.save(out)
     assert src.read_bytes() == before
@@ -106,7 +108,7 @@ def test_file_port_writes_results_into_a_copy(tmp_path: Path) -> None:
     ref = ws.tables["tblLandedCostResults"].ref
     rows = list(ws[ref])
     header = [c.value for c in rows[0]]
-    assert header == schema.LANDED_COST_RESULTS.headers("en")
+    assert header == LANDED_COST_RESULTS.headers("en")
     assert len(rows) == 1 + 4
     margin = header.index("Contribution margin")
     assert all(isinstance(r[margin].value, float) for r in rows[1:])

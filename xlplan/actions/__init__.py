@@ -1,56 +1,64 @@
-"""The macros: each ribbon button and each ``xlplan run --action`` is one action.
+"""The composition of the capabilities' actions: the registry and the one runner.
 
-An action takes a workbook port and a context, reads tables, calls domain code and writes its
-output tables. Two ports implement :class:`WorkbookPort`: the file port
-(:class:`xlplan.workbook.io.FilePort`, headless) and the live port (``udfs.live``, an open
-Excel workbook). Actions are registered by name in :data:`ACTIONS` (one module per area
-registers its own); the ribbon, the CLI and the tests reach them only through it.
+Every ribbon button and every ``xlplan run --action NAME`` is one action. Each capability
+lists its actions; :data:`ACTIONS` joins them (this order is the tie-break of a run's order,
+which otherwise follows the tables the actions exchange: :func:`plan_run`). Validate and Relink
+work on the whole workbook and are run only when named.
 """
 
-# Importing an area's module registers its actions; the order here is the order of "run every
-# action" (dependencies first): landed cost, the three maps, alignment to tracking, KPIs.
-from xlplan.actions import check  # noqa: F401  # isort: skip
-from xlplan.landed_cost import action as _lc  # noqa: F401  # isort: skip
-from xlplan.maps import action as _maps  # noqa: F401  # isort: skip
-from xlplan.planning import action as _planning  # noqa: F401  # isort: skip
-from xlplan.kpi import action as _kpi  # noqa: F401  # isort: skip
-from xlplan.actions import relink  # noqa: F401  # isort: skip
-from xlplan.actions.registry import (
-    ACTIONS,
-    Action,
-    ActionResult,
-    Context,
-    WorkbookPort,
-    action,
-    ordered,
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from xlplan.actions.catalog import CATALOG
+from xlplan.actions.check import make_check
+from xlplan.actions.relink import RELINK
+from xlplan.actions.runner import Progress, RunReport, Step, context, plan_run, run_actions
+from xlplan.kpi import action as kpi_action
+from xlplan.landed_cost import action as landed_cost_action
+from xlplan.maps import action as maps_action
+from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
+from xlplan.planning import action as planning_action
+
+_CAPABILITIES: tuple[Action, ...] = (
+    *landed_cost_action.ACTIONS,
+    *maps_action.ACTIONS,
+    *planning_action.ACTIONS,
+    *kpi_action.ACTIONS,
 )
-from xlplan.actions.settings import (
-    plan_year,
-    read_rules,
-    read_rules_date,
-    read_settings,
-    rules_from_tables,
-)
-from xlplan.landed_cost.action import landed_cost_results, run_landed_cost
-from xlplan.planning.action import read_alignment, run_align, run_split, run_track
+
+ACTIONS: dict[str, Action] = {a.name: a for a in _CAPABILITIES}
+ACTIONS["check"] = make_check(dict(ACTIONS))
+ACTIONS["relink"] = RELINK
+
+
+def ordered(names: Sequence[str] | None = None) -> list[Action]:
+    """The actions a run of ``names`` (default: all) performs, in order."""
+    return plan_run(ACTIONS, names)
+
+
+def run(
+    port: WorkbookPort,
+    today: date,
+    names: Sequence[str] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Run ``names`` (default: every action) through ``port``."""
+    return run_actions(ACTIONS, port, today, names, progress=progress)
+
 
 __all__ = [
     "ACTIONS",
+    "CATALOG",
     "Action",
     "ActionResult",
     "Context",
+    "RunReport",
+    "Step",
     "WorkbookPort",
-    "action",
-    "landed_cost_results",
+    "context",
     "ordered",
-    "plan_year",
-    "read_alignment",
-    "read_rules",
-    "read_rules_date",
-    "read_settings",
-    "rules_from_tables",
-    "run_align",
-    "run_landed_cost",
-    "run_split",
-    "run_track",
+    "run",
 ]

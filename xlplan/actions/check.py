@@ -1,69 +1,93 @@
-"""Validate: every input table of the workbook checked, nothing written.
+"""Validate: everything any action would reject, found by the actions themselves.
 
-Each table the user fills is read and checked against its schema declaration (required cells,
-numbers, ranges, lists). Tables with domain rules are checked by the same code the actions run
-(landed cost: unknown markets, missing FX, unreachable target margins; target lines: maps and
-dimensions), so Validate reports exactly what a run would.
+Validate runs every action against a dry-run port (what an action writes stays in memory; the
+workbook is not touched) and collects what they report, plus the cell-level problems of every
+input table no action reads. So ``xlplan check`` and ``xlplan run`` can never disagree: there
+is one validation path, the actions' own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
-from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
-from xlplan.actions.settings import market_regions, read_rules, read_settings, setting_number
-from xlplan.core.errors import concat_errors
-from xlplan.landed_cost.calc import compute_landed_cost
-from xlplan.workbook import schema
+from xlplan.actions.catalog import CATALOG
+from xlplan.actions.runner import plan_run
+from xlplan.core.errors import (
+    ErrorRecord,
+    InputError,
+    Message,
+    concat_errors,
+    errors_where,
+)
+from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
+from xlplan.workbook.coerce import coerce_table
 
 
-def input_tables() -> list[schema.Table]:
-    """The tables users fill: those on sheets XLPlan does not own."""
-    return [
-        t
-        for t in schema.TABLES.values()
-        if t.sheet in schema.SHEETS and not schema.SHEETS[t.sheet].owned
-    ]
+class DryRunPort:
+    """A port that reads through to another and keeps what is written to itself."""
+
+    def __init__(self, port: WorkbookPort) -> None:
+        self.port = port
+        self.written: dict[str, pd.DataFrame] = {}
+
+    def read_table(self, key: str) -> pd.DataFrame | None:
+        if key in self.written:
+            return self.written[key]
+        return self.port.read_table(key)
+
+    def write_table(self, key: str, frame: pd.DataFrame) -> None:
+        self.written[key] = frame
+
+    def locate(self, record: ErrorRecord) -> str:
+        return self.port.locate(record)
 
 
-@action("check", "校验", "Validate", standalone=True)
-def run_check(port: WorkbookPort, ctx: Context) -> ActionResult:
-    """Check every input table; report problems with their cells, write nothing."""
-    from xlplan.planning.action import align_tables
+def workbook_error(message: Message) -> pd.DataFrame:
+    """A problem of the whole workbook (a missing table, an unreadable file): no cell."""
+    return errors_where(np.array([True]), table="", column="", zh=message.zh, en=message.en)
 
-    errors: list[pd.DataFrame] = []
-    checked: list[str] = []
-    for table in input_tables():
+
+def check_workbook(actions: Mapping[str, Action], port: WorkbookPort, ctx: Context) -> pd.DataFrame:
+    """Every problem the actions would report, and the cell problems of unread input tables,
+    each once."""
+    dry = DryRunPort(port)
+    found: list[pd.DataFrame] = []
+    for act in plan_run(actions, None):
+        try:
+            found.append(act.run(dry, ctx).errors)
+        except InputError as exc:
+            found.append(workbook_error(exc.message))
+    for table in CATALOG.input_tables():
         raw = port.read_table(table.key)
-        if raw is None:
-            continue
-        checked.append(table.name)
-        if table.key == "landed_cost":
-            rules, setting_errors = read_rules(port, ctx)
-            errors += [setting_errors, compute_landed_cost(raw, rules).errors]
-        elif table.key == "target_lines":
-            settings = read_settings(port)
-            alignment, line_errors = align_tables(
-                raw,
-                setting_number(settings, "company_target", None),
-                str(settings.get("reconcile_method", "keep")),
-                setting_number(settings, "rounding_unit", 1.0) or 1.0,
-                market_regions(port, ctx),
-            )
-            errors += [line_errors, alignment.errors]
-        elif table.key not in ("fx", "market_overrides", "low_value_overrides"):
-            errors.append(schema.coerce_table(raw, table)[1])  # settings tables: via read_rules
-    found = concat_errors(errors).drop_duplicates(["table", "row", "column", "en"])
-    found = found.reset_index(drop=True)
-    n = len(found)
-    summary = [
-        (
-            f"校验: {len(checked)} 张表，{n} 个问题"
+        if raw is not None:
+            found.append(coerce_table(raw, table)[1])
+    errors = concat_errors(found)
+    return errors.drop_duplicates(["table", "row", "column", "en"]).reset_index(drop=True)
+
+
+def make_check(actions: Mapping[str, Action]) -> Action:
+    """The Validate action over ``actions``."""
+
+    def run_check(port: WorkbookPort, ctx: Context) -> ActionResult:
+        errors = check_workbook(actions, port, ctx)
+        n = len(errors)
+        summary = [
+            Message(f"校验: 发现 {n} 个问题", f"validate: {n} problems")
             if n
-            else f"校验: {len(checked)} 张表，没有问题",
-            f"validate: {len(checked)} tables, {n} problems"
-            if n
-            else f"validate: {len(checked)} tables, no problems",
-        )
-    ]
-    return ActionResult(found, summary)
+            else Message("校验: 没有问题", "validate: no problems")
+        ]
+        return ActionResult(errors, summary)
+
+    return Action(
+        "check",
+        Message("校验", "Validate"),
+        run_check,
+        standalone=True,
+        help=Message(
+            "检查所有输入表：任何操作会拒绝的内容都会列出，不写入任何内容。",
+            "Checks every input table: lists everything any action would reject; writes nothing.",
+        ),
+    )

@@ -2,16 +2,18 @@
 
 A workbook saved where ``xlplan.xlam`` lived in one folder and opened where it lives in another
 shows ``='C:\\...\\xlplan.xlam'!XLP_X(...)`` or ``#NAME?``. The action rewrites each such formula
-to the bare ``XLP_X(...)`` (see :mod:`xlplan.relink`). The workbook port has no formula access,
-so the action needs a port that also implements :class:`FormulaPort` (the live port does); on
-any other port it says so and changes nothing. Files are relinked by ``xlplan relink FILE``.
+to the bare ``XLP_X(...)`` (see :mod:`xlplan.workbook.relink`). The workbook port has no
+formula access, so the action needs a port that also implements :class:`FormulaPort` (the live
+port does); on any other port it says so and changes nothing. Files are relinked by
+``xlplan relink FILE``.
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
+from xlplan.core.errors import Message
+from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.workbook.relink import relink_formula
 
 
@@ -28,13 +30,12 @@ class FormulaPort(Protocol):
         ...
 
 
-@action("relink", "修复公式链接", "Relink add-in formulas", standalone=True)
 def run_relink(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Make every add-in-qualified ``XLP_`` call in the workbook's formulas bare."""
     if not isinstance(port, FormulaPort):
         return ActionResult(
             summary=[
-                (
+                Message(
                     "修复公式链接: 此方式无法读取公式；请在 Excel 中运行，或用 xlplan relink 文件",
                     "relink: this port cannot read formulas; run it in Excel, "
                     "or use `xlplan relink FILE`",
@@ -49,14 +50,28 @@ def run_relink(port: WorkbookPort, ctx: Context) -> ActionResult:
             changed.append(f"{sheet}!{cell}")
     if not changed:
         return ActionResult(
-            summary=[("修复公式链接: 没有需要修复的公式", "relink: no formula needed repair")]
+            summary=[
+                Message("修复公式链接: 没有需要修复的公式", "relink: no formula needed repair")
+            ]
         )
     where = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
     return ActionResult(
         summary=[
-            (
+            Message(
                 f"修复公式链接: 已修复 {len(changed)} 个公式（{where}）",
                 f"relink: repaired {len(changed)} formulas ({where})",
             )
         ]
     )
+
+
+RELINK = Action(
+    "relink",
+    Message("修复公式链接", "Relink add-in formulas"),
+    run_relink,
+    standalone=True,
+    help=Message(
+        "把指向其他电脑加载项路径的 XLP_ 公式改回直接调用。",
+        "Rewrites XLP_ formulas that point at another machine's add-in path to bare calls.",
+    ),
+)

@@ -11,8 +11,8 @@ byte:
   ``help``) and every ``onAction`` is the one VBA callback :data:`CALLBACK`, which the
   dispatcher module ``workbooks/addin/XLPlanRibbon.bas`` provides;
 - the add-in's config sheet (``_myaddin.conf``): activated by dropping the underscore (xlwings
-  reads the sheet ``<PROJECT_NAME>.conf``) and set to ``UDF Modules = udfs.functions`` and the
-  interpreter;
+  reads the sheet ``<PROJECT_NAME>.conf``) and set to ``UDF Modules`` (the UDF modules, one
+  per capability) and the interpreter;
 - ``xl/workbook.xml``: the config sheet's new name.
 
 What only Excel can do -- import the VBA module, import the UDFs into the add-in (xlwings'
@@ -33,14 +33,14 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from xlplan.actions import ACTIONS
-from xlplan.core.errors import InputError, TemplateError
+from xlplan.core.errors import InputError, Message, TemplateError
 from xlplan.workbook.package import Package, read_rels
 
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 ADDIN_NAME = "xlplan.xlam"
 VBA_MODULE = "XLPlanRibbon"
 CALLBACK = f"{VBA_MODULE}.XLPlanDispatch"
-UDF_MODULES = "udfs.functions"
+UDF_MODULES = "udfs.landed_cost;udfs.planning;udfs.kpi;udfs.maps"
 BAS_NAME = f"{VBA_MODULE}.bas"
 
 RT_RIBBON_SUFFIX = "/ui/extensibility"
@@ -82,16 +82,15 @@ TRUST_CENTER = (
 
 @dataclass
 class AddinReport:
-    """What a build did and what is left for Excel, as (zh, en) lines."""
+    """What a build did and what is left for Excel."""
 
     path: Path
-    done: list[tuple[str, str]] = field(default_factory=list)
-    remaining: list[tuple[str, str]] = field(default_factory=list)
+    done: list[Message] = field(default_factory=list)
+    remaining: list[Message] = field(default_factory=list)
 
     def lines(self, lang: str = "en") -> list[str]:
-        pick = 0 if lang == "zh" else 1
-        out = [f"[x] {line[pick]}" for line in self.done]
-        out += [f"[ ] {line[pick]}" for line in self.remaining]
+        out = [f"[x] {line.text(lang)}" for line in self.done]
+        out += [f"[ ] {line.text(lang)}" for line in self.remaining]
         return out
 
 
@@ -136,7 +135,7 @@ def ribbon_groups() -> list[tuple[str, str, str, list[Button]]]:
         if tag in SPECIAL_TAGS:
             return Button(tag, *SPECIAL_TAGS[tag])
         act = ACTIONS.get(tag)
-        return None if act is None else Button(act.name, act.zh, act.en)
+        return None if act is None else Button(act.name, act.label.zh, act.label.en)
 
     out = []
     for gid, zh, en, tags in GROUPS:
@@ -325,6 +324,21 @@ def dispatcher_bas() -> str:
 ExcelSteps = Callable[[Path, AddinReport, bool], None]
 """Import the dispatcher and the UDFs into the add-in at a path (and install it when asked)."""
 
+EXCEL_STEPS_GROUP = "xlplan.excel"
+"""Entry-point group through which the Excel edge (``udfs.addin_excel``) plugs its steps in:
+``xlplan`` itself never imports xlwings or ``udfs``."""
+
+
+def installed_excel_steps() -> ExcelSteps | None:
+    """The Excel steps the installed Excel edge provides (entry point ``xlplan.excel:steps``)."""
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=EXCEL_STEPS_GROUP):
+        if point.name == "steps":
+            steps: ExcelSteps = point.load()
+            return steps
+    return None
+
 
 def build_addin(
     target: Path,
@@ -338,8 +352,8 @@ def build_addin(
     """Write ``xlplan.xlam`` to ``target``; with ``excel`` also run the steps that need Excel.
 
     Those steps drive Excel through xlwings, so they live at the Excel edge
-    (``udfs.addin_excel.run_excel_steps``) and the caller passes them in as ``excel_steps``:
-    nothing in ``xlplan/`` imports xlwings.
+    (``udfs.addin_excel.run_excel_steps``), found through the ``xlplan.excel`` entry point
+    unless the caller passes them in as ``excel_steps``: nothing in ``xlplan/`` imports xlwings.
 
     ``install`` (with ``excel``) then copies the add-in into Excel's XLSTART folder.
     ``interpreter`` is the Python that Excel starts (config ``Interpreter_Win`` on Windows,
@@ -354,18 +368,22 @@ def build_addin(
     _write(target, data)
     report = AddinReport(target)
     report.done += [
-        (f"加载项已生成: {target}（模板: {source}）", f"add-in written: {target} (from {source})"),
-        (
+        Message(
+            f"加载项已生成: {target}（模板: {source}）", f"add-in written: {target} (from {source})"
+        ),
+        Message(
             "功能区: XLPlan 选项卡，按钮来自操作注册表",
             "ribbon: XLPlan tab, buttons from the registry",
         ),
-        (f"配置表: UDF Modules = {UDF_MODULES}", f"config sheet: UDF Modules = {UDF_MODULES}"),
+        Message(
+            f"配置表: UDF Modules = {UDF_MODULES}", f"config sheet: UDF Modules = {UDF_MODULES}"
+        ),
     ]
     if win or mac:
-        report.done.append((f"解释器: {win or mac}", f"interpreter: {win or mac}"))
+        report.done.append(Message(f"解释器: {win or mac}", f"interpreter: {win or mac}"))
     else:
         report.remaining.append(
-            (
+            Message(
                 "填写 Interpreter_Win（在 Windows 上运行 xlplan addin install 会自动填写）",
                 "set Interpreter_Win (running `xlplan addin install` on Windows fills it in)",
             )
@@ -373,6 +391,8 @@ def build_addin(
     if not excel:
         report.remaining += _excel_steps(install=True)
         return report
+    if excel_steps is None:
+        excel_steps = installed_excel_steps()
     if excel_steps is None:
         raise no_excel(
             "没有提供驱动 Excel 的步骤（请用 xlplan addin install）",
@@ -401,20 +421,20 @@ def _write(target: Path, data: bytes) -> None:
         raise InputError(f"无法写入 {target}: {exc}", f"cannot write {target}: {exc}") from exc
 
 
-def _excel_steps(*, install: bool) -> list[tuple[str, str]]:
+def _excel_steps(*, install: bool) -> list[Message]:
     steps = [
-        (
+        Message(
             f"导入 VBA 模块 {BAS_NAME}（需要 Windows 上的 Excel）",
             f"import the VBA module {BAS_NAME} (needs Excel on Windows)",
         ),
-        (
+        Message(
             "把 UDF 导入加载项（xlwings ImportPythonUDFsToAddin，需要 Windows 上的 Excel）",
             "import the UDFs into the add-in (xlwings ImportPythonUDFsToAddin; Excel on Windows)",
         ),
     ]
     if install:
         steps.append(
-            (
+            Message(
                 "复制到 Excel 的 XLSTART 文件夹（xlplan addin install）",
                 "copy it into Excel's XLSTART folder (xlplan addin install)",
             )

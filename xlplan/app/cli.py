@@ -3,6 +3,9 @@
 Expected problems (``XlplanError``, pydantic ``ValidationError``) print one bilingual line and
 exit 1, without a traceback. Row-level errors print as ``Sheet!Cell: message`` on stderr; the
 command still writes the rows that computed and exits 1.
+
+Only the standard library is imported up front: each command imports what it needs when it
+runs, so ``xlplan --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -13,14 +16,38 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from pydantic import ValidationError
+from xlplan.core.errors import Lang, Message, XlplanError
 
-from xlplan import actions
-from xlplan.core.errors import XlplanError, format_error, records
+if TYPE_CHECKING:
+    import pandas as pd
 
-REPO_WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
+    from xlplan.actions import WorkbookPort
+    from xlplan.actions.runner import RunReport
+    from xlplan.workbook.io import TableData
+
+REPO_WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
+WRITTEN = Message("结果已写入: ", "written: ")
+
+
+def _say(lines: Sequence[Message], lang: str) -> None:
+    for line in lines:
+        print(line.text(lang))
+
+
+def _print_errors(errors: pd.DataFrame, port: WorkbookPort, lang: str, limit: int = 50) -> None:
+    from xlplan.core.errors import format_error, records
+
+    recs = records(errors)
+    for rec in recs[:limit]:
+        print(format_error(rec, lang, port.locate), file=sys.stderr)
+    if len(recs) > limit:
+        more = len(recs) - limit
+        print(
+            Message(f"... 另有 {more} 条错误", f"... +{more} more errors").text(lang),
+            file=sys.stderr,
+        )
 
 
 def _out_path(src: Path, out: str | None, suffix: str | None = None) -> Path:
@@ -30,96 +57,8 @@ def _out_path(src: Path, out: str | None, suffix: str | None = None) -> Path:
     return src.with_name(f"{src.stem}.xlplan{ext}")
 
 
-def _print_errors(
-    errors: pd.DataFrame, port: actions.WorkbookPort, lang: str, limit: int = 50
-) -> None:
-    recs = records(errors)
-    for rec in recs[:limit]:
-        print(format_error(rec, lang, port.locate), file=sys.stderr)
-    if len(recs) > limit:
-        more = len(recs) - limit
-        print(f"... +{more} " + ("条错误" if lang == "zh" else "more errors"), file=sys.stderr)
-
-
-def _say(lines: Sequence[tuple[str, str]], lang: str) -> None:
-    for zh, en in lines:
-        print(zh if lang == "zh" else en)
-
-
-def cmd_landed_cost(args: argparse.Namespace) -> int:
-    from xlplan.workbook.io import FilePort
-
-    src = Path(args.input)
-    fx = Path(args.fx) if args.fx else None
-    port = FilePort(src, lang=None if args.lang == "auto" else args.lang, fx=fx)
-    lang = port.lang
-    target = _out_path(src, args.output)
-    _refuse_overwrite(src, target, in_place=False)
-    result = actions.run_landed_cost(port, actions.Context(today=_today(args)))
-    port.save(target)
-    _say(result.summary, lang)
-    print(("结果已写入: " if lang == "zh" else "written: ") + str(target))
-    if len(result.errors):
-        _print_errors(result.errors, port, lang)
-        return 1
-    return 0
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-
-    from xlplan.workbook.io import FilePort
-
-    src = Path(args.input)
-    orders = [_order_file(text) for text in args.orders or []]
-    port = FilePort(src, lang=None if args.lang == "auto" else args.lang, orders=orders)
-    lang = port.lang
-    target = _target(src, args, lang)
-    ctx = actions.Context(today=_today(args))
-    failed = False
-    todo = actions.ordered(args.action or None)
-    for i, act in enumerate(todo, 1):
-        label = act.zh if lang == "zh" else act.en
-        print(f"[{i}/{len(todo)}] {label} ...", flush=True)
-        result = act.run(port, ctx)
-        _say(result.summary, lang)
-        if len(result.errors):
-            failed = True
-            _print_errors(result.errors, port, lang)
-    port.save(target)
-    print(("结果已写入: " if lang == "zh" else "written: ") + str(target))
-    return 1 if failed else 0
-
-
-ORDER_FORMATS = ("shopify", "amazon_settlement", "amazon_orders", "generic")
-
-
-def _order_file(text: str) -> tuple[Path, str]:
-    """``FILE`` or ``FILE:FORMAT`` (default shopify) from ``--orders``."""
-    path, sep, fmt = text.rpartition(":")
-    if not sep or fmt not in ORDER_FORMATS:
-        return Path(text), "shopify"
-    return Path(path), fmt
-
-
-def _target(src: Path, args: argparse.Namespace, lang: str) -> Path:
-    """Where a run writes: a new file by default; with ``--in-place`` the input, after keeping
-    a ``.bak`` copy of it."""
-    if getattr(args, "in_place", False):
-        backup = src.with_name(src.name + ".bak")
-        shutil.copy2(src, backup)
-        print(("已备份: " if lang == "zh" else "backup: ") + str(backup))
-        return src
-    target = _out_path(src, args.output)
-    _refuse_overwrite(src, target, in_place=False)
-    return target
-
-
-def _refuse_overwrite(src: Path, target: Path, in_place: bool) -> None:
-    if not in_place and target.exists() and target.resolve() == src.resolve():
-        raise XlplanError(
-            "输出文件与输入相同；默认不覆盖用户文件（需要时用 --in-place） / the output is the "
-            "input file; XLPlan never overwrites your file unless you pass --in-place"
-        )
+def _lang(args: argparse.Namespace) -> str | None:
+    return None if args.lang == "auto" else str(args.lang)
 
 
 def _today(args: argparse.Namespace) -> date:
@@ -128,29 +67,143 @@ def _today(args: argparse.Namespace) -> date:
     return date.today()
 
 
+def _report(report: RunReport, port: WorkbookPort, lang: str) -> bool:
+    """Print each step's summary (and errors); True when any step reported an error."""
+    for step in report.steps:
+        _say(step.result.summary, lang)
+        if len(step.result.errors):
+            _print_errors(step.result.errors, port, lang)
+    return report.failed
+
+
+def cmd_landed_cost(args: argparse.Namespace) -> int:
+    from xlplan import actions
+    from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS
+    from xlplan.plan.tables import FX
+    from xlplan.workbook.io import FilePort, read_csv_table
+
+    src = Path(args.input)
+    given = {FX.key: read_csv_table(Path(args.fx), FX)} if args.fx else {}
+    port = FilePort(
+        src,
+        actions.CATALOG,
+        lang=_lang(args),
+        csv_table=LANDED_COST.key,
+        csv_result=LANDED_COST_RESULTS.key,
+        given=given,
+    )
+    target = _out_path(src, args.output)
+    _refuse_overwrite(src, target)
+    report = actions.run(port, _today(args), ["landed_cost"])
+    port.save(target)
+    failed = _report(report, port, port.lang)
+    print(WRITTEN.text(port.lang) + str(target))
+    return 1 if failed else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from xlplan import actions
+    from xlplan.workbook.io import FilePort
+
+    src = Path(args.input)
+    given: dict[str, TableData] = {}
+    if args.orders:
+        given["order_imports"] = _order_imports([_order_file(text) for text in args.orders])
+    port = FilePort(src, actions.CATALOG, lang=_lang(args), given=given)
+    lang = port.lang
+    target = _target(src, args, lang)
+
+    def progress(i: int, n: int, label: Message) -> None:
+        print(f"[{i}/{n}] {label.text(lang)} ...", flush=True)
+
+    report = actions.run(port, _today(args), args.action or None, progress=progress)
+    failed = _report(report, port, lang)
+    port.save(target)
+    print(WRITTEN.text(lang) + str(target))
+    return 1 if failed else 0
+
+
+def _order_file(text: str) -> tuple[Path, str]:
+    """``FILE`` or ``FILE:FORMAT`` (default shopify) from ``--orders``."""
+    from xlplan.maps.tables import ORDER_FORMATS
+
+    path, sep, fmt = text.rpartition(":")
+    if not sep or fmt not in ORDER_FORMATS:
+        return Path(text), "shopify"
+    return Path(path), fmt
+
+
+def _order_imports(files: Sequence[tuple[Path, str]]) -> TableData:
+    """The Customer Map's import table, made of the order files given on the command line."""
+    import pandas as pd
+
+    from xlplan.maps.tables import ORDER_IMPORTS
+    from xlplan.workbook.io import TableData
+
+    rows = [{"path": str(p), "format": fmt, "note": "xlplan run --orders"} for p, fmt in files]
+    frame = pd.DataFrame(rows).reindex(columns=ORDER_IMPORTS.keys)
+    return TableData(
+        ORDER_IMPORTS,
+        frame.astype(object),
+        sheet="--orders",
+        header_row=0,
+        first_col=1,
+        columns={k: i for i, k in enumerate(ORDER_IMPORTS.keys)},
+    )
+
+
+def _target(src: Path, args: argparse.Namespace, lang: str) -> Path:
+    """Where a run writes: a new file by default; with ``--in-place`` the input, after keeping
+    a ``.bak`` copy of it."""
+    if getattr(args, "in_place", False):
+        backup = src.with_name(src.name + ".bak")
+        shutil.copy2(src, backup)
+        print(Message("已备份: ", "backup: ").text(lang) + str(backup))
+        return src
+    target = _out_path(src, args.output)
+    _refuse_overwrite(src, target)
+    return target
+
+
+def _refuse_overwrite(src: Path, target: Path) -> None:
+    if target.exists() and target.resolve() == src.resolve():
+        raise XlplanError(
+            Message(
+                "输出文件与输入相同；默认不覆盖用户文件（需要时用 --in-place）",
+                "the output is the input file; XLPlan never overwrites your file unless you "
+                "pass --in-place",
+            )
+        )
+
+
 def cmd_new(args: argparse.Namespace) -> int:
-    from xlplan.workbook import build
+    from xlplan.app import templates
 
     year = args.year or (_today(args).year + 1)
     target = Path(args.output or f"xlplan-plan-{year}-{args.lang}.xlsx")
     if target.exists() and not args.force:
         raise XlplanError(
-            f"{target} 已存在；用 --force 覆盖 / {target} exists; pass --force to replace it"
+            Message(
+                f"{target} 已存在；用 --force 覆盖", f"{target} exists; pass --force to replace it"
+            )
         )
-    target.write_bytes(build.template_bytes(args.lang, plan_year=year))
-    print(("新计划已创建: " if args.lang == "zh" else "new plan: ") + str(target))
+    target.write_bytes(templates.template_bytes(args.lang, plan_year=year))
+    print(Message("新计划已创建: ", "new plan: ").text(args.lang) + str(target))
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     import json
 
+    from xlplan import actions
+    from xlplan.core.errors import records
     from xlplan.workbook.io import FilePort
 
     src = Path(args.input)
-    port = FilePort(src, lang=None if args.lang == "auto" else args.lang)
+    port = FilePort(src, actions.CATALOG, lang=_lang(args))
     lang = port.lang
-    result = actions.ACTIONS["check"].run(port, actions.Context(today=_today(args)))
+    report = actions.run(port, _today(args), ["check"])
+    errors = report.errors
     if args.json:
         out = [
             {
@@ -161,21 +214,21 @@ def cmd_check(args: argparse.Namespace) -> int:
                 "zh": r.zh,
                 "en": r.en,
             }
-            for r in records(result.errors)
+            for r in records(errors)
         ]
         print(json.dumps({"problems": out, "count": len(out)}, ensure_ascii=False, indent=2))
     else:
-        _print_errors(result.errors, port, lang, limit=200)
-        _say(result.summary, lang)
-    return 1 if len(result.errors) else 0
+        _print_errors(errors, port, lang, limit=200)
+        _say(report.summary, lang)
+    return 1 if len(errors) else 0
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
-    from xlplan.workbook import build
+    from xlplan.app import templates
 
     out = Path(args.out) if args.out else REPO_WORKBOOKS
     if args.check:
-        problems = build.check_templates(out)
+        problems = templates.check_templates(out)
         for p in problems:
             print(f"differs from a fresh build: {p}", file=sys.stderr)
         if problems:
@@ -183,7 +236,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
             return 1
         print(f"templates in {out} match a fresh build")
         return 0
-    for path in build.build_templates(out):
+    for path in templates.build_templates(out):
         print(f"written: {path}")
     return 0
 
@@ -195,6 +248,63 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = demo.run_demo(out, today=_today(args), render=not args.no_pdf)
     for line in result.lines:
         print(line)
+    return 0
+
+
+def cmd_relink(args: argparse.Namespace) -> int:
+    """Relink the file's add-in formulas at the zip level (every other part stays as it was)."""
+    from xlplan import actions
+    from xlplan.core.errors import InputError
+    from xlplan.workbook.io import check_readable, detect_lang, write_file
+    from xlplan.workbook.relink import relink_package
+
+    src = Path(args.input)
+    if src.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError(
+            f"不支持的文件类型 {src.suffix}（支持 .xlsx、.xlsm）",
+            f"unsupported file type {src.suffix} (use .xlsx or .xlsm)",
+        )
+    check_readable(src)
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"无法读取文件：{src}（{exc.strerror}）", f"cannot read {src}: {exc.strerror}"
+        ) from exc
+    lang = detect_lang(src, actions.CATALOG) if args.lang == "auto" else args.lang
+    new, count = relink_package(data)
+    if args.in_place and not count:
+        _say(
+            [Message("没有需要修复的公式；文件未改动", "no formula needed repair; file unchanged")],
+            lang,
+        )
+        return 0
+    target = _target(src, args, lang)
+    write_file(target, new)
+    _say([Message(f"已修复 {count} 个公式", f"relinked {count} formulas")], lang)
+    print(WRITTEN.text(lang) + str(target))
+    return 0
+
+
+def cmd_addin(args: argparse.Namespace) -> int:
+    from xlplan.app import addin
+
+    install = args.addin_command == "install"
+    report = addin.build_addin(
+        Path(args.output),
+        excel=install or not args.no_excel,
+        install=install,
+        interpreter=args.interpreter,
+    )
+    for line in report.lines(args.lang):
+        print(line)
+    if report.remaining:
+        print(
+            Message(
+                "[ ] 的步骤仍需在 Windows 的 Excel 中完成: xlplan addin install",
+                "steps marked [ ] remain for Excel on Windows: xlplan addin install",
+            ).text(args.lang)
+        )
     return 0
 
 
@@ -291,74 +401,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_relink(args: argparse.Namespace) -> int:
-    """Relink the file's add-in formulas at the zip level (every other part stays as it was)."""
-    from xlplan.core.errors import InputError
-    from xlplan.workbook.io import check_readable, detect_lang, write_file
-    from xlplan.workbook.relink import relink_package
-
-    src = Path(args.input)
-    if src.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise InputError(
-            f"不支持的文件类型 {src.suffix}（支持 .xlsx、.xlsm）",
-            f"unsupported file type {src.suffix} (use .xlsx or .xlsm)",
-        )
-    check_readable(src)
-    try:
-        data = src.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"无法读取文件：{src}（{exc.strerror}）", f"cannot read {src}: {exc.strerror}"
-        ) from exc
-    lang = detect_lang(src) if args.lang == "auto" else args.lang
-    new, count = relink_package(data)
-    if args.in_place and not count:
-        _say([("没有需要修复的公式；文件未改动", "no formula needed repair; file unchanged")], lang)
-        return 0
-    target = _target(src, args, lang)
-    write_file(target, new)
-    _say([(f"已修复 {count} 个公式", f"relinked {count} formulas")], lang)
-    print(("结果已写入: " if lang == "zh" else "written: ") + str(target))
-    return 0
-
-
-def cmd_addin(args: argparse.Namespace) -> int:
-    from xlplan.app import addin
-
-    install = args.addin_command == "install"
-    excel = install or not args.no_excel
-    steps = None
-    if excel:
-        from udfs.addin_excel import run_excel_steps  # the Excel edge, plugged in here
-
-        steps = run_excel_steps
-    report = addin.build_addin(
-        Path(args.output),
-        excel=excel,
-        install=install,
-        interpreter=args.interpreter,
-        excel_steps=steps,
-    )
-    for line in report.lines(args.lang):
-        print(line)
-    if report.remaining:
-        print(
-            "[ ] 的步骤仍需在 Windows 的 Excel 中完成: xlplan addin install"
-            if args.lang == "zh"
-            else "steps marked [ ] remain for Excel on Windows: xlplan addin install"
-        )
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    lang = getattr(args, "lang", None)
     try:
         code: int = args.func(args)
     except XlplanError as exc:
-        print(f"xlplan: {exc}", file=sys.stderr)
+        shown = exc.text(lang) if lang in (Lang.ZH.value, Lang.EN.value) else exc.message.both
+        print(f"xlplan: {shown}", file=sys.stderr)
         return 1
-    except ValidationError as exc:
+    except Exception as exc:
+        from pydantic import ValidationError  # imported here: --help stays fast
+
+        if not isinstance(exc, ValidationError):
+            raise
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
             print(f"xlplan: {loc}: {err['msg']}", file=sys.stderr)

@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from xlplan import actions
+from xlplan.app import templates
 from xlplan.reference import DATA_DIR
-from xlplan.workbook import build
 from xlplan.workbook.io import FilePort
 
 DEMO_DIR = DATA_DIR / "demo"
@@ -58,9 +58,9 @@ def demo_imports() -> pd.DataFrame:
     return imports
 
 
-def demo_targets() -> build.PlanTargets:
+def demo_targets() -> templates.PlanTargets:
     """Target lines, actuals (January to September), launches and order files of the demo."""
-    return build.PlanTargets(
+    return templates.PlanTargets(
         target_lines=_csv("target_lines.csv"),
         actuals=_csv("actuals.csv"),
         launches=_csv("launches.csv"),
@@ -80,20 +80,18 @@ def run_demo(out_dir: Path, today: date, *, render: bool = True) -> DemoResult:
     numeric = [c for c in lines.columns if c not in ("sku", "market", "channel", "cost_currency")]
     lines[numeric] = lines[numeric].apply(pd.to_numeric)
     targets = demo_targets()
-    ctx = actions.Context(today=today)
     written: dict[str, pd.DataFrame] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for lang, name in (("en", "demo-plan.xlsx"), ("zh", "demo-plan-zh.xlsx")):
             source = Path(tmp) / f"demo-input-{lang}.xlsx"
             source.write_bytes(
-                build.template_bytes(lang, lines, plan_year=PLAN_YEAR, targets=targets)
+                templates.template_bytes(lang, lines, plan_year=PLAN_YEAR, targets=targets)
             )
-            port = FilePort(source, lang=lang)
-            for act in actions.ordered():
-                outcome = act.run(port, ctx)
-                if lang == "en":
-                    result.lines.extend(en for _, en in outcome.summary)
-                    result.problems += len(outcome.errors)
+            port = FilePort(source, actions.CATALOG, lang=lang)
+            report = actions.run(port, today)
+            if lang == "en":
+                result.lines.extend(line.en for line in report.summary)
+                result.problems += len(report.errors)
             target = out_dir / name
             port.save(target)
             result.workbooks.append(target)

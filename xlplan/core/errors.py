@@ -32,25 +32,83 @@ class Lang(str, Enum):
     ZH = "zh"
     EN = "en"
 
+    @property
+    def other(self) -> Lang:
+        """The other language (the sub-header under a table shows it)."""
+        return Lang.EN if self is Lang.ZH else Lang.ZH
+
+
+@dataclass(frozen=True)
+class Message:
+    """One piece of user-facing text in both languages.
+
+    Every error, report line and label is a ``Message``: code never picks a language with
+    ``if lang == "zh"``; the edge that shows the text calls :meth:`text` once.
+    """
+
+    zh: str
+    en: str
+
+    def text(self, lang: Lang | str) -> str:
+        """The text in ``lang`` (``zh`` or ``en``), or both joined with ``lang='both'``."""
+        if str(lang) == "both":
+            return self.both
+        return self.zh if Lang(lang) is Lang.ZH else self.en
+
+    @property
+    def both(self) -> str:
+        """``zh / en`` (the two texts are the same: once)."""
+        return self.zh if self.zh == self.en else f"{self.zh} / {self.en}"
+
+    def __str__(self) -> str:
+        return self.both
+
+    def __add__(self, other: Message) -> Message:
+        return Message(self.zh + other.zh, self.en + other.en)
+
 
 class XlplanError(Exception):
-    """Root of the few exceptions XLPlan raises."""
+    """Root of the few exceptions XLPlan raises; each carries a bilingual :class:`Message`."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.both)
+        self.message = message
+
+    @property
+    def zh(self) -> str:
+        return self.message.zh
+
+    @property
+    def en(self) -> str:
+        return self.message.en
+
+    def text(self, lang: Lang | str = Lang.EN) -> str:
+        return self.message.text(lang)
 
 
 class InputError(XlplanError):
     """The user's input cannot be used at all (missing table, unreadable file, bad option)."""
 
     def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.zh = zh
-        self.en = en
+        super().__init__(Message(zh, en))
 
-    def message(self, lang: Lang | str = Lang.EN) -> str:
-        return self.zh if Lang(lang) is Lang.ZH else self.en
+
+class FileError(InputError):
+    """A file-system operation failed (read, write, rename, copy); the message names the path
+    and what to do."""
 
 
 class TemplateError(XlplanError):
-    """A workbook does not have the structure XLPlan's schema declares."""
+    """XLPlan's own template (or xlwings' add-in template) lacks the structure the code
+    expects: a fault in the build, not in the user's input."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            Message(
+                f"模板结构与预期不符（请报告此问题）: {detail}",
+                f"the template's structure is not as expected (please report this): {detail}",
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +120,10 @@ class ErrorRecord:
     column: str
     zh: str
     en: str
+
+    @property
+    def message(self) -> Message:
+        return Message(self.zh, self.en)
 
 
 def empty_errors() -> pd.DataFrame:
@@ -81,7 +143,7 @@ def _empty() -> pd.DataFrame:
     )
 
 
-Message = str | pd.Series | Callable[[np.ndarray], Sequence[object]]
+Texts = str | pd.Series | Callable[[np.ndarray], Sequence[object]]
 
 
 _EMPTY = _empty()
@@ -92,8 +154,8 @@ def errors_where(
     *,
     table: str,
     column: str,
-    zh: Message,
-    en: Message,
+    zh: Texts,
+    en: Texts,
     positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Error records for every row where ``mask`` is true.
@@ -108,7 +170,7 @@ def errors_where(
     idx = np.flatnonzero(flags)
     rows = idx if positions is None else np.asarray(positions)[idx]
 
-    def pick(msg: Message) -> list[str]:
+    def pick(msg: Texts) -> list[str]:
         if isinstance(msg, str):
             return [msg] * len(idx)
         if callable(msg):
@@ -160,11 +222,7 @@ def format_error(
     ``table row N, column``.
     """
     where = locate(record) if locate else _default_place(record)
-    if str(lang) == "both":
-        text = f"{record.zh} / {record.en}"
-    else:
-        text = record.zh if Lang(lang) is Lang.ZH else record.en
-    return f"{where}: {text}"
+    return f"{where}: {record.message.text(lang)}"
 
 
 def _default_place(record: ErrorRecord) -> str:

@@ -16,9 +16,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
-from xlplan.actions.settings import plan_year, read_settings
-from xlplan.core.errors import ErrorRecord, concat_errors, empty_errors
+from xlplan.core.errors import ErrorRecord, Message, concat_errors, empty_errors
 from xlplan.kpi.calc import (
     FLAG_DTYPE,
     ID_COLUMNS,
@@ -27,6 +25,7 @@ from xlplan.kpi.calc import (
     derive_kpis,
     flag_kpis,
     kpi_definitions,
+    leaf_inputs,
     stack_kpis,
 )
 from xlplan.kpi.tables import (
@@ -41,7 +40,13 @@ from xlplan.kpi.tables import (
     KPI_VALUES,
     RAW_INPUTS,
 )
-from xlplan.workbook import schema
+from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
+from xlplan.workbook.coerce import coerce_table
+
+TRACKING = "tracking"
+MARKET_ATTAINMENT = "market_attainment"
+LANDED_COST_RESULTS = "landed_cost_results"
+"""Tables other capabilities produce that the Dashboard shows (read by key, never imported)."""
 
 ATTENTION_ROWS = 15
 """At most this many amber / red figures on the Dashboard; the rest are on KPI Flags."""
@@ -74,21 +79,10 @@ def _month_text(values: pd.Series) -> pd.Series:
     return values.map(one).astype(object)
 
 
-def _leaf_inputs(key: str) -> tuple[str, ...]:
-    """The raw columns a KPI is computed from (through other KPIs), or itself if entered."""
-    d = kpi_definitions()[key]
-    if not d.inputs:
-        return (key,)
-    out: list[str] = []
-    for name in d.inputs:
-        out.extend(_leaf_inputs(name) if name in kpi_definitions() else (name,))
-    return tuple(dict.fromkeys(out))
-
-
 def derived_values(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long KPI values (``row``, IDs, ``kpi``, ``value``) derived from the raw table, and errors.
 
-    ``raw`` is typed (:func:`schema.coerce_table` of ``tblKpiRaw``). A KPI appears for a row when
+    ``raw`` is typed (:func:`coerce_table` of ``tblKpiRaw``). A KPI appears for a row when
     at least one of its raw inputs is filled there; a KPI with some inputs blank is then NaN
     (flagged ``no_data``), so a half-entered row shows what is missing.
     """
@@ -97,7 +91,7 @@ def derived_values(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     derived = derive_kpis(raw[[*ids, *present]], table=KPI_RAW.key)
     long = stack_kpis(derived.table)
     filled = raw[present].notna()
-    leaves = {str(k): _leaf_inputs(str(k)) for k in long["kpi"].unique()}
+    leaves = {str(k): leaf_inputs(str(k)) for k in long["kpi"].unique()}
     users: dict[str, list[str]] = {}
     for key, its in leaves.items():
         for leaf in its:
@@ -122,7 +116,7 @@ def kpi_flag_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The KPI Flags table and error records, from typed input tables.
 
-    ``values`` and ``raw`` are :func:`schema.coerce_table` results of ``tblKpiValues`` and
+    ``values`` and ``raw`` are :func:`coerce_table` results of ``tblKpiValues`` and
     ``tblKpiRaw``; ``thresholds`` of ``tblKpiThresholds`` (its rows override the catalog).
     ``where(table_key, row)`` names a source row for the ``source`` column (``KPI!8:8``).
     Entered figures come first, then derived ones, each in sheet order.
@@ -205,16 +199,16 @@ def kpi_flags_from_tables(
     values = pd.DataFrame(columns=KPI_VALUES.keys)
     if raw_values is not None:
         raw_values = raw_values.assign(month=_month_text(raw_values["month"]))
-        values, e = schema.coerce_table(raw_values, KPI_VALUES)
+        values, e = coerce_table(raw_values, KPI_VALUES)
         errors.append(e)
     raw = None
     if raw_raw is not None:
         raw_raw = raw_raw.assign(month=_month_text(raw_raw["month"]))
-        raw, e = schema.coerce_table(raw_raw, KPI_RAW)
+        raw, e = coerce_table(raw_raw, KPI_RAW)
         errors.append(e)
     thresholds = None
     if raw_thresholds is not None:
-        thresholds, e = schema.coerce_table(raw_thresholds, KPI_THRESHOLDS)
+        thresholds, e = coerce_table(raw_thresholds, KPI_THRESHOLDS)
         errors.append(e)
         thresholds = thresholds[thresholds["kpi"] != ""]
     flags, flag_errors = kpi_flag_table(values, raw, thresholds, where)
@@ -255,7 +249,7 @@ def months_table(tracking: pd.DataFrame | None) -> pd.DataFrame:
     """Plan vs actual by month from the Tracking table (empty without one)."""
     if tracking is None or tracking.empty:
         return pd.DataFrame(columns=DASH_MONTHS.keys)
-    typed, _ = schema.coerce_table(tracking, schema.TRACKING)
+    typed = _numbers(tracking, ("month", "plan", "actual", "attainment"))
     typed = typed[typed["month"].notna()]
     return pd.DataFrame(
         {
@@ -267,23 +261,23 @@ def months_table(tracking: pd.DataFrame | None) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def markets_table(port: WorkbookPort, ctx: Context) -> pd.DataFrame:
-    """YTD plan, actual and attainment per market, from Monthly Plan and Actuals."""
-    from xlplan.planning.calc.tracking import explain_gap
-
-    raw_plan, raw_actuals = port.read_table("monthly_plan"), port.read_table("actuals")
-    if raw_plan is None or raw_plan.empty or raw_actuals is None or raw_actuals.empty:
+def markets_table(attained: pd.DataFrame | None) -> pd.DataFrame:
+    """YTD plan, actual and attainment per market, from Tracking's attainment by market."""
+    if attained is None or attained.empty:
         return pd.DataFrame(columns=DASH_MARKETS.keys)
-    plan, _ = schema.coerce_table(raw_plan, schema.MONTHLY_PLAN)
-    actuals, bad = schema.coerce_table(raw_actuals, schema.ACTUALS)
-    actuals = actuals.drop(index=bad["row"].unique().tolist())
-    actuals = actuals[actuals["month"] != ""]
-    if actuals.empty:
-        return pd.DataFrame(columns=DASH_MARKETS.keys)
-    gap, _ = explain_gap(plan, actuals, plan_year(port, ctx), dimensions=["market"])
-    out = gap.rename(columns={"value": "market"})[DASH_MARKETS.keys]
+    out = _numbers(attained, ("ytd_plan", "ytd_actual", "attainment"))
     out["market"] = out["market"].fillna("").astype(str)
-    return out.sort_values("market", key=lambda s: s == "", kind="stable").reset_index(drop=True)
+    return out[DASH_MARKETS.keys].reset_index(drop=True)
+
+
+def _numbers(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """An output table of another capability, as read back: its number columns as floats
+    (a column it lacks is blank)."""
+    out = frame.copy()
+    for key in keys:
+        values = out[key] if key in out.columns else pd.Series(np.nan, index=out.index)
+        out[key] = pd.to_numeric(values, errors="coerce").astype(float)
+    return out
 
 
 def _chosen_line(results: pd.DataFrame, choice: object) -> int | None:
@@ -315,7 +309,11 @@ def waterfall_table(results: pd.DataFrame | None, choice: object = None) -> pd.D
     invisible); a step that crosses zero is drawn from zero."""
     if results is None or results.empty:
         return pd.DataFrame(columns=DASH_WATERFALL.keys)
-    typed, _ = schema.coerce_table(results, schema.LANDED_COST_RESULTS)
+    money = tuple(c for _, cols in WATERFALL_STEPS for c in cols) + ("contribution",)
+    typed = _numbers(results, money)
+    for key in ("sku", "market", "channel", "currency", "error"):
+        text = typed[key] if key in typed.columns else pd.Series("", index=typed.index)
+        typed[key] = text.fillna("").astype(str)
     row = _chosen_line(typed, choice)
     if row is None:
         return pd.DataFrame(columns=DASH_WATERFALL.keys)
@@ -347,18 +345,14 @@ def waterfall_table(results: pd.DataFrame | None, choice: object = None) -> pd.D
     return out[DASH_WATERFALL.keys]
 
 
-@action("kpi", "KPI 与看板", "KPI & dashboard", after=("track", "landed_cost"))
 def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Flag every KPI figure (KPI Flags) and refresh the Dashboard's tables."""
     flags, errors = read_kpi_flags(port)
     port.write_table(KPI_FLAGS.key, flags)
-    months = months_table(port.read_table("tracking"))
-    markets = markets_table(port, ctx)
+    months = months_table(port.read_table(TRACKING))
+    markets = markets_table(port.read_table(MARKET_ATTAINMENT))
     counts = kpi_counts(flags)
-    settings = read_settings(port)
-    waterfall = waterfall_table(
-        port.read_table("landed_cost_results"), settings.get("dashboard_line")
-    )
+    waterfall = waterfall_table(port.read_table(LANDED_COST_RESULTS), ctx.settings.dashboard_line)
     port.write_table(DASH_MONTHS.key, months)
     port.write_table(DASH_MARKETS.key, markets)
     port.write_table(DASH_KPI_COUNTS.key, counts)
@@ -366,7 +360,7 @@ def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
     port.write_table(DASH_WATERFALL.key, waterfall)
     if port.read_table(KPI_VALUES.key) is None and port.read_table(KPI_RAW.key) is None:
         summary = [
-            (
+            Message(
                 "KPI: 工作簿中没有 KPI 表（tblKpiValues / tblKpiRaw）；从新模板复制“KPI 数据”表",
                 "KPI: the workbook has no KPI table (tblKpiValues / tblKpiRaw); copy the KPI "
                 "sheet from a new template",
@@ -375,7 +369,7 @@ def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
     else:
         n = {f.value: int((flags["flag"] == f.value).sum()) for f in Flag}
         summary = [
-            (
+            Message(
                 f"KPI: {len(flags)} 个数值，绿 {n['green']} / 黄 {n['amber']} / 红 {n['red']}"
                 f" / 无数据 {n['no_data']}",
                 f"KPI: {len(flags)} figures, green {n['green']} / amber {n['amber']} / "
@@ -383,20 +377,43 @@ def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
             )
         ]
     missing = [
-        (zh, en)
-        for frame, zh, en in (
-            (months, "月度跟踪", "Tracking"),
-            (markets, "月度拆解与实际数据", "Monthly Plan and Actuals"),
-            (waterfall, "落地成本结果", "Landed Cost Results"),
+        source
+        for frame, source in (
+            (months, Message("月度跟踪", "Tracking")),
+            (markets, Message("月度拆解与实际数据", "Monthly Plan and Actuals")),
+            (waterfall, Message("落地成本结果", "Landed Cost Results")),
         )
         if frame.empty
     ]
     if missing:
         summary.append(
-            (
-                "看板缺少数据来源：" + "、".join(zh for zh, _ in missing),
-                "dashboard sections left empty, no data from: "
-                + ", ".join(en for _, en in missing),
+            Message(
+                "看板缺少数据来源：" + "、".join(m.zh for m in missing),
+                "dashboard sections left empty, no data from: " + ", ".join(m.en for m in missing),
             )
         )
     return ActionResult(errors if len(errors) else empty_errors(), summary)
+
+
+ACTIONS = (
+    Action(
+        "kpi",
+        Message("KPI 与看板", "KPI & dashboard"),
+        run_kpi,
+        produces=(
+            KPI_FLAGS.key,
+            DASH_MONTHS.key,
+            DASH_MARKETS.key,
+            DASH_KPI_COUNTS.key,
+            DASH_KPIS.key,
+            DASH_WATERFALL.key,
+        ),
+        reads=(TRACKING, MARKET_ATTAINMENT, LANDED_COST_RESULTS),
+        help=Message(
+            "读取“KPI 数据”与“KPI 原始数据”，写入“KPI 预警”；"
+            "看板汇总月度跟踪、各市场达成与单品利润。",
+            "Reads KPI and KPI Raw; writes KPI Flags, and the Dashboard from Tracking, attainment "
+            "by market and one line's margin.",
+        ),
+    ),
+)

@@ -49,7 +49,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from enum import Enum
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -58,9 +57,9 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from xlplan import reference
 from xlplan.core.errors import InputError, concat_errors, empty_errors, errors_where
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "reference" / "data"
 DIMENSIONS = ("market", "channel", "category")
 """Columns that select threshold overrides, most significant first."""
 ID_COLUMNS = ("market", "channel", "category", "month")
@@ -211,7 +210,7 @@ def _sign(direction: Direction) -> float:
 @lru_cache(maxsize=1)
 def _definitions() -> tuple[KpiDefinition, ...]:
     def table(name: str) -> pd.DataFrame:
-        return pd.read_csv(DATA_DIR / name, dtype=str, keep_default_na=False, encoding="utf-8")
+        return reference.read_data(name)
 
     thresholds: dict[tuple[str, str], dict[str, Any]] = {}
     for t in table("kpi_thresholds.csv").to_dict("records"):
@@ -1118,3 +1117,14 @@ def stack_kpis(wide: pd.DataFrame) -> pd.DataFrame:
         "value": block.reshape(-1),
     }
     return pd.DataFrame(out)
+
+
+def leaf_inputs(key: str) -> tuple[str, ...]:
+    """The raw columns a KPI is computed from (through other KPIs), or itself if entered."""
+    d = kpi_definitions()[key]
+    if not d.inputs:
+        return (key,)
+    out: list[str] = []
+    for name in d.inputs:
+        out.extend(leaf_inputs(name) if name in kpi_definitions() else (name,))
+    return tuple(dict.fromkeys(out))

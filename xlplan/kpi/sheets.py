@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from xlplan.core import units
+from xlplan.core.errors import Lang, Message
 from xlplan.kpi.tables import (
     DASH_KPI_COUNTS,
     DASH_KPIS,
@@ -26,24 +27,28 @@ from xlplan.kpi.tables import (
     DASH_WATERFALL,
     KPI_FLAGS,
     KPI_RAW,
+    KPI_SHEETS,
     KPI_THRESHOLDS,
     KPI_VALUES,
 )
-from xlplan.workbook import build, schema
-from xlplan.workbook.build import Formats, page_setup, write_table
+from xlplan.workbook import render
+from xlplan.workbook.catalog import SheetWriter
+from xlplan.workbook.render import Formats, page_setup, write_table, write_title
 from xlplan.workbook.schema import Table
+
+SHEET = {s.key: s for s in KPI_SHEETS}
 
 GREEN_FILL, GREEN_TEXT = "#C6EFCE", "#006100"
 AMBER_FILL, AMBER_TEXT = "#FFEB9C", "#9C5700"
 RED_FILL, RED_TEXT = "#FFC7CE", "#9C0006"
 GREY_FILL, GREY_TEXT = "#E7E6E6", "#595959"
-PLAN_COLOUR, ACTUAL_COLOUR = "#A9C4EB", build.NAVY
-FLAG_WORDS: dict[str, tuple[str, str, str, str]] = {
-    # flag: zh, en, fill, text colour
-    "green": ("绿", "green", GREEN_FILL, GREEN_TEXT),
-    "amber": ("黄", "amber", AMBER_FILL, AMBER_TEXT),
-    "red": ("红", "red", RED_FILL, RED_TEXT),
-    "no_data": ("无数据", "no data", GREY_FILL, GREY_TEXT),
+PLAN_COLOUR, ACTUAL_COLOUR = "#A9C4EB", render.NAVY
+FLAG_WORDS: dict[str, tuple[Message, str, str]] = {
+    # flag: its word, fill, text colour
+    "green": (Message("绿", "green"), GREEN_FILL, GREEN_TEXT),
+    "amber": (Message("黄", "amber"), AMBER_FILL, AMBER_TEXT),
+    "red": (Message("红", "red"), RED_FILL, RED_TEXT),
+    "no_data": (Message("无数据", "no data"), GREY_FILL, GREY_TEXT),
 }
 UNIT_FORMATS = {
     "fraction": "0.0%",
@@ -52,42 +57,33 @@ UNIT_FORMATS = {
     "days": "0.0",
     "ratio": "0.00",
 }
-STEP_LABELS: dict[str, tuple[str, str]] = {
-    "net_price": ("净售价", "Net price"),
-    "landed_cost": ("落地成本", "Landed cost"),
-    "platform_fees": ("平台与支付费", "Platform fees"),
-    "fulfilment": ("履约", "Fulfilment"),
-    "returns": ("退货与丢件", "Returns, lost"),
-    "ads": ("广告", "Ads"),
-    "fx_loss": ("汇损", "FX loss"),
-    "other": ("其他", "Other"),
-    "contribution": ("贡献利润", "Contribution"),
+STEP_LABELS: dict[str, Message] = {
+    "net_price": Message("净售价", "Net price"),
+    "landed_cost": Message("落地成本", "Landed cost"),
+    "platform_fees": Message("平台与支付费", "Platform fees"),
+    "fulfilment": Message("履约", "Fulfilment"),
+    "returns": Message("退货与丢件", "Returns, lost"),
+    "ads": Message("广告", "Ads"),
+    "fx_loss": Message("汇损", "FX loss"),
+    "other": Message("其他", "Other"),
+    "contribution": Message("贡献利润", "Contribution"),
 }
-NO_MARKET = ("未分市场", "(no market)")
+NO_MARKET = Message("未分市场", "(no market)")
 TABLE_COLS = 5  # Dashboard tables sit in A:E, charts from G
 CHART_COL = 6
 CHART_WIDTH, ROW_PX = 600, 20
 
 
-def _pick(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
-
-
 def _title(ws: Any, fmt: Formats, lang: str, sheet_key: str) -> None:
-    sheet = schema.SHEETS[sheet_key]
-    (hz, he), (nz, ne) = sheet.heading, sheet.note
-    ws.write_string(0, 0, _pick(lang, hz, he), fmt.title)
-    ws.write_string(1, 0, _pick(lang, he, hz), fmt.subtitle)
-    ws.write_string(2, 0, _pick(lang, nz, ne), fmt.note)
-    ws.set_row(0, 24)
+    write_title(ws, fmt, lang, SHEET[sheet_key].heading, SHEET[sheet_key].note)
 
 
 def _flag_formats(ws: Any, wb: Any, col: int, first: int, last: int) -> None:
     """Fill a flag column by its value, in either language."""
     ref = xl_rowcol_to_cell(first, col, col_abs=True)
-    for zh, en, fill, text in FLAG_WORDS.values():
+    for word, fill, text in FLAG_WORDS.values():
         cell = wb.add_format({"bg_color": fill, "font_color": text, "bold": True})
-        words = {zh, en, en.replace(" ", "_")}
+        words = {word.zh, word.en, word.en.replace(" ", "_")}
         test = ",".join(f'{ref}="{w}"' for w in sorted(words))
         ws.conditional_format(
             first, col, last, col, {"type": "formula", "criteria": f"=OR({test})", "format": cell}
@@ -112,7 +108,7 @@ def _unit_formats(
 
 
 def _flag_words(flags: pd.Series, lang: str) -> pd.Series:
-    words = {k: _pick(lang, zh, en) for k, (zh, en, _, _) in FLAG_WORDS.items()}
+    words = {k: word.text(lang) for k, (word, _, _) in FLAG_WORDS.items()}
     return flags.map(lambda f: words.get(str(f), f)).astype(object)
 
 
@@ -127,10 +123,11 @@ def _view(table: Table, keep: Sequence[str]) -> Table:
 
 def _flags_view(lang: str) -> Table:
     """KPI Flags in ``lang``: that language's KPI name; both reasons, that language's first."""
+    own_lang = Lang(lang)
     name, own, other = (
-        ("name_zh", "reason_zh", "reason_en")
-        if lang == "zh"
-        else ("name_en", "reason_en", "reason_zh")
+        f"name_{own_lang.value}",
+        f"reason_{own_lang.value}",
+        f"reason_{own_lang.other.value}",
     )
     keys = [k for k in KPI_FLAGS.keys if k not in ("name_zh", "name_en", "reason_zh", "reason_en")]
     at = keys.index("kpi") + 1
@@ -145,7 +142,7 @@ def write_kpi_flags_sheet(
 ) -> Any:
     """The KPI Flags sheet: every figure with its flag (filled by colour) and reason."""
     frame = dict((t.key, f) for t, f in tables).get(KPI_FLAGS.key)
-    ws = wb.add_worksheet(schema.SHEETS["kpi_flags"].title(lang))
+    ws = wb.add_worksheet(SHEET["kpi_flags"].title(lang))
     _title(ws, fmt, lang, "kpi_flags")
     view = _flags_view(lang)
     shown = None
@@ -154,7 +151,7 @@ def write_kpi_flags_sheet(
     top = 5
     _, last = write_table(wb, ws, fmt, view, shown, lang, top, 0, output=True)
     keys = view.keys
-    end = max(last, top + build.FIRST_DATA_ROWS)
+    end = max(last, top + render.FIRST_DATA_ROWS)
     _flag_formats(ws, wb, keys.index("flag"), top + 1, end)
     first_reason = keys.index("red") + 1
     ws.set_column(first_reason, first_reason, 80 if lang == "en" else 44)  # en runs longer
@@ -202,7 +199,7 @@ def _dashboard_frames(
         f = given.get(table.key)
         return pd.DataFrame(columns=table.keys) if f is None else f.reset_index(drop=True)
 
-    months_names = schema.MONTHS_ZH if lang == "zh" else schema.MONTHS_EN
+    months_names = [m.text(lang) for m in units.MONTHS]
     months = frame(DASH_MONTHS)
     if len(months):
         numbers = pd.to_numeric(months["month"], errors="coerce")
@@ -212,7 +209,7 @@ def _dashboard_frames(
                 for m in numbers
             ]
         )
-    no_market = _pick(lang, *NO_MARKET)
+    no_market = NO_MARKET.text(lang)
     markets = frame(DASH_MARKETS)
     markets = markets.assign(market=markets["market"].fillna("").replace("", no_market))
     counts = frame(DASH_KPI_COUNTS)
@@ -222,11 +219,13 @@ def _dashboard_frames(
         market=kpis["market"].fillna("").replace("", no_market),
         flag=_flag_words(kpis["flag"], lang),
     )
-    name, reason = ("name_zh", "reason_zh") if lang == "zh" else ("name_en", "reason_en")
+    name, reason = f"name_{Lang(lang).value}", f"reason_{Lang(lang).value}"
     kpi_view = _view(DASH_KPIS, ["market", "month", name, "flag", reason])
     waterfall = frame(DASH_WATERFALL)
     waterfall = waterfall.assign(
-        step=[_pick(lang, *STEP_LABELS.get(str(s), (str(s), str(s)))) for s in waterfall["step"]]
+        step=[
+            STEP_LABELS.get(str(s), Message(str(s), str(s))).text(lang) for s in waterfall["step"]
+        ]
     )
     return {
         DASH_MONTHS.key: (DASH_MONTHS, months),
@@ -238,21 +237,21 @@ def _dashboard_frames(
     }
 
 
-EMPTY_NOTES: dict[str, tuple[str, str]] = {
-    DASH_MONTHS.key: (
+EMPTY_NOTES: dict[str, Message] = {
+    DASH_MONTHS.key: Message(
         "先运行“月度跟踪”（需要月度拆解与实际数据）。",
         "Run Track actuals first (needs the Monthly Plan and Actuals).",
     ),
-    DASH_MARKETS.key: (
+    DASH_MARKETS.key: Message(
         "需要“月度拆解”与“实际数据”中按市场填写的实际销售。",
         "Needs the Monthly Plan and actual sales by market on Actuals.",
     ),
-    DASH_KPI_COUNTS.key: (
+    DASH_KPI_COUNTS.key: Message(
         "在“KPI 数据”或“KPI 原始数据”表填写数值。",
         "Enter figures on the KPI or KPI Raw sheet.",
     ),
-    DASH_KPIS.key: ("全部绿灯。", "All green."),
-    DASH_WATERFALL.key: (
+    DASH_KPIS.key: Message("全部绿灯。", "All green."),
+    DASH_WATERFALL.key: Message(
         "先运行“落地成本”；设置表 dashboard_line 可指定 SKU 或行号。",
         "Run Landed cost first; Settings dashboard_line picks a SKU or row number.",
     ),
@@ -275,33 +274,38 @@ def _headline(
     if len(waterfall) >= 2:
         net, contribution = float(waterfall["amount"].iloc[0]), float(waterfall["amount"].iloc[-1])
         margin = contribution / net if net else None
-    tiles: list[tuple[tuple[str, str], float | int | None, str, str]] = [
-        (("累计达成率", "YTD attainment"), actual / plan if plan else None, "0.0%", build.NAVY),
+    tiles: list[tuple[Message, float | int | None, str, str]] = [
         (
-            ("红灯 KPI", "Red KPIs"),
+            Message("累计达成率", "YTD attainment"),
+            actual / plan if plan else None,
+            "0.0%",
+            render.NAVY,
+        ),
+        (
+            Message("红灯 KPI", "Red KPIs"),
             int(pd.to_numeric(counts["red"]).sum()) if len(counts) else None,
             "0",
             RED_TEXT,
         ),
         (
-            ("黄灯 KPI", "Amber KPIs"),
+            Message("黄灯 KPI", "Amber KPIs"),
             int(pd.to_numeric(counts["amber"]).sum()) if len(counts) else None,
             "0",
             AMBER_TEXT,
         ),
-        (("单品贡献利润率", "Line margin"), margin, "0.0%", build.NAVY),
+        (Message("单品贡献利润率", "Line margin"), margin, "0.0%", render.NAVY),
     ]
-    tile = {"bg_color": build.OUTPUT_FILL, "align": "center", "valign": "vcenter"}
+    tile = {"bg_color": render.OUTPUT_FILL, "align": "center", "valign": "vcenter"}
     label = wb.add_format(
-        {**tile, "font_size": 9, "font_color": build.GREY, "top": 2, "top_color": build.NAVY}
+        {**tile, "font_size": 9, "font_color": render.GREY, "top": 2, "top_color": render.NAVY}
     )
     ws.set_row(4, 16)
     ws.set_row(5, 30)
-    for j, ((zh, en), value, num, colour) in enumerate(tiles):
+    for j, (caption, value, num, colour) in enumerate(tiles):
         big = wb.add_format(
             {**tile, "bold": True, "font_size": 18, "font_color": colour, "num_format": num}
         )
-        ws.write_string(4, j, _pick(lang, zh, en), label)
+        ws.write_string(4, j, caption.text(lang), label)
         if value is None:
             ws.write_string(5, j, "–", big)
         else:
@@ -399,7 +403,7 @@ def _waterfall_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
     points = []
     for i, amount in enumerate(pd.to_numeric(p.frame["amount"], errors="coerce")):
         edge = i == 0 or i == p.rows - 1
-        colour = build.NAVY if edge and amount >= 0 else ("#E04B4B" if amount < 0 else "#70AD47")
+        colour = render.NAVY if edge and amount >= 0 else ("#E04B4B" if amount < 0 else "#70AD47")
         points.append({"fill": {"color": colour}})
     chart.add_series(
         {
@@ -449,7 +453,7 @@ def write_dashboard_sheet(
     wb: Any, fmt: Formats, tables: Sequence[tuple[Table, pd.DataFrame | None]], lang: str
 ) -> Any:
     """The Dashboard: headline tiles, then one section per table with its chart beside it."""
-    ws = wb.add_worksheet(schema.SHEETS["dashboard"].title(lang))
+    ws = wb.add_worksheet(SHEET["dashboard"].title(lang))
     sheet = ws.get_name()
     _title(ws, fmt, lang, "dashboard")
     ws.hide_gridlines(2)
@@ -463,7 +467,7 @@ def write_dashboard_sheet(
         table, frame = frames[key]
         ws.write_string(row, 0, table.title(lang), fmt.section)
         if frame.empty:
-            ws.write_string(row + 1, 0, _pick(lang, *EMPTY_NOTES[key]), fmt.note)
+            ws.write_string(row + 1, 0, EMPTY_NOTES[key].text(lang), fmt.note)
         header = row + 3
         _, last = write_table(
             wb, ws, fmt, table, frame if len(frame) else None, lang, header, 0, output=True
@@ -579,7 +583,7 @@ def thresholds_frame(lang: str) -> pd.DataFrame:
 
     defs = kpi_definitions()
     base = default_thresholds()
-    base["name"] = [_pick(lang, defs[k].name_zh, defs[k].name_en) for k in base["kpi"]]
+    base["name"] = [Message(defs[k].name_zh, defs[k].name_en).text(lang) for k in base["kpi"]]
     extra = pd.DataFrame(
         SAMPLE_THRESHOLD_OVERRIDES,
         columns=["kpi", "market", "channel", "category", "green", "red", "source"],
@@ -588,75 +592,24 @@ def thresholds_frame(lang: str) -> pd.DataFrame:
     return pd.concat([base, merged], ignore_index=True).reindex(columns=KPI_THRESHOLDS.keys)
 
 
-class _MemoryPort:
-    """The template's sample tables as a workbook port, to run the actions at build time."""
-
-    def __init__(self, tables: dict[str, pd.DataFrame], where: dict[str, tuple[str, int]]) -> None:
-        self.tables = tables
-        self.where = where
-
-    def read_table(self, key: str) -> pd.DataFrame | None:
-        return self.tables.get(key)
-
-    def write_table(self, key: str, frame: pd.DataFrame) -> None:
-        self.tables[key] = frame
-
-    def locate(self, record: Any) -> str:
-        sheet, header = self.where.get(record.table, ("", 0))
-        row = header + 2 + int(record.row)
-        return f"{sheet}!{row}:{row}" if sheet else ""
-
-
-def sample_outputs(
+def _write_kpi_input(
+    wb: Any,
+    fmt: Formats,
     lang: str,
-    values_at: tuple[str, int],
-    raw_at: tuple[str, int],
-    *,
-    lines: pd.DataFrame | None = None,
-    plan_year: int = build.TEMPLATE_PLAN_YEAR,
-    targets: build.PlanTargets | None = None,
-) -> dict[str, pd.DataFrame]:
-    """KPI Flags and Dashboard tables computed from the template's sample inputs, by running the
-    same actions a user runs (so the template shows what a run gives). ``lines`` and
-    ``plan_year`` are the template's, as :func:`build.build_template` was given them."""
-    from xlplan.actions import ordered
-    from xlplan.actions.registry import Context
-
-    targets = targets or build.PlanTargets()
-    port = _MemoryPort(
-        {
-            "settings": build._settings_frame(lang, plan_year, targets),  # as the sheet shows
-            "fx": build.template_fx(),
-            "landed_cost": build.sample_lines() if lines is None else lines,
-            "target_lines": build.sample_target_lines()
-            if targets.target_lines is None
-            else targets.target_lines,
-            "events": build.events_frame(),
-            "actuals": build.sample_actuals() if targets.actuals is None else targets.actuals,
-            KPI_VALUES.key: sample_kpi_values(),
-            KPI_RAW.key: sample_kpi_raw(),
-            KPI_THRESHOLDS.key: thresholds_frame(lang),
-        },
-        {KPI_VALUES.key: values_at, KPI_RAW.key: raw_at},
-    )
-    ctx = Context(today=date(build.TEMPLATE_DATE.year, build.TEMPLATE_DATE.month, 1))
-    for act in ordered(["landed_cost", "align", "split", "track", "kpi"]):
-        act.run(port, ctx)
-    return port.tables
-
-
-def _write_kpi_input(wb: Any, fmt: Formats, lang: str) -> int:
+    values: pd.DataFrame | None,
+    thresholds: pd.DataFrame | None,
+) -> int:
     """The KPI sheet: figures on the left, thresholds on the right. Returns the header row."""
-    ws = wb.add_worksheet(schema.SHEETS["kpi"].title(lang))
+    ws = wb.add_worksheet(SHEET["kpi"].title(lang))
     _title(ws, fmt, lang, "kpi")
     top = 7
     right = len(KPI_VALUES.columns) + 1
     for table, frame, left in (
-        (KPI_VALUES, sample_kpi_values(), 0),
-        (KPI_THRESHOLDS, thresholds_frame(lang), right),
+        (KPI_VALUES, values, 0),
+        (KPI_THRESHOLDS, thresholds_frame(lang) if thresholds is None else thresholds, right),
     ):
         ws.write_string(top - 3, left, table.title(lang), fmt.section)
-        ws.write_string(top - 2, left, _pick(lang, table.help_zh, table.help_en), fmt.note)
+        ws.write_string(top - 2, left, table.help(lang), fmt.note)
         _, last = write_table(wb, ws, fmt, table, frame, lang, top, left)
     keys = KPI_THRESHOLDS.keys
     _unit_formats(
@@ -665,10 +618,10 @@ def _write_kpi_input(wb: Any, fmt: Formats, lang: str) -> int:
         [right + keys.index("green"), right + keys.index("red")],
         right + keys.index("unit"),
         top + 1,
-        top + build.FIRST_DATA_ROWS,
+        top + render.FIRST_DATA_ROWS,
     )
     # live flags, one row per figure, right of the thresholds so nothing stands in the spill
-    build.write_udf_anchor(
+    render.write_udf_anchor(
         ws,
         fmt,
         right + len(KPI_THRESHOLDS.columns) + 1,
@@ -679,7 +632,7 @@ def _write_kpi_input(wb: Any, fmt: Formats, lang: str) -> int:
     ws.data_validation(
         top + 1,
         KPI_VALUES.keys.index("kpi"),
-        top + build.FIRST_DATA_ROWS,
+        top + render.FIRST_DATA_ROWS,
         KPI_VALUES.keys.index("kpi"),
         {
             "validate": "list",
@@ -700,46 +653,32 @@ def _col(col: int) -> str:
     return str(xl_col_to_name(col))
 
 
-def write_kpi_sheets(
+def write_kpi_input_sheets(
     wb: Any,
     fmt: Formats,
     lang: str,
-    *,
-    lines: pd.DataFrame | None = None,
-    plan_year: int = build.TEMPLATE_PLAN_YEAR,
-    targets: build.PlanTargets | None = None,
-) -> None:
-    """The KPI input sheets and the KPI Flags and Dashboard sheets (filled from the samples;
-    ``lines``, ``plan_year`` and ``targets`` as given to :func:`build.build_template`)."""
-    values_header = _write_kpi_input(wb, fmt, lang)
-    ws = wb.add_worksheet(schema.SHEETS["kpi_raw"].title(lang))
+    values: pd.DataFrame | None,
+    raw: pd.DataFrame | None,
+    thresholds: pd.DataFrame | None,
+) -> dict[str, tuple[str, int]]:
+    """The KPI sheet (figures and thresholds) and the KPI Raw sheet. Returns where each input
+    table's header sits (sheet name, 0-based row), so errors on template rows can be located."""
+    values_header = _write_kpi_input(wb, fmt, lang, values, thresholds)
+    ws = wb.add_worksheet(SHEET["kpi_raw"].title(lang))
     _title(ws, fmt, lang, "kpi_raw")
     top = 5
-    write_table(wb, ws, fmt, KPI_RAW, sample_kpi_raw(), lang, top, 0)
+    write_table(wb, ws, fmt, KPI_RAW, raw, lang, top, 0)
     ws.freeze_panes(top + 1, 4)
     ws.set_row(top, 45)
     page_setup(ws, wide=True, header_row=top)
-    outputs = sample_outputs(
-        lang,
-        (schema.SHEETS["kpi"].title(lang), values_header),
-        (schema.SHEETS["kpi_raw"].title(lang), top),
-        lines=lines,
-        plan_year=plan_year,
-        targets=targets,
-    )
-    write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)
-    dash = [
-        (t, outputs.get(t.key))
-        for t in (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
-    ]
-    write_dashboard_sheet(wb, fmt, dash, lang)
+    return {
+        KPI_VALUES.key: (SHEET["kpi"].title(lang), values_header),
+        KPI_RAW.key: (SHEET["kpi_raw"].title(lang), top),
+    }
 
 
-__all__ = [
-    "sample_kpi_raw",
-    "sample_kpi_values",
-    "thresholds_frame",
-    "write_dashboard_sheet",
-    "write_kpi_flags_sheet",
-    "write_kpi_sheets",
-]
+WRITERS: dict[str, SheetWriter] = {
+    "kpi_flags": write_kpi_flags_sheet,
+    "dashboard": write_dashboard_sheet,
+}
+"""The owned sheets this capability draws itself (conditional formats, native charts)."""

@@ -18,19 +18,9 @@ in the reporting currency; waterfall amounts are per unit in the line's market c
 
 from __future__ import annotations
 
-from xlplan.workbook.schema import (
-    CNY_ZH,
-    FRACTION_EN,
-    FRACTION_ZH,
-    Column,
-    Kind,
-    Sheet,
-    Table,
-    register,
-)
-
-CNY_EN = "reporting ccy"
-PER_UNIT_ZH, PER_UNIT_EN = "市场币/件", "mkt ccy/unit"
+from xlplan.core import units
+from xlplan.core.errors import Message
+from xlplan.workbook.schema import Column, Kind, Sheet, Table, amount, ratio, text
 
 RAW_INPUTS: tuple[tuple[str, str, str, str, str], ...] = (
     # key, zh, en, unit zh, unit en -- the raw inputs of the catalog's formulas, in catalog order
@@ -53,7 +43,7 @@ RAW_INPUTS: tuple[tuple[str, str, str, str, str], ...] = (
     ("new_customers", "新客户数", "New customers", "人", "count"),
     ("aov", "客单价", "AOV", "元/单", "CNY/order"),
     ("orders_per_year", "年购买次数", "Orders per year", "次/年", "1/yr"),
-    ("gross_margin", "毛利率", "Gross margin", FRACTION_ZH, FRACTION_EN),
+    ("gross_margin", "毛利率", "Gross margin", units.FRACTION.zh, units.FRACTION.en),
     ("lifetime_years", "客户生命周期", "Lifetime", "年", "years"),
     ("satisfied_responses", "满意答卷", "Satisfied responses", "份", "count"),
     ("survey_responses", "答卷总数", "Survey responses", "份", "count"),
@@ -67,13 +57,9 @@ RAW_INPUTS: tuple[tuple[str, str, str, str, str], ...] = (
 """Columns of ``tblKpiRaw`` after the ID columns. The last two are KPIs entered directly."""
 
 
-def _text(key: str, zh: str, en: str, width: float = 12.0, **kw: object) -> Column:
-    return Column(key, zh, en, Kind.TEXT, width=width, **kw)  # type: ignore[arg-type]
-
-
 def _id_columns() -> tuple[Column, ...]:
     return (
-        _text(
+        text(
             "month",
             "月份",
             "Month",
@@ -82,21 +68,13 @@ def _id_columns() -> tuple[Column, ...]:
             help_en="year and month, e.g. 2027-03",
         ),
         Column("market", "市场", "Market", Kind.CODE, width=9),
-        _text("channel", "渠道", "Channel", 14),
-        _text("category", "品类", "Category", 12),
+        text("channel", "渠道", "Channel", 14),
+        text("category", "品类", "Category", 12),
     )
 
 
-def _amount(key: str, zh: str, en: str, width: float = 15.0) -> Column:
-    return Column(key, zh, en, Kind.AMOUNT, CNY_ZH, CNY_EN, width=width)
-
-
-def _ratio(key: str, zh: str, en: str, width: float = 11.0) -> Column:
-    return Column(key, zh, en, Kind.RATE, FRACTION_ZH, FRACTION_EN, width=width)
-
-
 def _money(key: str, zh: str, en: str, width: float = 13.0) -> Column:
-    return Column(key, zh, en, Kind.MONEY, PER_UNIT_ZH, PER_UNIT_EN, width=width)
+    return Column(key, zh, en, Kind.MONEY, units.PER_UNIT.zh, units.PER_UNIT.en, width=width)
 
 
 KPI_SHEETS = (
@@ -104,8 +82,8 @@ KPI_SHEETS = (
         "kpi",
         "KPI 数据",
         "KPI",
-        heading=("KPI 数据与阈值", "KPI figures and thresholds"),
-        note=(
+        heading=Message("KPI 数据与阈值", "KPI figures and thresholds"),
+        note=Message(
             "每月按市场、渠道填写 KPI 数值（或在“KPI 原始数据”表填原始数字由 XLPlan 计算）；"
             "右侧阈值可修改，也可加一行只对某个市场/渠道/品类生效。",
             "Enter each month's KPI figures by market and channel (or raw figures on KPI Raw and "
@@ -117,8 +95,8 @@ KPI_SHEETS = (
         "kpi_raw",
         "KPI 原始数据",
         "KPI Raw",
-        heading=("KPI 原始数据", "KPI raw figures"),
-        note=(
+        heading=Message("KPI 原始数据", "KPI raw figures"),
+        note=Message(
             "每行一个月 × 市场 × 渠道；填了哪些列就计算哪些 KPI（如 销售成本 + 平均库存 + "
             "期间月数 → 库存周转）。",
             "One row per month x market x channel; each KPI whose inputs are filled is derived "
@@ -130,9 +108,8 @@ KPI_SHEETS = (
         "KPI 预警",
         "KPI Flags",
         owned=True,
-        writer="xlplan.kpi.sheets:write_kpi_flags_sheet",
-        heading=("KPI 健康度", "KPI health flags"),
-        note=(
+        heading=Message("KPI 健康度", "KPI health flags"),
+        note=Message(
             "由 xlplan 生成：每个数值的绿/黄/红灯与一句话原因；阈值来自“KPI 数据”表的阈值表。",
             "Written by xlplan: every figure's green / amber / red flag with a one-line reason; "
             "thresholds from the table on the KPI sheet.",
@@ -143,9 +120,8 @@ KPI_SHEETS = (
         "看板",
         "Dashboard",
         owned=True,
-        writer="xlplan.kpi.sheets:write_dashboard_sheet",
-        heading=("经营看板", "Dashboard"),
-        note=(
+        heading=Message("经营看板", "Dashboard"),
+        note=Message(
             "由 xlplan 生成（运行“KPI 与看板”）：月度目标与实际、各市场达成、KPI 红绿灯、"
             "单品利润瀑布。",
             "Written by xlplan (run KPI & dashboard): plan vs actual by month, attainment by "
@@ -161,7 +137,7 @@ KPI_VALUES = Table(
     "KPI figures",
     (
         *_id_columns(),
-        _text(
+        text(
             "kpi",
             "KPI",
             "KPI",
@@ -181,7 +157,7 @@ KPI_VALUES = Table(
             help_zh="比例填 0.15 或 15%",
             help_en="enter a share as 0.15 or 15%",
         ),
-        _text("note", "备注", "Note", 24),
+        text("note", "备注", "Note", 24),
     ),
     sheet="kpi",
     help_zh="每行一个 KPI 数值；比例填 0.15 或 15%，周转填 次/年，时效填 天。",
@@ -194,17 +170,17 @@ KPI_THRESHOLDS = Table(
     "KPI 阈值",
     "KPI thresholds",
     (
-        _text("kpi", "KPI", "KPI", 20, required=True),
-        _text("name", "名称", "Name", 20),
+        text("kpi", "KPI", "KPI", 20, required=True),
+        text("name", "名称", "Name", 20),
         Column("market", "市场", "Market", Kind.CODE, width=8),
-        _text("channel", "渠道", "Channel", 10),
-        _text("category", "品类", "Category", 10),
-        _text("green_op", "绿灯条件", "Green if", 7),
+        text("channel", "渠道", "Channel", 10),
+        text("category", "品类", "Category", 10),
+        text("green_op", "绿灯条件", "Green if", 7),
         Column("green", "绿灯阈值", "Green", Kind.NUMBER, "KPI 单位", "KPI unit", width=9),
-        _text("red_op", "红灯条件", "Red if", 7),
+        text("red_op", "红灯条件", "Red if", 7),
         Column("red", "红灯阈值", "Red", Kind.NUMBER, "KPI 单位", "KPI unit", width=9),
-        _text("unit", "单位", "Unit", 9),
-        _text("source", "来源", "Source", 35),
+        text("unit", "单位", "Unit", 9),
+        text("source", "来源", "Source", 35),
     ),
     sheet="kpi",
     help_zh="修改绿灯/红灯阈值即生效；比较方向（≥、<）来自内置目录。加一行并填市场即只对该市场生效。",
@@ -230,21 +206,21 @@ KPI_FLAGS = Table(
     "KPI 健康度",
     "KPI health flags",
     (
-        _text("month", "月份", "Month", 9),
-        _text("market", "市场", "Market", 8),
-        _text("channel", "渠道", "Channel", 12),
-        _text("category", "品类", "Category", 10),
-        _text("kpi", "KPI", "KPI", 20),
-        _text("name_zh", "名称", "Name (zh)", 18),
-        _text("name_en", "英文名称", "Name", 22),
+        text("month", "月份", "Month", 9),
+        text("market", "市场", "Market", 8),
+        text("channel", "渠道", "Channel", 12),
+        text("category", "品类", "Category", 10),
+        text("kpi", "KPI", "KPI", 20),
+        text("name_zh", "名称", "Name (zh)", 18),
+        text("name_en", "英文名称", "Name", 22),
         Column("value", "数值", "Value", Kind.NUMBER, "KPI 单位", "KPI unit", width=11),
-        _text("unit", "单位", "Unit", 8),
-        _text("flag", "灯", "Flag", 9),
+        text("unit", "单位", "Unit", 8),
+        text("flag", "灯", "Flag", 9),
         Column("green", "绿灯阈值", "Green", Kind.NUMBER, width=9),
         Column("red", "红灯阈值", "Red", Kind.NUMBER, width=9),
-        _text("reason_zh", "原因", "Reason (zh)", 35),
-        _text("reason_en", "原因（英文）", "Reason", 35),
-        _text("source", "来源", "Source", 12),
+        text("reason_zh", "原因", "Reason (zh)", 35),
+        text("reason_en", "原因（英文）", "Reason", 35),
+        text("source", "来源", "Source", 12),
     ),
     sheet="kpi_flags",
 )
@@ -255,10 +231,10 @@ DASH_MONTHS = Table(
     "月度目标与实际",
     "Plan vs actual by month",
     (
-        _text("month", "月份", "Month", 9),
-        _amount("plan", "目标", "Plan", 14),
-        _amount("actual", "实际", "Actual", 14),
-        _ratio("attainment", "达成率", "Attainment", 10),
+        text("month", "月份", "Month", 9),
+        amount("plan", "目标", "Plan", 14),
+        amount("actual", "实际", "Actual", 14),
+        ratio("attainment", "达成率", "Attainment", 10),
     ),
     sheet="dashboard",
 )
@@ -269,10 +245,10 @@ DASH_MARKETS = Table(
     "各市场累计达成",
     "Attainment by market (YTD)",
     (
-        _text("market", "市场", "Market", 9),
-        _amount("ytd_plan", "累计目标", "YTD plan", 14),
-        _amount("ytd_actual", "累计实际", "YTD actual", 14),
-        _ratio("attainment", "达成率", "Attainment", 10),
+        text("market", "市场", "Market", 9),
+        amount("ytd_plan", "累计目标", "YTD plan", 14),
+        amount("ytd_actual", "累计实际", "YTD actual", 14),
+        ratio("attainment", "达成率", "Attainment", 10),
     ),
     sheet="dashboard",
 )
@@ -283,7 +259,7 @@ DASH_KPI_COUNTS = Table(
     "KPI 红绿灯（按市场）",
     "KPI traffic lights by market",
     (
-        _text("market", "市场", "Market", 9),
+        text("market", "市场", "Market", 9),
         Column("green", "绿", "Green", Kind.INT, width=14),
         Column("amber", "黄", "Amber", Kind.INT, width=14),
         Column("red", "红", "Red", Kind.INT, width=10),
@@ -298,13 +274,13 @@ DASH_KPIS = Table(
     "需要关注的 KPI（各市场最新月份）",
     "KPIs needing attention (each market's latest month)",
     (
-        _text("market", "市场", "Market", 9),
-        _text("month", "月份", "Month", 14),
-        _text("name_zh", "指标", "KPI (zh)", 14),
-        _text("name_en", "指标（英文）", "KPI", 14),
-        _text("flag", "灯", "Flag", 10),
-        _text("reason_zh", "原因", "Reason (zh)", 35),
-        _text("reason_en", "原因（英文）", "Reason", 35),
+        text("market", "市场", "Market", 9),
+        text("month", "月份", "Month", 14),
+        text("name_zh", "指标", "KPI (zh)", 14),
+        text("name_en", "指标（英文）", "KPI", 14),
+        text("flag", "灯", "Flag", 10),
+        text("reason_zh", "原因", "Reason (zh)", 35),
+        text("reason_en", "原因（英文）", "Reason", 35),
     ),
     sheet="dashboard",
 )
@@ -315,11 +291,11 @@ DASH_WATERFALL = Table(
     "单品利润瀑布",
     "Margin waterfall of one line",
     (
-        _text("step", "项目", "Step", 9),
+        text("step", "项目", "Step", 9),
         _money("amount", "金额", "Amount", 14),
         _money("base", "图表底座", "Chart base", 14),
         _money("bar", "图表柱高", "Chart bar", 10),
-        _text("line", "明细行", "Line", 24),
+        text("line", "明细行", "Line", 24),
     ),
     sheet="dashboard",
 )
@@ -337,4 +313,5 @@ KPI_TABLES = (
 )
 DASHBOARD_TABLES = (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
 
-register(*KPI_SHEETS, *KPI_TABLES)
+SHEETS = KPI_SHEETS
+TABLES = KPI_TABLES

@@ -1,51 +1,159 @@
-"""The landed-cost action: compute every line and write the Landed Cost Results table."""
+"""The landed-cost action: read the lines and the rule overrides, compute every line, write the
+Landed Cost Results table. :func:`compute_lines` and :func:`results_table` are the one path the
+action, Validate and the UDFs share."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
-from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
-from xlplan.actions.settings import read_rules
 from xlplan.core import money
-from xlplan.core.errors import InputError, concat_errors
-from xlplan.landed_cost.calc import MONEY_OUTPUTS, compute_landed_cost
-from xlplan.reference import Rules
+from xlplan.core.errors import InputError, Message, concat_errors
+from xlplan.landed_cost.calc import (
+    LABEL_KEYS,
+    MONEY_OUTPUTS,
+    PRICE_OUTPUTS,
+    LandedCostResult,
+    compute_landed_cost,
+)
+from xlplan.landed_cost.tables import (
+    LANDED_COST,
+    LANDED_COST_RESULTS,
+    LOW_VALUE_OVERRIDES,
+    MARKET_OVERRIDES,
+)
+from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
+from xlplan.plan.read import fx_table
+from xlplan.plan.tables import FX
+from xlplan.reference import Rules, load_rules
+from xlplan.workbook.coerce import coerce_table, good_rows
+
+MARKET_BOOLS = (
+    "price_includes_tax",
+    "tax_base_includes_duty",
+    "tax_base_includes_transport",
+    "tax_gross_up",
+    "import_tax_recoverable",
+)
+
+# sku and channel pass through untouched (no rule reads them): 1M labels are not coerced.
+_COERCED = LANDED_COST.view([k for k in LANDED_COST.keys if k not in ("sku", "channel")])
 
 
-def landed_cost_results(lines: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The Landed Cost Results table (rounded for display) and the error records."""
-    result = compute_landed_cost(lines, rules)
+def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
+    """Every line of a raw lines table (cells by column key, as read from a sheet, a CSV or a
+    UDF argument) computed with ``rules``: cells are read and checked against
+    :data:`~xlplan.landed_cost.tables.LANDED_COST`, bad rows get their errors, the rest compute.
+    Missing optional columns count as blank."""
+    frame = raw.reset_index(drop=True)
+    lists = {
+        "markets": set(rules.markets.index.astype(str)),
+        "currencies": set(rules.currencies.index.astype(str)),
+    }
+    typed, errors = coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
+    result = compute_landed_cost(typed, rules, errors)
+    result.outputs.index = raw.index
+    return result
+
+
+def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Landed Cost Results table (money rounded to each currency's minor unit, margins to
+    0.01 %) and the error records."""
+    result = compute_lines(raw, rules)
     values = money.round_money(
-        result.outputs, MONEY_OUTPUTS, result.outputs["currency"], rules.currencies
+        result.outputs,
+        [*MONEY_OUTPUTS, *PRICE_OUTPUTS],
+        result.outputs["currency"],
+        rules.currencies,
     )
     values["contribution_margin"] = money.round_half_up(values["contribution_margin"], 4)
-    keys = pd.DataFrame(
-        {
-            k: lines[k].to_numpy() if k in lines.columns else None
-            for k in ("sku", "market", "channel")
-        },
+    labels = pd.DataFrame(
+        {k: raw[k].to_numpy() if k in raw.columns else None for k in LABEL_KEYS},
         index=values.index,
     )
-    return pd.concat([keys, values], axis=1), result.errors
+    return pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys], result.errors
 
 
-@action("landed_cost", "落地成本", "Landed cost")
-def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
-    """Compute every landed-cost line and write the Landed Cost Results table."""
-    lines = port.read_table("landed_cost")
+def rules_from_tables(
+    on: date,
+    fx: pd.DataFrame | None,
+    market_overrides: pd.DataFrame | None,
+    low_value_overrides: pd.DataFrame | None,
+) -> tuple[Rules, pd.DataFrame]:
+    """Rules in force on ``on`` with the workbook's settings tables applied, and their errors.
+
+    Bad rows of a settings table are reported and left out; the good ones still apply.
+    """
+    errs = []
+    fx_typed, e = fx_table(fx)
+    errs.append(e)
+    over_typed = lv_typed = None
+    if market_overrides is not None:
+        typed, e = coerce_table(market_overrides, MARKET_OVERRIDES)
+        errs.append(e)
+        over_typed = good_rows(typed, e)
+        over_typed = over_typed[over_typed["market"] != ""].replace({"": None})
+        for col in MARKET_BOOLS:
+            over_typed[col] = over_typed[col].map(lambda v: None if pd.isna(v) else bool(v))
+    if low_value_overrides is not None:
+        typed, e = coerce_table(low_value_overrides, LOW_VALUE_OVERRIDES)
+        errs.append(e)
+        lv_typed = good_rows(typed, e)
+        lv_typed = lv_typed[lv_typed["market"] != ""].copy()
+        for col in ("effective_from", "effective_to"):
+            lv_typed[col] = lv_typed[col].dt.strftime("%Y-%m-%d").fillna("")
+    rules = load_rules(on, market_overrides=over_typed, regimes=lv_typed, fx=fx_typed)
+    return rules, concat_errors(errs)
+
+
+def read_rules(port: WorkbookPort, ctx: Context) -> tuple[Rules, pd.DataFrame]:
+    """The rules in force on the plan's rules date, with the workbook's overrides."""
+    return rules_from_tables(
+        ctx.settings.rules_on,
+        port.read_table(FX.key),
+        port.read_table(MARKET_OVERRIDES.key),
+        port.read_table(LOW_VALUE_OVERRIDES.key),
+    )
+
+
+def read_lines(port: WorkbookPort) -> pd.DataFrame:
+    """The Landed Cost lines; a clear error when the workbook has none."""
+    lines = port.read_table(LANDED_COST.key)
     if lines is None:
         raise InputError(
             "工作簿中没有落地成本表（tblLandedCost）",
             "the workbook has no Landed Cost table (tblLandedCost)",
         )
+    return lines
+
+
+def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Compute every landed-cost line and write the Landed Cost Results table."""
+    lines = read_lines(port)
     rules, setting_errors = read_rules(port, ctx)
-    table, errors = landed_cost_results(lines, rules)
-    port.write_table("landed_cost_results", table)
+    table, errors = results_table(lines, rules)
+    port.write_table(LANDED_COST_RESULTS.key, table)
     ok = int((table["error"] == "").sum())
     summary = [
-        (
+        Message(
             f"落地成本: {ok}/{len(table)} 行计算成功（规则日期 {rules.on}）",
             f"landed cost: {ok} of {len(table)} lines computed (rules of {rules.on})",
         )
     ]
     return ActionResult(concat_errors([setting_errors, errors]), summary)
+
+
+ACTIONS = (
+    Action(
+        "landed_cost",
+        Message("落地成本", "Landed cost"),
+        run_landed_cost,
+        produces=(LANDED_COST_RESULTS.key,),
+        help=Message(
+            "读取“落地成本”明细与设置表的汇率和规则覆盖，写入“落地成本结果”。",
+            "Reads the Landed Cost lines and the Settings FX and rule overrides; writes Landed "
+            "Cost Results.",
+        ),
+    ),
+)

@@ -1,8 +1,10 @@
 """Landed cost, margin waterfall and the prices that break even or hit a target margin.
 
-One vectorised calculation over a table of lines (SKU x market x channel); a single line is the
-one-row case of the same code. Input and output column keys are declared in
-:data:`xlplan.workbook.schema.LANDED_COST` and :data:`LANDED_COST_OUTPUT_COLUMNS`.
+One vectorised calculation over a table of typed lines (SKU x market x channel); a single line
+is the one-row case of the same code. The column keys are declared here (:data:`INPUT_KEYS`,
+:data:`OUTPUT_KEYS`); :mod:`xlplan.landed_cost.tables` declares how their cells look and read,
+and :func:`xlplan.landed_cost.action.compute_lines` turns raw cells into the typed frame this
+module takes.
 
 Currencies. ``unit_cost`` is in ``cost_currency`` (blank = the market currency) and is converted
 with ``fx_rate`` [market ccy per cost ccy] or, when that is blank, the rules' FX table. Every other
@@ -58,6 +60,7 @@ problem leaves the whole line blank.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import NamedTuple
 
 import numpy as np
@@ -65,12 +68,89 @@ import pandas as pd
 
 from xlplan.core.errors import concat_errors, empty_errors, errors_where, row_messages
 from xlplan.reference import Rules
-from xlplan.workbook.schema import LANDED_COST, LANDED_COST_OUTPUT_COLUMNS, coerce_table
 
 TABLE = "landed_cost"
-INPUT_COLUMNS = LANDED_COST.keys
-OUTPUT_COLUMNS = [c.key for c in LANDED_COST_OUTPUT_COLUMNS]
-MONEY_OUTPUTS = [c.key for c in LANDED_COST_OUTPUT_COLUMNS if c.kind.value == "money"]
+
+INPUT_KEYS: tuple[str, ...] = (
+    "sku",
+    "market",
+    "channel",
+    "unit_cost",
+    "cost_currency",
+    "fx_rate",
+    "freight_per_unit",
+    "insurance_per_unit",
+    "duty_rate",
+    "extra_duty_rate",
+    "vat_rate",
+    "vat_recoverable",
+    "clearance_per_unit",
+    "consignment_value",
+    "last_mile_per_unit",
+    "storage_per_unit",
+    "price",
+    "referral_rate",
+    "referral_min",
+    "payment_rate",
+    "payment_fixed",
+    "fx_loss_rate",
+    "return_rate",
+    "return_cost_per_unit",
+    "unsellable_rate",
+    "lost_rate",
+    "ad_rate",
+    "target_margin",
+)
+"""Input columns of a line. Money is [market ccy/unit] except ``unit_cost`` [cost ccy/unit]
+and ``consignment_value`` [market ccy/parcel]; rates are [fraction]; ``fx_rate`` [market ccy
+per cost ccy]; ``vat_recoverable`` 1.0/0.0/NaN."""
+
+LABEL_KEYS: tuple[str, ...] = ("sku", "market", "channel")
+"""Inputs repeated at the start of every result row, so a result names its line."""
+
+MONEY_OUTPUTS: tuple[str, ...] = (
+    "customs_value",
+    "duty",
+    "import_vat",
+    "landed_cost",
+    "sales_tax",
+    "net_price",
+    "referral_fee",
+    "payment_fee",
+    "fx_loss",
+    "ad_cost",
+    "fulfilment_cost",
+    "returns_cost",
+    "lost_cost",
+    "total_cost",
+    "contribution",
+)
+"""Outputs per unit in the market currency [market ccy/unit]."""
+
+OUTPUT_KEYS: tuple[str, ...] = (
+    "currency",
+    *MONEY_OUTPUTS,
+    "contribution_margin",
+    "breakeven_price",
+    "price_for_target_margin",
+    "error",
+)
+"""Output columns: the market currency, :data:`MONEY_OUTPUTS`, ``contribution_margin``
+[fraction], the two solved prices [market ccy/unit] and the row's error text."""
+
+PRICE_OUTPUTS: tuple[str, ...] = ("breakeven_price", "price_for_target_margin")
+
+
+class Treatment(str, Enum):
+    """How a low-value regime tier treats a consignment (``low_value_regimes.csv``)."""
+
+    EXEMPT = "exempt"
+    COLLECTED_AT_SALE = "collected_at_sale"
+    FLAT_PER_PARCEL = "flat_per_parcel"
+    RATE = "rate"
+    RATE_MINUS_DEDUCTION = "rate_minus_deduction"
+    COMBINED_RATE = "combined_rate"
+
 
 ZERO_DEFAULT = [
     "freight_per_unit",
@@ -108,35 +188,31 @@ REGIME_RULES = [
 
 
 class LandedCostResult(NamedTuple):
-    """``outputs``: one row per input line (same index), :data:`OUTPUT_COLUMNS`; ``errors``:
+    """``outputs``: one row per input line (same index), :data:`OUTPUT_KEYS`; ``errors``:
     error records (see :mod:`xlplan.errors`)."""
 
     outputs: pd.DataFrame
     errors: pd.DataFrame
 
 
-def compute_landed_cost(lines: pd.DataFrame, rules: Rules) -> LandedCostResult:
+def compute_landed_cost(
+    lines: pd.DataFrame, rules: Rules, input_errors: pd.DataFrame | None = None
+) -> LandedCostResult:
     """Landed cost and margin outputs for every line; bad rows get errors, the rest compute.
 
-    ``lines`` holds the :data:`INPUT_COLUMNS` keys, raw (as read from a sheet or CSV) or typed.
-    Missing optional columns are treated as blank. Outputs are in the market currency per unit
-    [market ccy/unit]; margins are fractions.
+    ``lines`` holds the :data:`INPUT_KEYS` typed: numbers as float (NaN where blank), codes as
+    upper-case text (``""`` where blank), ``vat_recoverable`` as 1.0/0.0/NaN; ``input_errors``
+    are the records the reading found (their rows compute nothing). Outputs are in the market
+    currency per unit [market ccy/unit]; margins are fractions.
     """
     index = lines.index
-    raw = lines.reset_index(drop=True)
-    lists = {
-        "markets": set(rules.markets.index.astype(str)),
-        "currencies": set(rules.currencies.index.astype(str)),
-    }
-    # sku and channel pass through untouched (no rule reads them): don't coerce 1M labels.
-    typed, errors = coerce_table(
-        raw.drop(columns=["sku", "channel"], errors="ignore"), LANDED_COST, lists=lists
-    )
+    typed = lines.reset_index(drop=True)
+    errors = empty_errors() if input_errors is None else input_errors
     values, domain_errors, target_errors = _calculate(typed, rules, errors)
     blocking = concat_errors([errors, domain_errors])
     bad = np.zeros(len(typed), dtype=bool)
     bad[blocking["row"].to_numpy(dtype=np.int64)] = True
-    numeric = [c for c in OUTPUT_COLUMNS if c not in ("currency", "error")]
+    numeric = [c for c in OUTPUT_KEYS if c not in ("currency", "error")]
     values.loc[bad, numeric] = np.nan
     # An unreachable target margin is reported, but the line's costs and break-even stand.
     all_errors = concat_errors([blocking, target_errors])
@@ -387,11 +463,11 @@ def _low_value(
     on_tax = (applies == "tax") | (applies == "both")
     tier_duty = np.select(
         [
-            treatment == "exempt",
-            treatment == "flat_per_parcel",
-            treatment == "rate",
-            treatment == "rate_minus_deduction",
-            treatment == "combined_rate",
+            treatment == Treatment.EXEMPT.value,
+            treatment == Treatment.FLAT_PER_PARCEL.value,
+            treatment == Treatment.RATE.value,
+            treatment == Treatment.RATE_MINUS_DEDUCTION.value,
+            treatment == Treatment.COMBINED_RATE.value,
         ],
         [
             np.zeros(len(r)),
@@ -405,6 +481,9 @@ def _low_value(
     sets_duty = on_duty & ~np.isnan(tier_duty)
     duty_override[r[sets_duty]] = True
     duty[r[sets_duty]] = tier_duty[sets_duty]
-    clears_tax = on_tax & np.isin(treatment, ["exempt", "collected_at_sale", "combined_rate"])
+    clears_tax = on_tax & np.isin(
+        treatment,
+        [Treatment.EXEMPT.value, Treatment.COLLECTED_AT_SALE.value, Treatment.COMBINED_RATE.value],
+    )
     no_tax[r[clears_tax]] = True
     return _Regime(duty_override, duty, no_tax, errs)

@@ -16,23 +16,27 @@ on its row of the import table, and the other files still import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
-from xlplan.actions.settings import read_rules, read_settings
+from xlplan import reference
 from xlplan.core import money
-from xlplan.core.errors import InputError, concat_errors, empty_errors, errors_where, row_messages
+from xlplan.core.errors import (
+    InputError,
+    Message,
+    concat_errors,
+    empty_errors,
+    errors_where,
+    row_messages,
+)
 from xlplan.maps import tables as schema_maps
 from xlplan.maps.calc.business import (
     BusinessSettings,
-    read_market_macro,
     screen_markets,
     with_macro_defaults,
 )
@@ -52,61 +56,25 @@ from xlplan.maps.calc.product import (
     Stage,
     product_map,
 )
-from xlplan.reference import Rules
-from xlplan.workbook import schema
-from xlplan.workbook.schema import Kind
+from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
+from xlplan.plan.dimensions import TARGET_LINE_KEYS, PlanMap
+from xlplan.plan.read import read_fx
+from xlplan.workbook.coerce import coerce_table, relocate
+from xlplan.workbook.keyvalue import KeySpec, read_model, record
 
 Model = TypeVar("Model", bound=BaseModel)
+LANDED_COST_RESULTS = "landed_cost_results"
+"""The landed-cost capability's results (read by key): the margins the screening uses."""
 
 PASS_TEXT, FAIL_TEXT = "通过 pass", "未通过 fail"
 DEFAULT_INCREMENTAL_POOL = 300_000_000.0  # 3 亿: the Latin America share of DOMAIN.md section 1
 
-#: settings key -> path of the field in the domain's settings model
-BUSINESS_FIELDS: dict[str, tuple[str, ...]] = {
-    "threshold_gdp_per_capita_usd": ("thresholds", "gdp_per_capita_usd"),
-    "threshold_penetration": ("thresholds", "ecommerce_penetration"),
-    "threshold_market_usd_bn": ("thresholds", "ecommerce_market_usd_bn"),
-    "threshold_margin": ("thresholds", "margin"),
-    "threshold_payout_days": ("thresholds", "payout_days"),
-    "weight_gdp_per_capita": ("weights", "gdp_per_capita"),
-    "weight_penetration": ("weights", "penetration"),
-    "weight_market_size": ("weights", "market_size"),
-    "weight_margin": ("weights", "margin"),
-    "weight_payout": ("weights", "payout"),
-    "weight_delivery": ("weights", "delivery"),
-    "weight_competition": ("weights", "competition"),
-    "weight_compliance": ("weights", "compliance"),
-    "delivery_days_reference": ("delivery_days_reference",),
-    "max_market_share": ("max_market_share",),
+MODELS: dict[str, type[BaseModel]] = {
+    "business_settings": BusinessSettings,
+    "customer_settings": TierSettings,
+    "product_settings": ProductSettings,
 }
-CUSTOMER_FIELDS: dict[str, tuple[str, ...]] = {
-    "mode": ("mode",),
-    "b2b_large_usd": ("b2b_large",),
-    "b2b_mid_usd": ("b2b_mid",),
-    "window_months": ("window_months",),
-    "churn_days": ("churn_days",),
-    "at_risk_days": ("at_risk_days",),
-    "new_days": ("new_days",),
-    "repeat_orders": ("repeat_orders",),
-    "high_value_score": ("high_value_score",),
-    "budget_months_top": ("budget_months_top",),
-    "upsell": ("upsell",),
-}
-PRODUCT_FIELDS: dict[str, tuple[str, ...]] = {
-    "intro_months": ("lifecycle", "intro_months"),
-    "window_months": ("lifecycle", "window_months"),
-    "growth_threshold": ("lifecycle", "growth_threshold"),
-    "decline_threshold": ("lifecycle", "decline_threshold"),
-    "margin_threshold": ("quadrant", "margin_threshold"),
-    "quadrant_growth_threshold": ("quadrant", "growth_threshold"),
-    "cash_cow_volume_share": ("quadrant", "cash_cow_volume_share"),
-    **{f"uplift_{s.value}": ("stage_uplift", s.value) for s in Stage},
-}
-MODELS: dict[str, tuple[type[BaseModel], dict[str, tuple[str, ...]]]] = {
-    "business_settings": (BusinessSettings, BUSINESS_FIELDS),
-    "customer_settings": (TierSettings, CUSTOMER_FIELDS),
-    "product_settings": (ProductSettings, PRODUCT_FIELDS),
-}
+"""The domain settings model each key/value table fills."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,144 +84,31 @@ MODELS: dict[str, tuple[type[BaseModel], dict[str, tuple[str, ...]]]] = {
 
 def _number(value: object) -> float | None:
     """A number from a cell: 0.15, '15%', '1,234.5'; None when it is not one."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value) if np.isfinite(float(value)) else None
-    text = str(value).strip().replace(",", "").replace("，", "")
-    scale = 1.0
-    if text.endswith("%"):
-        text, scale = text[:-1].strip(), 0.01
-    try:
-        return float(text) * scale
-    except ValueError:
-        return None
+    from xlplan.core import parse
+
+    return parse.parse_number(value)
 
 
-def _date(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    parsed = pd.to_datetime(str(value).strip(), errors="coerce")
-    return None if pd.isna(parsed) else parsed.date()
-
-
-def read_key_values(port: WorkbookPort, table_key: str) -> tuple[dict[str, object], pd.DataFrame]:
-    """A key/value settings table (``setting``, ``value``) as typed values, and error records.
-
-    Blank values are left out (the default applies); unknown keys and values that are not of
-    the key's kind (:data:`xlplan.workbook.schema_maps.SETTING_KEYS`) are reported.
-    """
-    return parse_key_values(port.read_table(table_key), table_key)
-
-
-def parse_key_values(
-    raw: pd.DataFrame | None, table_key: str
-) -> tuple[dict[str, object], pd.DataFrame]:
-    """:func:`read_key_values` of a raw table already read (``setting``, ``value`` columns)."""
-    kinds = schema_maps.SETTING_KEYS[table_key]
-    if raw is None or raw.empty:
-        return {}, empty_errors()
-    values: dict[str, object] = {}
-    errs: list[pd.DataFrame] = []
-    for i, (key, value) in enumerate(zip(raw["setting"], raw["value"], strict=False)):
-        name = "" if key is None or pd.isna(key) else str(key).strip()
-        if (
-            value is None
-            or (isinstance(value, float) and np.isnan(value))
-            or not str(value).strip()
-        ):
-            continue
-        if name not in kinds:
-            errs.append(
-                _record(
-                    table_key, i, "setting", f"未知的设置项: '{name}'", f"unknown setting: '{name}'"
-                )
-            )
-            continue
-        kind = kinds[name][0]
-        parsed: object
-        if kind in schema.NUMERIC_KINDS:
-            parsed = _number(value)
-        elif kind is Kind.DATE:
-            parsed = _date(value)
-        else:
-            parsed = str(value).strip().lower()
-        if parsed is None:
-            what_zh = "日期" if kind is Kind.DATE else "数字"
-            what_en = "a date" if kind is Kind.DATE else "a number"
-            errs.append(
-                _record(
-                    table_key,
-                    i,
-                    "value",
-                    f"{name} 应为{what_zh}: '{str(value)[:40]}'",
-                    f"{name} must be {what_en}: '{str(value)[:40]}'",
-                )
-            )
-            continue
-        values[name] = parsed
-    return values, concat_errors(errs)
-
-
-def _record(table: str, row: int, column: str, zh: str, en: str) -> pd.DataFrame:
-    return errors_where(
-        np.array([True]), table=table, column=column, zh=zh, en=en, positions=np.array([row])
+def model_from_table(
+    raw: pd.DataFrame | None, table_key: str, model: type[Model]
+) -> tuple[Model, dict[str, object], pd.DataFrame]:
+    """The domain settings model from a raw key/value settings table (None: the defaults), the
+    typed values given, and error records."""
+    specs = schema_maps.SETTING_KEYS[table_key]
+    return read_model(
+        raw, table_key, specs, lambda tree: model.model_validate(tree), _defaults(model)
     )
 
 
-def _set_path(tree: dict[str, Any], path: Sequence[str], value: object) -> None:
-    for part in path[:-1]:
-        tree = tree.setdefault(part, {})
-    tree[path[-1]] = value
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    tree: dict[str, Any] = model().model_dump(mode="json")
+    return tree
 
 
-def settings_model(
-    model: type[Model],
-    fields: Mapping[str, tuple[str, ...]],
-    values: Mapping[str, object],
-    *,
-    table_key: str,
-    rows: Mapping[str, int],
-) -> tuple[Model, pd.DataFrame]:
-    """The domain settings model with the workbook's values applied over its defaults.
-
-    A value the model refuses (out of range) is reported on its row and its default kept.
-    """
-    given = {k: v for k, v in values.items() if k in fields}
-    errs: list[pd.DataFrame] = []
-    while True:
-        tree = model().model_dump(mode="json")
-        for key, value in given.items():
-            _set_path(tree, fields[key], value)
-        try:
-            return model.model_validate(tree), concat_errors(errs)
-        except ValidationError as exc:
-            bad = []
-            for problem in exc.errors():
-                loc = tuple(str(p) for p in problem["loc"])
-                for key in given:
-                    if loc[: len(fields[key])] == fields[key] and key not in bad:
-                        bad.append(key)
-                        msg = str(problem["msg"])
-                        errs.append(
-                            _record(
-                                table_key,
-                                rows.get(key, 0),
-                                "value",
-                                f"{key} 的值无效（{msg}），使用默认值",
-                                f"{key}: invalid value ({msg}); the default is used",
-                            )
-                        )
-            if not bad:  # not caused by a workbook value: the defaults themselves
-                raise
-            for key in bad:
-                given.pop(key)
-
-
-def _rows_of(port: WorkbookPort, table_key: str) -> dict[str, int]:
-    return setting_rows(port.read_table(table_key))
+def _read_model(
+    port: WorkbookPort, table_key: str, model: type[Model]
+) -> tuple[Model, dict[str, object], pd.DataFrame]:
+    return model_from_table(port.read_table(table_key), table_key, model)
 
 
 def setting_rows(raw: pd.DataFrame | None) -> dict[str, int]:
@@ -263,40 +118,27 @@ def setting_rows(raw: pd.DataFrame | None) -> dict[str, int]:
     return {str(k).strip(): i for i, k in enumerate(raw["setting"]) if k is not None}
 
 
+def _rows_of(port: WorkbookPort, table_key: str) -> dict[str, int]:
+    return setting_rows(port.read_table(table_key))
+
+
 def default_setting_values(table_key: str) -> dict[str, object]:
-    """The value every key of a settings table starts with in a new template."""
-    model, fields = MODELS[table_key]
-    tree = model().model_dump(mode="json")
+    """The value every key of a settings table starts with in a new plan."""
+    specs: dict[str, KeySpec] = schema_maps.SETTING_KEYS[table_key]
+    tree = _defaults(MODELS[table_key])
     out: dict[str, object] = {}
-    for key in schema_maps.SETTING_KEYS[table_key]:
-        if key in fields:
-            node: Any = tree
-            for part in fields[key]:
-                node = node[part]
-            out[key] = node
-        else:
-            out[key] = None
+    for key, spec in specs.items():
+        node: Any = tree if spec.path else None
+        for part in spec.path:
+            node = node[part]
+        out[key] = node
     if table_key == "business_settings":
         out["incremental_pool"] = DEFAULT_INCREMENTAL_POOL
     return out
 
 
-def _read_model(
-    port: WorkbookPort, table_key: str, model: type[Model]
-) -> tuple[Model, dict[str, object], pd.DataFrame]:
-    return model_from_table(port.read_table(table_key), table_key, model)
-
-
-def model_from_table(
-    raw: pd.DataFrame | None, table_key: str, model: type[Model]
-) -> tuple[Model, dict[str, object], pd.DataFrame]:
-    """The domain settings model from a raw key/value settings table (None: the defaults), the
-    typed values given, and error records."""
-    values, errors = parse_key_values(raw, table_key)
-    built, model_errors = settings_model(
-        model, MODELS[table_key][1], values, table_key=table_key, rows=setting_rows(raw)
-    )
-    return built, values, concat_errors([errors, model_errors])
+def _record(table: str, row: int, column: str, zh: str, en: str) -> pd.DataFrame:
+    return record(table, row, column, Message(zh, en))
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,14 +146,14 @@ def model_from_table(
 # --------------------------------------------------------------------------------------------
 
 
-def reporting_currency(port: WorkbookPort) -> str:
-    """Settings ``reporting_currency`` (upper case), CNY when blank."""
-    return str(read_settings(port).get("reporting_currency", "CNY")).strip().upper() or "CNY"
+def _fx_or_shipped(fx: pd.DataFrame | None) -> pd.DataFrame:
+    """The workbook's FX table, or the shipped rates when the workbook has none."""
+    return reference.default_fx() if fx is None else fx
 
 
-def usd_rate(rules: Rules, currency: str) -> float:
+def usd_rate(fx: pd.DataFrame, currency: str) -> float:
     """Units of ``currency`` per US$ from the workbook's FX table; a clear error when unknown."""
-    rate = float(rules.fx_rates(pd.Series(["USD"]), pd.Series([currency])).iloc[0])
+    rate = float(reference.fx_rates(fx, pd.Series(["USD"]), pd.Series([currency])).iloc[0])
     if not np.isfinite(rate) or rate <= 0:
         raise InputError(
             f"汇率表中没有 USD 兑 {currency} 的汇率（设置表 tblFX）",
@@ -334,14 +176,14 @@ def replace_proposals(port: WorkbookPort, map_key: str, rows: pd.DataFrame) -> p
     if raw is None or raw.empty:
         current = pd.DataFrame(columns=table.keys)
     else:
-        current, _ = schema.coerce_table(raw, table)
+        current, _ = coerce_table(raw, table)
         maps = current["map"].astype(str).str.strip().str.lower()
         keep = (maps != map_key) & ((maps != "") | current["amount"].notna())
         current = current[keep.to_numpy()]
     new = rows.reindex(columns=table.keys)
     parts = [p for p in (current, new) if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=table.keys)
-    order = {m: i for i, m in enumerate(schema.MAPS)}
+    order = {m.value: i for i, m in enumerate(PlanMap)}
     rank = out["map"].astype(str).str.strip().str.lower().map(order).fillna(len(order))
     out = out.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
     port.write_table(table.key, out)
@@ -349,28 +191,18 @@ def replace_proposals(port: WorkbookPort, map_key: str, rows: pd.DataFrame) -> p
 
 
 def _proposal_rows(map_key: str, frame: Mapping[str, object], n: int) -> pd.DataFrame:
-    data: dict[str, object] = {k: [""] * n for k in schema.TARGET_LINES.keys}
+    data: dict[str, object] = {k: [""] * n for k in TARGET_LINE_KEYS}
     data.update({"map": [map_key] * n, "owner": [schema_maps.MAP_OWNERS[map_key]] * n})
     data["priority"] = [None] * n
     data["adjustment"] = [None] * n
     data.update(frame)
-    return pd.DataFrame(data, columns=schema.TARGET_LINES.keys)
+    return pd.DataFrame(data, columns=list(TARGET_LINE_KEYS))
 
 
-def _skip(what_zh: str, what_en: str) -> ActionResult:
+def _skip(what: Message) -> ActionResult:
     return ActionResult(
-        summary=[(f"跳过: 工作簿中没有{what_zh}", f"skipped: the workbook has no {what_en}")]
+        summary=[Message(f"跳过: 工作簿中没有{what.zh}", f"skipped: the workbook has no {what.en}")]
     )
-
-
-def _positions(kept: pd.Index, errors: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Errors of a calculator that saw only the ``kept`` rows, moved onto the sheet's rows."""
-    if errors.empty:
-        return errors
-    out = errors.copy()
-    out["table"] = table
-    out["row"] = np.asarray(kept, dtype=np.int64)[out["row"].to_numpy(dtype=np.int64)]
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,18 +210,12 @@ def _positions(kept: pd.Index, errors: pd.DataFrame, table: str) -> pd.DataFrame
 # --------------------------------------------------------------------------------------------
 
 
-def landed_cost_margins(port: WorkbookPort, ctx: Context) -> pd.DataFrame:
+def landed_cost_margins(port: WorkbookPort) -> pd.DataFrame:
     """Median contribution margin [fraction] and line count per market from the Landed Cost
-    Results; computed from the Landed Cost lines when the results sheet is still empty."""
-    results = port.read_table("landed_cost_results")
-    if results is None or results["market"].isna().all():
-        lines = port.read_table("landed_cost")
-        if lines is None or lines.empty:
-            return pd.DataFrame({"margin": [], "lines": []})
-        from xlplan.landed_cost.action import landed_cost_results
-
-        rules, _ = read_rules(port, ctx)
-        results, _ = landed_cost_results(lines, rules)
+    Results (a run that includes the business map computes them first when they are empty)."""
+    results = port.read_table(LANDED_COST_RESULTS)
+    if results is None or results.empty or results["market"].isna().all():
+        return pd.DataFrame({"margin": [], "lines": []})
     return median_margins(results)
 
 
@@ -447,11 +273,11 @@ def screening_table(
         [f"落地成本 landed cost ({n})" for n in lc_lines],
         np.where(markets["margin"].notna(), "输入 entered", "缺失 missing"),
     )
-    markets = with_macro_defaults(markets, read_market_macro())
+    markets = with_macro_defaults(markets, reference.market_macro())
     screened, screen_errors = screen_markets(
         markets.reset_index(drop=True), incremental_pool_usd=pool / rate, settings=settings
     )
-    screen_errors = _positions(markets.index, screen_errors, "business_markets")
+    screen_errors = relocate(screen_errors, markets.index, "business_markets")
 
     out = screened.assign(
         row=np.asarray(markets.index, dtype=np.int64),
@@ -472,23 +298,24 @@ def screening_table(
     return out, unallocated, screen_errors
 
 
-@action("business", "业务地图", "Business map", after=("landed_cost",))
 def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Screen, score and rank the candidate markets; propose an incremental target per market."""
     raw = port.read_table("business_markets")
     if raw is None:
         return _skip(
-            "候选市场表（tblBusinessMarkets）", "Candidate markets table (tblBusinessMarkets)"
+            Message(
+                "候选市场表（tblBusinessMarkets）", "Candidate markets table (tblBusinessMarkets)"
+            )
         )
-    table, input_errors = schema.coerce_table(raw, schema_maps.BUSINESS_MARKETS)
+    table, input_errors = coerce_table(raw, schema_maps.BUSINESS_MARKETS)
     settings, values, setting_errors = _read_model(port, "business_settings", BusinessSettings)
     pool, pool_errors = incremental_pool(values, _rows_of(port, "business_settings"))
     setting_errors = concat_errors([setting_errors, pool_errors])
-    currency = reporting_currency(port)
-    rules, _ = read_rules(port, ctx)
-    rate = usd_rate(rules, currency)
+    currency = ctx.settings.reporting_currency
+    fx, _ = read_fx(port)
+    rate = usd_rate(_fx_or_shipped(fx), currency)
     out, unallocated, screen_errors = screening_table(
-        table, settings, pool, rate, landed_cost_margins(port, ctx)
+        table, settings, pool, rate, landed_cost_margins(port)
     )
     port.write_table("business_screening", out[schema_maps.BUSINESS_SCREENING.keys])
 
@@ -514,7 +341,7 @@ def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
     total = float(chosen["proposed_target"].sum())
     passing = ", ".join(chosen["market"]) or "-"
     summary = [
-        (
+        Message(
             f"业务地图: {int(passes.sum())}/{len(out)} 个市场通过（{passing}），"
             f"建议增量目标 {total:,.0f} {currency}，未分配 {unallocated:,.0f}",
             f"business map: {int(passes.sum())} of {len(out)} markets pass ({passing}), "
@@ -654,7 +481,7 @@ def tier_assumptions(raw: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.
     """:func:`read_tier_assumptions` of a raw table already read (None: no overrides)."""
     if raw is None or raw.empty:
         return None, empty_errors()
-    table, errors = schema.coerce_table(raw, schema_maps.TIER_ASSUMPTIONS)
+    table, errors = coerce_table(raw, schema_maps.TIER_ASSUMPTIONS)
     tier = table["tier"].astype(str).str.strip().str.lower()
     known = tier.isin([t.value for t in Tier])
     errors = concat_errors(
@@ -675,8 +502,8 @@ def tier_assumptions(raw: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.
 
 def tier_label(tier: str) -> str:
     """``高价值复购客户 / High-value repeat`` (the spend bands are on the Customer Map sheet)."""
-    zh, en = TIER_LABELS[Tier(tier)]
-    return f"{zh.split(' (')[0]} / {en.split(' (')[0]}"
+    label = TIER_LABELS[Tier(tier)]
+    return f"{label.zh.split(' (')[0]} / {label.en.split(' (')[0]}"
 
 
 def tier_table(tiers: pd.DataFrame) -> pd.DataFrame:
@@ -753,16 +580,16 @@ def tier_customers_in(
     given_as_of: object,
     settings: TierSettings,
     assumptions: pd.DataFrame | None,
-    rules: Rules,
+    fx: pd.DataFrame,
     currency: str,
 ) -> tuple[CustomerMap, pd.Timestamp]:
     """The customer map of order lines (the :mod:`xlplan.orders` contract) in ``currency``.
 
-    The B2B spend bands of ``settings`` are in US$ and converted with the FX table of
-    ``rules``; the window ends at the end of ``given_as_of`` (a date, blank = the last order
+    The B2B spend bands of ``settings`` are in US$ and converted with the FX table ``fx``;
+    the window ends at the end of ``given_as_of`` (a date, blank = the last order
     date). Returns the domain result and the ``as_of`` used.
     """
-    rate = usd_rate(rules, currency)  # the spend bands are entered in US$
+    rate = usd_rate(fx, currency)  # the spend bands are entered in US$
     settings = settings.model_copy(
         update={"b2b_large": settings.b2b_large * rate, "b2b_mid": settings.b2b_mid * rate}
     )
@@ -771,7 +598,7 @@ def tier_customers_in(
     result = customer_map(
         lines,
         as_of=as_of,
-        fx=rules.fx,
+        fx=fx,
         base_currency=currency,
         settings=settings,
         assumptions=assumptions,
@@ -779,7 +606,6 @@ def tier_customers_in(
     return result, as_of
 
 
-@action("customers", "客户地图", "Customer map")
 def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Import the listed order files, build customers and tiers, propose a target per tier.
 
@@ -787,13 +613,16 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     """
     raw = port.read_table("order_imports")
     if raw is None:
-        return _skip("订单文件导入表（tblOrderImports）", "Order files table (tblOrderImports)")
-    imports, input_errors = schema.coerce_table(raw, schema_maps.ORDER_IMPORTS)
+        return _skip(
+            Message("订单文件导入表（tblOrderImports）", "Order files table (tblOrderImports)")
+        )
+    imports, input_errors = coerce_table(raw, schema_maps.ORDER_IMPORTS)
     settings, values, setting_errors = _read_model(port, "customer_settings", TierSettings)
     assumptions, assumption_errors = read_tier_assumptions(port)
-    currency = reporting_currency(port)
-    rules, _ = read_rules(port, ctx)
-    usd_rate(rules, currency)  # the spend bands are in US$: stop before importing without a rate
+    currency = ctx.settings.reporting_currency
+    fx_read, _ = read_fx(port)
+    fx = _fx_or_shipped(fx_read)
+    usd_rate(fx, currency)  # the spend bands are in US$: stop before importing without a rate
     lines, log, import_errors = import_orders(imports)
 
     totals = pd.DataFrame(columns=schema_maps.CUSTOMER_TOTALS.keys)
@@ -802,7 +631,7 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     converted = lines
     if len(lines):
         result, as_of = tier_customers_in(
-            lines, values.get("as_of"), settings, assumptions, rules, currency
+            lines, values.get("as_of"), settings, assumptions, fx, currency
         )
         converted = result.lines
         line_errors = _line_errors_on_imports(
@@ -836,7 +665,7 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     if len(totals):
         t = totals.iloc[0]
         summary = [
-            (
+            Message(
                 f"客户地图: 导入 {read}/{len(log)} 个文件，{t['order_lines']:,} 行订单，"
                 f"{t['customers']:,} 位客户，建议目标 {t['proposed_target']:,.0f} {currency}",
                 f"customer map: {read} of {len(log)} files imported, {t['order_lines']:,} order "
@@ -846,7 +675,7 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
         ]
     else:
         summary = [
-            (
+            Message(
                 f"客户地图: 没有导入订单（列出的文件 {len(log)} 个）",
                 f"customer map: no order lines imported ({len(log)} files listed)",
             )
@@ -870,7 +699,7 @@ def read_product_sales(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame] 
 
 def product_sales(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`read_product_sales` of a raw table already read."""
-    table, errors = schema.coerce_table(raw, schema_maps.PRODUCT_SALES)
+    table, errors = coerce_table(raw, schema_maps.PRODUCT_SALES)
     text = table["month"].astype(str).str.strip()
     month = pd.to_datetime(text, errors="coerce", format="mixed")
     bad = month.isna() & (text != "")
@@ -969,13 +798,8 @@ def product_lines_table(
     )
     domain_errors = _economics_errors(domain_errors, result["line"], economics, sales)
     out = result.assign(
-        stage_label=[
-            f"{STAGE_LABELS[Stage(s)][0]} / {STAGE_LABELS[Stage(s)][1]}" for s in result["stage"]
-        ],
-        quadrant_label=[
-            f"{QUADRANT_LABELS[Quadrant(q)][0]} / {QUADRANT_LABELS[Quadrant(q)][1]}"
-            for q in result["quadrant"]
-        ],
+        stage_label=[STAGE_LABELS[Stage(s)].both for s in result["stage"]],
+        quadrant_label=[QUADRANT_LABELS[Quadrant(q)].both for q in result["quadrant"]],
         **{
             c: _whole(result[c])
             for c in (
@@ -997,25 +821,26 @@ def product_lines_table(
     return out, domain_errors
 
 
-@action("products", "产品地图", "Product map")
 def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Lifecycle stage, quadrant, ROI and a proposed target per product line."""
     read = read_product_sales(port)
     if read is None:
-        return _skip("月度销售表（tblProductSales）", "Monthly sales table (tblProductSales)")
+        return _skip(
+            Message("月度销售表（tblProductSales）", "Monthly sales table (tblProductSales)")
+        )
     sales, sales_errors = read
     raw_econ = port.read_table("product_economics")
     if raw_econ is None:
         raw_econ = pd.DataFrame(columns=schema_maps.PRODUCT_ECONOMICS.keys)
-    economics, econ_errors = schema.coerce_table(raw_econ, schema_maps.PRODUCT_ECONOMICS)
+    economics, econ_errors = coerce_table(raw_econ, schema_maps.PRODUCT_ECONOMICS)
     economics = economics[economics["line"] != ""]
     settings, values, setting_errors = _read_model(port, "product_settings", ProductSettings)
-    currency = reporting_currency(port)
+    currency = ctx.settings.reporting_currency
     if sales.empty:
         port.write_table("product_lines", pd.DataFrame(columns=schema_maps.PRODUCT_LINES.keys))
         replace_proposals(port, "product", _proposal_rows("product", {}, 0))
         errors = concat_errors([sales_errors, econ_errors, setting_errors])
-        return ActionResult(errors, [("产品地图: 没有销售数据", "product map: no sales")])
+        return ActionResult(errors, [Message("产品地图: 没有销售数据", "product map: no sales")])
     as_of, as_of_errors = product_as_of(
         values.get("as_of_month"), sales, _rows_of(port, "product_settings")
     )
@@ -1025,8 +850,8 @@ def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
 
     chosen = out[out["proposed_target"] > 0]
     notes = [
-        f"{STAGE_LABELS[Stage(s)][0]}、{QUADRANT_LABELS[Quadrant(q)][0]}，增幅 {u:+.0%} / "
-        f"{STAGE_LABELS[Stage(s)][1]}, {QUADRANT_LABELS[Quadrant(q)][1].lower()}, uplift {u:+.0%}"
+        f"{STAGE_LABELS[Stage(s)].zh}、{QUADRANT_LABELS[Quadrant(q)].zh}，增幅 {u:+.0%} / "
+        f"{STAGE_LABELS[Stage(s)].en}, {QUADRANT_LABELS[Quadrant(q)].en.lower()}, uplift {u:+.0%}"
         for s, q, u in zip(chosen["stage"], chosen["quadrant"], chosen["uplift"], strict=True)
     ]
     proposals = _proposal_rows(
@@ -1041,11 +866,11 @@ def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
     replace_proposals(port, "product", proposals)
     total = float(chosen["proposed_target"].sum())
     counts = ", ".join(
-        f"{QUADRANT_LABELS[Quadrant(q)][1].lower()} {n}"
+        f"{QUADRANT_LABELS[Quadrant(q)].en.lower()} {n}"
         for q, n in out["quadrant"].value_counts().sort_index().items()
     )
     summary = [
-        (
+        Message(
             f"产品地图: {len(out)} 条产品线（截至 {as_of}），建议目标 {total:,.0f} {currency}",
             f"product map: {len(out)} lines (as of {as_of}; {counts}), proposed {total:,.0f} "
             f"{currency}",
@@ -1053,3 +878,41 @@ def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
     ]
     errors = concat_errors([sales_errors, econ_errors, setting_errors, domain_errors])
     return ActionResult(errors, summary)
+
+
+ACTIONS = (
+    Action(
+        "business",
+        Message("业务地图", "Business map"),
+        run_business,
+        produces=("business_screening", "map_proposals"),
+        needs=(LANDED_COST_RESULTS,),
+        help=Message(
+            "读取“业务地图”的候选市场与阈值、落地成本结果的毛利，写入“业务地图结果”与地图提案。",
+            "Reads the Business Map candidates and thresholds and the landed-cost margins; writes "
+            "Business Map Result and the map proposals.",
+        ),
+    ),
+    Action(
+        "customers",
+        Message("客户地图", "Customer map"),
+        run_customers,
+        produces=("customer_totals", "order_import_log", "customer_tiers", "map_proposals"),
+        help=Message(
+            "导入“客户地图”列出的订单文件，分层并写入“客户地图结果”与地图提案。",
+            "Imports the order files listed on the Customer Map, tiers the customers; writes "
+            "Customer Map Result and the map proposals.",
+        ),
+    ),
+    Action(
+        "products",
+        Message("产品地图", "Product map"),
+        run_products,
+        produces=("product_lines", "map_proposals"),
+        help=Message(
+            "读取“产品地图”的月度销售与经济性，写入“产品地图结果”与地图提案。",
+            "Reads the Product Map sales and economics; writes Product Map Result and the map "
+            "proposals.",
+        ),
+    ),
+)

@@ -1,7 +1,7 @@
 """The three maps' sheets in a new template: inputs with sample data, empty result sheets.
 
 Input sheets place their tables in blocks side by side (a column's width must suit every
-table stacked in it); result sheets go through :func:`xlplan.workbook.build.write_owned_sheet`,
+table stacked in it); result sheets go through :func:`xlplan.workbook.render.write_tables_sheet`,
 the same writer a headless run uses, so a template and a computed workbook look alike.
 """
 
@@ -13,9 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlplan.core.errors import Lang
 from xlplan.maps import tables as schema_maps
-from xlplan.workbook import build, schema
+from xlplan.workbook import render
+from xlplan.workbook.render import Formats, write_tables_sheet, write_title
 from xlplan.workbook.schema import Table
+
+SHEET = {s.key: s for s in schema_maps.MAP_SHEETS}
 
 # market, channel, margin (None = from Landed Cost Results), payout, delivery, competition,
 # compliance, note. Payout: Amazon daily disbursement ~7 d, Mercado Libre releases after
@@ -80,7 +84,7 @@ def sample_product_economics() -> pd.DataFrame:
 
 def sample_markets() -> pd.DataFrame:
     """The candidate markets, macro figures filled from the shipped reference data."""
-    from xlplan.maps.calc.business import read_market_macro
+    from xlplan import reference
 
     frame = pd.DataFrame(
         SAMPLE_MARKETS,
@@ -95,7 +99,7 @@ def sample_markets() -> pd.DataFrame:
             "note",
         ],
     )
-    macro = read_market_macro().set_index("market")
+    macro = reference.market_macro().set_index("market")
     for col in ("gdp_per_capita_usd", "ecommerce_penetration", "ecommerce_market_usd_bn"):
         frame[col] = frame["market"].map(macro[col])
     return frame[schema_maps.BUSINESS_MARKETS.keys]
@@ -111,7 +115,7 @@ def settings_frame(table_key: str, lang: str) -> pd.DataFrame:
         {
             "setting": list(keys),
             "value": [values.get(k) for k in keys],
-            "label": [keys[k][1] if lang == "zh" else keys[k][2] for k in keys],
+            "label": [keys[k].label.text(lang) for k in keys],
         }
     )
 
@@ -147,18 +151,18 @@ FIRST_HEADER = 7  # title rows 0-2, then a section title, its help and the sub-h
 
 
 def _write_block(
-    wb: Any, ws: Any, fmt: build.Formats, lang: str, block: Block, left: int, top: int
+    wb: Any, ws: Any, fmt: Formats, lang: str, block: Block, left: int, top: int
 ) -> list[tuple[Table, int, int]]:
     """Tables one below the other from column ``left``, the first one's header on row ``top``;
     (table, header row, last row) each."""
     placed = []
     for table, frame in block:
         ws.write_string(top - 3, left, table.title(lang), fmt.section)
-        helptext = table.help_zh if lang == "zh" else table.help_en
+        helptext = table.help(Lang(lang))
         if helptext:
             ws.write_string(top - 2, left, helptext, fmt.note)
         kv = table.key in schema_maps.SETTING_KEYS
-        _, last = build.write_table(wb, ws, fmt, table, frame, lang, top, left, validation=not kv)
+        _, last = render.write_table(wb, ws, fmt, table, frame, lang, top, left, validation=not kv)
         if kv and frame is not None:
             _format_values(ws, fmt, table.key, frame, top + 1, left + 1)
         placed.append((table, top, last))
@@ -167,12 +171,12 @@ def _write_block(
 
 
 def _format_values(
-    ws: Any, fmt: build.Formats, table_key: str, frame: pd.DataFrame, first: int, col: int
+    ws: Any, fmt: Formats, table_key: str, frame: pd.DataFrame, first: int, col: int
 ) -> None:
     """Each value cell of a key/value table in its key's format (rates as %, amounts whole)."""
     kinds = schema_maps.SETTING_KEYS[table_key]
     for i, (key, value) in enumerate(zip(frame["setting"], frame["value"], strict=True)):
-        cell = fmt.input_kinds[kinds[key][0]]
+        cell = fmt.input_kinds[kinds[key].kind]
         if value is None or (isinstance(value, float) and np.isnan(value)):
             ws.write_blank(first + i, col, None, cell)
         else:
@@ -191,13 +195,13 @@ def _widths(ws: Any, blocks: Sequence[Placed]) -> None:
 
 
 def _input_sheet(
-    wb: Any, fmt: build.Formats, lang: str, sheet_key: str, blocks: Sequence[Placed]
+    wb: Any, fmt: Formats, lang: str, sheet_key: str, blocks: Sequence[Placed]
 ) -> tuple[Any, dict[str, tuple[int, int, int]]]:
     """An input sheet: blocks of tables side by side. A block beside another starts on one of
     its header rows (the third item), so rows the two share have the same height."""
-    sheet = schema.SHEETS[sheet_key]
+    sheet = SHEET[sheet_key]
     ws = wb.add_worksheet(sheet.title(lang))
-    build._title(ws, fmt, lang, *sheet.heading, *sheet.note)
+    write_title(ws, fmt, lang, sheet.heading, sheet.note)
     where: dict[str, tuple[int, int, int]] = {}
     for left, block, *start in blocks:
         if left:
@@ -206,15 +210,13 @@ def _input_sheet(
         for table, top, last in _write_block(wb, ws, fmt, lang, block, left, first):
             where[table.key] = (top, last, left)
     _widths(ws, blocks)
-    ws.write_string(
-        FIRST_HEADER - 4, 0, "■ " + ("输入" if lang == "zh" else "inputs"), fmt.input_legend
-    )
-    build.page_setup(ws, wide=True, header_row=None)
+    ws.write_string(FIRST_HEADER - 4, 0, "■ " + render.INPUTS.text(lang), fmt.input_legend)
+    render.page_setup(ws, wide=True, header_row=None)
     return ws, where
 
 
 def write_maps_sheets(
-    wb: Any, fmt: build.Formats, lang: str, *, imports: pd.DataFrame | None = None
+    wb: Any, fmt: Formats, lang: str, *, imports: pd.DataFrame | None = None
 ) -> None:
     """Business, customer and product map sheets (input, then result), then Map Proposals.
 
@@ -235,7 +237,7 @@ def write_maps_sheets(
         ],
     )
     # the live screening block, right of everything so nothing stands in its spill
-    build.write_udf_anchor(
+    render.write_udf_anchor(
         ws,
         fmt,
         settings_left + len(m.BUSINESS_SETTINGS.columns) + 1,
@@ -243,7 +245,7 @@ def write_maps_sheets(
         "XLP_MARKET_SCREEN(tblBusinessMarkets[#All],tblBusinessSettings[#All],tblFX[#All],"
         "tblLandedCostResults[#All],ReportingCurrency)",
     )
-    build.write_owned_sheet(wb, fmt, "business_map_result", [(m.BUSINESS_SCREENING, None)], lang)
+    write_tables_sheet(wb, fmt, SHEET["business_map_result"], [(m.BUSINESS_SCREENING, None)], lang)
 
     ws, where = _input_sheet(
         wb,
@@ -270,7 +272,7 @@ def write_maps_sheets(
     ws.data_validation(
         top + 1,
         j,
-        top + build.FIRST_DATA_ROWS,
+        top + render.FIRST_DATA_ROWS,
         j,
         {
             "validate": "list",
@@ -279,10 +281,10 @@ def write_maps_sheets(
             "input_message": "shopify / amazon_settlement / amazon_orders / generic",
         },
     )
-    build.write_owned_sheet(
+    write_tables_sheet(
         wb,
         fmt,
-        "customer_map_result",
+        SHEET["customer_map_result"],
         [(m.CUSTOMER_TOTALS, None), (m.ORDER_IMPORT_LOG, None), (m.CUSTOMER_TIERS, None)],
         lang,
     )
@@ -302,7 +304,7 @@ def write_maps_sheets(
             ),
         ],
     )
-    build.write_udf_anchor(
+    render.write_udf_anchor(
         ws,
         fmt,
         econ_left + len(m.PRODUCT_ECONOMICS.columns) + len(m.PRODUCT_SETTINGS.columns) + 2,
@@ -310,5 +312,5 @@ def write_maps_sheets(
         "XLP_PRODUCT_MAP(tblProductSales[#All],tblProductEconomics[#All],tblProductSettings[#All])",
     )
     ws.freeze_panes(FIRST_HEADER + 1, 0)
-    build.write_owned_sheet(wb, fmt, "product_map_result", [(m.PRODUCT_LINES, None)], lang)
-    build.write_owned_sheet(wb, fmt, "map_proposals", [(m.MAP_PROPOSALS, None)], lang)
+    write_tables_sheet(wb, fmt, SHEET["product_map_result"], [(m.PRODUCT_LINES, None)], lang)
+    write_tables_sheet(wb, fmt, SHEET["map_proposals"], [(m.MAP_PROPOSALS, None)], lang)

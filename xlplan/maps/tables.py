@@ -15,18 +15,11 @@ The three settings tables are key/value tables: ``setting`` (a key of
 
 from __future__ import annotations
 
-from xlplan.workbook.schema import (
-    CNY_EN,
-    CNY_ZH,
-    FRACTION_EN,
-    FRACTION_ZH,
-    TARGET_LINES,
-    Column,
-    Kind,
-    Sheet,
-    Table,
-    register,
-)
+from xlplan.core import units
+from xlplan.core.errors import Message
+from xlplan.plan.tables import TARGET_LINE_COLUMNS
+from xlplan.workbook.keyvalue import KeySpec
+from xlplan.workbook.schema import Column, Kind, Sheet, Table, amount, text
 
 USD_ZH, USD_EN = "美元", "US$"
 DAYS_ZH, DAYS_EN = "天", "days"
@@ -39,16 +32,17 @@ MAP_OWNERS = {
 }
 
 
-def _text(key: str, zh: str, en: str, width: float = 12.0, **kw: object) -> Column:
-    return Column(key, zh, en, Kind.TEXT, width=width, **kw)  # type: ignore[arg-type]
-
-
 def _rate(key: str, zh: str, en: str, width: float = 10.0, **kw: object) -> Column:
-    return Column(key, zh, en, Kind.RATE, FRACTION_ZH, FRACTION_EN, width=width, **kw)  # type: ignore[arg-type]
-
-
-def _amount(key: str, zh: str, en: str, width: float = 15.0, **kw: object) -> Column:
-    return Column(key, zh, en, Kind.AMOUNT, CNY_ZH, CNY_EN, width=width, **kw)  # type: ignore[arg-type]
+    return Column(
+        key,
+        zh,
+        en,
+        Kind.RATE,
+        units.FRACTION.zh,
+        units.FRACTION.en,
+        width=width,
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 def _settings_table(
@@ -60,9 +54,9 @@ def _settings_table(
         zh,
         en,
         (
-            _text("setting", "设置项", "Setting", 26, required=True),
-            _text("value", "值", "Value", 14),
-            _text("label", "说明", "Description", 35),
+            text("setting", "设置项", "Setting", 26, required=True),
+            text("value", "值", "Value", 14),
+            text("label", "说明", "Description", 35),
         ),
         sheet=sheet,
         help_zh=help_zh,
@@ -79,8 +73,8 @@ MAP_SHEETS = (
         "business_map",
         "业务地图",
         "Business Map",
-        heading=("业务地图：市场筛选", "Business map: market screening"),
-        note=(
+        heading=Message("业务地图：市场筛选", "Business map: market screening"),
+        note=Message(
             "每个候选市场一行；宏观数据留空则取内置参考值，毛利率留空则取落地成本结果的中位数。",
             "One row per candidate market; blank macro figures take the shipped reference data, "
             "a blank margin the median of the Landed Cost Results for that market.",
@@ -91,8 +85,8 @@ MAP_SHEETS = (
         "业务地图结果",
         "Business Map Result",
         owned=True,
-        heading=("业务地图结果", "Business map result"),
-        note=(
+        heading=Message("业务地图结果", "Business map result"),
+        note=Message(
             "由 xlplan 生成：是否通过及未通过的条件、加权得分、排名与建议增量目标（报告币种）。",
             "Written by xlplan: pass or fail with the failing criteria, weighted score, rank "
             "and the proposed incremental target (reporting currency).",
@@ -102,8 +96,8 @@ MAP_SHEETS = (
         "customer_map",
         "客户地图",
         "Customer Map",
-        heading=("客户地图：客户分层", "Customer map: customer tiers"),
-        note=(
+        heading=Message("客户地图：客户分层", "Customer map: customer tiers"),
+        note=Message(
             "列出要导入的订单文件（绝对路径，或相对于运行 xlplan 的当前目录）；"
             "分层设置与各层假设可改。",
             "List the order files to import (absolute paths, or relative to the directory "
@@ -115,8 +109,8 @@ MAP_SHEETS = (
         "客户地图结果",
         "Customer Map Result",
         owned=True,
-        heading=("客户地图结果", "Customer map result"),
-        note=(
+        heading=Message("客户地图结果", "Customer map result"),
+        note=Message(
             "由 xlplan 生成：各层客户数、收入占比、复购与流失、预算月份和建议目标（报告币种）。",
             "Written by xlplan: customers, revenue share, repeat and churn, budget months and "
             "the proposed target per tier (reporting currency).",
@@ -126,8 +120,8 @@ MAP_SHEETS = (
         "product_map",
         "产品地图",
         "Product Map",
-        heading=("产品地图：生命周期与产品组合", "Product map: lifecycle and portfolio"),
-        note=(
+        heading=Message("产品地图：生命周期与产品组合", "Product map: lifecycle and portfolio"),
+        note=Message(
             "按产品线填写月度销量与收入（报告币种），以及毛利率、推广费用与库存天数。",
             "Fill monthly units and revenue (reporting currency) by product line, and each "
             "line's margin, promotion cost and inventory days.",
@@ -138,8 +132,8 @@ MAP_SHEETS = (
         "产品地图结果",
         "Product Map Result",
         owned=True,
-        heading=("产品地图结果", "Product map result"),
-        note=(
+        heading=Message("产品地图结果", "Product map result"),
+        note=Message(
             "由 xlplan 生成：生命周期阶段、明星/现金牛/问题/瘦狗象限、投资回报与建议目标。",
             "Written by xlplan: lifecycle stage, star / cash cow / question mark / dog "
             "quadrant, return on investment and the proposed target.",
@@ -150,8 +144,10 @@ MAP_SHEETS = (
         "地图提案",
         "Map Proposals",
         owned=True,
-        heading=("地图提案：可粘贴到三方对齐", "Map proposals: ready to paste into Alignment"),
-        note=(
+        heading=Message(
+            "地图提案：可粘贴到三方对齐", "Map proposals: ready to paste into Alignment"
+        ),
+        note=Message(
             "由 xlplan 生成：每行一个建议目标，列与“三方对齐”表相同；"
             "每个地图的操作只替换本地图的行。",
             "Written by xlplan: one proposed target per row, columns as on the Alignment "
@@ -240,7 +236,7 @@ BUSINESS_MARKETS = Table(
     "Candidate markets",
     (
         Column("market", "市场", "Market", Kind.CODE, required=True, choices="markets", width=9),
-        _text(
+        text(
             "channel",
             "渠道",
             "Channel",
@@ -261,7 +257,7 @@ BUSINESS_MARKETS = Table(
             help_en="blank = median contribution margin of the market's landed-cost lines",
         ),
         *MARKET_SCORE_COLUMNS,
-        _text("note", "备注", "Note", 30),
+        text("note", "备注", "Note", 30),
     ),
     sheet="business_map",
 )
@@ -277,51 +273,134 @@ BUSINESS_SETTINGS = _settings_table(
     "is shared among passing markets by score.",
 )
 
-#: key -> (kind of the value, zh label, en label)
-BUSINESS_SETTING_KEYS: dict[str, tuple[Kind, str, str]] = {
-    "incremental_pool": (
+BUSINESS_SETTING_KEYS: dict[str, KeySpec] = {
+    "incremental_pool": KeySpec(
         Kind.AMOUNT,
-        "增量目标池（报告币种/年），由新市场承担",
-        "Incremental pool new markets should deliver [reporting ccy/year]",
+        (),
+        Message(
+            "增量目标池（报告币种/年），由新市场承担",
+            "Incremental pool new markets should deliver [reporting ccy/year]",
+        ),
     ),
-    "threshold_gdp_per_capita_usd": (
+    "threshold_gdp_per_capita_usd": KeySpec(
         Kind.AMOUNT,
-        "阈值：人均GDP须高于 [美元]",
-        "Threshold: GDP per capita above [US$]",
+        ("thresholds", "gdp_per_capita_usd"),
+        Message(
+            "阈值：人均GDP须高于 [美元]",
+            "Threshold: GDP per capita above [US$]",
+        ),
     ),
-    "threshold_penetration": (
+    "threshold_penetration": KeySpec(
         Kind.RATE,
-        "阈值：电商渗透率须高于",
-        "Threshold: e-commerce penetration above",
+        ("thresholds", "ecommerce_penetration"),
+        Message(
+            "阈值：电商渗透率须高于",
+            "Threshold: e-commerce penetration above",
+        ),
     ),
-    "threshold_market_usd_bn": (
+    "threshold_market_usd_bn": KeySpec(
         Kind.NUMBER,
-        "阈值：电商市场规模须高于 [十亿美元]",
-        "Threshold: e-commerce market above [US$ bn]",
+        ("thresholds", "ecommerce_market_usd_bn"),
+        Message(
+            "阈值：电商市场规模须高于 [十亿美元]",
+            "Threshold: e-commerce market above [US$ bn]",
+        ),
     ),
-    "threshold_margin": (Kind.RATE, "阈值：税费后毛利率须高于", "Threshold: margin above"),
-    "threshold_payout_days": (
-        Kind.INT,
-        "阈值：回款周期不超过 [天]",
-        "Threshold: payout cycle at most [days]",
-    ),
-    "weight_gdp_per_capita": (Kind.RATE, "权重：人均GDP", "Weight: GDP per capita"),
-    "weight_penetration": (Kind.RATE, "权重：电商渗透率", "Weight: penetration"),
-    "weight_market_size": (Kind.RATE, "权重：市场规模", "Weight: market size"),
-    "weight_margin": (Kind.RATE, "权重：毛利率", "Weight: margin"),
-    "weight_payout": (Kind.RATE, "权重：回款周期", "Weight: payout cycle"),
-    "weight_delivery": (Kind.RATE, "权重：配送时效", "Weight: delivery time"),
-    "weight_competition": (Kind.RATE, "权重：竞争", "Weight: competition"),
-    "weight_compliance": (Kind.RATE, "权重：合规", "Weight: compliance"),
-    "delivery_days_reference": (
-        Kind.INT,
-        "配送时效参考值（得 0.5 分的天数）",
-        "Delivery days that score 0.5",
-    ),
-    "max_market_share": (
+    "threshold_margin": KeySpec(
         Kind.RATE,
-        "单一市场可争取的电商份额上限",
-        "Most of a market's e-commerce a seller can win",
+        ("thresholds", "margin"),
+        Message(
+            "阈值：税费后毛利率须高于",
+            "Threshold: margin above",
+        ),
+    ),
+    "threshold_payout_days": KeySpec(
+        Kind.INT,
+        ("thresholds", "payout_days"),
+        Message(
+            "阈值：回款周期不超过 [天]",
+            "Threshold: payout cycle at most [days]",
+        ),
+    ),
+    "weight_gdp_per_capita": KeySpec(
+        Kind.RATE,
+        ("weights", "gdp_per_capita"),
+        Message(
+            "权重：人均GDP",
+            "Weight: GDP per capita",
+        ),
+    ),
+    "weight_penetration": KeySpec(
+        Kind.RATE,
+        ("weights", "penetration"),
+        Message(
+            "权重：电商渗透率",
+            "Weight: penetration",
+        ),
+    ),
+    "weight_market_size": KeySpec(
+        Kind.RATE,
+        ("weights", "market_size"),
+        Message(
+            "权重：市场规模",
+            "Weight: market size",
+        ),
+    ),
+    "weight_margin": KeySpec(
+        Kind.RATE,
+        ("weights", "margin"),
+        Message(
+            "权重：毛利率",
+            "Weight: margin",
+        ),
+    ),
+    "weight_payout": KeySpec(
+        Kind.RATE,
+        ("weights", "payout"),
+        Message(
+            "权重：回款周期",
+            "Weight: payout cycle",
+        ),
+    ),
+    "weight_delivery": KeySpec(
+        Kind.RATE,
+        ("weights", "delivery"),
+        Message(
+            "权重：配送时效",
+            "Weight: delivery time",
+        ),
+    ),
+    "weight_competition": KeySpec(
+        Kind.RATE,
+        ("weights", "competition"),
+        Message(
+            "权重：竞争",
+            "Weight: competition",
+        ),
+    ),
+    "weight_compliance": KeySpec(
+        Kind.RATE,
+        ("weights", "compliance"),
+        Message(
+            "权重：合规",
+            "Weight: compliance",
+        ),
+    ),
+    "delivery_days_reference": KeySpec(
+        Kind.INT,
+        ("delivery_days_reference",),
+        Message(
+            "配送时效参考值（得 0.5 分的天数）",
+            "Delivery days that score 0.5",
+        ),
+    ),
+    "max_market_share": KeySpec(
+        Kind.RATE,
+        ("max_market_share",),
+        Message(
+            "单一市场可争取的电商份额上限",
+            "Most of a market's e-commerce a seller can win",
+        ),
     ),
 }
 
@@ -333,24 +412,24 @@ BUSINESS_SCREENING = Table(
     (
         Column("rank", "排名", "Rank", Kind.INT, width=7),
         Column("market", "市场", "Market", Kind.CODE, width=8),
-        _text("channel", "渠道", "Channel", 13),
-        _text("passes", "是否通过", "Passes", 12),
+        text("channel", "渠道", "Channel", 13),
+        text("passes", "是否通过", "Passes", 12),
         Column("score", "得分", "Score", Kind.NUMBER, "0-100", "0-100", width=8),
-        _text("failed_zh", "未通过条件", "Failing criteria (zh)", 36),
-        _text("failed_en", "未通过条件(英)", "Failing criteria", 36),
+        text("failed_zh", "未通过条件", "Failing criteria (zh)", 36),
+        text("failed_en", "未通过条件(英)", "Failing criteria", 36),
         *(
             Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
             for c in MARKET_MACRO_COLUMNS
         ),
         _rate("margin", "税费后毛利率", "Margin after fees", width=11),
-        _text("margin_source", "毛利率来源", "Margin from", 24),
+        text("margin_source", "毛利率来源", "Margin from", 24),
         *(
             Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
             for c in MARKET_SCORE_COLUMNS
         ),
         _rate("target_share", "目标池占比", "Share of pool", width=10),
-        _amount("capacity", "可争取上限", "Capacity"),
-        _amount("proposed_target", "建议增量目标", "Proposed target"),
+        amount("capacity", "可争取上限", "Capacity"),
+        amount("proposed_target", "建议增量目标", "Proposed target"),
     ),
     sheet="business_map_result",
 )
@@ -365,7 +444,7 @@ ORDER_IMPORTS = Table(
     "订单文件导入",
     "Order files to import",
     (
-        _text(
+        text(
             "path",
             "文件路径",
             "File path",
@@ -373,7 +452,7 @@ ORDER_IMPORTS = Table(
             help_zh="绝对路径，或相对于运行 xlplan 的当前目录",
             help_en="absolute, or relative to the directory xlplan runs in",
         ),
-        _text(
+        text(
             "format",
             "格式",
             "Format",
@@ -381,7 +460,7 @@ ORDER_IMPORTS = Table(
             help_zh="shopify / amazon_settlement / amazon_orders / generic",
             help_en="shopify / amazon_settlement / amazon_orders / generic",
         ),
-        _text(
+        text(
             "mapping",
             "列映射（通用 CSV）",
             "Column mapping (generic)",
@@ -399,7 +478,7 @@ ORDER_IMPORTS = Table(
             help_zh="通用 CSV 无币种列时使用",
             help_en="for a generic CSV without a currency column",
         ),
-        _text("note", "备注", "Note", 24),
+        text("note", "备注", "Note", 24),
     ),
     sheet="customer_map",
     help_zh="Shopify 订单导出、亚马逊结算报告（制表符分隔）、亚马逊订单报告，"
@@ -419,39 +498,103 @@ CUSTOMER_SETTINGS = _settings_table(
     "monetary value (RFM).",
 )
 
-CUSTOMER_SETTING_KEYS: dict[str, tuple[Kind, str, str]] = {
-    "mode": (
+CUSTOMER_SETTING_KEYS: dict[str, KeySpec] = {
+    "mode": KeySpec(
         Kind.TEXT,
-        "分层方式：auto 按订单是否企业 / b2b / b2c",
-        "Tiering: auto (by business flag) / b2b / b2c",
+        ("mode",),
+        Message(
+            "分层方式：auto 按订单是否企业 / b2b / b2c",
+            "Tiering: auto (by business flag) / b2b / b2c",
+        ),
     ),
-    "as_of": (
+    "as_of": KeySpec(
         Kind.DATE,
-        "统计截止日（留空=导入订单的最后日期）",
-        "As of (blank = the last order date imported)",
+        (),
+        Message(
+            "统计截止日（留空=导入订单的最后日期）",
+            "As of (blank = the last order date imported)",
+        ),
     ),
-    "b2b_large_usd": (
+    "b2b_large_usd": KeySpec(
         Kind.AMOUNT,
-        "B2B 大客户：月消费高于 [美元/月]",
-        "B2B large: monthly spend above [US$/month]",
+        ("b2b_large",),
+        Message(
+            "B2B 大客户：月消费高于 [美元/月]",
+            "B2B large: monthly spend above [US$/month]",
+        ),
     ),
-    "b2b_mid_usd": (
+    "b2b_mid_usd": KeySpec(
         Kind.AMOUNT,
-        "B2B 中型客户：月消费不低于 [美元/月]",
-        "B2B mid: monthly spend at least [US$/month]",
+        ("b2b_mid",),
+        Message(
+            "B2B 中型客户：月消费不低于 [美元/月]",
+            "B2B mid: monthly spend at least [US$/month]",
+        ),
     ),
-    "window_months": (Kind.INT, "统计窗口 [月]", "Window [months]"),
-    "churn_days": (Kind.INT, "超过此天数未购买=已流失", "No order for more days = churned"),
-    "at_risk_days": (Kind.INT, "超过此天数未购买=流失风险", "No order for more days = at risk"),
-    "new_days": (Kind.INT, "首单在此天数内=新客户", "First order within days = new"),
-    "repeat_orders": (Kind.INT, "复购：订单数至少", "Repeat: at least this many orders"),
-    "high_value_score": (
+    "window_months": KeySpec(
         Kind.INT,
-        "高价值：金额评分至少 (1-5)",
-        "High value: M score at least (1-5)",
+        ("window_months",),
+        Message(
+            "统计窗口 [月]",
+            "Window [months]",
+        ),
     ),
-    "budget_months_top": (Kind.INT, "每层列出的预算月份数", "Budget months listed per tier"),
-    "upsell": (Kind.RATE, "默认增购率（留存收入之上）", "Default upsell on retained revenue"),
+    "churn_days": KeySpec(
+        Kind.INT,
+        ("churn_days",),
+        Message(
+            "超过此天数未购买=已流失",
+            "No order for more days = churned",
+        ),
+    ),
+    "at_risk_days": KeySpec(
+        Kind.INT,
+        ("at_risk_days",),
+        Message(
+            "超过此天数未购买=流失风险",
+            "No order for more days = at risk",
+        ),
+    ),
+    "new_days": KeySpec(
+        Kind.INT,
+        ("new_days",),
+        Message(
+            "首单在此天数内=新客户",
+            "First order within days = new",
+        ),
+    ),
+    "repeat_orders": KeySpec(
+        Kind.INT,
+        ("repeat_orders",),
+        Message(
+            "复购：订单数至少",
+            "Repeat: at least this many orders",
+        ),
+    ),
+    "high_value_score": KeySpec(
+        Kind.INT,
+        ("high_value_score",),
+        Message(
+            "高价值：金额评分至少 (1-5)",
+            "High value: M score at least (1-5)",
+        ),
+    ),
+    "budget_months_top": KeySpec(
+        Kind.INT,
+        ("budget_months_top",),
+        Message(
+            "每层列出的预算月份数",
+            "Budget months listed per tier",
+        ),
+    ),
+    "upsell": KeySpec(
+        Kind.RATE,
+        ("upsell",),
+        Message(
+            "默认增购率（留存收入之上）",
+            "Default upsell on retained revenue",
+        ),
+    ),
 }
 
 TIER_ASSUMPTIONS = Table(
@@ -460,8 +603,8 @@ TIER_ASSUMPTIONS = Table(
     "各层假设",
     "Assumptions per tier",
     (
-        _text("tier", "层级", "Tier", 18, required=True),
-        _text("label", "名称", "Name", 30),
+        text("tier", "层级", "Tier", 18, required=True),
+        text("label", "名称", "Name", 30),
         _rate("retention", "留存率", "Retention", minimum=0.0, maximum=1.0),
         _rate("upsell", "增购率", "Upsell", minimum=-1.0, maximum=10.0),
         Column(
@@ -474,8 +617,8 @@ TIER_ASSUMPTIONS = Table(
             minimum=0.0,
             width=11,
         ),
-        _amount("first_year_value", "新客首年价值", "First-year value", minimum=0.0),
-        _text("note", "备注", "Note", 24),
+        amount("first_year_value", "新客首年价值", "First-year value", minimum=0.0),
+        text("note", "备注", "Note", 24),
     ),
     sheet="customer_map",
     help_zh="留空=由订单数据推算（留存=1-流失率，新客户数=去年新增，首年价值=新客户的平均收入）。",
@@ -491,23 +634,23 @@ CUSTOMER_TIERS = Table(
     "客户分层",
     "Customer tiers",
     (
-        _text("tier", "层级", "Tier", 17),
-        _text("tier_label", "名称", "Name", 35),
+        text("tier", "层级", "Tier", 17),
+        text("tier_label", "名称", "Name", 35),
         Column("customers", "客户数", "Customers", Kind.INT, width=10),
         Column("orders", "订单数", "Orders", Kind.INT, width=9),
-        _amount("revenue", "窗口收入", "Revenue (window)"),
+        amount("revenue", "窗口收入", "Revenue (window)"),
         _rate("revenue_share", "收入占比", "Revenue share", 14),
         _rate("repeat_rate", "复购率", "Repeat rate", 11),
         _rate("churn_rate", "流失率", "Churn rate", 11),
-        _amount("aov", "客单价", "Avg order value", 12),
-        _text("budget_months", "预算月份", "Budget months", 11),
+        amount("aov", "客单价", "Avg order value", 12),
+        text("budget_months", "预算月份", "Budget months", 11),
         _rate("retention", "留存率", "Retention", 11),
         _rate("upsell", "增购率", "Upsell", 9),
         Column("new_customers", "新客户数", "New customers", Kind.INT, width=10),
-        _amount("first_year_value", "新客首年价值", "First-year value", 13),
-        _amount("retained_revenue", "留存收入", "Retained revenue"),
-        _amount("new_revenue", "新客收入", "New-customer revenue"),
-        _amount("proposed_target", "建议目标", "Proposed target"),
+        amount("first_year_value", "新客首年价值", "First-year value", 13),
+        amount("retained_revenue", "留存收入", "Retained revenue"),
+        amount("new_revenue", "新客收入", "New-customer revenue"),
+        amount("proposed_target", "建议目标", "Proposed target"),
     ),
     sheet="customer_map_result",
 )
@@ -522,8 +665,8 @@ CUSTOMER_TOTALS = Table(
         Column("currency", "币种", "Currency", Kind.CODE, width=36),
         Column("customers", "客户数", "Customers", Kind.INT, width=10),
         Column("orders", "订单数", "Orders", Kind.INT, width=9),
-        _amount("revenue", "窗口收入", "Revenue (window)"),
-        _amount("proposed_target", "建议目标", "Proposed target", 14),
+        amount("revenue", "窗口收入", "Revenue (window)"),
+        amount("proposed_target", "建议目标", "Proposed target", 14),
         Column("order_lines", "订单行", "Order lines", Kind.INT, width=11),
     ),
     sheet="customer_map_result",
@@ -535,17 +678,17 @@ ORDER_IMPORT_LOG = Table(
     "导入记录",
     "Import log",
     (
-        _text("format", "格式", "Format", 17),
-        _text("path", "文件路径", "File path", 36),
+        text("format", "格式", "Format", 17),
+        text("path", "文件路径", "File path", 36),
         Column("row", "导入行", "Import row", Kind.INT, width=10),
         Column("order_lines", "订单行", "Order lines", Kind.INT, width=9),
-        _amount("revenue", "金额", "Amount"),
+        amount("revenue", "金额", "Amount"),
         Column("orders", "订单数", "Orders", Kind.INT, width=14),
         Column("customers", "客户数", "Customers", Kind.INT, width=11),
         Column("first_date", "最早日期", "First date", Kind.DATE, width=11),
         Column("last_date", "最晚日期", "Last date", Kind.DATE, width=12),
         # narrow on purpose: the message runs on over the empty cells to its right
-        _text("error", "错误", "Error", 11),
+        text("error", "错误", "Error", 11),
     ),
     sheet="customer_map_result",
 )
@@ -560,8 +703,8 @@ PRODUCT_SALES = Table(
     "月度销售",
     "Monthly sales",
     (
-        _text("line", "产品线", "Product line", 20, required=True),
-        _text(
+        text("line", "产品线", "Product line", 20, required=True),
+        text(
             "month",
             "月份",
             "Month",
@@ -571,7 +714,7 @@ PRODUCT_SALES = Table(
             help_en="2026-03 or any date in the month",
         ),
         Column("units", "销量", "Units", Kind.INT, "件", "units", minimum=0.0, width=10),
-        _amount("revenue", "收入", "Revenue", minimum=0.0),
+        amount("revenue", "收入", "Revenue", minimum=0.0),
     ),
     sheet="product_map",
     help_zh="长表：每个产品线每月一行；缺的月份按 0 计。",
@@ -584,7 +727,7 @@ PRODUCT_ECONOMICS = Table(
     "产品线经济性",
     "Economics per line",
     (
-        _text("line", "产品线", "Product line", 20, required=True),
+        text("line", "产品线", "Product line", 20, required=True),
         _rate(
             "gross_margin",
             "毛利率",
@@ -594,7 +737,7 @@ PRODUCT_ECONOMICS = Table(
             help_zh="扣除平台费与佣金后",
             help_en="after platform fees and commissions",
         ),
-        _amount("promotion_cost", "推广费用/年", "Promotion / year", minimum=0.0),
+        amount("promotion_cost", "推广费用/年", "Promotion / year", minimum=0.0),
         Column(
             "inventory_days",
             "库存天数",
@@ -605,7 +748,7 @@ PRODUCT_ECONOMICS = Table(
             minimum=0.0,
             width=10,
         ),
-        _text("note", "备注", "Note", 30),
+        text("note", "备注", "Note", 30),
     ),
     sheet="product_map",
 )
@@ -621,31 +764,103 @@ PRODUCT_SETTINGS = _settings_table(
     "<= decline threshold = decline; else maturity.",
 )
 
-PRODUCT_SETTING_KEYS: dict[str, tuple[Kind, str, str]] = {
-    "as_of_month": (
+PRODUCT_SETTING_KEYS: dict[str, KeySpec] = {
+    "as_of_month": KeySpec(
         Kind.TEXT,
-        "截止月份（留空=销售表的最后一个月）",
-        "As of month (blank = the last month of sales)",
+        (),
+        Message(
+            "截止月份（留空=销售表的最后一个月）",
+            "As of month (blank = the last month of sales)",
+        ),
     ),
-    "intro_months": (Kind.INT, "导入期：上市不超过 [月]", "Introduction: on sale at most [months]"),
-    "window_months": (Kind.INT, "增长比较窗口 [月]", "Growth window [months]"),
-    "growth_threshold": (Kind.RATE, "成长期：增长不低于", "Growth stage: growth at least"),
-    "decline_threshold": (Kind.RATE, "衰退期：增长不高于", "Decline stage: growth at most"),
-    "margin_threshold": (Kind.RATE, "象限：高毛利不低于", "Quadrant: high margin at least"),
-    "quadrant_growth_threshold": (
+    "intro_months": KeySpec(
+        Kind.INT,
+        ("lifecycle", "intro_months"),
+        Message(
+            "导入期：上市不超过 [月]",
+            "Introduction: on sale at most [months]",
+        ),
+    ),
+    "window_months": KeySpec(
+        Kind.INT,
+        ("lifecycle", "window_months"),
+        Message(
+            "增长比较窗口 [月]",
+            "Growth window [months]",
+        ),
+    ),
+    "growth_threshold": KeySpec(
         Kind.RATE,
-        "象限：高增长不低于",
-        "Quadrant: high growth at least",
+        ("lifecycle", "growth_threshold"),
+        Message(
+            "成长期：增长不低于",
+            "Growth stage: growth at least",
+        ),
     ),
-    "cash_cow_volume_share": (
+    "decline_threshold": KeySpec(
         Kind.RATE,
-        "现金牛：销量占比不低于",
-        "Cash cow: share of units at least",
+        ("lifecycle", "decline_threshold"),
+        Message(
+            "衰退期：增长不高于",
+            "Decline stage: growth at most",
+        ),
     ),
-    "uplift_introduction": (Kind.RATE, "目标增幅：导入期", "Target uplift: introduction"),
-    "uplift_growth": (Kind.RATE, "目标增幅：成长期", "Target uplift: growth"),
-    "uplift_maturity": (Kind.RATE, "目标增幅：成熟期", "Target uplift: maturity"),
-    "uplift_decline": (Kind.RATE, "目标增幅：衰退期", "Target uplift: decline"),
+    "margin_threshold": KeySpec(
+        Kind.RATE,
+        ("quadrant", "margin_threshold"),
+        Message(
+            "象限：高毛利不低于",
+            "Quadrant: high margin at least",
+        ),
+    ),
+    "quadrant_growth_threshold": KeySpec(
+        Kind.RATE,
+        ("quadrant", "growth_threshold"),
+        Message(
+            "象限：高增长不低于",
+            "Quadrant: high growth at least",
+        ),
+    ),
+    "cash_cow_volume_share": KeySpec(
+        Kind.RATE,
+        ("quadrant", "cash_cow_volume_share"),
+        Message(
+            "现金牛：销量占比不低于",
+            "Cash cow: share of units at least",
+        ),
+    ),
+    "uplift_introduction": KeySpec(
+        Kind.RATE,
+        ("stage_uplift", "introduction"),
+        Message(
+            "目标增幅：导入期",
+            "Target uplift: introduction",
+        ),
+    ),
+    "uplift_growth": KeySpec(
+        Kind.RATE,
+        ("stage_uplift", "growth"),
+        Message(
+            "目标增幅：成长期",
+            "Target uplift: growth",
+        ),
+    ),
+    "uplift_maturity": KeySpec(
+        Kind.RATE,
+        ("stage_uplift", "maturity"),
+        Message(
+            "目标增幅：成熟期",
+            "Target uplift: maturity",
+        ),
+    ),
+    "uplift_decline": KeySpec(
+        Kind.RATE,
+        ("stage_uplift", "decline"),
+        Message(
+            "目标增幅：衰退期",
+            "Target uplift: decline",
+        ),
+    ),
 }
 
 PRODUCT_LINES = Table(
@@ -654,26 +869,26 @@ PRODUCT_LINES = Table(
     "产品线分析",
     "Product lines",
     (
-        _text("line", "产品线", "Product line", 18),
-        _text("stage_label", "生命周期", "Stage", 20),
-        _text("quadrant_label", "象限", "Quadrant", 24),
+        text("line", "产品线", "Product line", 18),
+        text("stage_label", "生命周期", "Stage", 20),
+        text("quadrant_label", "象限", "Quadrant", 24),
         Column("months_on_sale", "上市月数", "Months on sale", Kind.INT, width=9),
         _rate("growth", "增长", "Growth", 9),
         Column("units_12m", "近12月销量", "Units 12m", Kind.AMOUNT, "件", "units", width=11),
         _rate("volume_share", "销量占比", "Volume share", 9),
-        _amount("revenue_12m", "近12月收入", "Revenue 12m", 14),
+        amount("revenue_12m", "近12月收入", "Revenue 12m", 14),
         _rate("gross_margin", "毛利率", "Gross margin", 9),
-        _amount("gross_profit", "毛利", "Gross profit", 13),
-        _amount("promotion_cost", "推广费用", "Promotion", 12),
+        amount("gross_profit", "毛利", "Gross profit", 13),
+        amount("promotion_cost", "推广费用", "Promotion", 12),
         Column("inventory_days", "库存天数", "Inventory days", Kind.INT, DAYS_ZH, DAYS_EN, width=9),
-        _amount("inventory_investment", "库存占用", "Inventory investment", 15),
+        amount("inventory_investment", "库存占用", "Inventory investment", 15),
         _rate("roi", "投资回报", "ROI", 9),
         Column(
             "inventory_turnover", "库存周转", "Turnover", Kind.NUMBER, "次/年", "per year", width=9
         ),
-        _amount("annual_revenue", "年化收入", "Annual revenue", 14),
+        amount("annual_revenue", "年化收入", "Annual revenue", 14),
         _rate("uplift", "目标增幅", "Uplift", 9),
-        _amount("proposed_target", "建议目标", "Proposed target", 14),
+        amount("proposed_target", "建议目标", "Proposed target", 14),
     ),
     sheet="product_map_result",
 )
@@ -699,7 +914,7 @@ MAP_PROPOSALS = Table(
             width=_PROPOSAL_WIDTHS.get(c.key, c.width),
             choices=c.choices,
         )
-        for c in TARGET_LINES.columns
+        for c in TARGET_LINE_COLUMNS
     ),
     sheet="map_proposals",
 )
@@ -721,10 +936,11 @@ MAP_TABLES = (
     MAP_PROPOSALS,
 )
 
-SETTING_KEYS: dict[str, dict[str, tuple[Kind, str, str]]] = {
+SETTING_KEYS: dict[str, dict[str, KeySpec]] = {
     "business_settings": BUSINESS_SETTING_KEYS,
     "customer_settings": CUSTOMER_SETTING_KEYS,
     "product_settings": PRODUCT_SETTING_KEYS,
 }
 
-register(*MAP_SHEETS, *MAP_TABLES)
+SHEETS = MAP_SHEETS
+TABLES = MAP_TABLES

@@ -3,46 +3,70 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from xlplan.actions.registry import ActionResult, Context, WorkbookPort, action
-from xlplan.actions.settings import market_regions, plan_year, read_settings, setting_number
-from xlplan.core.errors import InputError, concat_errors, empty_errors
-from xlplan.planning.calc.targets import Alignment
-from xlplan.workbook import schema
+from xlplan import reference
+from xlplan.core.errors import InputError, Message, concat_errors, empty_errors, errors_where
+from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
+from xlplan.plan.settings import PlanSettings, ReconcileMethod
+from xlplan.planning.calc.seasonality import plan_profiles, read_calendar_events
+from xlplan.planning.calc.targets import (
+    MONTH_COLUMNS,
+    Alignment,
+    AlignmentSettings,
+    align_targets,
+    phase_buckets,
+    quarterly,
+)
+from xlplan.planning.calc.tracking import attainment, explain_gap, forecast
+from xlplan.planning.tables import (
+    ACTUALS,
+    BUCKETS,
+    EVENTS,
+    FORECAST,
+    GAP_DRIVERS,
+    LAUNCHES,
+    MAP_TOTALS,
+    MARKET_ATTAINMENT,
+    MONTHLY_PLAN,
+    OVERLAPS,
+    TARGET_LINES,
+    TRACKING,
+)
+from xlplan.workbook.coerce import coerce_table, good_rows
+
+MAP_PROPOSALS = "map_proposals"
+"""The maps' proposals (a table the maps capability writes in the target-line shape)."""
+
+
+def market_regions(on: date) -> pd.Series:
+    """Region of each market on ``on`` (``MX`` -> ``LATAM``), for regional target lines."""
+    return reference.markets(on)["region"]
 
 
 def align_tables(
     raw_lines: pd.DataFrame,
     company_target: float | None,
-    method: str,
+    method: ReconcileMethod,
     unit: float,
     regions: pd.Series,
 ) -> tuple[Alignment, pd.DataFrame]:
     """Align a raw target-lines table (cells by column key) with the company target.
 
-    ``company_target`` None means the sum of the lines (amount + adjustment) [CNY]. Bad rows are
-    reported and left out; the rest still align. The action and the UDF share this path.
+    ``company_target`` None means the sum of the lines (amount + adjustment) [reporting ccy].
+    Bad rows are reported and left out; the rest still align. The action and the UDF share
+    this path.
     """
-    from xlplan.planning.calc.targets import AlignmentSettings, ReconcileMethod, align_targets
-
-    lines, errors = schema.coerce_table(raw_lines, schema.TARGET_LINES)
+    lines, errors = coerce_table(raw_lines, TARGET_LINES)
     lines["map"] = lines["map"].str.strip().str.lower()
     lines["customer_type"] = lines["customer_type"].str.strip().str.lower()
-    good = lines.drop(index=errors["row"].unique().tolist()).reset_index(drop=True)
+    good = good_rows(lines, errors).reset_index(drop=True)
     if company_target is None:
         company_target = float(good["amount"].fillna(0).sum() + good["adjustment"].fillna(0).sum())
-    method = (method or "keep").strip().lower()
-    if method not in {m.value for m in ReconcileMethod}:
-        raise InputError(
-            f"对齐方式 reconcile_method 应为 keep / pro_rata / priority，实为 '{method}'",
-            f"reconcile_method must be keep, pro_rata or priority, not '{method}'",
-        )
-    align_settings = AlignmentSettings(
-        company_target=company_target, method=ReconcileMethod(method), unit=unit or 1.0
-    )
+    align_settings = AlignmentSettings(company_target=company_target, method=method, unit=unit)
     alignment = align_targets(good, align_settings, regions)
     # The domain saw only the good rows; point lines and records back at the sheet's rows.
     kept = lines.index.difference(pd.Index(errors["row"].unique())).to_numpy()
@@ -65,21 +89,20 @@ def align_tables(
     return replace(alignment, buckets=buckets, errors=records_), errors
 
 
-def read_alignment(port: WorkbookPort, ctx: Context) -> tuple[Alignment, pd.DataFrame]:
+def read_alignment(port: WorkbookPort, settings: PlanSettings) -> tuple[Alignment, pd.DataFrame]:
     """Align the Alignment sheet's target lines with the company target of Settings."""
-    raw = port.read_table("target_lines")
+    raw = port.read_table(TARGET_LINES.key)
     if raw is None:
         raise InputError(
             "工作簿中没有三方目标表（tblTargetLines）",
             "the workbook has no Target lines table (tblTargetLines)",
         )
-    settings = read_settings(port)
     return align_tables(
         raw,
-        setting_number(settings, "company_target", None),
-        str(settings.get("reconcile_method", "keep")),
-        setting_number(settings, "rounding_unit", 1.0) or 1.0,
-        market_regions(port, ctx),
+        settings.company_target,
+        settings.reconcile_method,
+        settings.rounding_unit,
+        market_regions(settings.rules_on),
     )
 
 
@@ -111,48 +134,46 @@ def map_proposals_by_map(raw: pd.DataFrame | None) -> pd.Series:
     return amounts.groupby(maps.to_numpy()).sum()
 
 
-@action("align", "三方对齐", "Align the three maps")
 def run_align(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Map totals, overlaps, gap and reconciled buckets on the Alignment Result sheet."""
-    alignment, input_errors = read_alignment(port, ctx)
+    alignment, input_errors = read_alignment(port, ctx.settings)
     totals = alignment.map_totals.reset_index()
-    proposed = map_proposals_by_map(port.read_table("map_proposals"))
+    proposed = map_proposals_by_map(port.read_table(MAP_PROPOSALS))
     totals["proposed"] = totals["map"].map(proposed)
-    port.write_table("map_totals", totals)
-    port.write_table("overlaps", alignment.overlaps)
-    port.write_table("buckets", alignment.buckets)
+    port.write_table(MAP_TOTALS.key, totals)
+    port.write_table(OVERLAPS.key, alignment.overlaps)
+    port.write_table(BUCKETS.key, alignment.buckets)
     total = float(alignment.buckets["amount"].sum())
     by_map = ", ".join(f"{m} {v:,.0f}" for m, v in alignment.map_totals["amount"].items())
     summary = [
-        (
+        Message(
             f"三方对齐: 各地图 {by_map}；与公司目标差距 {alignment.gap:,.0f}；"
             f"对齐后合计 {total:,.0f}",
             f"alignment: by map {by_map}; gap to company target {alignment.gap:,.0f}; "
             f"reconciled total {total:,.0f}",
         ),
-        (f"重叠主张 {len(alignment.overlaps)} 处", f"{len(alignment.overlaps)} overlapping claims"),
+        Message(
+            f"重叠主张 {len(alignment.overlaps)} 处",
+            f"{len(alignment.overlaps)} overlapping claims",
+        ),
     ]
     return ActionResult(concat_errors([input_errors, alignment.errors]), summary)
 
 
 def read_events(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Shipped events with the workbook's uplifts (see :func:`merge_events`)."""
-    return merge_events(port.read_table("events"))
+    return merge_events(port.read_table(EVENTS.key))
 
 
 def merge_events(raw: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Shipped events with a workbook events table's uplifts and markets; events the table
     removed are dropped; without a table, the shipped calendar."""
-    from xlplan.planning.calc.seasonality import read_calendar_events
-
     events = read_calendar_events()
     if raw is None:
         return events, empty_errors()
-    table, errors = schema.coerce_table(raw, schema.EVENTS)
+    table, errors = coerce_table(raw, EVENTS)
     keys = table["event_key"].str.strip()
     known = keys.isin(set(events["event_key"])) | (keys == "")
-    from xlplan.core.errors import errors_where
-
     errors = concat_errors(
         [
             errors,
@@ -177,31 +198,26 @@ def merge_events(raw: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def read_launches(port: WorkbookPort) -> tuple[pd.Series | None, pd.DataFrame]:
-    raw = port.read_table("launches")
+    raw = port.read_table(LAUNCHES.key)
     if raw is None:
         return None, empty_errors()
-    table, errors = schema.coerce_table(raw, schema.LAUNCHES)
+    table, errors = coerce_table(raw, LAUNCHES)
     table = table[(table["market"] != "") & (table["launch_month"] != "")]
     launches = pd.Series(table["launch_month"].to_numpy(), index=table["market"].to_numpy())
     return (launches if len(launches) else None), errors
 
 
-def monthly_plan(port: WorkbookPort, ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+def monthly_plan(port: WorkbookPort, settings: PlanSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Align, then phase every bucket into 12 months by its market's seasonality."""
-    from xlplan.planning.calc.seasonality import plan_profiles
-    from xlplan.planning.calc.targets import MONTH_COLUMNS, phase_buckets, quarterly
-
-    alignment, input_errors = read_alignment(port, ctx)
+    alignment, input_errors = read_alignment(port, settings)
     events, event_errors = read_events(port)
     launches, launch_errors = read_launches(port)
-    year = plan_year(port, ctx)
     buckets = alignment.buckets
     profiles, profile_errors = plan_profiles(
-        buckets, year, market_regions(port, ctx), events, launches=launches
+        buckets, settings.plan_year, market_regions(settings.rules_on), events, launches=launches
     )
     keyed = buckets.assign(market=buckets["market"].fillna("").astype(str).str.upper())
-    unit = setting_number(read_settings(port), "rounding_unit", 1.0) or 1.0
-    phased, phase_errors = phase_buckets(keyed, profiles, unit=unit)
+    phased, phase_errors = phase_buckets(keyed, profiles, unit=settings.rounding_unit)
     plan = buckets.copy()
     plan[MONTH_COLUMNS] = phased[MONTH_COLUMNS].to_numpy()
     # a bucket's problem is its target line's problem: name the cell the user can fix
@@ -212,19 +228,18 @@ def monthly_plan(port: WorkbookPort, ctx: Context) -> tuple[pd.DataFrame, pd.Dat
     errors = concat_errors(
         [input_errors, alignment.errors, event_errors, launch_errors, profile_errors, phase_errors]
     )
-    return plan[schema.MONTHLY_PLAN.keys], errors
+    return plan[MONTHLY_PLAN.keys], errors
 
 
-@action("split", "目标拆解", "Split into months", after=("align",))
 def run_split(port: WorkbookPort, ctx: Context) -> ActionResult:
     """The Monthly Plan: every reconciled bucket phased by its market's seasonality, rounded so
     each row sums to its bucket and the plan sums to the company target."""
-    plan, errors = monthly_plan(port, ctx)
-    port.write_table("monthly_plan", plan)
+    plan, errors = monthly_plan(port, ctx.settings)
+    port.write_table(MONTHLY_PLAN.key, plan)
     total = float(plan["total"].sum())
     quarters = " / ".join(f"{plan[f'q{q}'].sum():,.0f}" for q in range(1, 5))
     summary = [
-        (
+        Message(
             f"月度拆解: {len(plan)} 个目标 × 12 个月，全年 {total:,.0f}（季度 {quarters}）",
             f"monthly plan: {len(plan)} buckets x 12 months, full year {total:,.0f} "
             f"(quarters {quarters})",
@@ -235,14 +250,12 @@ def run_split(port: WorkbookPort, ctx: Context) -> ActionResult:
 
 def track_tables(
     plan: pd.DataFrame, raw_actuals: pd.DataFrame, year: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Attainment by month, the forecast and the gap drivers for a plan (``m01`` .. ``m12``) and
-    a raw actuals table; returns (monthly, forecast, drivers, errors). Shared by action and UDF.
-    """
-    from xlplan.planning.calc.tracking import attainment, explain_gap, forecast
-
-    actuals, input_errors = schema.coerce_table(raw_actuals, schema.ACTUALS)
-    actuals = actuals.drop(index=input_errors["row"].unique().tolist())
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Attainment by month, the forecast, the gap drivers and attainment by market for a plan
+    (``m01`` .. ``m12``) and a raw actuals table; returns (monthly, forecast, drivers, markets,
+    errors). Shared by action and UDF."""
+    actuals, input_errors = coerce_table(raw_actuals, ACTUALS)
+    actuals = good_rows(actuals, input_errors)
     actuals = actuals[actuals["month"] != ""]
     dims = [
         c
@@ -252,31 +265,44 @@ def track_tables(
     monthly, e1 = attainment(plan, actuals, year)
     outlook, e2 = forecast(plan, actuals, year)
     drivers, e3 = explain_gap(plan, actuals, year, dimensions=dims or None, top=10)
-    return monthly, outlook, drivers, concat_errors([input_errors, e1, e2, e3])
+    markets = market_attainment(plan, actuals, year)
+    return monthly, outlook, drivers, markets, concat_errors([input_errors, e1, e2, e3])
 
 
-@action("track", "月度跟踪", "Track actuals", after=("split",))
+def market_attainment(plan: pd.DataFrame, actuals: pd.DataFrame, year: int) -> pd.DataFrame:
+    """YTD plan, actual and attainment per market (markets first, the unassigned slice last)."""
+    if actuals.empty:
+        return pd.DataFrame(columns=MARKET_ATTAINMENT.keys)
+    gap, _ = explain_gap(plan, actuals, year, dimensions=["market"])
+    out = gap.rename(columns={"value": "market"})[MARKET_ATTAINMENT.keys]
+    out["market"] = out["market"].fillna("").astype(str)
+    return out.sort_values("market", key=lambda s: s == "", kind="stable").reset_index(drop=True)
+
+
 def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Attainment by month and YTD, the run-rate forecast, the gap and what explains it."""
-    raw_actuals = port.read_table("actuals")
+    raw_actuals = port.read_table(ACTUALS.key)
     if raw_actuals is None:
         raise InputError(
             "工作簿中没有实际数据表（tblActuals）", "the workbook has no Actuals table (tblActuals)"
         )
-    raw_plan = port.read_table("monthly_plan")
+    raw_plan = port.read_table(MONTHLY_PLAN.key)
     if raw_plan is None or raw_plan.empty:
-        plan, plan_errors = monthly_plan(port, ctx)
+        plan, plan_errors = monthly_plan(port, ctx.settings)
     else:
-        plan, plan_errors = schema.coerce_table(raw_plan, schema.MONTHLY_PLAN)
-    monthly, outlook, drivers, track_errors = track_tables(plan, raw_actuals, plan_year(port, ctx))
-    port.write_table("tracking", monthly)
-    port.write_table("forecast", outlook)
-    port.write_table("gap_drivers", drivers)
+        plan, plan_errors = coerce_table(raw_plan, MONTHLY_PLAN)
+    monthly, outlook, drivers, markets, track_errors = track_tables(
+        plan, raw_actuals, ctx.settings.plan_year
+    )
+    port.write_table(TRACKING.key, monthly)
+    port.write_table(FORECAST.key, outlook)
+    port.write_table(GAP_DRIVERS.key, drivers)
+    port.write_table(MARKET_ATTAINMENT.key, markets)
     errors = concat_errors([plan_errors, track_errors])
     if len(outlook):
         row = outlook.iloc[0]
         summary = [
-            (
+            Message(
                 f"月度跟踪: 累计达成 {row['ytd_attainment']:.1%}，全年预测 {row['forecast']:,.0f}"
                 f"（{row['forecast_attainment']:.1%}），待弥补 {row['gap_to_close']:,.0f}",
                 f"tracking: YTD attainment {row['ytd_attainment']:.1%}, full-year forecast "
@@ -285,5 +311,44 @@ def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
             )
         ]
     else:
-        summary = [("月度跟踪: 没有实际数据", "tracking: no actuals yet")]
+        summary = [Message("月度跟踪: 没有实际数据", "tracking: no actuals yet")]
     return ActionResult(errors, summary)
+
+
+ACTIONS = (
+    Action(
+        "align",
+        Message("三方对齐", "Align the three maps"),
+        run_align,
+        produces=(MAP_TOTALS.key, OVERLAPS.key, BUCKETS.key),
+        reads=(MAP_PROPOSALS,),
+        help=Message(
+            "读取“三方对齐”的目标主张与设置表的公司目标，写入“对齐结果”。",
+            "Reads the Alignment target lines and the Settings company target; writes Alignment "
+            "Result.",
+        ),
+    ),
+    Action(
+        "split",
+        Message("目标拆解", "Split into months"),
+        run_split,
+        produces=(MONTHLY_PLAN.key,),
+        reads=(BUCKETS.key,),
+        help=Message(
+            "按季节日历把对齐后的目标拆到 12 个月，写入“月度拆解”。",
+            "Phases the reconciled targets into 12 months by the Calendar; writes Monthly Plan.",
+        ),
+    ),
+    Action(
+        "track",
+        Message("月度跟踪", "Track actuals"),
+        run_track,
+        produces=(TRACKING.key, FORECAST.key, GAP_DRIVERS.key, MARKET_ATTAINMENT.key),
+        reads=(MONTHLY_PLAN.key,),
+        help=Message(
+            "读取“实际数据”与“月度拆解”，写入“月度跟踪”：达成率、全年预测与差距来源。",
+            "Reads Actuals and Monthly Plan; writes Tracking: attainment, forecast and what "
+            "explains the gap.",
+        ),
+    ),
+)

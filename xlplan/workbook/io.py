@@ -25,8 +25,8 @@ from typing import Any
 import pandas as pd
 
 from xlplan.core.errors import ErrorRecord, InputError
-from xlplan.workbook import schema
-from xlplan.workbook.schema import Table, frame_from_rows, map_headers
+from xlplan.workbook.catalog import Catalog
+from xlplan.workbook.schema import Table, frame_from_rows, map_headers, normalise_header
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -187,18 +187,22 @@ def _without_pivots(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def read_workbook_tables(path: Path, tables: Sequence[Table]) -> dict[str, TableData]:
-    """The named tables found in a workbook (tables it lacks are simply absent)."""
+def read_workbook_tables(
+    path: Path, catalog: Catalog, keys: Sequence[str] | None = None
+) -> dict[str, TableData]:
+    """The catalog's tables (those of ``keys``, default all) found in a workbook; tables it
+    lacks are simply absent."""
     wb = _load(path)
     out: dict[str, TableData] = {}
-    for table in tables:
-        found = _find_table(wb, table)
+    wanted = catalog.tables.values() if keys is None else [catalog.tables[k] for k in keys]
+    for table in wanted:
+        found = _find_table(wb, table, catalog.sheet_titles(table))
         if found is not None:
             out[table.key] = found
     return out
 
 
-def _find_table(wb: Any, table: Table) -> TableData | None:
+def _find_table(wb: Any, table: Table, titles: set[str]) -> TableData | None:
     from openpyxl.utils.cell import range_boundaries
 
     for ws in wb.worksheets:
@@ -207,12 +211,8 @@ def _find_table(wb: Any, table: Table) -> TableData | None:
                 ref = obj.ref if hasattr(obj, "ref") else str(obj)
                 min_col, min_row, max_col, max_row = range_boundaries(ref)
                 return _read_range(ws, table, min_row, min_col, max_row, max_col)
-    titles = {schema.normalise_header(table.title(lang)) for lang in ("zh", "en")}
-    sheet = schema.SHEETS.get(table.sheet)
-    if sheet:
-        titles |= {schema.normalise_header(sheet.title(lang)) for lang in ("zh", "en")}
     for ws in wb.worksheets:
-        if schema.normalise_header(ws.title) not in titles:
+        if normalise_header(ws.title) not in titles:
             continue
         for r in range(1, min(ws.max_row, 30) + 1):
             header = [c.value for c in ws[r]]
@@ -246,7 +246,7 @@ def _read_range(
     )
 
 
-def detect_lang(path: Path) -> str:
+def detect_lang(path: Path, catalog: Catalog) -> str:
     """``zh`` when the workbook's sheet names are XLPlan's Chinese ones, else ``en``.
 
     Reads the sheet names from ``xl/workbook.xml`` directly: no need to load the workbook.
@@ -259,8 +259,7 @@ def detect_lang(path: Path) -> str:
     except (zipfile.BadZipFile, KeyError, OSError):
         return "en"  # the caller reports unreadable files; language is a nicety
     names = {html.unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', xml)}
-    zh = {s.zh for s in schema.SHEETS.values()}
-    return "zh" if names & zh else "en"
+    return catalog.lang_of(names).value
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -276,23 +275,29 @@ def write_owned_tables(
     target: Path,
     sheets: Mapping[str, Sequence[tuple[Table, pd.DataFrame]]],
     lang: str,
+    catalog: Catalog,
 ) -> None:
     """Write output tables onto the sheets XLPlan owns, in a copy of ``source`` at ``target``.
 
-    ``sheets`` maps a sheet key to its tables (titles and notes come from the schema). With
-    ``source`` None a new workbook holding only those sheets is written. Writing over
-    ``source`` itself is the caller's explicit choice (``--in-place``).
+    ``sheets`` maps a sheet key to its tables (titles and notes from the catalog; a sheet with
+    a writer of its own is drawn by it). With ``source`` None a new workbook holding only those
+    sheets is written. Writing over ``source`` itself is the caller's explicit choice
+    (``--in-place``).
     """
-    from xlplan.workbook import build, package
+    from xlplan.workbook import package, render
 
     buf = io.BytesIO()
-    wb = build.new_workbook(buf)
-    fmt = build.Formats(wb)
+    wb = render.new_workbook(buf)
+    fmt = render.Formats(wb)
     for key, tables in sheets.items():
-        build.write_owned_sheet(wb, fmt, key, list(tables), lang)
+        writer = catalog.writers.get(key)
+        if writer is not None:
+            writer(wb, fmt, list(tables), lang)
+        else:
+            render.write_tables_sheet(wb, fmt, catalog.sheets[key], list(tables), lang)
     wb.close()
     owned = buf.getvalue()
-    names = [schema.SHEETS[k].title(lang) for k in sheets]
+    names = [catalog.sheets[k].title(lang) for k in sheets]
     data = owned if source is None else package.write_owned_sheets(source, owned, names)
     write_file(target, data)
 
@@ -313,51 +318,52 @@ def write_file(target: Path, data: bytes) -> None:
 
 
 class FilePort:
-    """The workbook port over a file: reads once, collects writes, saves to a new file."""
+    """The workbook port over a file: reads once, collects writes, saves to a new file.
+
+    ``catalog`` says which tables to look for and how to draw the sheets written. A CSV holds
+    one table, ``csv_table``; saved to CSV, its rows come back with the output table
+    ``csv_result`` beside them. ``given`` are tables from elsewhere (the command line's
+    ``--fx``, ``--orders``) that replace the workbook's.
+    """
 
     def __init__(
         self,
         path: Path,
+        catalog: Catalog,
         lang: str | None = None,
-        fx: Path | None = None,
-        orders: Sequence[tuple[Path, str]] = (),
+        *,
+        csv_table: str = "",
+        csv_result: str = "",
+        given: Mapping[str, TableData] | None = None,
     ) -> None:
         self.path = path
-        self.fx_path = fx
-        self.orders = list(orders)  # order files given on the command line: (path, format)
+        self.catalog = catalog
         self.csv = path.suffix.lower() == ".csv"
         if not self.csv and path.suffix.lower() not in EXCEL_SUFFIXES:
             raise InputError(
                 f"不支持的文件类型 {path.suffix}（支持 .xlsx、.xlsm、.csv）",
                 f"unsupported file type {path.suffix} (use .xlsx, .xlsm or .csv)",
             )
-        self.lang = lang or ("en" if self.csv else detect_lang(path))
+        if self.csv and not csv_table:
+            raise InputError(
+                "此命令不接受 CSV 文件，请用 .xlsx 计划工作簿",
+                "this command takes a plan workbook (.xlsx), not a CSV file",
+            )
+        self.csv_table = csv_table
+        self.csv_result = csv_result
+        self.given = dict(given or {})
+        self.lang = lang or ("en" if self.csv else detect_lang(path, catalog))
         self._tables: dict[str, TableData] | None = None
         self.written: dict[str, pd.DataFrame] = {}
 
     def _read_all(self) -> dict[str, TableData]:
         if self._tables is None:
             if self.csv:
-                self._tables = {"landed_cost": read_csv_table(self.path, schema.LANDED_COST)}
+                table = self.catalog.tables[self.csv_table]
+                self._tables = {table.key: read_csv_table(self.path, table)}
             else:
-                self._tables = read_workbook_tables(self.path, list(schema.TABLES.values()))
-            if self.fx_path is not None:  # an FX table given on the command line wins
-                self._tables["fx"] = read_csv_table(self.fx_path, schema.FX)
-            if self.orders:  # order files given on the command line replace the sheet's list
-                table = schema.TABLES["order_imports"]
-                rows = [
-                    {"path": str(p), "format": fmt, "note": "xlplan run --orders"}
-                    for p, fmt in self.orders
-                ]
-                frame = pd.DataFrame(rows).reindex(columns=table.keys)
-                self._tables["order_imports"] = TableData(
-                    table,
-                    frame.astype(object),
-                    sheet="--orders",
-                    header_row=0,
-                    first_col=1,
-                    columns={k: i for i, k in enumerate(table.keys)},
-                )
+                self._tables = read_workbook_tables(self.path, self.catalog)
+            self._tables.update(self.given)
         return self._tables
 
     def read_table(self, key: str) -> pd.DataFrame | None:
@@ -370,6 +376,8 @@ class FilePort:
         self.written[key] = frame
 
     def locate(self, record: ErrorRecord) -> str:
+        if not record.table:
+            return self.path.name
         found = self._read_all().get(record.table)
         if found is None:
             return f"{record.table} row {record.row + 1}"
@@ -378,7 +386,7 @@ class FilePort:
     def save(self, target: Path) -> None:
         """Write the output tables to ``target`` (a copy of the input plus XLPlan's sheets).
 
-        A CSV target (from a CSV or a workbook) gets the landed-cost lines beside their results.
+        A CSV target (from a CSV or a workbook) gets the CSV table's rows beside their results.
         """
         if self.csv and target.exists() and target.resolve() == self.path.resolve():
             raise InputError("不会覆盖输入的 CSV 文件", "refusing to overwrite the input CSV")
@@ -387,18 +395,18 @@ class FilePort:
             return
         by_sheet: dict[str, list[tuple[Table, pd.DataFrame]]] = {}
         for key, frame in self.written.items():
-            table = schema.TABLES[key]
+            table = self.catalog.tables[key]
             by_sheet.setdefault(table.sheet, []).append((table, frame))
-        write_owned_tables(self.path, target, by_sheet, self.lang)
+        write_owned_tables(self.path, target, by_sheet, self.lang, self.catalog)
 
     def _save_csv(self, target: Path) -> None:
-        lines = self.read_table("landed_cost")
-        results = self.written.get("landed_cost_results")
+        lines = self.read_table(self.csv_table) if self.csv_table else None
+        results = self.written.get(self.csv_result) if self.csv_result else None
         if lines is None or results is None:
             raise InputError("没有可写出的结果", "nothing to write")
-        outputs = results.drop(columns=["sku", "market", "channel"])
+        source = self.catalog.tables[self.csv_table]
+        result = self.catalog.tables[self.csv_result]
+        outputs = results.drop(columns=[k for k in results.columns if k in source.keys])
         frame = pd.concat([lines.reset_index(drop=True), outputs.reset_index(drop=True)], axis=1)
-        table = schema.LANDED_COST
-        headers = {c.key: c.header(self.lang) for c in table.columns}
-        headers |= {c.key: c.header(self.lang) for c in schema.LANDED_COST_OUTPUT_COLUMNS}
+        headers = {c.key: c.header(self.lang) for c in (*source.columns, *result.columns)}
         write_csv(target, frame.rename(columns=headers))

@@ -45,13 +45,12 @@ plausibly win). Capped-off amounts are not redistributed: ``unallocated`` in
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from xlplan.core.errors import concat_errors, errors_where
+from xlplan.core.errors import Message, concat_errors, errors_where
 
 
 class Criterion(str, Enum):
@@ -64,28 +63,25 @@ class Criterion(str, Enum):
     PAYOUT = "payout_days"
 
 
-CRITERION_LABELS: dict[Criterion, tuple[str, str, str, str]] = {
-    # zh, en, failing-text zh, failing-text en
+CRITERION_LABELS: dict[Criterion, tuple[Message, Message]] = {
+    # the criterion's name, and the text of a market that fails it
     Criterion.GDP_PER_CAPITA: (
-        "人均GDP",
-        "GDP per capita",
-        "人均GDP不足",
-        "GDP per capita too low",
+        Message("人均GDP", "GDP per capita"),
+        Message("人均GDP不足", "GDP per capita too low"),
     ),
     Criterion.PENETRATION: (
-        "电商渗透率",
-        "e-commerce penetration",
-        "电商渗透率不足",
-        "e-commerce penetration too low",
+        Message("电商渗透率", "e-commerce penetration"),
+        Message("电商渗透率不足", "e-commerce penetration too low"),
     ),
     Criterion.MARKET_SIZE: (
-        "电商市场规模",
-        "e-commerce market size",
-        "电商市场规模不足",
-        "e-commerce market too small",
+        Message("电商市场规模", "e-commerce market size"),
+        Message("电商市场规模不足", "e-commerce market too small"),
     ),
-    Criterion.MARGIN: ("毛利率", "margin", "毛利率不足", "margin too low"),
-    Criterion.PAYOUT: ("回款周期", "payout cycle", "回款周期过长", "payout cycle too long"),
+    Criterion.MARGIN: (Message("毛利率", "margin"), Message("毛利率不足", "margin too low")),
+    Criterion.PAYOUT: (
+        Message("回款周期", "payout cycle"),
+        Message("回款周期过长", "payout cycle too long"),
+    ),
 }
 
 MARKET_INPUT_COLUMNS = [
@@ -236,7 +232,7 @@ def screen_markets(
     failed_en = pd.Series([""] * n, dtype=object)
     for crit, ok in checks.items():
         passes &= ok
-        zh, en = CRITERION_LABELS[crit][2], CRITERION_LABELS[crit][3]
+        zh, en = CRITERION_LABELS[crit][1].zh, CRITERION_LABELS[crit][1].en
         sep_zh = np.where(failed_zh == "", "", "; ")
         sep_en = np.where(failed_en == "", "", "; ")
         failed_zh = failed_zh.where(ok, failed_zh + sep_zh + zh)
@@ -246,8 +242,8 @@ def screen_markets(
             np.isnan(num[c.value]),
             table="business_map",
             column=c.value,
-            zh=f"缺少{CRITERION_LABELS[c][0]}, 按未通过处理",
-            en=f"{CRITERION_LABELS[c][1]} is missing and counts as failed",
+            zh=f"缺少{CRITERION_LABELS[c][0].zh}, 按未通过处理",
+            en=f"{CRITERION_LABELS[c][0].en} is missing and counts as failed",
         )
         for c in Criterion
     ]
@@ -322,30 +318,3 @@ def with_macro_defaults(markets: pd.DataFrame, macro: pd.DataFrame) -> pd.DataFr
         else:
             out[c] = fill
     return out
-
-
-MACRO_PATH = Path(__file__).resolve().parents[2] / "reference" / "data" / "market_macro.csv"
-
-
-def read_market_macro(path: str | Path | None = None) -> pd.DataFrame:
-    """The market reference table (``xlplan/reference/data/market_macro.csv`` by default).
-
-    One row per market: ``market`` (ISO2), ``iso3``, ``name``, ``gdp_per_capita_usd`` [US$],
-    ``gdp_year``, ``population`` [persons], ``population_year``, ``internet_users_share``
-    [fraction], ``internet_users_year``, ``ecommerce_penetration`` [fraction],
-    ``ecommerce_market_usd_bn`` [US$ bn], ``source``, ``ecommerce_source`` (``estimate``),
-    ``uncertain`` [bool], ``effective_from``, ``effective_to``, ``note``.
-    """
-    frame = pd.read_csv(path or MACRO_PATH, dtype=str, keep_default_na=False, encoding="utf-8")
-    for c in (
-        "gdp_per_capita_usd",
-        "population",
-        "internet_users_share",
-        "ecommerce_penetration",
-        "ecommerce_market_usd_bn",
-    ):
-        frame[c] = pd.to_numeric(frame[c])
-    for c in ("gdp_year", "population_year", "internet_users_year"):
-        frame[c] = pd.to_numeric(frame[c]).astype("int64")
-    frame["uncertain"] = frame["uncertain"].str.lower().eq("true")
-    return frame

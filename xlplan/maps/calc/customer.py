@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from xlplan.core.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.errors import Message, concat_errors, empty_errors, errors_where
 from xlplan.reference import fx_rates
 
 Currency = str
@@ -61,15 +61,15 @@ class Tier(str, Enum):
 B2B_TIERS = (Tier.B2B_LARGE, Tier.B2B_MID, Tier.B2B_SMALL)
 B2C_TIERS = (Tier.HIGH_VALUE_REPEAT, Tier.POTENTIAL, Tier.NEW, Tier.AT_RISK, Tier.CHURNED)
 
-TIER_LABELS: dict[Tier, tuple[str, str]] = {
-    Tier.B2B_LARGE: ("大客户 (月消费 > 10万美元)", "Large (> US$100k/month)"),
-    Tier.B2B_MID: ("中型客户 (月消费 1-10万美元)", "Mid (US$10k-100k/month)"),
-    Tier.B2B_SMALL: ("小客户 (月消费 < 1万美元)", "Small (< US$10k/month)"),
-    Tier.HIGH_VALUE_REPEAT: ("高价值复购客户", "High-value repeat"),
-    Tier.POTENTIAL: ("潜力客户", "Potential"),
-    Tier.NEW: ("新客户", "New"),
-    Tier.AT_RISK: ("流失风险客户", "At risk"),
-    Tier.CHURNED: ("已流失客户", "Churned"),
+TIER_LABELS: dict[Tier, Message] = {
+    Tier.B2B_LARGE: Message("大客户 (月消费 > 10万美元)", "Large (> US$100k/month)"),
+    Tier.B2B_MID: Message("中型客户 (月消费 1-10万美元)", "Mid (US$10k-100k/month)"),
+    Tier.B2B_SMALL: Message("小客户 (月消费 < 1万美元)", "Small (< US$10k/month)"),
+    Tier.HIGH_VALUE_REPEAT: Message("高价值复购客户", "High-value repeat"),
+    Tier.POTENTIAL: Message("潜力客户", "Potential"),
+    Tier.NEW: Message("新客户", "New"),
+    Tier.AT_RISK: Message("流失风险客户", "At risk"),
+    Tier.CHURNED: Message("已流失客户", "Churned"),
 }
 
 
@@ -446,8 +446,8 @@ def summarise_tiers(
     g = g.reindex([t.value for t in tiers], fill_value=0)
     total = float(g["revenue"].sum())
     out = pd.DataFrame(index=g.index)
-    out["tier_zh"] = [TIER_LABELS[Tier(t)][0] for t in g.index]
-    out["tier_en"] = [TIER_LABELS[Tier(t)][1] for t in g.index]
+    out["tier_zh"] = [TIER_LABELS[Tier(t)].zh for t in g.index]
+    out["tier_en"] = [TIER_LABELS[Tier(t)].en for t in g.index]
     out["customers"] = g["customers"].astype("int64")
     out["orders"] = g["orders"].astype("int64")
     out["revenue"] = g["revenue"].astype(float)

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from xlplan.core.errors import concat_errors, errors_where
+from xlplan.core.errors import Message, concat_errors, errors_where
 
 
 class Stage(str, Enum):
@@ -77,17 +77,17 @@ class Quadrant(str, Enum):
     DOG = "dog"
 
 
-STAGE_LABELS: dict[Stage, tuple[str, str]] = {
-    Stage.INTRODUCTION: ("导入期", "Introduction"),
-    Stage.GROWTH: ("成长期", "Growth"),
-    Stage.MATURITY: ("成熟期", "Maturity"),
-    Stage.DECLINE: ("衰退期", "Decline"),
+STAGE_LABELS: dict[Stage, Message] = {
+    Stage.INTRODUCTION: Message("导入期", "Introduction"),
+    Stage.GROWTH: Message("成长期", "Growth"),
+    Stage.MATURITY: Message("成熟期", "Maturity"),
+    Stage.DECLINE: Message("衰退期", "Decline"),
 }
-QUADRANT_LABELS: dict[Quadrant, tuple[str, str]] = {
-    Quadrant.STAR: ("明星产品", "Star"),
-    Quadrant.CASH_COW: ("现金牛", "Cash cow"),
-    Quadrant.QUESTION_MARK: ("问题产品", "Question mark"),
-    Quadrant.DOG: ("瘦狗产品", "Dog"),
+QUADRANT_LABELS: dict[Quadrant, Message] = {
+    Quadrant.STAR: Message("明星产品", "Star"),
+    Quadrant.CASH_COW: Message("现金牛", "Cash cow"),
+    Quadrant.QUESTION_MARK: Message("问题产品", "Question mark"),
+    Quadrant.DOG: Message("瘦狗产品", "Dog"),
 }
 
 
@@ -160,16 +160,6 @@ def monthly_matrix(
     cols = pd.period_range(start, end, freq="M")
     wide = frame.pivot_table(index="line", columns="month", values="v", aggfunc="sum")
     return wide.reindex(columns=cols).astype(float).fillna(0.0)
-
-
-LIFECYCLE_COLUMNS = [
-    "line",
-    "months_on_sale",
-    "units_recent",
-    "units_base",
-    "growth",
-    "stage",
-]
 
 
 def classify_lifecycle(
@@ -387,15 +377,15 @@ def product_map(
             "months_on_sale": life["months_on_sale"],
             "growth": life["growth"],
             "stage": life["stage"],
-            "stage_zh": [STAGE_LABELS[Stage(x)][0] for x in life["stage"]],
-            "stage_en": [STAGE_LABELS[Stage(x)][1] for x in life["stage"]],
+            "stage_zh": [STAGE_LABELS[Stage(x)].zh for x in life["stage"]],
+            "stage_en": [STAGE_LABELS[Stage(x)].en for x in life["stage"]],
             "units_12m": units_12m,
             "volume_share": share,
             "revenue_12m": rev_12m,
             "gross_margin": gm,
             "quadrant": quadrant,
-            "quadrant_zh": [QUADRANT_LABELS[Quadrant(q)][0] for q in quadrant],
-            "quadrant_en": [QUADRANT_LABELS[Quadrant(q)][1] for q in quadrant],
+            "quadrant_zh": [QUADRANT_LABELS[Quadrant(q)].zh for q in quadrant],
+            "quadrant_en": [QUADRANT_LABELS[Quadrant(q)].en for q in quadrant],
             "gross_profit": roi["gross_profit"].to_numpy(),
             "promotion_cost": promo,
             "inventory_days": days,

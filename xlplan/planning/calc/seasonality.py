@@ -43,7 +43,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 
 import holidays
@@ -51,6 +50,7 @@ import numpy as np
 import pandas as pd
 from hijridate import Gregorian, Hijri
 
+from xlplan import reference
 from xlplan.core.errors import concat_errors, errors_where
 
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]
@@ -98,16 +98,11 @@ class DateAnchor(str, Enum):
 
 
 def read_calendar_events(path: str | Path | None = None) -> pd.DataFrame:
-    """The events table (see the module docstring); the shipped one when ``path`` is None.
-
-    Read with ``keep_default_na=False`` so the region code ``NA`` stays a string.
-    """
+    """The events table (see the module docstring): the shipped one
+    (:func:`xlplan.reference.calendar_events`), or a CSV of the same shape at ``path``."""
     if path is None:
-        data = resources.files("xlplan.reference") / "data" / "calendar_events.csv"
-        with data.open(encoding="utf-8") as fh:
-            frame = pd.read_csv(fh, keep_default_na=False, dtype=str)
-    else:
-        frame = pd.read_csv(path, keep_default_na=False, dtype=str, encoding="utf-8")
+        return reference.calendar_events()
+    frame = pd.read_csv(path, keep_default_na=False, dtype=str, encoding="utf-8")
     for col in ("uplift", "start_offset", "end_offset"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame

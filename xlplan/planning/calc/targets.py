@@ -52,8 +52,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from xlplan.core.errors import concat_errors, empty_errors, errors_where
+from xlplan.plan.dimensions import DIMENSIONS, CustomerType, PlanMap
+from xlplan.plan.settings import ReconcileMethod
 
-DIMENSIONS: tuple[str, ...] = ("market", "channel", "customer_tier", "category", "customer_type")
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]
 QUARTER_COLUMNS: list[str] = ["q1", "q2", "q3", "q4"]
 BUCKET_COLUMNS: list[str] = [
@@ -69,35 +70,6 @@ BUCKET_COLUMNS: list[str] = [
 UNALLOCATED = "unallocated"
 
 MarketRegions = Mapping[str, str] | pd.Series | pd.DataFrame
-
-
-class PlanMap(str, Enum):
-    """The three maps whose owners claim parts of the target."""
-
-    BUSINESS = "business"
-    CUSTOMER = "customer"
-    PRODUCT = "product"
-
-
-class CustomerType(str, Enum):
-    """New or existing customers; blank in a line means both."""
-
-    NEW = "new"
-    EXISTING = "existing"
-
-
-class ReconcileMethod(str, Enum):
-    """How the maps' claims are made to sum to the company target.
-
-    ``keep``      amounts as entered; any gap becomes one ``unallocated`` bucket (and a record)
-    ``pro_rata``  every line scaled by company target / sum of lines
-    ``priority``  lines filled in priority order until the target is used up; later lines are cut
-                  (with a record each); a shortfall becomes an ``unallocated`` bucket
-    """
-
-    KEEP = "keep"
-    PRO_RATA = "pro_rata"
-    PRIORITY = "priority"
 
 
 class ReforecastMethod(str, Enum):
@@ -208,16 +180,6 @@ def round_largest_remainder(
     out: np.ndarray = units * unit
     out[bad] = np.nan
     return out[0] if one_row else out
-
-
-def round_to_unit(
-    monthly: pd.DataFrame, totals: pd.Series | None = None, unit: float = 1.0
-) -> pd.DataFrame:
-    """DataFrame form of :func:`round_largest_remainder` over the :data:`MONTH_COLUMNS`."""
-    cols = _month_cols(monthly)
-    tot = None if totals is None else totals.to_numpy(dtype=float)
-    out = round_largest_remainder(monthly[cols].to_numpy(dtype=float), tot, unit)
-    return pd.DataFrame(out, index=monthly.index, columns=cols)
 
 
 def _month_cols(df: pd.DataFrame) -> list[str]:

@@ -1,0 +1,441 @@
+"""The UDFs called as plain functions (on Linux the xlwings decorators are no-ops).
+
+Arguments are shaped like what xlwings hands over on Windows: a table as a 2-D list with its
+header row, floats, ``None`` for blank cells, booleans, a datetime for a date cell. Rules are
+the shipped ones (``xlplan/data``) on a realistic date.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from udfs import landed_cost as udf
+from xlplan import reference
+from xlplan.landed_cost import sheets as landed_cost_sheets
+from xlplan.landed_cost.action import compute_lines, results_table, rules_from_tables
+from xlplan.landed_cost.tables import (
+    LANDED_COST,
+    LANDED_COST_OUTPUT_COLUMNS,
+    LOW_VALUE_OVERRIDES,
+    MARKET_OVERRIDES,
+)
+from xlplan.plan.tables import FX
+from xlplan.workbook import schema
+
+ON = datetime(2026, 1, 1)
+EN = LANDED_COST.headers("en")
+ZH = LANDED_COST.headers("zh")
+OUT_KEYS = [c.key for c in LANDED_COST_OUTPUT_COLUMNS]
+OUT_EN = [c.en for c in LANDED_COST_OUTPUT_COLUMNS]
+OUT_ZH = [c.zh for c in LANDED_COST_OUTPUT_COLUMNS]
+ERR = OUT_KEYS.index("error")
+
+
+def line(**cells: Any) -> list[Any]:
+    """One data row in the table's column order; unnamed cells blank (None), as from Excel."""
+    unknown = set(cells) - set(LANDED_COST.keys)
+    assert not unknown, unknown
+    return [cells.get(k) for k in LANDED_COST.keys]
+
+
+GOOD_DE = line(
+    sku="CBL-USB-C", market="DE", channel="Amazon", unit_cost=12.0, cost_currency="CNY",
+    freight_per_unit=0.6, duty_rate=0.037, last_mile_per_unit=3.2, price=19.99,
+    referral_rate=0.15, payment_rate=0.0, return_rate=0.05, return_cost_per_unit=2.0,
+    ad_rate=0.08, target_margin=0.2,
+)  # fmt: skip
+GOOD_JP = line(
+    sku="PWR-20W", market="JP", channel="Amazon", unit_cost=30.0, cost_currency="CNY",
+    freight_per_unit=40.0, last_mile_per_unit=420.0, price=2980.0, referral_rate=0.1,
+    referral_min=30.0, target_margin=0.15,
+)  # fmt: skip
+GOOD_US = line(
+    sku="CASE-15", market="US", channel="Shopify", unit_cost=1.8, cost_currency="USD",
+    freight_per_unit=0.4, duty_rate=0.0, extra_duty_rate=0.25, last_mile_per_unit=4.5,
+    price=24.99, payment_rate=0.029, payment_fixed=0.3, ad_rate=0.12,
+)  # fmt: skip
+BAD_DUTY = line(sku="BAD", market="GB", unit_cost=5.0, price=15.0, duty_rate=12.0)
+
+
+@pytest.fixture(scope="module")
+def fx() -> list[list[Any]]:
+    """The shipped default FX rates as the workbook's FX table (en headers)."""
+    table = reference.default_fx()[["from_currency", "to_currency", "rate", "as_of", "source"]]
+    return [FX.headers("en"), *table.to_numpy(dtype=object).tolist()]
+
+
+def assert_excel_safe(block: list[list[Any]]) -> None:
+    """A rectangular 2-D list of str / float / bool; no NaN, no infinity, no None."""
+    assert block and all(isinstance(r, list) for r in block)
+    assert len({len(r) for r in block}) == 1, "ragged block"
+    for row in block:
+        for v in row:
+            assert isinstance(v, str | float | int | bool), (type(v), v)
+            if isinstance(v, float):
+                assert math.isfinite(v), row
+
+
+def cell(block: list[list[Any]], row: int, key: str) -> Any:
+    return block[row][OUT_KEYS.index(key)]
+
+
+# ---------------------------------------------------------------------------------------------
+# XLP_LANDED_COST: the table UDF
+# ---------------------------------------------------------------------------------------------
+
+
+def test_block_has_en_header_and_one_row_per_line(fx: list[list[Any]]) -> None:
+    block = udf.XLP_LANDED_COST([EN, GOOD_DE, GOOD_JP, GOOD_US], fx, None, None, ON)
+    assert_excel_safe(block)
+    assert block[0] == OUT_EN
+    assert len(block) == 4
+    assert [r[0] for r in block[1:]] == ["EUR", "JPY", "USD"]
+    assert [r[ERR] for r in block[1:]] == ["", "", ""]
+
+
+def test_zh_headers_give_zh_header_and_the_same_figures(fx: list[list[Any]]) -> None:
+    en = udf.XLP_LANDED_COST([EN, GOOD_DE, GOOD_JP], fx, None, None, ON)
+    zh = udf.XLP_LANDED_COST([ZH, GOOD_DE, GOOD_JP], fx, None, None, ON)
+    assert zh[0] == OUT_ZH
+    assert zh[1:] == en[1:]
+
+
+def test_figures_are_the_actions_results_rounded_for_display(fx: list[list[Any]]) -> None:
+    rows = [EN, GOOD_DE, GOOD_JP, GOOD_US]
+    block = udf.XLP_LANDED_COST(rows, fx, None, None, ON)
+    rules, _ = rules_from_tables(ON.date(), schema.frame_from_rows(fx, FX), None, None)
+    expected, _ = results_table(schema.frame_from_rows(rows, LANDED_COST), rules)
+    for i, (_, want) in enumerate(expected[OUT_KEYS].iterrows(), start=1):
+        got = dict(zip(OUT_KEYS, block[i], strict=True))
+        for key in OUT_KEYS:
+            w = want[key]
+            assert got[key] == ("" if isinstance(w, float) and math.isnan(w) else w), key
+    assert cell(block, 2, "landed_cost") == round(cell(block, 2, "landed_cost"))  # JPY: 0 dp
+
+
+def test_bad_row_shows_its_error_and_the_others_still_compute(fx: list[list[Any]]) -> None:
+    na = line(sku="NA", market="DE", unit_cost="#N/A", price=9.99)  # an error cell, as text
+    block = udf.XLP_LANDED_COST([EN, GOOD_DE, BAD_DUTY, na, GOOD_US], fx, None, None, ON)
+    assert_excel_safe(block)
+    good = [1, 4]
+    assert all(block[i][ERR] == "" for i in good)
+    assert all(isinstance(cell(block, i, "landed_cost"), float) for i in good)
+    bad = block[2]
+    assert "关税税率" in bad[ERR] and "Duty rate" in bad[ERR]  # the column, in zh and en
+    assert "duty_rate" in bad[ERR]
+    assert all(
+        v == "" for k, v in zip(OUT_KEYS, bad, strict=True) if k not in ("currency", "error")
+    )
+    assert "'#N/A'" in block[3][ERR] and "unit_cost" in block[3][ERR]
+
+
+def test_blank_middle_row_keeps_the_block_aligned(fx: list[list[Any]]) -> None:
+    blank = [None] * len(EN)
+    block = udf.XLP_LANDED_COST([EN, GOOD_DE, blank, GOOD_US], fx, None, None, ON)
+    assert_excel_safe(block)
+    assert len(block) == 4
+    assert block[2][ERR].startswith("market: ") and "Market" in block[2][ERR]
+    assert block[3][ERR] == ""
+
+
+def test_missing_fx_is_a_row_error_until_a_rate_is_given(fx: list[list[Any]]) -> None:
+    no_table = udf.XLP_LANDED_COST([EN, GOOD_DE, GOOD_US], None, None, None, ON)
+    assert "汇率缺少" in no_table[1][ERR] and "CNY->EUR" in no_table[1][ERR]
+    assert no_table[2][ERR] == ""  # USD cost in a USD market needs no rate
+    own_rate = list(GOOD_DE)
+    own_rate[LANDED_COST.keys.index("fx_rate")] = 0.128
+    with_rate = udf.XLP_LANDED_COST([EN, own_rate], None, None, None, ON)
+    assert with_rate[1][ERR] == ""
+    assert cell(with_rate, 1, "customs_value") == pytest.approx(12.0 * 0.128 + 0.6, abs=0.005)
+    with_table = udf.XLP_LANDED_COST([EN, GOOD_DE], fx, None, None, ON)
+    assert with_table[1][ERR] == ""
+
+
+def test_settings_table_errors_show_on_every_row(fx: list[list[Any]]) -> None:
+    bad_fx = [*fx, ["CNY", "EUR", -1.0, None, None]]
+    block = udf.XLP_LANDED_COST([EN, GOOD_DE, BAD_DUTY], bad_fx, None, None, ON)
+    assert_excel_safe(block)
+    row_no = len(bad_fx) - 1
+    for row in block[1:]:
+        assert f"tblFX row {row_no}, rate: " in row[ERR]
+        assert "汇率" in row[ERR] and "Rate" in row[ERR]  # the column, in zh and en
+    assert isinstance(cell(block, 1, "landed_cost"), float)  # the good FX rows still apply
+    assert block[2][ERR].startswith("duty_rate: ")  # the row's own error comes first
+
+
+OVERRIDE_HEADERS = MARKET_OVERRIDES.headers("en")
+PLAIN_DE = line(market="DE", unit_cost=10.0, price=20.0)
+
+
+def test_market_override_errors_show_and_lines_compute() -> None:
+    bad = [OVERRIDE_HEADERS, ["DE", None, 1.5, None, None, None, None, None, None, None]]
+    block = udf.XLP_LANDED_COST([EN, PLAIN_DE], None, bad, None, ON)
+    assert "tblMarketOverrides row 1, tax_rate: " in block[1][ERR]
+    assert "税率" in block[1][ERR] and "Tax rate" in block[1][ERR]
+    assert cell(block, 1, "import_vat") == 1.9  # the bad override is left out
+
+
+def test_market_override_changes_a_rule() -> None:
+    fob = [OVERRIDE_HEADERS, ["DE", None, None, None, "FOB", None, None, None, None, None]]
+    freight = list(PLAIN_DE)
+    freight[EN.index("Freight / unit")] = 2.0
+    base = udf.XLP_LANDED_COST([EN, freight], None, None, None, ON)
+    over = udf.XLP_LANDED_COST([EN, freight], None, fob, None, ON)
+    assert (cell(base, 1, "customs_value"), cell(over, 1, "customs_value")) == (12.0, 10.0)
+
+
+def test_market_override_tax_rate_applies() -> None:
+    over = [OVERRIDE_HEADERS, ["DE", None, 0.07, None, None, None, None, None, None, None]]
+    block = udf.XLP_LANDED_COST([EN, PLAIN_DE], None, over, None, ON)
+    assert cell(block, 1, "import_vat") == 0.7
+
+
+def test_nan_never_reaches_excel(fx: list[list[Any]]) -> None:
+    no_target = line(market="GB", unit_cost=4.0, price=15.0)  # price_for_target_margin blank
+    zero_price = line(market="GB", unit_cost=4.0, price=0.0)
+    unknown = line(market="XX", unit_cost=4.0, price=15.0)
+    block = udf.XLP_LANDED_COST(
+        [EN, no_target, zero_price, unknown, [None] * 3], fx, None, None, ON
+    )
+    assert_excel_safe(block)
+    assert cell(block, 1, "price_for_target_margin") == ""
+    assert "未知的市场" in block[3][ERR] and "unknown market" in block[3][ERR]
+
+
+def test_excel_cell_types_coerce_like_their_numbers(fx: list[list[Any]]) -> None:
+    as_numbers = line(market="AU", unit_cost=10.0, price=30.0, referral_rate=0.15,
+                      vat_recoverable=1.0, duty_rate=0.05)  # fmt: skip
+    as_cells = line(market="au", unit_cost="10", price=30, referral_rate="15%",
+                    vat_recoverable=True, duty_rate="5%")  # fmt: skip
+    block = udf.XLP_LANDED_COST([EN, as_numbers, as_cells], fx, None, None, ON)
+    assert block[1] == block[2]
+
+
+@pytest.mark.parametrize(
+    "when", [ON, ON.date(), 46023.0, "2026-01-01", "2026-01-01T00:00:00", [[ON]]]
+)
+def test_rules_date_accepts_excel_shapes(fx: list[list[Any]], when: Any) -> None:
+    rows = [EN, GOOD_DE, GOOD_US]
+    assert udf.XLP_LANDED_COST(rows, fx, None, None, when) == udf.XLP_LANDED_COST(
+        rows, fx, None, None, date(2026, 1, 1)
+    )
+
+
+def test_blank_rules_date_means_today(fx: list[list[Any]]) -> None:
+    rows = [EN, GOOD_DE]
+    today = udf.XLP_LANDED_COST(rows, fx, None, None, date.today())
+    assert udf.XLP_LANDED_COST(rows, fx) == today
+    assert udf.XLP_LANDED_COST(rows, fx, None, None, "") == today
+
+
+def test_rules_date_selects_the_rules_in_force() -> None:
+    # EU low-value parcels: duty exempt up to EUR 150 until 2026-07-01, then EUR 3 per parcel.
+    parcel = line(market="DE", unit_cost=20.0, price=39.0, consignment_value=40.0)
+    before = udf.XLP_LANDED_COST([EN, parcel], None, None, None, "2026-06-30")
+    after = udf.XLP_LANDED_COST([EN, parcel], None, None, None, datetime(2026, 7, 1))
+    assert cell(before, 1, "duty") == 0.0
+    assert cell(after, 1, "duty") == 1.5  # EUR 3 x 20 / 40, the unit's share of the parcel
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (None,),
+        ([[None, None]],),
+        ([["not", "headers"], [1, 2]],),
+        ([EN, GOOD_DE], None, None, None, "not a date"),
+        ([EN, GOOD_DE], [["from", "to"], ["CNY", "EUR"]]),
+    ],
+)
+def test_unusable_input_is_one_readable_cell(args: tuple[Any, ...]) -> None:
+    block = udf.XLP_LANDED_COST(*args)
+    assert len(block) == 1 and len(block[0]) == 1
+    assert block[0][0].startswith("#XLPLAN! ")
+    assert " / " in block[0][0]  # zh / en
+
+
+def test_unexpected_exception_becomes_a_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: Any) -> Any:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(udf, "results_table", boom)
+    for block in (
+        udf.XLP_LANDED_COST([EN, GOOD_DE]),
+        udf.XLP_LANDED_COST_LINE(EN, GOOD_DE),
+        udf.XLP_IMPORT_TAXES("DE", 100.0),
+        udf.XLP_PRICE_FOR_MARGIN(EN, GOOD_DE, 0.2),
+    ):
+        assert block == [[block[0][0]]]
+        assert block[0][0].startswith("#XLPLAN! 计算失败") and "calculation failed" in block[0][0]
+        assert "RuntimeError: kaput" in block[0][0]
+
+
+def test_header_only_table_gives_header_only_block() -> None:
+    assert udf.XLP_LANDED_COST([ZH]) == [OUT_ZH]
+
+
+def test_large_table_in_one_call(fx: list[list[Any]]) -> None:
+    rows = [EN, *([GOOD_DE, GOOD_JP, GOOD_US, BAD_DUTY] * 2500)]
+    block = udf.XLP_LANDED_COST(rows, fx, None, None, ON)
+    assert len(block) == 10_001
+    assert block[1:5] * 2500 == block[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# The one-line UDFs: the one-row case of the same code
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers", [EN, ZH])
+def test_line_udf_equals_the_table_row(fx: list[list[Any]], headers: list[str]) -> None:
+    rows = [GOOD_DE, GOOD_JP, GOOD_US, BAD_DUTY]
+    table = udf.XLP_LANDED_COST([headers, *rows], fx, None, None, ON)
+    for i, row in enumerate(rows, start=1):
+        assert udf.XLP_LANDED_COST_LINE(headers, row, None, fx, ON) == [table[i]]
+        assert udf.XLP_LANDED_COST_LINE([headers], [row], "", fx, ON) == [table[i]]
+
+
+@pytest.mark.parametrize("name", ["landed_cost", "Landed cost", "落地成本", " LANDED COST "])
+def test_line_udf_picks_one_output_by_key_or_header(fx: list[list[Any]], name: str) -> None:
+    table = udf.XLP_LANDED_COST([EN, GOOD_DE], fx, None, None, ON)
+    assert udf.XLP_LANDED_COST_LINE(EN, GOOD_DE, name, fx, ON) == [[cell(table, 1, "landed_cost")]]
+
+
+def test_line_udf_single_output_of_a_bad_line_is_its_error(fx: list[list[Any]]) -> None:
+    [[text]] = udf.XLP_LANDED_COST_LINE(EN, BAD_DUTY, "duty", fx, ON)
+    assert text.startswith("#XLPLAN! duty_rate: ") and "Duty rate" in text
+    [[text]] = udf.XLP_LANDED_COST_LINE(EN, GOOD_DE, "no such output", fx, ON)
+    assert text.startswith("#XLPLAN! 未知的输出列")
+
+
+def test_line_udf_short_row_and_blank_row() -> None:
+    short = GOOD_US[: LANDED_COST.keys.index("price") + 1]  # the trailing optional cells left off
+    [row] = udf.XLP_LANDED_COST_LINE(EN, short, None, None, ON)
+    assert row[ERR] == ""
+    assert udf.XLP_LANDED_COST_LINE(EN, [None] * len(EN), None, None, ON) == [[""] * len(OUT_KEYS)]
+    assert udf.XLP_LANDED_COST_LINE(EN, [None] * len(EN), "duty", None, ON) == [[""]]
+
+
+@pytest.mark.parametrize(
+    ("row", "target"),
+    [(GOOD_DE, 0.2), (GOOD_DE, 0.0), (GOOD_JP, 0.15), (GOOD_US, 0.3), (GOOD_US, -0.1)],
+)
+def test_price_for_margin_fed_back_gives_the_margin(
+    fx: list[list[Any]], row: list[Any], target: float
+) -> None:
+    [[price]] = udf.XLP_PRICE_FOR_MARGIN(EN, row, target, fx, ON)
+    assert isinstance(price, float) and price > 0
+    fed = list(row)
+    fed[EN.index("Price")] = price
+    # Unrounded margin at the rounded price: off by at most half a minor unit of the price.
+    rules, _ = rules_from_tables(ON.date(), schema.frame_from_rows(fx, FX), None,
+                                         None)  # fmt: skip
+    result = compute_lines(schema.frame_from_rows([EN, fed], LANDED_COST), rules)
+    half_unit = 0.5 if row is GOOD_JP else 0.005
+    margin = result[0]["contribution_margin"].iloc[0]
+    assert margin == pytest.approx(target, abs=2 * half_unit / price)
+    # And the table UDF, with the target in the row, shows the same price.
+    with_target = list(row)
+    with_target[EN.index("Target margin")] = target
+    table = udf.XLP_LANDED_COST([EN, with_target], fx, None, None, ON)
+    assert cell(table, 1, "price_for_target_margin") == price
+
+
+def test_price_for_margin_exact_before_rounding(fx: list[list[Any]]) -> None:
+    rules, _ = rules_from_tables(ON.date(), schema.frame_from_rows(fx, FX), None,
+                                         None)  # fmt: skip
+    lines = schema.frame_from_rows([EN, GOOD_DE, GOOD_JP, GOOD_US], LANDED_COST)
+    lines["target_margin"] = 0.2
+    prices = compute_lines(lines, rules)[0]["price_for_target_margin"]
+    lines["price"] = prices.to_numpy()
+    margins = compute_lines(lines, rules)[0]["contribution_margin"]
+    assert margins.to_numpy() == pytest.approx([0.2] * 3, abs=1e-9)
+
+
+def test_price_for_margin_errors_are_readable(fx: list[list[Any]]) -> None:
+    [[text]] = udf.XLP_PRICE_FOR_MARGIN(EN, GOOD_DE, 0.9, fx, ON)  # fees take > 10 % of price
+    assert text.startswith("#XLPLAN! ") and "target margin" in text and "目标利润率" in text
+    [[text]] = udf.XLP_PRICE_FOR_MARGIN(EN, GOOD_DE, None, fx, ON)
+    assert text == "#XLPLAN! 目标利润率为必填项 / target margin is required"
+
+
+# Hand-worked import charges [market ccy/unit]; rules in force on the date (xlplan/data).
+IMPORT_CASES = [
+    # DE, CIF: customs 100 + 10 = 110; duty 4 % = 4.40; VAT 19 % x (110 + 4.40) = 21.736.
+    (("DE", 100.0, 10.0, 0.04, 0.0, None, ON), [110.0, 4.4, 21.74]),
+    # FR, VAT 20 %: 0.2 x 114.40 = 22.88.
+    (("FR", 100.0, 10.0, 0.04, None, None, "2026-01-01"), [110.0, 4.4, 22.88]),
+    # Extra duty stacks: 110 x (0.04 + 0.25) = 31.90; VAT 0.19 x 141.90 = 26.961.
+    (("DE", 100.0, 10.0, 0.04, 0.25, None, ON), [110.0, 31.9, 26.96]),
+    # DE parcel of EUR 120 <= 150 before 2026-07-01: duty exempt, VAT collected at sale (IOSS).
+    (("DE", 100.0, 10.0, 0.04, 0.0, 120.0, ON), [110.0, 0.0, 0.0]),
+    # From 2026-07-01: EUR 3 per parcel; the unit's share 3 x 110 / 120 = 2.75.
+    (("DE", 100.0, 10.0, 0.04, 0.0, 120.0, datetime(2026, 7, 1)), [110.0, 2.75, 0.0]),
+    # AU, FOB: customs 100; duty 5; GST 10 % x (100 + 5 + 10 transport) = 11.50.
+    (("AU", 100.0, 10.0, 0.05, 0.0, None, ON), [100.0, 5.0, 11.5]),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), IMPORT_CASES)
+def test_import_taxes_hand_worked(args: tuple[Any, ...], expected: list[float]) -> None:
+    assert udf.XLP_IMPORT_TAXES(*args) == [expected]
+
+
+def test_import_taxes_defaults_and_errors() -> None:
+    assert udf.XLP_IMPORT_TAXES("DE", 100.0, rules_date=ON) == [[100.0, 0.0, 19.0]]
+    [[text]] = udf.XLP_IMPORT_TAXES("XX", 100.0, rules_date=ON)
+    assert text.startswith("#XLPLAN! ") and "未知的市场" in text and "unknown market" in text
+    [[text]] = udf.XLP_IMPORT_TAXES("DE", -5.0, rules_date=ON)
+    assert "单位采购成本" in text and "Unit cost" in text
+
+
+def test_import_taxes_low_value_threshold_in_another_currency(fx: list[list[Any]]) -> None:
+    # MX thresholds are in USD: without an FX table the comparison cannot be made.
+    [[text]] = udf.XLP_IMPORT_TAXES("MX", 500.0, 0, 0.1, 0, 800.0, ON)
+    assert "USD" in text and "threshold" in text
+    [row] = udf.XLP_IMPORT_TAXES("MX", 500.0, 0, 0.1, 0, 800.0, ON, fx)
+    assert all(isinstance(v, float) for v in row)
+
+
+# ---------------------------------------------------------------------------------------------
+# The template's own formula
+# ---------------------------------------------------------------------------------------------
+
+
+def _top_level_args(text: str) -> list[str]:
+    args, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            args.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [*args, current.strip()]
+
+
+def test_template_formula_calls_the_table_udf_with_its_five_arguments() -> None:
+    formula = landed_cost_sheets.landed_cost_formula()
+    match = re.fullmatch(r'=IFERROR\((XLP_[A-Z_]+)\((.*)\),"[^"]*"\)', formula)
+    assert match, formula
+    name, inner = match.groups()
+    assert name == "XLP_LANDED_COST" and hasattr(udf, name)
+    args = _top_level_args(inner)
+    assert args == [
+        f"{LANDED_COST.name}[#All]",
+        f"{FX.name}[#All]",
+        f"{MARKET_OVERRIDES.name}[#All]",
+        f"{LOW_VALUE_OVERRIDES.name}[#All]",
+        "RulesDate",
+    ]
+    params = list(inspect.signature(udf.XLP_LANDED_COST).parameters)
+    assert params == ["lines", "fx", "market_overrides", "low_value_overrides", "rules_date"]

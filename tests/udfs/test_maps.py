@@ -1,0 +1,263 @@
+"""The three maps' UDFs as Excel calls them, checked by hand and against the actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from xlwings_windows import WindowsXlwings
+
+import udfs.maps as udf
+from xlplan import actions
+from xlplan.actions import CATALOG
+from xlplan.app import templates
+from xlplan.maps import action as maps_action
+from xlplan.maps import tables as schema_maps
+from xlplan.maps.calc.business import BusinessSettings
+from xlplan.workbook.io import FilePort
+
+TODAY = date(2026, 11, 21)
+ORDER_EN = udf.ORDER_LINES.headers("en")
+SCREEN_EN = [*schema_maps.BUSINESS_SCREENING.headers("en"), "Error"]
+
+
+def table_rows(port: FilePort, key: str, lang: str) -> list[list[Any]]:
+    """A workbook table as xlwings hands it over: header row, then rows, blanks as None."""
+    frame = port.read_table(key)
+    assert frame is not None
+    table = CATALOG.tables[key]
+    body = frame.reindex(columns=table.keys).astype(object).where(frame.notna(), None)
+    return [table.headers(lang), *[list(r) for r in body.to_numpy()]]
+
+
+@pytest.fixture(scope="module", params=["en", "zh"])
+def workbook(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    lang = str(request.param)
+    path = Path(tmp_path_factory.mktemp(lang)) / f"plan-{lang}.xlsx"
+    path.write_bytes(templates.template_bytes(lang))
+    return FilePort(path, CATALOG), lang
+
+
+def order(oid: str, customer: Any, day: Any, amount: Any, **more: Any) -> list[Any]:
+    cells = {"order_id": oid, "customer_id": customer, "order_date": day, "currency": "USD",
+             "amount": amount, **more}  # fmt: skip
+    return [cells.get(k) for k in udf.ORDER_LINES.keys]
+
+
+# ---------------------------------------------------------------------------------------------
+# Business map: XLP_MARKET_SCREEN
+
+
+def test_market_screen_agrees_with_the_business_action(workbook: Any) -> None:
+    port, lang = workbook
+    # the business map needs the landed-cost results: a run computes them first
+    assert [s.action.name for s in actions.run(port, TODAY, ["business"]).steps[1:]] == [
+        "landed_cost",
+        "business",
+    ]
+    want = port.written["business_screening"]
+    results = port.written["landed_cost_results"]  # the UDF gets the same results
+    body = results.astype(object).where(results.notna(), None).to_numpy().tolist()
+    block = udf.XLP_MARKET_SCREEN(
+        table_rows(port, "business_markets", lang),
+        table_rows(port, "business_settings", lang),
+        table_rows(port, "fx", lang),
+        [list(results.columns), *body],
+    )
+    error = "错误" if lang == "zh" else "Error"
+    assert block[0] == [*schema_maps.BUSINESS_SCREENING.headers(lang), error]
+    expected = want.astype(object).where(want.notna(), "").to_numpy().tolist()
+    assert [r[:-1] for r in block[1:]] == expected
+    assert {r[-1] for r in block[1:]} == {""}
+
+
+def test_market_screen_by_hand() -> None:
+    header = schema_maps.BUSINESS_MARKETS.headers("en")
+
+    def market(code: str, **cells: Any) -> list[Any]:
+        return [{"market": code, **cells}.get(k) for k in schema_maps.BUSINESS_MARKETS.keys]
+
+    rows = [
+        header,
+        # GB from the shipped reference data (GDP per capita, penetration, US$200bn market)
+        market("GB", margin=0.33, payout_days=7, delivery_days=4, competition_score=2,
+               compliance_score=3),
+        market("BR", margin=0.25, payout_days=30, delivery_days=12, competition_score=3,
+               compliance_score=2),
+        market("DE", margin="lots", payout_days=7),  # a bad cell among good rows
+    ]  # fmt: skip
+    block = udf.XLP_MARKET_SCREEN(rows, None, None, None, "USD", 1_000_000)
+    assert block[0] == SCREEN_EN
+    got = {r[1]: dict(zip(SCREEN_EN, r, strict=True)) for r in block[1:]}
+    gb, br, de = got["GB"], got["BR"], got["DE"]
+    assert (gb["Rank"], gb["Passes"], gb["Error"]) == (1, maps_action.PASS_TEXT, "")
+    # the only passing market takes the whole pool, below its capacity (1% of US$200bn)
+    assert gb["Proposed target"] == 1_000_000
+    assert gb["Capacity"] == pytest.approx(200e9 * BusinessSettings().max_market_share)
+    assert br["Passes"] == maps_action.FAIL_TEXT and br["Proposed target"] == 0
+    assert br["Failing criteria"] == "GDP per capita too low; margin too low; payout cycle too long"
+    assert "Margin after fees is not a number: 'lots'" in de["Error"]
+    assert de["Failing criteria"] == "margin too low"
+
+
+def test_market_screen_settings_and_their_errors() -> None:
+    header = schema_maps.BUSINESS_MARKETS.headers("en")
+    row = [{"market": "BR", "margin": 0.4, "payout_days": 5}.get(k)
+           for k in schema_maps.BUSINESS_MARKETS.keys]  # fmt: skip
+    settings = [
+        ["Setting", "Value", "Description"],
+        ["threshold_gdp_per_capita_usd", 5000, None],  # BR passes with a lower bar
+        ["incremental_pool", -5, None],  # refused: the default pool is used
+        ["no_such_key", 1, None],
+    ]
+    block = udf.XLP_MARKET_SCREEN([header, row], settings, None, None, "USD")
+    assert block[1][3] == maps_action.PASS_TEXT
+    errors = [r[0] for r in block if str(r[0]).startswith("#XLPLAN!")]
+    assert len(errors) == 2
+    assert any("tblBusinessSettings row 2" in e and "negative" in e for e in errors)
+    assert any("tblBusinessSettings row 3" in e and "unknown setting" in e for e in errors)
+    (cell,) = udf.XLP_MARKET_SCREEN([header, row], None, None, None, None, -1)
+    assert cell[0].startswith("#XLPLAN!")
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer map: XLP_CUSTOMER_TIERS
+
+
+def test_b2b_tiers_by_monthly_spend() -> None:
+    rows = [
+        ORDER_EN,
+        order("A1", "acme", "2026-01-15", 120_000),
+        order("A2", "acme", datetime(2026, 2, 15), 130_000),  # a date cell
+        order("B1", "bolt", "2026-02-20", 15_000),
+        order("B2", "bolt", "not a date", 15_000),  # left out, named below the block
+    ]
+    settings = [["Setting", "Value"], ["mode", "b2b"]]
+    block = udf.XLP_CUSTOMER_TIERS(rows, settings, None, None, "USD")
+    assert block[0] == schema_maps.CUSTOMER_TIERS.headers("en")
+    tiers = {r[0]: dict(zip(block[0], r, strict=True)) for r in block[1:4]}
+    assert list(tiers) == ["b2b_large", "b2b_mid", "b2b_small"]
+    large, mid = tiers["b2b_large"], tiers["b2b_mid"]
+    # acme: US$250k over Jan-Feb = US$125k a month; bolt US$15k
+    assert (large["Customers"], large["Orders"], large["Revenue (window)"]) == (1, 2, 250_000)
+    assert (mid["Customers"], mid["Revenue (window)"]) == (1, 15_000)
+    assert large["Revenue share"] == pytest.approx(250 / 265, abs=1e-4)
+    (error,) = block[4:]
+    assert error[0].startswith("#XLPLAN! tblOrderLines row 4, order_date")
+    assert "'not a date'" in error[0] and set(error[1:]) == {""}
+
+
+def test_b2c_tiers_by_recency_with_zh_headers() -> None:
+    rows = [
+        udf.ORDER_LINES.headers("zh"),
+        order("1", "new@x", "2026-11-10", 50),  # one order 20 days before: new
+        order("2", "gone@x", "2025-10-01", 80),  # over 365 days: churned
+        order("3", "slow@x", "2026-05-01", 60),  # over 180 days: at risk
+        order("4", "loyal@x", "2026-03-01", 300),
+        order("5", "loyal@x", "2026-10-01", 300),  # two orders, top revenue: high-value repeat
+    ]
+    block = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, None, datetime(2026, 11, 30))  # CNY
+    assert block[0] == schema_maps.CUSTOMER_TIERS.headers("zh")
+    counts = {r[0]: r[2] for r in block[1:]}
+    assert counts == {"b2b_large": 0, "b2b_mid": 0, "b2b_small": 0, "high_value_repeat": 1,
+                      "potential": 0, "new": 1, "at_risk": 1, "churned": 1}  # fmt: skip
+    usd = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, "USD", datetime(2026, 11, 30))
+    rev = {r[0]: r[4] for r in usd[1:]}
+    assert rev["high_value_repeat"] == 600 and rev["new"] == 50
+
+
+def test_tier_assumptions_override_the_target() -> None:
+    rows = [ORDER_EN, order("1", "a", "2026-10-01", 100), order("2", "a", "2026-11-01", 100)]
+    assumptions = [
+        schema_maps.TIER_ASSUMPTIONS.headers("en"),
+        ["high_value_repeat", None, 0.5, 0.2, 10, 30, None],
+    ]
+    block = udf.XLP_CUSTOMER_TIERS(rows, None, assumptions, None, "USD", "2026-11-30")
+    hv = dict(zip(block[0], next(r for r in block if r[0] == "high_value_repeat"), strict=True))
+    # retained 200 x 0.5 = 100, x (1 + 20% upsell) = 120, + 10 new x 30 = 300 -> 420
+    assert hv["Proposed target"] == 420
+
+
+def test_order_lines_without_headers_are_one_error_cell() -> None:
+    (row,) = udf.XLP_CUSTOMER_TIERS([["a", "b"], [1, 2]])
+    assert len(row) == 1 and row[0].startswith("#XLPLAN!")
+
+
+# ---------------------------------------------------------------------------------------------
+# Product map: XLP_PRODUCT_MAP
+
+
+def test_product_map_agrees_with_the_products_action(workbook: Any) -> None:
+    port, lang = workbook
+    actions.run(port, TODAY, ["products"])
+    want = port.written["product_lines"]
+    block = udf.XLP_PRODUCT_MAP(
+        table_rows(port, "product_sales", lang),
+        table_rows(port, "product_economics", lang),
+        table_rows(port, "product_settings", lang),
+    )
+    assert block[0] == schema_maps.PRODUCT_LINES.headers(lang)
+    expected = want.astype(object).where(want.notna(), "").to_numpy().tolist()
+    assert block[1:] == expected
+
+
+def test_product_map_by_hand_with_a_bad_row() -> None:
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    sales = [schema_maps.PRODUCT_SALES.headers("en")]
+    sales += [["Jackets", m, 100 + 10 * i, (100 + 10 * i) * 50.0] for i, m in enumerate(months)]
+    sales += [["Cases", m, 20 - i, (20 - i) * 5.0] for i, m in enumerate(months)]
+    sales.insert(3, ["Jackets", "2026-13", 5, 5.0])  # not a month: left out and reported
+    economics = [
+        schema_maps.PRODUCT_ECONOMICS.headers("en"),
+        ["Jackets", 0.45, 10_000, 73, None],
+        ["Cases", 0.10, 0, 30, None],
+    ]
+    block = udf.XLP_PRODUCT_MAP(sales, economics, None, datetime(2026, 12, 1))
+    got = {r[0]: dict(zip(block[0], r, strict=True)) for r in block[1:3]}
+    jackets, cases = got["Jackets"], got["Cases"]
+    # last 3 months 190+200+210 = 600 units vs the 3 before, 160+170+180 = 510: +17.6%
+    assert jackets["Growth"] == pytest.approx(round(600 / 510 - 1, 4))
+    assert jackets["Stage"] == "成长期 / Growth"  # growth >= +10%
+    assert jackets["Quadrant"] == "明星产品 / Star"  # and margin 45% >= 30%
+    # 11+10+9 = 30 vs 14+13+12 = 39: -23%; 10% margin, 174 of 2,034 units (< 25%)
+    assert cases["Growth"] == pytest.approx(round(30 / 39 - 1, 4))
+    assert cases["Stage"] == "衰退期 / Decline"
+    assert cases["Quadrant"] == "瘦狗产品 / Dog"
+    assert cases["Volume share"] == pytest.approx(round(174 / 2034, 4))
+    revenue = sum(100 + 10 * i for i in range(12)) * 50.0
+    assert jackets["Revenue 12m"] == revenue
+    assert jackets["Gross profit"] == round(revenue * 0.45)
+    assert jackets["Turnover"] == 5.0  # 365 / 73 days
+    errors = [r[0] for r in block if str(r[0]).startswith("#XLPLAN!")]
+    assert len(errors) == 1 and "tblProductSales row 3, month" in errors[0]
+
+
+def test_product_map_without_economics_still_classifies() -> None:
+    sales = [schema_maps.PRODUCT_SALES.headers("zh"), ["Rings", "2026-11", 10, 100.0]]
+    block = udf.XLP_PRODUCT_MAP(sales)
+    assert block[1][0] == "Rings" and block[1][1] == "导入期 / Introduction"
+    row = dict(zip(block[0], block[1], strict=True))
+    assert row["投资回报"] == ""  # no economics: ROI blank, never NaN
+    assert any("tblProductSales row 1" in r[0] for r in block[2:])  # the line has no economics
+
+
+# ---------------------------------------------------------------------------------------------
+# Through xlwings' own conversion
+
+
+def test_map_udfs_through_xlwings_conversion(xlwings_windows: WindowsXlwings) -> None:
+    module = xlwings_windows.load_udfs()
+    when = xlwings_windows.time_type(2026, 2, 15)  # a date cell, as COM hands it over
+    rows = [ORDER_EN, order("A1", "acme", when, 120_000.0), order("B1", "bolt", when, 15_000.0)]
+    written = xlwings_windows.call(
+        module.XLP_CUSTOMER_TIERS, rows, [["Setting", "Value"], ["mode", "b2b"]], None, None, "USD"
+    )
+    assert written[0] == schema_maps.CUSTOMER_TIERS.headers("en")
+    assert [r[2] for r in written[1:4]] == [1, 1, 0]
+    assert all(isinstance(v, str | float | int) for r in written for v in r)
+    sales = [schema_maps.PRODUCT_SALES.headers("en"), ["Rings", when, 10.0, 100.0]]
+    written = xlwings_windows.call(module.XLP_PRODUCT_MAP, sales)
+    assert written[1][:2] == ["Rings", "导入期 / Introduction"]
+    assert len({len(r) for r in written}) == 1

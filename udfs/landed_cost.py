@@ -1,0 +1,301 @@
+"""Landed-cost UDFs: the whole table in one call (``XLP_LANDED_COST``) and its one-line forms
+(``XLP_LANDED_COST_LINE``, ``XLP_IMPORT_TAXES``, ``XLP_PRICE_FOR_MARGIN``), all through
+:func:`xlplan.landed_cost.action.results_table`: a scalar UDF is the one-row case of the table
+UDF, never a second implementation.
+
+Settings-table errors (FX, market overrides, low-value overrides): the bad settings rows are
+left out and every output row's ``error`` cell ends with ``tblFX row 2, rate: 中文 / English``,
+because every line was computed without them. The output block keeps exactly one row per input
+row, so it stays aligned with the input table it sits beside.
+
+Argument and return annotations are ``Any`` / ``list[list[Any]]`` on purpose: on Windows
+xlwings turns a UDF's type hints into converters, and only registered types (``Any``, ``list``,
+``float``...) have one; ``X | None`` would break the call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from udfs.common import (
+    CATEGORY,
+    DOC_DATE,
+    DOC_FX,
+    ERROR_PREFIX,
+    ROW_ARG,
+    TABLE_ARG,
+    Block,
+    date_arg,
+    flat,
+    is_blank,
+    language_of,
+    locate_setting,
+    never_raises,
+    rows_of,
+    scalar,
+    table_from_rows,
+    table_of,
+)
+from xlplan.core.errors import InputError, format_error, records
+from xlplan.landed_cost.action import results_table, rules_from_tables
+from xlplan.landed_cost.calc import OUTPUT_KEYS as _OUTPUT_KEYS
+from xlplan.landed_cost.tables import (
+    LANDED_COST,
+    LANDED_COST_OUTPUT_COLUMNS,
+    LOW_VALUE_OVERRIDES,
+    MARKET_OVERRIDES,
+)
+from xlplan.plan.tables import FX
+from xlplan.workbook.schema import normalise_header
+
+OUTPUT_COLUMNS = LANDED_COST_OUTPUT_COLUMNS
+OUTPUT_KEYS = list(_OUTPUT_KEYS)
+TEXT_OUTPUTS = ("currency", "error")
+NUMERIC_OUTPUTS = [k for k in OUTPUT_KEYS if k not in TEXT_OUTPUTS]
+IMPORT_TAX_OUTPUTS = ("customs_value", "duty", "import_vat")
+PLACEHOLDER_PRICE = 1.0
+"""Price [market ccy/unit] of the one-line table behind :func:`XLP_IMPORT_TAXES`. The import
+outputs (customs value, duty, import tax) do not depend on the price; the calculator only
+requires a positive one."""
+
+
+def _landed_cost(
+    lines: pd.DataFrame,
+    fx: Any,
+    market_overrides: Any,
+    low_value_overrides: Any,
+    when: Any,
+) -> pd.DataFrame:
+    """Output columns (rounded for display), one row per line, settings errors in ``error``."""
+    rules, setting_errors = rules_from_tables(
+        date_arg(when),
+        table_of(fx, FX),
+        table_of(market_overrides, MARKET_OVERRIDES),
+        table_of(low_value_overrides, LOW_VALUE_OVERRIDES),
+    )
+    table, _ = results_table(lines, rules)
+    out = table[OUTPUT_KEYS].reset_index(drop=True)
+    if len(setting_errors):
+        note = "; ".join(format_error(r, "both", locate_setting) for r in records(setting_errors))
+        errors = out["error"].fillna("").astype(str)
+        out["error"] = errors.where(errors == "", errors + "; ") + note
+    return out
+
+
+def _cells(out: pd.DataFrame) -> Block:
+    """Output rows as lists of Python values; NaN and infinities become ``""``."""
+    numbers = out[NUMERIC_OUTPUTS].to_numpy(dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0
+    cells = np.empty((len(out), len(OUTPUT_KEYS)), dtype=object)
+    shown = numbers.astype(object)  # Python floats
+    shown[~np.isfinite(numbers)] = ""
+    cells[:, [OUTPUT_KEYS.index(k) for k in NUMERIC_OUTPUTS]] = shown
+    for key in TEXT_OUTPUTS:
+        text = out[key].to_numpy(dtype=object)  # may be a read-only view
+        cells[:, OUTPUT_KEYS.index(key)] = np.where(pd.isna(text), "", text)
+    rows: Block = cells.tolist()
+    return rows
+
+
+def _header(lang: str) -> list[Any]:
+    return [c.header(lang) for c in OUTPUT_COLUMNS]
+
+
+def _line(headers: Any, values: Any) -> pd.DataFrame:
+    """A one-line table from the table's header row and one data row."""
+    head = flat(headers)
+    vals = flat(values)
+    vals = vals + [None] * (len(head) - len(vals))
+    frame = table_of([head, vals], LANDED_COST, required=True)
+    assert frame is not None  # required=True raises instead
+    return frame
+
+
+def _one(out: pd.DataFrame, key: str) -> Block:
+    """The single output ``key`` of a one-line result, or that line's error text."""
+    if out.empty:
+        return [[""]]
+    row = _cells(out)[0]
+    value = row[OUTPUT_KEYS.index(key)]
+    error = row[OUTPUT_KEYS.index("error")]
+    if value == "" and error:
+        return [[f"{ERROR_PREFIX} {error}"]]
+    return [[value]]
+
+
+def _output_key(name: Any) -> str:
+    wanted = normalise_header(scalar(name))
+    for c in OUTPUT_COLUMNS:
+        if wanted in {normalise_header(t) for t in (c.key, c.zh, c.en)}:
+            return c.key
+    raise InputError(
+        f"未知的输出列: '{scalar(name)}'（可用: {', '.join(OUTPUT_KEYS)}）",
+        f"unknown output: '{scalar(name)}' (available: {', '.join(OUTPUT_KEYS)})",
+    )
+
+
+_DOC_HEADERS = "落地成本表的表头行 tblLandedCost[#Headers] / header row of the Landed Cost table"
+_DOC_VALUES = "同表的一行数据 tblLandedCost[@] / one data row of that table"
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("lines", doc="落地成本表（含表头）tblLandedCost[#All] / lines with headers", **TABLE_ARG)
+@xw.arg("fx", doc=DOC_FX, **TABLE_ARG)
+@xw.arg(
+    "market_overrides",
+    doc="市场规则覆盖表 tblMarketOverrides[#All]；可省略 / market overrides; optional",
+    **TABLE_ARG,
+)
+@xw.arg(
+    "low_value_overrides",
+    doc="低货值规则覆盖表 tblLowValueOverrides[#All]；可省略 / low-value overrides; optional",
+    **TABLE_ARG,
+)
+@xw.arg("rules_date", doc=DOC_DATE)
+@xw.ret(index=False)
+@never_raises
+def XLP_LANDED_COST(
+    lines: Any,
+    fx: Any = None,
+    market_overrides: Any = None,
+    low_value_overrides: Any = None,
+    rules_date: Any = None,
+) -> Block:
+    """落地成本、利润瀑布与保本/目标售价：整表一次计算并溢出 / Landed cost, margin waterfall,
+    break-even and target-margin prices for the whole table in one spilled block.
+
+    Returns a header row (zh when the input headers are zh, else en) and one row per input
+    line: currency, then money per unit sold in the market currency [market ccy/unit]
+    (customs_value ... contribution), contribution_margin [fraction], breakeven_price and
+    price_for_target_margin [market ccy/unit], and error (bilingual; blank when the line is
+    clean). Money is rounded half-up to the currency's minor unit, margins to 4 decimals.
+    Settings-table errors are appended to every row's error cell.
+    """
+    rows = rows_of(lines)
+    frame = table_from_rows(rows, LANDED_COST, required=True)
+    assert frame is not None and rows is not None  # required=True raises instead
+    lang = language_of(rows, LANDED_COST)
+    out = _landed_cost(frame, fx, market_overrides, low_value_overrides, rules_date)
+    return [_header(lang), *_cells(out)]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("headers", doc=_DOC_HEADERS, **ROW_ARG)
+@xw.arg("values", doc=_DOC_VALUES, **ROW_ARG)
+@xw.arg(
+    "output",
+    doc="输出列（键或中/英文表头），空=整行 / output column (key or zh/en header); blank = all",
+)
+@xw.arg("fx", doc=DOC_FX, **TABLE_ARG)
+@xw.arg("rules_date", doc=DOC_DATE)
+@xw.ret(index=False)
+@never_raises
+def XLP_LANDED_COST_LINE(
+    headers: Any,
+    values: Any,
+    output: Any = None,
+    fx: Any = None,
+    rules_date: Any = None,
+) -> Block:
+    """一行的落地成本输出（整行横向溢出，或 output 指定的一个值）/ Landed-cost outputs of one
+    line: the whole output row spilled across, or the one value named by output.
+
+    Same columns and units as XLP_LANDED_COST (money [market ccy/unit], margins [fraction]),
+    without the header row. With output, a line that has an error returns its error text.
+    """
+    out = _landed_cost(_line(headers, values), fx, None, None, rules_date)
+    if is_blank(scalar(output)):
+        return _cells(out) if len(out) else [[""] * len(OUTPUT_KEYS)]
+    return _one(out, _output_key(output))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("market", doc="市场代码，如 DE / market code, e.g. DE")
+@xw.arg("goods_value", doc="每件货值 [市场币] / goods value per unit [market ccy/unit]")
+@xw.arg(
+    "freight_insurance",
+    doc="每件运费+保险 [市场币]，默认 0 / freight + insurance [market ccy/unit], default 0",
+)
+@xw.arg("duty_rate", doc="关税税率 [比例]，默认 0 / duty rate [fraction], default 0")
+@xw.arg(
+    "extra_duty_rate",
+    doc="附加关税税率 [比例]，默认 0 / extra duty rate (anti-dumping, s.301) [fraction]",
+)
+@xw.arg(
+    "consignment_value",
+    doc="包裹货值 [市场币/包裹]，填写则按低货值规则 / parcel value [market ccy]: low-value rules",
+)
+@xw.arg("rules_date", doc=DOC_DATE)
+@xw.arg("fx", doc=DOC_FX + " (low-value thresholds in another currency)", **TABLE_ARG)
+@xw.ret(index=False)
+@never_raises
+def XLP_IMPORT_TAXES(
+    market: Any,
+    goods_value: Any,
+    freight_insurance: Any = 0,
+    duty_rate: Any = 0,
+    extra_duty_rate: Any = 0,
+    consignment_value: Any = None,
+    rules_date: Any = None,
+    fx: Any = None,
+) -> Block:
+    """进口环节：完税价格、关税、进口税（一行三值）/ Import charges of one unit: customs value,
+    duty and import tax (VAT, GST...), one row of three values [market ccy/unit].
+
+    On the market's rules in force on rules_date: valuation basis (CIF adds freight and
+    insurance), the import-tax base and gross-up, and the low-value regime when
+    consignment_value is given. A bad input returns one error cell.
+    """
+    lines = pd.DataFrame(
+        {
+            "market": [scalar(market)],
+            "unit_cost": [scalar(goods_value)],
+            "freight_per_unit": [scalar(freight_insurance)],
+            "duty_rate": [scalar(duty_rate)],
+            "extra_duty_rate": [scalar(extra_duty_rate)],
+            "consignment_value": [scalar(consignment_value)],
+            "price": [PLACEHOLDER_PRICE],
+        },
+        dtype=object,
+    )
+    out = _landed_cost(lines, fx, None, None, rules_date)
+    row = _cells(out)[0]
+    error = row[OUTPUT_KEYS.index("error")]
+    if error:
+        return [[f"{ERROR_PREFIX} {error}"]]
+    return [[row[OUTPUT_KEYS.index(k)] for k in IMPORT_TAX_OUTPUTS]]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("headers", doc=_DOC_HEADERS, **ROW_ARG)
+@xw.arg("values", doc=_DOC_VALUES, **ROW_ARG)
+@xw.arg(
+    "target_margin", doc="目标贡献利润率 [比例]，如 0.2 / target contribution margin [fraction]"
+)
+@xw.arg("fx", doc=DOC_FX, **TABLE_ARG)
+@xw.arg("rules_date", doc=DOC_DATE)
+@xw.ret(index=False)
+@never_raises
+def XLP_PRICE_FOR_MARGIN(
+    headers: Any,
+    values: Any,
+    target_margin: Any,
+    fx: Any = None,
+    rules_date: Any = None,
+) -> Block:
+    """达到目标利润率的售价 / The consumer price that gives this line the target
+    contribution margin [market ccy/unit], rounded to the currency's minor unit.
+
+    target_margin replaces the line's own target. The price is solved exactly (closed form per
+    referral-fee regime); a line no price can bring to the margin returns its error text.
+    """
+    lines = _line(headers, values)
+    if is_blank(scalar(target_margin)):
+        raise InputError("目标利润率为必填项", "target margin is required")
+    if len(lines):
+        lines["target_margin"] = scalar(target_margin)
+    out = _landed_cost(lines, fx, None, None, rules_date)
+    return _one(out, "price_for_target_margin")

@@ -1,0 +1,342 @@
+"""The templates users open: every capability's sheets composed into one workbook.
+
+Building a template imports every capability's ``sheets`` module, so it sits here, on top.
+The output is deterministic (fixed document dates), so ``xlplan templates build --check`` can
+compare the committed templates with a fresh build. A template's output sheets are filled by
+running the actions on its own inputs, so a template shows what a run gives.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from xlplan import actions
+from xlplan.core.errors import ErrorRecord, Lang, Message
+from xlplan.kpi import sheets as kpi_sheets
+from xlplan.kpi.tables import (
+    DASH_KPI_COUNTS,
+    DASH_KPIS,
+    DASH_MARKETS,
+    DASH_MONTHS,
+    DASH_WATERFALL,
+    KPI_FLAGS,
+    KPI_RAW,
+    KPI_THRESHOLDS,
+    KPI_VALUES,
+)
+from xlplan.landed_cost import sheets as landed_cost_sheets
+from xlplan.landed_cost.tables import (
+    LANDED_COST_RESULTS,
+    MARKET_RULES_SHEET,
+    RESULTS_SHEET,
+    SETTINGS_TABLES,
+)
+from xlplan.maps import sheets as maps_sheets
+from xlplan.plan.settings import PlanSettings, ReconcileMethod
+from xlplan.plan.sheets import settings_frame, template_fx, write_settings_sheet
+from xlplan.plan.tables import FX, README_SHEET, SETTINGS
+from xlplan.planning import sheets as planning_sheets
+from xlplan.planning.tables import ACTUALS, EVENTS, TARGET_LINES
+from xlplan.workbook.render import (
+    TEMPLATE_DATE,
+    Formats,
+    new_workbook,
+    page_setup,
+    write_lists_sheet,
+    write_tables_sheet,
+)
+
+LANGS = ("zh", "en")
+TEMPLATE_PLAN_YEAR = 2027
+YI = 100_000_000  # 1 亿 CNY
+
+
+def template_path(out_dir: Path, lang: str) -> Path:
+    return out_dir / f"xlplan-template-{lang}.xlsx"
+
+
+@dataclass(frozen=True)
+class PlanTargets:
+    """The planning inputs a new workbook starts with; the defaults are the template's example
+    (DOMAIN.md's worked alignment)."""
+
+    target_lines: pd.DataFrame | None = None
+    actuals: pd.DataFrame | None = None
+    launches: pd.DataFrame | None = None
+    order_imports: pd.DataFrame | None = None  # the Customer Map's order files
+    company_target: float = 12 * YI  # [reporting ccy]
+    reconcile_method: str = "keep"
+    rounding_unit: float = 10_000  # [reporting ccy]
+
+    def settings(self, plan_year: int) -> PlanSettings:
+        return PlanSettings(
+            plan_year=plan_year,
+            company_target=self.company_target,
+            reconcile_method=ReconcileMethod(self.reconcile_method),
+            rounding_unit=float(self.rounding_unit),
+        )
+
+
+def _write_readme(wb: Any, fmt: Formats, lang: str) -> None:
+    ws = wb.add_worksheet(README_SHEET.title(lang))
+    page_setup(ws)
+    ws.hide_gridlines(2)
+    ws.set_column(0, 0, 4)
+    ws.set_column(1, 1, 110)
+    ws.write_string(0, 1, TITLE.text(lang), fmt.title)
+    ws.write_string(1, 1, TITLE.text(Lang(lang).other), fmt.subtitle)
+    row = 3
+    for kind, text in README[Lang(lang)]:
+        ws.write_string(row, 1, text, fmt.section if kind == "h" else fmt.note)
+        row += 2 if kind == "h" else 1
+
+
+TITLE = Message("XLPlan 三张地图年度规划", "XLPlan: three-maps annual planning")
+
+README_ZH: list[tuple[str, str]] = [
+    ("h", "怎么用"),
+    (
+        "p",
+        "1. 在“设置”表填写规则日期、汇率；"
+        "需要时在覆盖表中改写市场税率与低货值规则（留空=内置规则）。",
+    ),
+    ("p", "2. 在“落地成本”表的黄色表格逐行填写 SKU × 市场 × 渠道的成本、费率与售价。"),
+    (
+        "p",
+        "3. Windows + XLPlan 加载项：表格右侧的 XLP_LANDED_COST 公式随输入实时重算（蓝色区域）。",
+    ),
+    (
+        "p",
+        "4. 任意系统：xlplan landed-cost 本文件.xlsx -o 结果.xlsx，"
+        "结果写入“落地成本结果”表，原文件不被改动。",
+    ),
+    ("h", "约定"),
+    ("p", "· 单位采购成本按“成本币种”计；其余金额均为市场币种/件。比例填 0.15 或 15%。"),
+    ("p", "· 每条税费规则都带生效日期与来源，见“市场规则”表；标记“不确定”的规则请核实后覆盖。"),
+    ("p", "· 错误会逐行写出：工作表、行、列与原因（中英文），其余行照常计算。"),
+    ("h", "函数"),
+    (
+        "p",
+        "XLP_LANDED_COST(明细表, 汇率表, 市场覆盖, 低货值覆盖, 规则日期)："
+        "整表计算，一次调用返回整个结果块。",
+    ),
+    ("p", "XLP_LANDED_COST_LINE / XLP_IMPORT_TAXES / XLP_PRICE_FOR_MARGIN：单行计算。"),
+]
+README_EN: list[tuple[str, str]] = [
+    ("h", "How to use"),
+    (
+        "p",
+        "1. On Settings, set the rules date and FX rates; override market tax rules or low-value "
+        "regimes in the override tables if needed (blank = shipped rules).",
+    ),
+    (
+        "p",
+        "2. On Landed Cost, fill one row per SKU x market x channel in the yellow table: costs, "
+        "rates and price.",
+    ),
+    (
+        "p",
+        "3. Windows with the XLPlan add-in: the XLP_LANDED_COST formula beside the table "
+        "recalculates as you type (blue block).",
+    ),
+    (
+        "p",
+        "4. Any OS: xlplan landed-cost this.xlsx -o result.xlsx writes the Landed Cost Results "
+        "sheet into a new file; your file is left untouched.",
+    ),
+    ("h", "Conventions"),
+    (
+        "p",
+        "- Unit cost is in the cost currency; every other amount is per unit in the market "
+        "currency. Enter rates as 0.15 or 15%.",
+    ),
+    (
+        "p",
+        "- Every tax and fee rule carries its effective dates and source (Market Rules sheet); "
+        "rules marked uncertain are defaults to check and override.",
+    ),
+    (
+        "p",
+        "- Errors are reported per row with sheet, row, column and reason (zh and en); the "
+        "other rows still compute.",
+    ),
+    ("h", "Functions"),
+    (
+        "p",
+        "XLP_LANDED_COST(lines, fx, market_overrides, low_value_overrides, rules_date): the "
+        "whole table in one call, spilling the result block.",
+    ),
+    ("p", "XLP_LANDED_COST_LINE / XLP_IMPORT_TAXES / XLP_PRICE_FOR_MARGIN: one line."),
+]
+README = {Lang.ZH: README_ZH, Lang.EN: README_EN}
+
+
+class _MemoryPort:
+    """A template's input tables as a workbook port, to run the actions at build time."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], where: dict[str, tuple[str, int]]) -> None:
+        self.tables = tables
+        self.where = where
+
+    def read_table(self, key: str) -> pd.DataFrame | None:
+        return self.tables.get(key)
+
+    def write_table(self, key: str, frame: pd.DataFrame) -> None:
+        self.tables[key] = frame
+
+    def locate(self, record: ErrorRecord) -> str:
+        sheet, header = self.where.get(record.table, ("", 0))
+        row = header + 2 + int(record.row)
+        return f"{sheet}!{row}:{row}" if sheet else ""
+
+
+def sample_outputs(
+    lang: str,
+    where: dict[str, tuple[str, int]],
+    *,
+    lines: pd.DataFrame | None,
+    plan_year: int,
+    targets: PlanTargets,
+) -> dict[str, pd.DataFrame]:
+    """KPI Flags and Dashboard tables computed from the template's inputs, by running the same
+    actions a user runs (so the template shows what a run gives)."""
+    settings = targets.settings(plan_year)
+    port = _MemoryPort(
+        {
+            SETTINGS.key: settings_frame(lang, settings),
+            FX.key: template_fx(),
+            "landed_cost": landed_cost_sheets.sample_lines() if lines is None else lines,
+            TARGET_LINES.key: planning_sheets.sample_target_lines()
+            if targets.target_lines is None
+            else targets.target_lines,
+            EVENTS.key: planning_sheets.events_frame(),
+            ACTUALS.key: planning_sheets.sample_actuals()
+            if targets.actuals is None
+            else targets.actuals,
+            KPI_VALUES.key: kpi_sheets.sample_kpi_values(),
+            KPI_RAW.key: kpi_sheets.sample_kpi_raw(),
+            KPI_THRESHOLDS.key: kpi_sheets.thresholds_frame(lang),
+        },
+        where,
+    )
+    today = date(TEMPLATE_DATE.year, TEMPLATE_DATE.month, 1)
+    actions.run(port, today, ["landed_cost", "align", "split", "track", "kpi"])
+    return port.tables
+
+
+def build_template(
+    target: str | BinaryIO,
+    lang: str,
+    lines: pd.DataFrame | None = None,
+    *,
+    plan_year: int = TEMPLATE_PLAN_YEAR,
+    targets: PlanTargets | None = None,
+) -> None:
+    """Write the XLPlan template in ``lang`` (``zh`` or ``en``) to ``target``.
+
+    ``lines`` replaces the sample landed-cost lines; ``plan_year`` sets Settings (and with it
+    the rules date, 1 January of that year); ``targets`` replaces the planning examples.
+    """
+    targets = targets or PlanTargets()
+    wb = new_workbook(target)
+    fmt = Formats(wb)
+    _write_readme(wb, fmt, lang)
+    write_settings_sheet(
+        wb,
+        fmt,
+        lang,
+        targets.settings(plan_year),
+        template_fx(),
+        [(table, None) for table in SETTINGS_TABLES],
+    )
+    landed_cost_sheets.write_landed_cost_sheet(
+        wb, fmt, lang, landed_cost_sheets.sample_lines() if lines is None else lines
+    )
+    write_tables_sheet(wb, fmt, RESULTS_SHEET, [(LANDED_COST_RESULTS, None)], lang)
+    maps_sheets.write_maps_sheets(wb, fmt, lang, imports=targets.order_imports)
+    planning_sheets.write_planning_sheets(
+        wb,
+        fmt,
+        lang,
+        planning_sheets.sample_target_lines()
+        if targets.target_lines is None
+        else targets.target_lines,
+        planning_sheets.sample_actuals() if targets.actuals is None else targets.actuals,
+        targets.launches,
+    )
+    where = kpi_sheets.write_kpi_input_sheets(
+        wb, fmt, lang, kpi_sheets.sample_kpi_values(), kpi_sheets.sample_kpi_raw(), None
+    )
+    outputs = sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
+    kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)
+    dash = [
+        (t, outputs.get(t.key))
+        for t in (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
+    ]
+    kpi_sheets.write_dashboard_sheet(wb, fmt, dash, lang)
+    write_tables_sheet(wb, fmt, MARKET_RULES_SHEET, landed_cost_sheets.market_rules_frames(), lang)
+    write_lists_sheet(wb, lang, actions.CATALOG.lists)
+    wb.worksheets()[2].activate()
+    wb.close()
+
+
+def template_bytes(
+    lang: str,
+    lines: pd.DataFrame | None = None,
+    *,
+    plan_year: int = TEMPLATE_PLAN_YEAR,
+    targets: PlanTargets | None = None,
+) -> bytes:
+    buf = io.BytesIO()
+    build_template(buf, lang, lines, plan_year=plan_year, targets=targets)
+    return buf.getvalue()
+
+
+def build_templates(out_dir: Path) -> list[Path]:
+    """Write every template into ``out_dir``; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for lang in LANGS:
+        path = template_path(out_dir, lang)
+        path.write_bytes(template_bytes(lang))
+        paths.append(path)
+    return paths
+
+
+def normalised_parts(data: bytes) -> dict[str, bytes]:
+    """Zip members with volatile content blanked (document dates), for comparisons."""
+
+    out: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in sorted(zf.namelist()):
+            body = zf.read(name)
+            if name == "docProps/core.xml":
+                body = re.sub(rb"<dcterms:(created|modified)[^>]*>[^<]*<", rb"<dcterms:\1><", body)
+            out[name] = body
+    return out
+
+
+def check_templates(out_dir: Path) -> list[str]:
+    """Templates in ``out_dir`` that differ from a fresh build (names, with the first part)."""
+    problems = []
+    for lang in LANGS:
+        path = template_path(out_dir, lang)
+        if not path.exists():
+            problems.append(f"{path.name}: missing")
+            continue
+        fresh = normalised_parts(template_bytes(lang))
+        committed = normalised_parts(path.read_bytes())
+        differing = sorted(
+            k for k in fresh.keys() | committed.keys() if fresh.get(k) != committed.get(k)
+        )
+        if differing:
+            problems.append(f"{path.name}: {', '.join(differing[:5])}")
+    return problems

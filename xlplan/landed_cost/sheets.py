@@ -1,0 +1,229 @@
+"""How the landed-cost sheets look: the Landed Cost input sheet with its live
+``XLP_LANDED_COST`` block, the Market Rules sheet (the shipped rules with dates and sources),
+and the example lines a worked-example plan starts with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from xlplan import reference
+from xlplan.core.errors import Lang
+from xlplan.landed_cost.tables import (
+    LANDED_COST,
+    LANDED_COST_OUTPUT_COLUMNS,
+    LANDED_COST_SHEET,
+    LOW_VALUE_RULES,
+    MARKET_RULES,
+)
+from xlplan.workbook.render import (
+    ADDIN_MESSAGE,
+    FIRST_DATA_ROWS,
+    INPUTS,
+    Formats,
+    format_money_by_currency,
+    page_setup,
+    write_table,
+    write_title,
+)
+from xlplan.workbook.schema import Kind, Table
+
+
+def sample_lines() -> pd.DataFrame:
+    """The example lines of the worked-example plan (the user overwrites them)."""
+    return pd.DataFrame(SAMPLE_LINES, columns=LANDED_COST.keys)
+
+
+SAMPLE_LINES: list[tuple[object, ...]] = [
+    # sku, market, channel, unit_cost, cost_ccy, fx, freight, insurance, duty, extra, vat,
+    # recoverable, clearance, consignment, last_mile, storage, price, ref_rate, ref_min,
+    # pay_rate, pay_fixed, fx_loss, return_rate, return_cost, unsellable, lost, ad, target
+    (
+        "PB-10K",
+        "US",
+        "Amazon",
+        62.0,
+        "CNY",
+        None,
+        0.85,
+        0.02,
+        0.0,
+        0.30,
+        None,
+        None,
+        0.10,
+        None,
+        4.20,
+        0.35,
+        29.99,
+        0.15,
+        0.30,
+        0.0,
+        0.0,
+        0.015,
+        0.08,
+        1.50,
+        0.30,
+        0.005,
+        0.12,
+        0.20,
+    ),
+    (
+        "PB-10K",
+        "DE",
+        "Amazon",
+        62.0,
+        "CNY",
+        None,
+        0.80,
+        0.02,
+        0.0,
+        0.0,
+        None,
+        None,
+        0.12,
+        None,
+        3.60,
+        0.30,
+        32.99,
+        0.15,
+        0.30,
+        0.0,
+        0.0,
+        0.015,
+        0.10,
+        1.50,
+        0.30,
+        0.005,
+        0.10,
+        0.20,
+    ),
+    (
+        "CB-USBC-2M",
+        "JP",
+        "Amazon",
+        9.5,
+        "CNY",
+        None,
+        35.0,
+        1.0,
+        0.0,
+        0.0,
+        None,
+        None,
+        10.0,
+        None,
+        318.0,
+        20.0,
+        1480.0,
+        0.10,
+        30.0,
+        0.0,
+        0.0,
+        0.015,
+        0.06,
+        150.0,
+        0.30,
+        0.005,
+        0.10,
+        0.20,
+    ),
+    (
+        "CB-USBC-2M",
+        "MX",
+        "Mercado Libre",
+        9.5,
+        "CNY",
+        None,
+        5.0,
+        0.2,
+        0.0,
+        0.0,
+        None,
+        None,
+        None,
+        180.0,
+        65.0,
+        4.0,
+        249.0,
+        0.16,
+        0.0,
+        0.0,
+        0.0,
+        0.015,
+        0.08,
+        25.0,
+        0.40,
+        0.02,
+        0.08,
+        0.20,
+    ),
+]
+
+
+def write_landed_cost_sheet(wb: Any, fmt: Formats, lang: str, lines: pd.DataFrame | None) -> Any:
+    """The Landed Cost input sheet: the lines table, and beside it the live result block."""
+    ws = wb.add_worksheet(LANDED_COST_SHEET.title(lang))
+    write_title(ws, fmt, lang, LANDED_COST_SHEET.heading, LANDED_COST_SHEET.note)
+    top = 5
+    table = LANDED_COST
+    write_table(wb, ws, fmt, table, lines, lang, top, 0)
+    anchor_col = len(table.columns) + 1
+    ws.set_column(len(table.columns), len(table.columns), 2)
+    out_cols = LANDED_COST_OUTPUT_COLUMNS
+    other = Lang(lang).other
+    for j, col in enumerate(out_cols):
+        ws.set_column(anchor_col + j, anchor_col + j, col.width, fmt.output_kinds[col.kind])
+        unit = col.unit(other)
+        ws.write_string(
+            top - 1,
+            anchor_col + j,
+            col.header(other) + (f" [{unit}]" if unit else ""),
+            fmt.sub_header,
+        )
+    ws.write_string(top - 2, anchor_col, "XLP_LANDED_COST →", fmt.section)
+    ws.write_dynamic_array_formula(
+        top, anchor_col, top, anchor_col, landed_cost_formula(), fmt.addin, ADDIN_MESSAGE
+    )
+    margin_col = anchor_col + [c.key for c in out_cols].index("contribution_margin")
+    error_col = anchor_col + len(out_cols) - 1
+    first, last = top + 1, top + FIRST_DATA_ROWS
+    money = [anchor_col + j for j, c in enumerate(out_cols) if c.kind is Kind.MONEY]
+    format_money_by_currency(ws, fmt, anchor_col, money, first, last)
+    ws.conditional_format(
+        first,
+        margin_col,
+        last,
+        margin_col,
+        {"type": "cell", "criteria": "<", "value": 0, "format": fmt.bad},
+    )
+    ws.conditional_format(
+        first, error_col, last, error_col, {"type": "no_blanks", "format": fmt.error_text}
+    )
+    ws.write_string(top - 2, 0, "■ " + INPUTS.text(lang), fmt.input_legend)
+    ws.freeze_panes(top + 1, 2)
+    ws.set_row(top, 45)
+    page_setup(ws, wide=True, header_row=top)
+    ws.set_v_pagebreaks([anchor_col - 1])
+    ws.fit_to_pages(2, 0)
+    return ws
+
+
+def landed_cost_formula() -> str:
+    """The table UDF call the Landed Cost sheet carries beside its input table."""
+    call = (
+        "XLP_LANDED_COST(tblLandedCost[#All],tblFX[#All],tblMarketOverrides[#All],"
+        "tblLowValueOverrides[#All],RulesDate)"
+    )
+    return f'=IFERROR({call},"{ADDIN_MESSAGE}")'
+
+
+def market_rules_frames() -> list[tuple[Table, pd.DataFrame]]:
+    """The Market Rules sheet's tables: every shipped market and low-value rule, all periods."""
+    markets = reference.market_history()
+    regimes = reference.regime_history()
+    markets["tax_rate"] = pd.to_numeric(markets["tax_rate"])
+    for col in ("min_value", "max_value", "rate", "amount"):
+        regimes[col] = pd.to_numeric(regimes[col].replace("", None), errors="coerce")
+    return [(MARKET_RULES, markets), (LOW_VALUE_RULES, regimes)]

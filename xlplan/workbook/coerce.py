@@ -1,0 +1,243 @@
+"""Coercion: raw cells as read from a sheet, a CSV or a UDF argument, into typed columns and
+error records (see :mod:`xlplan.core.errors`), vectorised per column.
+
+Every capability reads its tables through :func:`coerce_table`, keeps the rows without errors
+with :func:`good_rows`, and points the errors a calculator found on those rows back at the
+table's rows with :func:`relocate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from xlplan.core.errors import concat_errors, empty_errors, errors_where
+from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
+
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "对", "真", "可抵扣", "1.0"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "不", "假", "不可抵扣", "0.0"}
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    if values.dtype.kind in "fiub":
+        return values.isna()
+    text = values.astype("string").str.strip()
+    return values.isna() | text.isna() | (text == "")
+
+
+def _to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers from cells; '15%' -> 0.15, '1,234.5' -> 1234.5. Returns (numbers, unparsable)."""
+    if values.dtype.kind in "fiu":
+        return values.astype(float), pd.Series(False, index=values.index)
+    if values.dtype.kind == "b":
+        return values.astype(float), pd.Series(False, index=values.index)
+    nums = pd.to_numeric(values, errors="coerce").astype(float)
+    missing = nums.isna().to_numpy()
+    blank = pd.Series(True, index=values.index)
+    blank[missing] = _blank(values[missing]).to_numpy()
+    blank[~missing] = False
+    bad = nums.isna() & ~blank
+    if bad.any():
+        text = values[bad].astype("string").str.strip().str.replace(",", "", regex=False)
+        text = text.str.replace("，", "", regex=False)
+        pct = text.str.endswith("%")
+        parsed = pd.to_numeric(text.str.rstrip("%").str.strip(), errors="coerce").astype(float)
+        parsed = parsed.where(~pct.fillna(False).astype(bool), parsed / 100.0)
+        nums = nums.astype(float)
+        nums.loc[bad] = parsed.to_numpy(dtype=float)
+        bad = nums.isna() & ~blank
+    return nums.astype(float), bad
+
+
+def _to_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if values.dtype.kind == "b":
+        return values.astype(float), pd.Series(False, index=values.index)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    if 2 * len(uniques) < len(values):  # few distinct cells: parse each once, spread back
+        flags, bad = _to_bool_each(pd.Series(uniques, dtype=object))
+        return (
+            pd.Series(np.append(flags.to_numpy(dtype=float), np.nan)[codes], index=values.index),
+            pd.Series(np.append(bad.to_numpy(dtype=bool), False)[codes], index=values.index),
+        )
+    return _to_bool_each(values)
+
+
+def _to_bool_each(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = values.astype("string").str.strip().str.casefold()
+    out = pd.Series(np.nan, index=values.index, dtype=float)
+    out[text.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)] = 1.0
+    out[text.isin(FALSE_WORDS).fillna(False).to_numpy(dtype=bool)] = 0.0
+    numeric = pd.to_numeric(values, errors="coerce")
+    out = out.where(out.notna(), numeric.where(numeric.isin([0, 1])))
+    bad = out.isna() & ~_blank(values)
+    return out, bad
+
+
+def _cell_text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text, ``""`` where blank."""
+    return values.astype("string").str.strip().fillna("")
+
+
+def _quoted(values: pd.Series, prefix: str, suffix: str = "") -> Callable[[np.ndarray], list[str]]:
+    """Messages quoting the cell, built only for the failing rows (given by position)."""
+
+    def build(idx: np.ndarray) -> list[str]:
+        cells = values.iloc[idx]
+        return [f"{prefix}'{'' if v is None else str(v)[:40]}'{suffix}" for v in cells]
+
+    return build
+
+
+def coerce_table(
+    raw: pd.DataFrame,
+    table: Table,
+    *,
+    lists: Mapping[str, set[str]] | None = None,
+    table_key: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed columns and error records for a raw table, vectorised per column.
+
+    Numbers become float (NaN where blank or bad), booleans float 1.0/0.0/NaN, codes upper-case
+    strings (``""`` where blank), text strings. Checks: required cells, numbers that don't
+    parse, ranges, membership in ``lists[column.choices]`` where that list is given. Each bad
+    cell yields one record naming row and column in zh and en; the value is then blanked so the
+    row's other cells still read.
+    """
+    tkey = table_key or table.key
+    out: dict[str, pd.Series] = {}
+    errs: list[pd.DataFrame] = []
+    lists = lists or {}
+    for col in table.columns:
+        values = (
+            raw[col.key]
+            if col.key in raw.columns
+            else pd.Series([None] * len(raw), index=raw.index, dtype=object)
+        )
+        values = values.reset_index(drop=True)
+        text = _cell_text(values) if col.kind in (Kind.CODE, Kind.TEXT) else None
+        parsed = _to_number(values) if col.kind in NUMERIC_KINDS else None
+        if text is not None:
+            blank = text == ""
+        elif parsed is not None:
+            blank = parsed[0].isna() & ~parsed[1]
+        else:
+            blank = _blank(values)
+        label_zh, label_en = col.zh, col.en
+        if col.required:
+            errs.append(
+                errors_where(
+                    blank,
+                    table=tkey,
+                    column=col.key,
+                    zh=f"{label_zh}为必填项",
+                    en=f"{label_en} is required",
+                )
+            )
+        if parsed is not None:
+            nums, bad = parsed
+            errs.append(
+                errors_where(
+                    bad,
+                    table=tkey,
+                    column=col.key,
+                    zh=_quoted(values, f"{label_zh}不是数字: "),
+                    en=_quoted(values, f"{label_en} is not a number: "),
+                )
+            )
+            errs.append(_range_errors(nums, col, tkey))
+            out[col.key] = nums
+        elif col.kind is Kind.BOOL:
+            flags, bad = _to_bool(values)
+            errs.append(
+                errors_where(
+                    bad,
+                    table=tkey,
+                    column=col.key,
+                    zh=_quoted(values, f"{label_zh}应为 TRUE/FALSE（是/否）: "),
+                    en=_quoted(values, f"{label_en} must be TRUE or FALSE: "),
+                )
+            )
+            out[col.key] = flags
+        elif col.kind is Kind.CODE:
+            codes = (text if text is not None else _cell_text(values)).str.upper()
+            allowed = lists.get(col.choices or "")
+            if allowed:
+                unknown = (codes != "") & ~codes.isin(allowed)
+                errs.append(
+                    errors_where(
+                        unknown,
+                        table=tkey,
+                        column=col.key,
+                        zh=_quoted(codes, f"未知的{label_zh}: "),
+                        en=_quoted(codes, f"unknown {label_en.lower()}: "),
+                    )
+                )
+                codes = codes.where(~unknown, "")
+            out[col.key] = codes.astype(object)
+        elif col.kind is Kind.DATE:
+            dates = pd.to_datetime(values.where(~blank), errors="coerce")
+            bad = dates.isna() & ~blank
+            errs.append(
+                errors_where(
+                    bad,
+                    table=tkey,
+                    column=col.key,
+                    zh=_quoted(values, f"{label_zh}不是日期: "),
+                    en=_quoted(values, f"{label_en} is not a date: "),
+                )
+            )
+            out[col.key] = dates
+        else:
+            out[col.key] = (text if text is not None else _cell_text(values)).astype(object)
+    frame = pd.DataFrame(out)
+    return frame, concat_errors(errs) if errs else empty_errors()
+
+
+def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
+    if col.minimum is None and col.maximum is None:
+        return empty_errors()
+    bad = pd.Series(False, index=nums.index)
+    if col.minimum is not None:
+        bad |= (nums <= col.minimum) if col.min_exclusive else (nums < col.minimum)
+    if col.maximum is not None:
+        bad |= (nums >= col.maximum) if col.max_exclusive else (nums > col.maximum)
+    bad &= nums.notna()
+    if not bad.any():
+        return empty_errors()
+    hint_zh = hint_en = ""
+    if col.kind is Kind.RATE:
+        hint_zh, hint_en = "（比例请填 0.15 或 15%）", " (enter a rate as 0.15 or 15%)"
+
+    def shown(prefix: str, hint: str) -> Callable[[np.ndarray], list[str]]:
+        return lambda idx: [f"{prefix}{v:.4g}{hint}" for v in nums.to_numpy()[idx]]
+
+    out = errors_where(
+        bad,
+        table=table,
+        column=col.key,
+        zh=shown(f"{col.zh}应 {col.range_text.zh}，实为 ", hint_zh),
+        en=shown(f"{col.en} must be {col.range_text.en}, got ", hint_en),
+    )
+    nums[bad] = np.nan
+    return out
+
+
+def good_rows(frame: pd.DataFrame, errors: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a coerced ``frame`` that no error record points at (index kept, so each row
+    still knows its position in the table)."""
+    if errors.empty:
+        return frame
+    return frame.drop(index=frame.index[errors["row"].unique()])
+
+
+def relocate(errors: pd.DataFrame, kept: pd.Index, table: str) -> pd.DataFrame:
+    """Errors of a calculator that saw only the ``kept`` rows (positions 0..n-1), moved onto
+    the rows of ``table`` they came from."""
+    if errors.empty:
+        return errors
+    out = errors.copy()
+    out["table"] = table
+    out["row"] = np.asarray(kept, dtype=np.int64)[out["row"].to_numpy(dtype=np.int64)]
+    return out

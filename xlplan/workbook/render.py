@@ -1,0 +1,404 @@
+"""Render primitives: how XLPlan draws a sheet with XlsxWriter.
+
+The cell formats of a workbook (:class:`Formats`), a table with its bilingual sub-header and
+validation (:func:`write_table`), a titled sheet of tables (:func:`write_tables_sheet`), the
+hidden Lists sheet behind every validation list, page setup, and the anchor of a live UDF block.
+Capabilities draw their sheets with these; nothing here knows a capability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from xlplan import reference
+from xlplan.core.errors import Lang, Message
+from xlplan.workbook.schema import FORMATS, NUMERIC_KINDS, Column, Kind, Sheet, Table
+
+TEMPLATE_DATE = datetime(2026, 11, 1)
+FIRST_DATA_ROWS = 500  # validation and conditional formats cover this many rows below a header
+WRAP_WIDTH = 36  # text columns at least this wide wrap instead of spilling over their row
+ADDIN_MESSAGE = "需要 XLPlan 加载项 / needs the XLPlan add-in"
+
+NAVY = "#1F3864"
+INPUT_FILL = "#FFF9E6"
+OUTPUT_FILL = "#EAF1FB"
+BAD_FILL = "#F8D7DA"
+BAD_TEXT = "#9C0006"
+GOOD_FILL = "#E2F0D9"
+GREY = "#6B7280"
+
+INPUTS = Message("输入", "inputs")
+"""The legend beside the yellow input tables."""
+
+LISTS_SHEET = Sheet("lists", "列表", "Lists", owned=True)
+"""The hidden sheet holding every validation list (one column per list, a defined name each)."""
+
+
+def list_name(key: str) -> str:
+    """The defined name of a validation list: ``markets`` -> ``lstMarkets``."""
+    return "lst" + "".join(part.capitalize() for part in key.split("_"))
+
+
+@dataclass
+class Formats:
+    """The cell formats one workbook uses, created once per workbook."""
+
+    wb: Any
+
+    def __post_init__(self) -> None:
+        add = self.wb.add_format
+        self.title = add({"bold": True, "font_size": 16, "font_color": NAVY})
+        self.subtitle = add({"italic": True, "font_size": 10, "font_color": GREY})
+        self.note = add({"font_size": 10, "font_color": GREY, "text_wrap": False})
+        self.section = add({"bold": True, "font_size": 12, "font_color": NAVY})
+        self.sub_header = add(
+            {
+                "italic": True,
+                "font_size": 9,
+                "font_color": GREY,
+                "text_wrap": True,
+                "valign": "bottom",
+                "bottom": 1,
+                "bottom_color": "#D0D7E5",
+            }
+        )
+        self.input_legend = add(
+            {"bg_color": INPUT_FILL, "border": 1, "border_color": "#E5D9B6", "font_size": 9}
+        )
+        self.output_legend = add(
+            {"bg_color": OUTPUT_FILL, "border": 1, "border_color": "#C5D3EA", "font_size": 9}
+        )
+        self.bad = add({"bg_color": BAD_FILL, "font_color": BAD_TEXT})
+        self.good = add({"bg_color": GOOD_FILL})
+        self.error_text = add({"font_color": BAD_TEXT, "font_size": 9})
+        header = {
+            "bold": True,
+            "font_color": "#FFFFFF",
+            "text_wrap": True,
+            "valign": "vcenter",
+            "border": 1,
+            "border_color": "#FFFFFF",
+        }
+        self.header = add({**header, "bg_color": NAVY})
+        self.output_header = add({**header, "bg_color": "#2F5597"})
+        cell = {"border": 1, "border_color": "#E3E6EC"}
+        self.kinds: dict[Kind, Any] = {}
+        self.input_kinds: dict[Kind, Any] = {}
+        self.output_kinds: dict[Kind, Any] = {}
+        for kind in Kind:
+            spec: dict[str, Any] = dict(cell)
+            fmt = FORMATS.get(kind)
+            if fmt:
+                spec["num_format"] = fmt
+            self.kinds[kind] = add(spec)
+            self.input_kinds[kind] = add({**spec, "bg_color": INPUT_FILL})
+            self.output_kinds[kind] = add({**spec, "bg_color": OUTPUT_FILL})
+        self.addin = add({"italic": True, "font_color": GREY, "bg_color": OUTPUT_FILL})
+        wrap = {**cell, "text_wrap": True, "valign": "top", "font_size": 9}
+        self.wrap_input = add({**wrap, "bg_color": INPUT_FILL})
+        self.wrap_output = add({**wrap, "bg_color": OUTPUT_FILL})
+        self.whole_money = add({"num_format": "#,##0;[Red]-#,##0"})
+
+
+def new_workbook(target: str | BinaryIO) -> Any:
+    """An XlsxWriter workbook with fixed document properties (reproducible builds)."""
+    wb = xlsxwriter.Workbook(target, {"in_memory": True})
+    wb.set_properties(
+        {"title": "XLPlan", "author": "XLPlan", "company": "XLPlan", "created": TEMPLATE_DATE}
+    )
+    wb.set_calc_mode("auto")
+    return wb
+
+
+def _cell_value(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, (np.floating, np.integer)):
+        v = value.item()
+        return None if isinstance(v, float) and not np.isfinite(v) else v
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def write_table(
+    wb: Any,
+    ws: Any,
+    fmt: Formats,
+    table: Table,
+    frame: pd.DataFrame | None,
+    lang: str,
+    top: int,
+    left: int = 0,
+    *,
+    output: bool = False,
+    sub_header: bool = True,
+    validation: bool = True,
+) -> tuple[int, int]:
+    """Write ``table`` with its header at row ``top`` (0-based), sub-header above it.
+
+    The sub-header row (``top - 1``) carries the other language's header and the unit, so every
+    template is bilingual while the Table's own headers stay in one language. Returns the
+    (header row, last data row).
+    """
+    other = Lang(lang).other
+    rows = 0 if frame is None else len(frame)
+    last = top + max(rows, 1)
+    ws.set_row(top, 30)
+    if sub_header:
+        ws.set_row(top - 1, 26)
+    kinds = fmt.output_kinds if output else fmt.input_kinds
+    head = fmt.output_header if output else fmt.header
+    columns = []
+    wrap = fmt.wrap_output if output else fmt.wrap_input
+    for j, col in enumerate(table.columns):
+        long_text = col.kind is Kind.TEXT and col.width >= WRAP_WIDTH
+        spec: dict[str, Any] = {
+            "header": col.header(lang),
+            "format": wrap if long_text else kinds[col.kind],
+            "header_format": head,
+        }
+        columns.append(spec)
+        ws.set_column(left + j, left + j, col.width)
+        if sub_header:
+            unit = col.unit(other)
+            text = col.header(other) + (f" [{unit}]" if unit else "")
+            ws.write_string(top - 1, left + j, text, fmt.sub_header)
+    data: list[list[object]] = []
+    if frame is not None and rows:
+        for key in table.keys:
+            if key not in frame.columns:
+                frame = frame.assign(**{key: None})
+        data = [
+            [_cell_value(v) for v in rec]
+            for rec in frame[table.keys].itertuples(index=False, name=None)
+        ]
+    options: dict[str, Any] = {
+        "name": table.name,
+        "columns": columns,
+        "style": "Table Style Medium 2" if output else "Table Style Light 9",
+    }
+    if data:
+        options["data"] = data
+    ws.add_table(top, left, last, left + len(table.columns) - 1, options)
+    if frame is not None and rows:
+        _fit_wrapped_rows(ws, table, frame, top + 1)
+    if validation and not output:
+        _validate(ws, table, lang, top + 1, top + FIRST_DATA_ROWS, left)
+    return top, last
+
+
+def _fit_wrapped_rows(ws: Any, table: Table, frame: pd.DataFrame, first: int) -> None:
+    """Row heights for wrapped text: neither Excel nor LibreOffice grows rows written by
+    XlsxWriter, so estimate the lines each long text needs (CJK characters count double)."""
+    wide = [c for c in table.columns if c.kind is Kind.TEXT and c.width >= WRAP_WIDTH]
+    if not wide:
+        return
+    lines = np.ones(len(frame))
+    for col in wide:
+        text = frame[col.key].fillna("").astype(str)
+        width = text.str.len() + text.str.count(r"[\u3000-\u9fff\uff00-\uffef]")
+        per_line = max(col.width * 1.15, 1.0)  # 9-point text fits ~1.15 characters per unit
+        lines = np.maximum(lines, np.ceil(width.to_numpy(dtype=float) / per_line))
+    for i, n in enumerate(lines):
+        if n > 1:
+            ws.set_row(first + i, 12.5 * min(n, 8))
+
+
+def _validate(ws: Any, table: Table, lang: str, first: int, last: int, left: int) -> None:
+    for j, col in enumerate(table.columns):
+        spec = _validation_spec(col, lang)
+        if spec:
+            ws.data_validation(first, left + j, last, left + j, spec)
+
+
+def _validation_spec(col: Column, lang: str) -> dict[str, Any] | None:
+    title = col.header(lang)[:31]
+    helptext = col.help(lang)
+    base: dict[str, Any] = {"input_title": title, "error_title": title}
+    if helptext:
+        base["input_message"] = helptext[:250]
+    if col.choices:
+        lenient = col.choices == "channels"
+        return {
+            **base,
+            "validate": "list",
+            "source": f"={list_name(col.choices)}",
+            "error_type": "information" if lenient else "stop",
+            "error_message": ("请从列表中选择 / choose from the list")[:250],
+        }
+    if col.kind is Kind.BOOL:
+        return {**base, "validate": "list", "source": ["TRUE", "FALSE"]}
+    if col.kind in NUMERIC_KINDS and (col.minimum is not None or col.maximum is not None):
+        lo = -1e12 if col.minimum is None else col.minimum
+        hi = 1e12 if col.maximum is None else col.maximum
+        return {
+            **base,
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": lo,
+            "maximum": hi,
+            "error_message": f"{col.zh}应 {col.range_text.zh} / "
+            f"{col.en} must be {col.range_text.en}"[:250],
+        }
+    return None
+
+
+def page_setup(ws: Any, *, wide: bool = False, header_row: int | None = None) -> None:
+    """Landscape, one page wide (A3 for wide sheets), header rows repeated, no gridlines."""
+    ws.set_landscape()
+    ws.set_paper(8 if wide else 9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if header_row is not None:
+        ws.repeat_rows(header_row - 1, header_row)
+
+
+def write_title(ws: Any, fmt: Formats, lang: Lang | str, heading: Message, note: Message) -> None:
+    """The sheet's title in its language, the other language below it, and a one-line note."""
+    lang = Lang(lang)
+    ws.write_string(0, 0, heading.text(lang), fmt.title)
+    ws.write_string(1, 0, heading.text(lang.other), fmt.subtitle)
+    ws.write_string(2, 0, note.text(lang), fmt.note)
+    ws.set_row(0, 24)
+
+
+def write_tables_sheet(
+    wb: Any,
+    fmt: Formats,
+    sheet: Sheet,
+    tables: Sequence[tuple[Table, pd.DataFrame | None]],
+    lang: str,
+    *,
+    output: bool = True,
+) -> Any:
+    """A sheet of tables one below the other under a title.
+
+    Output sheets (``output=True``) are the ones XLPlan owns and rewrites on every run; input
+    sheets carry the yellow tables users fill, with validation.
+    """
+    ws = wb.add_worksheet(sheet.title(lang))
+    write_title(ws, fmt, lang, sheet.heading, sheet.note)
+    top = 5
+    for i, (table, frame) in enumerate(tables):
+        helptext = table.help(lang)
+        if i:
+            top += 1 if helptext else 0
+            ws.write_string(top - 3, 0, table.title(lang), fmt.section)
+        if helptext:
+            ws.write_string(top - 2, 0, helptext, fmt.note)
+        _, last = write_table(wb, ws, fmt, table, frame, lang, top, 0, output=output)
+        for key in ("contribution_margin",):
+            if key in table.keys:
+                j = table.keys.index(key)
+                ws.conditional_format(
+                    top + 1,
+                    j,
+                    last,
+                    j,
+                    {"type": "cell", "criteria": "<", "value": 0, "format": fmt.bad},
+                )
+        if "currency" in table.keys:
+            money = [j for j, c in enumerate(table.columns) if c.kind is Kind.MONEY]
+            format_money_by_currency(
+                ws,
+                fmt,
+                table.keys.index("currency"),
+                money,
+                top + 1,
+                max(last, top + FIRST_DATA_ROWS),
+            )
+        if "error" in table.keys:
+            j = table.keys.index("error")
+            ws.conditional_format(
+                top + 1, j, last, j, {"type": "no_blanks", "format": fmt.error_text}
+            )
+        top = last + 5
+    ws.freeze_panes(6, 0)
+    ws.set_row(5, 30)
+    width = max(len(t.columns) for t, _ in tables)
+    page_setup(ws, wide=width > 14, header_row=5)
+    return ws
+
+
+def zero_decimal_currencies() -> list[str]:
+    """Market currencies without a minor unit (JPY, KRW, CLP, VND, ...)."""
+    ccy = reference.currencies()
+    used = set(reference.market_history()["currency"])
+    return sorted(c for c in used if c in ccy.index and ccy.loc[c, "minor_unit"] == 0)
+
+
+def format_money_by_currency(
+    ws: Any, fmt: Formats, currency_col: int, money_cols: Sequence[int], first: int, last: int
+) -> None:
+    """Show money without decimals on rows whose currency has no minor unit.
+
+    One conditional format per column, keyed on the row's currency cell, so a mixed table shows
+    EUR 12.34 and JPY 1,234 side by side.
+    """
+    codes = zero_decimal_currencies()
+    if not codes:
+        return
+    ref = xl_rowcol_to_cell(first, currency_col, col_abs=True)
+    test = ",".join(f'{ref}="{c}"' for c in codes)
+    for col in money_cols:
+        ws.conditional_format(
+            first,
+            col,
+            last,
+            col,
+            {"type": "formula", "criteria": f"=OR({test})", "format": fmt.whole_money},
+        )
+
+
+def write_udf_block(
+    ws: Any, fmt: Formats, lang: str, col: int, top: int, call: str, block: Table
+) -> None:
+    """A spilling UDF formula at (``top``, ``col``) with the block's formats and bilingual
+    sub-header; without the add-in the cell says so instead of ``#NAME?``."""
+    other = Lang(lang).other
+    ws.set_column(col - 1, col - 1, 2)
+    for j, c in enumerate(block.columns):
+        ws.set_column(col + j, col + j, c.width, fmt.output_kinds[c.kind])
+        unit = c.unit(other)
+        ws.write_string(
+            top - 1, col + j, c.header(other) + (f" [{unit}]" if unit else ""), fmt.sub_header
+        )
+    write_udf_anchor(ws, fmt, col, top, call)
+
+
+def write_udf_anchor(ws: Any, fmt: Formats, col: int, top: int, call: str) -> None:
+    """A live UDF block's anchor: its name above, and the spilling formula, which says it needs
+    the add-in (instead of ``#NAME?``) where the add-in is missing."""
+    ws.write_string(top - 2, col, call.split("(")[0] + " →", fmt.section)
+    ws.write_dynamic_array_formula(
+        top, col, top, col, f'=IFERROR({call},"{ADDIN_MESSAGE}")', fmt.addin, ADDIN_MESSAGE
+    )
+
+
+def write_lists_sheet(wb: Any, lang: str, lists: Mapping[str, Sequence[str]]) -> None:
+    """The hidden Lists sheet: one column per validation list, each with its defined name."""
+    ws = wb.add_worksheet(LISTS_SHEET.title(lang))
+    for j, (key, values) in enumerate(lists.items()):
+        ws.write_string(0, j, key)
+        for i, v in enumerate(values):
+            ws.write_string(i + 1, j, v)
+        col = xl_col_to_name(j)
+        sheet = ws.get_name()
+        last = max(len(values), 1) + 1
+        wb.define_name(list_name(key), f"='{sheet}'!${col}$2:${col}${last}")
+    ws.hide()
