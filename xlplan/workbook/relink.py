@@ -29,11 +29,11 @@ from urllib.parse import unquote
 from xlplan.workbook.package import (
     REL_NS,
     Package,
-    _delete_parts,
-    _insert_before_close,
-    _remove_elements,
-    _Workbook,
+    Workbook,
+    delete_parts,
+    insert_before_close,
     read_rels,
+    remove_elements,
 )
 
 __all__ = ["relink_formula", "relink_package"]
@@ -163,7 +163,7 @@ def relink_package(data: bytes) -> tuple[bytes, int]:
     a file that is not a transitional OOXML workbook.
     """
     pkg = Package.load(data, "workbook")
-    wb = _Workbook.read(pkg)
+    wb = Workbook.read(pkg)
     links = _links(pkg, wb)
     addins = {link.index for link in links if link.addin}
     changed = 0
@@ -186,7 +186,7 @@ def relink_package(data: bytes) -> tuple[bytes, int]:
     return pkg.to_bytes(), changed
 
 
-def _links(pkg: Package, wb: _Workbook) -> list[_Link]:
+def _links(pkg: Package, wb: Workbook) -> list[_Link]:
     by_id = {r.id: r for r in wb.rels}
     book = pkg.read_text(wb.part)
     out = []
@@ -274,7 +274,7 @@ def _formula_links(formula: str) -> set[int]:
 
 
 def _removable(
-    pkg: Package, wb: _Workbook, book: str, links: list[_Link], sheet_parts: list[str]
+    pkg: Package, wb: Workbook, book: str, links: list[_Link], sheet_parts: list[str]
 ) -> set[int]:
     """Add-in links nothing refers to any more, from the end of the list backwards."""
     used: set[int] = set()
@@ -306,7 +306,7 @@ def _removable(
     return out
 
 
-def _drop_links(pkg: Package, wb: _Workbook, book: str, drop: list[_Link]) -> str:
+def _drop_links(pkg: Package, wb: Workbook, book: str, drop: list[_Link]) -> str:
     if not drop:
         return book
     indices = {link.index for link in drop}
@@ -316,14 +316,14 @@ def _drop_links(pkg: Package, wb: _Workbook, book: str, drop: list[_Link]) -> st
         return "" if _stub_of(html.unescape(m.group(3))) in indices else m.group(0)
 
     book = _DEFINED_NAME.sub(keep_name, book)
-    book = _remove_elements(book, "externalReference", lambda tag: _rid(tag) not in rel_ids)
+    book = remove_elements(book, "externalReference", lambda tag: _rid(tag) not in rel_ids)
     book = re.sub(
         r"<((?:[\w.-]+:)?)externalReferences\b[^>]*>\s*</\1externalReferences\s*>", "", book
     )
     book = re.sub(r"<(?:[\w.-]+:)?externalReferences\b[^>]*/>", "", book)
     book = re.sub(r"<((?:[\w.-]+:)?)definedNames\b[^>]*>\s*</\1definedNames\s*>", "", book)
     for link in drop:
-        _delete_parts(pkg, [link.part])
+        delete_parts(pkg, [link.part])
         wb.remove_rel(pkg, link.rel_id)
     return book
 
@@ -358,4 +358,4 @@ def _full_calc_on_load(book: str) -> str:
         later = re.search(rf"<{re.escape(prefix)}{name}\b", book)
         if later is not None:
             return book[: later.start()] + fragment + book[later.start() :]
-    return _insert_before_close(book, "workbook", fragment)
+    return insert_before_close(book, "workbook", fragment)

@@ -24,7 +24,7 @@ import xlsxwriter
 from xlplan.core.errors import InputError, TemplateError
 from xlplan.workbook.package import write_owned_sheets
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+SHARED = Path(__file__).resolve().parents[4] / "shared"
 EXCEL = SHARED / "data" / "excel"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"

@@ -1,0 +1,227 @@
+"""The zip layer: read a workbook's members raw, write them back raw.
+
+Every member the writer does not change keeps its original compressed bytes, compression
+method and position; new members get fixed header fields, so the same inputs give the same
+output bytes. Files that are not transitional OOXML zips (OLE compound files: encrypted
+workbooks and legacy .xls; anything that is not a zip; encrypted members) are refused here.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from xml.etree import ElementTree as ET
+
+from xlplan.core.errors import InputError
+from xlplan.workbook.package.contenttypes import CONTENT_TYPES_PART, ContentTypes
+
+__all__ = ["Package", "Source", "not_workbook", "parse_part"]
+
+Source = bytes | BinaryIO | Path | str
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_FIXED_EPOCH = (1980, 1, 1, 0, 0, 0)  # new members get a fixed time: same inputs, same bytes
+
+
+@dataclass
+class _Member:
+    """One zip member: original header fields and compressed bytes, or new content."""
+
+    info: zipfile.ZipInfo
+    raw: bytes | None  # original compressed bytes; None once the content changed
+    data: bytes | None  # decompressed content, read lazily
+
+
+class Package:
+    """A workbook package held in memory. Part names are compared case-insensitively (OPC)."""
+
+    def __init__(self, label: str, zf: zipfile.ZipFile, blob: bytes) -> None:
+        self.label = label
+        self._zf = zf
+        self._members: dict[str, _Member] = {}
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            if info.flag_bits & 0x1:
+                raise not_workbook(label, "encrypted zip member")
+            self._members[info.filename.lower()] = _Member(info, _raw_data(blob, info), None)
+        self.content_types = ContentTypes(self.read(CONTENT_TYPES_PART).decode("utf-8"))
+
+    @classmethod
+    def load(cls, source: Source, role: str) -> Package:
+        """Read a package from bytes, a binary file object or a path.
+
+        ``role`` names the input in messages when it has no file name (``<target bytes>``).
+
+        Raises
+        ------
+        InputError
+            The file cannot be read, is an OLE compound file (encrypted, .xls), is not a zip,
+            has no ``[Content_Types].xml`` or holds encrypted or unreadable members.
+        """
+        blob, label = _read_source(source, role)
+        if blob.startswith(_OLE_MAGIC):
+            raise InputError(
+                f"文件已加密或是旧版 .xls 格式，无法写入：{label}",
+                f"the file is encrypted or a legacy .xls workbook, cannot write into it: {label}",
+            )
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(blob))
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise not_workbook(label, str(exc)) from exc
+        if CONTENT_TYPES_PART.lower() not in {i.filename.lower() for i in zf.infolist()}:
+            raise not_workbook(label, "no [Content_Types].xml")
+        try:
+            return cls(label, zf, blob)
+        except (zipfile.BadZipFile, OSError, ET.ParseError, UnicodeDecodeError) as exc:
+            raise not_workbook(label, str(exc)) from exc
+
+    def names(self) -> list[str]:
+        """Member names as stored, in zip order."""
+        return [m.info.filename for m in self._members.values()]
+
+    def has(self, part: str) -> bool:
+        return part.lower() in self._members
+
+    def read(self, part: str) -> bytes:
+        """The decompressed content of ``part``; KeyError when there is no such member."""
+        member = self._members.get(part.lower())
+        if member is None:
+            raise KeyError(part)
+        if member.data is None:
+            try:
+                member.data = self._zf.read(member.info)
+            except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+                raise not_workbook(self.label, f"{part}: {exc}") from exc
+        return member.data
+
+    def read_text(self, part: str) -> str:
+        return self.read(part).decode("utf-8")
+
+    def write(self, part: str, data: bytes) -> None:
+        """Replace a member's content in place, or append a new member at the end."""
+        member = self._members.get(part.lower())
+        if member is None:
+            info = zipfile.ZipInfo(part, _FIXED_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            info.create_system = 0
+            self._members[part.lower()] = _Member(info, None, data)
+        elif member.data != data or member.raw is None:
+            member.raw, member.data = None, data
+
+    def write_text(self, part: str, text: str) -> None:
+        self.write(part, text.encode("utf-8"))
+
+    def delete(self, part: str) -> None:
+        self._members.pop(part.lower(), None)
+
+    def to_bytes(self) -> bytes:
+        """The package as zip bytes, ``[Content_Types].xml`` saved first if it changed."""
+        self.content_types.save(self)
+        return _write_zip(list(self._members.values()))
+
+
+def parse_part(pkg: Package, part: str) -> ET.Element:
+    """The root element of XML part ``part``; InputError when it is not well-formed."""
+    try:
+        return ET.fromstring(pkg.read(part))
+    except ET.ParseError as exc:
+        raise not_workbook(pkg.label, f"{part}: {exc}") from exc
+
+
+def not_workbook(label: str, why: str) -> InputError:
+    """The error for a file that is not a readable workbook; ``why`` says what was wrong."""
+    return InputError(
+        f"文件不是有效的 Excel 工作簿：{label}（{why}）",
+        f"not a valid Excel workbook: {label} ({why})",
+    )
+
+
+def _read_source(source: Source, role: str) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source), f"<{role} bytes>"
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            return path.read_bytes(), str(path)
+        except OSError as exc:
+            raise InputError(
+                f"无法读取文件：{path}（{exc.strerror}）", f"cannot read {path}: {exc.strerror}"
+            ) from exc
+    data = source.read()
+    name = getattr(source, "name", None)
+    return bytes(data), str(name) if isinstance(name, str) else f"<{role} stream>"
+
+
+def _raw_data(blob: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The member's compressed bytes exactly as stored, found through its local header."""
+    off = info.header_offset
+    if blob[off : off + 4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", blob[off + 26 : off + 30])
+    start = off + 30 + name_len + extra_len
+    return blob[start : start + info.compress_size]
+
+
+def _write_zip(members: list[_Member]) -> bytes:
+    """Write members in order; unchanged ones keep their compressed bytes (no recompression).
+
+    zipfile has no public way to copy compressed data, hence this small writer. No data
+    descriptors and no zip64: workbooks over 4 GB are out of scope.
+    """
+    out = io.BytesIO()
+    central: list[bytes] = []
+    for member in members:
+        info = member.info
+        if member.raw is not None:
+            raw, method = member.raw, info.compress_type
+            crc, size = info.CRC, info.file_size
+        else:
+            data = member.data or b""
+            method = zipfile.ZIP_STORED if info.compress_type == 0 else zipfile.ZIP_DEFLATED
+            raw = data if method == zipfile.ZIP_STORED else _deflate(data)
+            crc, size = zlib.crc32(data), len(data)
+        utf8 = not info.orig_filename.isascii()
+        name = info.orig_filename.encode("utf-8" if utf8 else "ascii")
+        flags = (info.flag_bits & ~0x08 & ~0x800) | (0x800 if utf8 else 0)
+        dos_time, dos_date = _dos_datetime(info.date_time)
+        extract = info.extract_version if member.raw is not None else 20
+        offset = out.tell()
+        common = struct.pack(
+            "<HHHHHLLLH", extract, flags, method, dos_time, dos_date, crc, len(raw), size, len(name)
+        )
+        out.write(b"PK\x03\x04" + common + struct.pack("<H", 0) + name + raw)
+        made_by = (info.create_system << 8) | min(info.create_version, 63)
+        central.append(
+            b"PK\x01\x02"
+            + struct.pack("<H", made_by)
+            + common
+            + struct.pack("<HHHHLL", 0, 0, 0, info.internal_attr, info.external_attr, offset)
+            + name
+        )
+    cd_offset = out.tell()
+    for entry in central:
+        out.write(entry)
+    cd_size = out.tell() - cd_offset
+    out.write(
+        b"PK\x05\x06"
+        + struct.pack("<HHHHLLH", 0, 0, len(central), len(central), cd_size, cd_offset, 0)
+    )
+    return out.getvalue()
+
+
+def _deflate(data: bytes) -> bytes:
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return comp.compress(data) + comp.flush()
+
+
+def _dos_datetime(dt: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    year, month, day, hour, minute, second = dt
+    year = max(year, 1980)
+    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
