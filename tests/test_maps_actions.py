@@ -14,8 +14,9 @@ from xlplan import actions
 from xlplan.app.cli import main
 from xlplan.core.errors import records
 from xlplan.maps import tables as schema_maps
-from xlplan.maps.action import PASS_TEXT, parse_mapping, usd_rate
+from xlplan.maps.action import PASS_TEXT, usd_rate
 from xlplan.maps.calc.business import BusinessSettings
+from xlplan.orders import parse_mapping
 from xlplan.workbook import build, schema
 from xlplan.workbook.io import FilePort
 

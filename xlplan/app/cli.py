@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from xlplan import actions
+from xlplan import actions, orders
 from xlplan.core.errors import XlplanError, format_error, records
 
 REPO_WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
@@ -90,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-ORDER_FORMATS = ("shopify", "amazon_settlement", "amazon_orders", "generic")
+ORDER_FORMATS = tuple(orders.FORMATS)
 
 
 def _order_file(text: str) -> tuple[Path, str]:
@@ -229,8 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--orders",
         action="append",
         metavar="FILE[:FORMAT]",
-        help="order export for the Customer Map (format shopify, amazon_settlement, "
-        "amazon_orders; default shopify); repeat; replaces the sheet's list of files",
+        help="order export for the Customer Map (format "
+        + ", ".join(k for k, f in orders.FORMATS.items() if not f.needs_mapping)
+        + "; default shopify); repeat; replaces the sheet's list of files",
     )
     p.set_defaults(func=cmd_run)
 

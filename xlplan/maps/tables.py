@@ -15,6 +15,7 @@ The three settings tables are key/value tables: ``setting`` (a key of
 
 from __future__ import annotations
 
+from xlplan.orders import FORMATS
 from xlplan.workbook.schema import (
     CNY_EN,
     CNY_ZH,
@@ -31,7 +32,7 @@ from xlplan.workbook.schema import (
 USD_ZH, USD_EN = "美元", "US$"
 DAYS_ZH, DAYS_EN = "天", "days"
 
-ORDER_FORMATS = ("shopify", "amazon_settlement", "amazon_orders", "generic")
+ORDER_FORMATS = tuple(FORMATS)
 MAP_OWNERS = {
     "business": "市场运营 Market ops",
     "customer": "客户成功 Customer success",
@@ -359,6 +360,8 @@ BUSINESS_SCREENING = Table(
 # Customer map
 # --------------------------------------------------------------------------------------------
 
+_FORMAT_LIST = list(FORMATS.values())
+
 ORDER_IMPORTS = Table(
     "order_imports",
     "tblOrderImports",
@@ -378,8 +381,8 @@ ORDER_IMPORTS = Table(
             "格式",
             "Format",
             18,
-            help_zh="shopify / amazon_settlement / amazon_orders / generic",
-            help_en="shopify / amazon_settlement / amazon_orders / generic",
+            help_zh=" / ".join(ORDER_FORMATS),
+            help_en=" / ".join(ORDER_FORMATS),
         ),
         _text(
             "mapping",
@@ -402,10 +405,8 @@ ORDER_IMPORTS = Table(
         _text("note", "备注", "Note", 24),
     ),
     sheet="customer_map",
-    help_zh="Shopify 订单导出、亚马逊结算报告（制表符分隔）、亚马逊订单报告，"
-    "或按列映射读取的任意 CSV。",
-    help_en="Shopify orders export, Amazon settlement report (tab-delimited), Amazon orders "
-    "report, or any CSV read through a column mapping.",
+    help_zh="、".join(f.zh for f in _FORMAT_LIST[:-1]) + f"，或{_FORMAT_LIST[-1].zh}。",
+    help_en=", ".join(f.en for f in _FORMAT_LIST[:-1]) + f", or {_FORMAT_LIST[-1].en}.",
 )
 
 CUSTOMER_SETTINGS = _settings_table(

@@ -214,7 +214,7 @@ def read_amazon_settlement(
 
 
 def settlement_order_lines(settlement: AmazonSettlement) -> pd.DataFrame:
-    """The sales in a settlement as order lines (contract above).
+    """The sales in a settlement as order lines (the contract of :mod:`.contract`).
 
     One line per (order id, order item code): ``amount`` is the sum of the ``price-amount``
     cells of the item's ``Order`` and ``Refund`` rows (principal, shipping, tax, gift wrap;
@@ -264,6 +264,12 @@ def settlement_order_lines(settlement: AmazonSettlement) -> pd.DataFrame:
         "status": [""] * n,
     }
     return order_lines(frame, n)
+
+
+def read_amazon_settlement_lines(path: PathLike, *, encoding: str = "utf-8") -> pd.DataFrame:
+    """The sales of an Amazon settlement flat file as order lines: :func:`read_amazon_settlement`
+    then :func:`settlement_order_lines` (amounts in the settlement currency)."""
+    return settlement_order_lines(read_amazon_settlement(path, encoding=encoding))
 
 
 # --------------------------------------------------------------------------------------------

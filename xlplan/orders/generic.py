@@ -29,6 +29,30 @@ GENERIC_KEYS = tuple(c for c in ORDER_LINE_COLUMNS if c not in ("source", "line"
 _TRUE = {"1", "true", "yes", "y", "b2b", "是", "business"}
 
 
+def parse_mapping(text: str) -> dict[str, str]:
+    """``order_id=Order; order_date=Date`` -> ``{"order_id": "Order", ...}``.
+
+    Pairs are separated by ``;`` or new lines; a header may contain commas and spaces.
+
+    Raises
+    ------
+    InputError
+        a part that is not ``key=Header``.
+    """
+    out: dict[str, str] = {}
+    for part in text.replace("\n", ";").split(";"):
+        if not part.strip():
+            continue
+        key, sep, header = part.partition("=")
+        if not sep or not key.strip() or not header.strip():
+            raise InputError(
+                f"列映射应写成 键=列名; 键=列名，无法识别: '{part.strip()}'",
+                f"write the mapping as key=Header; key=Header, not: '{part.strip()}'",
+            )
+        out[key.strip()] = header.strip()
+    return out
+
+
 def read_orders_csv(
     path: PathLike,
     mapping: Mapping[str, str],

@@ -1,0 +1,82 @@
+"""Format names routed to their readers: ``FORMATS`` and ``read_orders`` on the real fixtures
+(tests/data/orders, see SOURCE.txt) and an inline generic CSV."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xlplan.core.errors import InputError
+from xlplan.orders import (
+    FORMATS,
+    ORDER_LINE_COLUMNS,
+    parse_mapping,
+    read_amazon_settlement,
+    read_orders,
+    read_shopify_orders,
+    settlement_order_lines,
+)
+
+DATA = Path(__file__).parents[1] / "data" / "orders"
+SHOPIFY = DATA / "shopify_orders_export_subset_sample.csv"
+SETTLEMENT = DATA / "amazon_mws_settlement_flatfile_CA_subscription.tsv"
+
+
+def _write(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_format_names_and_labels() -> None:
+    assert list(FORMATS) == ["shopify", "amazon_settlement", "amazon_orders", "generic"]
+    assert [k for k, f in FORMATS.items() if f.needs_mapping] == ["generic"]
+    for f in FORMATS.values():
+        assert f.zh and f.en
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FORMATS["shopify"].needs_mapping = True  # type: ignore[misc]
+
+
+def test_read_orders_routes_to_the_source_reader() -> None:
+    pd.testing.assert_frame_equal(read_orders(SHOPIFY, "shopify"), read_shopify_orders(SHOPIFY))
+    pd.testing.assert_frame_equal(
+        read_orders(SETTLEMENT, "amazon_settlement"),
+        settlement_order_lines(read_amazon_settlement(SETTLEMENT)),
+    )
+
+
+def test_read_orders_generic_parses_the_mapping_and_uses_the_file_currency(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, "erp.csv", "Order No,Date,Net\nA1,2026-01-15,120.5\n")
+    lines = read_orders(
+        path, "generic", mapping="order_id=Order No; order_date=Date\namount=Net", currency="usd"
+    )
+    assert list(lines.columns) == ORDER_LINE_COLUMNS
+    assert lines["order_id"].tolist() == ["A1"]
+    assert lines["amount"].tolist() == [120.5]
+    assert lines["currency"].tolist() == ["USD"]
+    assert (lines["source"] == "generic").all()
+
+
+def test_read_orders_unknown_format_lists_the_known_ones() -> None:
+    with pytest.raises(InputError) as info:
+        read_orders(SHOPIFY, "ebay")
+    assert info.value.en == (
+        "unknown format 'ebay' (use shopify, amazon_settlement, amazon_orders, generic)"
+    )
+    assert "未知的格式 'ebay'" in info.value.zh
+
+
+def test_parse_mapping() -> None:
+    assert parse_mapping("order_id=Order, No ;\n amount = Net\n;") == {
+        "order_id": "Order, No",
+        "amount": "Net",
+    }
+    with pytest.raises(InputError) as info:
+        parse_mapping("order_id=Order; amount")
+    assert info.value.en == "write the mapping as key=Header; key=Header, not: 'amount'"
+    assert info.value.zh == "列映射应写成 键=列名; 键=列名，无法识别: 'amount'"
