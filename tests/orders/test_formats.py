@@ -13,6 +13,7 @@ from xlplan.core.errors import InputError
 from xlplan.orders import (
     FORMATS,
     ORDER_LINE_COLUMNS,
+    MappingError,
     parse_mapping,
     read_amazon_settlement,
     read_orders,
@@ -76,7 +77,15 @@ def test_parse_mapping() -> None:
         "order_id": "Order, No",
         "amount": "Net",
     }
-    with pytest.raises(InputError) as info:
+    with pytest.raises(MappingError) as info:
         parse_mapping("order_id=Order; amount")
     assert info.value.en == "write the mapping as key=Header; key=Header, not: 'amount'"
     assert info.value.zh == "列映射应写成 键=列名; 键=列名，无法识别: 'amount'"
+
+
+def test_read_orders_reports_a_bad_mapping_as_a_mapping_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "erp.csv", "Order No,Date,Net\nA1,2026-01-15,120.5\n")
+    with pytest.raises(MappingError, match="not: 'Date'"):
+        read_orders(path, "generic", mapping="order_id=Order No; Date", currency="USD")
+    with pytest.raises(MappingError, match="lacks required keys: order_id, order_date, amount"):
+        read_orders(path, "generic", currency="USD")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from xlplan.core.errors import InputError
-from xlplan.orders import read_orders_csv
+from xlplan.orders import MappingError, read_orders_csv
 
 
 def _write(tmp: Path, name: str, text: str) -> Path:
@@ -68,6 +68,21 @@ def test_generic_csv_errors(tmp_path: Path) -> None:
         read_orders_csv(path, {**mapping, "customer_id": "Buyer"}, currency="USD")
     with pytest.raises(InputError, match="column 'Net' is blank or not a number: line 3 'x'"):
         read_orders_csv(path, mapping, currency="USD")
+
+
+def test_generic_csv_mapping_problems_have_their_own_type(tmp_path: Path) -> None:
+    """Callers point MappingError at the mapping cell and other InputErrors at the file."""
+    path = _write(tmp_path, "g.csv", "Order No,Date,Net\nA,2025-12-01,1\n")
+    mapping = {"order_id": "Order No", "order_date": "Date", "amount": "Net"}
+    with pytest.raises(MappingError) as info:
+        read_orders_csv(path, mapping)
+    assert info.value.zh == "列映射缺少必需的键: currency"
+    with pytest.raises(MappingError) as info:
+        read_orders_csv(path, {**mapping, "price": "P"}, currency="USD")
+    assert info.value.zh == "列映射中有未知的键: price"
+    with pytest.raises(InputError) as file_info:
+        read_orders_csv(path, {**mapping, "customer_id": "Buyer"}, currency="USD")
+    assert not isinstance(file_info.value, MappingError)
 
 
 @pytest.mark.parametrize(

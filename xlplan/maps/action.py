@@ -553,8 +553,9 @@ def import_orders(imports: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd
             if fmt not in orders.FORMATS:
                 column = "format"
             elif orders.FORMATS[fmt].needs_mapping and not mapping:
-                column = "mapping"
-                raise InputError("通用 CSV 需要列映射", "a generic CSV needs a column mapping")
+                raise orders.MappingError(
+                    "通用 CSV 需要列映射", "a generic CSV needs a column mapping"
+                )
             elif not file.is_file():
                 raise InputError(
                     f"找不到文件: {path}（相对路径从当前目录 {Path.cwd()} 算起）",
@@ -562,7 +563,7 @@ def import_orders(imports: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd
                 )
             lines = orders.read_orders(file, fmt, mapping=mapping, currency=str(rec["currency"]))
         except InputError as exc:
-            if "映射" in exc.zh:
+            if isinstance(exc, orders.MappingError):
                 column = "mapping"
             errs.append(_record("order_imports", int(i), column, exc.zh, exc.en))
             log.append({"row": int(i) + 1, "path": path, "format": fmt, "error": exc.en})

@@ -26,7 +26,13 @@ from xlplan.orders.amazon import (
 from xlplan.orders.columnar import MAX_QUOTED_LINES
 from xlplan.orders.contract import ORDER_LINE_COLUMNS, OrderSource, PathLike
 from xlplan.orders.formats import FORMATS, OrderFormat, read_orders
-from xlplan.orders.generic import GENERIC_KEYS, GENERIC_REQUIRED, parse_mapping, read_orders_csv
+from xlplan.orders.generic import (
+    GENERIC_KEYS,
+    GENERIC_REQUIRED,
+    MappingError,
+    parse_mapping,
+    read_orders_csv,
+)
 from xlplan.orders.shopify import SHOPIFY_COLUMNS, SHOPIFY_REQUIRED, read_shopify_orders
 
 __all__ = [
@@ -41,6 +47,7 @@ __all__ = [
     "SHOPIFY_COLUMNS",
     "SHOPIFY_REQUIRED",
     "AmazonSettlement",
+    "MappingError",
     "OrderFormat",
     "OrderSource",
     "PathLike",

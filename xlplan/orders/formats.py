@@ -64,9 +64,10 @@ def read_orders(path: PathLike, fmt: str, *, mapping: str = "", currency: str = 
 
     Raises
     ------
+    MappingError
+        the mapping cannot be used (an :class:`InputError` of its own type).
     InputError
-        an unknown format, a bad mapping, or what the reader cannot interpret (file, line and
-        column named).
+        an unknown format, or what the reader cannot interpret (file, line and column named).
     """
     spec = FORMATS.get(fmt)
     if spec is None:

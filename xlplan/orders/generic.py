@@ -29,6 +29,15 @@ GENERIC_KEYS = tuple(c for c in ORDER_LINE_COLUMNS if c not in ("source", "line"
 _TRUE = {"1", "true", "yes", "y", "b2b", "是", "business"}
 
 
+class MappingError(InputError):
+    """The column mapping cannot be used: not ``key=Header`` pairs, an unknown key, or a
+    required key missing.
+
+    A type of its own so that callers can point the problem at the mapping the user typed
+    rather than at the file, without reading the message.
+    """
+
+
 def parse_mapping(text: str) -> dict[str, str]:
     """``order_id=Order; order_date=Date`` -> ``{"order_id": "Order", ...}``.
 
@@ -36,7 +45,7 @@ def parse_mapping(text: str) -> dict[str, str]:
 
     Raises
     ------
-    InputError
+    MappingError
         a part that is not ``key=Header``.
     """
     out: dict[str, str] = {}
@@ -45,7 +54,7 @@ def parse_mapping(text: str) -> dict[str, str]:
             continue
         key, sep, header = part.partition("=")
         if not sep or not key.strip() or not header.strip():
-            raise InputError(
+            raise MappingError(
                 f"列映射应写成 键=列名; 键=列名，无法识别: '{part.strip()}'",
                 f"write the mapping as key=Header; key=Header, not: '{part.strip()}'",
             )
@@ -78,20 +87,22 @@ def read_orders_csv(
 
     Raises
     ------
+    MappingError
+        an unknown mapping key, or a required key missing.
     InputError
-        an unknown mapping key, a mapped column missing from the file, or a value that is not
-        a number or a date (file, line, column named).
+        a mapped column missing from the file, or a value that is not a number or a date
+        (file, line, column named).
     """
     unknown = sorted(set(mapping) - set(GENERIC_KEYS))
     if unknown:
-        raise InputError(
+        raise MappingError(
             f"列映射中有未知的键: {', '.join(unknown)}",
             f"unknown keys in the column mapping: {', '.join(unknown)}",
         )
     need = list(GENERIC_REQUIRED) + ([] if currency else ["currency"])
     absent = [k for k in need if k not in mapping]
     if absent:
-        raise InputError(
+        raise MappingError(
             f"列映射缺少必需的键: {', '.join(absent)}",
             f"the column mapping lacks required keys: {', '.join(absent)}",
         )
