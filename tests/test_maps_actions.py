@@ -273,6 +273,17 @@ def test_import_errors_are_placed_by_their_type_not_their_text(tmp_path: Path) -
     assert (log["error"] != "").all()
 
 
+def test_mws_orders_xml_imports_through_its_format() -> None:
+    xml = (ORDERS / "amazon_mws_orders_list_orders.xml").resolve()
+    imports = pd.DataFrame(
+        [(str(xml), "amazon_orders_xml", "", "")], columns=["path", "format", "mapping", "currency"]
+    )
+    lines, log, errors = import_orders(imports)
+    assert errors.empty, errors
+    assert log["error"].tolist() == [""]
+    assert lines["order_id"].nunique() == 3 and set(lines["currency"]) == {"USD", "BRL", "JPY"}
+
+
 def test_customers_with_nothing_listed_writes_empty_results(tmp_path: Path) -> None:
     port = FilePort(template(tmp_path))
     result = run(port, "customers")

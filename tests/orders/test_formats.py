@@ -15,6 +15,7 @@ from xlplan.orders import (
     ORDER_LINE_COLUMNS,
     MappingError,
     parse_mapping,
+    read_amazon_orders_xml,
     read_amazon_settlement,
     read_orders,
     read_shopify_orders,
@@ -24,6 +25,7 @@ from xlplan.orders import (
 DATA = Path(__file__).parents[1] / "data" / "orders"
 SHOPIFY = DATA / "shopify_orders_export_subset_sample.csv"
 SETTLEMENT = DATA / "amazon_mws_settlement_flatfile_CA_subscription.tsv"
+MWS_ORDERS = DATA / "amazon_mws_orders_list_orders.xml"
 
 
 def _write(tmp: Path, name: str, text: str) -> Path:
@@ -33,7 +35,13 @@ def _write(tmp: Path, name: str, text: str) -> Path:
 
 
 def test_format_names_and_labels() -> None:
-    assert list(FORMATS) == ["shopify", "amazon_settlement", "amazon_orders", "generic"]
+    assert list(FORMATS) == [
+        "shopify",
+        "amazon_settlement",
+        "amazon_orders",
+        "amazon_orders_xml",
+        "generic",
+    ]
     assert [k for k, f in FORMATS.items() if f.needs_mapping] == ["generic"]
     for f in FORMATS.values():
         assert f.zh and f.en
@@ -67,7 +75,8 @@ def test_read_orders_unknown_format_lists_the_known_ones() -> None:
     with pytest.raises(InputError) as info:
         read_orders(SHOPIFY, "ebay")
     assert info.value.en == (
-        "unknown format 'ebay' (use shopify, amazon_settlement, amazon_orders, generic)"
+        "unknown format 'ebay' "
+        "(use shopify, amazon_settlement, amazon_orders, amazon_orders_xml, generic)"
     )
     assert "未知的格式 'ebay'" in info.value.zh
 
@@ -89,3 +98,22 @@ def test_read_orders_reports_a_bad_mapping_as_a_mapping_error(tmp_path: Path) ->
         read_orders(path, "generic", mapping="order_id=Order No; Date", currency="USD")
     with pytest.raises(MappingError, match="lacks required keys: order_id, order_date, amount"):
         read_orders(path, "generic", currency="USD")
+
+
+def test_read_orders_routes_the_mws_orders_xml() -> None:
+    """The MWS ListOrders sample response: four <Order> elements, the last two with one id."""
+    lines = read_orders(MWS_ORDERS, "amazon_orders_xml")
+    pd.testing.assert_frame_equal(lines, read_amazon_orders_xml(MWS_ORDERS))
+    assert list(lines.columns) == ORDER_LINE_COLUMNS
+    assert (lines["source"] == "amazon_orders_xml").all()
+    assert lines["order_id"].tolist() == [
+        "902-3159896-1390916",
+        "483-3488972-0896720",
+        "058-1233752-8214740",
+    ]
+    # <OrderTotal><CurrencyCode>USD</CurrencyCode><Amount>25.00</Amount></OrderTotal>, ...
+    assert lines["currency"].tolist() == ["USD", "BRL", "JPY"]
+    assert lines["amount"].tolist() == [25.0, 100.0, 1507.0]
+    assert lines["line"].tolist() == [1, 2, 4]  # positions in the file; the 3rd was replaced
+    # only the first order names its SalesChannel; the others fall back to the MarketplaceId
+    assert lines["channel"].tolist() == ["Amazon.com", "A2Q3Y263D00KWC", "A1VC38T7YXB528"]

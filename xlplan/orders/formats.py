@@ -13,7 +13,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from xlplan.core.errors import InputError
-from xlplan.orders.amazon import read_amazon_orders_report, read_amazon_settlement_lines
+from xlplan.orders.amazon import (
+    read_amazon_orders_report,
+    read_amazon_orders_xml,
+    read_amazon_settlement_lines,
+)
 from xlplan.orders.contract import PathLike
 from xlplan.orders.generic import parse_mapping, read_orders_csv
 from xlplan.orders.shopify import read_shopify_orders
@@ -43,6 +47,11 @@ FORMATS: dict[str, OrderFormat] = {
     ),
     "amazon_orders": OrderFormat(
         read_amazon_orders_report, "亚马逊订单报告", "Amazon orders report"
+    ),
+    "amazon_orders_xml": OrderFormat(
+        read_amazon_orders_xml,
+        "亚马逊 MWS 订单 XML（ListOrders）",
+        "Amazon MWS orders XML (ListOrders)",
     ),
     "generic": OrderFormat(
         read_orders_csv,
