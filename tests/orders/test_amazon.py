@@ -164,6 +164,46 @@ def test_mws_orders_not_xml(tmp_path: Path) -> None:
         read_amazon_orders_xml(_write(tmp_path, "x.xml", "<ListOrdersResponse>"))
 
 
+_MWS_ORDER = (
+    '<ListOrdersResponse xmlns="https://mws.amazonservices.com/Orders/2013-09-01">'
+    "<ListOrdersResult><Orders><Order><AmazonOrderId>111-1</AmazonOrderId>"
+    "<PurchaseDate>2025-01-01T00:00:00Z</PurchaseDate><BuyerEmail>{email}</BuyerEmail>"
+    "</Order></Orders></ListOrdersResult></ListOrdersResponse>\n"
+)
+_LOL = "".join(f'  <!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">\n' for i in range(1, 10))
+HOSTILE_XML = {
+    # entity expansion: &lol9; grows to 10^9 "lol"s (about 3 GB) from a file of under 1 kB
+    "billion_laughs": '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n  <!ENTITY lol0 "lol">\n'
+    + _LOL
+    + "]>\n"
+    + _MWS_ORDER.format(email="&lol9;"),
+    # external entity (XXE): a resolving parser would put a local file into the buyer e-mail
+    "xxe": '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    + _MWS_ORDER.format(email="&xxe;"),
+    # external parameter entity: the DTD itself would be fetched from elsewhere
+    "xxe_parameter": '<?xml version="1.0"?>\n'
+    '<!DOCTYPE r [<!ENTITY % ext SYSTEM "http://example.invalid/x.dtd"> %ext;]>\n'
+    + _MWS_ORDER.format(email="a@b.c"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_XML))
+def test_mws_orders_hostile_xml_is_refused(tmp_path: Path, kind: str) -> None:
+    path = _write(tmp_path, f"{kind}.xml", HOSTILE_XML[kind])
+    with pytest.raises(InputError) as info:
+        read_amazon_orders_xml(path)
+    assert info.value.en.startswith(f"{path}: refused for safety: the XML declares entities")
+    assert info.value.zh.startswith(f"{path}: 出于安全原因拒绝读取")
+
+
+def test_mws_orders_without_entities_still_read(tmp_path: Path) -> None:
+    """The same document without the DOCTYPE is an ordinary one-order response."""
+    path = _write(tmp_path, "ok.xml", _MWS_ORDER.format(email="A@B.C"))
+    lines = read_amazon_orders_xml(path)
+    assert lines["order_id"].tolist() == ["111-1"]
+    assert lines["customer_id"].tolist() == ["a@b.c"]
+
+
 # --- Amazon "All Orders" flat-file report -------------------------------------------------------
 
 # The report's 32-column header as Amazon writes it (layout as checked by the

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+import defusedxml
+import defusedxml.ElementTree as DefusedET
 import numpy as np
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -305,18 +307,31 @@ def read_amazon_orders_xml(path: PathLike) -> pd.DataFrame:
     sometimes returns, are decoded. When an order id occurs more than once (overlapping
     pages), the last occurrence wins. ``line`` is the order's position in the file.
 
-    These files are small (one API page, at most 100 orders), so the standard library XML
-    parser is used.
+    These files are small (one API page, at most 100 orders), so the file is parsed whole,
+    with ``defusedxml``: the file comes from outside, and a file that declares entities
+    (entity expansion, "billion laughs") or refers to external ones (XXE) is refused.
+
+    Raises
+    ------
+    InputError
+        an unreadable or invalid file, a refused entity declaration or external reference,
+        an order without ``AmazonOrderId``, or a value that is not a number or a date.
     """
     p = Path(path)
     try:
-        root = ET.parse(p).getroot()
+        root = DefusedET.fromstring(p.read_bytes())
     except OSError as exc:
         raise InputError(
             f"无法打开订单文件 {p}: {exc}", f"cannot open order file {p}: {exc}"
         ) from exc
     except ET.ParseError as exc:
         raise InputError(f"{p}: 不是有效的 XML ({exc})", f"{p}: not valid XML ({exc})") from exc
+    except defusedxml.DefusedXmlException as exc:
+        raise InputError(
+            f"{p}: 出于安全原因拒绝读取: 该 XML 声明了实体或引用了外部资源 ({exc})",
+            f"{p}: refused for safety: the XML declares entities or refers to external "
+            f"resources ({exc})",
+        ) from exc
     orders = [e for e in root.iter() if _local(e.tag) == "Order"]
     rows: dict[str, list[object]] = {c: [] for c in ORDER_LINE_COLUMNS}
     for pos, order in enumerate(orders, start=1):
