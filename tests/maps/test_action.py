@@ -15,8 +15,9 @@ from xlplan.app import templates
 from xlplan.app.cli import main
 from xlplan.core.errors import records
 from xlplan.maps import tables as schema_maps
-from xlplan.maps.action import PASS_TEXT, parse_mapping, usd_rate
+from xlplan.maps.action import PASS_TEXT, import_orders, usd_rate
 from xlplan.maps.calc.business import BusinessSettings
+from xlplan.orders import parse_mapping
 from xlplan.plan.read import read_fx
 from xlplan.planning.tables import TARGET_LINES
 from xlplan.workbook.io import FilePort
@@ -261,6 +262,39 @@ def test_generic_csv_with_a_column_mapping(tmp_path: Path) -> None:
     tiers = port.written["customer_tiers"].set_index("tier")
     assert tiers.loc["b2b_large", "customers"] == 1  # acme: US$125k a month
     assert tiers.loc["b2b_mid", "customers"] == 1  # bolt: US$15k
+
+
+def test_import_errors_are_placed_by_their_type_not_their_text(tmp_path: Path) -> None:
+    csv = tmp_path / "erp.csv"
+    csv.write_text("Order No,Date,Net\nA1,2026-01-15,120\n", encoding="utf-8")
+    ok = "order_id=Order No; order_date=Date; amount=Net"
+    imports = pd.DataFrame(
+        [
+            (str(csv), "generic", "order_id=Order No; Date", "USD"),  # not key=Header
+            (str(csv), "generic", ok + "; price=Net", "USD"),  # unknown key
+            (str(csv), "generic", ok + "; customer_id=Buyer", "USD"),  # no such column
+            (str(tmp_path / "映射.csv"), "shopify", "", ""),  # missing, 映射 in its name
+            (str(csv), "ebay", "", ""),
+            (str(csv), "generic", "", ""),
+        ],
+        columns=["path", "format", "mapping", "currency"],
+    )
+    _, log, errors = import_orders(imports)
+    assert errors["row"].tolist() == [0, 1, 2, 3, 4, 5]
+    assert errors["column"].tolist() == ["mapping", "mapping", "path", "path", "format", "mapping"]
+    assert errors["en"].iloc[5] == "a generic CSV needs a column mapping"
+    assert (log["error"] != "").all()
+
+
+def test_mws_orders_xml_imports_through_its_format() -> None:
+    xml = (ORDERS / "amazon_mws_orders_list_orders.xml").resolve()
+    imports = pd.DataFrame(
+        [(str(xml), "amazon_orders_xml", "", "")], columns=["path", "format", "mapping", "currency"]
+    )
+    lines, log, errors = import_orders(imports)
+    assert errors.empty, errors
+    assert log["error"].tolist() == [""]
+    assert lines["order_id"].nunique() == 3 and set(lines["currency"]) == {"USD", "BRL", "JPY"}
 
 
 def test_customers_with_nothing_listed_writes_empty_results(tmp_path: Path) -> None:

@@ -339,8 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--orders",
         action="append",
         metavar="FILE[:FORMAT]",
-        help="order export for the Customer Map (format shopify, amazon_settlement, "
-        "amazon_orders; default shopify); repeat; replaces the sheet's list of files",
+        help="order export for the Customer Map; FORMAT as in the Format list of the Customer "
+        "Map sheet (default shopify); repeat; replaces the sheet's list of files",
     )
     p.set_defaults(func=cmd_run)
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from xlplan import reference
+from xlplan import orders, reference
 from xlplan.core import money
 from xlplan.core.errors import (
     InputError,
@@ -357,54 +357,6 @@ def run_business(port: WorkbookPort, ctx: Context) -> ActionResult:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_mapping(text: str) -> dict[str, str]:
-    """``order_id=Order; order_date=Date`` -> ``{"order_id": "Order", ...}``.
-
-    Pairs are separated by ``;`` or new lines; a header may contain commas and spaces.
-    """
-    out: dict[str, str] = {}
-    for part in text.replace("\n", ";").split(";"):
-        if not part.strip():
-            continue
-        key, sep, header = part.partition("=")
-        if not sep or not key.strip() or not header.strip():
-            raise ValueError(part.strip())
-        out[key.strip()] = header.strip()
-    return out
-
-
-def read_order_file(path: Path, fmt: str, mapping: str = "", currency: str = "") -> pd.DataFrame:
-    """Order lines (the :mod:`xlplan.orders` contract) from one file of the import table.
-
-    Raises
-    ------
-    InputError
-        an unknown format, a bad mapping, or what the reader cannot interpret (file, line and
-        column named).
-    """
-    from xlplan import orders
-
-    if fmt == "shopify":
-        return orders.read_shopify_orders(path)
-    if fmt == "amazon_settlement":
-        return orders.settlement_order_lines(orders.read_amazon_settlement(path))
-    if fmt == "amazon_orders":
-        return orders.read_amazon_orders_report(path)
-    if fmt == "generic":
-        try:
-            pairs = parse_mapping(mapping)
-        except ValueError as exc:
-            raise InputError(
-                f"列映射应写成 键=列名; 键=列名，无法识别: '{exc}'",
-                f"write the mapping as key=Header; key=Header, not: '{exc}'",
-            ) from exc
-        return orders.read_orders_csv(path, pairs, currency=currency or None)
-    raise InputError(
-        f"未知的格式 '{fmt}'（可用: {', '.join(schema_maps.ORDER_FORMATS)}）",
-        f"unknown format '{fmt}' (use {', '.join(schema_maps.ORDER_FORMATS)})",
-    )
-
-
 def import_orders(imports: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read every file listed in the typed import table.
 
@@ -424,19 +376,20 @@ def import_orders(imports: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd
         file = Path(path).expanduser()
         column = "path"
         try:
-            if fmt not in schema_maps.ORDER_FORMATS:
+            if fmt not in orders.FORMATS:
                 column = "format"
-            elif fmt == "generic" and not mapping:
-                column = "mapping"
-                raise InputError("通用 CSV 需要列映射", "a generic CSV needs a column mapping")
+            elif orders.FORMATS[fmt].needs_mapping and not mapping:
+                raise orders.MappingError(
+                    "通用 CSV 需要列映射", "a generic CSV needs a column mapping"
+                )
             elif not file.is_file():
                 raise InputError(
                     f"找不到文件: {path}（相对路径从当前目录 {Path.cwd()} 算起）",
                     f"file not found: {path} (relative paths start from {Path.cwd()})",
                 )
-            lines = read_order_file(file, fmt, mapping, str(rec["currency"]))
+            lines = orders.read_orders(file, fmt, mapping=mapping, currency=str(rec["currency"]))
         except InputError as exc:
-            if "映射" in exc.zh:
+            if isinstance(exc, orders.MappingError):
                 column = "mapping"
             errs.append(_record("order_imports", int(i), column, exc.zh, exc.en))
             log.append({"row": int(i) + 1, "path": path, "format": fmt, "error": exc.en})

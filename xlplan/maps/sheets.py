@@ -278,7 +278,7 @@ def write_maps_sheets(
             "validate": "list",
             "source": list(m.ORDER_FORMATS),
             "input_title": m.ORDER_IMPORTS.column("format").header(lang),
-            "input_message": "shopify / amazon_settlement / amazon_orders / generic",
+            "input_message": " / ".join(m.ORDER_FORMATS),
         },
     )
     write_tables_sheet(

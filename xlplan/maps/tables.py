@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from xlplan.core import units
 from xlplan.core.errors import Message
+from xlplan.orders import FORMATS
 from xlplan.plan.tables import TARGET_LINE_COLUMNS
 from xlplan.workbook.keyvalue import KeySpec
 from xlplan.workbook.schema import Column, Kind, Sheet, Table, amount, text
@@ -24,7 +25,7 @@ from xlplan.workbook.schema import Column, Kind, Sheet, Table, amount, text
 USD_ZH, USD_EN = "美元", "US$"
 DAYS_ZH, DAYS_EN = "天", "days"
 
-ORDER_FORMATS = ("shopify", "amazon_settlement", "amazon_orders", "generic")
+ORDER_FORMATS = tuple(FORMATS)
 MAP_OWNERS = {
     "business": "市场运营 Market ops",
     "customer": "客户成功 Customer success",
@@ -438,6 +439,8 @@ BUSINESS_SCREENING = Table(
 # Customer map
 # --------------------------------------------------------------------------------------------
 
+_FORMAT_LIST = list(FORMATS.values())
+
 ORDER_IMPORTS = Table(
     "order_imports",
     "tblOrderImports",
@@ -457,8 +460,8 @@ ORDER_IMPORTS = Table(
             "格式",
             "Format",
             18,
-            help_zh="shopify / amazon_settlement / amazon_orders / generic",
-            help_en="shopify / amazon_settlement / amazon_orders / generic",
+            help_zh=" / ".join(ORDER_FORMATS),
+            help_en=" / ".join(ORDER_FORMATS),
         ),
         text(
             "mapping",
@@ -481,10 +484,8 @@ ORDER_IMPORTS = Table(
         text("note", "备注", "Note", 24),
     ),
     sheet="customer_map",
-    help_zh="Shopify 订单导出、亚马逊结算报告（制表符分隔）、亚马逊订单报告，"
-    "或按列映射读取的任意 CSV。",
-    help_en="Shopify orders export, Amazon settlement report (tab-delimited), Amazon orders "
-    "report, or any CSV read through a column mapping.",
+    help_zh="、".join(f.zh for f in _FORMAT_LIST[:-1]) + f"，或{_FORMAT_LIST[-1].zh}。",
+    help_en=", ".join(f.en for f in _FORMAT_LIST[:-1]) + f", or {_FORMAT_LIST[-1].en}.",
 )
 
 CUSTOMER_SETTINGS = _settings_table(
