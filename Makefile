@@ -18,6 +18,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check xlplan udfs tests benchmarks
 	$(VENV)/bin/ruff format --check xlplan udfs tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(VENV)/bin/pytest

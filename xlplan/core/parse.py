@@ -574,6 +574,36 @@ def parse_codes(values: Cells) -> ObjectArray:
     return codes[d.codes]
 
 
+def month_texts(values: Cells, *, year: int | None = None) -> tuple[ObjectArray, BoolArray]:
+    """Months as ``YYYY-MM`` text (what sheets and tables compare), and where a cell is not a
+    month (:func:`parse_months`); an unreadable cell keeps its own text, ``""`` where blank."""
+    years, months, bad = parse_months(values, year=year)
+    texts = parse_texts(values)
+    ok = (years > 0) & ~bad
+    out = texts.copy()
+    out[ok] = [f"{y:04d}-{m:02d}" for y, m in zip(years[ok], months[ok], strict=True)]
+    return out, bad
+
+
+def parse_texts(values: Cells) -> ObjectArray:
+    """Text cells as typed, stripped; ``""`` where blank. Unlike codes, text keeps its case and
+    its characters (a note, a product name); a whole number reads without a decimal part
+    (123.0 -> ``"123"``), a date as ``2026-06-30``."""
+    d = _distinct(_series(values))
+    texts = np.empty(len(d.uniques) + 1, dtype=object)
+    texts[-1] = ""
+    for i, (value, kind) in enumerate(zip(d.uniques, d.kinds, strict=True)):
+        if kind == _TEXT:
+            texts[i] = str(value).strip()
+        elif kind == _DATETIME:
+            texts[i] = pd.Timestamp(value).strftime("%Y-%m-%d")
+        elif kind == _BOOL:
+            texts[i] = "TRUE" if value else "FALSE"
+        else:
+            texts[i] = _code_text(value, int(kind)) if kind == _NUMBER else str(value).strip()
+    return texts[d.codes]
+
+
 def _code_text(value: Any, kind: int) -> str:
     if kind == _BOOL:
         return "TRUE" if value else "FALSE"

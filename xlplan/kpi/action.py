@@ -11,11 +11,11 @@ missing is written empty; the sheet says how to fill it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
+from xlplan.core import parse
 from xlplan.core.errors import ErrorRecord, Message, concat_errors, empty_errors
 from xlplan.kpi.calc import (
     FLAG_DTYPE,
@@ -69,14 +69,10 @@ Where = Callable[[str, int], str]
 
 
 def _month_text(values: pd.Series) -> pd.Series:
-    """Months as ``2027-03``: Excel turns a typed 2027-03 into a date."""
-
-    def one(v: object) -> object:
-        if isinstance(v, (datetime, date, pd.Timestamp)):
-            return f"{v.year:04d}-{v.month:02d}"
-        return v
-
-    return values.map(one).astype(object)
+    """Months as ``2027-03`` (a typed 2027-03 that Excel made a date, ``2027年3月``...), so
+    figures of one month compare equal; other text stays as typed."""
+    texts, _ = parse.month_texts(values)
+    return pd.Series(texts, index=values.index, dtype=object)
 
 
 def derived_values(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

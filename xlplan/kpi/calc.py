@@ -58,6 +58,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from xlplan import reference
+from xlplan.core import parse
 from xlplan.core.errors import InputError, concat_errors, empty_errors, errors_where
 
 DIMENSIONS = ("market", "channel", "category")
@@ -371,29 +372,15 @@ class _Numbers(NamedTuple):
 
 
 def _to_numbers(s: pd.Series) -> _Numbers:
-    n = len(s)
-    if pd.api.types.is_bool_dtype(s.dtype):
-        nan = np.full(n, np.nan)
-        return _Numbers(nan, np.asarray(s.isna()), np.asarray(s.notna()), np.zeros(n, bool))
-    numbers_only = pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.infer_dtype(
-        s, skipna=True
-    ) in ("floating", "integer", "mixed-integer-float", "decimal", "empty")
-    if numbers_only:  # no Python-level loop: object columns of floats and None come here
-        v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        blank = np.isnan(v)
-        text = np.zeros(n, bool)
-    else:
-        obj = s.astype(object)
-        is_bool = np.fromiter((isinstance(x, (bool, np.bool_)) for x in obj), bool, n)
-        stripped = obj.map(lambda x: x.strip() if isinstance(x, str) else x)
-        blank = np.asarray(stripped.isna() | (stripped == ""), dtype=bool)
-        v = pd.to_numeric(stripped.where(~is_bool), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-        text = ~blank & np.isnan(v)
-    infinite = np.isinf(v)
-    v = np.where(infinite, np.nan, v)
-    return _Numbers(v, blank, text, infinite)
+    """Figures through the one cell parser; an infinite number is told apart from text that is
+    not a number (they get different messages)."""
+    number, bad = parse.parse_numbers(s)
+    blank = parse.blank_mask(s)
+    infinite = np.zeros(len(s), dtype=bool)
+    for i in np.flatnonzero(bad):
+        value = s.iloc[i]
+        infinite[i] = isinstance(value, (float, np.floating)) and bool(np.isinf(value))
+    return _Numbers(number, blank, bad & ~infinite, infinite)
 
 
 def _format_threshold(value: float, unit: Unit) -> str:

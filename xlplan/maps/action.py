@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from xlplan import orders, reference
-from xlplan.core import money
+from xlplan.core import money, parse
 from xlplan.core.errors import (
     InputError,
     Message,
@@ -80,13 +80,6 @@ MODELS: dict[str, type[BaseModel]] = {
 # --------------------------------------------------------------------------------------------
 # Key/value settings tables
 # --------------------------------------------------------------------------------------------
-
-
-def _number(value: object) -> float | None:
-    """A number from a cell: 0.15, '15%', '1,234.5'; None when it is not one."""
-    from xlplan.core import parse
-
-    return parse.parse_number(value)
 
 
 def model_from_table(
@@ -654,8 +647,8 @@ def product_sales(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`read_product_sales` of a raw table already read."""
     table, errors = coerce_table(raw, schema_maps.PRODUCT_SALES)
     text = table["month"].astype(str).str.strip()
-    month = pd.to_datetime(text, errors="coerce", format="mixed")
-    bad = month.isna() & (text != "")
+    months, not_month = parse.month_texts(table["month"])
+    bad = pd.Series(not_month, index=table.index)
     errors = concat_errors(
         [
             errors,
@@ -668,8 +661,8 @@ def product_sales(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             ),
         ]
     )
-    ok = month.notna() & (table["line"] != "")
-    out = table[ok].assign(month=month[ok].dt.strftime("%Y-%m"))
+    ok = ~bad & (text != "") & (table["line"] != "")
+    out = table[ok].assign(month=months[ok.to_numpy()])
     out["units"] = out["units"].fillna(0.0)
     out["revenue"] = out["revenue"].fillna(0.0)
     return out, errors
@@ -677,8 +670,8 @@ def product_sales(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _month_text(value: object) -> str | None:
     """``YYYY-MM`` from a month or any date in it (Excel turns a typed 2026-12 into a date)."""
-    parsed = pd.to_datetime(str(value).strip(), errors="coerce", format="mixed")
-    return None if pd.isna(parsed) else f"{parsed.year:04d}-{parsed.month:02d}"
+    month = parse.parse_month(value)
+    return None if month is None else f"{month[0]:04d}-{month[1]:02d}"
 
 
 def _economics_errors(

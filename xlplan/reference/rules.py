@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from xlplan.core import parse
 from xlplan.core.errors import InputError
 from xlplan.reference.data import read_data
 
@@ -61,8 +62,13 @@ PIVOT_CURRENCIES = ("USD", "CNY", "EUR")
 
 
 def _to_bool(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.strip().str.lower()
-    return text.isin(["true", "1", "yes", "y"]).astype(bool)
+    """A shipped true/false column (blank = false), read by the one cell parser."""
+    flags, bad = parse.parse_bools(values)
+    if bad.any():  # shipped data is checked by the tests; a bad cell is a broken installation
+        raise InputError(
+            "参考数据中的是/否值无法识别", f"reference data holds an unreadable flag: {values[bad]}"
+        )
+    return pd.Series(flags == 1.0, index=values.index)
 
 
 def market_history() -> pd.DataFrame:

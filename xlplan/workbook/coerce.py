@@ -13,71 +13,15 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from xlplan.core import parse
 from xlplan.core.errors import concat_errors, empty_errors, errors_where
 from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
 
-TRUE_WORDS = {"true", "yes", "y", "1", "是", "对", "真", "可抵扣", "1.0"}
-FALSE_WORDS = {"false", "no", "n", "0", "否", "不", "假", "不可抵扣", "0.0"}
-
-
-def _blank(values: pd.Series) -> pd.Series:
-    if values.dtype.kind in "fiub":
-        return values.isna()
-    text = values.astype("string").str.strip()
-    return values.isna() | text.isna() | (text == "")
-
-
-def _to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numbers from cells; '15%' -> 0.15, '1,234.5' -> 1234.5. Returns (numbers, unparsable)."""
-    if values.dtype.kind in "fiu":
-        return values.astype(float), pd.Series(False, index=values.index)
-    if values.dtype.kind == "b":
-        return values.astype(float), pd.Series(False, index=values.index)
-    nums = pd.to_numeric(values, errors="coerce").astype(float)
-    missing = nums.isna().to_numpy()
-    blank = pd.Series(True, index=values.index)
-    blank[missing] = _blank(values[missing]).to_numpy()
-    blank[~missing] = False
-    bad = nums.isna() & ~blank
-    if bad.any():
-        text = values[bad].astype("string").str.strip().str.replace(",", "", regex=False)
-        text = text.str.replace("，", "", regex=False)
-        pct = text.str.endswith("%")
-        parsed = pd.to_numeric(text.str.rstrip("%").str.strip(), errors="coerce").astype(float)
-        parsed = parsed.where(~pct.fillna(False).astype(bool), parsed / 100.0)
-        nums = nums.astype(float)
-        nums.loc[bad] = parsed.to_numpy(dtype=float)
-        bad = nums.isna() & ~blank
-    return nums.astype(float), bad
-
-
-def _to_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if values.dtype.kind == "b":
-        return values.astype(float), pd.Series(False, index=values.index)
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
-    if 2 * len(uniques) < len(values):  # few distinct cells: parse each once, spread back
-        flags, bad = _to_bool_each(pd.Series(uniques, dtype=object))
-        return (
-            pd.Series(np.append(flags.to_numpy(dtype=float), np.nan)[codes], index=values.index),
-            pd.Series(np.append(bad.to_numpy(dtype=bool), False)[codes], index=values.index),
-        )
-    return _to_bool_each(values)
-
-
-def _to_bool_each(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    text = values.astype("string").str.strip().str.casefold()
-    out = pd.Series(np.nan, index=values.index, dtype=float)
-    out[text.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)] = 1.0
-    out[text.isin(FALSE_WORDS).fillna(False).to_numpy(dtype=bool)] = 0.0
-    numeric = pd.to_numeric(values, errors="coerce")
-    out = out.where(out.notna(), numeric.where(numeric.isin([0, 1])))
-    bad = out.isna() & ~_blank(values)
-    return out, bad
-
 
 def _cell_text(values: pd.Series) -> pd.Series:
-    """Cells as stripped text, ``""`` where blank."""
-    return values.astype("string").str.strip().fillna("")
+    """Cells as stripped text, ``""`` where blank. A number a text column holds reads as it is
+    shown (``123.0`` -> ``123``)."""
+    return pd.Series(parse.parse_texts(values), index=values.index, dtype=object)
 
 
 def _quoted(values: pd.Series, prefix: str, suffix: str = "") -> Callable[[np.ndarray], list[str]]:
@@ -116,14 +60,7 @@ def coerce_table(
             else pd.Series([None] * len(raw), index=raw.index, dtype=object)
         )
         values = values.reset_index(drop=True)
-        text = _cell_text(values) if col.kind in (Kind.CODE, Kind.TEXT) else None
-        parsed = _to_number(values) if col.kind in NUMERIC_KINDS else None
-        if text is not None:
-            blank = text == ""
-        elif parsed is not None:
-            blank = parsed[0].isna() & ~parsed[1]
-        else:
-            blank = _blank(values)
+        blank = pd.Series(parse.blank_mask(values), index=values.index)
         label_zh, label_en = col.zh, col.en
         if col.required:
             errs.append(
@@ -135,8 +72,10 @@ def coerce_table(
                     en=f"{label_en} is required",
                 )
             )
-        if parsed is not None:
-            nums, bad = parsed
+        if col.kind in NUMERIC_KINDS:
+            numbers, bad_numbers = parse.parse_numbers(values)
+            nums = pd.Series(numbers, index=values.index, dtype=float)
+            bad = pd.Series(bad_numbers, index=values.index)
             errs.append(
                 errors_where(
                     bad,
@@ -149,7 +88,9 @@ def coerce_table(
             errs.append(_range_errors(nums, col, tkey))
             out[col.key] = nums
         elif col.kind is Kind.BOOL:
-            flags, bad = _to_bool(values)
+            bools, bad_bools = parse.parse_bools(values)
+            flags = pd.Series(bools, index=values.index, dtype=float)
+            bad = pd.Series(bad_bools, index=values.index)
             errs.append(
                 errors_where(
                     bad,
@@ -161,7 +102,7 @@ def coerce_table(
             )
             out[col.key] = flags
         elif col.kind is Kind.CODE:
-            codes = (text if text is not None else _cell_text(values)).str.upper()
+            codes = pd.Series(parse.parse_codes(values), index=values.index, dtype=object)
             allowed = lists.get(col.choices or "")
             if allowed:
                 unknown = (codes != "") & ~codes.isin(allowed)
@@ -177,8 +118,9 @@ def coerce_table(
                 codes = codes.where(~unknown, "")
             out[col.key] = codes.astype(object)
         elif col.kind is Kind.DATE:
-            dates = pd.to_datetime(values.where(~blank), errors="coerce")
-            bad = dates.isna() & ~blank
+            days, bad_days = parse.parse_dates(values)
+            dates = pd.Series(days, index=values.index)
+            bad = pd.Series(bad_days, index=values.index)
             errs.append(
                 errors_where(
                     bad,
@@ -190,7 +132,7 @@ def coerce_table(
             )
             out[col.key] = dates
         else:
-            out[col.key] = (text if text is not None else _cell_text(values)).astype(object)
+            out[col.key] = _cell_text(values)
     frame = pd.DataFrame(out)
     return frame, concat_errors(errs) if errs else empty_errors()
 

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from xlplan.core import parse
 from xlplan.core.errors import concat_errors, empty_errors, errors_where
 
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]
@@ -76,35 +77,19 @@ def plan_months(
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Read a ``month`` column as month numbers 1-12 of the plan year.
 
-    Returns (months as ``Int64`` with ``<NA>`` where unusable, error records). Integers must be
-    1-12; dates must fall in ``plan_year``.
+    Returns (months as ``Int64`` with ``<NA>`` where unusable, error records). Every form the
+    one cell parser reads as a month (:func:`xlplan.core.parse.parse_months`): 1-12, ``3月``,
+    ``2027-03``, ``2027年3月``, a date; a month of another year is reported, not moved.
     """
-    numeric = pd.to_numeric(month, errors="coerce")
-    as_number = numeric.notna().to_numpy() & (numeric.abs() <= 12).to_numpy()
-    result = np.full(len(month), np.nan)
-    num = numeric.to_numpy(dtype=float)
-    ok_number = as_number & (num >= 1) & (num == np.floor(num))
-    result[ok_number] = num[ok_number]
-    missing = month.isna().to_numpy()
-    rest = ~as_number & ~missing
-    wrong_year = np.zeros(len(month), dtype=bool)
+    years, months, unreadable = parse.parse_months(month, year=plan_year)
+    missing = parse.blank_mask(month)
+    wrong_year = ~unreadable & ~missing & (years != plan_year)
+    result = np.where(~unreadable & ~missing & ~wrong_year, months, np.nan).astype(float)
     shown = month.astype(object).astype(str).to_numpy(dtype=object)
-    if rest.any():
-        raw = month[rest]
-        if pd.api.types.is_numeric_dtype(raw):
-            # Excel serial day numbers (1900 date system)
-            parsed = pd.to_datetime(raw.astype(float), unit="D", origin="1899-12-30")
-        else:
-            parsed = pd.to_datetime(raw.astype(str), errors="coerce", format="mixed")
-        years = parsed.dt.year.to_numpy(dtype=float)
-        months = parsed.dt.month.to_numpy(dtype=float)
-        in_year = years == plan_year
-        result[rest] = np.where(in_year, months, np.nan)
-        wrong_year[rest] = ~np.isnan(years) & ~in_year
-        shown[rest] = np.where(
-            np.isnan(years), shown[rest], parsed.dt.strftime("%Y-%m").to_numpy(dtype=object)
-        )
-    bad = np.isnan(result) & ~missing & ~wrong_year
+    shown[wrong_year] = [
+        f"{y:04d}-{m:02d}" for y, m in zip(years[wrong_year], months[wrong_year], strict=True)
+    ]
+    bad = unreadable
     text = pd.Series(shown, dtype=object)
     errors = concat_errors(
         [
@@ -371,11 +356,10 @@ def validate_actuals(
     if "month" in actuals.columns:
         checks.append(plan_months(actuals["month"], plan_year, table="actuals")[1])
     if "actual" in actuals.columns:
-        raw = actuals["actual"]
-        value = pd.to_numeric(raw, errors="coerce")
+        _, not_number = parse.parse_numbers(actuals["actual"])
         checks.append(
             errors_where(
-                (value.isna() & raw.notna()).to_numpy(),
+                not_number,
                 table="actuals",
                 column="actual",
                 zh="实际金额不是数字",
