@@ -43,6 +43,13 @@ class Soffice:
         return [outdir / f"{Path(f).stem}.{ext}" for f in files]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """LibreOffice renders take seconds each: every ``soffice`` test is also ``slow``."""
+    for item in items:
+        if item.get_closest_marker("soffice") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def soffice(tmp_path_factory: pytest.TempPathFactory) -> Soffice:
     """LibreOffice, or a skip (a failure when ``XLPLAN_REQUIRE_SOFFICE=1``)."""

@@ -218,7 +218,9 @@ class _Components:
     def Import(self, path: str) -> None:  # noqa: N802
         text = Path(path).read_bytes().decode("ascii")
         self.imported.append(text)
-        self.names.append(re.search(r'VB_Name = "(\w+)"', text).group(1))  # type: ignore[union-attr]
+        found = re.search(r'VB_Name = "(\w+)"', text)
+        assert found is not None, text
+        self.names.append(found.group(1))
 
 
 class _FakeExcel:

@@ -396,7 +396,10 @@ def test_each_action_replaces_only_its_own_rows(tmp_path: Path) -> None:
         b = second[second["map"] == m][keep].reset_index(drop=True)
         b["amount"] = b["amount"].astype(float)
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
-    yoga = lambda f: f[(f["map"] == "product") & (f["category"] == "Yoga mats")]  # noqa: E731
+
+    def yoga(f: pd.DataFrame) -> pd.DataFrame:
+        return f[(f["map"] == "product") & (f["category"] == "Yoga mats")]
+
     assert float(yoga(second)["amount"].iloc[0]) > float(yoga(first)["amount"].iloc[0])
 
 

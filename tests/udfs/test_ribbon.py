@@ -44,7 +44,9 @@ def test_a_button_runs_its_action_on_the_calling_workbook(plan: Book) -> None:
     before = table.data_body_range
     assert before is None or all(v is None for v in before.options(ndim=2).value[0])
     ribbon.dispatch("landed_cost", book=plan, today=TODAY)
-    rows = table.data_body_range.options(ndim=2).value
+    body = table.data_body_range
+    assert body is not None
+    rows = body.options(ndim=2).value
     assert len(rows) == 4  # one result per line of the template's Landed Cost table
     margin = LANDED_COST_RESULTS.keys.index("contribution_margin")
     assert all(isinstance(r[margin], float) for r in rows)

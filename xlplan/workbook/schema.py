@@ -18,6 +18,7 @@ This module imports neither openpyxl nor xlwings.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -263,7 +264,7 @@ def amount(key: str, zh: str, en: str, width: float = 15.0, **kw: object) -> Col
 # --------------------------------------------------------------------------------------------
 
 
-def map_headers(headers: list[object], table: Table) -> tuple[dict[int, str], list[str]]:
+def map_headers(headers: Sequence[object], table: Table) -> tuple[dict[int, str], list[str]]:
     """Positions of recognised headers -> column keys, and the unknown headers.
 
     Either language's header (or the key itself) is recognised.
@@ -282,7 +283,7 @@ def map_headers(headers: list[object], table: Table) -> tuple[dict[int, str], li
     return found, unknown
 
 
-def frame_from_rows(rows: list[list[object]], table: Table) -> pd.DataFrame:
+def frame_from_rows(rows: Sequence[Sequence[object]], table: Table) -> pd.DataFrame:
     """A raw DataFrame (keys as columns, cells untouched) from a header row and data rows.
 
     Rows that are entirely blank are dropped only at the end of the table (trailing blanks),
