@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from xlplan.workbook.package import (
-    REL_NS,
+    CT_WORKSHEET,
     Package,
     Workbook,
     delete_parts,
@@ -39,9 +39,6 @@ from xlplan.workbook.package import (
 __all__ = ["relink_formula", "relink_package"]
 
 PREFIX = "XLP_"
-CT_EXTERNAL_LINK = "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
-RT_EXTERNAL_LINK = REL_NS + "/externalLink"
-CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _ADDIN_EXTENSIONS = (".xlam", ".xla")
 # Relationship types Excel uses for add-ins it found in Office's own folders.
 _ADDIN_REL_TYPES = ("xlExternalLinkPath/xlLibrary", "xlExternalLinkPath/xlStartup")

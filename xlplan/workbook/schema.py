@@ -103,12 +103,6 @@ class Column:
             en.append(f"{'<' if self.max_exclusive else '<='} {self.maximum:g}")
         return Message(" 且 ".join(zh), " and ".join(en))
 
-    def renamed(self, kind: Kind | None = None, **changes: object) -> Column:
-        """A copy with another kind or other fields (output tables reuse input columns)."""
-        from dataclasses import replace
-
-        return replace(self, kind=kind or self.kind, **changes)  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class Table:
