@@ -45,7 +45,10 @@ CATEGORY = "XLPlan"
 
 TABLE_ARG = {"ndim": 2, "err_to_str": True}
 ROW_ARG = {"ndim": 1, "err_to_str": True}
-DOC_FX = "汇率表（含表头）tblFX[#All]；可省略 / FX table with headers, tblFX[#All]; optional"
+DOC_FX = (
+    "汇率表（含表头）tblFX[#All]；空=内置汇率 / FX table with headers, tblFX[#All]; "
+    "blank = the shipped rates"
+)
 DOC_DATE = (
     "规则日期（日期、序列号或 2026-01-01），空=今天 / "
     "rules date (a date, serial or 2026-01-01); blank = today"

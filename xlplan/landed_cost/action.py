@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 
+from xlplan import reference
 from xlplan.core import money
 from xlplan.core.errors import InputError, Message, concat_errors
 from xlplan.landed_cost.calc import (
@@ -106,6 +107,8 @@ def rules_from_tables(
     errs = []
     fx_typed, e = fx_table(fx)
     errs.append(e)
+    if fx_typed is None:  # a CSV of lines, or a workbook without an FX table
+        fx_typed = reference.default_fx()
     over_typed = lv_typed = None
     if market_overrides is not None:
         typed, e = coerce_table(market_overrides, MARKET_OVERRIDES)
@@ -123,6 +126,22 @@ def rules_from_tables(
             lv_typed[col] = lv_typed[col].dt.strftime("%Y-%m-%d").fillna("")
     rules = load_rules(on, market_overrides=over_typed, regimes=lv_typed, fx=fx_typed)
     return rules, concat_errors(errs)
+
+
+def _shipped_fx_note() -> Message:
+    fx = reference.default_fx()
+    as_of = str(fx["as_of"].max())
+    main = fx["source"].value_counts().index[0]
+    return Message(
+        f"汇率: 未提供汇率表，使用内置汇率（截至 {as_of}；主要来源: {main}；见 "
+        "reference/data/SOURCES.md）",
+        f"FX: no FX table given; the shipped rates are used (as of {as_of}; mostly {main}; "
+        "see reference/data/SOURCES.md)",
+    )
+
+
+SHIPPED_FX = _shipped_fx_note()
+"""What a run says when it computes with the shipped FX rates."""
 
 
 def read_rules(port: WorkbookPort, ctx: Context) -> tuple[Rules, pd.DataFrame]:
@@ -159,6 +178,8 @@ def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
             f"landed cost: {ok} of {len(table)} lines computed (rules of {rules.on})",
         )
     ]
+    if port.read_table(FX.key) is None:
+        summary.append(SHIPPED_FX)
     return ActionResult(concat_errors([setting_errors, errors]), summary)
 
 
