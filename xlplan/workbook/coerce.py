@@ -144,6 +144,19 @@ def coerce_table(
                 )
             )
             out[col.key] = dates
+        elif col.kind is Kind.MONTH:
+            months, bad_months = parse.plan_months(values)
+            bad = pd.Series(bad_months, index=values.index)
+            errs.append(
+                errors_where(
+                    bad,
+                    table=tkey,
+                    column=col.key,
+                    zh=_quoted(values, f"{label_zh}不是月份（填 1-12 或 2027-03）: "),
+                    en=_quoted(values, f"{label_en} is not a month (1-12 or 2027-03): "),
+                )
+            )
+            out[col.key] = pd.Series(months, index=values.index, dtype=object).where(~bad, "")
         else:
             out[col.key] = _cell_text(values)
     frame = pd.DataFrame(out)

@@ -19,6 +19,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from xlplan import reference
+from xlplan.core import parse
 from xlplan.core.errors import Lang, Message
 from xlplan.workbook.schema import FORMATS, NUMERIC_KINDS, Column, Kind, Sheet, Table
 
@@ -135,6 +136,36 @@ def _cell_value(value: object) -> object:
     return value
 
 
+def sheet_values(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The table's columns as the sheet holds them: numbers as numbers (never ``'4826000.0'`` as
+    text, which SUM skips), flags as TRUE/FALSE, dates as dates, text as text. Cells that do
+    not parse as their column's kind stay as they were, for the reader to report."""
+    out = {}
+    for col in table.columns:
+        values = frame[col.key] if col.key in frame.columns else pd.Series(None, index=frame.index)
+        values = values.astype(object)
+        if col.kind in NUMERIC_KINDS:
+            numbers, bad = parse.parse_numbers(values)
+            typed = pd.Series(numbers, index=frame.index, dtype=object)
+            typed = typed.where(~np.isnan(numbers), None)
+            out[col.key] = typed.where(~bad, values)
+        elif col.kind is Kind.BOOL:
+            flags, bad = parse.parse_bools(values)
+            typed = pd.Series([None if np.isnan(f) else bool(f) for f in flags], index=frame.index)
+            out[col.key] = typed.where(~bad, values)
+        elif col.kind is Kind.DATE:
+            days, bad = parse.parse_dates(values)
+            typed = pd.Series(pd.to_datetime(days), index=frame.index, dtype=object)
+            out[col.key] = typed.where(~bad, values)
+        elif col.kind is Kind.MONTH:  # a month alone is a number, a year-month "2027-03"
+            months, bad = parse.plan_months(values)
+            shown = [int(m) if m.isdigit() else (m or None) for m in months]
+            out[col.key] = pd.Series(shown, index=frame.index, dtype=object).where(~bad, values)
+        else:
+            out[col.key] = values
+    return pd.DataFrame(out, index=frame.index)
+
+
 def write_table(
     wb: Any,
     ws: Any,
@@ -180,12 +211,9 @@ def write_table(
             ws.write_string(top - 1, left + j, text, fmt.sub_header)
     data: list[list[object]] = []
     if frame is not None and rows:
-        for key in table.keys:
-            if key not in frame.columns:
-                frame = frame.assign(**{key: None})
         data = [
             [_cell_value(v) for v in rec]
-            for rec in frame[table.keys].itertuples(index=False, name=None)
+            for rec in sheet_values(table, frame).itertuples(index=False, name=None)
         ]
     options: dict[str, Any] = {
         "name": table.name,

@@ -40,6 +40,7 @@ class Kind(str, Enum):
     RATE = "rate"
     BOOL = "bool"
     DATE = "date"
+    MONTH = "month"  # 1-12 (a month of the plan year) or a year and month (2027-03, 2027年3月)
     INT = "int"
 
 
