@@ -404,6 +404,21 @@ def cmd_addin_selftest(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import json
+
+    from xlplan.app import doctor
+    from xlplan.app.checks import all_pass
+
+    checks = doctor.run_doctor(excel=not args.no_excel)
+    if args.json:
+        print(json.dumps(doctor.report_json(checks), ensure_ascii=False, indent=2))
+    else:
+        for line in doctor.report_lines(checks, args.lang):
+            print(line)
+    return 0 if all_pass(checks) else 1
+
+
 class _Version(argparse.Action):
     """``--version``: XLPlan's, and the xlwings and Python it runs with (looked up only when
     asked, so ``xlplan --help`` stays fast)."""
@@ -421,7 +436,8 @@ class _Version(argparse.Action):
         except PackageNotFoundError:
             xlwings = "not installed"
         python = ".".join(str(v) for v in sys.version_info[:3])
-        parser.exit(message=f"xlplan {__version__} (xlwings {xlwings}, Python {python})\n")
+        print(f"xlplan {__version__} (xlwings {xlwings}, Python {python})")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -523,6 +539,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--visible", action="store_true", help="show the Excel it drives")
     a.add_argument("--lang", choices=["zh", "en"], default="en")
     a.set_defaults(func=cmd_addin_selftest)
+
+    p = sub.add_parser(
+        "doctor", help="check Python, xlwings, Excel and the add-in; say what to fix"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--no-excel", action="store_true", help="do not start a hidden Excel")
+    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser(
         "relink", help="repair formulas that name XLP_ functions through an add-in path"

@@ -326,14 +326,9 @@ def check_xlwings(setup: PythonSetup) -> Check:
                 f'pip install "{XLWINGS_REQUIREMENT}", then run xlplan addin install again',
             ),
         )
-    return passed(
-        "xlwings",
-        XLWINGS,
-        Message(
-            f"{setup.xlwings_version}（{setup.xlwings_folder}）",
-            f"{setup.xlwings_version} ({setup.xlwings_folder})",
-        ),
-    )
+    where = Message(f"（{setup.xlwings_folder}）", f" ({setup.xlwings_folder})")
+    shown = Message(setup.xlwings_version, setup.xlwings_version)
+    return passed("xlwings", XLWINGS, shown + where if setup.xlwings_folder else shown)
 
 
 def check_user_site(setup: PythonSetup) -> Check:
