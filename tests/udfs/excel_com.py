@@ -597,6 +597,7 @@ class FakeXlwings(types.ModuleType):
 
     def __init__(self, startup: Path) -> None:
         super().__init__("xlwings")
+        all_functions()  # the UDF modules import the real xlwings before this one stands in
         self.startup = startup
         self.disk = Disk()
         self.started: list[FakeExcel] = []
