@@ -31,8 +31,10 @@ ADDIN_NOT_LOADED = Message(
     "XLPlan add-in not loaded (Windows: xlplan addin install)",
 )
 ADDIN_NOT_BOUND = Message(
-    "XLPlan 加载项已加载，但公式未绑定：请点 XLPlan 选项卡上的“修复公式链接”",
-    "XLPlan add-in loaded but formulas not bound: click Relink on the XLPlan tab",
+    "XLPlan 加载项已加载，但公式未绑定：请点 XLPlan 选项卡上的“修复公式链接”"
+    "（macOS 没有 XLP_ 函数，请用按钮）",
+    "XLPlan add-in loaded but formulas not bound: click Relink on the XLPlan tab "
+    "(macOS has no XLP_ functions: use the buttons)",
 )
 ADDIN_MESSAGE = ADDIN_NOT_LOADED.both
 """What an add-in formula's cell shows before Excel first calculates it (its cached value)."""
