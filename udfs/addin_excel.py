@@ -692,8 +692,7 @@ def _selftest_steps(app: Any, addin_path: Path, lang: str, checks: list[Check]) 
     )
     title = Message("加载项探针", "add-in probe")
     seen = app.api.Evaluate(f'ISREF(INDIRECT("{addin_probe()}"))')
-    _step(
-        checks,
+    checks.append(  # only the fallback text depends on it: the run goes on
         passed(
             "probe", title, Message("公式能看到已加载的加载项", "formulas see the loaded add-in")
         )

@@ -217,3 +217,27 @@ def test_the_json_exit_status_follows_the_checks(
         "detail": {"zh": "坏", "en": "bad"},
         "fix": {"zh": "修", "en": "fix"},
     }
+
+
+def test_a_conda_python_is_checked_in_its_activated_environment(tmp_path: Path) -> None:
+    """As xlwings starts it: conda activates the environment (DLL folders on PATH) first."""
+    setup = PythonSetup(
+        platform="win32",
+        executable=tmp_path / "envs" / "plan" / "python.exe",
+        prefix=tmp_path / "envs" / "plan",
+        base_prefix=tmp_path / "envs" / "plan",
+        xlwings_version="0.37.8",
+        conda_root=tmp_path,
+        conda_env="plan",
+    )
+    python = doctor.config_python({"Conda Path": str(tmp_path), "Conda Env": "plan"})
+    seen: list[Sequence[str]] = []
+
+    def run(command: Sequence[str]) -> tuple[int, str]:
+        seen.append(command)
+        return 0, f"0.37.8 {__version__}"
+
+    assert doctor.check_runs(setup, python, "0.37.8", run).status is Status.PASS
+    (command,) = seen
+    assert command[:5] == [str(tmp_path / "condabin" / "conda.bat"), "run", "-n", "plan", "python"]
+    assert command[5] == "-c"

@@ -81,7 +81,9 @@ def test_a_ribbon_action_that_cannot_reach_python_is_named(
     """What the dispatcher's VBA does in quiet mode when RunPython fails (a DLL, say)."""
 
     def no_python(tag: str, quiet: bool = False) -> None:
-        world.started[-1].status_bar = (
+        world.started[
+            -1
+        ].status_bar = (
             "XLPlan failed: Could not load xlwings64-0.37.8.dll from either of the folders"
         )
 
@@ -129,3 +131,17 @@ def test_the_cli_selftest_exit_status(
     world.start_error = com_error(CLASS_NOT_REGISTERED, "Class not registered")
     assert cli.main(["addin", "selftest", "--addin", addin_path, "--lang", "zh"]) == 1
     assert "自检未通过" in capsys.readouterr().out
+
+
+def test_a_probe_that_cannot_see_the_add_in_is_reported_and_the_run_goes_on(
+    world: FakeXlwings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If INDIRECT into an add-in's sheet did not resolve in this Excel, the fallback could
+    not tell its two causes apart: reported, while the functions are still tested."""
+    from excel_com import Application
+
+    monkeypatch.setattr(Application, "Evaluate", lambda self, text: False)
+    checks = run(tmp_path)
+    assert checks["probe"].status is Status.FAIL
+    assert checks["udf_block"].status is Status.PASS
+    assert checks["ribbon_action"].status is Status.PASS

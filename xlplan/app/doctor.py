@@ -79,7 +79,12 @@ def check_runs(
     console = interpreter.with_name("python.exe")  # pythonw.exe has no output to read
     if interpreter.name.lower() == "pythonw.exe" and console.is_file():
         interpreter = console
-    code, out = run([str(interpreter), "-c", IMPORT_CHECK, python.pythonpath])
+    command = [str(interpreter), "-c", IMPORT_CHECK, python.pythonpath]
+    if setup.windows and python.conda_path:  # as xlwings does: in the activated environment
+        conda = Path(python.conda_path) / "condabin" / "conda.bat"
+        where = ["-p", python.conda_env] if "\\" in python.conda_env else ["-n", python.conda_env]
+        command = [str(conda), "run", *where, "python", *command[1:]]
+    code, out = run(command)
     if code != 0:
         last = out.strip().splitlines()[-1] if out.strip() else f"exit status {code}"
         return failed(
