@@ -296,8 +296,8 @@ def check_python(setup: PythonSetup) -> Check:
             PYTHON,
             where + Message("：Excel 无法启动它的 UDF 服务", ": Excel cannot start its UDF server"),
             Message(
-                "从 python.org 安装 Python（勾选“Add to PATH”），",
-                "install Python from python.org (tick 'Add to PATH'), ",
+                "从 python.org 安装 Python（勾选“Add to PATH”），然后",
+                "install Python from python.org (tick 'Add to PATH'), then ",
             )
             + VENV_FIX,
         )
@@ -403,7 +403,6 @@ def check_dll(
     if found:
         return passed("dll", DLL, Message(f"{found[0] / name}", f"{found[0] / name}"))
     elsewhere = [str(p) for p in setup.xlwings_dlls if p.name.lower() == name.lower()]
-    where = "；".join(str(f) for f in folders)
     seen = (
         Message(f"；它在 {elsewhere[0]}", f"; it is at {elsewhere[0]}")
         if elsewhere
@@ -413,8 +412,8 @@ def check_dll(
         "dll",
         DLL,
         Message(
-            f"Excel 会在 {where} 中找 {name}，但找不到",
-            f"Excel looks for {name} in {where}: absent",
+            f"Excel 会在 {'、'.join(str(f) for f in folders)} 中找 {name}，但找不到",
+            f"Excel looks for {name} in {' and '.join(str(f) for f in folders)}: absent",
         )
         + seen,
         Message(
