@@ -679,7 +679,7 @@ def _selftest_steps(app: Any, addin_path: Path, lang: str, checks: list[Check]) 
                 f"{plan.name} (unsaved: Excel asks where to save)",
             ),
         )
-        if not Path(fullname).parent.name
+        if str(Path(fullname).parent) in ("", ".")  # an unsaved book's full name is its name
         else failed(
             "new_plan",
             title,

@@ -145,3 +145,19 @@ def test_a_probe_that_cannot_see_the_add_in_is_reported_and_the_run_goes_on(
     assert checks["probe"].status is Status.FAIL
     assert checks["udf_block"].status is Status.PASS
     assert checks["ribbon_action"].status is Status.PASS
+
+
+def test_a_new_plan_that_already_has_a_path_fails(
+    world: FakeXlwings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 8 as the self-test checks it: Ctrl+S must ask where to save."""
+    opened = ribbon.open_new_plan
+
+    def saved_somewhere(app: object, lang: str, today: object) -> object:
+        plan = opened(app, lang, today)  # type: ignore[arg-type]
+        plan.fullname = str(tmp_path / "Temp" / "xlplan-plan-2027-en.xlsx")
+        return plan
+
+    monkeypatch.setattr(ribbon, "open_new_plan", saved_somewhere)
+    check = run(tmp_path)["new_plan"]
+    assert check.status is Status.FAIL and "Ctrl+S would not ask where" in check.detail.en
