@@ -59,3 +59,12 @@ def soffice(tmp_path_factory: pytest.TempPathFactory) -> Soffice:
             pytest.fail("soffice not found but XLPLAN_REQUIRE_SOFFICE=1")
         pytest.skip("LibreOffice (soffice) is not installed")
     return Soffice(binary, tmp_path_factory.mktemp("lo-profile"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_app_data(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """XLPlan's log and app-data folders (xlplan.app.places) go to a temporary folder, never
+    the user's own."""
+    root = tmp_path_factory.mktemp("xlplan-home")
+    os.environ["XLPLAN_APP_DIR"] = str(root / "app")
+    os.environ["XLPLAN_LOG_DIR"] = str(root / "logs")

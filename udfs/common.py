@@ -156,8 +156,16 @@ def never_raises(func: Callable[P, Block]) -> Callable[P, Block]:
         except InputError as exc:
             return [[f"{ERROR_PREFIX} {exc.zh} / {exc.en}"]]
         except Exception as exc:  # the last line of defence: Excel must never see a traceback
+            from xlplan.app import logs  # the traceback goes to the log the cell names
+
+            log = logs.log_exception(func.__name__, exc)
             text = f"{type(exc).__name__}: {exc}"[:200]
-            return [[f"{ERROR_PREFIX} 计算失败（{text}） / calculation failed ({text})"]]
+            return [
+                [
+                    f"{ERROR_PREFIX} 计算失败（{text}；日志: {log}） / "
+                    f"calculation failed ({text}; log: {log})"
+                ]
+            ]
 
     return guarded
 
