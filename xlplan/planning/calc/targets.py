@@ -52,7 +52,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from xlplan.core.errors import concat_errors, empty_errors, errors_where
-from xlplan.core.money import round_largest_remainder
+from xlplan.core.money import round_largest_remainder as round_largest_remainder  # re-exported
 from xlplan.plan.dimensions import DIMENSIONS, CustomerType, PlanMap
 from xlplan.plan.settings import ReconcileMethod
 
