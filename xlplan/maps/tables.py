@@ -736,11 +736,13 @@ CUSTOMER_TOTALS = Table(
         text("warnings", "注意", "Warnings", 10),
     ),
     sheet="customer_map_result",
-    help_zh="数据止于最晚订单；窗口数据按 12 / 窗口数据月数 年化。"
+    help_zh="数据从最早订单当天到截止日当天（截止日默认为最晚订单日）；"
+    "窗口数据按 12 / 窗口数据月数 年化。"
     "无客户标识的订单行不计入客户数与分层，其收入计入窗口收入并单列。",
-    help_en="The data ends at the last order; the window is annualised by 12 / months in "
-    "window. Order lines without a customer id are in no customer count or tier; their revenue "
-    "is in the window revenue and shown apart.",
+    help_en="The data runs from the first order's day to the as-of day (by default the last "
+    "order's); the window is annualised by 12 / months in window. Order lines without a "
+    "customer id are in no customer count or tier; their revenue is in the window revenue and "
+    "shown apart.",
 )
 
 ORDER_IMPORT_LOG = Table(
