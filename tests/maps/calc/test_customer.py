@@ -364,6 +364,8 @@ def test_the_data_says_how_old_it_is_and_how_much_it_covers() -> None:
     ).coverage
     assert (cov2.data_months, cov2.months_covered, cov2.months_to_plan) == (12.9, 12.0, -0.9)
     assert cov2.warnings() == []
+    assert ", reaching 0.9 months into plan year 2027;" in cov2.describe().en
+    assert "已进入计划年度 2027 0.9 个月" in cov2.describe().zh
 
 
 @settings(max_examples=40, deadline=None)

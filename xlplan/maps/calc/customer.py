@@ -233,10 +233,13 @@ class Coverage:
             f"({self.data_months:.1f} months)"
         )
         if self.plan_start is not None and self.months_to_plan is not None:
-            span_zh += f"，距计划年度 {self.plan_start.year} 开始 {self.months_to_plan:.1f} 个月"
-            span_en += (
-                f", {self.months_to_plan:.1f} months before plan year {self.plan_start.year} starts"
-            )
+            year, months = self.plan_start.year, self.months_to_plan
+            if months >= 0:
+                span_zh += f"，距计划年度 {year} 开始 {months:.1f} 个月"
+                span_en += f", {months:.1f} months before plan year {year} starts"
+            else:
+                span_zh += f"，已进入计划年度 {year} {-months:.1f} 个月"
+                span_en += f", reaching {-months:.1f} months into plan year {year}"
         return Message(
             f"{span_zh}；窗口 {self.window_months} 个月中有数据 {self.months_covered:.1f} 个月，"
             f"按 12/{self.months_covered:.1f} = ×{self.annualise:.2f} 年化",
