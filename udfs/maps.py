@@ -14,6 +14,7 @@ from udfs.common import (
     CATEGORY,
     DOC_CURRENCY,
     DOC_MAP_FX,
+    DOC_UNIT,
     TABLE_ARG,
     Block,
     block,
@@ -24,6 +25,7 @@ from udfs.common import (
     language_of,
     never_raises,
     number,
+    optional_number,
     reporting,
     rows_of,
     scalar,
@@ -33,6 +35,7 @@ from udfs.common import (
 from xlplan.core.errors import InputError, concat_errors, empty_errors, row_messages
 from xlplan.maps import tables as schema_maps
 from xlplan.maps.action import (
+    WARNING,
     incremental_pool,
     median_margins,
     model_from_table,
@@ -205,6 +208,17 @@ def _order_lines(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return lines[ORDER_LINE_COLUMNS].reset_index(drop=True), errors
 
 
+def _unit(value: Any) -> float:
+    """The rounding unit argument [reporting ccy]; blank = 1; must be positive."""
+    unit = optional_number(value, 1.0)
+    if unit is None or unit <= 0:
+        raise InputError(
+            f"取整单位应大于 0，实为 {scalar(value)}",
+            f"the rounding unit must be > 0, got {scalar(value)}",
+        )
+    return unit
+
+
 @xw.func(category=CATEGORY)
 @xw.arg(
     "order_lines",
@@ -227,6 +241,7 @@ def _order_lines(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 @xw.arg(
     "as_of", doc="统计截止日；空=设置表或最后订单日 / as-of date; blank = settings or last order"
 )
+@xw.arg("unit", doc=DOC_UNIT)
 @xw.ret(index=False)
 @never_raises
 def XLP_CUSTOMER_TIERS(
@@ -236,13 +251,17 @@ def XLP_CUSTOMER_TIERS(
     fx: Any = None,
     reporting_currency: Any = None,
     as_of: Any = None,
+    unit: Any = None,
 ) -> Block:
-    """客户地图：由订单明细分层（B2B 月消费、B2C RFM）并给出各层建议目标 / Customer map:
-    tiers from order lines (B2B monthly spend bands, B2C RFM) with each tier's proposed target.
+    """客户地图：由订单明细分层（B2B 月消费、B2C RFM）并逐项给出各层建议目标 / Customer map:
+    tiers from order lines (B2B monthly spend bands, B2C RFM) with each tier's proposed target,
+    factor by factor.
 
-    The Customer Tiers table: customers, revenue share, repeat and churn, AOV, budget months,
-    assumptions and the proposed target [reporting ccy]. Bad order lines are left out and
-    follow as #XLPLAN! rows naming their row and column.
+    The Customer Tiers table of the mode in use: customers, revenue share, repeat rate, budget
+    months, then annualised revenue x retention x (1 + upsell) + new customers x first-year
+    value [reporting ccy], targets rounded to ``unit`` (blank = 1) by largest remainder. Bad
+    order lines are left out and follow as #XLPLAN! rows naming their row and column; warnings
+    (lines without a customer, data under 12 months) follow as rows starting with 注意.
     """
     rows = rows_of(order_lines)
     raw = table_from_rows(rows, ORDER_LINES, required=True)
@@ -260,11 +279,19 @@ def XLP_CUSTOMER_TIERS(
     width = len(schema_maps.CUSTOMER_TIERS.keys)
     tiers = pd.DataFrame(columns=schema_maps.CUSTOMER_TIERS.keys)
     domain_errors = empty_errors()
+    notes: Block = []
     if len(lines):
         result, _ = tier_customers_in(
-            lines, given, model, overrides, rates, reporting(reporting_currency)
+            lines,
+            given,
+            model,
+            overrides,
+            rates,
+            reporting(reporting_currency),
+            unit=_unit(unit),
         )
         tiers = tier_table(result.tiers)
+        notes = [[(WARNING + w).both] + [""] * (width - 1) for w in result.warnings]
         domain_errors = result.errors.copy()
         on_lines = (domain_errors["table"] == "orders").to_numpy()
         at = domain_errors.loc[on_lines, "row"].to_numpy(dtype=np.int64)
@@ -274,7 +301,7 @@ def XLP_CUSTOMER_TIERS(
         [line_errors, domain_errors, setting_errors, assumption_errors, fx_errors]
     )
     shown = block(tiers, schema_maps.CUSTOMER_TIERS, lang)
-    return shown + error_rows(errors, width, (ORDER_LINES,))
+    return shown + error_rows(errors, width, (ORDER_LINES,)) + notes
 
 
 @xw.func(category=CATEGORY)

@@ -142,10 +142,13 @@ def test_b2b_tiers_by_monthly_spend() -> None:
     assert list(tiers) == ["b2b_large", "b2b_mid", "b2b_small"]
     large, mid = tiers["b2b_large"], tiers["b2b_mid"]
     # acme: US$250k over Jan-Feb = US$125k a month; bolt US$15k
-    assert (large["Customers"], large["Orders"], large["Revenue (window)"]) == (1, 2, 250_000)
+    assert (large["Customers"], large["Orders (window)"], large["Revenue (window)"]) == (
+        1, 2, 250_000
+    )  # fmt: skip
     assert (mid["Customers"], mid["Revenue (window)"]) == (1, 15_000)
     assert large["Revenue share"] == pytest.approx(250 / 265, abs=1e-4)
-    (error,) = block[4:]
+    (error, note) = block[4:]  # the bad line, then the warnings: 1.5 months of data
+    assert note[0].startswith("注意: ") and "fewer than 12" in note[0]
     assert error[0].startswith("#XLPLAN! tblOrderLines row 4, order_date")
     assert "'not a date'" in error[0] and set(error[1:]) == {""}
 
@@ -161,12 +164,35 @@ def test_b2c_tiers_by_recency_with_zh_headers() -> None:
     ]
     block = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, None, datetime(2026, 11, 30))  # CNY
     assert block[0] == schema_maps.CUSTOMER_TIERS.headers("zh")
-    counts = {r[0]: r[2] for r in block[1:]}
-    assert counts == {"b2b_large": 0, "b2b_mid": 0, "b2b_small": 0, "high_value_repeat": 1,
-                      "potential": 0, "new": 1, "at_risk": 1, "churned": 1}  # fmt: skip
+    tiers = [r for r in block[1:] if not str(r[0]).startswith("注意")]
+    # auto mode and no business customer: the B2C tiers only, no rows of B2B zeros
+    counts = {r[0]: r[2] for r in tiers}
+    assert counts == {"high_value_repeat": 1, "potential": 0, "new": 1, "at_risk": 1,
+                      "churned": 1}  # fmt: skip
     usd = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, "USD", datetime(2026, 11, 30))
     rev = {r[0]: r[4] for r in usd[1:]}
     assert rev["high_value_repeat"] == 600 and rev["new"] == 50
+
+
+def test_customer_warnings_follow_the_block() -> None:
+    """A line without a customer is left out and said so, below the tiers: not an error."""
+    rows = [
+        ORDER_EN,
+        order("1", "a@x", "2026-11-10", 50),
+        order("2", None, "2026-11-12", 70),  # a guest checkout
+    ]
+    block = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, "USD", "2026-11-30", 10)
+    notes = [r for r in block if str(r[0]).startswith("注意")]
+    assert not any(str(r[0]).startswith("#XLPLAN!") for r in block)
+    assert "1 order lines (1 orders) have no customer id" in notes[0][0]
+    assert "window revenue of 70 USD" in notes[0][0]
+    assert all(set(r[1:]) == {""} for r in notes)
+    # the unit rounds the targets: multiples of 10 that add up
+    head = block[0]
+    targets = [r[head.index("Proposed target")] for r in block[1:] if r not in notes]
+    assert all(t % 10 == 0 for t in targets)
+    (bad,) = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, "USD", "2026-11-30", -1)
+    assert bad[0].startswith("#XLPLAN!") and "rounding unit" in bad[0]
 
 
 def test_tier_assumptions_override_the_target() -> None:
@@ -177,8 +203,12 @@ def test_tier_assumptions_override_the_target() -> None:
     ]
     block = udf.XLP_CUSTOMER_TIERS(rows, None, assumptions, None, "USD", "2026-11-30")
     hv = dict(zip(block[0], next(r for r in block if r[0] == "high_value_repeat"), strict=True))
-    # retained 200 x 0.5 = 100, x (1 + 20% upsell) = 120, + 10 new x 30 = 300 -> 420
-    assert hv["Proposed target"] == 420
+    # the two orders (Oct-Nov) are 2 months of data: annualised 200 x 12 / 2.0 = 1,200;
+    # x 0.5 retained = 600, x (1 + 20% upsell) = 720; + 10 new x 30 = 300 -> 1,020
+    assert (hv["Months in window"], hv["Annualised revenue"]) == (2.0, 1200)
+    assert (hv["Existing-customer target"], hv["New-customer target"]) == (720, 300)
+    assert hv["Proposed target"] == 1020
+    assert hv["Retention basis"] == "假设 / assumption"
 
 
 def test_order_lines_without_headers_are_one_error_cell() -> None:

@@ -46,6 +46,11 @@ def _rate(key: str, zh: str, en: str, width: float = 10.0, **kw: object) -> Colu
     )
 
 
+def _months(key: str, zh: str, en: str, width: float = 11.0) -> Column:
+    """A number of months to 0.1 month (days x 12 / 365)."""
+    return Column(key, zh, en, Kind.NUMBER, "月", "months", width=width)
+
+
 def _settings_table(
     key: str, name: str, zh: str, en: str, sheet: str, help_zh: str, help_en: str
 ) -> Table:
@@ -112,9 +117,11 @@ MAP_SHEETS = (
         owned=True,
         heading=Message("客户地图结果", "Customer map result"),
         note=Message(
-            "由 xlplan 生成：各层客户数、收入占比、复购与流失、预算月份和建议目标（报告币种）。",
-            "Written by xlplan: customers, revenue share, repeat and churn, budget months and "
-            "the proposed target per tier (reporting currency).",
+            "由 xlplan 生成：数据覆盖的时间、各层客户数、收入占比、复购、预算月份，以及逐项算出的"
+            "各层建议目标（报告币种）。",
+            "Written by xlplan: the dates the orders cover, then per tier customers, revenue "
+            "share, repeat rate, budget months and the proposed target, factor by factor "
+            "(reporting currency).",
         ),
     ),
     Sheet(
@@ -596,6 +603,14 @@ CUSTOMER_SETTING_KEYS: dict[str, KeySpec] = {
             "Default upsell on retained revenue",
         ),
     ),
+    "retention_min_customers": KeySpec(
+        Kind.INT,
+        ("retention_min_customers",),
+        Message(
+            "实测留存所需的最少期初客户数（不足用默认值）",
+            "Fewest customers to measure retention on (else the default)",
+        ),
+    ),
 }
 
 TIER_ASSUMPTIONS = Table(
@@ -622,9 +637,11 @@ TIER_ASSUMPTIONS = Table(
         text("note", "备注", "Note", 24),
     ),
     sheet="customer_map",
-    help_zh="留空=由订单数据推算（留存=1-流失率，新客户数=去年新增，首年价值=新客户的平均收入）。",
-    help_en="Blank = from the orders (retention = 1 - churn, new customers = last year's intake, "
-    "first-year value = their mean revenue).",
+    help_zh="留空=由订单推算：留存=窗口开始时该层客户中在窗口内再次购买的比例（客户太少时用默认值），"
+    "新客户数=窗口内新增客户（年化），首年价值=他们在窗口内的平均收入。",
+    help_en="Blank = from the orders: retention = the share of the tier's customers at the "
+    "window's start who bought in the window (the default when too few), new customers = "
+    "those acquired in the window (annualised), first-year value = their mean window revenue.",
 )
 
 # The three tables of Customer Map Result share their columns' widths (a sheet column has one
@@ -638,22 +655,61 @@ CUSTOMER_TIERS = Table(
         text("tier", "层级", "Tier", 17),
         text("tier_label", "名称", "Name", 35),
         Column("customers", "客户数", "Customers", Kind.INT, width=10),
-        Column("orders", "订单数", "Orders", Kind.INT, width=9),
-        amount("revenue", "窗口收入", "Revenue (window)"),
-        _rate("revenue_share", "收入占比", "Revenue share", 14),
+        Column("orders", "窗口订单数", "Orders (window)", Kind.INT, width=10),
+        amount("revenue", "窗口收入", "Revenue (window)", 14),
+        _rate("revenue_share", "收入占比", "Revenue share", 11),
         _rate("repeat_rate", "复购率", "Repeat rate", 11),
-        _rate("churn_rate", "流失率", "Churn rate", 11),
-        amount("aov", "客单价", "Avg order value", 12),
         text("budget_months", "预算月份", "Budget months", 11),
-        _rate("retention", "留存率", "Retention", 11),
+        _months("months_covered", "窗口数据月数", "Months in window"),
+        Column(
+            "orders_per_customer",
+            "每客年订单",
+            "Orders per customer",
+            Kind.NUMBER,
+            "单/年",
+            "per year",
+            width=12,
+        ),
+        Column(
+            "aov",
+            "客单价",
+            "Order value",
+            Kind.MONEY,
+            units.REPORTING.zh,
+            units.REPORTING.en,
+            width=11,
+        ),
+        amount("annual_revenue", "年化收入", "Annualised revenue", 14),
+        Column("cohort", "期初客户", "Customers at start", Kind.INT, width=10),
+        Column("retained", "其中窗口内购买", "Of whom bought", Kind.INT, width=11),
+        _rate("retention", "留存率", "Retention", 10),
+        text("retention_basis", "留存依据", "Retention basis", 13),
         _rate("upsell", "增购率", "Upsell", 9),
-        Column("new_customers", "新客户数", "New customers", Kind.INT, width=10),
-        amount("first_year_value", "新客首年价值", "First-year value", 13),
-        amount("retained_revenue", "留存收入", "Retained revenue"),
-        amount("new_revenue", "新客收入", "New-customer revenue"),
-        amount("proposed_target", "建议目标", "Proposed target"),
+        amount("existing_target", "老客目标", "Existing-customer target", 14),
+        Column(
+            "new_customers", "年新客数", "New customers", Kind.INT, "个/年", "per year", width=11
+        ),
+        Column(
+            "first_year_value",
+            "新客首年价值",
+            "First-year value",
+            Kind.MONEY,
+            units.REPORTING.zh,
+            units.REPORTING.en,
+            width=13,
+        ),
+        amount("new_target", "新客目标", "New-customer target", 14),
+        amount("proposed_target", "建议目标", "Proposed target", 14),
     ),
     sheet="customer_map_result",
+    help_zh="年化收入 = 客户数 × 每客年订单 × 客单价 = 窗口收入 × 12 / 窗口数据月数；老客目标 = "
+    "年化收入 × 留存率 × (1 + 增购率)；新客目标 = 年新客数 × 新客首年价值；建议目标 = 两者之和。"
+    "目标按设置的取整单位以最大余数法取整，各层之和等于合计。",
+    help_en="Annualised revenue = customers x orders per customer x order value = revenue "
+    "(window) x 12 / months in window; existing-customer target = annualised revenue x "
+    "retention x (1 + upsell); new-customer target = new customers x first-year value; "
+    "proposed = the sum. Targets are rounded to the Settings unit by largest remainder: the "
+    "tiers add up to the total.",
 )
 
 CUSTOMER_TOTALS = Table(
@@ -663,14 +719,30 @@ CUSTOMER_TOTALS = Table(
     "Totals",
     (
         Column("as_of", "截止日", "As of", Kind.DATE, width=17),
-        Column("currency", "币种", "Currency", Kind.CODE, width=36),
+        Column("currency", "币种", "Currency", Kind.CODE, width=35),
         Column("customers", "客户数", "Customers", Kind.INT, width=10),
-        Column("orders", "订单数", "Orders", Kind.INT, width=9),
-        amount("revenue", "窗口收入", "Revenue (window)"),
-        amount("proposed_target", "建议目标", "Proposed target", 14),
+        Column("orders", "窗口订单数", "Orders (window)", Kind.INT, width=10),
+        amount("revenue", "窗口收入", "Revenue (window)", 14),
+        amount("revenue_no_customer", "其中无客户标识", "of which no customer id", 11),
+        amount("proposed_target", "建议目标", "Proposed target", 11),
         Column("order_lines", "订单行", "Order lines", Kind.INT, width=11),
+        Column("first_order", "最早订单", "First order", Kind.DATE, width=11),
+        Column("last_order", "最晚订单", "Last order", Kind.DATE, width=12),
+        _months("data_months", "数据月数", "Months of data"),
+        Column("plan_year", "计划年度", "Plan year", Kind.INT, width=14),
+        _months("months_to_plan", "距计划年度", "Months to plan year", 10),
+        _months("months_covered", "窗口数据月数", "Months in window"),
+        # narrow on purpose: the warnings run on over the empty cells to their right
+        text("warnings", "注意", "Warnings", 10),
     ),
     sheet="customer_map_result",
+    help_zh="数据从最早订单当天到截止日当天（截止日默认为最晚订单日）；"
+    "窗口数据按 12 / 窗口数据月数 年化。"
+    "无客户标识的订单行不计入客户数与分层，其收入计入窗口收入并单列。",
+    help_en="The data runs from the first order's day to the as-of day (by default the last "
+    "order's); the window is annualised by 12 / months in window. Order lines without a "
+    "customer id are in no customer count or tier; their revenue is in the window revenue and "
+    "shown apart.",
 )
 
 ORDER_IMPORT_LOG = Table(
@@ -688,8 +760,10 @@ ORDER_IMPORT_LOG = Table(
         Column("customers", "客户数", "Customers", Kind.INT, width=11),
         Column("first_date", "最早日期", "First date", Kind.DATE, width=11),
         Column("last_date", "最晚日期", "Last date", Kind.DATE, width=12),
-        # narrow on purpose: the message runs on over the empty cells to its right
         text("error", "错误", "Error", 11),
+        # narrow on purpose: the message runs on over the empty cells to its right (a file
+        # not read has no warning, a file read has no error)
+        text("warning", "注意", "Warning", 11),
     ),
     sheet="customer_map_result",
 )

@@ -27,6 +27,7 @@ from xlplan.maps.action.common import (
     usd_rate,
 )
 from xlplan.maps.action.customer import (
+    WARNING,
     customer_proposals,
     import_orders,
     run_customers,
@@ -87,6 +88,7 @@ __all__ = [
     "LANDED_COST_RESULTS",
     "MODELS",
     "PASS_TEXT",
+    "WARNING",
     "customer_proposals",
     "default_setting_values",
     "import_orders",

@@ -37,7 +37,9 @@ from xlplan.maps.action.common import (
 )
 from xlplan.maps.calc.customer import (
     ASSUMPTION_COLUMNS,
+    BASIS_LABELS,
     TIER_LABELS,
+    Basis,
     CustomerMap,
     Tier,
     TierSettings,
@@ -151,21 +153,28 @@ def tier_label(tier: str) -> str:
 
 
 def tier_table(tiers: pd.DataFrame) -> pd.DataFrame:
-    """The domain's tier summary as the Customer Tiers table: labels, amounts in whole units of
-    the reporting currency, rates to 4 decimals."""
-    whole = ("revenue", "aov", "first_year_value", "retained_revenue", "new_revenue")
-    rates = ("revenue_share", "repeat_rate", "churn_rate", "retention", "upsell")
+    """The domain's tier summary as the Customer Tiers table: labels, observed amounts in whole
+    units of the reporting currency, shares to 4 decimals.
+
+    The factors of the target (months, orders per customer, order value, retention, upsell, new
+    customers, first-year value) and the targets are written as the domain computed them, so
+    the cells multiply out to the targets shown.
+    """
+    whole = ("revenue", "annual_revenue")
+    shares = ("revenue_share", "repeat_rate")
     out = tiers.assign(
         tier_label=[tier_label(t) for t in tiers["tier"]],
-        **{c: whole_units(tiers[c]) for c in (*whole, "proposed_target")},
-        **{c: money.round_half_up(tiers[c].astype(float), 4) for c in rates},
+        retention_basis=[BASIS_LABELS[Basis(b)].both for b in tiers["retention_basis"]],
+        **{c: whole_units(tiers[c]) for c in whole},
+        **{c: money.round_half_up(tiers[c].astype(float), 4) for c in shares},
     )
     return out[schema_maps.CUSTOMER_TIERS.keys]
 
 
-def import_log(log: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+def import_log(log: pd.DataFrame, lines: pd.DataFrame, no_customer: np.ndarray) -> pd.DataFrame:
     """Per listed file: order lines, orders, customers, dates and amount [reporting ccy] of the
-    converted ``lines`` (0 for a file read without sales; blank for a file not read)."""
+    converted ``lines`` (0 for a file read without sales; blank for a file not read), and a
+    warning for its lines that name no customer (``no_customer``, per line of ``lines``)."""
     stats = {
         "order_lines": ("order_id", "size"),
         "orders": ("order_id", "nunique"),
@@ -186,26 +195,48 @@ def import_log(log: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
         if col not in ("first_date", "last_date"):
             out[col] = out[col].astype(float).where(~read | out[col].notna(), 0.0)
     out["revenue"] = whole_units(out["revenue"])
+    warning = [""] * len(out)
+    if len(lines) and no_customer.any():
+        anonymous = lines.loc[no_customer, ["import_row", "line"]]
+        per = anonymous.groupby("import_row")["line"].agg(["size", "min"])
+        for i in np.flatnonzero(np.isin(rows, per.index)):
+            n, first = per.loc[rows[i]]
+            warning[i] = no_customer_warning(int(n), int(first)).both
+    out["warning"] = pd.Series(warning, index=out.index, dtype=object)
     return out
 
 
+def no_customer_warning(n: int, first_line: int) -> Message:
+    """A file's order lines without a customer id: how many, and where the first one is."""
+    return Message(
+        f"{n:,} 行订单没有客户标识（首见第 {first_line} 行）: "
+        "未计入客户数与分层，金额计入本文件金额",
+        f"{n:,} order lines have no customer id (first on line {first_line}): in no customer "
+        "count or tier; their amount is in this file's Amount",
+    )
+
+
 def customer_proposals(tiers: pd.DataFrame) -> pd.DataFrame:
-    """Two proposals per tier with a target: existing customers (retained revenue x (1 +
-    upsell)) and new customers (new customers x first-year value), each when above 0."""
+    """Two proposals per tier with a target: existing customers (annualised revenue x retention
+    x (1 + upsell)) and new customers (new customers x first-year value), each when above 0,
+    with the figures of the Customer Tiers table (the same rounded amounts)."""
     rows = []
     for rec in tiers.to_dict("records"):
-        upsell = float(rec["upsell"])
-        n_new = float(rec["new_customers"])
+        ret, upsell = float(rec["retention"]), float(rec["upsell"])
+        annual, n_new = float(rec["annual_revenue"]), int(rec["new_customers"])
+        value = float(rec["first_year_value"])
         parts = (
             (
                 "existing",
-                float(whole_units([float(rec["retained_revenue"]) * (1.0 + upsell)])[0]),
-                f"留存收入 × (1 + 增购 {upsell:.0%}) / retained x (1 + {upsell:.0%} upsell)",
+                float(rec["existing_target"]),
+                f"年化收入 {annual:,.0f} × 留存 {ret:.1%} × (1 + 增购 {upsell:.1%}) / "
+                f"annualised {annual:,.0f} x {ret:.1%} retained x (1 + {upsell:.1%} upsell)",
             ),
             (
                 "new",
-                float(rec["new_revenue"]),
-                f"新客 {n_new:,.0f} × 首年价值 / {n_new:,.0f} new x first-year value",
+                float(rec["new_target"]),
+                f"新客 {n_new:,} × 首年价值 {value:,.2f} / {n_new:,} new x {value:,.2f} "
+                "first-year value",
             ),
         )
         rows += [
@@ -217,6 +248,37 @@ def customer_proposals(tiers: pd.DataFrame) -> pd.DataFrame:
     return proposal_rows("customer", {str(c): frame[c].tolist() for c in frame.columns}, len(frame))
 
 
+def totals_table(
+    result: CustomerMap, tiers: pd.DataFrame, currency: str, plan_year: int
+) -> pd.DataFrame:
+    """The Totals row: what was imported, what it covers and how old it is, the warnings, and
+    the proposed target (the sum of the tiers' shown)."""
+    cov = result.coverage
+
+    def day(value: pd.Timestamp | None) -> pd.Timestamp | None:
+        return None if value is None else value.normalize()
+
+    return pd.DataFrame(
+        {
+            "as_of": [cov.as_of.normalize()],
+            "currency": [currency],
+            "customers": [len(result.customers)],
+            "orders": [cov.orders],
+            "revenue": whole_units([cov.revenue]),
+            "revenue_no_customer": whole_units([cov.no_customer_revenue]),
+            "proposed_target": [float(tiers["proposed_target"].sum())],
+            "order_lines": [len(result.lines)],
+            "first_order": [day(cov.first_order)],
+            "last_order": [day(cov.last_order)],
+            "data_months": [cov.data_months],
+            "plan_year": [plan_year],
+            "months_to_plan": [cov.months_to_plan],
+            "months_covered": [cov.months_covered],
+            "warnings": ["; ".join(w.both for w in result.warnings)],
+        }
+    )
+
+
 def tier_customers_in(
     lines: pd.DataFrame,
     given_as_of: object,
@@ -224,12 +286,16 @@ def tier_customers_in(
     assumptions: pd.DataFrame | None,
     fx: pd.DataFrame,
     currency: str,
+    *,
+    plan_start: pd.Timestamp | None = None,
+    unit: float = 1.0,
 ) -> tuple[CustomerMap, pd.Timestamp]:
     """The customer map of order lines (the :mod:`xlplan.orders` contract) in ``currency``.
 
     The B2B spend bands of ``settings`` are in US$ and converted with the FX table ``fx``;
     the window ends at the end of ``given_as_of`` (a date, blank = the last order
-    date). Returns the domain result and the ``as_of`` used.
+    date); ``plan_start`` dates the data against the plan year; targets are rounded to
+    ``unit``. Returns the domain result and the ``as_of`` used.
     """
     rate = usd_rate(fx, currency)  # the spend bands are entered in US$
     settings = settings.model_copy(
@@ -244,6 +310,8 @@ def tier_customers_in(
         base_currency=currency,
         settings=settings,
         assumptions=assumptions,
+        plan_start=plan_start,
+        unit=unit,
     )
     return result, as_of
 
@@ -252,6 +320,9 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Import the listed order files, build customers and tiers, propose a target per tier.
 
     The window ends at Customer Map ``as_of``, else at the end of the last order date imported.
+    Targets are rounded to the Settings rounding unit. Lines without a customer id, data older
+    than a year before the plan year and data covering under 12 months are warnings: summary
+    lines (and the sheet's Warnings columns), not errors.
     """
     raw = port.read_table("order_imports")
     if raw is None:
@@ -271,27 +342,27 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     tiers = pd.DataFrame(columns=schema_maps.CUSTOMER_TIERS.keys)
     line_errors = empty_errors()
     converted = lines
+    no_customer = np.zeros(len(lines), dtype=bool)
+    result = None
     if len(lines):
-        result, as_of = tier_customers_in(
-            lines, values.get("as_of"), settings, assumptions, fx, currency
+        result, _ = tier_customers_in(
+            lines,
+            values.get("as_of"),
+            settings,
+            assumptions,
+            fx,
+            currency,
+            plan_start=pd.Timestamp(ctx.settings.plan_year, 1, 1),
+            unit=ctx.settings.rounding_unit,
         )
         converted = result.lines
+        no_customer = result.no_customer
         line_errors = _line_errors_on_imports(
             result.errors[result.errors["table"] == "orders"], lines
         )
         tiers = tier_table(result.tiers)
-        totals = pd.DataFrame(
-            {
-                "as_of": [as_of.normalize()],
-                "currency": [currency],
-                "customers": [len(result.customers)],
-                "orders": [int(converted["order_id"].nunique())],
-                "revenue": whole_units([float(result.tiers["revenue"].sum())]),
-                "proposed_target": whole_units([float(result.tiers["proposed_target"].sum())]),
-                "order_lines": [len(converted)],
-            }
-        )
-    log = import_log(log, converted)
+        totals = totals_table(result, tiers, currency, ctx.settings.plan_year)
+    log = import_log(log, converted, no_customer)
     read = int((log["error"] == "").sum())
     errors = concat_errors(
         [input_errors, setting_errors, assumption_errors, import_errors, line_errors]
@@ -304,22 +375,29 @@ def run_customers(port: WorkbookPort, ctx: Context) -> ActionResult:
     port.write_table("customer_tiers", tiers)
     replace_proposals(port, "customer", customer_proposals(tiers))
 
-    if len(totals):
-        t = totals.iloc[0]
-        summary = [
-            Message(
-                f"客户地图: 导入 {read}/{len(log)} 个文件，{t['order_lines']:,} 行订单，"
-                f"{t['customers']:,} 位客户，建议目标 {t['proposed_target']:,.0f} {currency}",
-                f"customer map: {read} of {len(log)} files imported, {t['order_lines']:,} order "
-                f"lines, {t['customers']:,} customers, proposed {t['proposed_target']:,.0f} "
-                f"{currency}",
-            )
-        ]
-    else:
+    if result is None:
         summary = [
             Message(
                 f"客户地图: 没有导入订单（列出的文件 {len(log)} 个）",
                 f"customer map: no order lines imported ({len(log)} files listed)",
             )
         ]
+        return ActionResult(errors, summary)
+    t = totals.iloc[0]
+    summary = [
+        Message(
+            f"客户地图: 导入 {read}/{len(log)} 个文件，{t['order_lines']:,} 行订单，"
+            f"{t['customers']:,} 位客户，建议目标 {t['proposed_target']:,.0f} {currency}"
+            f"（窗口收入 {t['revenue']:,.0f} {currency}）",
+            f"customer map: {read} of {len(log)} files imported, {t['order_lines']:,} order "
+            f"lines, {t['customers']:,} customers, proposed {t['proposed_target']:,.0f} "
+            f"{currency} (window revenue {t['revenue']:,.0f} {currency})",
+        ),
+        Message("客户地图: ", "customer map: ") + result.coverage.describe(),
+        *(WARNING + w for w in result.warnings),
+    ]
     return ActionResult(errors, summary)
+
+
+WARNING = Message("注意: ", "warning: ")
+"""How a warning starts: the action goes on, and the CLI exits 0 when nothing else is wrong."""
