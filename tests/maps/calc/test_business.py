@@ -91,8 +91,9 @@ def test_growth_and_a_planned_fix_lift_the_rank_of_a_market_that_fails_static_sc
     """Same static figures, one market growing 20% a year with a local warehouse planned: it
     outranks the one growing 3% with no fix (the method's Latin America case)."""
     twin = CANDIDATES.iloc[[2, 2]].reset_index(drop=True)
-    twin.loc[0, ["market", "ecommerce_growth", "planned_delivery_days"]] = ["AA", 0.03, np.nan]
-    twin.loc[1, ["market", "ecommerce_growth", "planned_delivery_days"]] = ["BB", 0.20, 2]
+    twin = twin.assign(
+        market=["AA", "BB"], ecommerce_growth=[0.03, 0.20], planned_delivery_days=[np.nan, 2]
+    )
     out, _ = screen_markets(twin, incremental_pool_usd=1e6)
     assert out.loc[1, "score"] > out.loc[0, "score"]
     assert out["rank"].tolist() == [2, 1]
@@ -120,7 +121,8 @@ def test_a_kept_market_is_scored_and_gets_a_target_with_its_failures_shown() -> 
 
 
 def test_keep_without_a_reason_is_an_error_and_keeps_nothing() -> None:
-    markets = CANDIDATES.assign(keep=[True, True, False, False], keep_reason=[None, "  ", "", ""])
+    reasons = pd.Series([None, "  ", "", ""], dtype=object)
+    markets = CANDIDATES.assign(keep=[True, True, False, False], keep_reason=reasons)
     out, errors = screen_markets(markets, incremental_pool_usd=10e6)
     assert out["status"].tolist() == ["pass", "fail", "pass", "fail"]
     assert out.loc[1, "proposed_target_usd"] == 0
