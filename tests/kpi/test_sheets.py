@@ -182,3 +182,13 @@ def test_run_output_dashboard_renders_in_libreoffice(
     months = "月度目标与实际" if lang == "zh" else "Plan vs actual by month"
     assert months in text
     assert ("客户满意度 72.0% < 76%" if lang == "zh" else "CSAT 72.0% < 76%") in text
+
+
+def test_dashboard_tables_fit_left_of_the_charts() -> None:
+    """Every table the Dashboard shows sits in the columns before the narrow gap and the charts
+    (the flag counts grew a column for check; its last column must not land in the gap)."""
+    from xlplan.kpi import sheets as kpi_sheets
+
+    frames = kpi_sheets._dashboard_frames([], "en")
+    widest = max(len(table.columns) for table, _ in frames.values())
+    assert widest <= kpi_sheets.TABLE_COLS < kpi_sheets.CHART_COL

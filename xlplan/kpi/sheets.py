@@ -71,8 +71,8 @@ STEP_LABELS: dict[str, Message] = {
     "contribution": Message("贡献利润", "Contribution"),
 }
 NO_MARKET = Message("未分市场", "(no market)")
-TABLE_COLS = 5  # Dashboard tables sit in A:E, charts from G
-CHART_COL = 6
+TABLE_COLS = 6  # Dashboard tables sit in A:F (the flag counts are six wide), charts from H
+CHART_COL = 7
 CHART_WIDTH, ROW_PX = 600, 20
 
 
@@ -503,7 +503,7 @@ def write_dashboard_sheet(
             )
             end = max(end, row + height)
         row = end + 3
-    for col, width in enumerate((16, 15, 20, 13, 13)):
+    for col, width in enumerate((16, 15, 20, 13, 13, 10)):
         ws.set_column(col, col, width)
     ws.set_column(TABLE_COLS, TABLE_COLS, 2)
     ws.set_h_pagebreaks(breaks)
