@@ -76,9 +76,11 @@ MAP_SHEETS = (
         "Business Map",
         heading=Message("业务地图：市场筛选", "Business map: market screening"),
         note=Message(
-            "每个候选市场一行；宏观数据留空则取内置参考值，毛利率留空则取落地成本结果的中位数。",
-            "One row per candidate market; blank macro figures take the shipped reference data, "
-            "a blank margin the median of the Landed Cost Results for that market.",
+            "每个候选市场一行；宏观数据与电商增速留空则取内置参考值，毛利率留空则取落地成本结果的中位数；"
+            "未通过筛选但要为增长保留的市场，勾选“保留”并写明原因。",
+            "One row per candidate market; blank macro figures and growth take the shipped "
+            "reference data, a blank margin the median of the Landed Cost Results for that market; "
+            "keep a market that fails a screen for its growth by ticking Keep with the reason.",
         ),
     ),
     Sheet(
@@ -88,9 +90,13 @@ MAP_SHEETS = (
         owned=True,
         heading=Message("业务地图结果", "Business map result"),
         note=Message(
-            "由 xlplan 生成：是否通过及未通过的条件、加权得分、排名与建议增量目标（报告币种）。",
-            "Written by xlplan: pass or fail with the failing criteria, weighted score, rank "
-            "and the proposed incremental target (reporting currency).",
+            "由 xlplan 生成：通过、保留（及原因）或未通过及未通过的条件，"
+            "加权得分及其中的增长与机会得分，排名与建议增量目标"
+            "（报告币种，按取整单位，合计等于分配的目标池）。",
+            "Written by xlplan: pass, kept (with the reason) or fail with the failing criteria, "
+            "weighted score and its growth-and-opportunity part, rank and the proposed "
+            "incremental target (reporting currency, whole rounding units adding up to the "
+            "allocated pool).",
         ),
     ),
     Sheet(
