@@ -202,17 +202,6 @@ MARKET_MACRO_COLUMNS: tuple[Column, ...] = (
         help_zh="留空=内置估计",
         help_en="blank = shipped estimate",
     ),
-    _rate(
-        "ecommerce_growth",
-        "电商增速",
-        "E-com growth",
-        width=12,
-        minimum=-1.0,
-        maximum=10.0,
-        help_zh="电商年增长率；留空=内置数据（注明来源与年份，见 market_macro.csv）",
-        help_en="annual e-commerce growth; blank = shipped figure (source and year in "
-        "market_macro.csv)",
-    ),
 )
 MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
     Column("payout_days", "回款周期", "Payout", Kind.INT, DAYS_ZH, DAYS_EN, minimum=0.0, width=9),
@@ -227,18 +216,6 @@ MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
         width=9,
         help_zh="目前到买家的天数",
         help_en="days to the buyer today",
-    ),
-    Column(
-        "planned_delivery_days",
-        "计划配送时效",
-        "Planned delivery",
-        Kind.INT,
-        DAYS_ZH,
-        DAYS_EN,
-        minimum=0.0,
-        width=12,
-        help_zh="计划的物流改进后（如海外仓）；留空=无计划",
-        help_en="after a planned fix, e.g. a local warehouse; blank = none planned",
     ),
     Column(
         "competition_score",
@@ -265,6 +242,32 @@ MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
         width=11,
         help_zh="1 = 认证/EPR/许可难，5 = 容易",
         help_en="1 = hard (certification, EPR, licences); 5 = easy",
+    ),
+)
+# Growth and opportunity inputs, after the static ones so the older columns keep their place.
+MARKET_GROWTH_COLUMNS: tuple[Column, ...] = (
+    _rate(
+        "ecommerce_growth",
+        "电商增速",
+        "E-com growth",
+        width=12,
+        minimum=-1.0,
+        maximum=10.0,
+        help_zh="电商年增长率；留空=内置数据（注明来源与年份，见 market_macro.csv）",
+        help_en="annual e-commerce growth; blank = shipped figure (source and year in "
+        "market_macro.csv)",
+    ),
+    Column(
+        "planned_delivery_days",
+        "计划配送时效",
+        "Planned delivery",
+        Kind.INT,
+        DAYS_ZH,
+        DAYS_EN,
+        minimum=0.0,
+        width=12,
+        help_zh="计划的物流改进后（如海外仓）；留空=无计划",
+        help_en="after a planned fix, e.g. a local warehouse; blank = none planned",
     ),
 )
 
@@ -296,6 +299,7 @@ BUSINESS_MARKETS = Table(
             help_en="blank = median contribution margin of the market's landed-cost lines",
         ),
         *MARKET_SCORE_COLUMNS,
+        *MARKET_GROWTH_COLUMNS,
         Column(
             "keep",
             "保留",
@@ -511,14 +515,18 @@ BUSINESS_SCREENING = Table(
         text("keep_reason", "保留原因", "Kept because", 36),
         *(
             Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
-            for c in MARKET_MACRO_COLUMNS
+            for c in (*MARKET_MACRO_COLUMNS, MARKET_GROWTH_COLUMNS[0])
         ),
         text("growth_source", "增速来源", "Growth from", 24),
         _rate("margin", "税费后毛利率", "Margin after fees", width=11),
         text("margin_source", "毛利率来源", "Margin from", 24),
         *(
             Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
-            for c in MARKET_SCORE_COLUMNS
+            for c in (
+                *MARKET_SCORE_COLUMNS[:2],
+                MARKET_GROWTH_COLUMNS[1],
+                *MARKET_SCORE_COLUMNS[2:],
+            )
         ),
         _rate("target_share", "目标池占比", "Share of pool", width=10),
         amount("capacity", "可争取上限", "Capacity"),
