@@ -96,6 +96,10 @@ def _key_values(
 )
 @xw.arg("reporting_currency", doc=DOC_CURRENCY)
 @xw.arg(
+    "rounding_unit",
+    doc="取整单位 RoundingUnit [报告币种]；空=1 / rounding unit of the plan; blank = 1",
+)
+@xw.arg(
     "pool", doc="增量目标池 [报告币种/年]；空=设置表或 3 亿 / incremental pool; blank = settings"
 )
 @xw.ret(index=False)
@@ -106,15 +110,18 @@ def XLP_MARKET_SCREEN(
     fx: Any = None,
     landed_cost: Any = None,
     reporting_currency: Any = None,
+    rounding_unit: Any = None,
     pool: Any = None,
 ) -> Block:
-    """业务地图：市场筛选、加权得分、排名与建议增量目标 / Business map: pass or fail with the
-    failing criteria, weighted score, rank and proposed incremental target per market.
+    """业务地图：市场筛选、增长与机会得分、排名与建议增量目标 / Business map: pass, kept (with the
+    reason) or fail with the failing criteria, weighted score with its growth-and-opportunity
+    part, rank and proposed incremental target per market.
 
     The Market Screening table sorted by rank, plus an error column for the market's row.
-    Blank GDP per capita, penetration and market size take the shipped reference data; a blank
-    margin takes the market's median in landed_cost, else fails. Amounts in the reporting
-    currency [reporting ccy/year]; settings and FX errors follow as #XLPLAN! rows.
+    Blank GDP per capita, penetration, market size and e-commerce growth take the shipped
+    reference data; a blank margin takes the market's median in landed_cost, else fails.
+    Amounts in the reporting currency [reporting ccy/year], proposals in whole rounding units
+    adding up to the allocated pool; settings and FX errors follow as #XLPLAN! rows.
     """
     rows = rows_of(markets)
     raw = table_from_rows(rows, schema_maps.BUSINESS_MARKETS, required=True)
@@ -133,6 +140,13 @@ def XLP_MARKET_SCREEN(
             raise InputError(
                 f"增量目标池不能为负: {amount:g}", f"the pool cannot be negative: {amount:g}"
             )
+    unit = 1.0
+    if not is_blank(scalar(rounding_unit)):
+        unit = number(rounding_unit, "取整单位", "rounding unit")
+        if not unit > 0:
+            raise InputError(
+                f"取整单位须大于 0: {unit:g}", f"the rounding unit must be above 0: {unit:g}"
+            )
     rates, fx_errors = fx_table(fx)
     rate = usd_rate(rates, reporting(reporting_currency))
     results = table_of(landed_cost, LANDED_COST_RESULTS)
@@ -140,7 +154,7 @@ def XLP_MARKET_SCREEN(
         margins = pd.DataFrame({"margin": pd.Series([], dtype=float), "lines": 0})
     else:
         margins = median_margins(results)
-    out, _, screen_errors = screening_table(table, model, amount, rate, margins)
+    out, _, screen_errors = screening_table(table, model, amount, rate, margins, unit)
     row_errors = concat_errors([input_errors, screen_errors])
     messages = row_messages(row_errors, len(table)).to_numpy()
     out["error"] = messages[out["row"].to_numpy(dtype=np.int64)] if len(out) else []

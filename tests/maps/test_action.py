@@ -9,13 +9,14 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils import get_column_letter
 
 from xlplan import actions
 from xlplan.app import templates
 from xlplan.app.cli import main
 from xlplan.core.errors import records
 from xlplan.maps import tables as schema_maps
-from xlplan.maps.action import PASS_TEXT, import_orders, usd_rate
+from xlplan.maps.action import FAIL_TEXT, KEPT_TEXT, PASS_TEXT, import_orders, usd_rate
 from xlplan.maps.calc.business import BusinessSettings
 from xlplan.orders import parse_mapping
 from xlplan.plan.read import read_fx
@@ -86,6 +87,19 @@ def test_the_maps_actions_are_registered() -> None:
 # Business map
 
 
+def set_cells(path: Path, row: int, cells: dict[str, object]) -> None:
+    """Write ``cells`` (by column key) into data row ``row`` (0-based) of tblBusinessMarkets."""
+    wb = openpyxl.load_workbook(path)
+    ws = next(ws for ws in wb.worksheets if "tblBusinessMarkets" in ws.tables)
+    header, *body = ws[ws.tables["tblBusinessMarkets"].ref]
+    table = schema_maps.BUSINESS_MARKETS
+    keys = {table.column(k).header(lang): k for lang in ("zh", "en") for k in table.keys}
+    at = {keys[str(cell.value)]: j for j, cell in enumerate(header)}
+    for key, value in cells.items():
+        body[row][at[key]].value = value
+    wb.save(path)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_business_screens_the_sample_markets(tmp_path: Path, lang: str) -> None:
     port = port_of(template(tmp_path, lang))
@@ -95,18 +109,89 @@ def test_business_screens_the_sample_markets(tmp_path: Path, lang: str) -> None:
     assert list(table.columns) == schema_maps.BUSINESS_SCREENING.keys
     assert set(table["market"]) == {"US", "DE", "GB", "JP", "MX", "BR", "SA"}
     assert table["rank"].tolist() == sorted(table["rank"])
-    passing = table[table["passes"] == PASS_TEXT]
-    assert set(passing["market"]) == {"GB", "SA"}
+    status = table.set_index("market")["status"]
+    assert set(status[status == PASS_TEXT].index) == {"GB", "SA"}
+    # the method's Latin America markets fail static screens and are kept for growth
+    assert set(status[status == KEPT_TEXT].index) == {"MX", "BR"}
     mx = table.set_index("market").loc["MX"]
     assert "GDP per capita too low" in mx["failed_en"] and "人均GDP不足" in mx["failed_zh"]
-    # the pool (3 亿 CNY) is shared by the passing markets, to the yuan
-    assert passing["proposed_target"].sum() == pytest.approx(POOL, abs=2)
+    assert mx["keep_reason"] and mx["rank"] == 1  # growth, competition gap, local warehouse
+    assert mx["ecommerce_growth"] == pytest.approx(0.20) and "AMVO" in mx["growth_source"]
+    assert mx["opportunity_score"] > table.set_index("market").loc["GB", "opportunity_score"]
+    # the pool (3 亿 CNY) is shared by the passing and kept markets, exactly, in whole
+    # Settings rounding units (10,000 in the template)
+    chosen = table[table["status"].isin([PASS_TEXT, KEPT_TEXT])]
+    assert chosen["proposed_target"].sum() == POOL
+    assert (chosen["proposed_target"] % 10_000 == 0).all()
     out = proposals(port)
     assert list(out.columns) == TARGET_LINES.keys
     assert set(out["map"]) == {"business"}
-    assert out["amount"].sum() == pytest.approx(POOL, abs=2)
-    assert set(out["market"]) == {"GB", "SA"}
+    assert out["amount"].sum() == POOL
+    assert set(out["market"]) == {"GB", "SA", "MX", "BR"}
     assert out.set_index("market").loc["SA", "channel"] == "Noon"
+    note = out.set_index("market").loc["BR", "note"]
+    assert "kept" in note and "保留" in note and mx["keep_reason"] not in note
+    assert table.set_index("market").loc["BR", "keep_reason"] in note
+    [summary] = result.summary
+    assert "2 kept (MX, BR)" in summary.en and "unallocated 0" in summary.en
+
+
+def test_the_summary_says_exactly_what_is_left_of_the_pool(tmp_path: Path) -> None:
+    """A pool that is not a whole number of rounding units: the proposals take the whole
+    units, the summary says the rest is unallocated, and the two add up to the pool."""
+    path = template(tmp_path)
+    set_setting(path, "tblBusinessSettings", "incremental_pool", 300_000_001)
+    port = port_of(path)
+    result = run(port, "business")
+    assert proposals(port)["amount"].sum() == 300_000_000
+    assert "proposed 300,000,000 CNY, unallocated 1" in result.summary[0].en
+
+
+def test_a_keep_without_a_reason_is_located_at_its_cell(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    set_cells(path, 0, {"keep": True})  # US, no reason
+    set_cells(path, 4, {"keep_reason": None})  # MX: kept, reason cleared
+    port = port_of(path)
+    result = run(port, "business")
+    where = {port.locate(r): r.en for r in records(result.errors)}
+    col = get_column_letter(schema_maps.BUSINESS_MARKETS.keys.index("keep_reason") + 1)
+    assert set(where) == {f"Business Map!{col}9", f"Business Map!{col}13"}, where
+    assert all("no reason" in msg for msg in where.values())
+    status = port.written["business_screening"].set_index("market")["status"]
+    assert status["US"] == status["MX"] == FAIL_TEXT  # neither is kept; the others compute
+    assert status["BR"] == KEPT_TEXT
+    assert set(proposals(port)["market"]) == {"GB", "SA", "BR"}
+
+
+def test_typed_growth_and_planned_delivery_override_the_shipped_data(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    set_cells(path, 2, {"ecommerce_growth": "12%"})  # GB
+    set_cells(path, 4, {"planned_delivery_days": None})  # MX: no fix
+    port = port_of(path)
+    run(port, "business")
+    table = port.written["business_screening"].set_index("market")
+    assert table.loc["GB", "ecommerce_growth"] == pytest.approx(0.12)
+    assert "entered" in table.loc["GB", "growth_source"]
+    (tmp_path / "b").mkdir()
+    fresh = port_of(template(tmp_path / "b"))
+    run(fresh, "business")
+    before = fresh.written["business_screening"].set_index("market")
+    assert table.loc["GB", "opportunity_score"] > before.loc["GB", "opportunity_score"]
+    assert table.loc["MX", "score"] < before.loc["MX", "score"]  # no logistics fix planned
+
+
+def test_growth_weights_are_editable_settings(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    for key in ("weight_growth", "weight_competition", "weight_logistics_fix"):
+        set_setting(path, "tblBusinessSettings", key, 0)
+    set_setting(path, "tblBusinessSettings", "growth_reference", "5%")
+    port = port_of(path)
+    result = run(port, "business")
+    assert result.errors.empty
+    table = port.written["business_screening"]
+    assert (table["opportunity_score"] == 0).all()
+    # static screens alone put GB and SA ahead of the markets kept for growth
+    assert set(table["market"].tolist()[:2]) == {"SA", "GB"}
 
 
 def test_blank_margins_come_from_the_landed_cost_results(tmp_path: Path) -> None:
@@ -150,7 +235,7 @@ def test_editable_thresholds_and_bad_settings(tmp_path: Path) -> None:
     port = port_of(path)
     result = run(port, "business")
     table = port.written["business_screening"]
-    passing = set(table.loc[table["passes"] == PASS_TEXT, "market"])
+    passing = set(table.loc[table["status"] == PASS_TEXT, "market"])
     assert {"US", "DE", "JP", "GB", "SA"} <= passing
     where = {port.locate(r): r.en for r in records(result.errors)}
     assert len(where) == 2, where

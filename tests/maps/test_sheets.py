@@ -126,4 +126,4 @@ def test_computed_maps_render_and_read_back_in_libreoffice(soffice: object, tmp_
     # a Shopify store in auto mode: the five B2C tiers, not three rows of B2B zeros
     assert tables["customer_tiers"].frame["tier"].tolist() == [t.value for t in B2C_TIERS]
     assert len(tables["product_lines"].frame) == 6
-    assert tables["business_screening"].frame["market"].tolist()[:2] == ["GB", "SA"]
+    assert tables["business_screening"].frame["market"].tolist()[:2] == ["MX", "SA"]

@@ -66,6 +66,8 @@ def test_market_screen_agrees_with_the_business_action(workbook: Any) -> None:
         table_rows(port, "business_settings", lang),
         table_rows(port, "fx", lang),
         [list(results.columns), *body],
+        "CNY",
+        10_000,  # the template's Settings rounding unit, as the template's formula passes it
     )
     error = "错误" if lang == "zh" else "Error"
     assert block[0] == [*schema_maps.BUSINESS_SCREENING.headers(lang), error]
@@ -89,15 +91,15 @@ def test_market_screen_by_hand() -> None:
                compliance_score=2),
         market("DE", margin="lots", payout_days=7),  # a bad cell among good rows
     ]  # fmt: skip
-    block = udf.XLP_MARKET_SCREEN(rows, None, None, None, "USD", 1_000_000)
+    block = udf.XLP_MARKET_SCREEN(rows, None, None, None, "USD", None, 1_000_000)
     assert block[0] == SCREEN_EN
     got = {r[1]: dict(zip(SCREEN_EN, r, strict=True)) for r in block[1:]}
     gb, br, de = got["GB"], got["BR"], got["DE"]
-    assert (gb["Rank"], gb["Passes"], gb["Error"]) == (1, maps_action.PASS_TEXT, "")
+    assert (gb["Rank"], gb["Result"], gb["Error"]) == (1, maps_action.PASS_TEXT, "")
     # the only passing market takes the whole pool, below its capacity (1% of US$200bn)
     assert gb["Proposed target"] == 1_000_000
     assert gb["Capacity"] == pytest.approx(200e9 * BusinessSettings().max_market_share)
-    assert br["Passes"] == maps_action.FAIL_TEXT and br["Proposed target"] == 0
+    assert br["Result"] == maps_action.FAIL_TEXT and br["Proposed target"] == 0
     assert br["Failing criteria"] == "GDP per capita too low; margin too low; payout cycle too long"
     assert "Margin after fees is not a number: 'lots'" in de["Error"]
     assert de["Failing criteria"] == "margin too low"
@@ -119,8 +121,41 @@ def test_market_screen_settings_and_their_errors() -> None:
     assert len(errors) == 2
     assert any("tblBusinessSettings row 2" in e and "negative" in e for e in errors)
     assert any("tblBusinessSettings row 3" in e and "unknown setting" in e for e in errors)
-    (cell,) = udf.XLP_MARKET_SCREEN([header, row], None, None, None, None, -1)
-    assert cell[0].startswith("#XLPLAN!")
+    (cell,) = udf.XLP_MARKET_SCREEN([header, row], None, None, None, None, None, -1)
+    assert cell[0].startswith("#XLPLAN!") and "negative" in cell[0]
+    (cell,) = udf.XLP_MARKET_SCREEN([header, row], None, None, None, None, 0)
+    assert cell[0].startswith("#XLPLAN!") and "rounding unit" in cell[0]
+
+
+def test_market_screen_keeps_a_market_for_growth_and_rounds_to_the_unit() -> None:
+    """The method's case on one sheet: BR fails the static screens, its owner keeps it for
+    growth; it shares the pool with GB in whole rounding units that add up to the pool. A keep
+    without a reason shows in its row's error cell and keeps nothing."""
+    header = schema_maps.BUSINESS_MARKETS.headers("en")
+
+    def market(code: str, **cells: Any) -> list[Any]:
+        return [{"market": code, **cells}.get(k) for k in schema_maps.BUSINESS_MARKETS.keys]
+
+    rows = [
+        header,
+        market("GB", margin=0.33, payout_days=7, delivery_days=4, competition_score=2,
+               compliance_score=3),
+        market("BR", margin=0.28, payout_days=30, delivery_days=20, planned_delivery_days=5,
+               competition_score=4, compliance_score=2, keep="TRUE",
+               keep_reason="Latin America growth, local warehouse"),
+        market("US", margin=0.2, payout_days=7, keep=True),  # no reason
+    ]  # fmt: skip
+    block = udf.XLP_MARKET_SCREEN(rows, None, None, None, "USD", 1_000, 1_000_001)
+    got = {r[1]: dict(zip(SCREEN_EN, r, strict=True)) for r in block[1:]}
+    gb, br, us = got["GB"], got["BR"], got["US"]
+    assert br["Result"] == maps_action.KEPT_TEXT
+    assert br["Kept because"] == "Latin America growth, local warehouse"
+    assert "GDP per capita too low" in br["Failing criteria"]
+    assert br["Growth from"].endswith("ABComm 2024") and br["E-com growth"] == 0.105
+    assert gb["Proposed target"] + br["Proposed target"] == 1_000_000  # 1 left unallocated
+    assert gb["Proposed target"] % 1_000 == br["Proposed target"] % 1_000 == 0
+    assert us["Result"] == maps_action.FAIL_TEXT and us["Proposed target"] == 0
+    assert "no reason" in us["Error"] and "keep_reason" in us["Error"]
 
 
 # ---------------------------------------------------------------------------------------------

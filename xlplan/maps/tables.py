@@ -81,9 +81,11 @@ MAP_SHEETS = (
         "Business Map",
         heading=Message("业务地图：市场筛选", "Business map: market screening"),
         note=Message(
-            "每个候选市场一行；宏观数据留空则取内置参考值，毛利率留空则取落地成本结果的中位数。",
-            "One row per candidate market; blank macro figures take the shipped reference data, "
-            "a blank margin the median of the Landed Cost Results for that market.",
+            "每个候选市场一行；宏观数据与电商增速留空则取内置参考值，毛利率留空则取落地成本结果的中位数；"
+            "未通过筛选但要为增长保留的市场，勾选“保留”并写明原因。",
+            "One row per candidate market; blank macro figures and growth take the shipped "
+            "reference data, a blank margin the median of the Landed Cost Results for that market; "
+            "keep a market that fails a screen for its growth by ticking Keep with the reason.",
         ),
     ),
     Sheet(
@@ -93,9 +95,13 @@ MAP_SHEETS = (
         owned=True,
         heading=Message("业务地图结果", "Business map result"),
         note=Message(
-            "由 xlplan 生成：是否通过及未通过的条件、加权得分、排名与建议增量目标（报告币种）。",
-            "Written by xlplan: pass or fail with the failing criteria, weighted score, rank "
-            "and the proposed incremental target (reporting currency).",
+            "由 xlplan 生成：通过、保留（及原因）或未通过及未通过的条件，"
+            "加权得分及其中的增长与机会得分，排名与建议增量目标"
+            "（报告币种，按取整单位，合计等于分配的目标池）。",
+            "Written by xlplan: pass, kept (with the reason) or fail with the failing criteria, "
+            "weighted score and its growth-and-opportunity part, rank and the proposed "
+            "incremental target (reporting currency, whole rounding units adding up to the "
+            "allocated pool).",
         ),
     ),
     Sheet(
@@ -207,7 +213,16 @@ MARKET_MACRO_COLUMNS: tuple[Column, ...] = (
 MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
     Column("payout_days", "回款周期", "Payout", Kind.INT, DAYS_ZH, DAYS_EN, minimum=0.0, width=9),
     Column(
-        "delivery_days", "配送时效", "Delivery", Kind.INT, DAYS_ZH, DAYS_EN, minimum=0.0, width=9
+        "delivery_days",
+        "配送时效",
+        "Delivery",
+        Kind.INT,
+        DAYS_ZH,
+        DAYS_EN,
+        minimum=0.0,
+        width=9,
+        help_zh="目前到买家的天数",
+        help_en="days to the buyer today",
     ),
     Column(
         "competition_score",
@@ -219,8 +234,8 @@ MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
         minimum=1.0,
         maximum=5.0,
         width=11,
-        help_zh="1 = 红海价格战，5 = 竞争少",
-        help_en="1 = crowded, price war; 5 = open",
+        help_zh="竞争缺口：1 = 红海价格战，5 = 本地供给弱、对手不做本地化",
+        help_en="competition gap: 1 = crowded, price war; 5 = open (weak local supply)",
     ),
     Column(
         "compliance_score",
@@ -234,6 +249,32 @@ MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
         width=11,
         help_zh="1 = 认证/EPR/许可难，5 = 容易",
         help_en="1 = hard (certification, EPR, licences); 5 = easy",
+    ),
+)
+# Growth and opportunity inputs, after the static ones so the older columns keep their place.
+MARKET_GROWTH_COLUMNS: tuple[Column, ...] = (
+    _rate(
+        "ecommerce_growth",
+        "电商增速",
+        "E-com growth",
+        width=12,
+        minimum=-1.0,
+        maximum=10.0,
+        help_zh="电商年增长率；留空=内置数据（注明来源与年份，见 market_macro.csv）",
+        help_en="annual e-commerce growth; blank = shipped figure (source and year in "
+        "market_macro.csv)",
+    ),
+    Column(
+        "planned_delivery_days",
+        "计划配送时效",
+        "Planned delivery",
+        Kind.INT,
+        DAYS_ZH,
+        DAYS_EN,
+        minimum=0.0,
+        width=12,
+        help_zh="计划的物流改进后（如海外仓）；留空=无计划",
+        help_en="after a planned fix, e.g. a local warehouse; blank = none planned",
     ),
 )
 
@@ -265,6 +306,24 @@ BUSINESS_MARKETS = Table(
             help_en="blank = median contribution margin of the market's landed-cost lines",
         ),
         *MARKET_SCORE_COLUMNS,
+        *MARKET_GROWTH_COLUMNS,
+        Column(
+            "keep",
+            "保留",
+            "Keep",
+            Kind.BOOL,
+            width=8,
+            help_zh="未通过筛选仍保留（须写原因）",
+            help_en="keep although it fails a screen (give the reason)",
+        ),
+        text(
+            "keep_reason",
+            "保留原因",
+            "Keep reason",
+            36,
+            help_zh="为何保留：增长、竞争缺口、物流改进…",
+            help_en="why: growth, competition gap, logistics fix...",
+        ),
         text("note", "备注", "Note", 30),
     ),
     sheet="business_map",
@@ -276,9 +335,11 @@ BUSINESS_SETTINGS = _settings_table(
     "筛选阈值、权重与增量目标",
     "Thresholds, weights and the incremental pool",
     "business_map",
-    "阈值默认值来自 DOMAIN.md 第 2 节；权重按比例归一。增量目标池按得分分给通过的市场。",
-    "Threshold defaults from DOMAIN.md section 2; weights are normalised. The incremental pool "
-    "is shared among passing markets by score.",
+    "阈值默认值来自 DOMAIN.md 第 2 节；权重按比例归一（增长与机会占 40%）。"
+    "增量目标池按得分分给通过与保留的市场，按设置表的取整单位取整。",
+    "Threshold defaults from DOMAIN.md section 2; weights are normalised (growth and "
+    "opportunity 40%). The incremental pool is shared among passing and kept markets by score, "
+    "in whole Settings rounding units.",
 )
 
 BUSINESS_SETTING_KEYS: dict[str, KeySpec] = {
@@ -378,14 +439,6 @@ BUSINESS_SETTING_KEYS: dict[str, KeySpec] = {
             "Weight: delivery time",
         ),
     ),
-    "weight_competition": KeySpec(
-        Kind.RATE,
-        ("weights", "competition"),
-        Message(
-            "权重：竞争",
-            "Weight: competition",
-        ),
-    ),
     "weight_compliance": KeySpec(
         Kind.RATE,
         ("weights", "compliance"),
@@ -394,12 +447,44 @@ BUSINESS_SETTING_KEYS: dict[str, KeySpec] = {
             "Weight: compliance",
         ),
     ),
+    "weight_growth": KeySpec(
+        Kind.RATE,
+        ("weights", "growth"),
+        Message(
+            "权重：电商增速",
+            "Weight: e-commerce growth",
+        ),
+    ),
+    "weight_competition": KeySpec(
+        Kind.RATE,
+        ("weights", "competition"),
+        Message(
+            "权重：竞争缺口",
+            "Weight: competition gap",
+        ),
+    ),
+    "weight_logistics_fix": KeySpec(
+        Kind.RATE,
+        ("weights", "logistics_fix"),
+        Message(
+            "权重：物流改进（计划缩短的配送时间）",
+            "Weight: logistics fix (delivery time a planned fix cuts)",
+        ),
+    ),
     "delivery_days_reference": KeySpec(
         Kind.INT,
         ("delivery_days_reference",),
         Message(
             "配送时效参考值（得 0.5 分的天数）",
             "Delivery days that score 0.5",
+        ),
+    ),
+    "growth_reference": KeySpec(
+        Kind.RATE,
+        ("growth_reference",),
+        Message(
+            "电商增速参考值（得 0.5 分；两倍得满分）",
+            "E-commerce growth that scores 0.5 (twice scores 1)",
         ),
     ),
     "max_market_share": KeySpec(
@@ -421,19 +506,34 @@ BUSINESS_SCREENING = Table(
         Column("rank", "排名", "Rank", Kind.INT, width=7),
         Column("market", "市场", "Market", Kind.CODE, width=8),
         text("channel", "渠道", "Channel", 13),
-        text("passes", "是否通过", "Passes", 12),
+        text("status", "筛选结论", "Result", 12),
         Column("score", "得分", "Score", Kind.NUMBER, "0-100", "0-100", width=8),
+        Column(
+            "opportunity_score",
+            "增长与机会得分",
+            "Growth & opportunity",
+            Kind.NUMBER,
+            "0-100",
+            "0-100",
+            width=14,
+        ),
         text("failed_zh", "未通过条件", "Failing criteria (zh)", 36),
         text("failed_en", "未通过条件(英)", "Failing criteria", 36),
+        text("keep_reason", "保留原因", "Kept because", 36),
         *(
             Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
-            for c in MARKET_MACRO_COLUMNS
+            for c in (*MARKET_MACRO_COLUMNS, MARKET_GROWTH_COLUMNS[0])
         ),
+        text("growth_source", "增速来源", "Growth from", 24),
         _rate("margin", "税费后毛利率", "Margin after fees", width=11),
         text("margin_source", "毛利率来源", "Margin from", 24),
         *(
             Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
-            for c in MARKET_SCORE_COLUMNS
+            for c in (
+                *MARKET_SCORE_COLUMNS[:2],
+                MARKET_GROWTH_COLUMNS[1],
+                *MARKET_SCORE_COLUMNS[2:],
+            )
         ),
         _rate("target_share", "目标池占比", "Share of pool", width=10),
         amount("capacity", "可争取上限", "Capacity"),

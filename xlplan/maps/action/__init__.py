@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from xlplan.core.errors import Message
 from xlplan.maps.action.business import (
+    allocate_pool,
     incremental_pool,
     landed_cost_margins,
     median_margins,
@@ -18,9 +19,11 @@ from xlplan.maps.action.business import (
 from xlplan.maps.action.common import (
     DEFAULT_INCREMENTAL_POOL,
     FAIL_TEXT,
+    KEPT_TEXT,
     LANDED_COST_RESULTS,
     MODELS,
     PASS_TEXT,
+    STATUS_TEXT,
     default_setting_values,
     model_from_table,
     setting_rows,
@@ -52,9 +55,10 @@ ACTIONS = (
         produces=("business_screening", "map_proposals"),
         needs=(LANDED_COST_RESULTS,),
         help=Message(
-            "读取“业务地图”的候选市场与阈值、落地成本结果的毛利，写入“业务地图结果”与地图提案。",
-            "Reads the Business Map candidates and thresholds and the landed-cost margins; writes "
-            "Business Map Result and the map proposals.",
+            "读取“业务地图”的候选市场（含保留的市场）、阈值与权重、落地成本结果的毛利，"
+            "写入“业务地图结果”与地图提案。",
+            "Reads the Business Map candidates (and the markets kept), thresholds, weights and "
+            "the landed-cost margins; writes Business Map Result and the map proposals.",
         ),
     ),
     Action(
@@ -85,10 +89,13 @@ __all__ = [
     "ACTIONS",
     "DEFAULT_INCREMENTAL_POOL",
     "FAIL_TEXT",
+    "KEPT_TEXT",
     "LANDED_COST_RESULTS",
     "MODELS",
     "PASS_TEXT",
+    "STATUS_TEXT",
     "WARNING",
+    "allocate_pool",
     "customer_proposals",
     "default_setting_values",
     "import_orders",

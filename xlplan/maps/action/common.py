@@ -23,6 +23,7 @@ from xlplan.core.errors import (
 from xlplan.maps import tables as schema_maps
 from xlplan.maps.calc.business import (
     BusinessSettings,
+    Status,
 )
 from xlplan.maps.calc.customer import (
     TierSettings,
@@ -39,7 +40,9 @@ Model = TypeVar("Model", bound=BaseModel)
 LANDED_COST_RESULTS = "landed_cost_results"
 """The landed-cost capability's results (read by key): the margins the screening uses."""
 
-PASS_TEXT, FAIL_TEXT = "通过 pass", "未通过 fail"
+PASS_TEXT, KEPT_TEXT, FAIL_TEXT = "通过 pass", "保留 kept", "未通过 fail"
+STATUS_TEXT = {Status.PASS: PASS_TEXT, Status.KEPT: KEPT_TEXT, Status.FAIL: FAIL_TEXT}
+"""How the Business Map Result shows each screening status (both languages in one cell)."""
 DEFAULT_INCREMENTAL_POOL = 300_000_000.0  # 3 亿: the Latin America share of DOMAIN.md section 1
 
 MODELS: dict[str, type[BaseModel]] = {
