@@ -64,7 +64,7 @@ def test_proposals_sum_to_the_allocated_pool(
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["US", "GB", "DE", "MX", "BR", "SA", "JP", "XX"]),
+            st.sampled_from(["US", "GB", "DE", "MX", "BR", "SA", "JP"]),
             st.floats(0.0, 0.6),
             st.integers(1, 30),
             st.booleans(),
