@@ -40,6 +40,7 @@ from xlplan.kpi.tables import (
 )
 from xlplan.landed_cost import sheets as landed_cost_sheets
 from xlplan.landed_cost.tables import (
+    LANDED_COST,
     LANDED_COST_RESULTS,
     MARKET_RULES_SHEET,
     RESULTS_SHEET,
@@ -84,9 +85,26 @@ class PlanTargets:
     actuals: pd.DataFrame | None = None
     launches: pd.DataFrame | None = None
     order_imports: pd.DataFrame | None = None  # the Customer Map's order files
-    company_target: float = 12 * YI  # [reporting ccy]
+    company_target: float | None = 12 * YI  # [reporting ccy]
     reconcile_method: str = "keep"
     rounding_unit: float = 10_000  # [reporting ccy]
+    example: bool = True  # False: every input table empty, Settings at their defaults
+
+    @classmethod
+    def empty(cls) -> PlanTargets:
+        """A new plan: empty input tables, the Settings defaults, no results yet (the shipped
+        rule tables, calendar events and KPI thresholds are reference data and stay)."""
+        defaults = PlanSettings(plan_year=TEMPLATE_PLAN_YEAR)
+        return cls(
+            target_lines=pd.DataFrame(columns=TARGET_LINES.keys),
+            actuals=pd.DataFrame(columns=ACTUALS.keys),
+            launches=None,
+            order_imports=None,
+            company_target=defaults.company_target,
+            reconcile_method=defaults.reconcile_method.value,
+            rounding_unit=defaults.rounding_unit,
+            example=False,
+        )
 
     def as_of(self, plan_year: int) -> pd.Period:
         """The example's last closed month: the latest month of its actuals (bare month numbers
@@ -267,6 +285,8 @@ def build_template(
     the rules date, 1 January of that year); ``targets`` replaces the planning examples.
     """
     targets = targets or PlanTargets()
+    if not targets.example:
+        lines = pd.DataFrame(columns=LANDED_COST.keys) if lines is None else lines
     wb = new_workbook(target)
     fmt = Formats(wb)
     _write_readme(wb, fmt, lang)
@@ -283,7 +303,9 @@ def build_template(
     )
     write_tables_sheet(wb, fmt, RESULTS_SHEET, [(LANDED_COST_RESULTS, None)], lang)
     as_of = targets.as_of(plan_year)
-    maps_sheets.write_maps_sheets(wb, fmt, lang, imports=targets.order_imports, as_of=as_of)
+    maps_sheets.write_maps_sheets(
+        wb, fmt, lang, imports=targets.order_imports, as_of=as_of, example=targets.example
+    )
     planning_sheets.write_planning_sheets(
         wb,
         fmt,
@@ -294,11 +316,15 @@ def build_template(
         planning_sheets.sample_actuals() if targets.actuals is None else targets.actuals,
         targets.launches,
     )
-    where = kpi_sheets.write_kpi_input_sheets(
-        wb, fmt, lang, kpi_sheets.sample_kpi_values(as_of), kpi_sheets.sample_kpi_raw(as_of), None
+    kpi_values = kpi_sheets.sample_kpi_values(as_of) if targets.example else None
+    kpi_raw = kpi_sheets.sample_kpi_raw(as_of) if targets.example else None
+    where = kpi_sheets.write_kpi_input_sheets(wb, fmt, lang, kpi_values, kpi_raw, None)
+    outputs = (
+        sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
+        if targets.example
+        else {}
     )
-    outputs = sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
-    kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)
+    kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs.get(KPI_FLAGS.key))], lang)
     dash = [
         (t, outputs.get(t.key))
         for t in (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
