@@ -28,6 +28,7 @@ from xlplan.kpi.calc import (
     kpi_definitions,
     leaf_inputs,
     stack_kpis,
+    unit_label,
 )
 from xlplan.kpi.tables import (
     DASH_KPI_COUNTS,
@@ -144,7 +145,7 @@ def kpi_flag_table(
     errors.append(flag_errors)
     t = flagged.table
     defs = kpi_definitions()
-    names = {k: (d.name_zh, d.name_en, d.unit.value) for k, d in defs.items()}
+    names = {k: (d.name_zh, d.name_en, unit_label(d.unit.value)) for k, d in defs.items()}
     key = t["key"].astype(object)
     out = pd.DataFrame(
         {

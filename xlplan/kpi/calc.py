@@ -67,7 +67,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from xlplan import reference
 from xlplan.core import parse
-from xlplan.core.errors import InputError, concat_errors, empty_errors, errors_where
+from xlplan.core.errors import InputError, Message, concat_errors, empty_errors, errors_where
 
 DIMENSIONS = ("market", "channel", "category")
 """Columns that select threshold overrides, most significant first."""
@@ -115,6 +115,22 @@ class Unit(str, Enum):
     RATIO = "ratio"
     DAYS = "days"
     CNY = "CNY"
+
+
+UNIT_LABELS: dict[str, Message] = {
+    Unit.PER_YEAR.value: Message("次/年", "per year"),
+    Unit.FRACTION.value: Message("比例", "share"),
+    Unit.RATIO.value: Message("倍", "ratio"),
+    Unit.DAYS.value: Message("天", "days"),
+    Unit.CNY.value: Message("人民币", "CNY"),
+}
+"""How a KPI's unit reads in a sheet (both languages, like the flag names and reasons)."""
+
+
+def unit_label(unit: object) -> str:
+    """``次/年 / per year`` for ``per_year``; an unknown unit as given."""
+    label = UNIT_LABELS.get(str(unit))
+    return label.both if label is not None else str(unit)
 
 
 class Op(str, Enum):

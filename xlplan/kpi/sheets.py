@@ -611,11 +611,14 @@ def sample_kpi_raw(as_of: str | pd.Period = "2027-03") -> pd.DataFrame:
 def thresholds_frame(lang: str) -> pd.DataFrame:
     """The editable thresholds table a template starts with: the catalog defaults, then the
     example override rows."""
-    from xlplan.kpi.calc import default_thresholds, kpi_definitions
+    from xlplan.kpi.calc import UNIT_LABELS, default_thresholds, kpi_definitions
 
     defs = kpi_definitions()
     base = default_thresholds()
     base["name"] = [Message(defs[k].name_zh, defs[k].name_en).text(lang) for k in base["kpi"]]
+    base["unit"] = [
+        UNIT_LABELS[u].text(lang) if u in UNIT_LABELS else u for u in base["unit"].astype(str)
+    ]
     extra = pd.DataFrame(
         SAMPLE_THRESHOLD_OVERRIDES,
         columns=["kpi", "market", "channel", "category", "green", "red", "source"],
