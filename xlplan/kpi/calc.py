@@ -1243,3 +1243,14 @@ def leaf_inputs(key: str) -> tuple[str, ...]:
     for name in d.inputs:
         out.extend(leaf_inputs(name) if name in kpi_definitions() else (name,))
     return tuple(dict.fromkeys(out))
+
+
+def weighted_margin(markets: pd.DataFrame) -> float | None:
+    """The plan's margin: each market's line margin weighted by its YTD plan, over the markets
+    that have both (None when none has)."""
+    if markets.empty:
+        return None
+    margin = pd.to_numeric(markets["margin"], errors="coerce")
+    plan = pd.to_numeric(markets["ytd_plan"], errors="coerce")
+    ok = margin.notna() & plan.notna() & (plan > 0)
+    return float((margin[ok] * plan[ok]).sum() / plan[ok].sum()) if ok.any() else None
