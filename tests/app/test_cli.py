@@ -40,7 +40,8 @@ def test_landed_cost_csv_in_csv_out(tmp_path: Path, capsys: pytest.CaptureFixtur
         "USD,JPY,150\nUSD,MXN,18.5\nUSD,BRL,5.5\n",
         encoding="utf-8",
     )
-    code = main(["landed-cost", str(src), "-o", str(out), "--fx", str(fx), "--date", "2027-01-01"])
+    argv = ["landed-cost", str(src), "-o", str(out), "--fx", str(fx), "--date", "2027-01-01"]
+    code = main([*argv, "--force"])  # the first run wrote out.csv: replacing it is explicit
     assert code == 0, capsys.readouterr().err
     result = pd.read_csv(out, encoding="utf-8-sig")
     assert len(result) == len(frame)
@@ -106,7 +107,7 @@ def test_run_in_place_keeps_a_backup(tmp_path: Path, capsys: pytest.CaptureFixtu
     src.write_bytes(templates.template_bytes("en"))
     before = src.read_bytes()
     assert main(["run", str(src), "--action", "landed_cost", "--in-place"]) == 0
-    assert (tmp_path / "plan.xlsx.bak").read_bytes() == before
+    assert (tmp_path / "plan.backup-1.xlsx").read_bytes() == before
     assert "Landed Cost Results" in openpyxl.load_workbook(src).sheetnames
     assert "[1/1] Landed cost" in capsys.readouterr().out
 

@@ -14,10 +14,10 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
-from xml.etree import ElementTree as ET
+from typing import Any, BinaryIO
 
 from xlplan.core.errors import InputError
+from xlplan.workbook.package import limits
 from xlplan.workbook.package.contenttypes import CONTENT_TYPES_PART, ContentTypes
 
 __all__ = ["Package", "Source", "not_workbook", "parse_part"]
@@ -43,6 +43,7 @@ class Package:
     def __init__(self, label: str, zf: zipfile.ZipFile, blob: bytes) -> None:
         self.label = label
         self._zf = zf
+        self.limits = limits.current()
         self._members: dict[str, _Member] = {}
         for info in zf.infolist():
             if info.is_dir():
@@ -50,7 +51,9 @@ class Package:
             if info.flag_bits & 0x1:
                 raise not_workbook(label, "encrypted zip member")
             self._members[info.filename.lower()] = _Member(info, _raw_data(blob, info), None)
-        self.content_types = ContentTypes(self.read(CONTENT_TYPES_PART).decode("utf-8"))
+        self.content_types = ContentTypes(
+            self.read(CONTENT_TYPES_PART).decode("utf-8"), label=self.label
+        )
 
     @classmethod
     def load(cls, source: Source, role: str) -> Package:
@@ -78,7 +81,7 @@ class Package:
             raise not_workbook(label, "no [Content_Types].xml")
         try:
             return cls(label, zf, blob)
-        except (zipfile.BadZipFile, OSError, ET.ParseError, UnicodeDecodeError) as exc:
+        except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
             raise not_workbook(label, str(exc)) from exc
 
     def names(self) -> list[str]:
@@ -94,11 +97,47 @@ class Package:
         if member is None:
             raise KeyError(part)
         if member.data is None:
+            cap = self.limits.part_bytes
+            if member.info.file_size > cap:
+                raise limits.part_over_limit(self.label, part, member.info.file_size, self.limits)
             try:
-                member.data = self._zf.read(member.info)
-            except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+                with self._zf.open(member.info) as f:
+                    data = f.read(cap + 1)  # a member may expand beyond its declared size
+            except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
                 raise not_workbook(self.label, f"{part}: {exc}") from exc
+            if len(data) > cap:
+                raise limits.part_over_limit(self.label, part, len(data), self.limits)
+            if _is_xml(part):
+                limits.check_prolog(self.label, part, data[:4096])
+            member.data = data
         return member.data
+
+    def check(self, part: str) -> int:
+        """Check a part another reader will parse without decompressing it: its declared size
+        against the limit, its prolog for a DTD. Returns the declared size.
+
+        Raises
+        ------
+        InputError
+            Over the size limit, a DTD, or an unreadable member.
+        """
+        member = self._members.get(part.lower())
+        if member is None:
+            raise KeyError(part)
+        size = member.info.file_size
+        if size > self.limits.part_bytes:
+            raise limits.part_over_limit(self.label, part, size, self.limits)
+        if member.data is not None:
+            head = member.data[:4096]
+        else:
+            try:
+                with self._zf.open(member.info) as f:
+                    head = f.read(4096)
+            except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
+                raise not_workbook(self.label, f"{part}: {exc}") from exc
+        if _is_xml(part):
+            limits.check_prolog(self.label, part, head)
+        return size
 
     def read_text(self, part: str) -> str:
         return self.read(part).decode("utf-8")
@@ -127,12 +166,14 @@ class Package:
         return _write_zip(list(self._members.values()))
 
 
-def parse_part(pkg: Package, part: str) -> ET.Element:
-    """The root element of XML part ``part``; InputError when it is not well-formed."""
-    try:
-        return ET.fromstring(pkg.read(part))
-    except ET.ParseError as exc:
-        raise not_workbook(pkg.label, f"{part}: {exc}") from exc
+def parse_part(pkg: Package, part: str) -> Any:
+    """The root element of XML part ``part``, parsed without DTDs or entities (an
+    ``xml.etree.ElementTree.Element``); InputError when it is hostile or not well-formed."""
+    return limits.parse_xml(pkg.label, part, pkg.read(part))
+
+
+def _is_xml(part: str) -> bool:
+    return part.lower().endswith((".xml", ".rels", ".vml"))
 
 
 def not_workbook(label: str, why: str) -> InputError:
