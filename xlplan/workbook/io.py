@@ -205,7 +205,7 @@ def read_table(reader: WorkbookReader, table: Table, catalog: Catalog) -> TableD
     if found is None:
         return None
     block, sheet, header_row, first_col = found
-    header = list(block[0]) if block else []
+    header = [None if v == "" else v for v in block[0].tolist()] if len(block) else []
     cols, _ = map_headers(header, table)
     _require_columns(cols, table, f"{sheet}!{column_letter(first_col)}{header_row}")
     return TableData(
@@ -218,28 +218,27 @@ def read_table(reader: WorkbookReader, table: Table, catalog: Catalog) -> TableD
     )
 
 
-def frame_of_cells(
-    body: Sequence[Sequence[object]], cols: Mapping[int, str], table: Table
-) -> pd.DataFrame:
-    """A raw frame (keys as columns, cells as read, blanks None) of a table's data rows.
+def frame_of_cells(body: np.ndarray, cols: Mapping[int, str], table: Table) -> pd.DataFrame:
+    """A raw frame (keys as columns, cells as read, blanks None) of a table's data rows
+    (``body``: a 2-D object array).
 
     Trailing rows that are entirely blank are dropped, so row positions still match the sheet.
     """
-    width = max(cols, default=-1) + 1
-    cells = np.empty((len(body), width), dtype=object)
-    if len(body) and width:
-        cells[:] = [list(row[:width]) + [None] * (width - len(row)) for row in body]
-        blank = pd.isna(cells) | (cells == "")
-        if isinstance(blank, np.ndarray):
-            cells[blank] = None
-            used = ~blank[:, sorted(cols)].all(axis=1)
-            last = int(np.flatnonzero(used)[-1]) + 1 if used.any() else 0
-            cells = cells[:last]
-    n = len(cells)
     by_key = {key: i for i, key in cols.items()}
+    picked = {key: body[:, i] for key, i in by_key.items()} if body.ndim == 2 else {}
+    n = len(body)
+    used = np.zeros(n, dtype=bool)
+    for key, values in picked.items():
+        blank = (values == "") | pd.isna(values)
+        if blank.any():
+            values = values.copy()
+            values[blank] = None
+            picked[key] = values
+        used |= ~blank
+    last = int(np.flatnonzero(used)[-1]) + 1 if used.any() else 0
     return pd.DataFrame(
         {
-            key: cells[:, by_key[key]] if key in by_key else np.full(n, None, dtype=object)
+            key: picked[key][:last] if key in picked else np.full(last, None, dtype=object)
             for key in table.keys
         }
     )
@@ -361,7 +360,7 @@ def write_owned_tables(
         check_kind(source, target)
     buf = io.BytesIO()
     wb = render.new_workbook(buf)
-    fmt = render.Formats(wb)
+    fmt = render.Formats(wb, rows=[])
     for key, tables in sheets.items():
         writer = catalog.writers.get(key)
         if writer is not None:
@@ -371,7 +370,9 @@ def write_owned_tables(
     wb.close()
     owned = buf.getvalue()
     names = [catalog.sheets[k].title(lang) for k in sheets]
-    data = owned if source is None else package.write_owned_sheets(source, owned, names)
+    rows = fmt.rows or []
+    # Without a source the owned package is its own target: its sheets get their rows.
+    data = package.write_owned_sheets(owned if source is None else source, owned, names, rows)
     write_file(target, data)
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from xlplan.core.errors import InputError
 from xlplan.workbook.package import (
     CT_TABLE,
@@ -33,6 +35,7 @@ from xlplan.workbook.package import (
     read_rels,
 )
 from xlplan.workbook.package.limits import cells_over_limit
+from xlplan.workbook.package.sheetdata import range_bounds
 from xlplan.workbook.package.zip import parse_part
 from xlplan.workbook.schema import Table, map_headers, normalise_header
 
@@ -53,27 +56,7 @@ class TableRange:
     max_col: int
 
 
-def range_bounds(ref: str) -> tuple[int, int, int, int]:
-    """``B6:AB100006`` -> (min_col, min_row, max_col, max_row), 1-based."""
-    first, _, last = ref.replace("$", "").partition(":")
-    last = last or first
-
-    def cell(text: str) -> tuple[int, int]:
-        letters = text.rstrip("0123456789")
-        digits = text[len(letters) :]
-        if not letters.isalpha() or not digits.isdigit():
-            raise ValueError(f"not a cell reference: {text!r}")
-        col = 0
-        for ch in letters.upper():
-            col = col * 26 + ord(ch) - 64
-        return col, int(digits)
-
-    c1, r1 = cell(first)
-    c2, r2 = cell(last)
-    return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
-
-
-Block = tuple[list[list[Any]], str, int, int]
+Block = tuple[np.ndarray, str, int, int]
 """A table's cells (header row first), its sheet, header row and first column (1-based)."""
 
 
@@ -154,15 +137,14 @@ class WorkbookReader:
             self._sheets[name] = job
         return job
 
-    def rows(self, sheet: str, max_row: int | None = None) -> list[list[Any]]:
-        """The sheet's rows from row 1 to ``max_row`` (all when None), blank cells None."""
-        return self._sheet(sheet).rows(max_row)
+    def cells(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> np.ndarray:
+        """The cells of rows ``r1:r2``, columns ``c1:c2`` (1-based, inclusive) of ``sheet``,
+        as a 2-D object array; blank cells are ``""``."""
+        return self._sheet(sheet).cells(r1, c1, r2, c2)
 
     # ----------------------------------------------------------------------------------------
 
-    def read_table(
-        self, table: Table, titles: set[str]
-    ) -> tuple[list[list[Any]], str, int, int] | None:
+    def read_table(self, table: Table, titles: set[str]) -> Block | None:
         """The cells of ``table`` (header row first), its sheet, header row and first column.
 
         An Excel Table of the table's name is read by its range; otherwise a plain range on a
@@ -171,30 +153,35 @@ class WorkbookReader:
         found = self.tables.get(table.name.casefold())
         if found is not None:
             self._check_cells(found.name, found)
-            rows = self.rows(found.sheet, found.max_row)
-            block = _slice(rows, found.min_row, found.min_col, found.max_row, found.max_col)
+            f = found
+            block = self.cells(f.sheet, f.min_row, f.min_col, f.max_row, f.max_col)
+            self._release(f.sheet)
             return block, found.sheet, found.min_row, found.min_col
         for sheet in self._titled(titles):
-            head = self.rows(sheet, HEADER_SEARCH_ROWS)
-            for r, header in enumerate(head, 1):
-                cols, _ = map_headers(list(header), table)
+            job = self._sheet(sheet)
+            head = job.cells(1, 1, HEADER_SEARCH_ROWS, job.width())
+            for r, header in enumerate(head.tolist(), 1):
+                cols, _ = map_headers([None if v == "" else v for v in header], table)
                 if len(cols) >= max(2, sum(c.required for c in table.columns)):
                     first, last = min(cols) + 1, max(cols) + 1
-                    height = self._sheet(sheet).height()
-                    area = TableRange(sheet, sheet, r, first, max(height, r), last)
+                    area = TableRange(sheet, sheet, r, first, max(job.height(), r), last)
                     self._check_cells(f"{sheet}!{r}", area)
-                    rows = self.rows(sheet)
-                    return _slice(rows, r, first, area.max_row, last), sheet, r, first
+                    block = job.cells(r, first, area.max_row, last)
+                    self._release(sheet)
+                    return block, sheet, r, first
         return None
+
+    def _release(self, sheet: str) -> None:
+        """Let a big sheet's parsed cells go once a table is read from it (a 100,000-line
+        sheet holds ~200 MB in calamine); small sheets stay for their other tables."""
+        job = self._sheets.get(sheet)
+        if job is not None and job.height() * job.width() > 1_000_000:
+            del self._sheets[sheet]
 
     def _check_cells(self, where: str, found: TableRange) -> None:
         cells = (found.max_row - found.min_row + 1) * (found.max_col - found.min_col + 1)
         if cells > self.pkg.limits.cells:
             raise cells_over_limit(self.label, where, cells, self.pkg.limits)
-
-
-def _slice(rows: list[list[Any]], r1: int, c1: int, r2: int, c2: int) -> list[list[Any]]:
-    return [row[c1 - 1 : c2] for row in rows[r1 - 1 : r2]]
 
 
 def _unreadable(label: str, exc: BaseException) -> InputError:
@@ -219,15 +206,36 @@ class _SheetJob:
             raise _unreadable(self.label, exc) from exc
 
     def height(self) -> int:
+        """Rows from row 1 to the sheet's last used row."""
         sheet = self.result()
         return int(sheet.end[0]) + 1 if sheet.end is not None else 0
 
-    def rows(self, max_row: int | None) -> list[list[Any]]:
+    def width(self) -> int:
+        """Columns from column A to the sheet's last used column."""
         sheet = self.result()
-        if sheet.end is None:
-            return []
+        return int(sheet.end[1]) + 1 if sheet.end is not None else 0
+
+    def cells(self, r1: int, c1: int, r2: int, c2: int) -> np.ndarray:
+        """Rows ``r1:r2``, columns ``c1:c2`` (1-based, inclusive), blanks ``""``; the part
+        beyond the sheet's used range is blank. Only these cells become Python values."""
+        sheet = self.result()
+        out = np.full((max(r2 - r1 + 1, 0), max(c2 - c1 + 1, 0)), "", dtype=object)
+        if sheet.end is None or not out.size:
+            return out
+        # iter_rows() yields rows from row 1, each from the used range's first column
+        first_col = int(sheet.start[1])
+        lo = max(c1 - 1 - first_col, 0)
+        hi = max(c2 - first_col, 0)
+        skip = max(first_col - (c1 - 1), 0)  # blank columns before the used range
         try:
-            rows: list[list[Any]] = sheet.to_python(skip_empty_area=False, nrows=max_row)
+            for i, row in enumerate(sheet.iter_rows()):
+                at = i + 1  # sheet row of this row
+                if at < r1:
+                    continue
+                if at > r2:
+                    break
+                part = row[lo:hi]
+                out[at - r1, skip : skip + len(part)] = part
         except Exception as exc:
             raise _unreadable(self.label, exc) from exc
-        return [[None if v == "" else v for v in row] for row in rows]
+        return out

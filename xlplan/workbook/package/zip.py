@@ -12,11 +12,12 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from xlplan.core.errors import InputError
+from xlplan.core.errors import InputError, TemplateError
 from xlplan.workbook.package import limits
 from xlplan.workbook.package.contenttypes import CONTENT_TYPES_PART, ContentTypes
 
@@ -35,6 +36,7 @@ class _Member:
     info: zipfile.ZipInfo
     raw: bytes | None  # original compressed bytes; None once the content changed
     data: bytes | None  # decompressed content, read lazily
+    stream: Iterable[bytes] | None = None  # new content made while the zip is written
 
 
 class Package:
@@ -96,6 +98,8 @@ class Package:
         member = self._members.get(part.lower())
         if member is None:
             raise KeyError(part)
+        if member.stream is not None:
+            member.data, member.stream = b"".join(member.stream), None
         if member.data is None:
             cap = self.limits.part_bytes
             if member.info.file_size > cap:
@@ -151,11 +155,18 @@ class Package:
             info.external_attr = 0o600 << 16
             info.create_system = 0
             self._members[part.lower()] = _Member(info, None, data)
-        elif member.data != data or member.raw is None:
-            member.raw, member.data = None, data
+        elif member.data != data or member.raw is None or member.stream is not None:
+            member.raw, member.data, member.stream = None, data, None
 
     def write_text(self, part: str, text: str) -> None:
         self.write(part, text.encode("utf-8"))
+
+    def write_stream(self, part: str, chunks: Iterable[bytes]) -> None:
+        """Like :meth:`write`, with content made chunk by chunk when the zip is written (and
+        compressed as it comes): a big generated sheet is never held whole."""
+        self.write(part, b"")
+        member = self._members[part.lower()]
+        member.raw, member.data, member.stream = None, None, chunks
 
     def delete(self, part: str) -> None:
         self._members.pop(part.lower(), None)
@@ -220,6 +231,9 @@ def _write_zip(members: list[_Member]) -> bytes:
     central: list[bytes] = []
     for member in members:
         info = member.info
+        if member.stream is not None:
+            central.append(_write_streamed(out, info, member.stream))
+            continue
         if member.raw is not None:
             raw, method = member.raw, info.compress_type
             crc, size = info.CRC, info.file_size
@@ -255,6 +269,61 @@ def _write_zip(members: list[_Member]) -> bytes:
         + struct.pack("<HHHHLLH", 0, 0, len(central), len(central), cd_size, cd_offset, 0)
     )
     return out.getvalue()
+
+
+def _write_streamed(out: io.BytesIO, info: zipfile.ZipInfo, chunks: Iterable[bytes]) -> bytes:
+    """Write a member whose content comes in chunks, deflated (level 1: the big generated
+    sheets; 3-4x faster than level 6 for ~30 % more bytes) in a worker thread while the next
+    chunk is made (zlib releases the GIL); the local header is patched once sizes are known.
+    Returns the central directory entry."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    name = info.orig_filename.encode("utf-8")
+    utf8 = not info.orig_filename.isascii()
+    flags = 0x800 if utf8 else 0
+    dos_time, dos_date = _dos_datetime(info.date_time)
+    offset = out.tell()
+    out.write(b"\0" * (30 + len(name)))
+    comp = zlib.compressobj(1, zlib.DEFLATED, -15)
+    crc, size, written = 0, 0, 0
+    with ThreadPoolExecutor(1, thread_name_prefix="xlplan-deflate") as pool:
+        previous = None
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            job = pool.submit(comp.compress, chunk)
+            if previous is not None:
+                written += out.write(previous.result())
+            previous = job
+        if previous is not None:
+            written += out.write(previous.result())
+    written += out.write(comp.flush())
+    if size >= 0xFFFFFFFF or written >= 0xFFFFFFFF:
+        raise TemplateError(f"{info.orig_filename} is over 4 GB; XLPlan does not write zip64")
+    end = out.tell()
+    common = struct.pack(
+        "<HHHHHLLLH",
+        20,
+        flags,
+        zipfile.ZIP_DEFLATED,
+        dos_time,
+        dos_date,
+        crc,
+        written,
+        size,
+        len(name),
+    )
+    out.seek(offset)
+    out.write(b"PK\x03\x04" + common + struct.pack("<H", 0) + name)
+    out.seek(end)
+    made_by = (info.create_system << 8) | min(info.create_version, 63)
+    return (
+        b"PK\x01\x02"
+        + struct.pack("<H", made_by)
+        + common
+        + struct.pack("<HHHHLL", 0, 0, 0, info.internal_attr, info.external_attr, offset)
+        + name
+    )
 
 
 def _deflate(data: bytes) -> bytes:
