@@ -275,15 +275,16 @@ def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy(deep=False)
     for col in out.columns:
         values = out[col]
-        if values.dtype != object:
-            continue
-        text = values.where(values.map(type) == str)  # noqa: E721 - only str cells
-        risky = text.str.match(_FORMULA_START) & ~text.str.match(_PLAIN_NUMBER)
-        mask = risky.fillna(False).to_numpy(dtype=bool)
+        if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+            continue  # numbers, booleans, dates: never text
+        text = values.astype(object)
+        text = text.where(text.map(type) == str)  # noqa: E721 - only str cells
+        risky = text.str.match(_FORMULA_START, na=False) & ~text.str.match(_PLAIN_NUMBER, na=False)
+        mask = risky.to_numpy(dtype=bool)
         if mask.any():
             fixed = values.to_numpy(dtype=object).copy()
             fixed[mask] = ["'" + v for v in fixed[mask]]
-            out[col] = fixed
+            out[col] = pd.Series(fixed, index=values.index, dtype=object)
     return out
 
 
