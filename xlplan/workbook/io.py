@@ -144,7 +144,8 @@ def read_csv_table(path: Path, table: Table) -> TableData:
                 else np.full(n, None, dtype=object)
             )
             for key in table.keys
-        }
+        },
+        dtype=object,
     )
     return TableData(
         table, frame, sheet=path.name, columns={k: i for i, k in found.items()}, csv=True
@@ -240,7 +241,8 @@ def frame_of_cells(body: np.ndarray, cols: Mapping[int, str], table: Table) -> p
         {
             key: picked[key][:last] if key in picked else np.full(last, None, dtype=object)
             for key in table.keys
-        }
+        },
+        dtype=object,  # cells as read: no inference (pandas would make text columns str)
     )
 
 
