@@ -300,7 +300,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from xlplan.app import demo
 
     out = Path(args.out)
-    result = demo.run_demo(out, today=_today(args), render=not args.no_pdf)
+    result = demo.run_demo(
+        out,
+        today=_today(args),
+        render=not args.no_pdf,
+        progress=lambda step: print(f"... {step}", flush=True),
+    )
     for line in result.lines:
         print(line)
     return 0
@@ -490,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except XlplanError as exc:
         shown = exc.text(lang) if lang in ("zh", "en") else exc.message.both
         print(f"xlplan: {shown}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader of our output went away (| head): nothing to say
         return 1
     except OSError as exc:  # a file-system error not met at a known step: still no traceback
         from xlplan.workbook.files import file_error

@@ -126,7 +126,9 @@ _ADVICE = {
 def file_error(path: Path, exc: OSError, doing: str = "write") -> FileError:
     """A bilingual :class:`FileError` for ``exc`` met while ``doing`` (``read``, ``write``,
     ``back up``) ``path``: what failed, where, and what to do."""
-    zh_doing = {"read": "读取", "write": "写入", "back up": "备份"}.get(doing, doing)
+    zh_doing = {"read": "读取", "write": "写入", "back up": "备份", "read or write": "读写"}.get(
+        doing, doing
+    )
     advice = _ADVICE.get(exc.errno or 0)
     reason = exc.strerror or str(exc)
     if advice is None:
