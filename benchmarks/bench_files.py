@@ -341,8 +341,15 @@ def _ratio(a: float, b: float) -> str:
 
 
 def run(
-    sizes: Sequence[int] = SIZES, lo_sizes: Sequence[int] = LO_SIZES, repeat: int = REPEAT
+    sizes: Sequence[int] = SIZES,
+    lo_sizes: Sequence[int] = LO_SIZES,
+    repeat: int = REPEAT,
+    *,
+    udfs: bool = True,
+    demo: bool = True,
 ) -> list[str]:
+    """Every figure; ``sizes``, ``lo_sizes`` (empty: no LibreOffice), ``repeat``, ``udfs`` and
+    ``demo`` shrink it."""
     out: list[str] = []
     env = {**os.environ, "XLPLAN_MAX_CELLS": "100000000", "XLPLAN_MAX_PART_MB": "4096"}
     if os.environ.get("XLPLAN_BENCH_LO_1M"):
@@ -487,10 +494,10 @@ def run(
                 f"{n:,}: {cs.wall:.2f} s / {cs.wall / n * 1e6:.1f}" for n, _, _, _, cs in rows
             )
         )
-    out += bench_udfs()
-    demo = _demo()
-    if demo is not None:
-        out.append(f"xlplan demo (no PDF render): {demo:.1f} s (target < 10 s)")
+    if udfs:
+        out += bench_udfs()
+    if demo:
+        out.append(f"xlplan demo (no PDF render): {_demo():.1f} s (target < 10 s)")
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     children = (cpu_after.ru_utime + cpu_after.ru_stime) - (
         cpu_before.ru_utime + cpu_before.ru_stime
@@ -502,7 +509,7 @@ def run(
     return out
 
 
-def _demo() -> float | None:
+def _demo() -> float:
     with tempfile.TemporaryDirectory(prefix="xlplan-bench-demo-") as tmp:
         t = run_process([XLPLAN, "demo", "--out", tmp, "--no-pdf"], 1)
     return t.wall
