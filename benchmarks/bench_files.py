@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -133,7 +133,7 @@ def write_plan(lines: pd.DataFrame, path: Path) -> None:
     buf = io.BytesIO()
     wb = render.new_workbook(buf)
     fmt = render.Formats(wb, rows=[])
-    sheet = CATALOG.sheet_of(LANDED_COST.key)
+    sheet = CATALOG.sheets[LANDED_COST.sheet]
     frame = lines.astype(object).where(lines.notna(), None)
     render.write_tables_sheet(wb, fmt, sheet, [(LANDED_COST, frame)], "en", output=False)
     wb.close()
@@ -271,7 +271,7 @@ def same_values(xlplan_out: Path, lo_out: Path) -> str:
 
 def bench_udfs() -> list[str]:
     sys.path.insert(0, str(ROOT / "tests" / "udfs"))
-    from xlwings_windows import windows_xlwings  # type: ignore[import-not-found]
+    from xlwings_windows import windows_xlwings
 
     from xlplan.landed_cost.tables import LANDED_COST
 
@@ -279,10 +279,10 @@ def bench_udfs() -> list[str]:
     header = LANDED_COST.headers("en")
     cells = lines[LANDED_COST.keys].astype(object).where(lines.notna(), None).to_numpy().tolist()
     table = [header, *cells]
-    fx = [["From currency", "To currency", "Rate"]] + [
-        r.split(",") for r in FX_CSV.strip().splitlines()[1:]
-    ]
-    fx = [fx[0]] + [[a, b, float(c)] for a, b, c in fx[1:]]
+    fx: list[list[object]] = [["From currency", "To currency", "Rate"]]
+    for r in FX_CSV.strip().splitlines()[1:]:
+        a, b, c = r.split(",")
+        fx.append([a, b, float(c)])
     out = []
     with windows_xlwings() as xw:
         udf = xw.load_udfs()
@@ -304,11 +304,10 @@ def bench_udfs() -> list[str]:
             _timed(lambda: xw.call(line, head, row, "landed_cost", fx, 46082.0)) for _ in range(50)
         )
         cold = []
-        for i in range(2, 42):  # new lines, the rules already cached
-            other = table[i]
-            cold.append(
-                _timed(lambda other=other: xw.call(line, head, other, "landed_cost", fx, 46082.0))
-            )
+        for other in table[2:42]:  # new lines, the rules already cached
+            start = time.perf_counter()
+            xw.call(line, head, other, "landed_cost", fx, 46082.0)
+            cold.append(time.perf_counter() - start)
         taxes = min(
             _timed(
                 lambda: xw.call(udf.XLP_IMPORT_TAXES, "DE", 20.0, 1.0, 0.02, 0.0, None, 46082.0, fx)
@@ -327,9 +326,9 @@ def bench_udfs() -> list[str]:
     return out
 
 
-def _timed(func: object) -> float:
+def _timed(func: Callable[[], object]) -> float:
     start = time.perf_counter()
-    func()  # type: ignore[operator]
+    func()
     return time.perf_counter() - start
 
 

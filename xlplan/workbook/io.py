@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlplan.core.errors import ErrorRecord, FileError, InputError
+from xlplan.core.errors import ErrorRecord, FileError, InputError, Message
 from xlplan.workbook import files
 from xlplan.workbook.catalog import Catalog
 from xlplan.workbook.reader import WorkbookReader
-from xlplan.workbook.schema import Table, map_headers
+from xlplan.workbook.schema import Table, map_headers, missing_columns
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -48,6 +48,7 @@ class TableData:
     first_col: int = 1  # 1-based sheet column of the table's first column
     columns: Mapping[str, int] = field(default_factory=dict)  # key -> 0-based offset in table
     csv: bool = False
+    problem: Message | None = None  # why the table cannot be used (a required column missing)
 
     def locate(self, record: ErrorRecord) -> str:
         """Where a record points: ``Sheet!D7`` in a workbook, ``line 7, duty_rate`` in a CSV."""
@@ -116,8 +117,8 @@ def read_csv_table(path: Path, table: Table) -> TableData:
     if data is None:
         raise InputError(f"CSV 编码无法识别: {path}", f"unrecognised CSV encoding: {path}")
     header = _csv_header(data)
-    found, _ = map_headers(list(header), table)
-    _require_columns(found, table, path.name)
+    found, _ = map_headers(header, table)
+    _require_columns(header, table, path.name)
     try:
         arrow = pacsv.read_csv(
             pa.BufferReader(data),
@@ -163,15 +164,10 @@ def _csv_header(data: bytes) -> list[str]:
         return []
 
 
-def _require_columns(found: Mapping[int, str], table: Table, where: str) -> None:
-    missing = [c for c in table.columns if c.required and c.key not in found.values()]
-    if missing:
-        zh = "、".join(c.zh for c in missing)
-        en = ", ".join(c.en for c in missing)
-        raise InputError(
-            f"{where}: 表 {table.zh} 缺少必需列: {zh}",
-            f"{where}: table {table.en} lacks required columns: {en}",
-        )
+def _require_columns(headers: Sequence[object], table: Table, where: str) -> None:
+    problem = missing_columns(headers, table, where)
+    if problem is not None:
+        raise InputError(problem.zh, problem.en)
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,7 +204,9 @@ def read_table(reader: WorkbookReader, table: Table, catalog: Catalog) -> TableD
     block, sheet, header_row, first_col = found
     header = [None if v == "" else v for v in block[0].tolist()] if len(block) else []
     cols, _ = map_headers(header, table)
-    _require_columns(cols, table, f"{sheet}!{column_letter(first_col)}{header_row}")
+    # A table with a required column missing is reported when an action reads it, so the
+    # actions that do not need it still run.
+    problem = missing_columns(header, table, f"{sheet}!{column_letter(first_col)}{header_row}")
     return TableData(
         table,
         frame_of_cells(block[1:], cols, table),
@@ -216,6 +214,7 @@ def read_table(reader: WorkbookReader, table: Table, catalog: Catalog) -> TableD
         header_row=header_row,
         first_col=first_col,
         columns={k: i for i, k in cols.items()},
+        problem=problem,
     )
 
 
@@ -482,6 +481,8 @@ class FilePort:
         if key in self.written:  # an earlier action of this run wrote it
             return self.written[key]
         found = self._read(key)
+        if found is not None and found.problem is not None:
+            raise InputError(found.problem.zh, found.problem.en)
         return None if found is None else found.frame
 
     def write_table(self, key: str, frame: pd.DataFrame) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from xlplan.core.errors import InputError
+from xlplan.core.errors import FileRefused
 from xlplan.workbook.package import (
     CT_TABLE,
     RT_SHARED_STRINGS,
@@ -185,8 +185,8 @@ class WorkbookReader:
             raise cells_over_limit(self.label, where, cells, self.pkg.limits)
 
 
-def _unreadable(label: str, exc: BaseException) -> InputError:
-    return InputError(
+def _unreadable(label: str, exc: BaseException) -> FileRefused:
+    return FileRefused(
         f"无法读取工作簿（不是有效的 .xlsx，或已加密）: {label}",
         f"cannot read the workbook (not a valid .xlsx, or encrypted): {label}: {exc}",
     )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from xlplan.core.errors import InputError
+from xlplan.core.errors import FileRefused
 
 __all__ = [
     "LIMITS",
@@ -71,10 +71,10 @@ def current() -> Limits:
     return Limits.from_env()
 
 
-def part_over_limit(label: str, part: str, size: int, limits: Limits) -> InputError:
+def part_over_limit(label: str, part: str, size: int, limits: Limits) -> FileRefused:
     """The refusal of a part whose uncompressed size exceeds ``limits.part_mb``."""
     mb = size / 2**20
-    return InputError(
+    return FileRefused(
         f"{label} 中的 {part} 解压后有 {mb:,.0f} MB，超过每个部件 {limits.part_mb:,} MB 的上限；"
         f"如确需处理，请设置环境变量 {PART_ENV}（单位 MB）提高上限",
         f"{part} in {label} expands to {mb:,.0f} MB, over the limit of {limits.part_mb:,} MB "
@@ -83,9 +83,9 @@ def part_over_limit(label: str, part: str, size: int, limits: Limits) -> InputEr
     )
 
 
-def cells_over_limit(label: str, where: str, cells: int, limits: Limits) -> InputError:
+def cells_over_limit(label: str, where: str, cells: int, limits: Limits) -> FileRefused:
     """The refusal of a table whose range holds more than ``limits.cells`` cells."""
-    return InputError(
+    return FileRefused(
         f"{label} 中的表 {where} 有 {cells:,} 个单元格，超过每张表 {limits.cells:,} 个的上限；"
         f"请删除多余的空行或空列的格式，或设置环境变量 {CELLS_ENV} 提高上限",
         f"the table {where} in {label} spans {cells:,} cells, over the limit of "
@@ -94,9 +94,9 @@ def cells_over_limit(label: str, where: str, cells: int, limits: Limits) -> Inpu
     )
 
 
-def hostile_xml(label: str, part: str, why: str) -> InputError:
+def hostile_xml(label: str, part: str, why: str) -> FileRefused:
     """The refusal of a part that declares a DTD, entities or external references."""
-    return InputError(
+    return FileRefused(
         f"{label} 中的 {part} 含有 DTD 或实体声明（可能是恶意构造的文件，XLPlan 不会展开）：{why}",
         f"{part} in {label} declares a DTD or entities (possibly a hostile file; XLPlan does "
         f"not expand them): {why}",
@@ -126,7 +126,7 @@ def parse_xml(label: str, part: str, data: bytes) -> Any:
 
     Raises
     ------
-    InputError
+    FileRefused
         The part declares a DTD or entities, or is not well-formed.
     """
     import defusedxml.ElementTree as SafeET
@@ -138,7 +138,7 @@ def parse_xml(label: str, part: str, data: bytes) -> Any:
     except DefusedXmlException as exc:
         raise hostile_xml(label, part, type(exc).__name__) from exc
     except ET.ParseError as exc:
-        raise InputError(
+        raise FileRefused(
             f"文件不是有效的 Excel 工作簿：{label}（{part}: {exc}）",
             f"not a valid Excel workbook: {label} ({part}: {exc})",
         ) from exc

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from xlplan.core.errors import InputError, TemplateError
+from xlplan.core.errors import FileError, FileRefused, TemplateError
 from xlplan.workbook.package import limits
 from xlplan.workbook.package.contenttypes import CONTENT_TYPES_PART, ContentTypes
 
@@ -65,13 +65,13 @@ class Package:
 
         Raises
         ------
-        InputError
+        FileRefused
             The file cannot be read, is an OLE compound file (encrypted, .xls), is not a zip,
             has no ``[Content_Types].xml`` or holds encrypted or unreadable members.
         """
         blob, label = _read_source(source, role)
         if blob.startswith(_OLE_MAGIC):
-            raise InputError(
+            raise FileRefused(
                 f"文件已加密或是旧版 .xls 格式，无法写入：{label}",
                 f"the file is encrypted or a legacy .xls workbook, cannot write into it: {label}",
             )
@@ -122,7 +122,7 @@ class Package:
 
         Raises
         ------
-        InputError
+        FileRefused
             Over the size limit, a DTD, or an unreadable member.
         """
         member = self._members.get(part.lower())
@@ -179,7 +179,7 @@ class Package:
 
 def parse_part(pkg: Package, part: str) -> Any:
     """The root element of XML part ``part``, parsed without DTDs or entities (an
-    ``xml.etree.ElementTree.Element``); InputError when it is hostile or not well-formed."""
+    ``xml.etree.ElementTree.Element``); FileRefused when it is hostile or not well-formed."""
     return limits.parse_xml(pkg.label, part, pkg.read(part))
 
 
@@ -187,9 +187,9 @@ def _is_xml(part: str) -> bool:
     return part.lower().endswith((".xml", ".rels", ".vml"))
 
 
-def not_workbook(label: str, why: str) -> InputError:
+def not_workbook(label: str, why: str) -> FileRefused:
     """The error for a file that is not a readable workbook; ``why`` says what was wrong."""
-    return InputError(
+    return FileRefused(
         f"文件不是有效的 Excel 工作簿：{label}（{why}）",
         f"not a valid Excel workbook: {label} ({why})",
     )
@@ -203,7 +203,7 @@ def _read_source(source: Source, role: str) -> tuple[bytes, str]:
         try:
             return path.read_bytes(), str(path)
         except OSError as exc:
-            raise InputError(
+            raise FileError(
                 f"无法读取文件：{path}（{exc.strerror}）", f"cannot read {path}: {exc.strerror}"
             ) from exc
     data = source.read()
