@@ -127,6 +127,7 @@ def cmd_landed_cost(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from xlplan import actions
+    from xlplan.core.errors import Message, XlplanError
     from xlplan.workbook.io import FilePort
 
     if args.input is None and args.action and _is_workbook(args.action[-1]):
@@ -500,6 +501,7 @@ def action_names(given: Sequence[str]) -> list[str]:
     import difflib
 
     from xlplan import actions
+    from xlplan.core.errors import Message, XlplanError
 
     names = [
         part.strip().lower().replace("-", "_")
