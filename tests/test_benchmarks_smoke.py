@@ -87,7 +87,9 @@ def test_file_to_file_benchmark_runs_small() -> None:
     """Whole commands as processes on a 300-line plan and CSV (no LibreOffice, no UDFs)."""
     from benchmarks import bench_files
 
-    lines = bench_files.run(sizes=(300,), lo_sizes=(), repeat=1, udfs=False, demo=False)
+    lines = bench_files.run(
+        sizes=(300,), xlsx_sizes=(300,), lo_sizes=(), repeat=1, udfs=False, demo=False
+    )
     text = "\n".join(lines)
     assert "xlplan --help" in text and "landed-cost xlsx -> xlsx" in text
     assert "csv -> csv" in text and "scaling, xlsx -> xlsx" in text
