@@ -22,10 +22,12 @@ from xlplan import actions
 from xlplan.core.errors import ErrorRecord, Lang, Message
 from xlplan.kpi import sheets as kpi_sheets
 from xlplan.kpi.tables import (
+    DASH_CASH,
     DASH_KPI_COUNTS,
     DASH_KPIS,
     DASH_MARKETS,
     DASH_MONTHS,
+    DASH_STOCK,
     DASH_WATERFALL,
     KPI_FLAGS,
     KPI_RAW,
@@ -44,7 +46,8 @@ from xlplan.plan.settings import PlanSettings, ReconcileMethod
 from xlplan.plan.sheets import settings_frame, template_fx, write_settings_sheet
 from xlplan.plan.tables import FX, README_SHEET, SETTINGS
 from xlplan.planning import sheets as planning_sheets
-from xlplan.planning.tables import ACTUALS, EVENTS, TARGET_LINES
+from xlplan.planning.tables import ACTUALS, EVENTS, LAUNCHES, TARGET_LINES
+from xlplan.supply import sheets as supply_sheets
 from xlplan.workbook.render import (
     TEMPLATE_DATE,
     Formats,
@@ -75,6 +78,8 @@ class PlanTargets:
     company_target: float = 12 * YI  # [reporting ccy]
     reconcile_method: str = "keep"
     rounding_unit: float = 10_000  # [reporting ccy]
+    supply: supply_sheets.SupplyFrames | None = None  # SKUs, routes, closures; None = example
+    as_of: date | None = None  # the plan's as-of date (Settings); None = the day of the run
 
     def settings(self, plan_year: int) -> PlanSettings:
         return PlanSettings(
@@ -82,6 +87,7 @@ class PlanTargets:
             company_target=self.company_target,
             reconcile_method=ReconcileMethod(self.reconcile_method),
             rounding_unit=float(self.rounding_unit),
+            as_of=self.as_of,
         )
 
 
@@ -224,12 +230,21 @@ def sample_outputs(
             KPI_VALUES.key: kpi_sheets.sample_kpi_values(),
             KPI_RAW.key: kpi_sheets.sample_kpi_raw(),
             KPI_THRESHOLDS.key: kpi_sheets.thresholds_frame(lang),
+            **supply_inputs(lang, targets, plan_year),
         },
         where,
     )
     today = date(TEMPLATE_DATE.year, TEMPLATE_DATE.month, 1)
-    actions.run(port, today, ["landed_cost", "align", "split", "track", "kpi"])
+    actions.run(port, today, ["landed_cost", "align", "split", "track", "stock", "cash", "kpi"])
     return port.tables
+
+
+def supply_inputs(lang: str, targets: PlanTargets, plan_year: int) -> dict[str, pd.DataFrame]:
+    """The stock and cash input tables of a new plan by key (and the launches they read)."""
+    tables = (targets.supply or supply_sheets.SupplyFrames()).tables(lang, date(plan_year, 1, 1))
+    if targets.launches is not None:
+        tables[LAUNCHES.key] = targets.launches
+    return tables
 
 
 def build_template(
@@ -279,9 +294,21 @@ def build_template(
     kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)
     dash = [
         (t, outputs.get(t.key))
-        for t in (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
+        for t in (
+            DASH_MONTHS,
+            DASH_MARKETS,
+            DASH_KPI_COUNTS,
+            DASH_KPIS,
+            DASH_WATERFALL,
+            DASH_STOCK,
+            DASH_CASH,
+        )
     ]
     kpi_sheets.write_dashboard_sheet(wb, fmt, dash, lang)
+    # Stock and cash: their inputs, then the Stock Plan and Cash Plan the sample run wrote
+    supply_sheets.write_supply_sheets(
+        wb, fmt, lang, supply_inputs(lang, targets, plan_year), outputs
+    )
     write_tables_sheet(wb, fmt, MARKET_RULES_SHEET, landed_cost_sheets.market_rules_frames(), lang)
     write_lists_sheet(wb, lang, actions.CATALOG.lists)
     wb.worksheets()[2].activate()

@@ -679,15 +679,15 @@ def plan_tables(read: SupplyRead, plan: StockPlan | None = None) -> StockTables:
     months = _whole(
         stock_months(plan, case.cash.unit_value, year), ["stock_value", "revenue_at_risk"]
     )
-    months = _whole(months, ["cover_days", "safety_days"], 1)
+    months = _whole(months, ["cover_days", "safety_days"])
     orders = _whole(purchase_orders(plan, routes, cal, case.cash.goods_cost, year), ["value"])
     risky = _whole(at_risk(plan, routes, cal, year), ["revenue_at_risk", "short_units"])
     summary = _whole(route_summary(plan, routes, cal), ["average_stock", "revenue_at_risk"])
-    summary = _whole(summary, ["cover_days", "min_cover_days"], 1)
+    summary = _whole(summary, ["cover_days", "min_cover_days"])
     summary = _whole(summary, ["turnover"], 2)
     markets = market_summary(plan, routes, case.stock.revenue, case.cash.unit_value)
     markets = _whole(markets, ["revenue", "cogs", "average_stock_value", "revenue_at_risk"])
-    markets = _whole(_whole(markets, ["turnover"], 2), ["cover_days"], 1)
+    markets = _whole(_whole(markets, ["turnover"], 2), ["cover_days"])
     positions = _whole(stock_positions(plan, routes), MONTHS)
     first = date(year - 1, 1, 1)
     shown = read.windows[
@@ -798,12 +798,12 @@ def cash_tables(read: SupplyRead) -> CashTables:
         cash_summary(plan.cash),
         [k for k in CASH_SUMMARY.keys if k not in ("peak_month", "lowest_month", "ccc_days")],
     )
-    summary = _whole(summary, ["ccc_days"], 1)
-    cycle = _whole(plan.cash.cycle, [k for k in CASH_CYCLE.keys if k != "market"], 1)
+    summary = _whole(summary, ["ccc_days"])
+    cycle = _whole(plan.cash.cycle, [k for k in CASH_CYCLE.keys if k != "market"])
     levers = _whole(
         levers, [k for k in CASH_LEVERS.keys if k not in ("lever", "peak_month", "ccc_days")]
     )
-    levers = _whole(levers, ["ccc_days"], 1)
+    levers = _whole(levers, ["ccc_days"])
     return CashTables(plan, summary, _whole(plan.cash.curve, money_keys), cycle, levers)
 
 

@@ -95,8 +95,8 @@ def days(key: str, zh: str, en: str, width: float = 9.0, **kw: object) -> Column
 
 
 def day_count(key: str, zh: str, en: str, width: float = 10.0) -> Column:
-    """Computed days, one decimal."""
-    return Column(key, zh, en, Kind.NUMBER, DAYS.zh, DAYS.en, width=width)
+    """Computed days, shown whole."""
+    return Column(key, zh, en, Kind.INT, DAYS.zh, DAYS.en, width=width)
 
 
 def when(key: str, zh: str, en: str, width: float = 11.0, **kw: object) -> Column:
@@ -311,7 +311,7 @@ SUPPLIER_CLOSURES = Table(
             help_zh="0 = 停工；留空=0",
             help_en="0 = closed; blank = 0",
         ),
-        text("note", "备注", "Note", 36),
+        text("note", "备注", "Note", 30),
     ),
     sheet="supply",
     help_zh="春节停工已按设置自动计算（见“备货计划”的供应商日历），此处只填其他停工或减产。",
@@ -596,7 +596,7 @@ OUTPUT_COLUMNS: dict[str, Column] = {
         day_count("inventory_days", "库存天数", "Inventory days", 11),
         day_count("receivable_days", "回款天数", "Receivable days", 11),
         day_count("payable_days", "付款天数", "Payable days", 11),
-        text("lever", "方案", "Scenario", 34),
+        text("lever", "方案", "Scenario", 14),
         _money("change", "缺口变化", "Change in need", 13),
     )
 }
@@ -692,6 +692,11 @@ CASH_LEVERS = _output(
     "Two levers: payment terms and transit mode",
     LEVER_KEYS,
     "cash_plan",
+    help_zh="付款条件：全部路线改用设置中的对比条件（alt_deposit_rate、alt_balance_days）；"
+    "运输：全部路线改为海运或空运（运输方式表的天数，运费按运费指数折算）。",
+    help_en="Payment terms: every route on the alternative terms of the settings "
+    "(alt_deposit_rate, alt_balance_days); transit: every route by sea or by air (days from the "
+    "transit table, freight scaled by the freight index).",
 )
 
 STOCK_TABLES = (

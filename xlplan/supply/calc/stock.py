@@ -192,7 +192,7 @@ def plan_stock(inputs: StockInputs) -> StockPlan:
     shortage = demand - sales
     at_risk = shortage * per_unit
 
-    before_cny = _before_cny(cal, latest, starts) & got
+    before_cny = _before_cny(cal, latest, ready_by.reshape(n, 12)) & got
     air_ready_by = (
         starts[None, :12]
         - (np.round(inputs.air_days) + np.round(receiving)).astype(np.int64)[:, None]
@@ -244,13 +244,14 @@ def _in_transit(
     return out
 
 
-def _before_cny(cal: SupplierCalendar, order: IntArray, starts: IntArray) -> BoolArray:
-    """Orders placed before a Chinese New Year shutdown for a month that starts after it began:
-    if missed, they cannot be placed until the factories reopen."""
+def _before_cny(cal: SupplierCalendar, order: IntArray, ready_by: IntArray) -> BoolArray:
+    """Orders the Chinese New Year shutdown brings forward: placed before it, for goods that
+    must be ready (shipped) after it began, so their production cannot wait for the holiday to
+    end. Missed, they can only be placed when the factories reopen: too late."""
     shut = cal.windows[cal.windows["kind"] == ClosureKind.CNY_SHUTDOWN.value]
     flag = np.zeros(order.shape, dtype=bool)
     for begin in cal.day(shut["start"].to_numpy(dtype="datetime64[D]")):  # one per year
-        flag |= (order < begin) & (starts[None, :12] >= begin)
+        flag |= (order < begin) & (ready_by > begin)
     return flag
 
 
