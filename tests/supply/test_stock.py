@@ -125,8 +125,9 @@ def plans(draw: st.DrawFn) -> tuple[StockInputs, np.ndarray]:
         k: [r[k] for r in rows] for k in rows[0] if k != "in_transit_day"
     }
     columns["in_transit_date"] = [
-        pd.NaT if r["in_transit_day"] is None else pd.Timestamp(date(YEAR, 1, 1))
-        + pd.Timedelta(days=r["in_transit_day"])
+        pd.NaT
+        if r["in_transit_day"] is None
+        else pd.Timestamp(date(YEAR, 1, 1)) + pd.Timedelta(days=r["in_transit_day"])
         for r in rows
     ]
     return inputs(routes_frame(**columns), demand, as_of, cal), demand
@@ -215,7 +216,8 @@ def test_with_zero_lead_times_and_no_safety_stock_the_plan_buys_each_months_unit
 
 def test_lot_size_rounds_up_to_the_carton_and_the_moq() -> None:
     net = np.array([1.0, 120.0, 121.0, 0.5, 4999.0])
-    got = lot_size(net, np.array([0.0, 0.0, 0.0, 0.0, 5000.0]), np.array([60.0, 60.0, 60.0, 1.0, 60.0]))
+    moq = np.array([0.0, 0.0, 0.0, 0.0, 5000.0])
+    got = lot_size(net, moq, np.array([60.0, 60.0, 60.0, 1.0, 60.0]))
     assert got.tolist() == [60.0, 120.0, 180.0, 1.0, 5040.0]
 
 
