@@ -40,7 +40,7 @@ TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 ADDIN_NAME = "xlplan.xlam"
 VBA_MODULE = "XLPlanRibbon"
 CALLBACK = f"{VBA_MODULE}.XLPlanDispatch"
-UDF_MODULES = "udfs.landed_cost;udfs.planning;udfs.kpi;udfs.maps"
+UDF_MODULES = "udfs.landed_cost;udfs.planning;udfs.kpi;udfs.maps;udfs.supply"
 BAS_NAME = f"{VBA_MODULE}.bas"
 
 RT_RIBBON_SUFFIX = "/ui/extensibility"
@@ -58,6 +58,7 @@ GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("xlplanCost", "成本", "Cost", ("landed_cost",)),
     ("xlplanMaps", "三张地图", "Three maps", ("business", "customers", "products")),
     ("xlplanTargets", "目标", "Targets", ("align", "split", "track")),
+    ("xlplanSupply", "备货与资金", "Stock & cash", ("stock", "cash")),
     ("xlplanKpi", "KPI", "KPI", ("kpi",)),
     ("xlplanMore", "更多", "More", ()),
     ("xlplanHelp", "帮助", "Help", ("help",)),
@@ -68,6 +69,8 @@ IMAGES = {
     "check": "DataValidation",
     "landed_cost": "Calculator",
     "kpi": "ChartInsert",
+    "stock": "TableInsert",
+    "cash": "ChartTypeLineInsertGallery",
     "help": "Help",
 }
 DEFAULT_IMAGE = "MacroPlay"

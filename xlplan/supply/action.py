@@ -25,7 +25,7 @@ from xlplan.plan.read import fx_table
 from xlplan.plan.tables import FX
 from xlplan.reference.dates import chinese_new_year
 from xlplan.supply.calc import calendar as cal_
-from xlplan.supply.calc.cash import CashInputs, cash_summary
+from xlplan.supply.calc.cash import CashInputs, CashPlan, cash_summary
 from xlplan.supply.calc.costs import (
     LINE_KEYS,
     RESULT_KEYS,
@@ -789,11 +789,15 @@ class CashTables:
     levers: pd.DataFrame
 
 
+def curve_table(cash: CashPlan) -> pd.DataFrame:
+    """The cash curve of a plan, money rounded to the unit of the reporting currency."""
+    return _whole(cash.curve, [k for k in CASH_CURVE.keys if k != "month"])
+
+
 def cash_tables(read: SupplyRead) -> CashTables:
     """The cash plan of ``read`` and its levers as output tables (rounded for display)."""
     plan = run_case(read.case)
     levers = compare_levers(read.case, plan)
-    money_keys = [k for k in CASH_CURVE.keys if k != "month"]
     summary = _whole(
         cash_summary(plan.cash),
         [k for k in CASH_SUMMARY.keys if k not in ("peak_month", "lowest_month", "ccc_days")],
@@ -804,7 +808,7 @@ def cash_tables(read: SupplyRead) -> CashTables:
         levers, [k for k in CASH_LEVERS.keys if k not in ("lever", "peak_month", "ccc_days")]
     )
     levers = _whole(levers, ["ccc_days"])
-    return CashTables(plan, summary, _whole(plan.cash.curve, money_keys), cycle, levers)
+    return CashTables(plan, summary, curve_table(plan.cash), cycle, levers)
 
 
 def write_cash(port: WorkbookPort, tables: CashTables) -> None:
