@@ -86,7 +86,7 @@ def _read(
     lines: Any,
     launches: Any,
     results: Any,
-    currency: Any,
+    reporting_currency: Any,
     payouts: Any = None,
 ) -> tuple[supply.SupplyRead, pd.DataFrame, str]:
     """The plans' inputs from the arguments, the raw routes table and the language."""
@@ -112,19 +112,28 @@ def _read(
         tables,
         plan_year=plan_year,
         as_of=day,
-        reporting=reporting(currency),
+        reporting=reporting(reporting_currency),
         rules_on=date(plan_year, 1, 1),
     )
     return read, raw_routes, language_of(route_rows, SUPPLY_ROUTES)
 
 
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def serial(value: Any) -> float | str:
+    """A date as Excel's day number (the block's date format shows it as a date); "" when
+    blank."""
+    stamp = pd.Timestamp(value)
+    return "" if pd.isna(stamp) else float((stamp.normalize() - EXCEL_EPOCH).days)
+
+
 def _cell(value: Any) -> Any:
-    """What Excel can take: dates as datetimes, blanks for NaN and NaT, numbers as floats."""
+    """What Excel can take: dates as day numbers, blanks for NaN and NaT, numbers as floats."""
     if value is None or value is pd.NaT:
         return ""
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        stamp = pd.Timestamp(value)
-        return "" if pd.isna(stamp) else stamp.to_pydatetime()
+    if isinstance(value, pd.Timestamp | np.datetime64 | datetime):
+        return serial(value)
     if isinstance(value, float | np.floating):
         return float(value) if np.isfinite(value) else ""
     if isinstance(value, np.integer):
@@ -163,7 +172,7 @@ def _table_args(func: Any) -> Any:
 @xw.arg("lines", doc=_DOC_LINES, **TABLE_ARG)
 @xw.arg("launches", doc=_DOC_LAUNCHES, **TABLE_ARG)
 @xw.arg("results", doc=_DOC_RESULTS, **TABLE_ARG)
-@xw.arg("currency", doc=DOC_CURRENCY)
+@xw.arg("reporting_currency", doc=DOC_CURRENCY)
 @xw.ret(index=False)
 @never_raises
 def XLP_STOCK_PLAN(
@@ -179,12 +188,14 @@ def XLP_STOCK_PLAN(
     lines: Any = None,
     launches: Any = None,
     results: Any = None,
-    currency: Any = None,
+    reporting_currency: Any = None,
 ) -> Block:
-    """每条补货路线的备货结果：下次下单日与数量、首批可售日、周转、最低可售天数、风险收入 /
-    The stock plan per route, one row per route row: next order date and quantity, first
-    stock available, turnover [1/yr], lowest days of cover [d], revenue at risk [reporting ccy]
-    and the row's error; problems of the other tables follow as ``#XLPLAN!`` rows."""
+    """每条补货路线的备货结果：下次下单、首批可售、周转、最低可售天数、风险收入 / The stock
+    plan per route: next order, first stock, turnover, lowest cover, revenue at risk.
+
+    One row per route row: next order date and quantity, first stock available, turnover
+    [1/yr], lowest days of cover [d], revenue at risk [reporting ccy] and the row's error;
+    problems of the other tables follow as ``#XLPLAN!`` rows."""
     read, raw, lang = _read(
         routes,
         skus,
@@ -198,7 +209,7 @@ def XLP_STOCK_PLAN(
         lines,
         launches,
         results,
-        currency,
+        reporting_currency,
     )
     stock = plan_stock(read.case.stock)
     tables = supply.plan_tables(read, stock)
@@ -243,7 +254,7 @@ def XLP_STOCK_PLAN(
 @xw.arg("lines", doc=_DOC_LINES, **TABLE_ARG)
 @xw.arg("launches", doc=_DOC_LAUNCHES, **TABLE_ARG)
 @xw.arg("results", doc=_DOC_RESULTS, **TABLE_ARG)
-@xw.arg("currency", doc=DOC_CURRENCY)
+@xw.arg("reporting_currency", doc=DOC_CURRENCY)
 @xw.ret(index=False)
 @never_raises
 def XLP_PURCHASE_ORDERS(
@@ -259,12 +270,13 @@ def XLP_PURCHASE_ORDERS(
     lines: Any = None,
     launches: Any = None,
     results: Any = None,
-    currency: Any = None,
+    reporting_currency: Any = None,
 ) -> Block:
-    """采购单：每张单的下单、发货、到仓、可售日期与数量，春节前须下的单标“是” / The purchase
-    orders of the whole plan: order, ship, arrival and available dates, the month each is for,
-    quantity [units], goods value [reporting ccy] and whether it must be placed before the
-    Chinese New Year shutdown."""
+    """采购单：下单、发货、到仓、可售日期与数量，春节前须下的单标“是” / The purchase orders:
+    order, ship, arrival and available dates, quantity, and those due before Chinese New Year.
+
+    One row per order: the month it is for, quantity [units], goods value [reporting ccy] and
+    whether the Chinese New Year shutdown brings it forward."""
     read, _, lang = _read(
         routes,
         skus,
@@ -278,7 +290,7 @@ def XLP_PURCHASE_ORDERS(
         lines,
         launches,
         results,
-        currency,
+        reporting_currency,
     )
     orders = supply.plan_tables(read).orders
     orders = orders.assign(
@@ -296,7 +308,7 @@ def XLP_PURCHASE_ORDERS(
 @xw.arg("launches", doc=_DOC_LAUNCHES, **TABLE_ARG)
 @xw.arg("results", doc=_DOC_RESULTS, **TABLE_ARG)
 @xw.arg("payouts", doc=_DOC_PAYOUTS, **TABLE_ARG)
-@xw.arg("currency", doc=DOC_CURRENCY)
+@xw.arg("reporting_currency", doc=DOC_CURRENCY)
 @xw.ret(index=False)
 @never_raises
 def XLP_CASH_CURVE(
@@ -313,7 +325,7 @@ def XLP_CASH_CURVE(
     launches: Any = None,
     results: Any = None,
     payouts: Any = None,
-    currency: Any = None,
+    reporting_currency: Any = None,
 ) -> Block:
     """资金曲线：按月期初、流入、流出、期末与资金占用（报告币种） / The monthly cash curve in the
     reporting currency: opening, payouts and refunds in, supplier deposits and balances,
@@ -331,7 +343,7 @@ def XLP_CASH_CURVE(
         lines,
         launches,
         results,
-        currency,
+        reporting_currency,
         payouts,
     )
     stock = plan_stock(read.case.stock)
@@ -395,9 +407,4 @@ def XLP_ORDER_BY(
     shut = windows.loc[windows["kind"] == ClosureKind.CNY_SHUTDOWN.value, "start"]
     begins = cal.day(shut.to_numpy(dtype="datetime64[D]"))
     early = bool(((start[0] < begins) & (ready_by[0] > begins)).any())
-    return [[_as_datetime(cal.date(start)[0]), _as_datetime(cal.date(ship)[0]), early]]
-
-
-def _as_datetime(day: np.datetime64) -> datetime:
-    stamp: datetime = pd.Timestamp(day).to_pydatetime()
-    return stamp
+    return [[serial(cal.date(start)[0]), serial(cal.date(ship)[0]), early]]

@@ -389,44 +389,25 @@ def supply_inputs(
     errs.append(demand.errors)
 
     # Routes
-    routes, e = read_rows(tables.get(SUPPLY_ROUTES.key), SUPPLY_ROUTES, lists)
-    errs.append(e)
-    bad_route_keys = set()
-    if len(e):
-        raw_routes = _given(tables.get(SUPPLY_ROUTES.key))
-        if raw_routes is not None:
-            bad = raw_routes.loc[raw_routes.index.isin(e["row"].unique())]
-            bad_route_keys = {
-                (str(s).strip().casefold(), str(m).strip().upper())
-                for s, m in zip(bad.get("sku", []), bad.get("market", []), strict=False)
-            }
+    routes, coerce_errors = read_rows(tables.get(SUPPLY_ROUTES.key), SUPPLY_ROUTES, lists)
     transit, e = read_rows(tables.get(TRANSIT_MODES.key), TRANSIT_MODES, lists)
     errs.append(e)
     if _given(tables.get(TRANSIT_MODES.key)) is None:
         transit = reference.transit_modes(rules_on)
     transit = transit.assign(mode=transit["mode"].astype(str).str.strip().str.lower())
-    routes, e = _resolve_routes(routes, settings, transit, regions)
-    errs.append(e)
+    routes, resolve_errors = _resolve_routes(routes, settings, transit, regions)
+    route_errors = concat_errors([coerce_errors, resolve_errors])
+    errs.append(route_errors)
+    refused = _route_keys(tables.get(SUPPLY_ROUTES.key), route_errors["row"].unique())
 
-    # Lines to routes
-    line_keys = list(
-        zip(
-            skus["sku"].fillna("").astype(str).str.strip().str.casefold(),
-            skus["market"].fillna("").astype(str),
-            strict=True,
-        )
-    )
-    route_index = {
-        k: i
-        for i, k in enumerate(
-            zip(routes["sku"].str.strip().str.casefold(), routes["market"], strict=True)
-        )
-    }
-    line_route = np.array([route_index.get(k, -1) for k in line_keys], dtype=np.int64)
+    # Lines to routes: (SKU, market) looked up among the routes, no loop per line
+    line_key = _route_key(skus["sku"], skus["market"])
+    route_at = pd.Index(_route_key(routes["sku"], routes["market"]))
+    line_route = route_at.get_indexer(pd.Index(line_key)).astype(np.int64)
     units_by_line = demand.units
     asked = units_by_line.sum(axis=1)
     orphan = (line_route < 0) & (asked > 0)
-    known_bad = np.array([k in bad_route_keys for k in line_keys], dtype=bool)
+    known_bad = line_key.isin(refused).to_numpy(dtype=bool)
     for table in (SUPPLY_SKUS.key, LANDED_COST):
         mine = (skus["_table"] == table).to_numpy()
         errs.append(
@@ -563,6 +544,24 @@ def supply_inputs(
         unrouted,
         concat_errors(errs),
     )
+
+
+def _route_key(sku: pd.Series, market: pd.Series) -> pd.Series:
+    """``sku`` (case-blind) and market joined: how SKU lines find their route."""
+    clean = sku.fillna("").astype(str).str.strip().str.casefold()
+    return (clean + "\x1f" + market.fillna("").astype(str).str.strip().str.upper()).reset_index(
+        drop=True
+    )
+
+
+def _route_keys(raw: pd.DataFrame | None, rows: np.ndarray) -> set[str]:
+    """The route keys of the given rows of a raw routes table: routes refused for a bad cell,
+    whose SKUs must not be reported a second time as having no route."""
+    given = _given(raw)
+    if given is None or not len(rows):
+        return set()
+    bad = given.loc[given.index.isin(rows)]
+    return set(_route_key(bad["sku"], bad["market"]))
 
 
 def _resolve_routes(

@@ -37,9 +37,10 @@ FloatArray = npt.NDArray[np.float64]
 _EPS = 1e-9  # running sums of fractional capacities carry rounding noise
 
 
-def supplier_key(names: Sequence[object] | npt.NDArray[np.object_] | pd.Series) -> list[str]:
+def supplier_key(names: Sequence[object] | npt.NDArray[np.object_] | pd.Series) -> pd.Series:
     """Supplier names compared without case or surrounding spaces ("" = no supplier named)."""
-    return ["" if v is None or v != v else str(v).strip().casefold() for v in names]
+    values = pd.Series(np.asarray(names, dtype=object), dtype=object)
+    return values.fillna("").astype(str).str.strip().str.casefold()
 
 
 def cny_windows(new_years: Sequence[date], settings: SupplySettings) -> pd.DataFrame:
@@ -124,8 +125,8 @@ class SupplierCalendar:
 
     def rows(self, suppliers: Sequence[object] | pd.Series) -> IntArray:
         """The calendar row of each route's supplier (0 when it names none)."""
-        keys = supplier_key(suppliers)
-        return np.array([self.suppliers.get(k, 0) for k in keys], dtype=np.int64)
+        found = supplier_key(suppliers).map(self.suppliers)
+        return np.asarray(found.fillna(0).to_numpy(), dtype=np.int64)
 
     def _flat(self) -> tuple[FloatArray, float]:
         offset = float(self.days + 2)  # a row's running sum never exceeds ``days``
@@ -172,7 +173,7 @@ def build_calendar(
 ) -> SupplierCalendar:
     """The capacity of every supplier in ``suppliers`` (and of "no supplier") under
     ``windows`` (:data:`WINDOW_KEYS`), from ``origin`` for ``days`` days."""
-    names = list(dict.fromkeys(k for k in supplier_key(suppliers) if k))
+    names = [k for k in supplier_key(suppliers).drop_duplicates() if k]
     index = {name: i + 1 for i, name in enumerate(names)}
     capacity = np.ones((len(names) + 1, days), dtype=float)
     start = (windows["start"].to_numpy(dtype="datetime64[D]") - np.datetime64(origin, "D")).astype(
@@ -181,7 +182,7 @@ def build_calendar(
     end = (windows["end"].to_numpy(dtype="datetime64[D]") - np.datetime64(origin, "D")).astype(
         np.int64
     )
-    owner = supplier_key(windows["supplier"])
+    owner = supplier_key(windows["supplier"]).tolist()
     level = windows["capacity"].to_numpy(dtype=float)
     # One slice per window (a handful a year), never per order.
     for a, b, who, c in zip(start, end, owner, level, strict=True):

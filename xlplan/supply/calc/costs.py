@@ -239,18 +239,32 @@ def transit_days(
 ) -> tuple[FloatArray, FloatArray]:
     """Door-to-door days and freight index of each (mode, region): the region's row of
     ``transit`` (``mode``, ``region``, ``days``, ``freight_index``), else the mode's row without
-    a region; NaN days where the table has neither."""
-    by_region = transit.assign(_k=_key(transit["mode"], transit["region"]))
-    by_region = by_region.drop_duplicates("_k").set_index("_k")
-    anywhere = transit[transit["region"].fillna("").astype(str).str.strip() == ""]
-    anywhere = anywhere.assign(_k=_key(anywhere["mode"])).drop_duplicates("_k").set_index("_k")
-    exact = _key(modes, regions).to_numpy()
-    loose = _key(modes).to_numpy()
-
-    def pick(key: str) -> FloatArray:
-        a = pd.to_numeric(by_region[key], errors="coerce").reindex(exact).to_numpy(dtype=float)
-        b = pd.to_numeric(anywhere[key], errors="coerce").reindex(loose).to_numpy(dtype=float)
-        return np.where(np.isnan(a), b, a)
-
-    index = pick("freight_index")
-    return pick("days"), np.where(np.isnan(index), 1.0, index)
+    a region; NaN days (index 1) where the table has neither. Only the distinct pairs are
+    looked up."""
+    mode = pd.Series(np.asarray(modes, dtype=object)).fillna("").astype(str).str.strip().str.lower()
+    region = pd.Series(np.asarray(regions, dtype=object)).fillna("").astype(str).str.upper()
+    mode_code, mode_names = pd.factorize(mode)
+    region_code, region_names = pd.factorize(region)
+    pair = mode_code.astype(np.int64) * max(len(region_names), 1) + region_code
+    distinct, back = np.unique(pair, return_inverse=True)
+    table = transit.assign(
+        mode=transit["mode"].fillna("").astype(str).str.strip().str.lower(),
+        region=transit["region"].fillna("").astype(str).str.strip().str.upper(),
+        days=pd.to_numeric(transit["days"], errors="coerce"),
+        freight_index=pd.to_numeric(transit["freight_index"], errors="coerce"),
+    )
+    found: dict[tuple[str, str], tuple[float, float]] = {}
+    for m, r, d, i in table[["mode", "region", "days", "freight_index"]].itertuples(
+        index=False, name=None
+    ):  # the transit table: a dozen rows
+        found.setdefault((str(m), str(r)), (float(d), float(i)))
+    days = np.full(len(distinct), np.nan)
+    index = np.full(len(distinct), np.nan)
+    width = max(len(region_names), 1)
+    for k, code in enumerate(distinct):  # one look-up per distinct pair: a handful
+        m, r = str(mode_names[code // width]), str(region_names[code % width])
+        hit = found.get((m, r), found.get((m, "")))
+        if hit is not None:
+            days[k], index[k] = hit
+    out_index = index[back]
+    return days[back], np.where(np.isnan(out_index), 1.0, out_index)
