@@ -373,7 +373,7 @@ def _sections(
         )
         placed[table.key] = _Placed(table, frame, header, last)
         row = last + 3
-    for j, width in grid_widths([t for t, *_ in sections]).items():
+    for j, width in grid_widths([t for t, *_ in sections], cap=18.0).items():
         ws.set_column(j, j, width)
     return placed, free
 

@@ -525,7 +525,7 @@ OUTPUT_COLUMNS: dict[str, Column] = {
         text("month", "月份", "Month", 9),
         text("sku", "SKU", "SKU", 13),
         text("market", "市场", "Market", 8),
-        text("warehouse", "仓库", "Warehouse", 13),
+        text("warehouse", "仓库", "Warehouse", 18),
         text("supplier", "供应商", "Supplier", 12),
         text("mode", "运输", "Mode", 8),
         quantity("units", "销量", "Units sold", 12),
@@ -535,7 +535,7 @@ OUTPUT_COLUMNS: dict[str, Column] = {
         day_count("cover_days", "可售天数", "Days of cover"),
         day_count("safety_days", "安全天数", "Safety days"),
         _money("revenue_at_risk", "风险收入", "Revenue at risk"),
-        Column("po", "单号", "PO", Kind.INT, width=6),
+        text("po", "单号", "PO", 9),
         when("order_date", "下单日", "Order by"),
         when("ship_date", "发货日", "Ship"),
         when("arrival_date", "到仓日", "Arrive"),
@@ -597,7 +597,7 @@ OUTPUT_COLUMNS: dict[str, Column] = {
         day_count("receivable_days", "回款天数", "Receivable days", 11),
         day_count("payable_days", "付款天数", "Payable days", 11),
         text("lever", "方案", "Scenario", 14),
-        _money("change", "缺口变化", "Change in need", 13),
+        _money("change", "峰值变化", "Change in need", 13),
     )
 }
 """How every output column looks, by key; each output table picks its calculator's keys."""

@@ -149,7 +149,9 @@ class SupplierCalendar:
         worked = self.last_working[rows, np.clip(start, 0, n - 1)]
         start = np.where(inside & (worked >= 0), worked, start)
         nominal = ready_by - np.ceil(production).astype(np.int64)
-        start = np.where(inside, start, nominal)
+        # not enough working days in the window: the order falls before it, at full capacity
+        before = -1 - np.ceil(production - self.cumulative[rows, ready]).astype(np.int64)
+        start = np.where(inside, start, np.minimum(nominal, before))
         start = np.where(ready_by > n, nominal, start)  # after the window: nominal too
         return np.where(production <= 0, ready_by, start).astype(np.int64)
 

@@ -275,9 +275,9 @@ ORDER_KEYS: tuple[str, ...] = (
     "value",
     "before_cny",
 )
-"""A purchase order: dates, the month it is for (``2026-04``), ``quantity`` [units], ``value``
-[reporting ccy] at the goods cost, ``before_cny`` True when it must be placed before the shutdown.
-"""
+"""A purchase order (``PO-0001``...): dates, the month it is for (``2026-04``), ``quantity``
+[units], ``value`` [reporting ccy] at the goods cost, ``before_cny`` True when the Chinese New
+Year shutdown brings it forward."""
 
 
 def month_labels(plan_year: int) -> list[str]:
@@ -311,7 +311,7 @@ def purchase_orders(
         }
     )
     frame = frame.sort_values(["order_date", "_route", "need_month"], kind="stable")
-    frame.insert(0, "po", np.arange(1, len(frame) + 1))
+    frame.insert(0, "po", [f"PO-{i:04d}" for i in range(1, len(frame) + 1)])
     for col in ("order_date", "ship_date", "arrival_date", "available_date"):
         frame[col] = frame[col].astype("datetime64[s]")
     return frame[list(ORDER_KEYS)].reset_index(drop=True)
