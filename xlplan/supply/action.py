@@ -845,8 +845,9 @@ def _cash_messages(
     parts = [(LEVER_WORDS[k], float(change[k])) for k in ("terms", "sea", "air") if k in change]
     out.append(
         Message(
-            "杠杆（对资金缺口）: " + "，".join(f"{w.zh} {c:+,.0f}" for w, c in parts),
-            "levers (change in funding need): " + ", ".join(f"{w.en} {c:+,.0f}" for w, c in parts),
+            "杠杆（对资金占用峰值）: " + "，".join(f"{w.zh} {c:+,.0f}" for w, c in parts),
+            "levers (change in the peak funding need): "
+            + ", ".join(f"{w.en} {c:+,.0f}" for w, c in parts),
         )
     )
     if not read.has_results:

@@ -55,7 +55,7 @@ from xlplan.workbook.render import (
     write_title,
     write_udf_block,
 )
-from xlplan.workbook.schema import Column, Kind, Table
+from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
 
 YES = Message("是", "yes")
 NO = Message("否", "no")
@@ -220,6 +220,29 @@ ROUTE_BLOCK = Table(
 """The columns ``XLP_STOCK_PLAN`` returns, one row per route row."""
 
 
+def cells_for(table: Table, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """An input table's rows as cells to write: numbers as numbers and dates as dates (a CSV
+    read as text would otherwise be written as text, which Excel flags and SUM skips)."""
+    if frame is None:
+        return None
+    out = frame.copy()
+    for col in table.columns:
+        if col.key not in out.columns:
+            continue
+        values = out[col.key]
+        if col.kind in NUMERIC_KINDS:
+            numbers = pd.to_numeric(values, errors="coerce")
+            given = values.notna() & values.astype(str).str.strip().ne("")
+            if not (given & numbers.isna()).any():  # never lose what someone typed
+                out[col.key] = numbers
+        elif col.kind is Kind.DATE:
+            dates = pd.to_datetime(values, errors="coerce", format="mixed")
+            given = values.notna() & values.astype(str).str.strip().ne("")
+            if not (given & dates.isna()).any():
+                out[col.key] = dates
+    return out
+
+
 def write_supply_sheet(
     wb: Any, fmt: Formats, lang: str, tables: Mapping[str, pd.DataFrame]
 ) -> dict[str, tuple[str, int]]:
@@ -235,7 +258,8 @@ def write_supply_sheet(
         ws.write_string(top - 2, 0, table.help(lang), fmt.note)
         if i == 0:
             ws.write_string(top - 3, 2, "■ " + INPUTS.text(lang), fmt.input_legend)
-        _, last = write_table(wb, ws, fmt, table, tables.get(table.key), lang, top, 0)
+        frame = cells_for(table, tables.get(table.key))
+        _, last = write_table(wb, ws, fmt, table, frame, lang, top, 0)
         where[table.key] = (ws.get_name(), top)
         if i == 0:
             write_udf_block(
@@ -269,7 +293,9 @@ def write_supply_setup_sheet(
             ws,
             fmt,
             table,
-            tables.get(table.key),
+            tables.get(table.key)
+            if table is SUPPLY_SETTINGS
+            else cells_for(table, tables.get(table.key)),
             lang,
             top,
             0,

@@ -74,7 +74,7 @@ CASH_PLAN_SHEET = Sheet(
     owned=True,
     heading=Message("资金计划", "Cash plan"),
     note=Message(
-        "由 xlplan 生成：按月现金流（报告币种）、资金缺口峰值与月份、各市场现金周期，"
+        "由 xlplan 生成：按月现金流（报告币种）、资金占用峰值与月份、各市场现金周期，"
         "以及付款条件与运输方式两个杠杆的对比。",
         "Written by xlplan: monthly cash flow (reporting currency), the peak funding need and "
         "its month, the cash conversion cycle per market, and two levers side by side: "
@@ -164,7 +164,7 @@ SUPPLY_ROUTES = Table(
             "warehouse",
             "仓库",
             "Warehouse",
-            14,
+            18,
             help_zh="如 FBA US、墨西哥海外仓",
             help_en="e.g. FBA US",
         ),

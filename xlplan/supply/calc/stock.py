@@ -311,7 +311,8 @@ def purchase_orders(
         }
     )
     frame = frame.sort_values(["order_date", "_route", "need_month"], kind="stable")
-    frame.insert(0, "po", [f"PO-{i:04d}" for i in range(1, len(frame) + 1)])
+    numbers = np.char.zfill(np.arange(1, len(frame) + 1).astype(str), 4)
+    frame.insert(0, "po", np.char.add("PO-", numbers).astype(object))
     for col in ("order_date", "ship_date", "arrival_date", "available_date"):
         frame[col] = frame[col].astype("datetime64[s]")
     return frame[list(ORDER_KEYS)].reset_index(drop=True)
