@@ -292,3 +292,25 @@ def test_arrivals_are_booked_when_the_goods_become_available() -> None:
     assert months.loc[2, "arrivals"] == 1500.0  # March's and April's orders
     assert months.loc[3, "arrivals"] == 0.0
     assert months["closing_units"].min() >= 0
+
+
+@pytest.mark.parametrize("as_of", [date(YEAR, 7, 20), date(YEAR, 12, 20), date(YEAR + 1, 1, 5)])
+def test_a_plan_late_in_the_year_or_after_it_still_gives_its_tables(as_of: date) -> None:
+    from xlplan.supply.calc.stock import at_risk, market_summary, route_summary, stock_positions
+
+    demand = np.full((2, 12), 500.0)
+    routes = routes_frame(opening_stock=[800.0, 0.0])
+    plan = plan_stock(inputs(routes, demand, as_of))
+    cal = calendar()
+    orders = purchase_orders(plan, routes, cal, np.array([40.0, 40.0]), YEAR)
+    assert list(orders.columns)[0] == "po"
+    assert orders["po"].is_unique and orders["po"].str.startswith("PO-").all()
+    assert len(stock_months(plan, np.array([50.0, 50.0]), YEAR)) == 12
+    assert len(route_summary(plan, routes, cal)) == 2
+    assert len(market_summary(plan, routes, demand * 100, np.array([50.0, 50.0]))) == 1
+    assert len(stock_positions(plan, routes)) == 8
+    risky = at_risk(plan, routes, cal, YEAR)
+    if as_of.year > YEAR:
+        assert orders.empty and risky.empty  # nothing left to plan
+    else:
+        assert (risky["month"] >= f"{YEAR}-{as_of.month:02d}").all()

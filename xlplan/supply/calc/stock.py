@@ -20,7 +20,9 @@ ship date is that day less receiving and transit days, and its latest order date
 day from which the supplier's calendar (:mod:`~xlplan.supply.calc.calendar`, Chinese New Year
 included) completes ``production_days`` by then. Each order is placed on that latest date (the
 least stock held). When that date is before the plan's as-of date the month gets no order: the
-units that stock on hand cannot cover are short, and their revenue is at risk.
+units that stock on hand cannot cover are short, and their revenue is at risk. An order placed
+before a Chinese New Year shutdown for goods that must ship after it began is flagged: the
+holiday brings it forward, and missed, it can only be placed when the factories reopen.
 
 Arrivals are booked in the month the goods become available (possibly the month before their
 need month), so every month balances: opening + arrivals - sales = closing. Days of cover =
@@ -100,7 +102,7 @@ class StockPlan(NamedTuple):
     available_day: IntArray
     latest_day: IntArray  # the latest order day for each need month (ordered or not)
     feasible: BoolArray  # that day is on or after the as-of date
-    before_cny: BoolArray  # the order must be placed before a Chinese New Year shutdown
+    before_cny: BoolArray  # the Chinese New Year shutdown brings the order forward
     air_in_time: BoolArray  # a short month could still be supplied by air
 
 
@@ -311,8 +313,10 @@ def purchase_orders(
         }
     )
     frame = frame.sort_values(["order_date", "_route", "need_month"], kind="stable")
-    numbers = np.char.zfill(np.arange(1, len(frame) + 1).astype(str), 4)
-    frame.insert(0, "po", np.char.add("PO-", numbers).astype(object))
+    numbers = np.arange(1, len(frame) + 1).astype(str)
+    if len(numbers):  # numpy's zfill cannot size an empty array
+        numbers = np.char.add("PO-", np.char.zfill(numbers, 4))
+    frame.insert(0, "po", numbers.astype(object))
     for col in ("order_date", "ship_date", "arrival_date", "available_date"):
         frame[col] = frame[col].astype("datetime64[s]")
     return frame[list(ORDER_KEYS)].reset_index(drop=True)
