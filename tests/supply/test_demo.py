@@ -39,6 +39,8 @@ def test_the_stock_plan_is_drawn_up_when_the_targets_are_set(
     text = "\n".join(result.lines)
     assert "must be placed before the Chinese New Year shutdown" in text
     assert "peak funding need" in text
+    # the bundle has no Landed Cost line: the plan says what that leaves out
+    assert "2 SKUs have no Landed Cost line" in text and "BN-GAN-CB US" in text
 
 
 def test_latin_american_stock_arrives_before_the_launch(

@@ -247,6 +247,7 @@ class SupplyRead:
     as_of: date
     reporting: str
     has_results: bool
+    uncosted: list[str]  # sales lines with no Landed Cost line: fees, duty, fulfilment count 0
     unplaced: float  # [reporting ccy] revenue no SKU carries
     unrouted: float  # [reporting ccy] revenue of SKUs without a route
     errors: pd.DataFrame
@@ -481,6 +482,12 @@ def supply_inputs(
         )
     )
     lines_money = line_money(skus, price_rc, results if has_results else None, sku_rate)
+    uncosted: list[str] = []
+    if has_results and results is not None:
+        sold = demand.units.sum(axis=1) > 0
+        missing = (match_rows(skus, results) < 0) & sold
+        labels = skus["sku"].astype(str) + " " + skus["market"].astype(str)
+        uncosted = list(dict.fromkeys(labels[missing]))
     payouts, e = read_rows(tables.get(PAYOUTS.key), PAYOUTS)
     errs.append(e)
     if _given(tables.get(PAYOUTS.key)) is None:
@@ -540,6 +547,7 @@ def supply_inputs(
         as_of,
         reporting,
         has_results,
+        uncosted,
         float(demand.unplaced.sum()),
         unrouted,
         concat_errors(errs),
@@ -856,6 +864,16 @@ def _cash_messages(
                 "没有落地成本结果：关税、平台费、履约与广告按 0 计（请先运行“落地成本”）",
                 "no Landed Cost Results: duty, marketplace fees, fulfilment and ads count as 0 "
                 "(run Landed cost first)",
+            )
+        )
+    if read.uncosted:
+        names = ", ".join(read.uncosted[:6]) + ("..." if len(read.uncosted) > 6 else "")
+        out.append(
+            Message(
+                f"{len(read.uncosted)} 个 SKU 没有落地成本明细，其平台费、关税、履约与广告按 0 计："
+                f"{names}",
+                f"{len(read.uncosted)} SKUs have no Landed Cost line, so their marketplace fees, "
+                f"duty, fulfilment and ads count as 0: {names}",
             )
         )
     if stored is not None and not stored.empty and "quantity" in stored.columns:
