@@ -155,7 +155,7 @@ def run(n: int = N, repeat: int = 3) -> list[str]:
         units = np.zeros((len(case.stock.routes), 12))
         np.add.at(units, case.cash.line_route, demand.units)  # one sales line per route here
         stock = plan_stock(case.stock._replace(demand=units, revenue=units * 100.0))
-        return plan_tables(inputs, stock)  # type: ignore[arg-type]
+        return plan_tables(inputs, stock)
 
     runs = [_timed(planning) for _ in range(repeat)]
     wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
@@ -166,7 +166,7 @@ def run(n: int = N, repeat: int = 3) -> list[str]:
     lines.append(f"  cash plan of it: {seconds:.3f} s")
     seconds = best_of(lambda: compare_levers(case), repeat)
     lines.append(f"  the plan and both levers (4 stock and cash plans): {seconds:.3f} s")
-    seconds = best_of(lambda: plan_tables(read()), repeat)  # type: ignore[arg-type]
+    seconds = best_of(lambda: plan_tables(read()), repeat)
     lines.append(f"  from raw tables (read, check, resolve, plan): {seconds:.3f} s")
     return lines
 

@@ -13,6 +13,7 @@ import udfs.supply as udf
 from xlplan import actions
 from xlplan.actions import CATALOG
 from xlplan.app import templates
+from xlplan.landed_cost import sheets as landed_cost_sheets
 from xlplan.plan.sheets import settings_frame, template_fx
 from xlplan.plan.tables import FX, SETTINGS
 from xlplan.planning import sheets as planning_sheets
@@ -44,7 +45,7 @@ def rows(table: Table, frame: pd.DataFrame | None, lang: str = "en") -> list[lis
 @pytest.fixture(scope="module")
 def plan() -> dict[str, pd.DataFrame]:
     """The template's example, run through the actions (what a workbook holds after a run)."""
-    lines = templates.landed_cost_sheets.sample_lines()
+    lines = landed_cost_sheets.sample_lines()
     port = templates._MemoryPort(
         {
             SETTINGS.key: settings_frame("en", templates.PlanTargets().settings(YEAR)),
@@ -153,7 +154,7 @@ def test_order_by_counts_back_through_chinese_new_year() -> None:
 
 
 def test_order_by_reads_a_suppliers_own_closure() -> None:
-    closures = [["Supplier", "Start", "End (incl.)", "Capacity", "Note"]]
+    closures: list[list[object]] = [["Supplier", "Start", "End (incl.)", "Capacity", "Note"]]
     closures.append(["Ningbo Cable", "2026-06-01", "2026-06-10", 0, "move"])
     plain = udf.XLP_ORDER_BY("2026-08-01", 30, 38, 10, closures)
     theirs = udf.XLP_ORDER_BY("2026-08-01", 30, 38, 10, closures, None, "Ningbo Cable")

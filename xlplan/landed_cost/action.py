@@ -8,11 +8,13 @@ from datetime import date
 
 import pandas as pd
 
+from xlplan import reference
 from xlplan.core import money
 from xlplan.core.errors import InputError, Message, concat_errors
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
     MONEY_OUTPUTS,
+    OUTPUT_KEYS,
     PRICE_OUTPUTS,
     LandedCostResult,
     compute_landed_cost,
@@ -27,7 +29,7 @@ from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import fx_table
 from xlplan.plan.tables import FX
 from xlplan.reference import Rules, load_rules
-from xlplan.workbook.coerce import coerce_table, good_rows
+from xlplan.workbook.coerce import blank_rows, coerce_table, good_rows
 
 MARKET_BOOLS = (
     "price_includes_tax",
@@ -41,18 +43,33 @@ MARKET_BOOLS = (
 _COERCED = LANDED_COST.view([k for k in LANDED_COST.keys if k not in ("sku", "channel")])
 
 
-def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
-    """Every line of a raw lines table (cells by column key, as read from a sheet, a CSV or a
-    UDF argument) computed with ``rules``: cells are read and checked against
-    :data:`~xlplan.landed_cost.tables.LANDED_COST`, bad rows get their errors, the rest compute.
-    Missing optional columns count as blank."""
-    frame = raw.reset_index(drop=True)
+def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A raw lines table (cells by column key, as read from a sheet, a CSV or a UDF argument)
+    read and checked against :data:`~xlplan.landed_cost.tables.LANDED_COST`: typed columns
+    (market names such as ``美国`` read as their code) and the error records. Missing optional
+    columns count as blank."""
     lists = {
         "markets": set(rules.markets.index.astype(str)),
         "currencies": set(rules.currencies.index.astype(str)),
     }
-    typed, errors = coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
+    frame = raw.reset_index(drop=True)
+    return coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
+
+
+def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
+    """Every line of a raw lines table computed with ``rules`` (:func:`typed_lines`): bad rows
+    get their errors, wholly blank rows (a gap in the table) stay blank, the rest compute."""
+    typed, errors = typed_lines(raw, rules)
+    return _computed(raw, typed, errors, rules)
+
+
+def _computed(
+    raw: pd.DataFrame, typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules
+) -> LandedCostResult:
     result = compute_landed_cost(typed, rules, errors)
+    gaps = blank_rows(typed)
+    if gaps.any():
+        result.outputs.loc[gaps, [k for k in OUTPUT_KEYS if k != "error"]] = None
     result.outputs.index = raw.index
     return result
 
@@ -60,7 +77,8 @@ def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
 def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Landed Cost Results table (money rounded to each currency's minor unit, margins to
     0.01 %) and the error records."""
-    result = compute_lines(raw, rules)
+    typed, input_errors = typed_lines(raw, rules)
+    result = _computed(raw, typed, input_errors, rules)
     values = money.round_money(
         result.outputs,
         [*MONEY_OUTPUTS, *PRICE_OUTPUTS],
@@ -72,6 +90,7 @@ def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.Dat
         {k: raw[k].to_numpy() if k in raw.columns else None for k in LABEL_KEYS},
         index=values.index,
     )
+    labels["market"] = typed["market"].to_numpy()  # the code, also where a name was typed
     return pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys], result.errors
 
 
@@ -88,6 +107,8 @@ def rules_from_tables(
     errs = []
     fx_typed, e = fx_table(fx)
     errs.append(e)
+    if fx_typed is None:  # a CSV of lines, or a workbook without an FX table
+        fx_typed = reference.default_fx()
     over_typed = lv_typed = None
     if market_overrides is not None:
         typed, e = coerce_table(market_overrides, MARKET_OVERRIDES)
@@ -105,6 +126,22 @@ def rules_from_tables(
             lv_typed[col] = lv_typed[col].dt.strftime("%Y-%m-%d").fillna("")
     rules = load_rules(on, market_overrides=over_typed, regimes=lv_typed, fx=fx_typed)
     return rules, concat_errors(errs)
+
+
+def _shipped_fx_note() -> Message:
+    fx = reference.default_fx()
+    as_of = str(fx["as_of"].max())
+    main = fx["source"].value_counts().index[0]
+    return Message(
+        f"汇率: 未提供汇率表，使用内置汇率（截至 {as_of}；主要来源: {main}；见 "
+        "reference/data/SOURCES.md）",
+        f"FX: no FX table given; the shipped rates are used (as of {as_of}; mostly {main}; "
+        "see reference/data/SOURCES.md)",
+    )
+
+
+SHIPPED_FX = _shipped_fx_note()
+"""What a run says when it computes with the shipped FX rates."""
 
 
 def read_rules(port: WorkbookPort, ctx: Context) -> tuple[Rules, pd.DataFrame]:
@@ -141,6 +178,8 @@ def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
             f"landed cost: {ok} of {len(table)} lines computed (rules of {rules.on})",
         )
     ]
+    if port.read_table(FX.key) is None:
+        summary.append(SHIPPED_FX)
     return ActionResult(concat_errors([setting_errors, errors]), summary)
 
 

@@ -24,6 +24,7 @@ from xlplan.workbook.render import (
     Formats,
     format_money_by_currency,
     page_setup,
+    udf_formula,
     write_table,
     write_title,
 )
@@ -216,7 +217,7 @@ def landed_cost_formula() -> str:
         "XLP_LANDED_COST(tblLandedCost[#All],tblFX[#All],tblMarketOverrides[#All],"
         "tblLowValueOverrides[#All],RulesDate)"
     )
-    return f'=IFERROR({call},"{ADDIN_MESSAGE}")'
+    return udf_formula(call)
 
 
 def market_rules_frames() -> list[tuple[Table, pd.DataFrame]]:

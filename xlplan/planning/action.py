@@ -63,13 +63,14 @@ def align_tables(
     lines, errors = coerce_table(raw_lines, TARGET_LINES)
     lines["map"] = lines["map"].str.strip().str.lower()
     lines["customer_type"] = lines["customer_type"].str.strip().str.lower()
-    good = good_rows(lines, errors).reset_index(drop=True)
+    kept_rows = good_rows(lines, errors)
+    good = kept_rows.reset_index(drop=True)
     if company_target is None:
         company_target = float(good["amount"].fillna(0).sum() + good["adjustment"].fillna(0).sum())
     align_settings = AlignmentSettings(company_target=company_target, method=method, unit=unit)
     alignment = align_targets(good, align_settings, regions)
     # The domain saw only the good rows; point lines and records back at the sheet's rows.
-    kept = lines.index.difference(pd.Index(errors["row"].unique())).to_numpy()
+    kept = kept_rows.index.to_numpy()
 
     def original(rows: pd.Series) -> pd.Series:
         pos = rows.to_numpy(dtype=int)
