@@ -7,6 +7,7 @@ import io
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -16,8 +17,16 @@ from xlplan import actions
 from xlplan.app import templates
 from xlplan.app.cli import main
 from xlplan.core.errors import records
-from xlplan.supply.tables import CASH_TABLES, STOCK_TABLES, SUPPLY_ROUTES
+from xlplan.supply.tables import (
+    CASH_TABLES,
+    PAYOUTS,
+    STOCK_TABLES,
+    SUPPLIER_CLOSURES,
+    SUPPLY_ROUTES,
+    SUPPLY_SKUS,
+)
 from xlplan.workbook.io import FilePort
+from xlplan.workbook.schema import Table
 
 TODAY = date(2026, 11, 1)
 
@@ -151,3 +160,34 @@ def test_a_plan_without_supply_tables_still_runs_on_the_landed_cost_lines(
     # the example's lines have SKUs in US, DE, JP and MX; the Monthly Plan reaches them all
     assert missing and all(r.table == "landed_cost" for r in missing)
     assert port.locate(missing[0]).startswith("Landed Cost!")
+
+
+def _cell(ws: openpyxl.worksheet.worksheet.Worksheet, table: Table, row: int, key: str) -> Any:
+    ref = ws.tables[table.name].ref
+    header_row = int("".join(c for c in ref.split(":")[0] if c.isdigit()))
+    first = openpyxl.utils.column_index_from_string("".join(c for c in ref if c.isalpha())[0])
+    return ws.cell(header_row + 1 + row, first + table.keys.index(key))
+
+
+def test_check_and_run_report_the_same_supply_cells(tmp_path: Path) -> None:
+    """Validate is a dry run: every bad cell of the stock and cash inputs it finds, the run
+    finds at the same Sheet!Cell, and no other."""
+    path = template(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    supply = wb["Supply"]
+    _cell(supply, SUPPLY_ROUTES, 1, "mode").value = "boat"
+    _cell(supply, SUPPLY_ROUTES, 2, "moq").value = -5
+    _cell(supply, SUPPLY_SKUS, 0, "price").value = -3
+    _cell(supply, SUPPLIER_CLOSURES, 0, "start").value = "someday"
+    _cell(wb["Supply Settings"], PAYOUTS, 0, "payout_days").value = 999
+    wb.save(path)
+
+    def located(names: list[str]) -> set[str]:
+        port = FilePort(path, actions.CATALOG)
+        report = actions.run(port, TODAY, names)
+        keys = {t.key for t in (SUPPLY_ROUTES, SUPPLY_SKUS, SUPPLIER_CLOSURES, PAYOUTS)}
+        return {port.locate(r) for r in records(report.errors) if r.table in keys}
+
+    checked, ran = located(["check"]), located(["stock", "cash"])
+    assert len(checked) == 5, checked
+    assert checked == ran
