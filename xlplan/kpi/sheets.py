@@ -503,7 +503,7 @@ def _stock_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
             "major_gridlines": {"visible": True, "line": {"color": "#E3E6EC"}},
         }
     )
-    lines.set_y2_axis({"num_format": "0", "min": 0})
+    lines.set_y2_axis({"num_format": "0", "min": 0, "name": Message("天", "days").text(lang)})
     chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
     return chart
 
@@ -534,6 +534,7 @@ def _cash_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
                 "value": True,
                 "position": "above",
                 "font": {"bold": True, "color": colour, "size": 9},
+                "fill": {"color": "white"},  # readable where the cash line crosses it
                 "custom": [{"delete": True}] * peak
                 + [{"value": text}]
                 + [{"delete": True}] * (len(tied) - peak - 1),

@@ -489,6 +489,7 @@ def cash_chart(wb: Any, sheet: str, lang: str, p: _Placed, title: str, peak_text
                 "value": True,
                 "position": "above",
                 "font": {"bold": True, "color": colour, "size": 9},
+                "fill": {"color": "white"},  # readable where the cash line crosses it
                 "custom": [{"delete": True}] * peak
                 + [{"value": peak_text}]
                 + [{"delete": True}] * (len(tied) - peak - 1),
@@ -705,7 +706,12 @@ def write_cash_plan_sheet(
             (Message("峰值（月末）", "Peak (month-end)"), text_of("peak_month"), "@", TIED_COLOUR),
             (Message("现金最低点", "Lowest cash"), amount("lowest_cash"), "@", CASH_COLOUR),
             (Message("年末资金", "Cash at year end"), amount("closing_cash"), "@", CASH_COLOUR),
-            (Message("现金周期", "Cash cycle"), text_of("ccc_days", "{:.0f} d"), "@", render.NAVY),
+            (
+                Message("现金周期", "Cash cycle"),
+                text_of("ccc_days", Message("{:.0f} 天", "{:.0f} days").text(lang)),
+                "@",
+                render.NAVY,
+            ),
         ],
     )
     cycle = given[CASH_CYCLE.key]
