@@ -303,7 +303,11 @@ def write_supply_setup_sheet(
         )
         where[table.key] = (ws.get_name(), top)
         top = last + 6
-    for j, width in grid_widths(inputs, cap=16.0, keep=SUPPLY_SETTINGS).items():
+    widths = grid_widths(inputs, cap=16.0, keep=SUPPLY_SETTINGS)
+    for table in (TRANSIT_MODES, PAYOUTS):  # their sources wrap in the cell: room to read them
+        last = len(table.columns) - 1
+        widths[last] = max(widths.get(last, 0.0), min(table.columns[last].width, 32.0))
+    for j, width in widths.items():
         ws.set_column(j, j, width)
     page_setup(ws)
     return where
