@@ -74,7 +74,7 @@ def demo_targets() -> templates.PlanTargets:
         reconcile_method="pro_rata",
         rounding_unit=10_000,
         supply=demo_supply(),
-        as_of=SUPPLY_AS_OF,
+        plan_as_of=SUPPLY_AS_OF,
     )
 
 
