@@ -10,7 +10,7 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import money
-from xlplan.core.errors import InputError, Message, concat_errors
+from xlplan.core.errors import InputError, Message, concat_errors, row_messages
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
     MONEY_OUTPUTS,
@@ -56,6 +56,12 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataF
     return coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
 
 
+COLUMN_LABELS: dict[str, Message] = {
+    c.key: Message(c.header("zh"), c.header("en")) for c in LANDED_COST.columns
+}
+"""The lines' columns as their headers name them, for the error column."""
+
+
 def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
     """Every line of a raw lines table computed with ``rules`` (:func:`typed_lines`): bad rows
     get their errors, wholly blank rows (a gap in the table) stay blank, the rest compute."""
@@ -67,6 +73,7 @@ def _computed(
     raw: pd.DataFrame, typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules
 ) -> LandedCostResult:
     result = compute_landed_cost(typed, rules, errors)
+    result.outputs["error"] = row_messages(result.errors, len(typed), COLUMN_LABELS).to_numpy()
     gaps = blank_rows(typed)
     if gaps.any():
         result.outputs.loc[gaps, [k for k in OUTPUT_KEYS if k != "error"]] = None
