@@ -4,4 +4,10 @@
 (``UDF Modules``) so xlwings imports every ``XLP_`` function from them.
 """
 
-MODULES: tuple[str, ...] = ("udfs.landed_cost", "udfs.planning", "udfs.kpi", "udfs.maps")
+MODULES: tuple[str, ...] = (
+    "udfs.landed_cost",
+    "udfs.planning",
+    "udfs.kpi",
+    "udfs.maps",
+    "udfs.supply",
+)

@@ -149,7 +149,7 @@ def test_cli_run_all_actions_on_the_chinese_template(
     out = tmp_path / "out.xlsx"
     assert main(["run", str(src), "-o", str(out), "--date", "2026-11-21"]) == 0
     text = capsys.readouterr().out
-    assert re.search(r"\[\d/\d\] 月度跟踪", text) and "累计达成" in text
+    assert re.search(r"\[\d+/\d+\] 月度跟踪", text) and "累计达成" in text
     wb = openpyxl.load_workbook(out, data_only=True)
     for sheet in ("月度拆解", "对齐结果", "月度跟踪", "落地成本结果"):
         assert sheet in wb.sheetnames

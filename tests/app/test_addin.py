@@ -18,6 +18,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+import udfs
 from xlplan import __version__
 from xlplan.actions import ACTIONS
 from xlplan.app import addin, cli, environment
@@ -161,8 +162,7 @@ def test_the_ribbon_keeps_the_templates_namespace(built: Path) -> None:
 def test_the_config_sheet_is_active_and_names_the_udf_module(built: Path) -> None:
     name, settings = _config(built)
     assert name == "myaddin.conf"  # xlwings reads <PROJECT_NAME>.conf; "_" disables it
-    assert settings["UDF Modules"] == "udfs.landed_cost;udfs.planning;udfs.kpi;udfs.maps"
-    assert settings["UDF Modules"] == ";".join(__import__("udfs").MODULES)
+    assert settings["UDF Modules"] == ";".join(udfs.MODULES)
     assert settings["Interpreter_Win"] == ""
     assert settings["Debug UDFs"] == "0"
 

@@ -266,10 +266,14 @@ def test_cli_run_writes_flags_and_dashboard_with_charts(tmp_path: Path) -> None:
     assert {"tblDashMonths", "tblDashWaterfall"} <= set(wb["看板"].tables)
     with zipfile.ZipFile(out) as zf:
         charts = [n for n in zf.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
-        assert len(charts) == 4
-        for name in charts:
+        sheets: list[str] = []
+        for name in charts:  # each chart reads one sheet, its own
             refs = re.findall(r"<c:f>([^<]*)</c:f>", zf.read(name).decode())
-            assert refs and all(re.match(r"'?看板'?!\$", r) for r in refs), refs
+            owners = {re.sub(r"^'?([^'!]*)'?!.*$", r"\1", r) for r in refs}
+            assert refs and len(owners) == 1, refs
+            sheets.extend(owners)
+        # months, markets, traffic lights, waterfall, stock cover, cash curve
+        assert sheets.count("看板") == 6
     # the user's input sheets are untouched
     before = openpyxl.load_workbook(src, data_only=True)
     after = openpyxl.load_workbook(out, data_only=True)
@@ -300,3 +304,33 @@ def test_a_workbook_without_kpi_sheets_still_gets_its_dashboard(tmp_path: Path) 
     out = tmp_path / "out.xlsx"
     port.save(out)
     assert "Dashboard" in openpyxl.load_workbook(out).sheetnames
+
+
+def test_the_dashboard_shows_the_stock_and_cash_plans(tmp_path: Path) -> None:
+    port = port_of(template(tmp_path))
+    actions.run(port, TODAY, ["kpi", "cash", "stock"])
+    assert [a.name for a in actions.ordered(["kpi", "cash", "stock"])][-1] == "kpi"
+    stock = port.written["dash_stock"]
+    months = port.written["stock_months"]
+    assert stock["month"].tolist() == months["month"].tolist()
+    assert stock["stock_value"].tolist() == pytest.approx(months["stock_value"].tolist())
+    cash = port.written["dash_cash"]
+    curve = port.written["cash_curve"]
+    assert cash["closing"].tolist() == pytest.approx(curve["closing"].tolist())
+    peak = port.written["cash_summary"]["funding_need"].iloc[0]
+    assert cash["tied_up"].max() == pytest.approx(peak)
+
+
+def test_without_stock_and_cash_plans_the_panel_says_what_to_run(tmp_path: Path) -> None:
+    from xlplan.kpi.action import cash_curve_table, stock_cover_table
+
+    assert stock_cover_table(None).empty and cash_curve_table(pd.DataFrame()).empty
+    path = template(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    for sheet in ("Stock Plan", "Cash Plan"):
+        wb.remove(wb[sheet])
+    wb.save(path)
+    port = port_of(path)
+    result = kpi(port)
+    assert port.written["dash_stock"].empty and port.written["dash_cash"].empty
+    assert "Stock Plan" in result.summary[-1].en and "Cash Plan" in result.summary[-1].en

@@ -108,7 +108,8 @@ def test_dashboard_charts_read_their_own_sheet(template: tuple[str, bytes]) -> N
     lang, data = template
     sheet = CATALOG.sheets["dashboard"].title(lang)
     _, charts = _sheet_parts(data, sheet)
-    assert len(charts) == 4  # months, markets, traffic lights, waterfall
+    # months, markets, traffic lights, waterfall, stock cover, cash curve
+    assert len(charts) == 6
     for chart in charts:
         refs = re.findall(r"<c:f>([^<]*)</c:f>", chart)
         assert refs and all(re.match(rf"'?{sheet}'?!\$", r) for r in refs), refs

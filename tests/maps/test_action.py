@@ -464,7 +464,7 @@ def test_products_show_every_stage_and_quadrant(tmp_path: Path) -> None:
     result = run(port, "products")
     assert result.errors.empty, result.errors
     lines = port.written["product_lines"].set_index("line")
-    assert len(lines) == 6
+    assert len(lines) == 7
     stages = {s.split(" / ")[1] for s in lines["stage_label"]}
     assert stages == {"Introduction", "Growth", "Maturity", "Decline"}
     quadrants = {q.split(" / ")[1] for q in lines["quadrant_label"]}

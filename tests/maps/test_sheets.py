@@ -81,8 +81,8 @@ def test_sample_data_reads_back(tmp_path: Path) -> None:
     path.write_bytes(templates.template_bytes("en"))
     tables = read_workbook_tables(path, CATALOG, [t.key for t in schema_maps.MAP_TABLES])
     sales = tables["product_sales"].frame
-    assert len(sales) == 6 * 24 and sales["line"].nunique() == 6
-    assert len(tables["product_economics"].frame) == 6
+    assert len(sales) == 7 * 24 and sales["line"].nunique() == 7
+    assert len(tables["product_economics"].frame) == 7
     markets = tables["business_markets"].frame.set_index("market")
     macro = market_macro().set_index("market")
     for m in ("US", "MX", "SA"):
@@ -125,5 +125,5 @@ def test_computed_maps_render_and_read_back_in_libreoffice(soffice: object, tmp_
     assert set(proposals["map"]) == {"business", "customer", "product"}
     # a Shopify store in auto mode: the five B2C tiers, not three rows of B2B zeros
     assert tables["customer_tiers"].frame["tier"].tolist() == [t.value for t in B2C_TIERS]
-    assert len(tables["product_lines"].frame) == 6
+    assert len(tables["product_lines"].frame) == 7
     assert tables["business_screening"].frame["market"].tolist()[:2] == ["MX", "SA"]

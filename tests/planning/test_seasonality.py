@@ -11,7 +11,6 @@ import pytest
 from xlplan.planning.calc.seasonality import (
     EVENT_COLUMNS,
     MONTH_COLUMNS,
-    anchor_dates,
     calendar_index,
     event_calendar,
     event_windows,
@@ -19,6 +18,7 @@ from xlplan.planning.calc.seasonality import (
     read_calendar_events,
     seasonality_profiles,
 )
+from xlplan.reference.dates import anchor_dates
 
 EVENTS = read_calendar_events()
 REGIONS = pd.DataFrame(

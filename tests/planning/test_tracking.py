@@ -163,8 +163,8 @@ def test_validate_actuals() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.floats(0, 5e7), min_size=12, max_size=12),
-    st.lists(st.floats(0, 6e7), min_size=1, max_size=11),
+    st.lists(st.one_of(st.just(0.0), st.floats(1, 5e7)), min_size=12, max_size=12),
+    st.lists(st.one_of(st.just(0.0), st.floats(1, 6e7)), min_size=1, max_size=11),
     st.sampled_from([1.0, 100.0, 10_000.0, 1_000_000.0]),
 )
 def test_forecast_follows_the_rounding_unit(

@@ -21,7 +21,7 @@ TODAY = date(2026, 11, 21)
 LC = LANDED_COST
 # Sheets the file port renders with their own writers (flag words, charts): the live port
 # writes their tables' plain values, so they are compared by shape, not by cell.
-CUSTOM_SHEETS = {"kpi_flags", "dashboard"}
+CUSTOM_SHEETS = set(CATALOG.writers)
 
 
 def landed_cost_book(lang: str = "en") -> Book:

@@ -24,7 +24,7 @@ import pytest
 from xlwings_windows import ALIAS_PREFIX, CELL_ERRORS, WindowsXlwings, windows_xlwings
 
 import udfs
-from udfs import kpi, landed_cost, maps, planning
+from udfs import kpi, landed_cost, maps, planning, supply
 from xlplan import reference
 from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_OUTPUT_COLUMNS
 from xlplan.plan.tables import FX
@@ -46,6 +46,10 @@ UDFS = (
     "XLP_MARKET_SCREEN",
     "XLP_CUSTOMER_TIERS",
     "XLP_PRODUCT_MAP",
+    "XLP_STOCK_PLAN",
+    "XLP_PURCHASE_ORDERS",
+    "XLP_CASH_CURVE",
+    "XLP_ORDER_BY",
 )
 TABLE_ARGS = {
     "lines",
@@ -66,6 +70,13 @@ TABLE_ARGS = {
     "assumptions",
     "sales",
     "economics",
+    "routes",
+    "skus",
+    "closures",
+    "transit",
+    "launches",
+    "results",
+    "payouts",
 }
 ROW_ARGS = {"headers", "values", "weights"}
 EXCEL_DOC_LIMIT = 255  # xlwings cuts descriptions to this for Application.MacroOptions
@@ -217,7 +228,7 @@ class AddinBook:
 OWNER = {
     name: module_name
     for module_name, plain_module in zip(
-        udfs.MODULES, (landed_cost, planning, kpi, maps), strict=True
+        udfs.MODULES, (landed_cost, planning, kpi, maps, supply), strict=True
     )
     for name in dir(plain_module)
     if name.startswith("XLP_")

@@ -20,11 +20,13 @@ from xlplan.landed_cost import action as landed_cost_action
 from xlplan.maps import action as maps_action
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.planning import action as planning_action
+from xlplan.supply import action as supply_action
 
 _CAPABILITIES: tuple[Action, ...] = (
     *landed_cost_action.ACTIONS,
     *maps_action.ACTIONS,
     *planning_action.ACTIONS,
+    *supply_action.ACTIONS,
     *kpi_action.ACTIONS,
 )
 

@@ -9,6 +9,8 @@ from xlplan.landed_cost import tables as landed_cost_tables
 from xlplan.maps import tables as maps_tables
 from xlplan.plan import tables as plan_tables
 from xlplan.planning import tables as planning_tables
+from xlplan.supply import sheets as supply_sheets
+from xlplan.supply import tables as supply_tables
 from xlplan.workbook.catalog import Catalog, Part
 from xlplan.workbook.render import LISTS_SHEET
 
@@ -35,6 +37,12 @@ CATALOG = Catalog.of(
         ),
         Part(sheets=maps_tables.SHEETS, tables=maps_tables.TABLES),
         Part(sheets=planning_tables.SHEETS, tables=planning_tables.TABLES),
+        Part(
+            sheets=supply_tables.SHEETS,
+            tables=supply_tables.TABLES,
+            lists=supply_tables.LISTS,
+            writers=supply_sheets.WRITERS,
+        ),
         Part(sheets=kpi_tables.SHEETS, tables=kpi_tables.TABLES, writers=kpi_sheets.WRITERS),
     ]
 )

@@ -61,7 +61,7 @@ RUN_MACRO = "XLPlanRun"
 self-test calls it through ``Application.Run``; a ribbon callback cannot be called)."""
 ADD_FROM_TEMPLATE = "XLPlanAddFromTemplate"
 """``XLPlanAddFromTemplate(path)``: ``Workbooks.Add(Template:=path)``, the new book's name."""
-UDF_MODULES = "udfs.landed_cost;udfs.planning;udfs.kpi;udfs.maps"
+UDF_MODULES = "udfs.landed_cost;udfs.planning;udfs.kpi;udfs.maps;udfs.supply"
 BAS_NAME = f"{VBA_MODULE}.bas"
 UDF_MODULE = "xlwings_udfs"
 """The VBA module xlwings' importer writes the ``XLP_`` wrappers into."""
@@ -129,6 +129,7 @@ GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("xlplanCost", "成本", "Cost", ("landed_cost",)),
     ("xlplanMaps", "三张地图", "Three maps", ("business", "customers", "products")),
     ("xlplanTargets", "目标", "Targets", ("align", "split", "track")),
+    ("xlplanSupply", "备货与资金", "Stock & cash", ("stock", "cash")),
     ("xlplanKpi", "KPI", "KPI", ("kpi",)),
     ("xlplanMore", "更多", "More", ()),
     ("xlplanHelp", "帮助", "Help", ("help",)),
@@ -146,6 +147,8 @@ IMAGES = {
     "split": "CalendarInsert",
     "track": "AutoSum",
     "kpi": "ChartInsert",
+    "stock": "TableInsert",
+    "cash": "ChartTypeLineInsertGallery",
     "relink": "Refresh",
     "help": "Help",
 }

@@ -3,7 +3,8 @@ US/EU Amazon growth has stalled and who expands into Latin America in 2026.
 
 ``run_demo`` builds the plan workbook from the template with the demo's data (landed-cost lines
 for US, DE, GB, JP, MX, BR; the three maps' targets for a 3.6亿 CNY company target; a Brazil
-launch in April; nine months of actuals), runs every action headless through the file port,
+launch in April; nine months of actuals; the SKU mix, supply routes and closures of its stock
+and cash plans), runs every action headless through the file port,
 exactly as ``xlplan run`` does, and returns the summary the CLI prints. Figures are illustrative
 (``xlplan/reference/data/demo/README.md``).
 """
@@ -24,12 +25,16 @@ import pandas as pd
 from xlplan import actions
 from xlplan.app import templates
 from xlplan.reference import DATA_DIR
+from xlplan.supply import sheets as supply_sheets
+from xlplan.supply.calc.settings import SupplySettings
 from xlplan.workbook.io import FilePort
 
 DEMO_DIR = DATA_DIR / "demo"
 DEMO_LINES = DEMO_DIR / "landed_cost_lines.csv"
 PLAN_YEAR = 2026
 COMPANY_TARGET = 360_000_000.0  # 3.6亿 CNY
+SUPPLY_AS_OF = date(PLAN_YEAR - 1, 11, 15)  # the stock plan is drawn up when the targets are set
+OPENING_CASH = 20_000_000.0  # [CNY]
 
 
 @dataclass
@@ -70,7 +75,55 @@ def demo_targets() -> templates.PlanTargets:
         company_target=COMPANY_TARGET,
         reconcile_method="pro_rata",
         rounding_unit=10_000,
+        supply=demo_supply(),
+        plan_as_of=SUPPLY_AS_OF,
     )
+
+
+def demo_supply() -> supply_sheets.SupplyFrames:
+    """The stock and cash inputs of the demo: its SKU mix, supply routes and supplier closures
+    (``supply_*.csv``) and 20 million CNY of opening cash."""
+    return supply_sheets.SupplyFrames(
+        skus=_csv("supply_skus.csv"),
+        routes=_csv("supply_routes.csv"),
+        closures=_csv("supply_closures.csv"),
+        settings=SupplySettings(opening_cash=OPENING_CASH),
+    )
+
+
+def supply_lines(written: dict[str, pd.DataFrame]) -> list[str]:
+    """What the stock and cash plans say: orders, those due before Chinese New Year, the months
+    at risk, the funding peak and the cash low point."""
+    orders = written.get("purchase_orders")
+    cash = written.get("cash_summary")
+    if orders is None or cash is None or cash.empty:
+        return []
+    cny = orders[orders["before_cny"].astype(bool)]
+    risky = written.get("stock_at_risk", pd.DataFrame())
+    row = cash.iloc[0]
+    out = [
+        "",
+        f"Stock and cash (as of {SUPPLY_AS_OF}): {len(orders)} purchase orders, "
+        f"{orders['value'].sum():,.0f} CNY of goods; {len(cny)} must be placed before the "
+        f"Chinese New Year shutdown, the last by {cny['order_date'].max():%Y-%m-%d}"
+        if len(cny)
+        else f"Stock and cash (as of {SUPPLY_AS_OF}): {len(orders)} purchase orders",
+    ]
+    for market in ("MX", "BR"):
+        mine = orders[orders["market"] == market]
+        if len(mine):
+            out.append(f"  {market}: first stock available {mine['available_date'].min():%Y-%m-%d}")
+    if len(risky):
+        where = sorted(set(risky["sku"] + " " + risky["market"] + " " + risky["month"]))
+        out.append(
+            f"  revenue at risk {risky['revenue_at_risk'].sum():,.0f} CNY ({', '.join(where)})"
+        )
+    out.append(
+        f"  peak funding need {row['funding_need']:,.0f} CNY tied up at the end of "
+        f"{row['peak_month']}; lowest cash {row['lowest_cash']:,.0f} in {row['lowest_month']}; "
+        f"cash conversion cycle {row['ccc_days']:.0f} days"
+    )
+    return out
 
 
 def run_demo(
@@ -109,7 +162,7 @@ def run_demo(
             if lang == "en":
                 written = dict(port.written)
     result.table = written.get("landed_cost_results", pd.DataFrame())
-    result.lines = [*headline(written), "", *result.lines]
+    result.lines = [*headline(written), *supply_lines(written), "", *result.lines]
     result.lines.extend(summary_lines(result.table))
     if render and shutil.which("soffice"):
         say("rendering the PDFs with LibreOffice ...")

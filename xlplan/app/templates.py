@@ -28,10 +28,12 @@ from xlplan.core import parse
 from xlplan.core.errors import ErrorRecord, Lang, Message
 from xlplan.kpi import sheets as kpi_sheets
 from xlplan.kpi.tables import (
+    DASH_CASH,
     DASH_KPI_COUNTS,
     DASH_KPIS,
     DASH_MARKETS,
     DASH_MONTHS,
+    DASH_STOCK,
     DASH_WATERFALL,
     KPI_FLAGS,
     KPI_RAW,
@@ -51,7 +53,9 @@ from xlplan.plan.settings import PlanSettings, ReconcileMethod
 from xlplan.plan.sheets import settings_frame, template_fx, write_settings_sheet
 from xlplan.plan.tables import FX, README_SHEET, SETTINGS
 from xlplan.planning import sheets as planning_sheets
-from xlplan.planning.tables import ACTUALS, EVENTS, TARGET_LINES
+from xlplan.planning.tables import ACTUALS, EVENTS, LAUNCHES, TARGET_LINES
+from xlplan.supply import sheets as supply_sheets
+from xlplan.supply.tables import SUPPLIER_CLOSURES, SUPPLY_ROUTES, SUPPLY_SKUS
 from xlplan.workbook.package import Package
 from xlplan.workbook.render import (
     TEMPLATE_DATE,
@@ -88,6 +92,8 @@ class PlanTargets:
     company_target: float | None = 12 * YI  # [reporting ccy]
     reconcile_method: str = "keep"
     rounding_unit: float = 10_000  # [reporting ccy]
+    supply: supply_sheets.SupplyFrames | None = None  # SKUs, routes, closures; None = example
+    plan_as_of: date | None = None  # the plan's as-of date (Settings); None = the day of the run
     example: bool = True  # False: every input table empty, Settings at their defaults
 
     @classmethod
@@ -103,6 +109,11 @@ class PlanTargets:
             company_target=defaults.company_target,
             reconcile_method=defaults.reconcile_method.value,
             rounding_unit=defaults.rounding_unit,
+            supply=supply_sheets.SupplyFrames(
+                skus=pd.DataFrame(columns=SUPPLY_SKUS.keys),
+                routes=pd.DataFrame(columns=SUPPLY_ROUTES.keys),
+                closures=pd.DataFrame(columns=SUPPLIER_CLOSURES.keys),
+            ),
             example=False,
         )
 
@@ -121,6 +132,7 @@ class PlanTargets:
             company_target=self.company_target,
             reconcile_method=ReconcileMethod(self.reconcile_method),
             rounding_unit=float(self.rounding_unit),
+            as_of=self.plan_as_of,
         )
 
 
@@ -206,6 +218,13 @@ README_STEPS: tuple[Message, ...] = (
         "实际数据与月度跟踪：每月粘贴实际，看达成率、全年预测与差距来源（PDCA）。",
         "Actuals and Tracking: paste each month's actuals; attainment, full-year forecast and "
         "what explains the gap (PDCA).",
+    ),
+    Message(
+        "备货与资金：在“备货参数”填写 SKU 组合与补货路线，得出采购单（含春节前须下的单）、"
+        "月末库存与可售天数，以及资金曲线与资金占用峰值。",
+        "Stock and cash: fill the SKU mix and supply routes on Supply; purchase orders (those "
+        "due before Chinese New Year flagged), month-end stock and cover, the cash curve and "
+        "its peak funding need.",
     ),
     Message(
         "KPI 与看板：KPI 红绿灯与经营看板。",
@@ -314,12 +333,21 @@ def sample_outputs(
             KPI_VALUES.key: kpi_sheets.sample_kpi_values(targets.as_of(plan_year)),
             KPI_RAW.key: kpi_sheets.sample_kpi_raw(targets.as_of(plan_year)),
             KPI_THRESHOLDS.key: kpi_sheets.thresholds_frame(lang),
+            **supply_inputs(lang, targets, plan_year),
         },
         where,
     )
     today = date(TEMPLATE_DATE.year, TEMPLATE_DATE.month, 1)
-    actions.run(port, today, ["landed_cost", "align", "split", "track", "kpi"])
+    actions.run(port, today, ["landed_cost", "align", "split", "track", "stock", "cash", "kpi"])
     return port.tables
+
+
+def supply_inputs(lang: str, targets: PlanTargets, plan_year: int) -> dict[str, pd.DataFrame]:
+    """The stock and cash input tables of a new plan by key (and the launches they read)."""
+    tables = (targets.supply or supply_sheets.SupplyFrames()).tables(lang, date(plan_year, 1, 1))
+    if targets.launches is not None:
+        tables[LAUNCHES.key] = targets.launches
+    return tables
 
 
 def build_template(
@@ -378,9 +406,21 @@ def build_template(
     kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs.get(KPI_FLAGS.key))], lang)
     dash = [
         (t, outputs.get(t.key))
-        for t in (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
+        for t in (
+            DASH_MONTHS,
+            DASH_MARKETS,
+            DASH_KPI_COUNTS,
+            DASH_KPIS,
+            DASH_WATERFALL,
+            DASH_STOCK,
+            DASH_CASH,
+        )
     ]
     kpi_sheets.write_dashboard_sheet(wb, fmt, dash, lang)
+    # Stock and cash: their inputs, then the Stock Plan and Cash Plan the sample run wrote
+    supply_sheets.write_supply_sheets(
+        wb, fmt, lang, supply_inputs(lang, targets, plan_year), outputs
+    )
     write_tables_sheet(wb, fmt, MARKET_RULES_SHEET, landed_cost_sheets.market_rules_frames(), lang)
     write_lists_sheet(wb, lang, actions.CATALOG.lists)
     _fill_readme(readme, wb, fmt, lang)

@@ -3,8 +3,9 @@
 Reads the KPI sheet (``tblKpiValues`` and the editable ``tblKpiThresholds``) and the KPI Raw sheet
 (``tblKpiRaw``, from which KPIs are derived), flags every figure and writes KPI Flags. Then it
 fills the Dashboard from what the workbook (or this run) holds: Tracking (plan vs actual by
-month), Monthly Plan and Actuals (attainment by market), the flags (traffic lights by market)
-and Landed Cost Results (one line's margin waterfall). A Dashboard section whose source is
+month), Monthly Plan and Actuals (attainment by market), the flags (traffic lights by market),
+Landed Cost Results (one line's margin waterfall), the Stock Plan (stock cover by month) and the
+Cash Plan (cash and money tied up by month). A Dashboard section whose source is
 missing is written empty; the sheet says how to fill it.
 """
 
@@ -31,10 +32,12 @@ from xlplan.kpi.calc import (
     unit_label,
 )
 from xlplan.kpi.tables import (
+    DASH_CASH,
     DASH_KPI_COUNTS,
     DASH_KPIS,
     DASH_MARKETS,
     DASH_MONTHS,
+    DASH_STOCK,
     DASH_WATERFALL,
     KPI_FLAGS,
     KPI_RAW,
@@ -48,6 +51,8 @@ from xlplan.workbook.coerce import coerce_table
 TRACKING = "tracking"
 MARKET_ATTAINMENT = "market_attainment"
 LANDED_COST_RESULTS = "landed_cost_results"
+STOCK_MONTHS = "stock_months"
+CASH_CURVE = "cash_curve"
 """Tables other capabilities produce that the Dashboard shows (read by key, never imported)."""
 
 ATTENTION_ROWS = 15
@@ -278,6 +283,27 @@ def markets_table(
     return out[DASH_MARKETS.keys].reset_index(drop=True)
 
 
+def stock_cover_table(months: pd.DataFrame | None) -> pd.DataFrame:
+    """Stock value [reporting ccy], days of cover and the safety stock's days by month, from
+    the Stock Plan (empty without one)."""
+    if months is None or months.empty:
+        return pd.DataFrame(columns=DASH_STOCK.keys)
+    typed = _numbers(months, ("stock_value", "cover_days", "safety_days"))
+    typed = typed[typed["stock_value"].notna()]
+    typed["month"] = typed["month"].fillna("").astype(str)
+    return typed[DASH_STOCK.keys].reset_index(drop=True)
+
+
+def cash_curve_table(curve: pd.DataFrame | None) -> pd.DataFrame:
+    """Cash and money tied up at each month-end [reporting ccy], from the Cash Plan (empty
+    without one)."""
+    if curve is None or curve.empty:
+        return pd.DataFrame(columns=DASH_CASH.keys)
+    typed = _numbers(curve, ("closing", "tied_up"))
+    typed["month"] = typed["month"].fillna("").astype(str)
+    return typed[DASH_CASH.keys].reset_index(drop=True)
+
+
 def line_margins(results: pd.DataFrame | None) -> pd.Series:
     """Mean contribution margin [fraction] of each market's landed-cost lines that computed."""
     if results is None or results.empty or "contribution_margin" not in results:
@@ -383,6 +409,10 @@ def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
     port.write_table(DASH_KPI_COUNTS.key, counts)
     port.write_table(DASH_KPIS.key, attention(flags))
     port.write_table(DASH_WATERFALL.key, waterfall)
+    stock = stock_cover_table(port.read_table(STOCK_MONTHS))
+    cash = cash_curve_table(port.read_table(CASH_CURVE))
+    port.write_table(DASH_STOCK.key, stock)
+    port.write_table(DASH_CASH.key, cash)
     if port.read_table(KPI_VALUES.key) is None and port.read_table(KPI_RAW.key) is None:
         summary = [
             Message(
@@ -414,6 +444,8 @@ def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
             (months, Message("月度跟踪", "Tracking")),
             (markets, Message("月度拆解与实际数据", "Monthly Plan and Actuals")),
             (waterfall, Message("落地成本结果", "Landed Cost Results")),
+            (stock, Message("备货计划", "Stock Plan")),
+            (cash, Message("资金计划", "Cash Plan")),
         )
         if frame.empty
     ]
@@ -439,13 +471,15 @@ ACTIONS = (
             DASH_KPI_COUNTS.key,
             DASH_KPIS.key,
             DASH_WATERFALL.key,
+            DASH_STOCK.key,
+            DASH_CASH.key,
         ),
-        reads=(TRACKING, MARKET_ATTAINMENT, LANDED_COST_RESULTS),
+        reads=(TRACKING, MARKET_ATTAINMENT, LANDED_COST_RESULTS, STOCK_MONTHS, CASH_CURVE),
         help=Message(
             "读取“KPI 数据”与“KPI 原始数据”，写入“KPI 预警”；"
-            "看板汇总月度跟踪、各市场达成与单品利润。",
+            "看板汇总月度跟踪、各市场达成、单品利润、库存与资金。",
             "Reads KPI and KPI Raw; writes KPI Flags, and the Dashboard from Tracking, attainment "
-            "by market and one line's margin.",
+            "by market, one line's margin, the stock plan and the cash plan.",
         ),
     ),
 )

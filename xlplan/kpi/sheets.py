@@ -21,10 +21,12 @@ from xlplan.core import units
 from xlplan.core.errors import Lang, Message
 from xlplan.kpi.calc import weighted_margin
 from xlplan.kpi.tables import (
+    DASH_CASH,
     DASH_KPI_COUNTS,
     DASH_KPIS,
     DASH_MARKETS,
     DASH_MONTHS,
+    DASH_STOCK,
     DASH_WATERFALL,
     KPI_FLAGS,
     KPI_RAW,
@@ -45,6 +47,7 @@ RED_FILL, RED_TEXT = "#FFC7CE", "#9C0006"
 CHECK_FILL, CHECK_TEXT = "#E4DFEC", "#5B3F86"  # not a health colour: the figure itself is in doubt
 GREY_FILL, GREY_TEXT = "#E7E6E6", "#595959"
 PLAN_COLOUR, ACTUAL_COLOUR = "#A9C4EB", render.NAVY
+TIED_COLOUR = "#ED7D31"
 FLAG_WORDS: dict[str, tuple[Message, str, str]] = {
     # flag: its word, fill, text colour
     "green": (Message("绿", "green"), GREEN_FILL, GREEN_TEXT),
@@ -237,6 +240,8 @@ def _dashboard_frames(
         DASH_KPIS.key: (kpi_view, kpis),
         # the line's name is in the chart's title; the column would only repeat it
         DASH_WATERFALL.key: (_view(DASH_WATERFALL, ["step", "amount", "base", "bar"]), waterfall),
+        DASH_STOCK.key: (DASH_STOCK, frame(DASH_STOCK)),
+        DASH_CASH.key: (DASH_CASH, frame(DASH_CASH)),
     }
 
 
@@ -258,14 +263,23 @@ EMPTY_NOTES: dict[str, Message] = {
         "先运行“落地成本”；设置表 dashboard_line 可指定 SKU 或行号。",
         "Run Landed cost first; Settings dashboard_line picks a SKU or row number.",
     ),
+    DASH_STOCK.key: Message(
+        "先运行“备货计划”（需要月度拆解与“备货参数”的 SKU 和补货路线）。",
+        "Run Stock plan first (needs the Monthly Plan and the SKUs and routes on Supply).",
+    ),
+    DASH_CASH.key: Message(
+        "先运行“资金计划”（需要备货计划与落地成本结果）。",
+        "Run Cash plan first (needs the stock plan and the Landed Cost Results).",
+    ),
 }
 
 
 def _headline(
     ws: Any, wb: Any, fmt: Formats, lang: str, frames: dict[str, tuple[Table, pd.DataFrame]]
 ) -> None:
-    """Five figures a manager reads first, in tiles above the charts (the last: figures that
-    look implausible, to verify before trusting the rest)."""
+    """Six figures a manager reads first, in tiles above the charts (the fifth: the cash plan's
+    peak funding need; the last: figures that look implausible, to verify before trusting the
+    rest)."""
     months = frames[DASH_MONTHS.key][1]
     closed = (
         months[pd.to_numeric(months["actual"], errors="coerce").notna()] if len(months) else months
@@ -294,6 +308,7 @@ def _headline(
             AMBER_TEXT,
         ),
         (Message("计划加权利润率", "Plan-weighted margin"), margin, "0.0%", render.NAVY),
+        (Message("资金占用峰值", "Peak funding need"), _peak(frames), '#,##0,,"M"', TIED_COLOUR),
         (
             Message("待核实 KPI", "KPIs to check"),
             int(pd.to_numeric(counts["check"]).sum())
@@ -318,6 +333,13 @@ def _headline(
             ws.write_string(5, j, "–", big)
         else:
             ws.write_number(5, j, float(value), big)
+
+
+def _peak(frames: dict[str, tuple[Table, pd.DataFrame]]) -> float | None:
+    """The highest money tied up at a month-end of the cash plan [reporting ccy]."""
+    cash = frames[DASH_CASH.key][1]
+    tied = pd.to_numeric(cash["tied_up"], errors="coerce") if len(cash) else pd.Series(dtype=float)
+    return float(tied.max()) if tied.notna().any() else None
 
 
 def _chart(wb: Any, kind: str, subtype: str | None = None) -> Any:
@@ -441,25 +463,117 @@ def _waterfall_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
     return chart
 
 
+def _stock_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
+    """Stock value by month (columns) and days of cover against the safety stock (lines,
+    right axis)."""
+    chart = _chart(wb, "column")
+    cats = p.ref(sheet, "month")
+    chart.add_series(
+        {
+            "name": p.table.column("stock_value").header(lang),
+            "categories": cats,
+            "values": p.ref(sheet, "stock_value"),
+            "fill": {"color": PLAN_COLOUR},
+            "gap": 60,
+        }
+    )
+    lines = wb.add_chart({"type": "line"})
+    for key, colour, dash in (
+        ("cover_days", ACTUAL_COLOUR, "solid"),
+        ("safety_days", RED_TEXT, "dash"),
+    ):
+        lines.add_series(
+            {
+                "name": p.table.column(key).header(lang),
+                "categories": cats,
+                "values": p.ref(sheet, key),
+                "line": {"color": colour, "width": 2.25, "dash_type": dash},
+                "marker": {"type": "none"},
+                "y2_axis": True,
+            }
+        )
+    chart.combine(lines)
+    chart.set_title({"name": p.table.title(lang), "name_font": {"size": 11}})
+    chart.set_y_axis(
+        {
+            "num_format": '#,##0.0,,"M"',
+            "major_gridlines": {"visible": True, "line": {"color": "#E3E6EC"}},
+        }
+    )
+    lines.set_y2_axis({"num_format": "0", "min": 0, "name": Message("天", "days").text(lang)})
+    chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
+    return chart
+
+
+def _cash_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
+    """Cash and money tied up at each month-end; the funding peak labelled."""
+    chart = _chart(wb, "line")
+    cats = p.ref(sheet, "month")
+    tied = pd.to_numeric(p.frame["tied_up"], errors="coerce").to_numpy(dtype=float)
+    peak = int(np.nanargmax(tied)) if np.isfinite(tied).any() else -1
+    for key, colour in (("closing", ACTUAL_COLOUR), ("tied_up", TIED_COLOUR)):
+        series: dict[str, Any] = {
+            "name": p.table.column(key).header(lang),
+            "categories": cats,
+            "values": p.ref(sheet, key),
+            "line": {"color": colour, "width": 2.5},
+            "marker": {"type": "none"},
+        }
+        if key == "tied_up" and peak >= 0:
+            text = PEAK.text(lang) + f"{tied[peak] / 1e6:,.1f}M"
+            series["marker"] = {
+                "type": "circle",
+                "size": 5,
+                "fill": {"color": colour},
+                "border": {"color": colour},
+            }
+            series["data_labels"] = {
+                "value": True,
+                "position": "above",
+                "font": {"bold": True, "color": colour, "size": 9},
+                "fill": {"color": "white"},  # readable where the cash line crosses it
+                "custom": [{"delete": True}] * peak
+                + [{"value": text}]
+                + [{"delete": True}] * (len(tied) - peak - 1),
+            }
+        chart.add_series(series)
+    chart.set_title({"name": p.table.title(lang), "name_font": {"size": 11}})
+    chart.set_y_axis(
+        {
+            "num_format": '#,##0,,"M"',
+            "major_gridlines": {"visible": True, "line": {"color": "#E3E6EC"}},
+        }
+    )
+    chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
+    return chart
+
+
+PEAK = Message("峰值 ", "peak ")
 CHARTS: dict[str, Callable[[Any, str, str, _Placed], Any]] = {
     DASH_MONTHS.key: _months_chart,
     DASH_MARKETS.key: _markets_chart,
     DASH_KPI_COUNTS.key: _counts_chart,
     DASH_WATERFALL.key: _waterfall_chart,
+    DASH_STOCK.key: _stock_chart,
+    DASH_CASH.key: _cash_chart,
 }
 CHART_ROWS = {
     DASH_MONTHS.key: 15,
     DASH_MARKETS.key: 12,
     DASH_KPI_COUNTS.key: 12,
     DASH_WATERFALL.key: 16,
+    DASH_STOCK.key: 16,
+    DASH_CASH.key: 16,
 }
-PAGE_BREAK_BEFORE = (DASH_KPI_COUNTS.key, DASH_WATERFALL.key)
+PAGE_BREAK_BEFORE = (DASH_KPI_COUNTS.key, DASH_WATERFALL.key, DASH_STOCK.key)
 SECTION_ORDER = (
     DASH_MONTHS.key,
     DASH_MARKETS.key,
     DASH_KPI_COUNTS.key,
     DASH_KPIS.key,
     DASH_WATERFALL.key,
+    DASH_STOCK.key,
+    DASH_CASH.key,
 )
 
 

@@ -9,7 +9,8 @@ Output (owned, rewritten by the ``kpi`` action): ``kpi_flags`` holds ``tblKpiFla
 figure with its flag and one-line reason); ``dashboard`` holds the tables its charts read:
 ``tblDashMonths`` (plan vs actual by month), ``tblDashMarkets`` (attainment by market),
 ``tblDashKpiCounts`` (flags per market), ``tblDashKpis`` (the latest month's figures with traffic
-lights) and ``tblDashWaterfall`` (the margin waterfall of one landed-cost line).
+lights), ``tblDashWaterfall`` (the margin waterfall of one landed-cost line), ``tblDashStock``
+(stock value and days of cover by month) and ``tblDashCash`` (cash and money tied up by month).
 
 Units: ``value``, ``green`` and ``red`` are in the KPI's unit (``per_year`` [1/yr], ``fraction``
 [fraction, 0.15 = 15 %], ``ratio`` [-], ``days`` [d], ``CNY`` [CNY]); plan and actual amounts are
@@ -327,6 +328,33 @@ DASH_WATERFALL = Table(
     sheet="dashboard",
 )
 
+DASH_STOCK = Table(
+    "dash_stock",
+    "tblDashStock",
+    "库存与可售天数（按月）",
+    "Stock cover by month",
+    (
+        text("month", "月份", "Month", 9),
+        amount("stock_value", "库存金额", "Stock value", 14),
+        Column("cover_days", "可售天数", "Days of cover", Kind.INT, "天", "days", width=14),
+        Column("safety_days", "安全天数", "Safety days", Kind.INT, "天", "days", width=10),
+    ),
+    sheet="dashboard",
+)
+
+DASH_CASH = Table(
+    "dash_cash",
+    "tblDashCash",
+    "资金曲线（月末）",
+    "Cash curve (month-end)",
+    (
+        text("month", "月份", "Month", 9),
+        amount("closing", "期末资金", "Cash", 14),
+        amount("tied_up", "资金占用", "Money tied up", 14),
+    ),
+    sheet="dashboard",
+)
+
 KPI_TABLES = (
     KPI_VALUES,
     KPI_THRESHOLDS,
@@ -337,8 +365,18 @@ KPI_TABLES = (
     DASH_KPI_COUNTS,
     DASH_KPIS,
     DASH_WATERFALL,
+    DASH_STOCK,
+    DASH_CASH,
 )
-DASHBOARD_TABLES = (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
+DASHBOARD_TABLES = (
+    DASH_MONTHS,
+    DASH_MARKETS,
+    DASH_KPI_COUNTS,
+    DASH_KPIS,
+    DASH_WATERFALL,
+    DASH_STOCK,
+    DASH_CASH,
+)
 
 SHEETS = KPI_SHEETS
 TABLES = KPI_TABLES

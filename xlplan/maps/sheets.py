@@ -60,7 +60,8 @@ SAMPLE_PRODUCT_LINES: list[tuple[str, float, float, int, float, str]] = [
     ("cables", 0.45, 1_500_000.0, 60, 59.0, "USB-C; steady, high margin"),
     ("phone cases", 0.18, 2_000_000.0, 95, 49.0, "price war; phasing down"),
     ("earbuds", 0.24, 5_000_000.0, 70, 259.0, "growing, thin margin"),
-    ("bundles", 0.34, 3_000_000.0, 40, 279.0, "charger + cable bundle, launched 5 months ago"),
+    ("bundles", 0.34, 3_000_000.0, 40, 279.0, "charger + cable bundle, launched 9 months ago"),
+    ("magnetic power banks", 0.26, 2_000_000.0, 50, 249.0, "MagSafe; launched 5 months ago"),
 ]
 
 
@@ -74,13 +75,16 @@ def _sample_units(line: str, m: np.ndarray, calendar_month: np.ndarray) -> np.nd
         "cables": 58_000 * season,
         "phone cases": 30_000 * 0.95**m * season,
         "earbuds": 5_000 * 1.025**m * season,
-        "bundles": np.where(m >= SAMPLE_HISTORY - 5, 1_500 * 1.35 ** (m - SAMPLE_HISTORY + 5), 0),
+        "bundles": np.where(m >= SAMPLE_HISTORY - 9, 1_500 * 1.2 ** (m - SAMPLE_HISTORY + 9), 0),
+        "magnetic power banks": np.where(
+            m >= SAMPLE_HISTORY - 5, 1_200 * 1.35 ** (m - SAMPLE_HISTORY + 5), 0
+        ),
     }
     return np.round(shapes[line])
 
 
 def sample_product_sales(as_of: str | pd.Period = "2027-03") -> pd.DataFrame:
-    """Six product lines x the 24 months to ``as_of`` (the example's last closed month),
+    """Seven product lines x the 24 months to ``as_of`` (the example's last closed month),
     revenue in CNY."""
     months = pd.period_range(end=pd.Period(as_of, freq="M"), periods=SAMPLE_HISTORY, freq="M")
     m = np.arange(len(months))

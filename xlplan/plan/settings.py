@@ -35,7 +35,9 @@ class PlanSettings(BaseModel):
     (default 1 January of the plan year); ``reporting_currency`` ISO 4217 code of plan amounts;
     ``company_target`` [reporting ccy/yr]; ``reconcile_method``; ``rounding_unit`` [reporting
     ccy] the unit plan amounts are rounded to (1 = yuan, 10000 = 万); ``dashboard_line`` which
-    landed-cost line the dashboard's waterfall shows (row number, SKU or ``SKU MARKET``).
+    landed-cost line the dashboard's waterfall shows (row number, SKU or ``SKU MARKET``);
+    ``as_of`` the date the plan is drawn up on (blank = the day of the run): a purchase order the
+    stock plan would have had to place before it is too late.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
@@ -48,17 +50,24 @@ class PlanSettings(BaseModel):
     reconcile_method: ReconcileMethod = Field(default=ReconcileMethod.KEEP, strict=False)
     rounding_unit: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     dashboard_line: str | None = None
+    as_of: date | None = None
 
     @model_validator(mode="after")
-    def _rules_date_in_range(self) -> PlanSettings:
+    def _dates_in_range(self) -> PlanSettings:
         if self.rules_date is not None and not 1900 <= self.rules_date.year <= 2100:
             raise ValueError("rules_date must lie between 1900 and 2100")
+        if self.as_of is not None and not 1900 <= self.as_of.year <= 2100:
+            raise ValueError("as_of must lie between 1900 and 2100")
         return self
 
     @property
     def rules_on(self) -> date:
         """The date whose rules apply: ``rules_date``, else 1 January of the plan year."""
         return self.rules_date or date(self.plan_year, 1, 1)
+
+    def as_of_or(self, today: date) -> date:
+        """The plan's as-of date: ``as_of``, else ``today`` (the day of the run)."""
+        return self.as_of or today
 
 
 def default_settings(today: date) -> PlanSettings:

@@ -29,10 +29,15 @@ def settings_frame(lang: str, settings: PlanSettings) -> pd.DataFrame:
     """The Settings table's rows for ``settings``: one per key, its value and description.
 
     The rules date is left blank: the sheet computes it from the plan year (a formula), which
-    is what a blank rules date means.
+    is what a blank rules date means. The as-of date is written as ISO text (``2026-11-15``).
     """
     values = settings.model_dump()
-    shown = {**values, "rules_date": None, "reconcile_method": settings.reconcile_method.value}
+    shown = {
+        **values,
+        "rules_date": None,
+        "reconcile_method": settings.reconcile_method.value,
+        "as_of": None if settings.as_of is None else settings.as_of.isoformat(),
+    }
     return pd.DataFrame(
         {
             "setting": list(SETTING_LABELS),

@@ -55,6 +55,10 @@ SETTING_LABELS: dict[str, Message] = {
         "看板利润瀑布图的明细行（行号、SKU 或“SKU 市场”；留空=第一行）",
         "Dashboard waterfall line (row number, SKU or 'SKU MARKET'; blank = the first line)",
     ),
+    "as_of": Message(
+        "计划基准日：备货计划中早于此日的下单已来不及（留空 = 运行当天）",
+        "Plan as-of date: purchase orders due before it are too late (blank = the day of the run)",
+    ),
 }
 """The Settings sheet's rows, in order: one per field of :class:`PlanSettings`."""
 
@@ -66,6 +70,7 @@ SETTING_KINDS: dict[str, Kind] = {
     "reconcile_method": Kind.TEXT,
     "rounding_unit": Kind.NUMBER,
     "dashboard_line": Kind.TEXT,
+    "as_of": Kind.DATE,
 }
 """How each Settings value is read (see :mod:`xlplan.workbook.keyvalue`)."""
 

@@ -8,6 +8,8 @@ Loading reads package files; the calculators never do: they receive values from 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from xlplan.reference.data import DATA_DIR, read_data
@@ -23,6 +25,7 @@ from xlplan.reference.rules import (
     default_fx,
     expand_regimes,
     fx_rates,
+    in_force,
     load_rules,
     low_value_regimes,
     market_history,
@@ -70,6 +73,27 @@ def market_macro() -> pd.DataFrame:
     return frame
 
 
+def transit_modes(on: date) -> pd.DataFrame:
+    """Door-to-door days and freight index per transit mode and destination region, in force on
+    ``on`` (``data/transit_modes.csv``): ``mode``, ``region`` (blank = any), ``days`` [d],
+    ``freight_index`` [-, sea = 1], ``source``, ``uncertain`` [bool], ``note``."""
+    frame = in_force(read_data("transit_modes.csv"), on).reset_index(drop=True)
+    frame["days"] = pd.to_numeric(frame["days"]).astype(float)
+    frame["freight_index"] = pd.to_numeric(frame["freight_index"]).astype(float)
+    frame["uncertain"] = frame["uncertain"].str.lower().eq("true")
+    return frame
+
+
+def payout_cycles(on: date) -> pd.DataFrame:
+    """Days from a sale to the money in the seller's account, per sales channel, in force on
+    ``on`` (``data/payout_cycles.csv``): ``channel``, ``payout_days`` [d], ``source``,
+    ``uncertain`` [bool], ``note``."""
+    frame = in_force(read_data("payout_cycles.csv"), on).reset_index(drop=True)
+    frame["payout_days"] = pd.to_numeric(frame["payout_days"]).astype(float)
+    frame["uncertain"] = frame["uncertain"].str.lower().eq("true")
+    return frame
+
+
 def calendar_events() -> pd.DataFrame:
     """The shipped sales events (``data/calendar_events.csv``): uplifts [fraction] and day
     offsets as numbers, every other cell text."""
@@ -97,13 +121,16 @@ __all__ = [
     "default_fx",
     "expand_regimes",
     "fx_rates",
+    "in_force",
     "load_rules",
     "low_value_regimes",
     "market_history",
     "market_macro",
     "markets",
+    "payout_cycles",
     "read_data",
     "regime_history",
+    "transit_modes",
 ]
 
 

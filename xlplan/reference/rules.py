@@ -81,7 +81,9 @@ def regime_history() -> pd.DataFrame:
     return read_data("low_value_regimes.csv").copy()
 
 
-def _in_force(frame: pd.DataFrame, on: date) -> pd.DataFrame:
+def in_force(frame: pd.DataFrame, on: date) -> pd.DataFrame:
+    """The rows of a dated reference table in force on ``on`` (``effective_from`` inclusive,
+    ``effective_to`` exclusive, blank = open)."""
     start = pd.to_datetime(frame["effective_from"].replace("", None), format="%Y-%m-%d")
     end = pd.to_datetime(frame["effective_to"].replace("", None), format="%Y-%m-%d")
     day = pd.Timestamp(on)
@@ -97,7 +99,7 @@ def markets(on: date) -> pd.DataFrame:
     tax_base_includes_transport, tax_gross_up, import_tax_recoverable, effective_from,
     effective_to, source, uncertain, note``.
     """
-    frame = _in_force(read_data("markets.csv"), on).copy()
+    frame = in_force(read_data("markets.csv"), on).copy()
     frame["tax_rate"] = pd.to_numeric(frame["tax_rate"])
     for col in MARKET_BOOL_COLUMNS:
         frame[col] = _to_bool(frame[col])
@@ -116,7 +118,7 @@ def low_value_regimes(on: date, market_table: pd.DataFrame | None = None) -> pd.
     ``max_value`` (inclusive) are in ``value_currency``; ``amount`` in ``amount_currency``.
     """
     table = markets(on) if market_table is None else market_table
-    frame = _in_force(read_data("low_value_regimes.csv"), on)
+    frame = in_force(read_data("low_value_regimes.csv"), on)
     return expand_regimes(frame, table)
 
 
@@ -225,7 +227,7 @@ def load_rules(
         for col in REGIME_COLUMNS:
             if col not in own.columns:
                 own[col] = ""
-        own = expand_regimes(_in_force(own.astype(str).replace("nan", ""), on), table)
+        own = expand_regimes(in_force(own.astype(str).replace("nan", ""), on), table)
         shipped = pd.concat(
             [shipped[~shipped["market"].isin(set(own["market"]))], own], ignore_index=True
         )

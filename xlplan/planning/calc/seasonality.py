@@ -8,7 +8,8 @@ Events (table ``calendar_events``, shipped in ``reference/data/calendar_events.c
                    ``ALL``, separated by spaces or commas
 ``uplift``         extra sales the whole event window brings, as a fraction of a normal month's
                    sales [fraction]; negative for a dip (Chinese New Year supply)
-``anchor``         how the anchor date is computed for a year (:class:`DateAnchor`)
+``anchor``         how the anchor date is computed for a year
+                   (:class:`xlplan.reference.dates.DateAnchor`)
 ``anchor_param``   ``fixed``: ``MM-DD``; ``nth_weekday``: ``MM:DOW:N`` (``07:TUE:2`` = second
                    Tuesday of July, ``N`` = -1 for the last); ``holiday``: ``CC:Holiday name``
                    looked up in the ``holidays`` package in English (``US:Thanksgiving Day``);
@@ -42,17 +43,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from enum import Enum
 from pathlib import Path
 
-import holidays
 import numpy as np
 import pandas as pd
-from hijridate import Gregorian, Hijri
 
 from xlplan import reference
 from xlplan.core import parse
 from xlplan.core.errors import concat_errors, errors_where
+from xlplan.reference.dates import DateAnchor as DateAnchor  # re-exported: events name it
+from xlplan.reference.dates import anchor_dates
 
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]
 EVENT_COLUMNS: list[str] = [
@@ -84,18 +84,8 @@ RAMP_UP: tuple[float, ...] = (0.25, 0.5, 0.75)
 """Share of a full month's sales in a new market's 1st, 2nd, 3rd month; 100% from the 4th."""
 
 ALL_MARKETS = "ALL"
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 MarketRegions = Mapping[str, str] | pd.Series | pd.DataFrame
-
-
-class DateAnchor(str, Enum):
-    """How an event's anchor date is computed for a year."""
-
-    FIXED = "fixed"
-    NTH_WEEKDAY = "nth_weekday"
-    HOLIDAY = "holiday"
-    HIJRI = "hijri"
 
 
 def read_calendar_events(path: str | Path | None = None) -> pd.DataFrame:
@@ -107,69 +97,6 @@ def read_calendar_events(path: str | Path | None = None) -> pd.DataFrame:
     for col in ("uplift", "start_offset", "end_offset"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame
-
-
-# --------------------------------------------------------------------------------------------
-# Anchor dates
-
-
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    if n > 0:
-        first = dt.date(year, month, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    last = nxt - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - weekday) % 7 + 7 * (-n - 1))
-
-
-def _holiday_dates(param: str, years: list[int]) -> list[dt.date]:
-    country, _, name = param.partition(":")
-    try:
-        table = holidays.country_holidays(country.strip(), years=years, language="en_US")
-    except NotImplementedError:
-        table = holidays.country_holidays(country.strip(), years=years)
-    found = table.get_named(name.strip(), lookup="iexact")
-    firsts: dict[int, dt.date] = {}
-    for day in found:
-        firsts[day.year] = min(day, firsts.get(day.year, day))
-    return sorted(firsts.values())
-
-
-def _hijri_dates(param: str, years: list[int]) -> list[dt.date]:
-    month, day = (int(p) for p in param.split("-"))
-    first = Gregorian(min(years), 1, 1).to_hijri().year
-    last = Gregorian(max(years), 12, 31).to_hijri().year
-    out = []
-    for h_year in range(first, last + 1):
-        d = Hijri(h_year, month, day).to_gregorian()
-        out.append(dt.date(d.year, d.month, d.day))
-    return out
-
-
-def anchor_dates(anchor: DateAnchor | str, param: str, years: Sequence[int]) -> list[dt.date]:
-    """The anchor dates of one event in the given Gregorian years (Hijri: every occurrence).
-
-    Raises ``ValueError`` / ``KeyError`` / ``OverflowError`` for a parameter it cannot read or a
-    year outside a calendar's range; :func:`event_windows` turns those into error records.
-    """
-    anchor = DateAnchor(anchor)
-    ys = sorted(years)
-    if anchor is DateAnchor.FIXED:
-        month, day = (int(p) for p in param.split("-"))
-        return [dt.date(y, month, day) for y in ys]
-    if anchor is DateAnchor.NTH_WEEKDAY:
-        month_s, dow, n_s = param.split(":")
-        weekday = WEEKDAYS.index(dow.strip().upper()[:3])
-        n = int(n_s)
-        if n == 0 or abs(n) > 5:
-            raise ValueError(param)
-        return [_nth_weekday(y, int(month_s), weekday, n) for y in ys]
-    if anchor is DateAnchor.HOLIDAY:
-        dates = _holiday_dates(param, list(ys))
-        if not dates:
-            raise KeyError(param)
-        return dates
-    return [d for d in _hijri_dates(param, list(ys)) if ys[0] <= d.year <= ys[-1]]
 
 
 def event_windows(events: pd.DataFrame, plan_year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
