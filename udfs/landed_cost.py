@@ -44,10 +44,13 @@ from xlplan.core.errors import InputError, format_error, records
 from xlplan.landed_cost.action import results_table, rules_from_tables
 from xlplan.landed_cost.calc import OUTPUT_KEYS as _OUTPUT_KEYS
 from xlplan.landed_cost.tables import (
+    ENTRY_FEE_OVERRIDES,
     LANDED_COST,
     LANDED_COST_OUTPUT_COLUMNS,
     LOW_VALUE_OVERRIDES,
     MARKET_OVERRIDES,
+    ROUNDING_OVERRIDES,
+    TARIFF,
 )
 from xlplan.plan.tables import FX
 from xlplan.workbook.schema import normalise_header
@@ -57,6 +60,7 @@ OUTPUT_KEYS = list(_OUTPUT_KEYS)
 TEXT_OUTPUTS = ("currency", "error")
 NUMERIC_OUTPUTS = [k for k in OUTPUT_KEYS if k not in TEXT_OUTPUTS]
 IMPORT_TAX_OUTPUTS = ("customs_value", "duty", "import_vat")
+"""What XLP_IMPORT_TAXES returns; ``duty`` there is every duty of the unit (base and extra)."""
 PLACEHOLDER_PRICE = 1.0
 """Price [market ccy/unit] of the one-line table behind :func:`XLP_IMPORT_TAXES`. The import
 outputs (customs value, duty, import tax) do not depend on the price; the calculator only
@@ -69,6 +73,9 @@ def _landed_cost(
     market_overrides: Any,
     low_value_overrides: Any,
     when: Any,
+    tariff: Any = None,
+    entry_fees: Any = None,
+    rounding: Any = None,
 ) -> pd.DataFrame:
     """Output columns (rounded for display), one row per line, settings errors in ``error``."""
     rules, setting_errors = rules_from_tables(
@@ -76,6 +83,9 @@ def _landed_cost(
         table_of(fx, FX),
         table_of(market_overrides, MARKET_OVERRIDES),
         table_of(low_value_overrides, LOW_VALUE_OVERRIDES),
+        table_of(tariff, TARIFF),
+        table_of(entry_fees, ENTRY_FEE_OVERRIDES),
+        table_of(rounding, ROUNDING_OVERRIDES),
     )
     table, _ = results_table(lines, rules)
     out = table[OUTPUT_KEYS].reset_index(drop=True)
@@ -155,6 +165,17 @@ _DOC_VALUES = "同表的一行数据 tblLandedCost[@] / one data row of that tab
     **TABLE_ARG,
 )
 @xw.arg("rules_date", doc=DOC_DATE)
+@xw.arg("tariff", doc="税则表 tblTariff[#All]；可省略 / tariff rows; optional", **TABLE_ARG)
+@xw.arg(
+    "entry_fees",
+    doc="报关费用覆盖表 tblEntryFees[#All]；可省略 / entry fee overrides; optional",
+    **TABLE_ARG,
+)
+@xw.arg(
+    "rounding",
+    doc="进位规则覆盖表 tblRounding[#All]；可省略 / rounding overrides; optional",
+    **TABLE_ARG,
+)
 @xw.ret(index=False)
 @never_raises
 def XLP_LANDED_COST(
@@ -163,22 +184,36 @@ def XLP_LANDED_COST(
     market_overrides: Any = None,
     low_value_overrides: Any = None,
     rules_date: Any = None,
+    tariff: Any = None,
+    entry_fees: Any = None,
+    rounding: Any = None,
 ) -> Block:
     """落地成本、利润瀑布与保本/目标售价：整表一次计算并溢出 / Landed cost, margin waterfall,
     break-even and target-margin prices for the whole table in one spilled block.
 
     Returns a header row (zh when the input headers are zh, else en) and one row per input
     line: currency, then money per unit sold in the market currency [market ccy/unit]
-    (customs_value ... contribution), contribution_margin [fraction], breakeven_price and
+    (customs_value, duty_base, duty, extra_duty, vat_base, import_vat, entry_fees ...
+    contribution), contribution_margin [fraction], breakeven_price and
     price_for_target_margin [market ccy/unit], and error (bilingual; blank when the line is
     clean). Money is rounded half-up to the currency's minor unit, margins to 4 decimals.
-    Settings-table errors are appended to every row's error cell.
+    The tariff, entry-fee and rounding tables join the shipped rules (HS codes, parcels and
+    entries of the lines). Settings-table errors are appended to every row's error cell.
     """
     rows = rows_of(lines)
     frame = table_from_rows(rows, LANDED_COST, required=True)
     assert frame is not None and rows is not None  # required=True raises instead
     lang = language_of(rows, LANDED_COST)
-    out = _landed_cost(frame, fx, market_overrides, low_value_overrides, rules_date)
+    out = _landed_cost(
+        frame,
+        fx,
+        market_overrides,
+        low_value_overrides,
+        rules_date,
+        tariff,
+        entry_fees,
+        rounding,
+    )
     return [_header(lang), *_cells(out)]
 
 
@@ -262,6 +297,7 @@ def XLP_IMPORT_TAXES(
         dtype=object,
     )
     out = _landed_cost(lines, fx, None, None, rules_date)
+    out["duty"] = out["duty"] + out["extra_duty"]
     row = _cells(out)[0]
     error = row[OUTPUT_KEYS.index("error")]
     if error:

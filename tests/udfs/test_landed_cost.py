@@ -20,10 +20,13 @@ from xlplan import reference
 from xlplan.landed_cost import sheets as landed_cost_sheets
 from xlplan.landed_cost.action import compute_lines, results_table, rules_from_tables
 from xlplan.landed_cost.tables import (
+    ENTRY_FEE_OVERRIDES,
     LANDED_COST,
     LANDED_COST_OUTPUT_COLUMNS,
     LOW_VALUE_OVERRIDES,
     MARKET_OVERRIDES,
+    ROUNDING_OVERRIDES,
+    TARIFF,
 )
 from xlplan.plan.tables import FX
 from xlplan.workbook import schema
@@ -423,7 +426,7 @@ def _top_level_args(text: str) -> list[str]:
     return [*args, current.strip()]
 
 
-def test_template_formula_calls_the_table_udf_with_its_five_arguments() -> None:
+def test_template_formula_calls_the_table_udf_with_its_eight_arguments() -> None:
     formula = landed_cost_sheets.landed_cost_formula()
     match = re.fullmatch(r'=IFERROR\((XLP_[A-Z_]+)\((.*)\),"[^"]*"\)', formula)
     assert match, formula
@@ -436,6 +439,18 @@ def test_template_formula_calls_the_table_udf_with_its_five_arguments() -> None:
         f"{MARKET_OVERRIDES.name}[#All]",
         f"{LOW_VALUE_OVERRIDES.name}[#All]",
         "RulesDate",
+        f"{TARIFF.name}[#All]",
+        f"{ENTRY_FEE_OVERRIDES.name}[#All]",
+        f"{ROUNDING_OVERRIDES.name}[#All]",
     ]
     params = list(inspect.signature(udf.XLP_LANDED_COST).parameters)
-    assert params == ["lines", "fx", "market_overrides", "low_value_overrides", "rules_date"]
+    assert params == [
+        "lines",
+        "fx",
+        "market_overrides",
+        "low_value_overrides",
+        "rules_date",
+        "tariff",
+        "entry_fees",
+        "rounding",
+    ]

@@ -66,6 +66,11 @@ TABLE_ARGS = {
     "assumptions",
     "sales",
     "economics",
+    "tariff",
+    "entry_fees",
+    "rounding",
+    "scenarios",
+    "selection",
 }
 ROW_ARGS = {"headers", "values", "weights"}
 EXCEL_DOC_LIMIT = 255  # xlwings cuts descriptions to this for Application.MacroOptions

@@ -6,28 +6,35 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
-from xlplan.core import money
-from xlplan.core.errors import InputError, Message, concat_errors
+from xlplan.core import money, parse
+from xlplan.core.errors import InputError, Message, concat_errors, errors_where
+from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
     MONEY_OUTPUTS,
     PRICE_OUTPUTS,
     LandedCostResult,
+    TransportMode,
     compute_landed_cost,
 )
 from xlplan.landed_cost.tables import (
+    ENTRY_FEE_OVERRIDES,
     LANDED_COST,
     LANDED_COST_RESULTS,
     LOW_VALUE_OVERRIDES,
     MARKET_OVERRIDES,
+    ROUNDING_OVERRIDES,
+    TARIFF,
 )
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import fx_table
 from xlplan.plan.tables import FX
 from xlplan.reference import Rules, load_rules
 from xlplan.workbook.coerce import coerce_table, good_rows
+from xlplan.workbook.schema import Table
 
 MARKET_BOOLS = (
     "price_includes_tax",
@@ -37,8 +44,16 @@ MARKET_BOOLS = (
     "import_tax_recoverable",
 )
 
+CUSTOMS_TEXT = ("origin", "ship_from", "hs_code", "transport_mode", "parcel", "shipment")
+"""Text columns read on their distinct values (:func:`_customs_cells`): a million lines carry
+few origins, codes and modes, and parcel ids are compared, not shown."""
+
 # sku and channel pass through untouched (no rule reads them): 1M labels are not coerced.
-_COERCED = LANDED_COST.view([k for k in LANDED_COST.keys if k not in ("sku", "channel")])
+_COERCED = LANDED_COST.view(
+    [k for k in LANDED_COST.keys if k not in ("sku", "channel", *CUSTOMS_TEXT)]
+)
+
+MODES = frozenset(m.value for m in TransportMode)
 
 
 def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
@@ -52,9 +67,97 @@ def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
         "currencies": set(rules.currencies.index.astype(str)),
     }
     typed, errors = coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
-    result = compute_landed_cost(typed, rules, errors)
+    coded, customs_errors = _customs_cells(frame, rules.countries)
+    typed = typed.assign(**coded)
+    result = compute_landed_cost(typed, rules, concat_errors([errors, customs_errors]))
     result.outputs.index = raw.index
     return result
+
+
+def _distinct_cells(frame: pd.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column's cells as codes into its distinct cells (-1 where blank: missing column, None,
+    NaN)."""
+    if key not in frame.columns:
+        return np.full(len(frame), -1, dtype=np.int64), np.array([], dtype=object)
+    codes, uniques = pd.factorize(frame[key].to_numpy(dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _categorical(codes: np.ndarray, values: np.ndarray) -> pd.Categorical:
+    """Lines as a categorical of ``values[codes]`` (``""`` where the code is -1): distinct
+    values may repeat after reading (`` cn`` and ``CN``), so they are factorised again."""
+    again, categories = pd.factorize(np.append(values.astype(object), ""))
+    line_codes = np.where(codes >= 0, again[np.maximum(codes, 0)], again[-1])
+    return pd.Categorical.from_codes(line_codes, categories=pd.Index(categories, dtype=object))
+
+
+def _customs_cells(
+    frame: pd.DataFrame, countries: frozenset[str]
+) -> tuple[dict[str, pd.Categorical], pd.DataFrame]:
+    """The customs text columns read with the one cell parser on their distinct cells and
+    checked: origin and ship-from country codes, HS codes (digits), transport modes (lower
+    case), parcel and shipment ids. A bad cell is an error record and reads as blank."""
+    out: dict[str, pd.Categorical] = {}
+    errors: list[pd.DataFrame] = []
+    listed = ", ".join(m.value for m in TransportMode)
+
+    def report(
+        bad: np.ndarray, codes: np.ndarray, cells: np.ndarray, column: str, zh: str, en: str
+    ) -> None:
+        if not bad.any():
+            return
+        line_bad = np.where(codes >= 0, bad[np.maximum(codes, 0)], False)
+        errors.append(
+            errors_where(
+                line_bad,
+                table=LANDED_COST.key,
+                column=column,
+                zh=lambda idx: [zh.format(cells[codes[i]]) for i in idx],
+                en=lambda idx: [en.format(cells[codes[i]]) for i in idx],
+            )
+        )
+
+    for key in ("origin", "ship_from"):
+        codes, cells = _distinct_cells(frame, key)
+        values = parse.parse_codes(cells)
+        bad = (values != "") & ~np.isin(values, list(countries))
+        column = LANDED_COST.column(key)
+        report(
+            bad,
+            codes,
+            cells,
+            key,
+            f"未知的{column.zh}: '{{}}'（应为 ISO 国家代码，如 CN）",
+            f"unknown {column.en.lower()}: '{{}}' (an ISO country code, e.g. CN)",
+        )
+        out[key] = _categorical(codes, np.where(bad, "", values))
+    codes, cells = _distinct_cells(frame, "hs_code")
+    hs, bad = customs.normalise_hs(parse.parse_texts(cells))
+    report(
+        bad,
+        codes,
+        cells,
+        "hs_code",
+        "HS 编码应为 2-10 位数字（可含点）: '{}'",
+        "HS code must be 2 to 10 digits (dots allowed): '{}'",
+    )
+    out["hs_code"] = _categorical(codes, hs)
+    codes, cells = _distinct_cells(frame, "transport_mode")
+    modes = np.array([m.lower() for m in parse.parse_texts(cells)], dtype=object)
+    bad = (modes != "") & ~np.isin(modes, list(MODES))
+    report(
+        bad,
+        codes,
+        cells,
+        "transport_mode",
+        f"未知的运输方式: '{{}}'（可选 {listed}）",
+        f"unknown transport mode: '{{}}' (one of {listed})",
+    )
+    out["transport_mode"] = _categorical(codes, np.where(bad, "", modes))
+    for key in ("parcel", "shipment"):
+        codes, cells = _distinct_cells(frame, key)
+        out[key] = _categorical(codes, parse.parse_texts(cells))
+    return out, concat_errors(errors)
 
 
 def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -75,11 +178,62 @@ def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.Dat
     return pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys], result.errors
 
 
+def _dated_rows(
+    raw: pd.DataFrame, table: Table, errs: list[pd.DataFrame], key: str = "market"
+) -> pd.DataFrame:
+    """A settings table's good rows with a ``key`` cell, dates as ISO text."""
+    typed, e = coerce_table(raw, table)
+    errs.append(e)
+    rows = good_rows(typed, e)
+    rows = rows[rows[key] != ""].copy()
+    for col in ("effective_from", "effective_to"):
+        rows[col] = rows[col].dt.strftime("%Y-%m-%d").fillna("")
+    return rows
+
+
+def _tariff_rows(raw: pd.DataFrame, errs: list[pd.DataFrame]) -> pd.DataFrame:
+    rows = _dated_rows(raw, TARIFF, errs)
+    cells = rows["hs_prefix"].to_numpy(dtype=object)
+    prefixes, bad = customs.normalise_hs(cells)
+    both = ~np.isnan(rows["duty_rate"].to_numpy(dtype=float)) & ~np.isnan(
+        rows["extra_duty_rate"].to_numpy(dtype=float)
+    )
+    positions = rows.index.to_numpy()
+    errs.append(
+        errors_where(
+            bad,
+            table=TARIFF.key,
+            column="hs_prefix",
+            zh=lambda idx: [f"HS 前缀应为 2-10 位数字（可含点）: '{cells[i]}'" for i in idx],
+            en=lambda idx: [
+                f"HS prefix must be 2 to 10 digits (dots allowed): '{cells[i]}'" for i in idx
+            ],
+            positions=positions,
+        )
+    )
+    errs.append(
+        errors_where(
+            both,
+            table=TARIFF.key,
+            column="extra_duty_rate",
+            zh="一行只填关税税率或附加税率之一",
+            en="give either a duty rate or an extra duty rate on a row, not both",
+            positions=positions,
+        )
+    )
+    rows = rows.assign(hs_prefix=prefixes)
+    kept: pd.DataFrame = rows.loc[~bad & ~both]
+    return kept
+
+
 def rules_from_tables(
     on: date,
     fx: pd.DataFrame | None,
     market_overrides: pd.DataFrame | None,
     low_value_overrides: pd.DataFrame | None,
+    tariff: pd.DataFrame | None = None,
+    entry_fees: pd.DataFrame | None = None,
+    rounding: pd.DataFrame | None = None,
 ) -> tuple[Rules, pd.DataFrame]:
     """Rules in force on ``on`` with the workbook's settings tables applied, and their errors.
 
@@ -97,13 +251,23 @@ def rules_from_tables(
         for col in MARKET_BOOLS:
             over_typed[col] = over_typed[col].map(lambda v: None if pd.isna(v) else bool(v))
     if low_value_overrides is not None:
-        typed, e = coerce_table(low_value_overrides, LOW_VALUE_OVERRIDES)
-        errs.append(e)
-        lv_typed = good_rows(typed, e)
-        lv_typed = lv_typed[lv_typed["market"] != ""].copy()
-        for col in ("effective_from", "effective_to"):
-            lv_typed[col] = lv_typed[col].dt.strftime("%Y-%m-%d").fillna("")
-    rules = load_rules(on, market_overrides=over_typed, regimes=lv_typed, fx=fx_typed)
+        lv_typed = _dated_rows(low_value_overrides, LOW_VALUE_OVERRIDES, errs)
+    tariff_typed = fee_typed = rounding_typed = None
+    if tariff is not None:
+        tariff_typed = _tariff_rows(tariff, errs)
+    if entry_fees is not None:
+        fee_typed = _dated_rows(entry_fees, ENTRY_FEE_OVERRIDES, errs)
+    if rounding is not None:
+        rounding_typed = _dated_rows(rounding, ROUNDING_OVERRIDES, errs)
+    rules = load_rules(
+        on,
+        market_overrides=over_typed,
+        regimes=lv_typed,
+        fx=fx_typed,
+        tariff=tariff_typed,
+        entry_fees=fee_typed,
+        rounding=rounding_typed,
+    )
     return rules, concat_errors(errs)
 
 
@@ -114,6 +278,9 @@ def read_rules(port: WorkbookPort, ctx: Context) -> tuple[Rules, pd.DataFrame]:
         port.read_table(FX.key),
         port.read_table(MARKET_OVERRIDES.key),
         port.read_table(LOW_VALUE_OVERRIDES.key),
+        port.read_table(TARIFF.key),
+        port.read_table(ENTRY_FEE_OVERRIDES.key),
+        port.read_table(ROUNDING_OVERRIDES.key),
     )
 
 

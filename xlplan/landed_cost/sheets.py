@@ -11,11 +11,14 @@ import pandas as pd
 from xlplan import reference
 from xlplan.core.errors import Lang
 from xlplan.landed_cost.tables import (
+    ENTRY_FEE_RULES,
     LANDED_COST,
     LANDED_COST_OUTPUT_COLUMNS,
     LANDED_COST_SHEET,
     LOW_VALUE_RULES,
     MARKET_RULES,
+    ROUNDING_RULES,
+    TARIFF_RULES,
 )
 from xlplan.workbook.render import (
     ADDIN_MESSAGE,
@@ -32,8 +35,18 @@ from xlplan.workbook.schema import Kind, Table
 
 def sample_lines() -> pd.DataFrame:
     """The example lines of the worked-example plan (the user overwrites them)."""
-    return pd.DataFrame(SAMPLE_LINES, columns=LANDED_COST.keys)
+    frame = pd.DataFrame(SAMPLE_LINES, columns=LANDED_COST.keys[: len(SAMPLE_LINES[0])])
+    customs = pd.DataFrame(SAMPLE_CUSTOMS)
+    return pd.concat([frame, customs], axis=1).reindex(columns=LANDED_COST.keys)
 
+
+SAMPLE_CUSTOMS: list[dict[str, object]] = [
+    {"origin": "CN", "hs_code": "8507.60"},
+    {"origin": "CN", "hs_code": "8507.60"},
+    {"origin": "CN", "hs_code": "8544.42"},
+    {"origin": "CN", "hs_code": "8544.42"},
+]
+"""Origin and HS code of the example lines (a power bank, a USB-C cable)."""
 
 SAMPLE_LINES: list[tuple[object, ...]] = [
     # sku, market, channel, unit_cost, cost_ccy, fx, freight, insurance, duty, extra, vat,
@@ -214,16 +227,34 @@ def landed_cost_formula() -> str:
     """The table UDF call the Landed Cost sheet carries beside its input table."""
     call = (
         "XLP_LANDED_COST(tblLandedCost[#All],tblFX[#All],tblMarketOverrides[#All],"
-        "tblLowValueOverrides[#All],RulesDate)"
+        "tblLowValueOverrides[#All],RulesDate,tblTariff[#All],tblEntryFees[#All],"
+        "tblRounding[#All])"
     )
     return f'=IFERROR({call},"{ADDIN_MESSAGE}")'
 
 
+def _numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    out = frame.copy()
+    for col in columns:
+        out[col] = pd.to_numeric(out[col].replace("", None), errors="coerce")
+    return out
+
+
 def market_rules_frames() -> list[tuple[Table, pd.DataFrame]]:
-    """The Market Rules sheet's tables: every shipped market and low-value rule, all periods."""
-    markets = reference.market_history()
-    regimes = reference.regime_history()
-    markets["tax_rate"] = pd.to_numeric(markets["tax_rate"])
-    for col in ("min_value", "max_value", "rate", "amount"):
-        regimes[col] = pd.to_numeric(regimes[col].replace("", None), errors="coerce")
-    return [(MARKET_RULES, markets), (LOW_VALUE_RULES, regimes)]
+    """The Market Rules sheet's tables: every shipped market, low-value, tariff, entry-fee and
+    rounding rule, all periods (the UK Global Tariff extract is used, not listed)."""
+    markets = _numbers(reference.market_history(), ("tax_rate",))
+    regimes = _numbers(reference.regime_history(), ("min_value", "max_value", "rate", "amount"))
+    tariff = _numbers(reference.tariff_history(), ("duty_rate", "extra_duty_rate"))
+    fees = _numbers(
+        reference.entry_fee_history(),
+        ("min_value", "max_value", "rate", "min_amount", "max_amount", "flat_amount"),
+    )
+    rounding = _numbers(reference.rounding_history(), ("increment",))
+    return [
+        (MARKET_RULES, markets),
+        (LOW_VALUE_RULES, regimes),
+        (TARIFF_RULES, tariff),
+        (ENTRY_FEE_RULES, fees),
+        (ROUNDING_RULES, rounding),
+    ]
