@@ -53,10 +53,18 @@ EXAMPLES = [
         "blouses, two tariff subheadings, pays EUR 6. Values per blouse chosen here.",
         date(2026, 7, 1),
         [
-            dict(sku="silk", market="IE", parcel="P1", hs_code="6206.10.00", unit_cost=40,
-                 price=99),
-            dict(sku="wool", market="IE", parcel="P1", hs_code="6206.20.00", units_per_parcel=2,
-                 unit_cost=30, price=79),
+            dict(
+                sku="silk", market="IE", parcel="P1", hs_code="6206.10.00", unit_cost=40, price=99
+            ),
+            dict(
+                sku="wool",
+                market="IE",
+                parcel="P1",
+                hs_code="6206.20.00",
+                units_per_parcel=2,
+                unit_cost=30,
+                price=79,
+            ),
         ],  # fmt: skip
         # EUR 6 shared by value: 6 x 40/100 and 6 x 30/100 per blouse; 2.40 + 2 x 1.80 = 6.00
         [{"duty": 2.40, "extra_duty": 0, "import_vat": 0}, {"duty": 1.80, "import_vat": 0}],
@@ -67,10 +75,25 @@ EXAMPLES = [
         "the UK GBP 35 = value for duty GBP 115; duty at 3.5% = GBP 4.02 (fractions of a penny "
         "disregarded, CEMA 1979 s.137(4)); the VAT base follows the duty.",
         date(2026, 1, 1),
-        [dict(market="GB", units_per_entry=1, unit_cost=80, freight_per_unit=35,
-              duty_rate=0.035, price=300)],  # fmt: skip
-        [{"customs_value": 115.00, "duty_base": 115.00, "duty": 4.02, "vat_base": 119.02,
-          "import_vat": 23.80}],  # fmt: skip
+        [
+            dict(
+                market="GB",
+                units_per_entry=1,
+                unit_cost=80,
+                freight_per_unit=35,
+                duty_rate=0.035,
+                price=300,
+            )
+        ],  # fmt: skip
+        [
+            {
+                "customs_value": 115.00,
+                "duty_base": 115.00,
+                "duty": 4.02,
+                "vat_base": 119.02,
+                "import_vat": 23.80,
+            }
+        ],  # fmt: skip
     ),
     Example(
         "uk_vat_value_adjustment",
@@ -78,10 +101,26 @@ EXAMPLES = [
         "GBP 10,000 + freight 100 + insurance 50 = 10,150; duty 10% = 1,015; value for VAT = "
         "10,150 + 1,015 + VAT value adjustment 500 = 11,665; VAT 20% = 2,333.",
         date(2026, 1, 1),
-        [dict(market="GB", units_per_entry=1, unit_cost=10_000, freight_per_unit=100,
-              insurance_per_unit=50, duty_rate=0.10, vat_base_adjustment=500, price=20_000)],
-        [{"customs_value": 10_150.00, "duty": 1_015.00, "vat_base": 11_665.00,
-          "import_vat": 2_333.00}],
+        [
+            dict(
+                market="GB",
+                units_per_entry=1,
+                unit_cost=10_000,
+                freight_per_unit=100,
+                insurance_per_unit=50,
+                duty_rate=0.10,
+                vat_base_adjustment=500,
+                price=20_000,
+            )
+        ],
+        [
+            {
+                "customs_value": 10_150.00,
+                "duty": 1_015.00,
+                "vat_base": 11_665.00,
+                "import_vat": 2_333.00,
+            }
+        ],
     ),  # fmt: skip
     Example(
         "ireland_revenue",
@@ -105,8 +144,17 @@ EXAMPLES = [
         "postage and insurance US$118.30 -> A$130; duty 5% = A$70; VoTI = 1,400 + 70 + 130 = "
         "A$1,600; GST 10% = A$160.",
         date(2026, 1, 1),
-        [dict(market="AU", unit_cost=1274, cost_currency="USD", fx_rate=1 / 0.91,
-              freight_per_unit=130, duty_rate=0.05, price=3000)],  # fmt: skip
+        [
+            dict(
+                market="AU",
+                unit_cost=1274,
+                cost_currency="USD",
+                fx_rate=1 / 0.91,
+                freight_per_unit=130,
+                duty_rate=0.05,
+                price=3000,
+            )
+        ],  # fmt: skip
         [{"customs_value": 1_400.00, "duty": 70.00, "vat_base": 1_600.00, "import_vat": 160.00}],
     ),
     Example(
@@ -123,8 +171,17 @@ EXAMPLES = [
         "quoted): US$100 x 1.15 = C$115.00 value for duty; duty 4% = 4.60; value for tax "
         "119.60; GST 5% = 5.98.",
         date(2026, 1, 1),
-        [dict(market="CA", unit_cost=100, cost_currency="USD", fx_rate=1.15, duty_rate=0.04,
-              units_per_entry=1, price=300)],  # fmt: skip
+        [
+            dict(
+                market="CA",
+                unit_cost=100,
+                cost_currency="USD",
+                fx_rate=1.15,
+                duty_rate=0.04,
+                units_per_entry=1,
+                price=300,
+            )
+        ],  # fmt: skip
         [{"customs_value": 115.00, "duty": 4.60, "vat_base": 119.60, "import_vat": 5.98}],
     ),
     Example(
@@ -132,8 +189,18 @@ EXAMPLES = [
         "shippsy.com worked example (not CBSA): non-CUSMA goods US$150 x 1.32 = C$198.00; duty "
         "17% = 33.66; 198 + 33.66 = 231.66; HST 13% = 30.1158 -> 30.12.",
         date(2026, 1, 1),
-        [dict(market="CA", unit_cost=150, cost_currency="USD", fx_rate=1.32, duty_rate=0.17,
-              vat_rate=0.13, units_per_entry=1, price=500)],  # fmt: skip
+        [
+            dict(
+                market="CA",
+                unit_cost=150,
+                cost_currency="USD",
+                fx_rate=1.32,
+                duty_rate=0.17,
+                vat_rate=0.13,
+                units_per_entry=1,
+                price=500,
+            )
+        ],  # fmt: skip
         [{"customs_value": 198.00, "duty": 33.66, "vat_base": 231.66, "import_vat": 30.12}],
     ),
     Example(
@@ -144,10 +211,23 @@ EXAMPLES = [
         "17,640, base 126,258 + 17,600 = 143,858 -> 143,000.",
         date(2026, 1, 1),
         [
-            dict(sku="A", market="JP", units_per_entry=1, unit_cost=534_795, duty_rate=0.14,
-                 price=900_000),
-            dict(sku="B", market="JP", units_per_entry=1, unit_cost=126_258, duty_rate=0.14,
-                 vat_rate=0.08, price=300_000),
+            dict(
+                sku="A",
+                market="JP",
+                units_per_entry=1,
+                unit_cost=534_795,
+                duty_rate=0.14,
+                price=900_000,
+            ),
+            dict(
+                sku="B",
+                market="JP",
+                units_per_entry=1,
+                unit_cost=126_258,
+                duty_rate=0.14,
+                vat_rate=0.08,
+                price=300_000,
+            ),
         ],  # fmt: skip
         [
             {"duty_base": 534_000, "duty": 74_760, "vat_base": 609_000},

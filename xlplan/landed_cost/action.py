@@ -4,6 +4,7 @@ action, Validate and the UDFs share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -20,6 +21,7 @@ from xlplan.landed_cost.calc import (
     TransportMode,
     compute_landed_cost,
 )
+from xlplan.landed_cost.scenarios import BASE, ScenarioRule, scenario_names, scenario_rules
 from xlplan.landed_cost.tables import (
     ENTRY_FEE_OVERRIDES,
     LANDED_COST,
@@ -27,6 +29,10 @@ from xlplan.landed_cost.tables import (
     LOW_VALUE_OVERRIDES,
     MARKET_OVERRIDES,
     ROUNDING_OVERRIDES,
+    SCENARIO_RESULTS,
+    SCENARIO_SELECTION,
+    SCENARIO_SUMMARY,
+    SCENARIOS,
     TARIFF,
 )
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
@@ -164,6 +170,10 @@ def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.Dat
     """The Landed Cost Results table (money rounded to each currency's minor unit, margins to
     0.01 %) and the error records."""
     result = compute_lines(raw, rules)
+    return _rounded_results(raw, result, rules), result.errors
+
+
+def _rounded_results(raw: pd.DataFrame, result: LandedCostResult, rules: Rules) -> pd.DataFrame:
     values = money.round_money(
         result.outputs,
         [*MONEY_OUTPUTS, *PRICE_OUTPUTS],
@@ -175,7 +185,8 @@ def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.Dat
         {k: raw[k].to_numpy() if k in raw.columns else None for k in LABEL_KEYS},
         index=values.index,
     )
-    return pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys], result.errors
+    table: pd.DataFrame = pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys]
+    return table
 
 
 def _dated_rows(
@@ -311,6 +322,302 @@ def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
     return ActionResult(concat_errors([setting_errors, errors]), summary)
 
 
+# --------------------------------------------------------------------------------------------
+# Scenarios
+# --------------------------------------------------------------------------------------------
+
+_NUMBER_RULES = {
+    ScenarioRule.EXTRA_DUTY.value: (0.0, 10.0),
+    ScenarioRule.DUTY_RATE.value: (0.0, 10.0),
+    ScenarioRule.TAX_RATE.value: (0.0, 0.999999),
+    ScenarioRule.FX.value: (1e-12, np.inf),
+}
+_MARKET_RULES = {
+    ScenarioRule.EXTRA_DUTY.value,
+    ScenarioRule.DUTY_RATE.value,
+    ScenarioRule.LOW_VALUE.value,
+    ScenarioRule.TAX_RATE.value,
+}
+_SCENARIO_ROW = Message("情景规则", "scenario rule")
+
+
+def scenario_rows(raw: pd.DataFrame | None, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Scenarios table typed and checked, its good rows only (``number``, ``flag`` and
+    ``day`` hold the value read for the row's rule), and the error records of the others."""
+    columns = [*SCENARIOS.keys, "number", "flag", "day"]
+    if raw is None or raw.empty:
+        return pd.DataFrame(columns=columns), concat_errors([])
+    lists = {
+        "countries": set(rules.countries),
+        "currencies": set(rules.currencies.index.astype(str)),
+    }
+    typed, errors = coerce_table(raw, SCENARIOS, lists=lists)
+    key = SCENARIOS.key
+    rule = typed["rule"].str.lower()
+    value = typed["value"]
+    numbers, bad_number = parse.parse_numbers(value)
+    flags, bad_flag = parse.parse_bools(value)
+    days, bad_day = parse.parse_dates(value)
+    known_rule = rule.isin([r.value for r in ScenarioRule])
+    markets = set(rules.markets.index.astype(str)) | {
+        str(u) for u in rules.markets.get("customs_union", pd.Series(dtype=object)) if u
+    }
+    prefixes, bad_prefix = customs.normalise_hs(typed["hs_prefix"].to_numpy(dtype=object))
+    lo = rule.map(lambda r: _NUMBER_RULES.get(r, (np.nan, np.nan))[0]).to_numpy(dtype=float)
+    hi = rule.map(lambda r: _NUMBER_RULES.get(r, (np.nan, np.nan))[1]).to_numpy(dtype=float)
+    wants_number = rule.isin(list(_NUMBER_RULES)).to_numpy()
+    out_of_range = wants_number & ~bad_number & ((numbers < lo) | (numbers > hi))
+    checks: list[tuple[np.ndarray, str, str, str]] = [
+        (
+            (~known_rule & (rule != "")).to_numpy(),
+            "rule",
+            "未知的情景规则（可选 " + "、".join(r.value for r in ScenarioRule) + "）",
+            "unknown scenario rule (one of " + ", ".join(r.value for r in ScenarioRule) + ")",
+        ),
+        (
+            (typed["scenario"].str.lower() == BASE).to_numpy(),
+            "scenario",
+            "base 表示当前规则，请给情景另起名字",
+            "base is the plan as it stands; give the scenario another name",
+        ),
+        (
+            (rule.isin(list(_MARKET_RULES)) & (typed["market"] == "")).to_numpy(),
+            "market",
+            "此规则需要市场",
+            "this rule needs a market",
+        ),
+        (
+            ((typed["market"] != "") & ~typed["market"].isin(markets)).to_numpy(),
+            "market",
+            "未知的市场",
+            "unknown market",
+        ),
+        (
+            (
+                (rule == ScenarioRule.FX.value)
+                & ((typed["from_currency"] == "") | (typed["to_currency"] == ""))
+            ).to_numpy(),
+            "from_currency",
+            "汇率规则需要原币种和目标币种",
+            "an fx rule needs both currencies",
+        ),
+        (bad_prefix, "hs_prefix", "HS 前缀应为 2-10 位数字", "HS prefix must be 2 to 10 digits"),
+        (
+            wants_number & (bad_number | np.isnan(numbers)),
+            "value",
+            "值应为数字（税率如 15%）",
+            "the value must be a number (a rate such as 15%)",
+        ),
+        (out_of_range, "value", "值超出此规则的范围", "the value is out of range for this rule"),
+        (
+            (rule == ScenarioRule.LOW_VALUE.value).to_numpy() & (bad_flag | np.isnan(flags)),
+            "value",
+            "值应为 TRUE 或 FALSE",
+            "the value must be TRUE or FALSE",
+        ),
+        (
+            (rule == ScenarioRule.RULES_DATE.value).to_numpy() & (bad_day | pd.isna(days)),
+            "value",
+            "值应为日期",
+            "the value must be a date",
+        ),
+    ]
+    found = [errors] + [
+        errors_where(mask, table=key, column=column, zh=zh, en=en)
+        for mask, column, zh, en in checks
+    ]
+    all_errors = concat_errors(found)
+    good = good_rows(
+        typed.assign(
+            rule=rule,
+            hs_prefix=prefixes,
+            number=numbers,
+            flag=flags > 0.5,
+            day=pd.Series(days).dt.date.to_numpy(),
+        ),
+        all_errors,
+    )
+    kept: pd.DataFrame = good[good["scenario"] != ""].reindex(columns=columns)
+    return kept, all_errors
+
+
+def selected_scenarios(
+    rows: pd.DataFrame, selection: pd.DataFrame | None
+) -> tuple[list[str], pd.DataFrame]:
+    """The scenarios to compare: ``base`` first, then those the selection names (blank: every
+    scenario of the table); a name the table lacks is an error on its selection row."""
+    defined = scenario_names(rows)
+    if selection is None or selection.empty:
+        return [BASE, *defined], concat_errors([])
+    typed, errors = coerce_table(selection, SCENARIO_SELECTION)
+    names = typed["scenario"]
+    known = names.isin(defined) | (names.str.lower() == BASE) | (names == "")
+    errors = concat_errors(
+        [
+            errors,
+            errors_where(
+                ~known.to_numpy(),
+                table=SCENARIO_SELECTION.key,
+                column="scenario",
+                zh=lambda idx: [f"情景规则表中没有情景 '{names.iloc[i]}'" for i in idx],
+                en=lambda idx: [
+                    f"no scenario '{names.iloc[i]}' in the Scenario rules" for i in idx
+                ],
+            ),
+        ]
+    )
+    chosen = [n for n in dict.fromkeys(names[known]) if n and n.lower() != BASE]
+    return [BASE, *(chosen or ([] if len(names[names != ""]) else defined))], errors
+
+
+def _describe(rows: pd.DataFrame) -> str:
+    parts = []
+    for row in rows.to_dict("records"):
+        where = " ".join(
+            str(v) for v in (row["market"], row["origin"], row["hs_prefix"], row["measure"]) if v
+        )
+        if row["rule"] == ScenarioRule.FX.value:
+            where = f"{row['from_currency']}->{row['to_currency']}"
+        parts.append(f"{row['rule']} {where} = {row['value']}".replace("  ", " "))
+    return "; ".join(parts)
+
+
+def scenario_tables(
+    lines: pd.DataFrame,
+    base: Rules,
+    rows: pd.DataFrame,
+    names: list[str],
+    rules_for: Callable[[date], Rules],
+    reporting_currency: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scenario Results (one row per line and scenario, rounded, changes against ``base``) and
+    the Scenario Summary (the plan's weighted margin under each scenario, in the reporting
+    currency), for the scenarios ``names`` (``base`` first)."""
+    weights, _ = parse.parse_numbers(
+        lines["planned_units"]
+        if "planned_units" in lines.columns
+        else pd.Series([None] * len(lines))
+    )
+    weights = np.where(np.isnan(weights), 1.0, weights)
+    results: list[pd.DataFrame] = []
+    summary: list[dict[str, object]] = []
+    base_table: pd.DataFrame | None = None
+    base_margin = np.nan
+    for name in names:
+        mine = rows[rows["scenario"] == name]
+        rules = base if name == BASE else scenario_rules(base, mine, rules_for)
+        result = compute_lines(lines, rules)
+        table = _rounded_results(lines, result, rules).reset_index(drop=True)
+        if base_table is None:
+            base_table = table
+        table["scenario"] = name
+        table["landed_cost_change"] = table["landed_cost"] - base_table["landed_cost"]
+        table["margin_change"] = table["contribution_margin"] - base_table["contribution_margin"]
+        results.append(table.reindex(columns=SCENARIO_RESULTS.keys))
+        out = result.outputs.reset_index(drop=True)
+        ok = (out["error"] == "").to_numpy()
+        to_rc = rules.fx_rates(out["currency"], pd.Series(reporting_currency, index=out.index))
+        rate = to_rc.to_numpy()
+        counted = ok & ~np.isnan(rate) & ~np.isnan(out["net_price"].to_numpy())
+        missing = sorted(set(out.loc[ok & np.isnan(rate), "currency"]))
+        revenue = float(np.sum((weights * out["net_price"].to_numpy() * rate)[counted]))
+        contribution = float(np.sum((weights * out["contribution"].to_numpy() * rate)[counted]))
+        margin = contribution / revenue if revenue else np.nan
+        if name == BASE:
+            base_margin = margin
+        note = Message("", "")
+        if missing:
+            pairs = ", ".join(f"{c}->{reporting_currency}" for c in missing)
+            note = Message(
+                f"缺少汇率 {pairs}：这些行未计入加权利润率",
+                f"no FX rate {pairs}: those lines are left out of the weighted margin",
+            )
+        summary.append(
+            {
+                "scenario": name,
+                "rules_date": pd.Timestamp(rules.on),
+                "lines": len(out),
+                "lines_computed": int(ok.sum()),
+                "revenue": revenue,
+                "contribution": contribution,
+                "weighted_margin": margin,
+                "margin_change": margin - base_margin,
+                "overrides": _describe(mine),
+                "error": note.both if missing else "",
+            }
+        )
+    frame = pd.DataFrame(summary, columns=SCENARIO_SUMMARY.keys)
+    places = money.minor_units(pd.Series(reporting_currency, index=frame.index), base.currencies)
+    for col in ("revenue", "contribution"):
+        frame[col] = money.round_half_up(frame[col].to_numpy(dtype=float), places)
+    for col in ("weighted_margin", "margin_change"):
+        frame[col] = money.round_half_up(frame[col].to_numpy(dtype=float), 4)
+    long = (
+        pd.concat(results, ignore_index=True)
+        if results
+        else pd.DataFrame(columns=SCENARIO_RESULTS.keys)
+    )
+    for col in ("landed_cost_change", "margin_change"):
+        long[col] = long[col].astype(float).round(9)
+    return long, frame
+
+
+def run_scenarios(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Compute every line under each scenario and write Scenario Results and Summary."""
+    raw_rows = port.read_table(SCENARIOS.key)
+    selection = port.read_table(SCENARIO_SELECTION.key)
+    if (raw_rows is None or raw_rows.empty) and (selection is None or selection.empty):
+        return ActionResult(
+            summary=[
+                Message("情景: 未定义（见“情景”表）", "scenarios: none defined (Scenarios sheet)")
+            ]
+        )
+    lines = read_lines(port)
+    tables = {
+        key: port.read_table(key)
+        for key in (
+            FX.key,
+            MARKET_OVERRIDES.key,
+            LOW_VALUE_OVERRIDES.key,
+            TARIFF.key,
+            ENTRY_FEE_OVERRIDES.key,
+            ROUNDING_OVERRIDES.key,
+        )
+    }
+
+    def rules_for(day: date) -> Rules:
+        return rules_from_tables(day, *tables.values())[0]
+
+    base = rules_for(ctx.settings.rules_on)
+    rows, row_errors = scenario_rows(raw_rows, base)
+    names, selection_errors = selected_scenarios(rows, selection)
+    results, summary = scenario_tables(
+        lines, base, rows, names, rules_for, ctx.settings.reporting_currency
+    )
+    port.write_table(SCENARIO_RESULTS.key, results)
+    port.write_table(SCENARIO_SUMMARY.key, summary)
+    lines_out = [
+        Message(
+            f"情景 {r['scenario']}: 加权利润率 {_percent(r['weighted_margin'])}"
+            + ("" if r["scenario"] == BASE else f"（较 base {_points(r['margin_change'])}）"),
+            f"scenario {r['scenario']}: weighted margin {_percent(r['weighted_margin'])}"
+            + ("" if r["scenario"] == BASE else f" ({_points(r['margin_change'])} vs base)"),
+        )
+        for r in summary.to_dict("records")
+    ]
+    return ActionResult(concat_errors([row_errors, selection_errors]), lines_out)
+
+
+def _percent(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return "-" if np.isnan(number) else f"{number:.2%}"
+
+
+def _points(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return "-" if np.isnan(number) else f"{number * 100:+.2f} pp"
+
+
 ACTIONS = (
     Action(
         "landed_cost",
@@ -321,6 +628,19 @@ ACTIONS = (
             "读取“落地成本”明细与设置表的汇率和规则覆盖，写入“落地成本结果”。",
             "Reads the Landed Cost lines and the Settings FX and rule overrides; writes Landed "
             "Cost Results.",
+        ),
+    ),
+    Action(
+        "scenarios",
+        Message("规则情景", "Scenarios"),
+        run_scenarios,
+        produces=(SCENARIO_RESULTS.key, SCENARIO_SUMMARY.key),
+        help=Message(
+            "按“情景”表的每个情景重算落地成本明细，写入“情景结果”：逐行并列落地成本、利润率"
+            "与保本价，以及计划的加权利润率。",
+            "Recomputes the Landed Cost lines under each scenario of the Scenarios sheet and "
+            "writes Scenario Results: each line's landed cost, margin and break-even price side "
+            "by side, and the plan's weighted margin.",
         ),
     ),
 )

@@ -18,6 +18,9 @@ from xlplan.landed_cost.tables import (
     LOW_VALUE_RULES,
     MARKET_RULES,
     ROUNDING_RULES,
+    SCENARIO_SELECTION,
+    SCENARIOS,
+    SCENARIOS_SHEET,
     TARIFF_RULES,
 )
 from xlplan.workbook.render import (
@@ -28,7 +31,9 @@ from xlplan.workbook.render import (
     format_money_by_currency,
     page_setup,
     write_table,
+    write_tables_sheet,
     write_title,
+    write_udf_anchor,
 )
 from xlplan.workbook.schema import Kind, Table
 
@@ -41,10 +46,10 @@ def sample_lines() -> pd.DataFrame:
 
 
 SAMPLE_CUSTOMS: list[dict[str, object]] = [
-    {"origin": "CN", "hs_code": "8507.60"},
-    {"origin": "CN", "hs_code": "8507.60"},
-    {"origin": "CN", "hs_code": "8544.42"},
-    {"origin": "CN", "hs_code": "8544.42"},
+    {"origin": "CN", "hs_code": "8507.60.00"},
+    {"origin": "CN", "hs_code": "8507.60.00"},
+    {"origin": "CN", "hs_code": "8544.42.90"},
+    {"origin": "CN", "hs_code": "8544.42.90"},
 ]
 """Origin and HS code of the example lines (a power bank, a USB-C cable)."""
 
@@ -258,3 +263,71 @@ def market_rules_frames() -> list[tuple[Table, pd.DataFrame]]:
         (ENTRY_FEE_RULES, fees),
         (ROUNDING_RULES, rounding),
     ]
+
+
+SAMPLE_SCENARIOS: list[dict[str, object]] = [
+    {
+        "scenario": "US-CN 10%",
+        "rule": "extra_duty",
+        "market": "US",
+        "origin": "CN",
+        "value": "10%",
+        "note": "US extra duties on CN-origin goods, all measures together, at 10%",
+    },
+    {
+        "scenario": "US-CN 15%",
+        "rule": "extra_duty",
+        "market": "US",
+        "origin": "CN",
+        "value": "15%",
+        "note": "the same at 15%",
+    },
+    {
+        "scenario": "EU EUR 3 off",
+        "rule": "low_value",
+        "market": "EU",
+        "measure": "flat_per_subheading",
+        "value": "FALSE",
+        "note": "the EU's EUR 3 per subheading does not apply",
+    },
+    {
+        "scenario": "CNY +5%",
+        "rule": "fx",
+        "from_currency": "CNY",
+        "to_currency": "USD",
+        "value": "0.147",
+        "note": "the yuan 5% dearer against the dollar",
+    },
+]
+"""The example scenarios of a new plan (the user overwrites them)."""
+
+
+def sample_scenarios() -> pd.DataFrame:
+    """The example Scenarios rows."""
+    return pd.DataFrame(SAMPLE_SCENARIOS).reindex(columns=SCENARIOS.keys)
+
+
+def scenarios_formula() -> str:
+    """The side-by-side UDF call the Scenarios sheet carries beside its tables."""
+    return (
+        "XLP_SCENARIOS(tblLandedCost[#All],tblScenarios[#All],tblFX[#All],"
+        "tblMarketOverrides[#All],tblLowValueOverrides[#All],RulesDate,tblTariff[#All],"
+        "tblEntryFees[#All],tblRounding[#All],tblScenarioSelection[#All],ReportingCurrency)"
+    )
+
+
+def write_scenarios_sheet(
+    wb: Any, fmt: Formats, lang: str, rows: pd.DataFrame | None = None
+) -> Any:
+    """The Scenarios sheet: which scenarios to compare, their rules, and beside them the live
+    ``XLP_SCENARIOS`` block (each line under every scenario, side by side)."""
+    ws = write_tables_sheet(
+        wb,
+        fmt,
+        SCENARIOS_SHEET,
+        [(SCENARIO_SELECTION, None), (SCENARIOS, sample_scenarios() if rows is None else rows)],
+        lang,
+        output=False,
+    )
+    write_udf_anchor(ws, fmt, len(SCENARIOS.columns) + 1, 5, scenarios_formula())
+    return ws

@@ -11,6 +11,7 @@ from xlplan import reference
 from xlplan.core import units
 from xlplan.core.errors import Message
 from xlplan.landed_cost.calc import Rounding, TransportMode, Treatment
+from xlplan.landed_cost.scenarios import ScenarioRule
 from xlplan.workbook.schema import Column, Kind, Sheet, Table, money, rate, text
 
 PER_ENTRY = Message("市场币/报关单", "mkt ccy/entry")
@@ -52,7 +53,38 @@ MARKET_RULES_SHEET = Sheet(
         "uncertain and override them on Settings.",
     ),
 )
-SHEETS = (LANDED_COST_SHEET, RESULTS_SHEET, MARKET_RULES_SHEET)
+SCENARIOS_SHEET = Sheet(
+    "scenarios",
+    "情景",
+    "Scenarios",
+    heading=Message("规则情景", "Rule scenarios"),
+    note=Message(
+        "每个情景是一组规则覆盖（附加关税、税率、低货值规则开关、汇率、规则日期）；"
+        "“情景结果”表逐行并列各情景的落地成本、利润率与保本价。",
+        "Each scenario is a set of rule overrides (extra duty, rates, low-value rules on/off, "
+        "FX, rules date); Scenario Results shows each line's landed cost, margin and "
+        "break-even price under every scenario side by side.",
+    ),
+)
+SCENARIO_RESULTS_SHEET = Sheet(
+    "scenario_results",
+    "情景结果",
+    "Scenario Results",
+    owned=True,
+    heading=Message("情景结果", "Scenario results"),
+    note=Message(
+        "由 xlplan 生成，每次运行整表重写。base = 当前规则；变化 = 相对 base。",
+        "Written by xlplan; rewritten on every run. base = the plan's rules as they stand; "
+        "changes are against base.",
+    ),
+)
+SHEETS = (
+    LANDED_COST_SHEET,
+    RESULTS_SHEET,
+    MARKET_RULES_SHEET,
+    SCENARIOS_SHEET,
+    SCENARIO_RESULTS_SHEET,
+)
 
 MARKET_OVERRIDES = Table(
     "market_overrides",
@@ -788,7 +820,207 @@ ROUNDING_RULES = Table(
     sheet="market_rules",
 )
 
-TABLES = (
+SCENARIOS = Table(
+    "scenarios",
+    "tblScenarios",
+    "情景规则",
+    "Scenario rules",
+    (
+        Column("scenario", "情景", "Scenario", Kind.TEXT, required=True, width=14),
+        Column(
+            "rule",
+            "规则",
+            "Rule",
+            Kind.TEXT,
+            required=True,
+            choices="scenario_rules",
+            width=12,
+            help_zh="extra_duty / duty_rate / low_value / fx / tax_rate / rules_date",
+            help_en="extra_duty / duty_rate / low_value / fx / tax_rate / rules_date",
+        ),
+        Column(
+            "market",
+            "市场",
+            "Market",
+            Kind.CODE,
+            width=8,
+            help_zh="extra_duty、duty_rate、low_value、tax_rate 必填；EU=全部成员国",
+            help_en="for extra_duty, duty_rate, low_value, tax_rate; EU = every member",
+        ),
+        Column(
+            "origin",
+            "原产地",
+            "Origin",
+            Kind.CODE,
+            choices="countries",
+            width=8,
+            help_zh="留空=任何原产地",
+            help_en="blank = any origin",
+        ),
+        Column(
+            "hs_prefix",
+            "HS 前缀",
+            "HS prefix",
+            Kind.TEXT,
+            width=10,
+            help_zh="留空=全部商品",
+            help_en="blank = every good",
+        ),
+        Column(
+            "measure",
+            "措施/处理方式",
+            "Measure / treatment",
+            Kind.TEXT,
+            width=16,
+            help_zh="extra_duty: 措施名（留空=全部附加关税合计）；low_value: 处理方式（留空=全部）",
+            help_en="extra_duty: the measure (blank = all extra duties together); low_value: the "
+            "treatment (blank = all)",
+        ),
+        Column("from_currency", "原币种", "From currency", Kind.CODE, choices="currencies"),
+        Column("to_currency", "目标币种", "To currency", Kind.CODE, choices="currencies"),
+        Column(
+            "value",
+            "值",
+            "Value",
+            Kind.TEXT,
+            required=True,
+            width=12,
+            help_zh="税率如 15%；汇率；TRUE/FALSE；日期",
+            help_en="a rate such as 15%; an FX rate; TRUE/FALSE; a date",
+        ),
+        Column("note", "备注", "Note", Kind.TEXT, width=30),
+    ),
+    sheet="scenarios",
+    help_zh="同名的各行组成一个情景；base 为当前规则，不能重新定义。",
+    help_en="Rows with the same name make one scenario; base is the plan as it stands and "
+    "cannot be redefined.",
+)
+
+SCENARIO_SELECTION = Table(
+    "scenario_selection",
+    "tblScenarioSelection",
+    "参与比较的情景",
+    "Scenarios to compare",
+    (Column("scenario", "情景", "Scenario", Kind.TEXT, width=16),),
+    sheet="scenarios",
+    help_zh="留空=比较“情景规则”表中的全部情景（base 总是第一个）。",
+    help_en="Blank = every scenario of the Scenario rules table (base always comes first).",
+)
+
+SCENARIO_RESULTS = Table(
+    "scenario_results",
+    "tblScenarioResults",
+    "情景结果明细",
+    "Scenario results",
+    (
+        text("scenario", "情景", "Scenario", 14),
+        *LANDED_COST.columns[:3],
+        Column("currency", "币种", "Currency", Kind.CODE, width=8),
+        *(
+            Column(k, zh, en, Kind.MONEY, units.PER_UNIT.zh, units.PER_UNIT.en)
+            for k, zh, en in (
+                ("landed_cost", "落地成本", "Landed cost"),
+                ("duty", "关税", "Duty"),
+                ("extra_duty", "附加关税", "Extra duty"),
+                ("import_vat", "进口税", "Import tax"),
+                ("entry_fees", "报关费用", "Entry fees"),
+                ("total_cost", "总成本", "Total cost"),
+                ("contribution", "贡献利润", "Contribution"),
+            )
+        ),
+        Column(
+            "contribution_margin",
+            "贡献利润率",
+            "Contribution margin",
+            Kind.RATE,
+            units.FRACTION.zh,
+            units.FRACTION.en,
+        ),
+        Column(
+            "breakeven_price",
+            "保本售价",
+            "Break-even price",
+            Kind.MONEY,
+            units.PER_UNIT.zh,
+            units.PER_UNIT.en,
+        ),
+        Column(
+            "price_for_target_margin",
+            "目标利润率售价",
+            "Price for target margin",
+            Kind.MONEY,
+            units.PER_UNIT.zh,
+            units.PER_UNIT.en,
+            width=15,
+        ),
+        Column(
+            "landed_cost_change",
+            "落地成本变化",
+            "Landed cost change",
+            Kind.MONEY,
+            units.PER_UNIT.zh,
+            units.PER_UNIT.en,
+        ),
+        Column(
+            "margin_change",
+            "利润率变化",
+            "Margin change",
+            Kind.RATE,
+            units.FRACTION.zh,
+            units.FRACTION.en,
+        ),
+        Column("error", "错误", "Error", Kind.TEXT, width=40),
+    ),
+    sheet="scenario_results",
+)
+
+SCENARIO_SUMMARY = Table(
+    "scenario_summary",
+    "tblScenarioSummary",
+    "情景汇总",
+    "Scenario summary",
+    (
+        text("scenario", "情景", "Scenario", 14),
+        Column("rules_date", "规则日期", "Rules date", Kind.DATE, width=11),
+        Column("lines", "行数", "Lines", Kind.INT, width=8),
+        Column("lines_computed", "计算成功行数", "Lines computed", Kind.INT, width=10),
+        Column(
+            "revenue", "净收入", "Net revenue", Kind.AMOUNT, units.REPORTING.zh, units.REPORTING.en
+        ),
+        Column(
+            "contribution",
+            "贡献利润",
+            "Contribution",
+            Kind.AMOUNT,
+            units.REPORTING.zh,
+            units.REPORTING.en,
+        ),
+        Column(
+            "weighted_margin",
+            "加权利润率",
+            "Weighted margin",
+            Kind.RATE,
+            units.FRACTION.zh,
+            units.FRACTION.en,
+        ),
+        Column(
+            "margin_change",
+            "利润率变化",
+            "Margin change",
+            Kind.RATE,
+            units.FRACTION.zh,
+            units.FRACTION.en,
+        ),
+        text("overrides", "规则覆盖", "Overrides", 40),
+        Column("error", "错误", "Error", Kind.TEXT, width=40),
+    ),
+    sheet="scenario_results",
+    help_zh="加权利润率 = Σ 计划销量 × 贡献利润 / Σ 计划销量 × 净售价（折算为报告币种）。",
+    help_en="Weighted margin = sum of planned units x contribution / sum of planned units x "
+    "net price (in the reporting currency).",
+)
+
+TABLES: tuple[Table, ...] = (
     MARKET_OVERRIDES,
     LOW_VALUE_OVERRIDES,
     ENTRY_FEE_OVERRIDES,
@@ -801,8 +1033,12 @@ TABLES = (
     TARIFF_RULES,
     ENTRY_FEE_RULES,
     ROUNDING_RULES,
+    SCENARIO_SELECTION,
+    SCENARIOS,
+    SCENARIO_SUMMARY,
+    SCENARIO_RESULTS,
 )
-SETTINGS_TABLES = (
+SETTINGS_TABLES: tuple[Table, ...] = (
     MARKET_OVERRIDES,
     LOW_VALUE_OVERRIDES,
     ENTRY_FEE_OVERRIDES,
@@ -820,6 +1056,7 @@ LISTS: dict[str, list[str]] = {
     "rounding_steps": list(reference.ROUNDING_STEPS),
     "rounding_methods": [m.value for m in Rounding],
     "countries": sorted(reference.countries().index.astype(str)),
+    "scenario_rules": [r.value for r in ScenarioRule],
 }
 """Validation lists of this capability's columns (``markets``, ``currencies`` and ``channels``
 come from the reference data)."""
