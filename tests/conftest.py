@@ -43,6 +43,13 @@ class Soffice:
         return [outdir / f"{Path(f).stem}.{ext}" for f in files]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """LibreOffice renders take seconds each: every ``soffice`` test is also ``slow``."""
+    for item in items:
+        if item.get_closest_marker("soffice") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def soffice(tmp_path_factory: pytest.TempPathFactory) -> Soffice:
     """LibreOffice, or a skip (a failure when ``XLPLAN_REQUIRE_SOFFICE=1``)."""
@@ -52,3 +59,12 @@ def soffice(tmp_path_factory: pytest.TempPathFactory) -> Soffice:
             pytest.fail("soffice not found but XLPLAN_REQUIRE_SOFFICE=1")
         pytest.skip("LibreOffice (soffice) is not installed")
     return Soffice(binary, tmp_path_factory.mktemp("lo-profile"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_app_data(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """XLPlan's log and app-data folders (xlplan.app.places) go to a temporary folder, never
+    the user's own."""
+    root = tmp_path_factory.mktemp("xlplan-home")
+    os.environ["XLPLAN_APP_DIR"] = str(root / "app")
+    os.environ["XLPLAN_LOG_DIR"] = str(root / "logs")

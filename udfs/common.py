@@ -45,7 +45,10 @@ CATEGORY = "XLPlan"
 
 TABLE_ARG = {"ndim": 2, "err_to_str": True}
 ROW_ARG = {"ndim": 1, "err_to_str": True}
-DOC_FX = "汇率表（含表头）tblFX[#All]；可省略 / FX table with headers, tblFX[#All]; optional"
+DOC_FX = (
+    "汇率表（含表头）tblFX[#All]；空=内置汇率 / FX table with headers, tblFX[#All]; "
+    "blank = the shipped rates"
+)
 DOC_DATE = (
     "规则日期（日期、序列号或 2026-01-01），空=今天 / "
     "rules date (a date, serial or 2026-01-01); blank = today"
@@ -153,8 +156,16 @@ def never_raises(func: Callable[P, Block]) -> Callable[P, Block]:
         except InputError as exc:
             return [[f"{ERROR_PREFIX} {exc.zh} / {exc.en}"]]
         except Exception as exc:  # the last line of defence: Excel must never see a traceback
+            from xlplan.app import logs  # the traceback goes to the log the cell names
+
+            log = logs.log_exception(func.__name__, exc)
             text = f"{type(exc).__name__}: {exc}"[:200]
-            return [[f"{ERROR_PREFIX} 计算失败（{text}） / calculation failed ({text})"]]
+            return [
+                [
+                    f"{ERROR_PREFIX} 计算失败（{text}；日志: {log}） / "
+                    f"calculation failed ({text}; log: {log})"
+                ]
+            ]
 
     return guarded
 

@@ -99,7 +99,8 @@ def _kpi_flag_frame(raw_values: pd.DataFrame, thresholds: Any, lang: str) -> pd.
 @never_raises
 def XLP_KPI_FLAGS(kpi_values: Any, thresholds: Any = None) -> Block:
     """整表 KPI 红绿灯：每行一个灯与一句话原因 / Health flags for a whole KPI table: a flag
-    (green, amber, red, no_data) and a one-line reason per figure, in one spilled block.
+    (green, amber, red, check for an implausible figure, no_data) and a one-line reason per
+    figure, in one spilled block.
 
     One row per input row, so the block sits beside tblKpiValues: flag, the green and red
     thresholds applied [KPI unit], the reason (zh when the headers are zh) and the row's error
@@ -135,7 +136,7 @@ def XLP_KPI_FLAG(
     lang: Any = None,
 ) -> Block:
     """一个 KPI 数值的红绿灯与原因 / The health flag of one KPI figure and its one-line reason:
-    one row of two cells, flag (green, amber, red, no_data) and reason.
+    one row of two cells, flag (green, amber, red, check, no_data) and reason.
 
     The one-row case of XLP_KPI_FLAGS. The reason is in lang (zh or en; blank = zh when the KPI
     is named in Chinese). A value that is not a number gives no_data and its error text.

@@ -21,7 +21,7 @@ import pandas as pd
 from xlplan.actions import CATALOG
 from xlplan.core.errors import ErrorRecord, InputError
 from xlplan.workbook.io import column_letter, locate_cell
-from xlplan.workbook.schema import Table, frame_from_rows, map_headers
+from xlplan.workbook.schema import Table, frame_from_rows, map_headers, missing_columns
 
 FIRST_TABLE_ROW = 6  # header row of a table on a sheet XLPlan creates (as in the templates)
 MAX_COLUMNS = 16_384  # Excel's last column (XFD): a range this wide is whole sheet rows
@@ -77,7 +77,10 @@ class LivePort:
         body = _rows(xl_table.data_body_range)
         rows = [header[0] if header else [], *body]
         where = self._remember(table, sheet.name, xl_table.header_row_range, rows[0])
-        _require_columns(table, where)
+        place = f"{where.sheet}!{column_letter(where.first_col)}{where.header_row}"
+        problem = missing_columns(rows[0], table, place)
+        if problem is not None:
+            raise InputError(problem.zh, problem.en)
         return frame_from_rows(rows, table)
 
     def write_table(self, key: str, frame: pd.DataFrame) -> None:
@@ -221,16 +224,6 @@ def _rows(rng: Any) -> list[list[Any]]:
         return []
     value = rng.options(ndim=2).value
     return [list(r) for r in value] if value else []
-
-
-def _require_columns(table: Table, where: _Where) -> None:
-    missing = [c for c in table.columns if c.required and c.key not in where.columns]
-    if missing:
-        place = f"{where.sheet}!{column_letter(where.first_col)}{where.header_row}"
-        raise InputError(
-            f"{place}: 表 {table.zh} 缺少必需列: {'、'.join(c.zh for c in missing)}",
-            f"{place}: table {table.en} lacks required columns: {', '.join(c.en for c in missing)}",
-        )
 
 
 def _cell(value: object) -> object:

@@ -14,6 +14,7 @@ from udfs.common import (
     CATEGORY,
     DOC_CURRENCY,
     DOC_MAP_FX,
+    DOC_UNIT,
     TABLE_ARG,
     Block,
     block,
@@ -24,6 +25,7 @@ from udfs.common import (
     language_of,
     never_raises,
     number,
+    optional_number,
     reporting,
     rows_of,
     scalar,
@@ -33,6 +35,7 @@ from udfs.common import (
 from xlplan.core.errors import InputError, concat_errors, empty_errors, row_messages
 from xlplan.maps import tables as schema_maps
 from xlplan.maps.action import (
+    WARNING,
     incremental_pool,
     median_margins,
     model_from_table,
@@ -93,6 +96,10 @@ def _key_values(
 )
 @xw.arg("reporting_currency", doc=DOC_CURRENCY)
 @xw.arg(
+    "rounding_unit",
+    doc="取整单位 RoundingUnit [报告币种]；空=1 / rounding unit of the plan; blank = 1",
+)
+@xw.arg(
     "pool", doc="增量目标池 [报告币种/年]；空=设置表或 3 亿 / incremental pool; blank = settings"
 )
 @xw.ret(index=False)
@@ -103,15 +110,18 @@ def XLP_MARKET_SCREEN(
     fx: Any = None,
     landed_cost: Any = None,
     reporting_currency: Any = None,
+    rounding_unit: Any = None,
     pool: Any = None,
 ) -> Block:
-    """业务地图：市场筛选、加权得分、排名与建议增量目标 / Business map: pass or fail with the
-    failing criteria, weighted score, rank and proposed incremental target per market.
+    """业务地图：市场筛选、增长与机会得分、排名与建议增量目标 / Business map: pass, kept (with the
+    reason) or fail with the failing criteria, weighted score with its growth-and-opportunity
+    part, rank and proposed incremental target per market.
 
     The Market Screening table sorted by rank, plus an error column for the market's row.
-    Blank GDP per capita, penetration and market size take the shipped reference data; a blank
-    margin takes the market's median in landed_cost, else fails. Amounts in the reporting
-    currency [reporting ccy/year]; settings and FX errors follow as #XLPLAN! rows.
+    Blank GDP per capita, penetration, market size and e-commerce growth take the shipped
+    reference data; a blank margin takes the market's median in landed_cost, else fails.
+    Amounts in the reporting currency [reporting ccy/year], proposals in whole rounding units
+    adding up to the allocated pool; settings and FX errors follow as #XLPLAN! rows.
     """
     rows = rows_of(markets)
     raw = table_from_rows(rows, schema_maps.BUSINESS_MARKETS, required=True)
@@ -130,6 +140,13 @@ def XLP_MARKET_SCREEN(
             raise InputError(
                 f"增量目标池不能为负: {amount:g}", f"the pool cannot be negative: {amount:g}"
             )
+    unit = 1.0
+    if not is_blank(scalar(rounding_unit)):
+        unit = number(rounding_unit, "取整单位", "rounding unit")
+        if not unit > 0:
+            raise InputError(
+                f"取整单位须大于 0: {unit:g}", f"the rounding unit must be above 0: {unit:g}"
+            )
     rates, fx_errors = fx_table(fx)
     rate = usd_rate(rates, reporting(reporting_currency))
     results = table_of(landed_cost, LANDED_COST_RESULTS)
@@ -137,7 +154,7 @@ def XLP_MARKET_SCREEN(
         margins = pd.DataFrame({"margin": pd.Series([], dtype=float), "lines": 0})
     else:
         margins = median_margins(results)
-    out, _, screen_errors = screening_table(table, model, amount, rate, margins)
+    out, _, screen_errors = screening_table(table, model, amount, rate, margins, unit)
     row_errors = concat_errors([input_errors, screen_errors])
     messages = row_messages(row_errors, len(table)).to_numpy()
     out["error"] = messages[out["row"].to_numpy(dtype=np.int64)] if len(out) else []
@@ -205,6 +222,17 @@ def _order_lines(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return lines[ORDER_LINE_COLUMNS].reset_index(drop=True), errors
 
 
+def _unit(value: Any) -> float:
+    """The rounding unit argument [reporting ccy]; blank = 1; must be positive."""
+    unit = optional_number(value, 1.0)
+    if unit is None or unit <= 0:
+        raise InputError(
+            f"取整单位应大于 0，实为 {scalar(value)}",
+            f"the rounding unit must be > 0, got {scalar(value)}",
+        )
+    return unit
+
+
 @xw.func(category=CATEGORY)
 @xw.arg(
     "order_lines",
@@ -227,6 +255,7 @@ def _order_lines(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 @xw.arg(
     "as_of", doc="统计截止日；空=设置表或最后订单日 / as-of date; blank = settings or last order"
 )
+@xw.arg("unit", doc=DOC_UNIT)
 @xw.ret(index=False)
 @never_raises
 def XLP_CUSTOMER_TIERS(
@@ -236,13 +265,17 @@ def XLP_CUSTOMER_TIERS(
     fx: Any = None,
     reporting_currency: Any = None,
     as_of: Any = None,
+    unit: Any = None,
 ) -> Block:
-    """客户地图：由订单明细分层（B2B 月消费、B2C RFM）并给出各层建议目标 / Customer map:
-    tiers from order lines (B2B monthly spend bands, B2C RFM) with each tier's proposed target.
+    """客户地图：由订单明细分层（B2B 月消费、B2C RFM）并逐项给出各层建议目标 / Customer map:
+    tiers from order lines (B2B monthly spend bands, B2C RFM) with each tier's proposed target,
+    factor by factor.
 
-    The Customer Tiers table: customers, revenue share, repeat and churn, AOV, budget months,
-    assumptions and the proposed target [reporting ccy]. Bad order lines are left out and
-    follow as #XLPLAN! rows naming their row and column.
+    The Customer Tiers table of the mode in use: customers, revenue share, repeat rate, budget
+    months, then annualised revenue x retention x (1 + upsell) + new customers x first-year
+    value [reporting ccy], targets rounded to ``unit`` (blank = 1) by largest remainder. Bad
+    order lines are left out and follow as #XLPLAN! rows naming their row and column; warnings
+    (lines without a customer, data under 12 months) follow as rows starting with 注意.
     """
     rows = rows_of(order_lines)
     raw = table_from_rows(rows, ORDER_LINES, required=True)
@@ -260,11 +293,19 @@ def XLP_CUSTOMER_TIERS(
     width = len(schema_maps.CUSTOMER_TIERS.keys)
     tiers = pd.DataFrame(columns=schema_maps.CUSTOMER_TIERS.keys)
     domain_errors = empty_errors()
+    notes: Block = []
     if len(lines):
         result, _ = tier_customers_in(
-            lines, given, model, overrides, rates, reporting(reporting_currency)
+            lines,
+            given,
+            model,
+            overrides,
+            rates,
+            reporting(reporting_currency),
+            unit=_unit(unit),
         )
         tiers = tier_table(result.tiers)
+        notes = [[(WARNING + w).both] + [""] * (width - 1) for w in result.warnings]
         domain_errors = result.errors.copy()
         on_lines = (domain_errors["table"] == "orders").to_numpy()
         at = domain_errors.loc[on_lines, "row"].to_numpy(dtype=np.int64)
@@ -274,7 +315,7 @@ def XLP_CUSTOMER_TIERS(
         [line_errors, domain_errors, setting_errors, assumption_errors, fx_errors]
     )
     shown = block(tiers, schema_maps.CUSTOMER_TIERS, lang)
-    return shown + error_rows(errors, width, (ORDER_LINES,))
+    return shown + error_rows(errors, width, (ORDER_LINES,)) + notes
 
 
 @xw.func(category=CATEGORY)

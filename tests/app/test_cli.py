@@ -31,9 +31,15 @@ def test_landed_cost_csv_in_csv_out(tmp_path: Path, capsys: pytest.CaptureFixtur
     shutil.copy(DEMO_CSV, src)
     frame = pd.read_csv(src, dtype=str, keep_default_na=False)
     out = tmp_path / "out.csv"
-    # a CSV carries no FX table: without --fx the CNY costs cannot be converted
-    assert main(["landed-cost", str(src), "-o", str(out), "--date", "2027-01-01"]) == 1
-    assert "line 2, fx_rate: FX rate missing for CNY->USD" in capsys.readouterr().err
+    # a CSV carries no FX table: without --fx the shipped rates convert the CNY costs, and the
+    # run says so, with their date and source
+    assert main(["landed-cost", str(src), "-o", str(out), "--date", "2027-01-01"]) == 0
+    said = capsys.readouterr().out
+    assert "FX: no FX table given; the shipped rates are used (as of 2025-12-31" in said
+    assert "Federal Reserve H.10" in said
+    shipped = pd.read_csv(out, encoding="utf-8-sig")
+    assert shipped["Error"].isna().all()  # every error cell empty
+    assert shipped["Landed cost"].notna().all()
     fx = tmp_path / "fx.csv"
     fx.write_text(
         "from_currency,to_currency,rate\nCNY,USD,0.14\nEUR,USD,1.12\nGBP,USD,1.33\n"

@@ -72,3 +72,35 @@ def test_all_three_maps_are_filled_and_their_proposals_reach_alignment(written: 
     by_map = proposals.groupby("Map")["Target"].sum()
     for m in ("business", "customer", "product"):
         assert proposed[m] == pytest.approx(by_map[m])
+
+
+@pytest.mark.parametrize("name", ["demo-plan.xlsx", "demo-plan-zh.xlsx"])
+def test_every_number_is_stored_as_a_number(written: Path, name: str) -> None:
+    """Excel flags numbers stored as text and SUM skips them: every cell of a numeric column of
+    every XLPlan table (inputs and results) holds a number or nothing."""
+    from openpyxl.utils.cell import range_boundaries
+
+    from xlplan.actions import CATALOG
+    from xlplan.workbook.schema import NUMERIC_KINDS, normalise_header
+
+    wb = openpyxl.load_workbook(written / name)
+    checked = 0
+    for ws in wb.worksheets:
+        for table_name, xl in ws.tables.items():
+            ref = xl if isinstance(xl, str) else xl.ref
+            table = next((t for t in CATALOG.tables.values() if t.name == table_name), None)
+            if table is None:
+                continue
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            lookup = table.header_map()
+            for c in range(min_col, max_col + 1):
+                key = lookup.get(normalise_header(ws.cell(min_row, c).value))
+                if key is None or table.column(key).kind not in NUMERIC_KINDS:
+                    continue
+                for r in range(min_row + 1, max_row + 1):
+                    value = ws.cell(r, c).value
+                    assert value is None or isinstance(value, int | float), (
+                        f"{ws.title}!{ws.cell(r, c).coordinate} ({table_name}.{key}): {value!r}"
+                    )
+                    checked += value is not None
+    assert checked > 1000

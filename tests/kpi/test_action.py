@@ -77,7 +77,7 @@ def test_kpi_action_flags_every_colour_with_reasons(tmp_path: Path) -> None:
     result = kpi(port)
     assert result.errors.empty, result.errors
     flags = flags_of(port)
-    assert set(flags["flag"]) == {"green", "amber", "red", "no_data"}
+    assert set(flags["flag"]) == {"green", "amber", "red", "check", "no_data"}
     csat = pick(flags, "2027-03", "MX", "csat")
     assert csat["flag"] == "red"
     assert (
@@ -90,6 +90,10 @@ def test_kpi_action_flags_every_colour_with_reasons(tmp_path: Path) -> None:
     turnover = pick(flags, "2027-01", "US", "inventory_turnover")
     assert turnover["value"] == pytest.approx(1_150_000 * 12 / 190_000)
     assert turnover["source"].startswith("KPI Raw!")
+    # 72.6 turns a year is not healthy green: it is a figure to verify (issue 11)
+    assert turnover["flag"] == "check"
+    assert turnover["reason_en"].startswith("inventory turnover 72.6 /yr > 24: implausible")
+    assert turnover["reason_zh"].startswith("库存周转 72.6 次/年 > 24：数值存疑，请核实")
     # only KPIs the raw row has inputs for: no profit margin without a profit column
     assert "profit_margin" not in set(flags["kpi"])
     assert "KPI: " in result.summary[0].en
@@ -113,6 +117,45 @@ def test_thresholds_table_overrides_the_catalog(tmp_path: Path) -> None:
     assert result.errors.empty, result.errors
     csat = pick(flags_of(after), "2027-03", "DE", "csat")
     assert (csat["flag"], csat["green"]) == ("green", 0.8)
+
+
+def test_the_plausible_range_is_an_editable_threshold(tmp_path: Path) -> None:
+    """The thresholds table carries each KPI's plausible range; raising the turnover maximum
+    for the US (a row of its own) turns its 72.6 into a colour again, and a crossed range is
+    an error on its cell."""
+    path = template(tmp_path)
+    headers, rows, _ = table_cells(path, "KPI", "tblKpiThresholds")
+    turnover = next(r for r in rows if r[0] == "inventory_turnover")
+    at = {h: i for i, h in enumerate(headers)}
+    assert (turnover[at["Plausible min"]], turnover[at["Plausible max"]]) == (0, 24)
+    assert "practitioner judgement" in str(turnover[at["Source"]])
+    row = next(i for i, r in enumerate(rows) if r[0] == "roas")
+    edit(
+        path,
+        "KPI",
+        {
+            cell_of(path, "KPI", "tblKpiThresholds", row, "Plausible min"): 30,
+            cell_of(path, "KPI", "tblKpiThresholds", len(rows), "KPI"): "inventory_turnover",
+            cell_of(path, "KPI", "tblKpiThresholds", len(rows), "Market"): "US",
+            cell_of(path, "KPI", "tblKpiThresholds", len(rows), "Plausible max"): 100,
+        },
+    )
+    wb = openpyxl.load_workbook(path)
+    table = wb["KPI"].tables["tblKpiThresholds"]
+    first, last = table.ref.split(":")
+    table.ref = f"{first}:{re.sub(r'[0-9]+', '', last)}{int(re.sub(r'[A-Z]+', '', last)) + 1}"
+    wb.save(path)
+    port = port_of(path)
+    result = kpi(port)
+    where = {port.locate(r): r.en for r in records(result.errors)}
+    crossed = cell_of(path, "KPI", "tblKpiThresholds", row, "Plausible min")
+    assert (
+        list(where) == [f"KPI!{crossed}"]
+        and "not below the plausible max" in where[f"KPI!{crossed}"]
+    )
+    flags = flags_of(port)
+    assert pick(flags, "2027-01", "US", "inventory_turnover")["flag"] == "green"
+    assert pick(flags, "2027-01", "DE", "inventory_turnover")["flag"] == "check"  # 48.8
 
 
 def test_bad_rows_are_located_in_the_sheet(tmp_path: Path) -> None:
@@ -150,8 +193,15 @@ def test_dashboard_tables_from_tracking_and_landed_cost(tmp_path: Path) -> None:
     counts = port.written["dash_kpi_counts"].set_index("market")
     assert list(counts.index) == ["US", "DE", "MX"]
     assert counts.loc["MX", "red"] > counts.loc["US", "red"]
+    assert counts.loc["US", "check"] == 1  # March's turnover of 74.3 a year
     attention = port.written["dash_kpis"]
     assert attention["flag"].iloc[0] == "red" and "green" not in set(attention["flag"])
+    # red first, then the figures to verify, then amber
+    order = attention["flag"].drop_duplicates().tolist()
+    assert order[:3] == ["red", "check", "amber"], order
+    assert "implausible" in attention.loc[attention["flag"] == "check", "reason_en"].iloc[0]
+    # every month: US and DE turnover of 44-74 a year, MX January 28.5
+    assert "check 7" in actions.run(port, TODAY, ["kpi"]).steps[-1].result.summary[0].en
     waterfall = port.written["dash_waterfall"]
     results = port.written["landed_cost_results"].iloc[0]
     assert waterfall["step"].iloc[0] == "net_price"

@@ -18,6 +18,7 @@ from xlplan.kpi.calc import (
     Direction,
     Flag,
     Op,
+    Unit,
     count_flags,
     default_thresholds,
     derive_kpi,
@@ -113,6 +114,11 @@ def test_load_catalog_returns_a_fresh_table() -> None:
 # --- flags at every threshold edge, generated from the catalog ----------------------------
 
 
+def _implausible(key: str, value: float) -> bool:
+    d = DEFS[key]
+    return value > d.bound("plausible_max") or value < d.bound("plausible_min")
+
+
 def _edge_cases() -> list[tuple[str, str, float, str]]:
     cases = []
     for key, d in DEFS.items():
@@ -127,15 +133,117 @@ def _edge_cases() -> list[tuple[str, str, float, str]]:
             (key, "between", (g + r) / 2, "amber"),
             (key, "at red", r, at_red),
             (key, "just beyond red", float(np.nextafter(r, -better)), "red"),
+            # far out a figure is usually beyond the plausible range: check, not a colour
             (key, "far beyond red", r - (g - r) * 10, "red"),
             (key, "far inside green", g + (g - r) * 10, "green"),
         ]
-    return cases
+        for side, op in (("plausible_max", Op.GT), ("plausible_min", Op.LT)):
+            bound = d.bound(side)
+            if math.isnan(bound):
+                continue
+            out = math.inf if op is Op.GT else -math.inf
+            cases += [
+                (key, f"at {side}", bound, "check" if _implausible(key, bound) else "in range"),
+                (key, f"just beyond {side}", float(np.nextafter(bound, out)), "check"),
+            ]
+    return [
+        (k, e, v, "check" if _implausible(k, v) else f) for k, e, v, f in cases if f != "in range"
+    ]
 
 
 @pytest.mark.parametrize(("key", "edge", "value", "expected"), _edge_cases())
 def test_threshold_edges_from_catalog(key: str, edge: str, value: float, expected: str) -> None:
     assert flags_of(key, [value]) == [expected]
+
+
+# --- implausible figures: check, not a colour -----------------------------------------------
+
+# Issue 11: a turnover of 72.6 a year showed green; margins > 80%, growth > 300% and a share
+# above 100% are figures to verify, not health.
+IMPLAUSIBLE = [
+    ("inventory_turnover", 72.6, "inventory turnover 72.6 /yr > 24: implausible, check it: "),
+    ("inventory_turnover", 24.04, "inventory turnover 24.1 /yr > 24: implausible"),  # reads true
+    ("inventory_turnover", -2.0, "inventory turnover -2.0 /yr < 0: implausible"),
+    ("contribution_margin", 0.85, "contribution margin 85.0% > 80%: implausible"),
+    ("profit_margin", 0.81, "profit margin 81.0% > 80%: implausible"),
+    ("gmv_mom_growth", 3.2, "GMV month-on-month growth 320.0% > 300%: implausible"),
+    ("gmv_mom_growth", -1.2, "GMV month-on-month growth -120.0% < -100%: implausible"),
+    ("return_rate", 1.05, "return rate 105.0% > 100%: implausible, check it: a share cannot"),
+    ("csat", 1.2, "CSAT 120.0% > 100%: implausible"),
+    ("negative_review_share", -0.1, "negative review share -10.0% < 0%: implausible"),
+    ("target_attainment", 4.5, "target attainment 450.0% > 300%: implausible"),
+    ("roas", 25.0, "ROAS 25.00 > 20: implausible"),
+    ("acos", 0.03, "ACoS 3.0% < 5%: implausible"),
+    ("delivery_days", 90, "delivery time 90.0 days > 60: implausible"),
+    ("cac", -5.0, "CAC -5 CNY < 0: implausible"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "reason_en"), IMPLAUSIBLE)
+def test_implausible_figures_are_flagged_check(key: str, value: float, reason_en: str) -> None:
+    out = flag_kpi(key, value)
+    assert out.flag is Flag.CHECK
+    assert out.reason_en.startswith(reason_en)
+    assert "请核实" in out.reason_zh and DEFS[key].name_zh in out.reason_zh
+
+
+def test_the_reason_says_why_and_what_to_check() -> None:
+    high = flag_kpi("inventory_turnover", 72.6)
+    assert "15 days of stock" in high.reason_en and "same months" in high.reason_en
+    assert "15 天" in high.reason_zh
+    low = flag_kpi("inventory_turnover", -1.0)
+    assert "cannot be negative" in low.reason_en and "不会为负" in low.reason_zh
+
+
+@pytest.mark.parametrize("key", list(DEFS))
+def test_every_plausible_bound_is_sourced_dated_and_uncertain(key: str) -> None:
+    d = DEFS[key]
+    for side in ("plausible_min", "plausible_max"):
+        t = getattr(d, side)
+        if t is None:
+            continue
+        assert t.source.startswith("practitioner judgement") and t.uncertain and t.note
+        assert t.effective_from.year >= 2025
+        assert d.red.value >= t.value if side == "plausible_min" else d.green.value <= t.value
+
+
+def test_every_share_is_bounded_by_0_and_100_percent() -> None:
+    shares = [k for k, d in DEFS.items() if d.unit is Unit.FRACTION and k not in NOT_SHARES]
+    assert shares
+    for key in shares:
+        low, high = DEFS[key].bound("plausible_min"), DEFS[key].bound("plausible_max")
+        assert low >= 0 and high <= 1, key
+    assert DEFS["inventory_turnover"].bound("plausible_max") == 24
+    for key in ("contribution_margin", "profit_margin"):
+        assert DEFS[key].bound("plausible_max") == 0.8
+    assert DEFS["gmv_mom_growth"].bound("plausible_max") == 3
+
+
+# fractions that are not a part of a whole: they may pass 100% or go below 0
+NOT_SHARES = {"gmv_mom_growth", "contribution_margin", "profit_margin", "target_attainment", "acos"}
+
+
+def test_plausible_range_overrides_and_their_errors() -> None:
+    over = pd.DataFrame(
+        {
+            "kpi": ["inventory_turnover", "inventory_turnover", "roas"],
+            "market": ["", "US", ""],
+            "plausible_max": [None, 100.0, 5.0],
+            "plausible_min": [None, None, 8.0],  # crossed: row ignored with an error
+        }
+    )
+    values = pd.DataFrame(
+        {"kpi": ["inventory_turnover"] * 2 + ["roas"], "value": [72.6, 72.6, 10.0],
+         "market": ["US", "DE", "US"]}
+    )  # fmt: skip
+    out = flag_kpis(values, over)
+    assert out.table["flag"].tolist() == ["green", "check", "green"]
+    assert out.errors[["row", "column"]].to_numpy().tolist() == [[2, "plausible_min"]]
+    assert "not below the plausible max" in out.errors["en"].iloc[0]
+    # a side the catalog leaves open can be set, with a generic hint
+    opened = flag_kpi("ltv", 9e5, overrides=pd.DataFrame({"kpi": ["ltv"], "plausible_max": [5e5]}))
+    assert opened.flag is Flag.CHECK
+    assert opened.reason_en.startswith("LTV 900000 CNY > 500000: implausible, check it: ")
 
 
 # Hand-worked cases with literal figures (not read from the catalog).
@@ -208,7 +316,7 @@ def test_hand_worked_flags(key: str, value: float, flag: str, reason_en: str | N
         ("lost_parcel_rate", 0.023, "lost parcel rate 2.3% > 1%"),  # amber: against green
         ("lost_parcel_rate", 0.02300001, "lost parcel rate 2.4% > 2.3%"),
         ("delivery_days", 0, "delivery time 0.0 days ≤"),
-        ("delivery_days", -0.01, "delivery time 0.0 days ≤"),  # no "-0.0"
+        ("delivery_days", -0.01, "delivery time -0.1 days < 0: implausible"),  # no "-0.0 < 0"
     ],
 )
 def test_numbers_in_reasons(key: str, value: float, shown: str) -> None:
@@ -324,7 +432,7 @@ def test_index_and_columns_are_kept() -> None:
     assert out.index.equals(values.index)
     assert list(out.columns) == [*values.columns, *FLAG_OUTPUT_COLUMNS]
     pd.testing.assert_frame_equal(out[values.columns], values)
-    assert list(out["flag"].cat.categories) == ["green", "amber", "red", "no_data"]
+    assert list(out["flag"].cat.categories) == ["green", "amber", "red", "check", "no_data"]
     assert out["green"].tolist() == [0.91, 0.91]
 
 
@@ -359,6 +467,7 @@ def test_count_flags_per_market() -> None:
         "green": [1, 1, 0],
         "amber": [0, 0, 1],
         "red": [1, 0, 0],
+        "check": [0, 0, 0],
         "no_data": [0, 1, 0],
         "total": [2, 2, 1],
     }
@@ -367,6 +476,7 @@ def test_count_flags_per_market() -> None:
         "green": [2],
         "amber": [1],
         "red": [1],
+        "check": [0],
         "no_data": [1],
         "total": [5],
     }
@@ -513,9 +623,14 @@ finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinit
 
 
 def _assert_monotonic(key: str, values: list[float], out: pd.DataFrame) -> None:
+    """Inside the catalog's plausible range flags never get better as the value gets worse;
+    outside it every figure is check."""
     sign = 1 if DEFS[key].direction is Direction.HIGHER else -1
-    ranks = [RANK[str(f)] for f in out["flag"]]
-    pairs = sorted(zip(values, ranks, strict=True), key=lambda p: sign * p[0])
+    outside = [_implausible(key, v) for v in values]
+    assert [str(f) == "check" for f in out["flag"]] == outside, (key, values)
+    kept = [(v, str(f)) for v, f, o in zip(values, out["flag"], outside, strict=True) if not o]
+    ranks = [RANK[f] for _, f in kept]
+    pairs = sorted(zip([v for v, _ in kept], ranks, strict=True), key=lambda p: sign * p[0])
     # Ordered from worst to best value, the flag rank (0 green .. 2 red) never rises.
     assert all(a[1] >= b[1] for a, b in zip(pairs, pairs[1:], strict=False)), (key, pairs)
 

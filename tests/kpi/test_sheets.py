@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 
 from xlplan.actions import CATALOG
 from xlplan.app import templates
@@ -19,6 +20,7 @@ from xlplan.app.cli import main
 from xlplan.kpi.calc import default_thresholds
 from xlplan.kpi.tables import DASHBOARD_TABLES, KPI_TABLES
 from xlplan.workbook.io import FilePort
+from xlplan.workbook.render import Formats
 
 KPI_SHEETS = ("kpi", "kpi_raw", "kpi_flags", "dashboard")
 TABLE_SHEETS = {
@@ -59,6 +61,9 @@ def test_thresholds_table_starts_from_the_catalog(tmp_path: Path) -> None:
     assert catalog["kpi"].tolist() == defaults["kpi"].tolist()
     assert pd.to_numeric(catalog["green"]).tolist() == defaults["green"].tolist()
     assert pd.to_numeric(catalog["red"]).tolist() == defaults["red"].tolist()
+    for bound in ("plausible_min", "plausible_max"):
+        got = pd.to_numeric(catalog[bound]).fillna(-999).tolist()
+        assert got == defaults[bound].fillna(-999).tolist(), bound
     assert set(catalog["market"].fillna("")) == {""}
 
 
@@ -68,7 +73,10 @@ def test_template_shows_flags_of_every_colour(template: tuple[str, bytes], tmp_p
     path.write_bytes(data)
     flags = FilePort(path, CATALOG).read_table("kpi_flags")
     assert flags is not None
-    words = {"zh": {"绿", "黄", "红", "无数据"}, "en": {"green", "amber", "red", "no data"}}
+    words = {
+        "zh": {"绿", "黄", "红", "请核实", "无数据"},
+        "en": {"green", "amber", "red", "check", "no data"},
+    }
     assert set(flags["flag"]) == words[lang]
     reason = "reason_zh" if lang == "zh" else "reason_en"
     assert flags[reason].notna().all()
@@ -115,6 +123,37 @@ def test_flag_cells_carry_conditional_fills(template: tuple[str, bytes]) -> None
         s for s in sheets if '"amber"' in s and '"黄"' in s and "<conditionalFormatting" in s
     ]
     assert len(flagged) == 2
+    # an implausible figure has its own word and fill, not a health colour
+    assert all('"check"' in s and '"请核实"' in s for s in flagged)
+
+
+@pytest.mark.parametrize("lang", templates.LANGS)
+def test_dashboard_counts_and_tiles_show_figures_to_check(lang: str) -> None:
+    from xlplan.kpi import sheets as kpi_sheets
+    from xlplan.kpi.tables import DASH_KPI_COUNTS, DASH_KPIS
+
+    counts = pd.DataFrame(
+        {"market": ["US"], "green": [3], "amber": [1], "red": [0], "check": [2], "no_data": [0]}
+    )
+    kpis = pd.DataFrame(
+        {"market": ["US"], "month": ["2027-03"], "name_zh": ["库存周转"],
+         "name_en": ["inventory turnover"], "flag": ["check"],
+         "reason_zh": ["库存周转 72.6 次/年 > 24：数值存疑，请核实"],
+         "reason_en": ["inventory turnover 72.6 /yr > 24: implausible, check it"]}
+    )  # fmt: skip
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    kpi_sheets.write_dashboard_sheet(
+        wb, Formats(wb), [(DASH_KPI_COUNTS, counts), (DASH_KPIS, kpis)], lang
+    )
+    wb.close()
+    ws = openpyxl.load_workbook(io.BytesIO(buf.getvalue())).worksheets[0]
+    cells = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    word = "请核实" if lang == "zh" else "check"
+    assert word in cells  # the attention list shows the flag in words
+    assert ("待核实 KPI" if lang == "zh" else "KPIs to check") in cells
+    tile = cells.index("待核实 KPI" if lang == "zh" else "KPIs to check")
+    assert 2 in cells[tile:]  # the tile's count
 
 
 def _pdf_text(pdf: Path) -> str:
@@ -143,3 +182,13 @@ def test_run_output_dashboard_renders_in_libreoffice(
     months = "月度目标与实际" if lang == "zh" else "Plan vs actual by month"
     assert months in text
     assert ("客户满意度 72.0% < 76%" if lang == "zh" else "CSAT 72.0% < 76%") in text
+
+
+def test_dashboard_tables_fit_left_of_the_charts() -> None:
+    """Every table the Dashboard shows sits in the columns before the narrow gap and the charts
+    (the flag counts grew a column for check; its last column must not land in the gap)."""
+    from xlplan.kpi import sheets as kpi_sheets
+
+    frames = kpi_sheets._dashboard_frames([], "en")
+    widest = max(len(table.columns) for table, _ in frames.values())
+    assert widest <= kpi_sheets.TABLE_COLS < kpi_sheets.CHART_COL

@@ -532,6 +532,7 @@ def lines_strategy(draw: st.DrawFn) -> dict[str, object]:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(lines_strategy(), min_size=1, max_size=8))
 def test_invariants(lines: list[dict[str, object]]) -> None:

@@ -9,13 +9,14 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils import get_column_letter
 
 from xlplan import actions
 from xlplan.app import templates
 from xlplan.app.cli import main
 from xlplan.core.errors import records
 from xlplan.maps import tables as schema_maps
-from xlplan.maps.action import PASS_TEXT, import_orders, usd_rate
+from xlplan.maps.action import FAIL_TEXT, KEPT_TEXT, PASS_TEXT, import_orders, usd_rate
 from xlplan.maps.calc.business import BusinessSettings
 from xlplan.orders import parse_mapping
 from xlplan.plan.read import read_fx
@@ -86,6 +87,19 @@ def test_the_maps_actions_are_registered() -> None:
 # Business map
 
 
+def set_cells(path: Path, row: int, cells: dict[str, object]) -> None:
+    """Write ``cells`` (by column key) into data row ``row`` (0-based) of tblBusinessMarkets."""
+    wb = openpyxl.load_workbook(path)
+    ws = next(ws for ws in wb.worksheets if "tblBusinessMarkets" in ws.tables)
+    header, *body = ws[ws.tables["tblBusinessMarkets"].ref]
+    table = schema_maps.BUSINESS_MARKETS
+    keys = {table.column(k).header(lang): k for lang in ("zh", "en") for k in table.keys}
+    at = {keys[str(cell.value)]: j for j, cell in enumerate(header)}
+    for key, value in cells.items():
+        body[row][at[key]].value = value
+    wb.save(path)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_business_screens_the_sample_markets(tmp_path: Path, lang: str) -> None:
     port = port_of(template(tmp_path, lang))
@@ -95,18 +109,89 @@ def test_business_screens_the_sample_markets(tmp_path: Path, lang: str) -> None:
     assert list(table.columns) == schema_maps.BUSINESS_SCREENING.keys
     assert set(table["market"]) == {"US", "DE", "GB", "JP", "MX", "BR", "SA"}
     assert table["rank"].tolist() == sorted(table["rank"])
-    passing = table[table["passes"] == PASS_TEXT]
-    assert set(passing["market"]) == {"GB", "SA"}
+    status = table.set_index("market")["status"]
+    assert set(status[status == PASS_TEXT].index) == {"GB", "SA"}
+    # the method's Latin America markets fail static screens and are kept for growth
+    assert set(status[status == KEPT_TEXT].index) == {"MX", "BR"}
     mx = table.set_index("market").loc["MX"]
     assert "GDP per capita too low" in mx["failed_en"] and "人均GDP不足" in mx["failed_zh"]
-    # the pool (3 亿 CNY) is shared by the passing markets, to the yuan
-    assert passing["proposed_target"].sum() == pytest.approx(POOL, abs=2)
+    assert mx["keep_reason"] and mx["rank"] == 1  # growth, competition gap, local warehouse
+    assert mx["ecommerce_growth"] == pytest.approx(0.20) and "AMVO" in mx["growth_source"]
+    assert mx["opportunity_score"] > table.set_index("market").loc["GB", "opportunity_score"]
+    # the pool (3 亿 CNY) is shared by the passing and kept markets, exactly, in whole
+    # Settings rounding units (10,000 in the template)
+    chosen = table[table["status"].isin([PASS_TEXT, KEPT_TEXT])]
+    assert chosen["proposed_target"].sum() == POOL
+    assert (chosen["proposed_target"] % 10_000 == 0).all()
     out = proposals(port)
     assert list(out.columns) == TARGET_LINES.keys
     assert set(out["map"]) == {"business"}
-    assert out["amount"].sum() == pytest.approx(POOL, abs=2)
-    assert set(out["market"]) == {"GB", "SA"}
+    assert out["amount"].sum() == POOL
+    assert set(out["market"]) == {"GB", "SA", "MX", "BR"}
     assert out.set_index("market").loc["SA", "channel"] == "Noon"
+    note = out.set_index("market").loc["BR", "note"]
+    assert "kept" in note and "保留" in note and mx["keep_reason"] not in note
+    assert table.set_index("market").loc["BR", "keep_reason"] in note
+    [summary] = result.summary
+    assert "2 kept (MX, BR)" in summary.en and "unallocated 0" in summary.en
+
+
+def test_the_summary_says_exactly_what_is_left_of_the_pool(tmp_path: Path) -> None:
+    """A pool that is not a whole number of rounding units: the proposals take the whole
+    units, the summary says the rest is unallocated, and the two add up to the pool."""
+    path = template(tmp_path)
+    set_setting(path, "tblBusinessSettings", "incremental_pool", 300_000_001)
+    port = port_of(path)
+    result = run(port, "business")
+    assert proposals(port)["amount"].sum() == 300_000_000
+    assert "proposed 300,000,000 CNY, unallocated 1" in result.summary[0].en
+
+
+def test_a_keep_without_a_reason_is_located_at_its_cell(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    set_cells(path, 0, {"keep": True})  # US, no reason
+    set_cells(path, 4, {"keep_reason": None})  # MX: kept, reason cleared
+    port = port_of(path)
+    result = run(port, "business")
+    where = {port.locate(r): r.en for r in records(result.errors)}
+    col = get_column_letter(schema_maps.BUSINESS_MARKETS.keys.index("keep_reason") + 1)
+    assert set(where) == {f"Business Map!{col}9", f"Business Map!{col}13"}, where
+    assert all("no reason" in msg for msg in where.values())
+    status = port.written["business_screening"].set_index("market")["status"]
+    assert status["US"] == status["MX"] == FAIL_TEXT  # neither is kept; the others compute
+    assert status["BR"] == KEPT_TEXT
+    assert set(proposals(port)["market"]) == {"GB", "SA", "BR"}
+
+
+def test_typed_growth_and_planned_delivery_override_the_shipped_data(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    set_cells(path, 2, {"ecommerce_growth": "12%"})  # GB
+    set_cells(path, 4, {"planned_delivery_days": None})  # MX: no fix
+    port = port_of(path)
+    run(port, "business")
+    table = port.written["business_screening"].set_index("market")
+    assert table.loc["GB", "ecommerce_growth"] == pytest.approx(0.12)
+    assert "entered" in table.loc["GB", "growth_source"]
+    (tmp_path / "b").mkdir()
+    fresh = port_of(template(tmp_path / "b"))
+    run(fresh, "business")
+    before = fresh.written["business_screening"].set_index("market")
+    assert table.loc["GB", "opportunity_score"] > before.loc["GB", "opportunity_score"]
+    assert table.loc["MX", "score"] < before.loc["MX", "score"]  # no logistics fix planned
+
+
+def test_growth_weights_are_editable_settings(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    for key in ("weight_growth", "weight_competition", "weight_logistics_fix"):
+        set_setting(path, "tblBusinessSettings", key, 0)
+    set_setting(path, "tblBusinessSettings", "growth_reference", "5%")
+    port = port_of(path)
+    result = run(port, "business")
+    assert result.errors.empty
+    table = port.written["business_screening"]
+    assert (table["opportunity_score"] == 0).all()
+    # static screens alone put GB and SA ahead of the markets kept for growth
+    assert set(table["market"].tolist()[:2]) == {"SA", "GB"}
 
 
 def test_blank_margins_come_from_the_landed_cost_results(tmp_path: Path) -> None:
@@ -150,7 +235,7 @@ def test_editable_thresholds_and_bad_settings(tmp_path: Path) -> None:
     port = port_of(path)
     result = run(port, "business")
     table = port.written["business_screening"]
-    passing = set(table.loc[table["passes"] == PASS_TEXT, "market"])
+    passing = set(table.loc[table["status"] == PASS_TEXT, "market"])
     assert {"US", "DE", "JP", "GB", "SA"} <= passing
     where = {port.locate(r): r.en for r in records(result.errors)}
     assert len(where) == 2, where
@@ -199,15 +284,21 @@ def test_customers_import_real_exports_and_report_a_bad_file_on_its_row(tmp_path
     result = run(port, "customers")
     where = {port.locate(r): r.en for r in records(result.errors)}
     # the import table's header is on row 8: rows 9-12 hold the four files
-    assert set(where) == {"Customer Map!A9", "Customer Map!A10", "Customer Map!A12"}, where
+    assert set(where) == {"Customer Map!A10", "Customer Map!A12"}, where
     assert "broken.csv" in where["Customer Map!A10"]
     assert "file not found" in where["Customer Map!A12"]
-    assert "no customer id" in where["Customer Map!A9"]  # 7 Shopify lines without an e-mail
 
     log = port.written["order_import_log"].set_index("row")
     assert log.loc[1, "order_lines"] == 249 and log.loc[1, "orders"] == 127
     assert log.loc[3, "order_lines"] == 0 and log.loc[3, "error"] == ""  # fees only, no sales
     assert "broken.csv" in log.loc[2, "error"]
+    # the 7 Shopify lines without an e-mail: a warning on their file, not an error
+    assert log.loc[1, "error"] == ""
+    assert log.loc[1, "warning"].endswith(
+        "7 order lines have no customer id (first on line 39): in no customer count or tier; "
+        "their amount is in this file's Amount"
+    )
+    assert (log.loc[[2, 3, 4], "warning"] == "").all()
 
     tiers = port.written["customer_tiers"]
     assert list(tiers.columns) == schema_maps.CUSTOMER_TIERS.keys
@@ -216,13 +307,72 @@ def test_customers_import_real_exports_and_report_a_bad_file_on_its_row(tmp_path
     assert totals["currency"] == "CNY"
     assert tiers["revenue_share"].sum() == pytest.approx(1.0, abs=1e-3)
     assert totals["as_of"] == pd.Timestamp(2025, 7, 27)
+    assert "7 order lines (5 orders) have no customer id" in totals["warnings"]
 
     out = proposals(port)
     assert list(out.columns) == TARGET_LINES.keys
     assert set(out["map"]) == {"customer"}
     assert set(out["customer_type"]) == {"existing", "new"}
-    assert out["amount"].sum() == pytest.approx(tiers["proposed_target"].sum(), abs=len(out))
     assert "2 of 4 files imported" in result.summary[0].en
+
+
+def test_the_customer_target_is_one_figure_wherever_it_is_shown(tmp_path: Path) -> None:
+    """Tier targets, their total, the proposals and the summary: the same rounded figures, to
+    the Settings rounding unit, adding up exactly."""
+    path = template(tmp_path)
+    list_imports(path, [(str(SHOPIFY), "shopify", "")])
+    for unit in (1, 10_000):
+        set_setting(path, "tblSettings", "rounding_unit", unit)
+        port = port_of(path)
+        result = run(port, "customers")
+        tiers = port.written["customer_tiers"].set_index("tier")
+        totals = port.written["customer_totals"].iloc[0]
+        out = proposals(port).set_index(["customer_tier", "customer_type"])["amount"]
+        assert (tiers["proposed_target"] % unit == 0).all()
+        assert tiers["proposed_target"].sum() == totals["proposed_target"] == out.sum()
+        assert (tiers["existing_target"] + tiers["new_target"] == tiers["proposed_target"]).all()
+        for tier, row in tiers.iterrows():
+            for kind in ("existing", "new"):
+                amount = row[f"{kind}_target"]
+                assert out.get((tier, kind), 0.0) == amount
+        assert f"proposed {totals['proposed_target']:,.0f} CNY" in result.summary[0].en
+
+
+def test_customer_tiers_show_the_data_and_the_formula(tmp_path: Path) -> None:
+    """The Shopify fixture in a 2027 plan: 6.8 months of orders ending 17.2 months before the
+    plan year, annualised and said so; only the B2C tiers (no B2B customer in auto mode)."""
+    path = template(tmp_path)
+    list_imports(path, [(str(SHOPIFY), "shopify", "")])
+    set_setting(path, "tblSettings", "plan_year", 2027)
+    port = port_of(path)
+    result = run(port, "customers")
+    assert result.errors.empty
+    tiers = port.written["customer_tiers"]
+    assert tiers["tier"].tolist() == ["high_value_repeat", "potential", "new", "at_risk", "churned"]
+    totals = port.written["customer_totals"].iloc[0]
+    assert (totals["first_order"], totals["last_order"]) == (
+        pd.Timestamp(2025, 1, 1), pd.Timestamp(2025, 7, 27)
+    )  # fmt: skip
+    assert (totals["data_months"], totals["months_covered"], totals["months_to_plan"]) == (
+        6.8, 6.8, 17.2
+    )  # fmt: skip
+    assert totals["plan_year"] == 2027
+    # the 7 guest lines are in the window revenue, shown apart, in no tier
+    assert totals["revenue"] == pytest.approx(
+        tiers["revenue"].sum() + totals["revenue_no_customer"], abs=len(tiers)
+    )
+    assert (tiers["months_covered"] == 6.8).all()
+    assert set(tiers["retention_basis"]) == {"默认 / default"}
+    assert tiers.set_index("tier").loc["at_risk", "retention"] == 0.1
+    texts = [m.en for m in result.summary]
+    assert texts[1].startswith("customer map: orders 2025-01-01 to 2025-07-27 (6.8 months)")
+    assert "annualised by 12/6.8 = x1.76" in texts[1]
+    warnings = [t for t in texts if t.startswith("warning: ")]
+    assert len(warnings) == 3
+    assert "older than a year" in warnings[1] and "fewer than 12" in warnings[2]
+    # the same warnings on the sheet, in both languages
+    assert totals["warnings"].count("older than a year") == 1
+    assert totals["warnings"].count("超过一年") == 1
 
 
 def test_customers_amounts_are_in_the_reporting_currency(tmp_path: Path) -> None:
@@ -396,7 +546,10 @@ def test_each_action_replaces_only_its_own_rows(tmp_path: Path) -> None:
         b = second[second["map"] == m][keep].reset_index(drop=True)
         b["amount"] = b["amount"].astype(float)
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
-    yoga = lambda f: f[(f["map"] == "product") & (f["category"] == "Yoga mats")]  # noqa: E731
+
+    def yoga(f: pd.DataFrame) -> pd.DataFrame:
+        return f[(f["map"] == "product") & (f["category"] == "Yoga mats")]
+
     assert float(yoga(second)["amount"].iloc[0]) > float(yoga(first)["amount"].iloc[0])
 
 
@@ -450,6 +603,7 @@ def test_cli_orders_option_imports_files_given_on_the_command_line(
     )
     text = capsys.readouterr()
     assert "1 of 1 files imported, 249 order lines, 57 customers" in text.out, text
-    # the fixture has 7 lines without a customer e-mail: reported on the --orders entry, exit 1
-    assert code == 1
-    assert text.err.startswith("--orders!A1: 7 order lines (first on line 39, customer_id)")
+    # the fixture has 7 lines without a customer e-mail: a warning, the map goes on, exit 0
+    assert code == 0, text
+    assert text.err == ""
+    assert "warning: 7 order lines (5 orders) have no customer id" in text.out

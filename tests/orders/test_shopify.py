@@ -157,8 +157,8 @@ def test_shopify_lines_add_up_to_order_net(orders: list[tuple[int, object, objec
     rows = [SHOPIFY_FULL_HEADER]
     expected = {}
     for i, (n, total, frac) in enumerate(orders):
-        t = float(total)  # type: ignore[arg-type]
-        refund = round(t * float(frac), 2)  # type: ignore[arg-type]
+        t = float(total)
+        refund = round(t * float(frac), 2)
         expected[f"#{i}"] = t - refund
         rows.append(
             f"#{i},c{i % 3}@x.com,paid,USD,0,0,0,{t:.2f},,2025-01-01 09:00:00 -0500,"

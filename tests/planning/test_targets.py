@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xlplan.plan.dimensions import PlanMap
+from xlplan.plan.settings import ReconcileMethod
 from xlplan.planning.calc.targets import (
     MONTH_COLUMNS,
     AlignmentSettings,
-    PlanMap,
-    ReconcileMethod,
     TargetLine,
     align_targets,
     find_overlaps,

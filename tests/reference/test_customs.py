@@ -135,7 +135,7 @@ def test_tariff_periods_of_one_key_do_not_overlap(tariff: pd.DataFrame) -> None:
     keyed: dict[tuple[str, ...], list[tuple[dt.date, dt.date]]] = {}
     for _, row in tariff.iterrows():
         kind = "base" if row["duty_rate"] else row["measure"]
-        key = (row["hs_prefix"], row["market"], row["origin"], kind)
+        key = tuple(str(v) for v in (row["hs_prefix"], row["market"], row["origin"], kind))
         keyed.setdefault(key, []).append(
             (_date(row["effective_from"]), _date(row["effective_to"], FAR_FUTURE))
         )

@@ -21,8 +21,10 @@ def value_row(kpi: Any, value: Any, market: Any = None, channel: Any = None) -> 
     return [cells.get(k) for k in KPI_VALUES.keys]
 
 
-def threshold_row(kpi: str, market: Any = None, green: Any = None, red: Any = None) -> list[Any]:
-    cells = {"kpi": kpi, "market": market, "green": green, "red": red}
+def threshold_row(
+    kpi: str, market: Any = None, green: Any = None, red: Any = None, **more: Any
+) -> list[Any]:
+    cells = {"kpi": kpi, "market": market, "green": green, "red": red, **more}
     return [cells.get(k) for k in KPI_THRESHOLDS.keys]
 
 
@@ -146,6 +148,19 @@ def test_flag_one_value_honours_market_overrides() -> None:
     assert de[1] == "inventory turnover 4.8 /yr > 4.5: stock turns fast"
 
 
+def test_flag_one_implausible_value_and_its_editable_range() -> None:
+    (row,) = udf.XLP_KPI_FLAG("库存周转", 72.6)
+    assert row[0] == "check" and row[1].startswith("库存周转 72.6 次/年 > 24：数值存疑，请核实")
+    (row,) = udf.XLP_KPI_FLAG("profit margin", 0.9, None, None, None, None, "en")
+    assert row[0] == "check" and row[1].startswith("profit margin 90.0% > 80%: implausible")
+    thresholds = [
+        KPI_THRESHOLDS.headers("en"),
+        threshold_row("inventory_turnover", market="US", plausible_max=100),
+    ]
+    (us,) = udf.XLP_KPI_FLAG("inventory_turnover", 72.6, "US", None, None, thresholds)
+    assert us[0] == "green"
+
+
 def test_flag_one_value_without_data() -> None:
     assert udf.XLP_KPI_FLAG("roas", None)[0][0] == "no_data"
     flag, reason = udf.XLP_KPI_FLAG("roas", "n/a")[0]
@@ -201,7 +216,9 @@ def test_kpis_from_a_raw_table_are_flagged() -> None:
     body = [r for r in block[1:] if not str(r[0]).startswith("#XLPLAN!")]
     by_kpi = {(r[1], r[4]): r for r in body}
     turnover = by_kpi[("US", "inventory_turnover")]
-    assert turnover[7] == pytest.approx(1_150_000 / 190_000 * 12) and turnover[9] == "green"
+    # 72.6 turns a year: a figure to verify, with the reason in the block's language
+    assert turnover[7] == pytest.approx(1_150_000 / 190_000 * 12) and turnover[9] == "check"
+    assert "数值存疑，请核实" in turnover[12] and "implausible" in turnover[13]
     assert by_kpi[("DE", "roas")][9] == "no_data"
     errors = [r[0] for r in block if str(r[0]).startswith("#XLPLAN!")]
     assert errors and "tblKpiRaw row 2" in errors[0] and "ad_spend" in errors[0]

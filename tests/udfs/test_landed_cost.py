@@ -13,6 +13,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from udfs import landed_cost as udf
@@ -144,14 +145,17 @@ def test_blank_middle_row_keeps_the_block_aligned(fx: list[list[Any]]) -> None:
     block = udf.XLP_LANDED_COST([EN, GOOD_DE, blank, GOOD_US], fx, None, None, ON)
     assert_excel_safe(block)
     assert len(block) == 4
-    assert block[2][ERR].startswith("market: ") and "Market" in block[2][ERR]
-    assert block[3][ERR] == ""
+    assert block[2] == [""] * len(block[2])  # a gap in the table is skipped, not "market required"
+    assert block[3][ERR] == "" and block[3][0] == "USD"
 
 
-def test_missing_fx_is_a_row_error_until_a_rate_is_given(fx: list[list[Any]]) -> None:
+def test_without_an_fx_table_the_shipped_rates_convert(fx: list[list[Any]]) -> None:
     no_table = udf.XLP_LANDED_COST([EN, GOOD_DE, GOOD_US], None, None, None, ON)
-    assert "汇率缺少" in no_table[1][ERR] and "CNY->EUR" in no_table[1][ERR]
-    assert no_table[2][ERR] == ""  # USD cost in a USD market needs no rate
+    assert no_table[1][ERR] == "" and no_table[2][ERR] == ""
+    shipped = reference.fx_rates(
+        reference.default_fx(), pd.Series(["CNY"]), pd.Series(["EUR"])
+    ).iloc[0]
+    assert cell(no_table, 1, "customs_value") == pytest.approx(12.0 * shipped + 0.6, abs=0.005)
     own_rate = list(GOOD_DE)
     own_rate[LANDED_COST.keys.index("fx_rate")] = 0.128
     with_rate = udf.XLP_LANDED_COST([EN, own_rate], None, None, None, ON)
@@ -400,11 +404,11 @@ def test_import_taxes_defaults_and_errors() -> None:
 
 
 def test_import_taxes_low_value_threshold_in_another_currency(fx: list[list[Any]]) -> None:
-    # MX thresholds are in USD: without an FX table the comparison cannot be made.
-    [[text]] = udf.XLP_IMPORT_TAXES("MX", 500.0, 0, 0.1, 0, 800.0, ON)
-    assert "USD" in text and "threshold" in text
+    # MX thresholds are in USD: the MXN parcel value is converted (the shipped rates without
+    # an FX table, the table's when given) before the tiers compare it.
+    [shipped] = udf.XLP_IMPORT_TAXES("MX", 500.0, 0, 0.1, 0, 800.0, ON)
     [row] = udf.XLP_IMPORT_TAXES("MX", 500.0, 0, 0.1, 0, 800.0, ON, fx)
-    assert all(isinstance(v, float) for v in row)
+    assert all(isinstance(v, float) for v in (*shipped, *row))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,7 +433,7 @@ def _top_level_args(text: str) -> list[str]:
 
 def test_template_formula_calls_the_table_udf_with_its_eight_arguments() -> None:
     formula = landed_cost_sheets.landed_cost_formula()
-    match = re.fullmatch(r'=IFERROR\((XLP_[A-Z_]+)\((.*)\),"[^"]*"\)', formula)
+    match = re.fullmatch(r"=IFERROR\((XLP_[A-Z_]+)\((.*?)\),IF\(ISREF\(.*\)\)", formula)
     assert match, formula
     name, inner = match.groups()
     assert name == "XLP_LANDED_COST" and hasattr(udf, name)

@@ -82,7 +82,7 @@ def test_a_table_without_a_required_column_is_refused() -> None:
 
 def results_frame(n: int) -> pd.DataFrame:
     table = LANDED_COST_RESULTS
-    data = {key: [None] * n for key in table.keys}
+    data: dict[str, list[object]] = {key: [None] * n for key in table.keys}
     data["sku"] = [f"S-{i}" for i in range(n)]
     data["market"] = ["US"] * n
     return pd.DataFrame(data)
@@ -143,7 +143,9 @@ def test_nan_and_numpy_values_become_plain_cells() -> None:
     frame["customs_value"] = pd.Series([3.5], dtype="float32")
     LivePort(book).write_table("landed_cost_results", frame)
     table = book.sheets[CATALOG.sheets["landed_cost_results"].en].tables[LANDED_COST_RESULTS.name]
-    row = dict(zip(LANDED_COST_RESULTS.keys, table.data_body_range.value, strict=True))
+    body = table.data_body_range
+    assert body is not None
+    row = dict(zip(LANDED_COST_RESULTS.keys, body.value, strict=True))
     assert row["duty"] is None
     assert type(row["customs_value"]) is float and row["customs_value"] == 3.5
 
@@ -176,9 +178,9 @@ def test_actions_agree_through_the_live_and_the_file_port(tmp_path: Path, lang: 
     for key in file.written:  # what Excel now shows is what the saved file holds
         if CATALOG.tables[key].sheet in CUSTOM_SHEETS:
             continue
-        pd.testing.assert_frame_equal(
-            reread_live.read_table(key), reread_file.read_table(key), obj=key
-        )
+        shown, saved_table = reread_live.read_table(key), reread_file.read_table(key)
+        assert shown is not None and saved_table is not None, key
+        pd.testing.assert_frame_equal(shown, saved_table, obj=key)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

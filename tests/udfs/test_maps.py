@@ -53,7 +53,8 @@ def order(oid: str, customer: Any, day: Any, amount: Any, **more: Any) -> list[A
 def test_market_screen_agrees_with_the_business_action(workbook: Any) -> None:
     port, lang = workbook
     # the business map needs the landed-cost results: a run computes them first
-    assert [s.action.name for s in actions.run(port, TODAY, ["business"]).steps[1:]] == [
+    steps = actions.run(port, TODAY, ["business"]).steps[1:]
+    assert [s.action.name if s.action else "" for s in steps] == [
         "landed_cost",
         "business",
     ]
@@ -65,6 +66,8 @@ def test_market_screen_agrees_with_the_business_action(workbook: Any) -> None:
         table_rows(port, "business_settings", lang),
         table_rows(port, "fx", lang),
         [list(results.columns), *body],
+        "CNY",
+        10_000,  # the template's Settings rounding unit, as the template's formula passes it
     )
     error = "错误" if lang == "zh" else "Error"
     assert block[0] == [*schema_maps.BUSINESS_SCREENING.headers(lang), error]
@@ -88,15 +91,15 @@ def test_market_screen_by_hand() -> None:
                compliance_score=2),
         market("DE", margin="lots", payout_days=7),  # a bad cell among good rows
     ]  # fmt: skip
-    block = udf.XLP_MARKET_SCREEN(rows, None, None, None, "USD", 1_000_000)
+    block = udf.XLP_MARKET_SCREEN(rows, None, None, None, "USD", None, 1_000_000)
     assert block[0] == SCREEN_EN
     got = {r[1]: dict(zip(SCREEN_EN, r, strict=True)) for r in block[1:]}
     gb, br, de = got["GB"], got["BR"], got["DE"]
-    assert (gb["Rank"], gb["Passes"], gb["Error"]) == (1, maps_action.PASS_TEXT, "")
+    assert (gb["Rank"], gb["Result"], gb["Error"]) == (1, maps_action.PASS_TEXT, "")
     # the only passing market takes the whole pool, below its capacity (1% of US$200bn)
     assert gb["Proposed target"] == 1_000_000
     assert gb["Capacity"] == pytest.approx(200e9 * BusinessSettings().max_market_share)
-    assert br["Passes"] == maps_action.FAIL_TEXT and br["Proposed target"] == 0
+    assert br["Result"] == maps_action.FAIL_TEXT and br["Proposed target"] == 0
     assert br["Failing criteria"] == "GDP per capita too low; margin too low; payout cycle too long"
     assert "Margin after fees is not a number: 'lots'" in de["Error"]
     assert de["Failing criteria"] == "margin too low"
@@ -118,8 +121,41 @@ def test_market_screen_settings_and_their_errors() -> None:
     assert len(errors) == 2
     assert any("tblBusinessSettings row 2" in e and "negative" in e for e in errors)
     assert any("tblBusinessSettings row 3" in e and "unknown setting" in e for e in errors)
-    (cell,) = udf.XLP_MARKET_SCREEN([header, row], None, None, None, None, -1)
-    assert cell[0].startswith("#XLPLAN!")
+    (cell,) = udf.XLP_MARKET_SCREEN([header, row], None, None, None, None, None, -1)
+    assert cell[0].startswith("#XLPLAN!") and "negative" in cell[0]
+    (cell,) = udf.XLP_MARKET_SCREEN([header, row], None, None, None, None, 0)
+    assert cell[0].startswith("#XLPLAN!") and "rounding unit" in cell[0]
+
+
+def test_market_screen_keeps_a_market_for_growth_and_rounds_to_the_unit() -> None:
+    """The method's case on one sheet: BR fails the static screens, its owner keeps it for
+    growth; it shares the pool with GB in whole rounding units that add up to the pool. A keep
+    without a reason shows in its row's error cell and keeps nothing."""
+    header = schema_maps.BUSINESS_MARKETS.headers("en")
+
+    def market(code: str, **cells: Any) -> list[Any]:
+        return [{"market": code, **cells}.get(k) for k in schema_maps.BUSINESS_MARKETS.keys]
+
+    rows = [
+        header,
+        market("GB", margin=0.33, payout_days=7, delivery_days=4, competition_score=2,
+               compliance_score=3),
+        market("BR", margin=0.28, payout_days=30, delivery_days=20, planned_delivery_days=5,
+               competition_score=4, compliance_score=2, keep="TRUE",
+               keep_reason="Latin America growth, local warehouse"),
+        market("US", margin=0.2, payout_days=7, keep=True),  # no reason
+    ]  # fmt: skip
+    block = udf.XLP_MARKET_SCREEN(rows, None, None, None, "USD", 1_000, 1_000_001)
+    got = {r[1]: dict(zip(SCREEN_EN, r, strict=True)) for r in block[1:]}
+    gb, br, us = got["GB"], got["BR"], got["US"]
+    assert br["Result"] == maps_action.KEPT_TEXT
+    assert br["Kept because"] == "Latin America growth, local warehouse"
+    assert "GDP per capita too low" in br["Failing criteria"]
+    assert br["Growth from"].endswith("ABComm 2024") and br["E-com growth"] == 0.105
+    assert gb["Proposed target"] + br["Proposed target"] == 1_000_000  # 1 left unallocated
+    assert gb["Proposed target"] % 1_000 == br["Proposed target"] % 1_000 == 0
+    assert us["Result"] == maps_action.FAIL_TEXT and us["Proposed target"] == 0
+    assert "no reason" in us["Error"] and "keep_reason" in us["Error"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,10 +177,13 @@ def test_b2b_tiers_by_monthly_spend() -> None:
     assert list(tiers) == ["b2b_large", "b2b_mid", "b2b_small"]
     large, mid = tiers["b2b_large"], tiers["b2b_mid"]
     # acme: US$250k over Jan-Feb = US$125k a month; bolt US$15k
-    assert (large["Customers"], large["Orders"], large["Revenue (window)"]) == (1, 2, 250_000)
+    assert (large["Customers"], large["Orders (window)"], large["Revenue (window)"]) == (
+        1, 2, 250_000
+    )  # fmt: skip
     assert (mid["Customers"], mid["Revenue (window)"]) == (1, 15_000)
     assert large["Revenue share"] == pytest.approx(250 / 265, abs=1e-4)
-    (error,) = block[4:]
+    (error, note) = block[4:]  # the bad line, then the warnings: 1.5 months of data
+    assert note[0].startswith("注意: ") and "fewer than 12" in note[0]
     assert error[0].startswith("#XLPLAN! tblOrderLines row 4, order_date")
     assert "'not a date'" in error[0] and set(error[1:]) == {""}
 
@@ -160,12 +199,35 @@ def test_b2c_tiers_by_recency_with_zh_headers() -> None:
     ]
     block = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, None, datetime(2026, 11, 30))  # CNY
     assert block[0] == schema_maps.CUSTOMER_TIERS.headers("zh")
-    counts = {r[0]: r[2] for r in block[1:]}
-    assert counts == {"b2b_large": 0, "b2b_mid": 0, "b2b_small": 0, "high_value_repeat": 1,
-                      "potential": 0, "new": 1, "at_risk": 1, "churned": 1}  # fmt: skip
+    tiers = [r for r in block[1:] if not str(r[0]).startswith("注意")]
+    # auto mode and no business customer: the B2C tiers only, no rows of B2B zeros
+    counts = {r[0]: r[2] for r in tiers}
+    assert counts == {"high_value_repeat": 1, "potential": 0, "new": 1, "at_risk": 1,
+                      "churned": 1}  # fmt: skip
     usd = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, "USD", datetime(2026, 11, 30))
     rev = {r[0]: r[4] for r in usd[1:]}
     assert rev["high_value_repeat"] == 600 and rev["new"] == 50
+
+
+def test_customer_warnings_follow_the_block() -> None:
+    """A line without a customer is left out and said so, below the tiers: not an error."""
+    rows = [
+        ORDER_EN,
+        order("1", "a@x", "2026-11-10", 50),
+        order("2", None, "2026-11-12", 70),  # a guest checkout
+    ]
+    block = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, "USD", "2026-11-30", 10)
+    notes = [r for r in block if str(r[0]).startswith("注意")]
+    assert not any(str(r[0]).startswith("#XLPLAN!") for r in block)
+    assert "1 order lines (1 orders) have no customer id" in notes[0][0]
+    assert "window revenue of 70 USD" in notes[0][0]
+    assert all(set(r[1:]) == {""} for r in notes)
+    # the unit rounds the targets: multiples of 10 that add up
+    head = block[0]
+    targets = [r[head.index("Proposed target")] for r in block[1:] if r not in notes]
+    assert all(t % 10 == 0 for t in targets)
+    (bad,) = udf.XLP_CUSTOMER_TIERS(rows, None, None, None, "USD", "2026-11-30", -1)
+    assert bad[0].startswith("#XLPLAN!") and "rounding unit" in bad[0]
 
 
 def test_tier_assumptions_override_the_target() -> None:
@@ -176,8 +238,12 @@ def test_tier_assumptions_override_the_target() -> None:
     ]
     block = udf.XLP_CUSTOMER_TIERS(rows, None, assumptions, None, "USD", "2026-11-30")
     hv = dict(zip(block[0], next(r for r in block if r[0] == "high_value_repeat"), strict=True))
-    # retained 200 x 0.5 = 100, x (1 + 20% upsell) = 120, + 10 new x 30 = 300 -> 420
-    assert hv["Proposed target"] == 420
+    # the two orders (Oct-Nov) are 2 months of data: annualised 200 x 12 / 2.0 = 1,200;
+    # x 0.5 retained = 600, x (1 + 20% upsell) = 720; + 10 new x 30 = 300 -> 1,020
+    assert (hv["Months in window"], hv["Annualised revenue"]) == (2.0, 1200)
+    assert (hv["Existing-customer target"], hv["New-customer target"]) == (720, 300)
+    assert hv["Proposed target"] == 1020
+    assert hv["Retention basis"] == "假设 / assumption"
 
 
 def test_order_lines_without_headers_are_one_error_cell() -> None:
@@ -205,7 +271,7 @@ def test_product_map_agrees_with_the_products_action(workbook: Any) -> None:
 
 def test_product_map_by_hand_with_a_bad_row() -> None:
     months = [f"2026-{m:02d}" for m in range(1, 13)]
-    sales = [schema_maps.PRODUCT_SALES.headers("en")]
+    sales: list[list[object]] = [list(schema_maps.PRODUCT_SALES.headers("en"))]
     sales += [["Jackets", m, 100 + 10 * i, (100 + 10 * i) * 50.0] for i, m in enumerate(months)]
     sales += [["Cases", m, 20 - i, (20 - i) * 5.0] for i, m in enumerate(months)]
     sales.insert(3, ["Jackets", "2026-13", 5, 5.0])  # not a month: left out and reported

@@ -75,7 +75,7 @@ class ComError(Exception):
 
 
 def _stand_ins() -> dict[str, types.ModuleType]:
-    modules = {name: StandIn(name) for name in STUB_MODULES}
+    modules: dict[str, types.ModuleType] = {name: StandIn(name) for name in STUB_MODULES}
     pywintypes = modules["pywintypes"]
     pywintypes.TimeType = TimeType  # type: ignore[attr-defined]
     pywintypes.com_error = ComError  # type: ignore[attr-defined]
@@ -110,7 +110,7 @@ class WindowsXlwings:
         copy_spec = importlib.util.spec_from_file_location(alias, spec.origin)
         assert copy_spec is not None and copy_spec.loader is not None
         module = importlib.util.module_from_spec(copy_spec)
-        xw = self.xlwings
+        xw: Any = self.xlwings
         saved = {name: getattr(xw, name) for name in ("func", "arg", "ret")}
         try:
             xw.func, xw.arg, xw.ret = self.udfs.xlfunc, self.udfs.xlarg, self.udfs.xlret

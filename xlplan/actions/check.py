@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from xlplan.actions.catalog import CATALOG
-from xlplan.actions.runner import plan_run
+from xlplan.actions.runner import plan_run, workbook_error
 from xlplan.core.errors import (
     ErrorRecord,
     InputError,
     Message,
     concat_errors,
-    errors_where,
 )
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.workbook.coerce import coerce_table
@@ -43,11 +41,6 @@ class DryRunPort:
 
     def locate(self, record: ErrorRecord) -> str:
         return self.port.locate(record)
-
-
-def workbook_error(message: Message) -> pd.DataFrame:
-    """A problem of the whole workbook (a missing table, an unreadable file): no cell."""
-    return errors_where(np.array([True]), table="", column="", zh=message.zh, en=message.en)
 
 
 def check_workbook(actions: Mapping[str, Action], port: WorkbookPort, ctx: Context) -> pd.DataFrame:

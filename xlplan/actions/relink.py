@@ -1,10 +1,13 @@
-"""The relink action: repair formulas that name XLPlan's functions through an add-in path.
+"""The relink action: bind every formula that calls XLPlan's functions to the loaded add-in.
 
 A workbook saved where ``xlplan.xlam`` lived in one folder and opened where it lives in another
-shows ``='C:\\...\\xlplan.xlam'!XLP_X(...)`` or ``#NAME?``. The action rewrites each such formula
-to the bare ``XLP_X(...)`` (see :mod:`xlplan.workbook.relink`). The workbook port has no
-formula access, so the action needs a port that also implements :class:`FormulaPort` (the live
-port does); on any other port it says so and changes nothing. Files are relinked by
+shows ``='C:\\...\\xlplan.xlam'!XLP_X(...)`` or ``#NAME?``; a formula written by another program
+(the templates are written by XlsxWriter) may not bind to the add-in's functions until Excel
+parses it again. The action rewrites each path-qualified call to the bare ``XLP_X(...)`` (see
+:mod:`xlplan.workbook.relink`) and re-enters *every* formula that calls an ``XLP_`` function,
+changed or not, so Excel parses it against the add-in that is loaded now. The workbook port has
+no formula access, so the action needs a port that also implements :class:`FormulaPort` (the
+live port does); on any other port it says so and changes nothing. Files are relinked by
 ``xlplan relink FILE``.
 """
 
@@ -14,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from xlplan.core.errors import Message
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
-from xlplan.workbook.relink import relink_formula
+from xlplan.workbook.relink import calls_addin, relink_formula
 
 
 @runtime_checkable
@@ -31,7 +34,7 @@ class FormulaPort(Protocol):
 
 
 def run_relink(port: WorkbookPort, ctx: Context) -> ActionResult:
-    """Make every add-in-qualified ``XLP_`` call in the workbook's formulas bare."""
+    """Make every add-in-qualified ``XLP_`` call bare and re-enter every ``XLP_`` formula."""
     if not isinstance(port, FormulaPort):
         return ActionResult(
             summary=[
@@ -43,17 +46,21 @@ def run_relink(port: WorkbookPort, ctx: Context) -> ActionResult:
             ]
         )
     changed: list[str] = []
+    entered = 0
     for sheet, cell, formula in port.formulas():
         new = relink_formula(formula)
         if new != formula:
-            port.set_formula(sheet, cell, new)
             changed.append(f"{sheet}!{cell}")
+        if new != formula or calls_addin(new):
+            port.set_formula(sheet, cell, new)  # re-entered: Excel binds it to the add-in
+            entered += 1
+    bound = Message(
+        f"；已重新输入 {entered} 个 XLP_ 公式，使其绑定到已加载的加载项",
+        f"; re-entered {entered} XLP_ formulas so they bind to the loaded add-in",
+    )
     if not changed:
-        return ActionResult(
-            summary=[
-                Message("修复公式链接: 没有需要修复的公式", "relink: no formula needed repair")
-            ]
-        )
+        head = Message("修复公式链接: 没有需要修复的公式", "relink: no formula needed repair")
+        return ActionResult(summary=[head + bound if entered else head])
     where = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
     return ActionResult(
         summary=[
@@ -61,6 +68,7 @@ def run_relink(port: WorkbookPort, ctx: Context) -> ActionResult:
                 f"修复公式链接: 已修复 {len(changed)} 个公式（{where}）",
                 f"relink: repaired {len(changed)} formulas ({where})",
             )
+            + bound
         ]
     )
 
@@ -71,7 +79,10 @@ RELINK = Action(
     run_relink,
     standalone=True,
     help=Message(
-        "把指向其他电脑加载项路径的 XLP_ 公式改回直接调用。",
-        "Rewrites XLP_ formulas that point at another machine's add-in path to bare calls.",
+        "把指向其他电脑加载项路径的 XLP_ 公式改回直接调用，并重新输入所有 XLP_ 公式，"
+        "使其绑定到已加载的加载项；只改公式，不写入任何表。",
+        "Rewrites XLP_ formulas that point at another machine's add-in path to bare calls and "
+        "re-enters every XLP_ formula so it binds to the loaded add-in; changes formulas only, "
+        "writes no table.",
     ),
 )

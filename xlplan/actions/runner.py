@@ -12,9 +12,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
-from xlplan.core.errors import InputError, Message, TemplateError, concat_errors, empty_errors
+from xlplan.core.errors import (
+    InputError,
+    Message,
+    TemplateError,
+    concat_errors,
+    empty_errors,
+    errors_where,
+)
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import read_plan_settings
 
@@ -148,5 +156,17 @@ def run_actions(
     for i, act in enumerate(todo, 1):
         if progress is not None:
             progress(i, len(todo), act.label)
-        report.steps.append(Step(act, act.run(port, ctx)))
+        try:
+            result = act.run(port, ctx)
+        except InputError as exc:
+            # a table this action needs is unusable (missing, a required column renamed): the
+            # action reports it and the others, which do not need that table, still run
+            result = ActionResult(workbook_error(exc.message))
+        report.steps.append(Step(act, result))
     return report
+
+
+def workbook_error(message: Message) -> pd.DataFrame:
+    """A problem of the whole workbook (a missing table, a renamed header): no cell of its own,
+    the message says where."""
+    return errors_where(np.array([True]), table="", column="", zh=message.zh, en=message.en)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from xlplan.actions import WorkbookPort
     from xlplan.actions.runner import RunReport
+    from xlplan.app.checks import Check
     from xlplan.workbook.io import FilePort, TableData
 
 REPO_WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
@@ -147,6 +148,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from xlplan import actions
     from xlplan.workbook.io import FilePort
 
+    if args.input is None and args.action and _is_workbook(args.action[-1]):
+        args.input = args.action.pop()  # `run --action align split plan.xlsx`
+    if args.input is None:
+        raise XlplanError(Message("缺少输入文件 (plan.xlsx)", "no input file given (plan.xlsx)"))
     src = Path(args.input)
     given: dict[str, TableData] = {}
     if args.orders:
@@ -159,10 +164,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     def progress(i: int, n: int, label: Message) -> None:
         print(f"[{i}/{n}] {label.text(lang)} ...", flush=True)
 
-    names = args.action
+    names = action_names(args.action) if args.action else None
     if names and args.scenario and "scenarios" not in names:
         names = [*names, "scenarios"]
-    report = actions.run(port, _today(args), names or None, progress=progress)
+    report = actions.run(port, _today(args), names, progress=progress)
     failed = _report(report, port, lang)
     port.save(target)
     print(WRITTEN.text(lang) + str(target))
@@ -332,16 +337,31 @@ def cmd_relink(args: argparse.Namespace) -> int:
     return 0
 
 
+def _logged(exc: XlplanError, where: str) -> XlplanError:
+    """``exc`` logged with its traceback, its message naming the log file."""
+    from xlplan.app import logs
+
+    path = logs.log_exception(where, exc)
+    if str(path) in exc.message.both:
+        return exc
+    return XlplanError(
+        exc.message + Message(f"\n{logs.see_log(path).zh}", f"\n{logs.see_log(path).en}")
+    )
+
+
 def cmd_addin(args: argparse.Namespace) -> int:
     from xlplan.app import addin
 
     install = args.addin_command == "install"
-    report = addin.build_addin(
-        Path(args.output),
-        excel=install or not args.no_excel,
-        install=install,
-        interpreter=args.interpreter,
-    )
+    try:
+        report = addin.build_addin(
+            Path(args.output),
+            excel=install or not args.no_excel,
+            install=install,
+            interpreter=args.interpreter,
+        )
+    except XlplanError as exc:
+        raise _logged(exc, f"addin {args.addin_command}") from exc
     for line in report.lines(args.lang):
         print(line)
     if report.remaining:
@@ -351,7 +371,187 @@ def cmd_addin(args: argparse.Namespace) -> int:
                 "steps marked [ ] remain for Excel on Windows: xlplan addin install",
             ).text(args.lang)
         )
+    elif install:
+        print(
+            Message(
+                "下一步: 启动 Excel（已打开的会自动加载），然后运行 xlplan addin selftest 验证",
+                "next: start Excel (a running one has loaded it), then run xlplan addin "
+                "selftest to prove it",
+            ).text(args.lang)
+        )
     return 0
+
+
+def _print_checks(checks: Sequence[Check], lang: str) -> None:
+    for check in checks:
+        for line in check.lines(lang):
+            print(line)
+
+
+def cmd_addin_status(args: argparse.Namespace) -> int:
+    from xlplan.app import addin
+    from xlplan.app.checks import all_pass
+
+    path = addin.installed_path()
+    checks = addin.status_checks(path)
+    _print_checks(checks, args.lang)
+    if path is not None and not path.is_file():
+        print(
+            Message(
+                f"xlplan addin install 会把它装到 {path}",
+                f"`xlplan addin install` will install it at {path}",
+            ).text(args.lang)
+        )
+    elif path is not None:
+        print(
+            Message("卸载: xlplan addin remove", "to uninstall: xlplan addin remove").text(
+                args.lang
+            )
+        )
+    return 0 if all_pass(checks) else 1
+
+
+def cmd_addin_remove(args: argparse.Namespace) -> int:
+    from xlplan.app import addin
+
+    path = addin.installed_path()
+    if path is None:
+        raise XlplanError(
+            Message("此系统上没有 Excel 加载项", "there is no Excel add-in on this system")
+        )
+    edge = addin.installed_edge() if sys.platform.startswith("win") else None
+    try:
+        done = addin.remove_addin(path, edge)
+    except XlplanError as exc:
+        raise _logged(exc, "addin remove") from exc
+    _say(done, args.lang)
+    return 0
+
+
+def cmd_addin_selftest(args: argparse.Namespace) -> int:
+    from xlplan.app import addin
+    from xlplan.app.checks import all_pass
+
+    addin.require_windows()
+    path = Path(args.addin) if args.addin else addin.installed_path()
+    if path is None:
+        raise XlplanError(Message("此系统上没有 Excel", "no Excel on this system"))
+    checks = addin.require_edge(None).selftest(path, args.plan_lang, args.visible)
+    _print_checks(checks, args.lang)
+    ok = all_pass(checks)
+    print(
+        (
+            Message(
+                "自检通过：XLPlan 在此 Excel 中可用", "self-test passed: XLPlan works in this Excel"
+            )
+            if ok
+            else Message(
+                "自检未通过：按上面的“修复”操作；xlplan doctor 列出全部检查",
+                "self-test failed: follow the 'fix' above; xlplan doctor lists every check",
+            )
+        ).text(args.lang)
+    )
+    return 0 if ok else 1
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import json
+
+    from xlplan.app import doctor
+    from xlplan.app.checks import all_pass
+
+    checks = doctor.run_doctor(excel=not args.no_excel)
+    if args.json:
+        print(json.dumps(doctor.report_json(checks), ensure_ascii=False, indent=2))
+    else:
+        for line in doctor.report_lines(checks, args.lang):
+            print(line)
+    return 0 if all_pass(checks) else 1
+
+
+def action_names(given: Sequence[str]) -> list[str]:
+    """The actions ``--action`` names: several per flag (``align split``), comma-separated
+    (``align,split``) or repeated; ``landed-cost`` and ``landed_cost`` are the same action.
+    An unknown name is refused with the closest known one."""
+    import difflib
+
+    from xlplan import actions
+
+    names = [
+        part.strip().lower().replace("-", "_")
+        for text in given
+        for part in text.replace("，", ",").split(",")
+        if part.strip()
+    ]
+    known = list(actions.ACTIONS)
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" ({_cli_name(close[0])}?)" if close else ""
+            listed = ", ".join(_cli_name(k) for k in known)
+            raise XlplanError(
+                Message(
+                    f"未知的操作: {name}{hint}；可用: {listed}",
+                    f"unknown action: {name}{hint}; available: {listed}",
+                )
+            )
+    return list(dict.fromkeys(names))
+
+
+def _is_workbook(text: str) -> bool:
+    return Path(text).suffix.lower() in (".xlsx", ".xlsm")
+
+
+def _cli_name(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _actions_help() -> str:
+    """The ``run -h`` epilog: every action, in run order, with one line each."""
+    from xlplan import actions
+
+    width = max(len(_cli_name(n)) for n in actions.ACTIONS)
+    lines = ["actions (操作), in the order a full run performs them:"]
+    for name, action in actions.ACTIONS.items():
+        mark = "" if not action.standalone else "  [only when named]"
+        lines.append(f"  {_cli_name(name):<{width}}  {action.label.en} / {action.label.zh}{mark}")
+    lines.append("")
+    lines.append("examples: xlplan run plan.xlsx --action align split -o out.xlsx")
+    lines.append("          xlplan run plan.xlsx --action landed-cost,business")
+    return "\n".join(lines)
+
+
+class _LazyHelpParser(argparse.ArgumentParser):
+    """A parser whose epilog is computed only when its help is shown (``run -h`` lists the
+    actions without making ``xlplan --help`` import them)."""
+
+    epilog_source: object = None
+
+    def format_help(self) -> str:
+        if callable(self.epilog_source):
+            self.epilog = str(self.epilog_source())
+        return super().format_help()
+
+
+class _Version(argparse.Action):
+    """``--version``: XLPlan's, and the xlwings and Python it runs with (looked up only when
+    asked, so ``xlplan --help`` stays fast)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from xlplan import __version__
+
+        try:
+            xlwings = version("xlwings")
+        except PackageNotFoundError:
+            xlwings = "not installed"
+        python = ".".join(str(v) for v in sys.version_info[:3])
+        print(f"xlplan {__version__} (xlwings {xlwings}, Python {python})")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -360,7 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="XLPlan: three-maps sales planning for cross-border e-commerce "
         "(跨境电商三张地图年度规划).",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action=_Version)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_LazyHelpParser)
 
     p = sub.add_parser("landed-cost", help="compute landed cost and margins for a table of lines")
     p.add_argument("input", help=".xlsx/.xlsm with a Landed Cost table, or a .csv of lines")
@@ -387,9 +588,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_landed_cost)
 
-    p = sub.add_parser("run", help="run actions on a plan workbook (writes a new file)")
-    p.add_argument("input")
-    p.add_argument("--action", action="append", help="action name; repeat; default: all")
+    p = sub.add_parser(
+        "run",
+        help="run actions on a plan workbook (writes a new file)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    assert isinstance(p, _LazyHelpParser)
+    p.epilog_source = _actions_help
+    p.add_argument("input", nargs="?", help="plan workbook (.xlsx/.xlsm)")
+    p.add_argument(
+        "--action",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help="actions to run (several, or comma-separated; listed below); default: all",
+    )
     p.add_argument("-o", "--output")
     p.add_argument("--in-place", action="store_true", help="overwrite the input (keeps a .bak)")
     p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
@@ -438,7 +651,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("addin", help="build or install the Excel add-in (xlplan.xlam)")
+    p = sub.add_parser(
+        "addin", help="build, install, check or remove the Excel add-in (xlplan.xlam)"
+    )
     asub = p.add_subparsers(dest="addin_command", required=True)
     for name, text in (
         ("build", "build xlplan.xlam from the installed xlwings add-in template"),
@@ -455,6 +670,29 @@ def build_parser() -> argparse.ArgumentParser:
                 help="skip the steps that need Excel (any OS); lists what remains",
             )
         a.set_defaults(func=cmd_addin)
+    a = asub.add_parser("status", help="is the add-in installed, for which versions, set how")
+    a.add_argument("--lang", choices=["zh", "en"], default="en")
+    a.set_defaults(func=cmd_addin_status)
+    a = asub.add_parser("remove", help="close the add-in in running Excels and delete it")
+    a.add_argument("--lang", choices=["zh", "en"], default="en")
+    a.set_defaults(func=cmd_addin_remove)
+    a = asub.add_parser(
+        "selftest",
+        help="in a hidden Excel: a new plan computes and a ribbon action runs (Windows)",
+    )
+    a.add_argument("--addin", help="add-in to test (default: the installed one)")
+    a.add_argument("--plan-lang", choices=["zh", "en"], default="en", help="template language")
+    a.add_argument("--visible", action="store_true", help="show the Excel it drives")
+    a.add_argument("--lang", choices=["zh", "en"], default="en")
+    a.set_defaults(func=cmd_addin_selftest)
+
+    p = sub.add_parser(
+        "doctor", help="check Python, xlwings, Excel and the add-in; say what to fix"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--no-excel", action="store_true", help="do not start a hidden Excel")
+    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser(
         "relink", help="repair formulas that name XLP_ functions through an add-in path"

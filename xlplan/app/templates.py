@@ -4,6 +4,11 @@ Building a template imports every capability's ``sheets`` module, so it sits her
 The output is deterministic (fixed document dates), so ``xlplan templates build --check`` can
 compare the committed templates with a fresh build. A template's output sheets are filled by
 running the actions on its own inputs, so a template shows what a run gives.
+
+Each template is written twice: as a workbook (``.xlsx``) and as an Excel template (``.xltx``:
+the same package, its main part typed as a template). Excel opens a template as a new,
+unsaved copy (``Workbooks.Add``, or double-click), so Ctrl+S asks where to save it; the ribbon's
+New plan opens one. A ``.xlsx`` merely renamed to ``.xltx`` is refused by Excel.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from xlplan.plan.sheets import settings_frame, template_fx, write_settings_sheet
 from xlplan.plan.tables import FX, README_SHEET, SETTINGS
 from xlplan.planning import sheets as planning_sheets
 from xlplan.planning.tables import ACTUALS, EVENTS, TARGET_LINES
+from xlplan.workbook.package import Package
 from xlplan.workbook.render import (
     TEMPLATE_DATE,
     Formats,
@@ -58,12 +64,17 @@ from xlplan.workbook.render import (
 )
 
 LANGS = ("zh", "en")
+SUFFIXES = (".xlsx", ".xltx")
 TEMPLATE_PLAN_YEAR = 2027
 YI = 100_000_000  # 1 亿 CNY
+CT_WORKBOOK_TEMPLATE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml"
+)
+"""The content type that makes a package an Excel template (``.xltx``)."""
 
 
-def template_path(out_dir: Path, lang: str) -> Path:
-    return out_dir / f"xlplan-template-{lang}.xlsx"
+def template_path(out_dir: Path, lang: str, suffix: str = ".xlsx") -> Path:
+    return out_dir / f"xlplan-template-{lang}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -317,14 +328,41 @@ def template_bytes(
     return buf.getvalue()
 
 
+def as_excel_template(workbook: bytes) -> bytes:
+    """The ``.xltx`` form of a workbook package: its main part typed as a template, every
+    other member unchanged."""
+    pkg = Package.load(workbook, "template")
+    pkg.content_types.ensure("xl/workbook.xml", CT_WORKBOOK_TEMPLATE)
+    return pkg.to_bytes()
+
+
+def excel_template_bytes(
+    lang: str,
+    lines: pd.DataFrame | None = None,
+    *,
+    plan_year: int = TEMPLATE_PLAN_YEAR,
+    targets: PlanTargets | None = None,
+) -> bytes:
+    """The template in ``lang`` as an Excel template (``.xltx``)."""
+    return as_excel_template(template_bytes(lang, lines, plan_year=plan_year, targets=targets))
+
+
+def _fresh(lang: str) -> dict[str, bytes]:
+    """Both forms of one language's template (built once)."""
+    data = template_bytes(lang)
+    return {".xlsx": data, ".xltx": as_excel_template(data)}
+
+
 def build_templates(out_dir: Path) -> list[Path]:
-    """Write every template into ``out_dir``; returns their paths."""
+    """Write every template into ``out_dir`` (``.xlsx`` and ``.xltx``); returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    built = {lang: _fresh(lang) for lang in LANGS}
     paths = []
-    for lang in LANGS:
-        path = template_path(out_dir, lang)
-        path.write_bytes(template_bytes(lang))
-        paths.append(path)
+    for suffix in SUFFIXES:  # the workbooks first, then the templates
+        for lang in LANGS:
+            path = template_path(out_dir, lang, suffix)
+            path.write_bytes(built[lang][suffix])
+            paths.append(path)
     return paths
 
 
@@ -345,15 +383,17 @@ def check_templates(out_dir: Path) -> list[str]:
     """Templates in ``out_dir`` that differ from a fresh build (names, with the first part)."""
     problems = []
     for lang in LANGS:
-        path = template_path(out_dir, lang)
-        if not path.exists():
-            problems.append(f"{path.name}: missing")
-            continue
-        fresh = normalised_parts(template_bytes(lang))
-        committed = normalised_parts(path.read_bytes())
-        differing = sorted(
-            k for k in fresh.keys() | committed.keys() if fresh.get(k) != committed.get(k)
-        )
-        if differing:
-            problems.append(f"{path.name}: {', '.join(differing[:5])}")
+        built = _fresh(lang)
+        for suffix in SUFFIXES:
+            path = template_path(out_dir, lang, suffix)
+            if not path.exists():
+                problems.append(f"{path.name}: missing")
+                continue
+            fresh = normalised_parts(built[suffix])
+            committed = normalised_parts(path.read_bytes())
+            differing = sorted(
+                k for k in fresh.keys() | committed.keys() if fresh.get(k) != committed.get(k)
+            )
+            if differing:
+                problems.append(f"{path.name}: {', '.join(differing[:5])}")
     return problems

@@ -574,6 +574,22 @@ def parse_codes(values: Cells) -> ObjectArray:
     return codes[d.codes]
 
 
+def plan_months(values: Cells) -> tuple[ObjectArray, BoolArray]:
+    """Month cells of a plan, before the plan year is known: a month alone (``3``, ``3月``,
+    ``Mar``) reads as ``"3"``, a year and month (``2027-03``, ``2027年3月``, a date) as
+    ``"2027-03"``; and where a cell is not a month. Blank cells are ``""``."""
+    _, month_alone, bad = parse_months(values, year=_PLACEHOLDER_YEAR)
+    dated, _ = month_texts(values)
+    _, _, needs_year = parse_months(values)
+    out = dated.copy()
+    alone = needs_year & ~bad
+    out[alone] = [str(int(m)) for m in month_alone[alone]]
+    return out, bad
+
+
+_PLACEHOLDER_YEAR = 2000
+
+
 def month_texts(values: Cells, *, year: int | None = None) -> tuple[ObjectArray, BoolArray]:
     """Months as ``YYYY-MM`` text (what sheets and tables compare), and where a cell is not a
     month (:func:`parse_months`); an unreadable cell keeps its own text, ``""`` where blank."""

@@ -20,6 +20,7 @@ from xlplan.core.errors import ErrorRecord, Message, concat_errors, empty_errors
 from xlplan.kpi.calc import (
     FLAG_DTYPE,
     ID_COLUMNS,
+    LEVELS,
     Flag,
     count_flags,
     derive_kpis,
@@ -133,7 +134,7 @@ def kpi_flag_table(
     combined["value"] = pd.to_numeric(combined["value"], errors="coerce").astype(float)
     overrides = None
     if thresholds is not None and len(thresholds):
-        overrides = thresholds[["kpi", "market", "channel", "category", "green", "red"]]
+        overrides = thresholds[["kpi", "market", "channel", "category", *LEVELS]]
     flagged = flag_kpis(
         combined, overrides, table=KPI_VALUES.key, overrides_table=KPI_THRESHOLDS.key
     )
@@ -232,11 +233,16 @@ def kpi_counts(flags: pd.DataFrame) -> pd.DataFrame:
     return count_flags(now, by=("market",))[DASH_KPI_COUNTS.keys]
 
 
+ATTENTION_ORDER = (Flag.RED, Flag.CHECK, Flag.AMBER, Flag.NO_DATA)
+"""The Dashboard lists red figures first, then implausible ones, amber, no data."""
+
+
 def attention(flags: pd.DataFrame, limit: int = ATTENTION_ROWS) -> pd.DataFrame:
-    """The latest month's red, then amber, then no-data figures, at most ``limit`` rows."""
+    """The latest month's red, then check, amber and no-data figures, at most ``limit`` rows."""
     now = latest(flags)
     now = now[now["flag"] != Flag.GREEN.value]
-    order = now["flag"].astype(FLAG_DTYPE).cat.codes.map({2: 0, 1: 1, 3: 2})
+    rank = {FLAG_DTYPE.categories.get_loc(f.value): i for i, f in enumerate(ATTENTION_ORDER)}
+    order = now["flag"].astype(FLAG_DTYPE).cat.codes.map(rank)
     now = now.assign(_order=order.to_numpy()).sort_values(["_order", "market"], kind="stable")
     return now.head(limit)[DASH_KPIS.keys].reset_index(drop=True)
 
@@ -367,9 +373,9 @@ def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
         summary = [
             Message(
                 f"KPI: {len(flags)} 个数值，绿 {n['green']} / 黄 {n['amber']} / 红 {n['red']}"
-                f" / 无数据 {n['no_data']}",
+                f" / 请核实 {n['check']} / 无数据 {n['no_data']}",
                 f"KPI: {len(flags)} figures, green {n['green']} / amber {n['amber']} / "
-                f"red {n['red']} / no data {n['no_data']}",
+                f"red {n['red']} / check {n['check']} / no data {n['no_data']}",
             )
         ]
     missing = [

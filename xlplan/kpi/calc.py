@@ -1,9 +1,11 @@
-"""KPI catalog and health flags: green, amber or red with a one-line bilingual reason.
+"""KPI catalog and health flags: green, amber or red with a one-line bilingual reason, or
+``check`` when the figure is implausible.
 
-The catalog (``data/kpi_catalog.csv``) names each KPI, its unit, which way is better and how it
-is computed from raw figures; ``data/kpi_thresholds.csv`` holds the default green and red
-thresholds with their source. A workbook's thresholds table overrides them per market, channel
-or category.
+The catalog (``data/kpi_catalog.csv``) names each KPI, its unit, which way is better, how it
+is computed from raw figures and what to check when a figure looks wrong;
+``data/kpi_thresholds.csv`` holds the default green and red thresholds and the plausible range
+(``plausible_min`` / ``plausible_max``, practitioner judgement, uncertain) with their source. A
+workbook's thresholds table overrides them per market, channel or category.
 
 Table contracts
 ---------------
@@ -20,6 +22,8 @@ Threshold overrides (optional input of :func:`flag_kpis`), one row per override:
 ``kpi``                                 catalog key or name
 ``market``, ``channel``, ``category``   optional; blank = any
 ``green``, ``red``                      optional thresholds in the KPI's unit; blank = inherit
+``plausible_min``, ``plausible_max``    optional plausible range in the KPI's unit; blank =
+                                        inherit
 
 The comparison (``>``, ``>=``, ``<``, ``<=``) always comes from the catalog. Each threshold
 resolves on its own, most specific override first: more filled scope columns win, and between
@@ -37,7 +41,11 @@ result into the long KPI values table.
 Flag rule, for a KPI where higher is better (mirrored where lower is better): green when the
 value passes the green threshold, otherwise red when it passes the red threshold, otherwise
 amber. Because green is tested first, flags are monotonic in the value even when an override
-puts the two thresholds the wrong way round.
+puts the two thresholds the wrong way round. Outside the plausible range (above
+``plausible_max``, below ``plausible_min``) a figure is neither: it is ``check`` (请核实), and
+its reason says it looks implausible and what to check (inventory turnover 72.6 /yr > 24 is
+not a healthy green, it is usually COGS and inventory from different periods). Inside the
+range the flags stay monotonic.
 """
 
 from __future__ import annotations
@@ -70,6 +78,9 @@ try:  # pandas >= 2.3: the string dtype that is the default in pandas 3 ("str")
 except TypeError:  # pragma: no cover - older pandas 2.x
     _STRING = pd.StringDtype("pyarrow")
 FLAG_OUTPUT_COLUMNS = ["key", "flag", "green", "red", "reason_en", "reason_zh"]
+LEVELS = ("green", "red", "plausible_min", "plausible_max")
+"""The thresholds of a KPI, as levels of ``kpi_thresholds.csv`` and columns of an overrides
+table; the last two bound the plausible range."""
 """Columns :func:`flag_kpis` adds to the values table."""
 
 
@@ -79,12 +90,14 @@ class Flag(str, Enum):
     GREEN = "green"
     AMBER = "amber"
     RED = "red"
+    CHECK = "check"  # outside the plausible range: verify the figure before reading it
     NO_DATA = "no_data"
 
 
-FLAG_ORDER = [Flag.GREEN, Flag.AMBER, Flag.RED, Flag.NO_DATA]
+FLAG_ORDER = [Flag.GREEN, Flag.AMBER, Flag.RED, Flag.CHECK, Flag.NO_DATA]
 FLAG_DTYPE = pd.CategoricalDtype([f.value for f in FLAG_ORDER])
-"""dtype of the ``flag`` column: categories ``green``, ``amber``, ``red``, ``no_data``."""
+"""dtype of the ``flag`` column: categories ``green``, ``amber``, ``red``, ``check``,
+``no_data``."""
 
 
 class Direction(str, Enum):
@@ -162,8 +175,11 @@ class KpiDefinition(BaseModel):
     """One KPI of the catalog.
 
     ``formula`` is arithmetic (``+ - * /``, parentheses, numbers) over ``inputs`` (raw figure
-    keys) and other catalog keys; empty when the KPI is entered directly. ``green`` and ``red``
-    are in the KPI's ``unit``.
+    keys) and other catalog keys; empty when the KPI is entered directly. ``green``, ``red``
+    and the optional plausible range ``plausible_min`` / ``plausible_max`` (a figure beyond
+    either is flagged ``check``) are in the KPI's ``unit``; ``check_high_*`` and
+    ``check_low_*`` (zh, en) say why a figure above or below the range is implausible and what
+    to check.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -183,6 +199,12 @@ class KpiDefinition(BaseModel):
     effective_from: date
     green: Threshold
     red: Threshold
+    plausible_min: Threshold | None = None
+    plausible_max: Threshold | None = None
+    check_high_zh: str = ""
+    check_high_en: str = ""
+    check_low_zh: str = ""
+    check_low_en: str = ""
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -201,7 +223,22 @@ class KpiDefinition(BaseModel):
             raise ValueError(f"{self.key}: green threshold must be better than red")
         if self.formula and set(_formula_names(self.formula)) != set(self.inputs):
             raise ValueError(f"{self.key}: inputs do not match the names in the formula")
+        low, high = self.plausible_min, self.plausible_max
+        if (low and low.op not in (Op.LT, Op.LE)) or (high and high.op not in (Op.GT, Op.GE)):
+            raise ValueError(f"{self.key}: plausible_min is checked with <, plausible_max with >")
+        for t in (self.green, self.red):
+            if (low and t.value < low.value) or (high and t.value > high.value):
+                raise ValueError(f"{self.key}: a threshold lies outside the plausible range")
+        if (high and not (self.check_high_zh and self.check_high_en)) or (
+            low and not (self.check_low_zh and self.check_low_en)
+        ):
+            raise ValueError(f"{self.key}: each side of the plausible range needs its hint")
         return self
+
+    def bound(self, level: str) -> float:
+        """The default of one of :data:`LEVELS` [KPI unit]; NaN for a range side not set."""
+        t: Threshold | None = getattr(self, level)
+        return math.nan if t is None else t.value
 
 
 def _sign(direction: Direction) -> float:
@@ -217,14 +254,16 @@ def _definitions() -> tuple[KpiDefinition, ...]:
     for t in table("kpi_thresholds.csv").to_dict("records"):
         fields = {str(k): v for k, v in t.items() if k not in ("kpi", "level")}
         fields["uncertain"] = str(t["uncertain"]).strip().lower() == "true"
+        if str(t["level"]) not in LEVELS or (str(t["kpi"]), str(t["level"])) in thresholds:
+            raise ValueError(f"kpi thresholds: unknown or repeated level {t['kpi']} {t['level']}")
         thresholds[(str(t["kpi"]), str(t["level"]))] = fields
     out = []
     for row in table("kpi_catalog.csv").to_dict("records"):
         key = str(row["key"])
-        green, red = thresholds[(key, "green")], thresholds[(key, "red")]
-        out.append(KpiDefinition.model_validate({**row, "green": green, "red": red}))
+        levels = {level: thresholds.get((key, level)) for level in LEVELS}
+        out.append(KpiDefinition.model_validate({**row, **levels}))
     keys = [d.key for d in out]
-    if len(set(keys)) != len(keys) or len(thresholds) != 2 * len(keys):
+    if len(set(keys)) != len(keys) or {k for k, _ in thresholds} - set(keys):
         raise ValueError("kpi catalog: duplicate keys or thresholds without a KPI")
     known: set[str] = set()
     for d in out:  # a formula may use KPIs defined above it, so one pass derives them all
@@ -247,7 +286,9 @@ def load_catalog() -> pd.DataFrame:
     (space-separated raw keys), ``reason_good_zh``, ``reason_good_en``, ``reason_bad_zh``,
     ``reason_bad_en``, ``source``, ``green_op``, ``green`` [unit], ``green_source``,
     ``green_uncertain``, ``green_note``, ``red_op``, ``red`` [unit], ``red_source``,
-    ``red_uncertain``, ``red_note``.
+    ``red_uncertain``, ``red_note``, ``plausible_min`` and ``plausible_max`` [unit, NaN where
+    the range is open], ``plausible_source``, ``plausible_note``, ``check_high_zh``,
+    ``check_high_en``, ``check_low_zh``, ``check_low_en``.
     """
     rows = []
     for d in _definitions():
@@ -271,6 +312,14 @@ def load_catalog() -> pd.DataFrame:
             row[f"{level}_source"] = t.source
             row[f"{level}_uncertain"] = t.uncertain
             row[f"{level}_note"] = t.note
+        ranged = d.plausible_max or d.plausible_min
+        row["plausible_min"] = d.bound("plausible_min")
+        row["plausible_max"] = d.bound("plausible_max")
+        row["plausible_source"] = ranged.source if ranged else ""
+        row["plausible_note"] = ranged.note if ranged else ""
+        for side in ("high", "low"):
+            for lang in ("zh", "en"):
+                row[f"check_{side}_{lang}"] = getattr(d, f"check_{side}_{lang}")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -279,11 +328,16 @@ def default_thresholds() -> pd.DataFrame:
     """The catalog defaults in the shape of the overrides table, to seed an editable one.
 
     Columns: ``kpi``, ``market``, ``channel``, ``category`` (blank = any), ``green_op``,
-    ``green`` [KPI unit], ``red_op``, ``red`` [KPI unit], ``unit``, ``source`` (green's, then
-    red's when it differs), ``uncertain`` (either default is a practitioner guess).
+    ``green`` [KPI unit], ``red_op``, ``red`` [KPI unit], ``plausible_min``, ``plausible_max``
+    [KPI unit, blank where the range is open], ``unit``, ``source`` (green's, then red's when it
+    differs, then the plausible range's), ``uncertain`` (a default is a practitioner guess).
     """
     cat = load_catalog()
     same = cat["green_source"] == cat["red_source"]
+    source = cat["green_source"].where(
+        same, "green: " + cat["green_source"] + "; red: " + cat["red_source"]
+    )
+    ranged = cat["plausible_source"] != ""
     return pd.DataFrame(
         {
             "kpi": cat["key"],
@@ -294,11 +348,13 @@ def default_thresholds() -> pd.DataFrame:
             "green": cat["green"],
             "red_op": cat["red_op"],
             "red": cat["red"],
+            "plausible_min": cat["plausible_min"],
+            "plausible_max": cat["plausible_max"],
             "unit": cat["unit"],
-            "source": cat["green_source"].where(
-                same, "green: " + cat["green_source"] + "; red: " + cat["red_source"]
+            "source": source.where(
+                ~ranged, source + "; plausible range: " + cat["plausible_source"]
             ),
-            "uncertain": cat["green_uncertain"] | cat["red_uncertain"],
+            "uncertain": cat["green_uncertain"] | cat["red_uncertain"] | ranged,
         }
     )
 
@@ -409,9 +465,12 @@ class FlagOutcome(NamedTuple):
     red: float
 
 
-# Reason kinds: what a row's reason says. The first three are the flags.
-_GREEN, _AMBER, _RED, _BLANK, _TEXT, _INF, _UNKNOWN, _NO_KEY = range(8)
-_N_KINDS = 8
+# Reason kinds: what a row's reason says. The first three are the flags of the same name, the
+# next two (above the plausible max, below the plausible min) are ``check``, the rest no_data.
+_GREEN, _AMBER, _RED, _HIGH, _LOW, _BLANK, _TEXT, _INF, _UNKNOWN, _NO_KEY = range(10)
+_N_KINDS = 10
+_FLAG_OF_KIND = np.array([0, 1, 2, 3, 3, 4, 4, 4, 4, 4], dtype=np.int64)
+"""Position in :data:`FLAG_ORDER` of each reason kind."""
 
 
 def flag_kpis(
@@ -421,7 +480,7 @@ def flag_kpis(
     table: str = "kpi",
     overrides_table: str = "kpi_thresholds",
 ) -> KpiFlags:
-    """Flag every KPI figure green, amber, red or no_data, with a reason in zh and en.
+    """Flag every KPI figure green, amber, red, check or no_data, with a reason in zh and en.
 
     Parameters
     ----------
@@ -440,8 +499,10 @@ def flag_kpis(
         ``table``: ``values`` with its index and columns plus ``key`` (catalog key, ``""`` when
         unknown), ``flag`` (categorical, values of :class:`Flag`), ``green`` and ``red`` (the
         thresholds applied [KPI unit]; NaN for an unknown KPI), ``reason_en``, ``reason_zh``
-        (one line each, e.g. ``inventory turnover 4.8 /yr ≤ 6: stock ties up cash``; the figure
-        is rounded for display so that the comparison it states reads true).
+        (one line each, e.g. ``inventory turnover 4.8 /yr ≤ 6: stock ties up cash``, or for a
+        figure outside the plausible range ``inventory turnover 72.6 /yr > 24: implausible,
+        check it: ...``; the figure is rounded for display so that the comparison it states
+        reads true).
         ``errors``: records for unknown KPIs (column ``kpi``), values that are text or infinite
         (column ``value``) and bad override rows. A blank value is ``no_data`` without an error.
     """
@@ -455,14 +516,17 @@ def flag_kpis(
     over, over_errors = _valid_overrides(overrides, overrides_table)
     dims = [d for d in DIMENSIONS if d in values.columns] if len(over) else []
     combo_codes, combos = _combos(values, kpi_codes, kpi_keys, dims)
-    green, red = _resolve_thresholds(combos, over)
+    levels = _resolve_thresholds(combos, over)
 
-    # A threshold set: one KPI text with one green and one red; reasons are built per set.
+    # A threshold set: one KPI text with one value per level; reasons are built per set.
     combo_kpi = combos["kpi_code"].to_numpy(dtype=np.int64)
-    set_of_combo, set_first = _combine_codes([combo_kpi, _codes_of(green), _codes_of(red)])
+    set_of_combo, set_first = _combine_codes(
+        [combo_kpi, *(_codes_of(levels[level]) for level in LEVELS)]
+    )
     set_codes = set_of_combo[combo_codes]
     set_kpi = combo_kpi[set_first]
-    set_green, set_red = green[set_first], red[set_first]
+    set_green, set_red = levels["green"][set_first], levels["red"][set_first]
+    set_low, set_high = levels["plausible_min"][set_first], levels["plausible_max"][set_first]
     by_key = {d.key: d for d in defs}
     set_def = [by_key.get(kpi_keys[c]) for c in set_kpi]
 
@@ -472,6 +536,8 @@ def flag_kpis(
     sign = per_set(lambda d: _sign(d.direction), 1.0)
     green_incl = per_set(lambda d: float(d.green.op in (Op.GE, Op.LE)), 0.0).astype(bool)
     red_incl = per_set(lambda d: float(d.red.op in (Op.GE, Op.LE)), 0.0).astype(bool)
+    high_incl = per_set(lambda d: float(_range_op(d, "plausible_max") is Op.GE), 0.0).astype(bool)
+    low_incl = per_set(lambda d: float(_range_op(d, "plausible_min") is Op.LE), 0.0).astype(bool)
     mult = per_set(lambda d: _DISPLAY[d.unit].scale * 10 ** _DISPLAY[d.unit].decimals, 1.0)
 
     nums = _to_numbers(values["value"])
@@ -482,6 +548,10 @@ def flag_kpis(
     is_green = (x > g) | ((x == g) & green_incl[set_codes])
     is_red = ~is_green & ((x < r) | ((x == r) & red_incl[set_codes]))
     kind = np.where(is_green, _GREEN, np.where(is_red, _RED, _AMBER)).astype(np.int64)
+    hi, lo = set_high[set_codes], set_low[set_codes]
+    with np.errstate(invalid="ignore"):
+        kind[(nums.number > hi) | ((nums.number == hi) & high_incl[set_codes])] = _HIGH
+        kind[(nums.number < lo) | ((nums.number == lo) & low_incl[set_codes])] = _LOW
     kind[nums.blank] = _BLANK
     kind[nums.text] = _TEXT
     kind[nums.infinite] = _INF
@@ -491,14 +561,16 @@ def flag_kpis(
     kind[unknown_kpi] = _UNKNOWN
     kind[no_key] = _NO_KEY
 
-    flag_codes = np.minimum(kind, 3)
+    flag_codes = _FLAG_OF_KIND[kind]
     templates = [
         t
-        for d, k, gv, rv in zip(set_def, set_kpi, set_green, set_red, strict=True)
-        for t in _templates(d, kpi_text[k], gv, rv)
+        for d, k, gv, rv, lv, hv in zip(
+            set_def, set_kpi, set_green, set_red, set_low, set_high, strict=True
+        )
+        for t in _templates(d, kpi_text[k], gv, rv, lv, hv)
     ]
     template_codes = set_codes * _N_KINDS + kind
-    scaled = np.where(kind <= _RED, nums.number * mult[set_codes], 0.0)
+    scaled = np.where(kind <= _LOW, nums.number * mult[set_codes], 0.0)
     shown = _shown_counts(scaled, templates, template_codes)
     reason_en, reason_zh = _reasons(template_codes, shown, templates)
 
@@ -586,11 +658,11 @@ def flag_kpi(
 
 
 def count_flags(flags: pd.DataFrame, by: Sequence[str] = ("market",)) -> pd.DataFrame:
-    """How many figures are green, amber, red and no_data per group, for a dashboard.
+    """How many figures are green, amber, red, check and no_data per group, for a dashboard.
 
     ``flags`` is the ``table`` of :func:`flag_kpis`; ``by`` names its grouping columns (blank
     groups kept). Returns one row per group (the ``by`` columns, in order of appearance) with
-    integer columns ``green``, ``amber``, ``red``, ``no_data`` and ``total``.
+    integer columns ``green``, ``amber``, ``red``, ``check``, ``no_data`` and ``total``.
     """
     flag = flags["flag"].astype(FLAG_DTYPE)
     counts = pd.DataFrame(
@@ -652,7 +724,16 @@ def _shown_counts(
     return np.asarray(shown + 0.0, dtype=np.float64)  # + 0.0 turns -0.0 into 0.0: no "-0.0"
 
 
-def _templates(d: KpiDefinition | None, text: str, green: float, red: float) -> list[_Template]:
+def _range_op(d: KpiDefinition, level: str) -> Op:
+    """How a side of the plausible range compares (``>`` / ``<`` when the catalog leaves that
+    side open and an override sets it)."""
+    t: Threshold | None = getattr(d, level)
+    return t.op if t is not None else (Op.GT if level == "plausible_max" else Op.LT)
+
+
+def _templates(
+    d: KpiDefinition | None, text: str, green: float, red: float, low: float, high: float
+) -> list[_Template]:
     """The reason texts of one threshold set, one per reason kind; the value goes between."""
     if d is None:
         unknown = (
@@ -680,10 +761,24 @@ def _templates(d: KpiDefinition | None, text: str, green: float, red: float) -> 
     def no_data(en: str, zh: str) -> _Template:
         return _Template(f"{d.name_en}: no data ({en})", "", f"{d.name_zh}：无数据（{zh}）", "", 0)
 
+    def implausible(side: str, value: float) -> _Template:
+        level = "plausible_max" if side == "high" else "plausible_min"
+        # an override may open a side the catalog leaves open: then no hint is written for it
+        hint_en = getattr(d, f"check_{side}_en") or "check how the figure was computed"
+        hint_zh = getattr(d, f"check_{side}_zh") or "请核对数值的计算方法"
+        return told(
+            _range_op(d, level),
+            value,
+            f"implausible, check it: {hint_en}",
+            f"数值存疑，请核实：{hint_zh}",
+        )
+
     return [
         told(d.green.op, green, d.reason_good_en, d.reason_good_zh),
         told(_NEGATE[d.green.op], green, d.reason_bad_en, d.reason_bad_zh),
         told(d.red.op, red, d.reason_bad_en, d.reason_bad_zh),
+        implausible("high", high),
+        implausible("low", low),
         no_data("blank", "空白"),
         no_data("not a number", "非数字"),
         no_data("infinite", "无穷大"),
@@ -782,14 +877,17 @@ def _combos(
     return codes, combos
 
 
-def _resolve_thresholds(combos: pd.DataFrame, over: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Green and red threshold per combo: the most specific override, else the catalog."""
+def _resolve_thresholds(combos: pd.DataFrame, over: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each of :data:`LEVELS` per combo: the most specific override, else the catalog (NaN
+    for an unknown KPI or an open side of the plausible range)."""
     by_key = kpi_definitions()
     keys = combos["key"].tolist()
-    green = np.array([by_key[k].green.value if k else np.nan for k in keys], dtype=np.float64)
-    red = np.array([by_key[k].red.value if k else np.nan for k in keys], dtype=np.float64)
+    out = {
+        level: np.array([by_key[k].bound(level) if k else np.nan for k in keys], dtype=np.float64)
+        for level in LEVELS
+    }
     if len(over) == 0 or len(combos) == 0:
-        return green, red
+        return out
     dims = [d for d in DIMENSIONS if d in combos.columns]
     left = combos.assign(_pos=np.arange(len(combos)))
     # Least specific first, so a more specific override writes over it.
@@ -799,27 +897,27 @@ def _resolve_thresholds(combos: pd.DataFrame, over: pd.DataFrame) -> tuple[np.nd
         if any(d not in dims for d in scope):
             continue  # the values carry no such column, so nothing can match
         matched = left[["_pos", "key", *scope]].merge(
-            group[["key", *scope, "green", "red"]], on=["key", *scope], how="inner"
+            group[["key", *scope, *LEVELS]], on=["key", *scope], how="inner"
         )
         pos = matched["_pos"].to_numpy(dtype=np.int64)
-        for level, target in (("green", green), ("red", red)):
+        for level, target in out.items():
             v = matched[level].to_numpy(dtype=np.float64)
             ok = ~np.isnan(v)
             target[pos[ok]] = v[ok]
-    return green, red
+    return out
 
 
 @lru_cache(maxsize=1)
 def _no_overrides() -> pd.DataFrame:
-    cols = ["key", *DIMENSIONS, "green", "red", "_rank"]
+    cols = ["key", *DIMENSIONS, *LEVELS, "_rank"]
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
 
 
 def _valid_overrides(
     overrides: pd.DataFrame | None, table: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Usable override rows (``key``, dims, ``green``, ``red``, ``_rank``) and error records."""
-    cols = ["key", *DIMENSIONS, "green", "red", "_rank"]
+    """Usable override rows (``key``, dims, :data:`LEVELS`, ``_rank``) and error records."""
+    cols = ["key", *DIMENSIONS, *LEVELS, "_rank"]
     if overrides is None or len(overrides) == 0 or "kpi" not in overrides.columns:
         return _no_overrides(), empty_errors()
     n = len(overrides)
@@ -846,7 +944,7 @@ def _valid_overrides(
         filled = (frame[dim] != "").to_numpy(dtype=bool)
         scope_rank += filled.astype(np.int64) * (4 >> i)
     usable = key != ""
-    for level in ("green", "red"):
+    for level in LEVELS:
         if level in overrides.columns:
             nums = _to_numbers(overrides[level])
             bad = (nums.text | nums.infinite) & usable
@@ -877,6 +975,19 @@ def _valid_overrides(
         )
     )
     usable &= ~inverted
+    low = frame["plausible_min"].to_numpy(dtype=np.float64)
+    high = frame["plausible_max"].to_numpy(dtype=np.float64)
+    crossed = usable & (low >= high)
+    errors.append(
+        _errors_where(
+            crossed,
+            table=table,
+            column="plausible_min",
+            zh="合理下限不低于合理上限；此行不生效",
+            en="the plausible min is not below the plausible max; row ignored",
+        )
+    )
+    usable &= ~crossed
     dup = np.zeros(n, dtype=bool)
     dup[usable] = frame[usable].duplicated(["key", *DIMENSIONS]).to_numpy(dtype=bool)
     errors.append(
@@ -897,7 +1008,8 @@ def _valid_overrides(
 
 def validate_thresholds(overrides: pd.DataFrame, *, table: str = "kpi_thresholds") -> pd.DataFrame:
     """Error records for a threshold overrides table (unknown KPI, bad number, green worse
-    than red, duplicate scope). Rows with errors are ignored by :func:`flag_kpis`."""
+    than red, a plausible range whose min is not below its max, duplicate scope). Rows with
+    errors are ignored by :func:`flag_kpis`."""
     return _valid_overrides(overrides, table)[1]
 
 

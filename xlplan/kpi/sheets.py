@@ -41,6 +41,7 @@ SHEET = {s.key: s for s in KPI_SHEETS}
 GREEN_FILL, GREEN_TEXT = "#C6EFCE", "#006100"
 AMBER_FILL, AMBER_TEXT = "#FFEB9C", "#9C5700"
 RED_FILL, RED_TEXT = "#FFC7CE", "#9C0006"
+CHECK_FILL, CHECK_TEXT = "#E4DFEC", "#5B3F86"  # not a health colour: the figure itself is in doubt
 GREY_FILL, GREY_TEXT = "#E7E6E6", "#595959"
 PLAN_COLOUR, ACTUAL_COLOUR = "#A9C4EB", render.NAVY
 FLAG_WORDS: dict[str, tuple[Message, str, str]] = {
@@ -48,6 +49,7 @@ FLAG_WORDS: dict[str, tuple[Message, str, str]] = {
     "green": (Message("绿", "green"), GREEN_FILL, GREEN_TEXT),
     "amber": (Message("黄", "amber"), AMBER_FILL, AMBER_TEXT),
     "red": (Message("红", "red"), RED_FILL, RED_TEXT),
+    "check": (Message("请核实", "check"), CHECK_FILL, CHECK_TEXT),
     "no_data": (Message("无数据", "no data"), GREY_FILL, GREY_TEXT),
 }
 UNIT_FORMATS = {
@@ -69,8 +71,8 @@ STEP_LABELS: dict[str, Message] = {
     "contribution": Message("贡献利润", "Contribution"),
 }
 NO_MARKET = Message("未分市场", "(no market)")
-TABLE_COLS = 5  # Dashboard tables sit in A:E, charts from G
-CHART_COL = 6
+TABLE_COLS = 6  # Dashboard tables sit in A:F (the flag counts are six wide), charts from H
+CHART_COL = 7
 CHART_WIDTH, ROW_PX = 600, 20
 
 
@@ -261,7 +263,8 @@ EMPTY_NOTES: dict[str, Message] = {
 def _headline(
     ws: Any, wb: Any, fmt: Formats, lang: str, frames: dict[str, tuple[Table, pd.DataFrame]]
 ) -> None:
-    """Four figures a manager reads first, in tiles above the charts."""
+    """Five figures a manager reads first, in tiles above the charts (the last: figures that
+    look implausible, to verify before trusting the rest)."""
     months = frames[DASH_MONTHS.key][1]
     closed = (
         months[pd.to_numeric(months["actual"], errors="coerce").notna()] if len(months) else months
@@ -294,6 +297,14 @@ def _headline(
             AMBER_TEXT,
         ),
         (Message("单品贡献利润率", "Line margin"), margin, "0.0%", render.NAVY),
+        (
+            Message("待核实 KPI", "KPIs to check"),
+            int(pd.to_numeric(counts["check"]).sum())
+            if "check" in counts and len(counts)
+            else None,
+            "0",
+            CHECK_TEXT,
+        ),
     ]
     tile = {"bg_color": render.OUTPUT_FILL, "align": "center", "valign": "vcenter"}
     label = wb.add_format(
@@ -366,8 +377,14 @@ def _markets_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
 
 def _counts_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
     chart = _chart(wb, "bar", "stacked")
-    for key in ("green", "amber", "red", "no_data"):
-        colour = {"green": "#70AD47", "amber": "#FFC000", "red": "#E04B4B", "no_data": "#BFBFBF"}
+    colour = {
+        "green": "#70AD47",
+        "amber": "#FFC000",
+        "red": "#E04B4B",
+        "check": "#8064A2",
+        "no_data": "#BFBFBF",
+    }
+    for key in ("green", "amber", "red", "check", "no_data"):
         chart.add_series(
             {
                 "name": p.table.column(key).header(lang),
@@ -486,7 +503,7 @@ def write_dashboard_sheet(
             )
             end = max(end, row + height)
         row = end + 3
-    for col, width in enumerate((16, 15, 20, 13, 13)):
+    for col, width in enumerate((16, 15, 20, 13, 13, 10)):
         ws.set_column(col, col, width)
     ws.set_column(TABLE_COLS, TABLE_COLS, 2)
     ws.set_h_pagebreaks(breaks)
@@ -615,7 +632,7 @@ def _write_kpi_input(
     _unit_formats(
         ws,
         wb,
-        [right + keys.index("green"), right + keys.index("red")],
+        [right + keys.index(k) for k in ("green", "red", "plausible_min", "plausible_max")],
         right + keys.index("unit"),
         top + 1,
         top + render.FIRST_DATA_ROWS,

@@ -110,9 +110,10 @@ KPI_SHEETS = (
         owned=True,
         heading=Message("KPI 健康度", "KPI health flags"),
         note=Message(
-            "由 xlplan 生成：每个数值的绿/黄/红灯与一句话原因；阈值来自“KPI 数据”表的阈值表。",
-            "Written by xlplan: every figure's green / amber / red flag with a one-line reason; "
-            "thresholds from the table on the KPI sheet.",
+            "由 xlplan 生成：每个数值的绿/黄/红灯与一句话原因，超出合理范围的标为“请核实”；"
+            "阈值来自“KPI 数据”表的阈值表。",
+            "Written by xlplan: every figure's green / amber / red flag with a one-line reason, "
+            "or check where it looks implausible; thresholds from the table on the KPI sheet.",
         ),
     ),
     Sheet(
@@ -179,13 +180,37 @@ KPI_THRESHOLDS = Table(
         Column("green", "绿灯阈值", "Green", Kind.NUMBER, "KPI 单位", "KPI unit", width=9),
         text("red_op", "红灯条件", "Red if", 7),
         Column("red", "红灯阈值", "Red", Kind.NUMBER, "KPI 单位", "KPI unit", width=9),
+        Column(
+            "plausible_min",
+            "合理下限",
+            "Plausible min",
+            Kind.NUMBER,
+            "KPI 单位",
+            "KPI unit",
+            width=10,
+            help_zh="低于此值标为“请核实”；留空=内置",
+            help_en="below it the figure is flagged check; blank = catalog",
+        ),
+        Column(
+            "plausible_max",
+            "合理上限",
+            "Plausible max",
+            Kind.NUMBER,
+            "KPI 单位",
+            "KPI unit",
+            width=10,
+            help_zh="高于此值标为“请核实”；留空=内置",
+            help_en="above it the figure is flagged check; blank = catalog",
+        ),
         text("unit", "单位", "Unit", 9),
         text("source", "来源", "Source", 35),
     ),
     sheet="kpi",
-    help_zh="修改绿灯/红灯阈值即生效；比较方向（≥、<）来自内置目录。加一行并填市场即只对该市场生效。",
+    help_zh="修改绿灯/红灯阈值即生效；比较方向（≥、<）来自内置目录。超出合理上下限的数值标为“请核实”。"
+    "加一行并填市场即只对该市场生效。",
     help_en="Edit Green or Red and the action uses it; the comparison comes from the catalog. "
-    "Add a row with a market to change it for that market only.",
+    "Figures outside the plausible min and max are flagged check. Add a row with a market to "
+    "change it for that market only.",
 )
 
 KPI_RAW = Table(
@@ -263,6 +288,7 @@ DASH_KPI_COUNTS = Table(
         Column("green", "绿", "Green", Kind.INT, width=14),
         Column("amber", "黄", "Amber", Kind.INT, width=14),
         Column("red", "红", "Red", Kind.INT, width=10),
+        Column("check", "请核实", "Check", Kind.INT, width=9),
         Column("no_data", "无数据", "No data", Kind.INT, width=9),
     ),
     sheet="dashboard",

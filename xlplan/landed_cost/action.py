@@ -10,12 +10,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from xlplan import reference
 from xlplan.core import money, parse
 from xlplan.core.errors import InputError, Message, concat_errors, errors_where
 from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
     MONEY_OUTPUTS,
+    OUTPUT_KEYS,
     PRICE_OUTPUTS,
     LandedCostResult,
     TransportMode,
@@ -39,7 +41,7 @@ from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import fx_table
 from xlplan.plan.tables import FX
 from xlplan.reference import Rules, load_rules
-from xlplan.workbook.coerce import coerce_table, good_rows
+from xlplan.workbook.coerce import blank_rows, coerce_table, good_rows
 from xlplan.workbook.schema import Table
 
 MARKET_BOOLS = (
@@ -62,20 +64,35 @@ _COERCED = LANDED_COST.view(
 MODES = frozenset(m.value for m in TransportMode)
 
 
-def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
-    """Every line of a raw lines table (cells by column key, as read from a sheet, a CSV or a
-    UDF argument) computed with ``rules``: cells are read and checked against
-    :data:`~xlplan.landed_cost.tables.LANDED_COST`, bad rows get their errors, the rest compute.
-    Missing optional columns count as blank."""
-    frame = raw.reset_index(drop=True)
+def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A raw lines table (cells by column key, as read from a sheet, a CSV or a UDF argument)
+    read and checked against :data:`~xlplan.landed_cost.tables.LANDED_COST`: typed columns
+    (market names such as ``美国`` read as their code) and the error records. Missing optional
+    columns count as blank."""
     lists = {
         "markets": set(rules.markets.index.astype(str)),
         "currencies": set(rules.currencies.index.astype(str)),
     }
+    frame = raw.reset_index(drop=True)
     typed, errors = coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
     coded, customs_errors = _customs_cells(frame, rules.countries)
-    typed = typed.assign(**coded)
-    result = compute_landed_cost(typed, rules, concat_errors([errors, customs_errors]))
+    return typed.assign(**coded), concat_errors([errors, customs_errors])
+
+
+def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
+    """Every line of a raw lines table computed with ``rules`` (:func:`typed_lines`): bad rows
+    get their errors, wholly blank rows (a gap in the table) stay blank, the rest compute."""
+    typed, errors = typed_lines(raw, rules)
+    return _computed(raw, typed, errors, rules)
+
+
+def _computed(
+    raw: pd.DataFrame, typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules
+) -> LandedCostResult:
+    result = compute_landed_cost(typed, rules, errors)
+    gaps = blank_rows(typed)
+    if gaps.any():
+        result.outputs.loc[gaps, [k for k in OUTPUT_KEYS if k != "error"]] = None
     result.outputs.index = raw.index
     return result
 
@@ -169,11 +186,14 @@ def _customs_cells(
 def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Landed Cost Results table (money rounded to each currency's minor unit, margins to
     0.01 %) and the error records."""
-    result = compute_lines(raw, rules)
-    return _rounded_results(raw, result, rules), result.errors
+    typed, input_errors = typed_lines(raw, rules)
+    result = _computed(raw, typed, input_errors, rules)
+    return _rounded_results(raw, typed, result, rules), result.errors
 
 
-def _rounded_results(raw: pd.DataFrame, result: LandedCostResult, rules: Rules) -> pd.DataFrame:
+def _rounded_results(
+    raw: pd.DataFrame, typed: pd.DataFrame, result: LandedCostResult, rules: Rules
+) -> pd.DataFrame:
     values = money.round_money(
         result.outputs,
         [*MONEY_OUTPUTS, *PRICE_OUTPUTS],
@@ -185,6 +205,7 @@ def _rounded_results(raw: pd.DataFrame, result: LandedCostResult, rules: Rules) 
         {k: raw[k].to_numpy() if k in raw.columns else None for k in LABEL_KEYS},
         index=values.index,
     )
+    labels["market"] = typed["market"].to_numpy()  # the code, also where a name was typed
     table: pd.DataFrame = pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys]
     return table
 
@@ -253,6 +274,8 @@ def rules_from_tables(
     errs = []
     fx_typed, e = fx_table(fx)
     errs.append(e)
+    if fx_typed is None:  # a CSV of lines, or a workbook without an FX table
+        fx_typed = reference.default_fx()
     over_typed = lv_typed = None
     if market_overrides is not None:
         typed, e = coerce_table(market_overrides, MARKET_OVERRIDES)
@@ -280,6 +303,22 @@ def rules_from_tables(
         rounding=rounding_typed,
     )
     return rules, concat_errors(errs)
+
+
+def _shipped_fx_note() -> Message:
+    fx = reference.default_fx()
+    as_of = str(fx["as_of"].max())
+    main = fx["source"].value_counts().index[0]
+    return Message(
+        f"汇率: 未提供汇率表，使用内置汇率（截至 {as_of}；主要来源: {main}；见 "
+        "reference/data/SOURCES.md）",
+        f"FX: no FX table given; the shipped rates are used (as of {as_of}; mostly {main}; "
+        "see reference/data/SOURCES.md)",
+    )
+
+
+SHIPPED_FX = _shipped_fx_note()
+"""What a run says when it computes with the shipped FX rates."""
 
 
 def read_rules(port: WorkbookPort, ctx: Context) -> tuple[Rules, pd.DataFrame]:
@@ -319,6 +358,8 @@ def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
             f"landed cost: {ok} of {len(table)} lines computed (rules of {rules.on})",
         )
     ]
+    if port.read_table(FX.key) is None:
+        summary.append(SHIPPED_FX)
     return ActionResult(concat_errors([setting_errors, errors]), summary)
 
 
@@ -499,6 +540,7 @@ def scenario_tables(
         else pd.Series([None] * len(lines))
     )
     weights = np.where(np.isnan(weights), 1.0, weights)
+    typed, input_errors = typed_lines(lines, base)
     results: list[pd.DataFrame] = []
     summary: list[dict[str, object]] = []
     base_table: pd.DataFrame | None = None
@@ -506,8 +548,8 @@ def scenario_tables(
     for name in names:
         mine = rows[rows["scenario"] == name]
         rules = base if name == BASE else scenario_rules(base, mine, rules_for)
-        result = compute_lines(lines, rules)
-        table = _rounded_results(lines, result, rules).reset_index(drop=True)
+        result = _computed(lines, typed, input_errors, rules)
+        table = _rounded_results(lines, typed, result, rules).reset_index(drop=True)
         if base_table is None:
             base_table = table
         table["scenario"] = name

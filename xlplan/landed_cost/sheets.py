@@ -30,6 +30,7 @@ from xlplan.workbook.render import (
     Formats,
     format_money_by_currency,
     page_setup,
+    udf_formula,
     write_table,
     write_tables_sheet,
     write_title,
@@ -235,7 +236,7 @@ def landed_cost_formula() -> str:
         "tblLowValueOverrides[#All],RulesDate,tblTariff[#All],tblEntryFees[#All],"
         "tblRounding[#All])"
     )
-    return f'=IFERROR({call},"{ADDIN_MESSAGE}")'
+    return udf_formula(call)
 
 
 def _numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlplan.core.errors import Lang
+from xlplan.core.errors import Lang, Message
 from xlplan.maps import tables as schema_maps
 from xlplan.workbook import render
 from xlplan.workbook.render import Formats, write_tables_sheet, write_title
@@ -21,18 +21,34 @@ from xlplan.workbook.schema import Table
 
 SHEET = {s.key: s for s in schema_maps.MAP_SHEETS}
 
-# market, channel, margin (None = from Landed Cost Results), payout, delivery, competition,
-# compliance, note. Payout: Amazon daily disbursement ~7 d, Mercado Libre releases after
-# delivery, Brazil's card instalments stretch payouts; scores are the planner's judgement.
+# market, channel, margin (None = from Landed Cost Results), payout, delivery today, planned
+# delivery (None = no fix planned), competition gap, compliance, keep, note. Payout: Amazon
+# daily disbursement ~7 d, Mercado Libre releases after delivery, Brazil's card instalments
+# stretch payouts; scores are the planner's judgement. E-commerce growth is left blank: the
+# shipped figures (with their source and year) fill it. MX and BR fail the static screens
+# (GDP per capita, payout; BR also margin) and are kept for growth, as the method's 3C case
+# does (DOMAIN.md section 1): an overseas warehouse cuts delivery from 15-20 days to 3-5.
 SAMPLE_MARKETS: list[tuple[object, ...]] = [
-    ("US", "Amazon", None, 7, 5, 1, 3, "FBA; price war in 3C accessories"),
-    ("DE", "Amazon", None, 7, 4, 2, 2, "EPR and WEEE registration"),
-    ("GB", "Amazon", 0.33, 7, 4, 2, 3, ""),
-    ("JP", "Amazon", None, 14, 3, 3, 2, "PSE certification; Japanese service"),
-    ("MX", "Mercado Libre", None, 10, 4, 4, 3, "local warehouse: 3-5 days"),
-    ("BR", "Mercado Libre", 0.28, 30, 12, 4, 2, "instalments lengthen payout"),
-    ("SA", "Noon", 0.36, 7, 6, 4, 3, "Ramadan peak"),
+    ("US", "Amazon", None, 7, 5, None, 1, 3, False, "FBA; price war in 3C accessories"),
+    ("DE", "Amazon", None, 7, 4, None, 2, 2, False, "EPR and WEEE registration"),
+    ("GB", "Amazon", 0.33, 7, 4, None, 2, 3, False, ""),
+    ("JP", "Amazon", None, 14, 3, None, 3, 2, False, "PSE certification; Japanese service"),
+    ("MX", "Mercado Libre", None, 10, 18, 4, 4, 3, True, "local warehouse from Q2"),
+    ("BR", "Mercado Libre", 0.28, 30, 20, 5, 4, 2, True, "instalments lengthen payout"),
+    ("SA", "Noon", 0.36, 7, 6, None, 4, 3, False, "Ramadan peak"),
 ]
+SAMPLE_KEEP_REASONS: dict[str, Message] = {
+    "MX": Message(
+        "拉美增长：电商年增约 20%，本地供给弱；海外仓把配送从 15-20 天缩到 3-5 天",
+        "Latin America growth: e-commerce +20%/yr, weak local supply; a local warehouse cuts "
+        "delivery from 15-20 days to 3-5",
+    ),
+    "BR": Message(
+        "与墨西哥一起开拓拉美：美客多 + 海外仓，竞争缺口大；回款慢因分期付款",
+        "Latin America with MX: Mercado Libre and a local warehouse, open competition; payout "
+        "is slow because of card instalments",
+    ),
+}
 
 SAMPLE_MONTHS = [str(p) for p in pd.period_range("2025-07", "2026-12", freq="M")]
 
@@ -82,8 +98,9 @@ def sample_product_economics() -> pd.DataFrame:
     )
 
 
-def sample_markets() -> pd.DataFrame:
-    """The candidate markets, macro figures filled from the shipped reference data."""
+def sample_markets(lang: str = "en") -> pd.DataFrame:
+    """The candidate markets, macro figures filled from the shipped reference data (growth left
+    blank, so the result names its source), keep reasons in ``lang``."""
     from xlplan import reference
 
     frame = pd.DataFrame(
@@ -94,15 +111,21 @@ def sample_markets() -> pd.DataFrame:
             "margin",
             "payout_days",
             "delivery_days",
+            "planned_delivery_days",
             "competition_score",
             "compliance_score",
+            "keep",
             "note",
         ],
     )
     macro = reference.market_macro().set_index("market")
     for col in ("gdp_per_capita_usd", "ecommerce_penetration", "ecommerce_market_usd_bn"):
         frame[col] = frame["market"].map(macro[col])
-    return frame[schema_maps.BUSINESS_MARKETS.keys]
+    frame["keep_reason"] = [
+        SAMPLE_KEEP_REASONS[m].text(lang) if m in SAMPLE_KEEP_REASONS else ""
+        for m in frame["market"]
+    ]
+    return frame.reindex(columns=schema_maps.BUSINESS_MARKETS.keys)
 
 
 def settings_frame(table_key: str, lang: str) -> pd.DataFrame:
@@ -229,7 +252,7 @@ def write_maps_sheets(
         lang,
         "business_map",
         [
-            (0, [(m.BUSINESS_MARKETS, sample_markets())]),
+            (0, [(m.BUSINESS_MARKETS, sample_markets(lang))]),
             (
                 settings_left,
                 [(m.BUSINESS_SETTINGS, settings_frame("business_settings", lang))],
@@ -243,7 +266,7 @@ def write_maps_sheets(
         settings_left + len(m.BUSINESS_SETTINGS.columns) + 1,
         FIRST_HEADER,
         "XLP_MARKET_SCREEN(tblBusinessMarkets[#All],tblBusinessSettings[#All],tblFX[#All],"
-        "tblLandedCostResults[#All],ReportingCurrency)",
+        "tblLandedCostResults[#All],ReportingCurrency,RoundingUnit)",
     )
     write_tables_sheet(wb, fmt, SHEET["business_map_result"], [(m.BUSINESS_SCREENING, None)], lang)
 

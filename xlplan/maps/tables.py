@@ -46,6 +46,11 @@ def _rate(key: str, zh: str, en: str, width: float = 10.0, **kw: object) -> Colu
     )
 
 
+def _months(key: str, zh: str, en: str, width: float = 11.0) -> Column:
+    """A number of months to 0.1 month (days x 12 / 365)."""
+    return Column(key, zh, en, Kind.NUMBER, "月", "months", width=width)
+
+
 def _settings_table(
     key: str, name: str, zh: str, en: str, sheet: str, help_zh: str, help_en: str
 ) -> Table:
@@ -76,9 +81,11 @@ MAP_SHEETS = (
         "Business Map",
         heading=Message("业务地图：市场筛选", "Business map: market screening"),
         note=Message(
-            "每个候选市场一行；宏观数据留空则取内置参考值，毛利率留空则取落地成本结果的中位数。",
-            "One row per candidate market; blank macro figures take the shipped reference data, "
-            "a blank margin the median of the Landed Cost Results for that market.",
+            "每个候选市场一行；宏观数据与电商增速留空则取内置参考值，毛利率留空则取落地成本结果的中位数；"
+            "未通过筛选但要为增长保留的市场，勾选“保留”并写明原因。",
+            "One row per candidate market; blank macro figures and growth take the shipped "
+            "reference data, a blank margin the median of the Landed Cost Results for that market; "
+            "keep a market that fails a screen for its growth by ticking Keep with the reason.",
         ),
     ),
     Sheet(
@@ -88,9 +95,13 @@ MAP_SHEETS = (
         owned=True,
         heading=Message("业务地图结果", "Business map result"),
         note=Message(
-            "由 xlplan 生成：是否通过及未通过的条件、加权得分、排名与建议增量目标（报告币种）。",
-            "Written by xlplan: pass or fail with the failing criteria, weighted score, rank "
-            "and the proposed incremental target (reporting currency).",
+            "由 xlplan 生成：通过、保留（及原因）或未通过及未通过的条件，"
+            "加权得分及其中的增长与机会得分，排名与建议增量目标"
+            "（报告币种，按取整单位，合计等于分配的目标池）。",
+            "Written by xlplan: pass, kept (with the reason) or fail with the failing criteria, "
+            "weighted score and its growth-and-opportunity part, rank and the proposed "
+            "incremental target (reporting currency, whole rounding units adding up to the "
+            "allocated pool).",
         ),
     ),
     Sheet(
@@ -112,9 +123,11 @@ MAP_SHEETS = (
         owned=True,
         heading=Message("客户地图结果", "Customer map result"),
         note=Message(
-            "由 xlplan 生成：各层客户数、收入占比、复购与流失、预算月份和建议目标（报告币种）。",
-            "Written by xlplan: customers, revenue share, repeat and churn, budget months and "
-            "the proposed target per tier (reporting currency).",
+            "由 xlplan 生成：数据覆盖的时间、各层客户数、收入占比、复购、预算月份，以及逐项算出的"
+            "各层建议目标（报告币种）。",
+            "Written by xlplan: the dates the orders cover, then per tier customers, revenue "
+            "share, repeat rate, budget months and the proposed target, factor by factor "
+            "(reporting currency).",
         ),
     ),
     Sheet(
@@ -200,7 +213,16 @@ MARKET_MACRO_COLUMNS: tuple[Column, ...] = (
 MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
     Column("payout_days", "回款周期", "Payout", Kind.INT, DAYS_ZH, DAYS_EN, minimum=0.0, width=9),
     Column(
-        "delivery_days", "配送时效", "Delivery", Kind.INT, DAYS_ZH, DAYS_EN, minimum=0.0, width=9
+        "delivery_days",
+        "配送时效",
+        "Delivery",
+        Kind.INT,
+        DAYS_ZH,
+        DAYS_EN,
+        minimum=0.0,
+        width=9,
+        help_zh="目前到买家的天数",
+        help_en="days to the buyer today",
     ),
     Column(
         "competition_score",
@@ -212,8 +234,8 @@ MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
         minimum=1.0,
         maximum=5.0,
         width=11,
-        help_zh="1 = 红海价格战，5 = 竞争少",
-        help_en="1 = crowded, price war; 5 = open",
+        help_zh="竞争缺口：1 = 红海价格战，5 = 本地供给弱、对手不做本地化",
+        help_en="competition gap: 1 = crowded, price war; 5 = open (weak local supply)",
     ),
     Column(
         "compliance_score",
@@ -227,6 +249,32 @@ MARKET_SCORE_COLUMNS: tuple[Column, ...] = (
         width=11,
         help_zh="1 = 认证/EPR/许可难，5 = 容易",
         help_en="1 = hard (certification, EPR, licences); 5 = easy",
+    ),
+)
+# Growth and opportunity inputs, after the static ones so the older columns keep their place.
+MARKET_GROWTH_COLUMNS: tuple[Column, ...] = (
+    _rate(
+        "ecommerce_growth",
+        "电商增速",
+        "E-com growth",
+        width=12,
+        minimum=-1.0,
+        maximum=10.0,
+        help_zh="电商年增长率；留空=内置数据（注明来源与年份，见 market_macro.csv）",
+        help_en="annual e-commerce growth; blank = shipped figure (source and year in "
+        "market_macro.csv)",
+    ),
+    Column(
+        "planned_delivery_days",
+        "计划配送时效",
+        "Planned delivery",
+        Kind.INT,
+        DAYS_ZH,
+        DAYS_EN,
+        minimum=0.0,
+        width=12,
+        help_zh="计划的物流改进后（如海外仓）；留空=无计划",
+        help_en="after a planned fix, e.g. a local warehouse; blank = none planned",
     ),
 )
 
@@ -258,6 +306,24 @@ BUSINESS_MARKETS = Table(
             help_en="blank = median contribution margin of the market's landed-cost lines",
         ),
         *MARKET_SCORE_COLUMNS,
+        *MARKET_GROWTH_COLUMNS,
+        Column(
+            "keep",
+            "保留",
+            "Keep",
+            Kind.BOOL,
+            width=8,
+            help_zh="未通过筛选仍保留（须写原因）",
+            help_en="keep although it fails a screen (give the reason)",
+        ),
+        text(
+            "keep_reason",
+            "保留原因",
+            "Keep reason",
+            36,
+            help_zh="为何保留：增长、竞争缺口、物流改进…",
+            help_en="why: growth, competition gap, logistics fix...",
+        ),
         text("note", "备注", "Note", 30),
     ),
     sheet="business_map",
@@ -269,9 +335,11 @@ BUSINESS_SETTINGS = _settings_table(
     "筛选阈值、权重与增量目标",
     "Thresholds, weights and the incremental pool",
     "business_map",
-    "阈值默认值来自 DOMAIN.md 第 2 节；权重按比例归一。增量目标池按得分分给通过的市场。",
-    "Threshold defaults from DOMAIN.md section 2; weights are normalised. The incremental pool "
-    "is shared among passing markets by score.",
+    "阈值默认值来自 DOMAIN.md 第 2 节；权重按比例归一（增长与机会占 40%）。"
+    "增量目标池按得分分给通过与保留的市场，按设置表的取整单位取整。",
+    "Threshold defaults from DOMAIN.md section 2; weights are normalised (growth and "
+    "opportunity 40%). The incremental pool is shared among passing and kept markets by score, "
+    "in whole Settings rounding units.",
 )
 
 BUSINESS_SETTING_KEYS: dict[str, KeySpec] = {
@@ -371,14 +439,6 @@ BUSINESS_SETTING_KEYS: dict[str, KeySpec] = {
             "Weight: delivery time",
         ),
     ),
-    "weight_competition": KeySpec(
-        Kind.RATE,
-        ("weights", "competition"),
-        Message(
-            "权重：竞争",
-            "Weight: competition",
-        ),
-    ),
     "weight_compliance": KeySpec(
         Kind.RATE,
         ("weights", "compliance"),
@@ -387,12 +447,44 @@ BUSINESS_SETTING_KEYS: dict[str, KeySpec] = {
             "Weight: compliance",
         ),
     ),
+    "weight_growth": KeySpec(
+        Kind.RATE,
+        ("weights", "growth"),
+        Message(
+            "权重：电商增速",
+            "Weight: e-commerce growth",
+        ),
+    ),
+    "weight_competition": KeySpec(
+        Kind.RATE,
+        ("weights", "competition"),
+        Message(
+            "权重：竞争缺口",
+            "Weight: competition gap",
+        ),
+    ),
+    "weight_logistics_fix": KeySpec(
+        Kind.RATE,
+        ("weights", "logistics_fix"),
+        Message(
+            "权重：物流改进（计划缩短的配送时间）",
+            "Weight: logistics fix (delivery time a planned fix cuts)",
+        ),
+    ),
     "delivery_days_reference": KeySpec(
         Kind.INT,
         ("delivery_days_reference",),
         Message(
             "配送时效参考值（得 0.5 分的天数）",
             "Delivery days that score 0.5",
+        ),
+    ),
+    "growth_reference": KeySpec(
+        Kind.RATE,
+        ("growth_reference",),
+        Message(
+            "电商增速参考值（得 0.5 分；两倍得满分）",
+            "E-commerce growth that scores 0.5 (twice scores 1)",
         ),
     ),
     "max_market_share": KeySpec(
@@ -414,19 +506,34 @@ BUSINESS_SCREENING = Table(
         Column("rank", "排名", "Rank", Kind.INT, width=7),
         Column("market", "市场", "Market", Kind.CODE, width=8),
         text("channel", "渠道", "Channel", 13),
-        text("passes", "是否通过", "Passes", 12),
+        text("status", "筛选结论", "Result", 12),
         Column("score", "得分", "Score", Kind.NUMBER, "0-100", "0-100", width=8),
+        Column(
+            "opportunity_score",
+            "增长与机会得分",
+            "Growth & opportunity",
+            Kind.NUMBER,
+            "0-100",
+            "0-100",
+            width=14,
+        ),
         text("failed_zh", "未通过条件", "Failing criteria (zh)", 36),
         text("failed_en", "未通过条件(英)", "Failing criteria", 36),
+        text("keep_reason", "保留原因", "Kept because", 36),
         *(
             Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
-            for c in MARKET_MACRO_COLUMNS
+            for c in (*MARKET_MACRO_COLUMNS, MARKET_GROWTH_COLUMNS[0])
         ),
+        text("growth_source", "增速来源", "Growth from", 24),
         _rate("margin", "税费后毛利率", "Margin after fees", width=11),
         text("margin_source", "毛利率来源", "Margin from", 24),
         *(
             Column(c.key, c.zh, c.en, c.kind, c.unit_zh, c.unit_en, width=c.width)
-            for c in MARKET_SCORE_COLUMNS
+            for c in (
+                *MARKET_SCORE_COLUMNS[:2],
+                MARKET_GROWTH_COLUMNS[1],
+                *MARKET_SCORE_COLUMNS[2:],
+            )
         ),
         _rate("target_share", "目标池占比", "Share of pool", width=10),
         amount("capacity", "可争取上限", "Capacity"),
@@ -596,6 +703,14 @@ CUSTOMER_SETTING_KEYS: dict[str, KeySpec] = {
             "Default upsell on retained revenue",
         ),
     ),
+    "retention_min_customers": KeySpec(
+        Kind.INT,
+        ("retention_min_customers",),
+        Message(
+            "实测留存所需的最少期初客户数（不足用默认值）",
+            "Fewest customers to measure retention on (else the default)",
+        ),
+    ),
 }
 
 TIER_ASSUMPTIONS = Table(
@@ -622,9 +737,11 @@ TIER_ASSUMPTIONS = Table(
         text("note", "备注", "Note", 24),
     ),
     sheet="customer_map",
-    help_zh="留空=由订单数据推算（留存=1-流失率，新客户数=去年新增，首年价值=新客户的平均收入）。",
-    help_en="Blank = from the orders (retention = 1 - churn, new customers = last year's intake, "
-    "first-year value = their mean revenue).",
+    help_zh="留空=由订单推算：留存=窗口开始时该层客户中在窗口内再次购买的比例（客户太少时用默认值），"
+    "新客户数=窗口内新增客户（年化），首年价值=他们在窗口内的平均收入。",
+    help_en="Blank = from the orders: retention = the share of the tier's customers at the "
+    "window's start who bought in the window (the default when too few), new customers = "
+    "those acquired in the window (annualised), first-year value = their mean window revenue.",
 )
 
 # The three tables of Customer Map Result share their columns' widths (a sheet column has one
@@ -638,22 +755,61 @@ CUSTOMER_TIERS = Table(
         text("tier", "层级", "Tier", 17),
         text("tier_label", "名称", "Name", 35),
         Column("customers", "客户数", "Customers", Kind.INT, width=10),
-        Column("orders", "订单数", "Orders", Kind.INT, width=9),
-        amount("revenue", "窗口收入", "Revenue (window)"),
-        _rate("revenue_share", "收入占比", "Revenue share", 14),
+        Column("orders", "窗口订单数", "Orders (window)", Kind.INT, width=10),
+        amount("revenue", "窗口收入", "Revenue (window)", 14),
+        _rate("revenue_share", "收入占比", "Revenue share", 11),
         _rate("repeat_rate", "复购率", "Repeat rate", 11),
-        _rate("churn_rate", "流失率", "Churn rate", 11),
-        amount("aov", "客单价", "Avg order value", 12),
         text("budget_months", "预算月份", "Budget months", 11),
-        _rate("retention", "留存率", "Retention", 11),
+        _months("months_covered", "窗口数据月数", "Months in window"),
+        Column(
+            "orders_per_customer",
+            "每客年订单",
+            "Orders per customer",
+            Kind.NUMBER,
+            "单/年",
+            "per year",
+            width=12,
+        ),
+        Column(
+            "aov",
+            "客单价",
+            "Order value",
+            Kind.MONEY,
+            units.REPORTING.zh,
+            units.REPORTING.en,
+            width=11,
+        ),
+        amount("annual_revenue", "年化收入", "Annualised revenue", 14),
+        Column("cohort", "期初客户", "Customers at start", Kind.INT, width=10),
+        Column("retained", "其中窗口内购买", "Of whom bought", Kind.INT, width=11),
+        _rate("retention", "留存率", "Retention", 10),
+        text("retention_basis", "留存依据", "Retention basis", 13),
         _rate("upsell", "增购率", "Upsell", 9),
-        Column("new_customers", "新客户数", "New customers", Kind.INT, width=10),
-        amount("first_year_value", "新客首年价值", "First-year value", 13),
-        amount("retained_revenue", "留存收入", "Retained revenue"),
-        amount("new_revenue", "新客收入", "New-customer revenue"),
-        amount("proposed_target", "建议目标", "Proposed target"),
+        amount("existing_target", "老客目标", "Existing-customer target", 14),
+        Column(
+            "new_customers", "年新客数", "New customers", Kind.INT, "个/年", "per year", width=11
+        ),
+        Column(
+            "first_year_value",
+            "新客首年价值",
+            "First-year value",
+            Kind.MONEY,
+            units.REPORTING.zh,
+            units.REPORTING.en,
+            width=13,
+        ),
+        amount("new_target", "新客目标", "New-customer target", 14),
+        amount("proposed_target", "建议目标", "Proposed target", 14),
     ),
     sheet="customer_map_result",
+    help_zh="年化收入 = 客户数 × 每客年订单 × 客单价 = 窗口收入 × 12 / 窗口数据月数；老客目标 = "
+    "年化收入 × 留存率 × (1 + 增购率)；新客目标 = 年新客数 × 新客首年价值；建议目标 = 两者之和。"
+    "目标按设置的取整单位以最大余数法取整，各层之和等于合计。",
+    help_en="Annualised revenue = customers x orders per customer x order value = revenue "
+    "(window) x 12 / months in window; existing-customer target = annualised revenue x "
+    "retention x (1 + upsell); new-customer target = new customers x first-year value; "
+    "proposed = the sum. Targets are rounded to the Settings unit by largest remainder: the "
+    "tiers add up to the total.",
 )
 
 CUSTOMER_TOTALS = Table(
@@ -663,14 +819,30 @@ CUSTOMER_TOTALS = Table(
     "Totals",
     (
         Column("as_of", "截止日", "As of", Kind.DATE, width=17),
-        Column("currency", "币种", "Currency", Kind.CODE, width=36),
+        Column("currency", "币种", "Currency", Kind.CODE, width=35),
         Column("customers", "客户数", "Customers", Kind.INT, width=10),
-        Column("orders", "订单数", "Orders", Kind.INT, width=9),
-        amount("revenue", "窗口收入", "Revenue (window)"),
-        amount("proposed_target", "建议目标", "Proposed target", 14),
+        Column("orders", "窗口订单数", "Orders (window)", Kind.INT, width=10),
+        amount("revenue", "窗口收入", "Revenue (window)", 14),
+        amount("revenue_no_customer", "其中无客户标识", "of which no customer id", 11),
+        amount("proposed_target", "建议目标", "Proposed target", 11),
         Column("order_lines", "订单行", "Order lines", Kind.INT, width=11),
+        Column("first_order", "最早订单", "First order", Kind.DATE, width=11),
+        Column("last_order", "最晚订单", "Last order", Kind.DATE, width=12),
+        _months("data_months", "数据月数", "Months of data"),
+        Column("plan_year", "计划年度", "Plan year", Kind.INT, width=14),
+        _months("months_to_plan", "距计划年度", "Months to plan year", 10),
+        _months("months_covered", "窗口数据月数", "Months in window"),
+        # narrow on purpose: the warnings run on over the empty cells to their right
+        text("warnings", "注意", "Warnings", 10),
     ),
     sheet="customer_map_result",
+    help_zh="数据从最早订单当天到截止日当天（截止日默认为最晚订单日）；"
+    "窗口数据按 12 / 窗口数据月数 年化。"
+    "无客户标识的订单行不计入客户数与分层，其收入计入窗口收入并单列。",
+    help_en="The data runs from the first order's day to the as-of day (by default the last "
+    "order's); the window is annualised by 12 / months in window. Order lines without a "
+    "customer id are in no customer count or tier; their revenue is in the window revenue and "
+    "shown apart.",
 )
 
 ORDER_IMPORT_LOG = Table(
@@ -688,8 +860,10 @@ ORDER_IMPORT_LOG = Table(
         Column("customers", "客户数", "Customers", Kind.INT, width=11),
         Column("first_date", "最早日期", "First date", Kind.DATE, width=11),
         Column("last_date", "最晚日期", "Last date", Kind.DATE, width=12),
-        # narrow on purpose: the message runs on over the empty cells to its right
         text("error", "错误", "Error", 11),
+        # narrow on purpose: the message runs on over the empty cells to its right (a file
+        # not read has no warning, a file read has no error)
+        text("warning", "注意", "Warning", 11),
     ),
     sheet="customer_map_result",
 )

@@ -63,13 +63,14 @@ def align_tables(
     lines, errors = coerce_table(raw_lines, TARGET_LINES)
     lines["map"] = lines["map"].str.strip().str.lower()
     lines["customer_type"] = lines["customer_type"].str.strip().str.lower()
-    good = good_rows(lines, errors).reset_index(drop=True)
+    kept_rows = good_rows(lines, errors)
+    good = kept_rows.reset_index(drop=True)
     if company_target is None:
         company_target = float(good["amount"].fillna(0).sum() + good["adjustment"].fillna(0).sum())
     align_settings = AlignmentSettings(company_target=company_target, method=method, unit=unit)
     alignment = align_targets(good, align_settings, regions)
     # The domain saw only the good rows; point lines and records back at the sheet's rows.
-    kept = lines.index.difference(pd.Index(errors["row"].unique())).to_numpy()
+    kept = kept_rows.index.to_numpy()
 
     def original(rows: pd.Series) -> pd.Series:
         pos = rows.to_numpy(dtype=int)
@@ -249,7 +250,7 @@ def run_split(port: WorkbookPort, ctx: Context) -> ActionResult:
 
 
 def track_tables(
-    plan: pd.DataFrame, raw_actuals: pd.DataFrame, year: int
+    plan: pd.DataFrame, raw_actuals: pd.DataFrame, year: int, unit: float = 1.0
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Attainment by month, the forecast, the gap drivers and attainment by market for a plan
     (``m01`` .. ``m12``) and a raw actuals table; returns (monthly, forecast, drivers, markets,
@@ -263,7 +264,7 @@ def track_tables(
         if (actuals[c] != "").any()
     ]
     monthly, e1 = attainment(plan, actuals, year)
-    outlook, e2 = forecast(plan, actuals, year)
+    outlook, e2 = forecast(plan, actuals, year, unit=unit)
     drivers, e3 = explain_gap(plan, actuals, year, dimensions=dims or None, top=10)
     markets = market_attainment(plan, actuals, year)
     return monthly, outlook, drivers, markets, concat_errors([input_errors, e1, e2, e3])
@@ -292,7 +293,7 @@ def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
     else:
         plan, plan_errors = coerce_table(raw_plan, MONTHLY_PLAN)
     monthly, outlook, drivers, markets, track_errors = track_tables(
-        plan, raw_actuals, ctx.settings.plan_year
+        plan, raw_actuals, ctx.settings.plan_year, ctx.settings.rounding_unit
     )
     port.write_table(TRACKING.key, monthly)
     port.write_table(FORECAST.key, outlook)

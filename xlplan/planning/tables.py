@@ -193,7 +193,15 @@ LAUNCHES = Table(
     "Market launches",
     (
         Column("market", "市场", "Market", Kind.CODE, required=True, choices="markets", width=9),
-        text("launch_month", "上线月份", "Launch month", 12),
+        Column(
+            "launch_month",
+            "上线月份",
+            "Launch month",
+            Kind.MONTH,
+            width=12,
+            help_zh="1-12（计划年度的月份）或 2027-04",
+            help_en="1-12 (a month of the plan year) or 2027-04",
+        ),
         text("note", "说明", "Note", 30),
     ),
     sheet="calendar",
@@ -224,7 +232,7 @@ ACTUALS = Table(
     "实际销售",
     "Actual sales",
     (
-        text("month", "月份", "Month", 10),
+        Column("month", "月份", "Month", Kind.MONTH, width=10),
         *DIMENSION_COLUMNS,
         text("owner", "负责人", "Owner", 12),
         amount("actual", "实际金额", "Actual", required=True),

@@ -122,8 +122,11 @@ __all__ = [
     "TRANSPORT_MODES",
     "WORKBOOK",
     "Rules",
+    "alias_key",
     "apply_market_overrides",
     "calendar_events",
+    "code_aliases",
+    "code_lists",
     "countries",
     "currencies",
     "default_fx",
@@ -147,3 +150,36 @@ __all__ = [
     "typed_tariff",
     "uk_global_tariff",
 ]
+
+
+def alias_key(text: object) -> str:
+    """How a typed name is compared with the aliases: without case, spaces or dots."""
+    return "".join(str(text).split()).replace(".", "").casefold()
+
+
+def code_lists() -> dict[str, set[str]]:
+    """The codes a ``markets`` or ``currencies`` column accepts: every market ever shipped,
+    every ISO 4217 currency."""
+    return {
+        "markets": set(market_history()["market"]),
+        "currencies": set(currencies().index.astype(str)),
+    }
+
+
+def code_aliases() -> dict[str, dict[str, str]]:
+    """Per list, the names people type for a code (``USA``, ``美国``, ``United States`` ->
+    ``US``; ``RMB``, ``人民币`` -> ``CNY``), keyed case-, space- and dot-insensitively
+    (:func:`alias_key`). Market names come from ``markets.csv``, currency names from
+    ``currencies.csv``, the rest from ``code_aliases.csv``."""
+    out: dict[str, dict[str, str]] = {"markets": {}, "currencies": {}}
+    history = market_history()
+    for code, zh, en in history[["market", "name_zh", "name_en"]].itertuples(index=False):
+        for name in (zh, en):
+            out["markets"].setdefault(alias_key(name), str(code))
+    for code, name in currencies()["name_en"].items():
+        out["currencies"].setdefault(alias_key(name), str(code))
+    for lst, alias, code in read_data("code_aliases.csv")[["list", "alias", "code"]].itertuples(
+        index=False
+    ):
+        out[str(lst)][alias_key(alias)] = str(code)
+    return out

@@ -61,9 +61,6 @@ class Catalog:
             raise ValueError(f"tables on undeclared sheets: {missing}")
         return cls(sheets, tables, lists, writers)
 
-    def sheet_of(self, table_key: str) -> Sheet:
-        return self.sheets[self.tables[table_key].sheet]
-
     def input_tables(self) -> list[Table]:
         """The tables users fill: those on sheets XLPlan does not own."""
         return [t for t in self.tables.values() if not self.sheets[t.sheet].owned]

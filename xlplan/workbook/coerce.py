@@ -8,11 +8,14 @@ table's rows with :func:`relocate`.
 
 from __future__ import annotations
 
+import difflib
+import functools
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from xlplan import reference
 from xlplan.core import parse
 from xlplan.core.errors import concat_errors, empty_errors, errors_where
 from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
@@ -103,16 +106,26 @@ def coerce_table(
             out[col.key] = flags
         elif col.kind is Kind.CODE:
             codes = pd.Series(parse.parse_codes(values), index=values.index, dtype=object)
-            allowed = lists.get(col.choices or "")
+            choice = col.choices or ""
+            allowed = lists.get(choice) or _shipped_lists().get(choice)
             if allowed:
-                unknown = (codes != "") & ~codes.isin(allowed)
+                aliases = _shipped_aliases().get(choice, {})
+                codes, unknown = _known_codes(codes, allowed, aliases)
                 errs.append(
                     errors_where(
                         unknown,
                         table=tkey,
                         column=col.key,
-                        zh=_quoted(codes, f"未知的{label_zh}: "),
-                        en=_quoted(codes, f"unknown {label_en.lower()}: "),
+                        zh=_unknown(
+                            codes, allowed, aliases, f"未知的{label_zh}: ", "（是否为 {}？）"
+                        ),
+                        en=_unknown(
+                            codes,
+                            allowed,
+                            aliases,
+                            f"unknown {label_en.lower()}: ",
+                            " (did you mean {}?)",
+                        ),
                     )
                 )
                 codes = codes.where(~unknown, "")
@@ -131,10 +144,83 @@ def coerce_table(
                 )
             )
             out[col.key] = dates
+        elif col.kind is Kind.MONTH:
+            months, bad_months = parse.plan_months(values)
+            bad = pd.Series(bad_months, index=values.index)
+            errs.append(
+                errors_where(
+                    bad,
+                    table=tkey,
+                    column=col.key,
+                    zh=_quoted(values, f"{label_zh}不是月份（填 1-12 或 2027-03）: "),
+                    en=_quoted(values, f"{label_en} is not a month (1-12 or 2027-03): "),
+                )
+            )
+            out[col.key] = pd.Series(months, index=values.index, dtype=object).where(~bad, "")
         else:
             out[col.key] = _cell_text(values)
     frame = pd.DataFrame(out)
-    return frame, concat_errors(errs) if errs else empty_errors()
+    errors = concat_errors(errs) if errs else empty_errors()
+    empty = blank_rows(frame)
+    if empty.any() and len(errors):  # a wholly blank row is skipped, not "market is required"
+        errors = errors[~empty[errors["row"].to_numpy(dtype=np.int64)]].reset_index(drop=True)
+    return frame, errors
+
+
+def blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of a coerced frame with nothing in any cell (a gap the user left in a table)."""
+    empty = np.ones(len(frame), dtype=bool)
+    for key in frame.columns:
+        values = frame[key]
+        if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype):
+            empty &= ((values == "") | values.isna()).to_numpy(dtype=bool)
+        else:
+            empty &= values.isna().to_numpy(dtype=bool)
+    return empty
+
+
+@functools.cache
+def _shipped_lists() -> dict[str, set[str]]:
+    return reference.code_lists()
+
+
+@functools.cache
+def _shipped_aliases() -> dict[str, dict[str, str]]:
+    return reference.code_aliases()
+
+
+def _known_codes(
+    codes: pd.Series, allowed: set[str], aliases: Mapping[str, str]
+) -> tuple[pd.Series, np.ndarray]:
+    """Codes with the names people type mapped to them (``USA``, ``美国`` -> ``US``; ``RMB`` ->
+    ``CNY``), and which are still unknown. A code is never read as an alias."""
+    out = codes.to_numpy(dtype=object, copy=True)
+    unknown = ((codes != "") & ~codes.isin(allowed)).to_numpy(copy=True)
+    for i in np.flatnonzero(unknown):
+        code = aliases.get(reference.alias_key(out[i]))
+        if code is not None and code in allowed:
+            out[i] = code
+            unknown[i] = False
+    return pd.Series(out, index=codes.index, dtype=object), unknown
+
+
+def _unknown(
+    codes: pd.Series, allowed: set[str], aliases: Mapping[str, str], prefix: str, hint: str
+) -> Callable[[np.ndarray], list[str]]:
+    """``unknown market: 'Mexcio' (did you mean MX?)``, built only for the failing rows: the
+    closest code or name people type for one (``Untied States`` -> US)."""
+    names = {**{reference.alias_key(c): c for c in allowed}, **aliases}
+
+    def build(idx: np.ndarray) -> list[str]:
+        out = []
+        for code in codes.iloc[idx]:
+            key = reference.alias_key(code)
+            close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.75)
+            guess = names[close[0]] if close and names[close[0]] in allowed else ""
+            out.append(f"{prefix}'{str(code)[:40]}'" + (hint.format(guess) if guess else ""))
+        return out
+
+    return build
 
 
 def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
@@ -167,11 +253,12 @@ def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
 
 
 def good_rows(frame: pd.DataFrame, errors: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a coerced ``frame`` that no error record points at (index kept, so each row
-    still knows its position in the table)."""
-    if errors.empty:
-        return frame
-    return frame.drop(index=frame.index[errors["row"].unique()])
+    """The rows of a coerced ``frame`` that no error record points at and that are not wholly
+    blank (index kept, so each row still knows its position in the table)."""
+    keep = ~blank_rows(frame)
+    if len(errors):
+        keep[errors["row"].unique()] = False
+    return frame[keep]
 
 
 def relocate(errors: pd.DataFrame, kept: pd.Index, table: str) -> pd.DataFrame:

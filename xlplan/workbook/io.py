@@ -24,9 +24,15 @@ from typing import Any
 
 import pandas as pd
 
-from xlplan.core.errors import ErrorRecord, InputError
+from xlplan.core.errors import ErrorRecord, InputError, Message
 from xlplan.workbook.catalog import Catalog
-from xlplan.workbook.schema import Table, frame_from_rows, map_headers, normalise_header
+from xlplan.workbook.schema import (
+    Table,
+    frame_from_rows,
+    map_headers,
+    missing_columns,
+    normalise_header,
+)
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -42,6 +48,7 @@ class TableData:
     first_col: int = 1  # 1-based sheet column of the table's first column
     columns: Mapping[str, int] = field(default_factory=dict)  # key -> 0-based offset in table
     csv: bool = False
+    problem: Message | None = None  # why the table cannot be used (a required column missing)
 
     def locate(self, record: ErrorRecord) -> str:
         """Where a record points: ``Sheet!D7`` in a workbook, ``line 7, duty_rate`` in a CSV."""
@@ -103,22 +110,17 @@ def read_csv_table(path: Path, table: Table) -> TableData:
         raise InputError(f"CSV 编码无法识别: {path}", f"unrecognised CSV encoding: {path}")
     rows: list[list[object]] = [list(frame.columns), *frame.to_numpy().tolist()]
     found, _ = map_headers(rows[0], table)
-    _require_columns(found, table, path.name)
+    _require_columns(rows[0], table, path.name)
     data = frame_from_rows(rows, table)
     return TableData(
         table, data, sheet=path.name, columns={k: i for i, k in found.items()}, csv=True
     )
 
 
-def _require_columns(found: Mapping[int, str], table: Table, where: str) -> None:
-    missing = [c for c in table.columns if c.required and c.key not in found.values()]
-    if missing:
-        zh = "、".join(c.zh for c in missing)
-        en = ", ".join(c.en for c in missing)
-        raise InputError(
-            f"{where}: 表 {table.zh} 缺少必需列: {zh}",
-            f"{where}: table {table.en} lacks required columns: {en}",
-        )
+def _require_columns(headers: Sequence[object], table: Table, where: str) -> None:
+    problem = missing_columns(headers, table, where)
+    if problem is not None:
+        raise InputError(problem.zh, problem.en)
 
 
 def _load(path: Path) -> Any:
@@ -233,8 +235,11 @@ def _read_range(
             min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col, values_only=True
         )
     ]
-    found, _ = map_headers(rows[0] if rows else [], table)
-    _require_columns(found, table, f"{ws.title}!{column_letter(min_col)}{min_row}")
+    header = rows[0] if rows else []
+    found, _ = map_headers(header, table)
+    # A table with a required column missing is reported when an action reads it, so the
+    # actions that do not need it still run.
+    problem = missing_columns(header, table, f"{ws.title}!{column_letter(min_col)}{min_row}")
     frame = frame_from_rows(rows, table)
     return TableData(
         table,
@@ -243,6 +248,7 @@ def _read_range(
         header_row=min_row,
         first_col=min_col,
         columns={k: i for i, k in found.items()},
+        problem=problem,
     )
 
 
@@ -370,6 +376,8 @@ class FilePort:
         if key in self.written:  # an earlier action of this run wrote it
             return self.written[key]
         found = self._read_all().get(key)
+        if found is not None and found.problem is not None:
+            raise InputError(found.problem.zh, found.problem.en)
         return None if found is None else found.frame
 
     def write_table(self, key: str, frame: pd.DataFrame) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from xlplan.workbook.package import (
-    REL_NS,
+    CT_WORKSHEET,
     Package,
     Workbook,
     delete_parts,
@@ -36,24 +36,59 @@ from xlplan.workbook.package import (
     remove_elements,
 )
 
-__all__ = ["relink_formula", "relink_package"]
+__all__ = [
+    "ADDIN_CONFIG_SHEET",
+    "ADDIN_FILE",
+    "addin_probe",
+    "calls_addin",
+    "relink_formula",
+    "relink_package",
+]
 
 PREFIX = "XLP_"
-CT_EXTERNAL_LINK = "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
-RT_EXTERNAL_LINK = REL_NS + "/externalLink"
-CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+ADDIN_FILE = "xlplan.xlam"
+"""The add-in's file name: Excel knows a loaded add-in by it (``Workbooks("xlplan.xlam")``)."""
+ADDIN_CONFIG_SHEET = "myaddin.conf"
+"""The add-in's config sheet: xlwings' VBA reads ``<PROJECT_NAME>.conf``, and the ribbon
+add-in template xlwings ships names its project ``myaddin``."""
 _ADDIN_EXTENSIONS = (".xlam", ".xla")
 # Relationship types Excel uses for add-ins it found in Office's own folders.
 _ADDIN_REL_TYPES = ("xlExternalLinkPath/xlLibrary", "xlExternalLinkPath/xlStartup")
 
 # A call to one of our functions starts right here: XLP_NAME( (Excel allows no space before "(").
 _XLP_CALL = re.compile(rf"{PREFIX}[\w.]*\(", re.IGNORECASE)
+# The same, as a whole name (not the tail of MYXLP_X); a qualifier may come before it.
+_ADDIN_CALL = re.compile(rf"(?<!\w){PREFIX}[\w.]*\(", re.IGNORECASE)
 # Qualifiers in unquoted formula code, at a token boundary, right before an XLP_ call.
 _QUALIFIER = re.compile(
     r"(?<![\w.\]])(?:\[(?P<link>\d+)\]!|(?P<book>[\w.-]+\.xlam?)!|_xludf\.|_xll\.)"
     rf"(?={PREFIX}[\w.]*\()",
     re.IGNORECASE,
 )
+
+
+def addin_probe() -> str:
+    """A reference into the loaded add-in's own sheet: ``ISREF(INDIRECT(...))`` of it is TRUE
+    exactly when ``xlplan.xlam`` is open in this Excel (a formula can tell "add-in not loaded"
+    from "loaded, but this formula is not bound to it")."""
+    return f"'[{ADDIN_FILE}]{ADDIN_CONFIG_SHEET}'!A1"
+
+
+def calls_addin(formula: str) -> bool:
+    """The formula calls one of XLPlan's ``XLP_`` functions (outside its string literals)."""
+    return any(_ADDIN_CALL.search(code) for code in _code_parts(formula))
+
+
+def _code_parts(formula: str) -> list[str]:
+    parts, i, start = [], 0, 0
+    while i < len(formula):
+        if formula[i] == '"':
+            parts.append(formula[start:i])
+            i = start = _end_of_quoted(formula, i, '"')
+        else:
+            i += 1
+    parts.append(formula[start:])
+    return parts
 
 
 def relink_formula(text: str, links: Container[int] | None = None) -> str:

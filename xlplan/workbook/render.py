@@ -19,13 +19,26 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from xlplan import reference
+from xlplan.core import parse
 from xlplan.core.errors import Lang, Message
+from xlplan.workbook.relink import addin_probe
 from xlplan.workbook.schema import FORMATS, NUMERIC_KINDS, Column, Kind, Sheet, Table
 
 TEMPLATE_DATE = datetime(2026, 11, 1)
 FIRST_DATA_ROWS = 500  # validation and conditional formats cover this many rows below a header
 WRAP_WIDTH = 36  # text columns at least this wide wrap instead of spilling over their row
-ADDIN_MESSAGE = "需要 XLPlan 加载项 / needs the XLPlan add-in"
+ADDIN_NOT_LOADED = Message(
+    "未加载 XLPlan 加载项（Windows：xlplan addin install）",
+    "XLPlan add-in not loaded (Windows: xlplan addin install)",
+)
+ADDIN_NOT_BOUND = Message(
+    "XLPlan 加载项已加载，但公式未绑定：请点 XLPlan 选项卡上的“修复公式链接”"
+    "（macOS 没有 XLP_ 函数，请用按钮）",
+    "XLPlan add-in loaded but formulas not bound: click Relink on the XLPlan tab "
+    "(macOS has no XLP_ functions: use the buttons)",
+)
+ADDIN_MESSAGE = ADDIN_NOT_LOADED.both
+"""What an add-in formula's cell shows before Excel first calculates it (its cached value)."""
 
 NAVY = "#1F3864"
 INPUT_FILL = "#FFF9E6"
@@ -135,6 +148,36 @@ def _cell_value(value: object) -> object:
     return value
 
 
+def sheet_values(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The table's columns as the sheet holds them: numbers as numbers (never ``'4826000.0'`` as
+    text, which SUM skips), flags as TRUE/FALSE, dates as dates, text as text. Cells that do
+    not parse as their column's kind stay as they were, for the reader to report."""
+    out = {}
+    for col in table.columns:
+        values = frame[col.key] if col.key in frame.columns else pd.Series(None, index=frame.index)
+        values = values.astype(object)
+        if col.kind in NUMERIC_KINDS:
+            numbers, bad = parse.parse_numbers(values)
+            typed = pd.Series(numbers, index=frame.index, dtype=object)
+            typed = typed.where(~np.isnan(numbers), None)
+            out[col.key] = typed.where(~bad, values)
+        elif col.kind is Kind.BOOL:
+            flags, bad = parse.parse_bools(values)
+            typed = pd.Series([None if np.isnan(f) else bool(f) for f in flags], index=frame.index)
+            out[col.key] = typed.where(~bad, values)
+        elif col.kind is Kind.DATE:
+            days, bad = parse.parse_dates(values)
+            typed = pd.Series(pd.to_datetime(days), index=frame.index, dtype=object)
+            out[col.key] = typed.where(~bad, values)
+        elif col.kind is Kind.MONTH:  # a month alone is a number, a year-month "2027-03"
+            months, bad = parse.plan_months(values)
+            shown = [int(m) if m.isdigit() else (m or None) for m in months]
+            out[col.key] = pd.Series(shown, index=frame.index, dtype=object).where(~bad, values)
+        else:
+            out[col.key] = values
+    return pd.DataFrame(out, index=frame.index)
+
+
 def write_table(
     wb: Any,
     ws: Any,
@@ -180,12 +223,9 @@ def write_table(
             ws.write_string(top - 1, left + j, text, fmt.sub_header)
     data: list[list[object]] = []
     if frame is not None and rows:
-        for key in table.keys:
-            if key not in frame.columns:
-                frame = frame.assign(**{key: None})
         data = [
             [_cell_value(v) for v in rec]
-            for rec in frame[table.keys].itertuples(index=False, name=None)
+            for rec in sheet_values(table, frame).itertuples(index=False, name=None)
         ]
     options: dict[str, Any] = {
         "name": table.name,
@@ -381,13 +421,26 @@ def write_udf_block(
     write_udf_anchor(ws, fmt, col, top, call)
 
 
-def write_udf_anchor(ws: Any, fmt: Formats, col: int, top: int, call: str) -> None:
-    """A live UDF block's anchor: its name above, and the spilling formula, which says it needs
-    the add-in (instead of ``#NAME?``) where the add-in is missing."""
-    ws.write_string(top - 2, col, call.split("(")[0] + " →", fmt.section)
-    ws.write_dynamic_array_formula(
-        top, col, top, col, f'=IFERROR({call},"{ADDIN_MESSAGE}")', fmt.addin, ADDIN_MESSAGE
+def udf_formula(call: str) -> str:
+    """The formula of a live UDF block: ``call``, or instead of ``#NAME?`` a sentence saying
+    why not -- the add-in is not loaded in this Excel, or it is loaded but this formula is not
+    bound to it (Relink re-enters the formulas).
+
+    The add-in's own config sheet is probed with ``ISREF(INDIRECT(...))``: the reference
+    resolves only while ``xlplan.xlam`` is open. The UDFs never return an Excel error value
+    (problems come back as text), so ``IFERROR`` sees only a call that did not bind.
+    """
+    return (
+        f"=IFERROR({call},"
+        f'IF(ISREF(INDIRECT("{addin_probe()}")),"{ADDIN_NOT_BOUND.both}","{ADDIN_NOT_LOADED.both}"))'
     )
+
+
+def write_udf_anchor(ws: Any, fmt: Formats, col: int, top: int, call: str) -> None:
+    """A live UDF block's anchor: its name above, and the spilling formula (:func:`udf_formula`),
+    which says what is missing instead of ``#NAME?``."""
+    ws.write_string(top - 2, col, call.split("(")[0] + " →", fmt.section)
+    ws.write_dynamic_array_formula(top, col, top, col, udf_formula(call), fmt.addin, ADDIN_MESSAGE)
 
 
 def write_lists_sheet(wb: Any, lang: str, lists: Mapping[str, Sequence[str]]) -> None:

@@ -17,7 +17,9 @@ This module imports neither openpyxl nor xlwings.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -38,6 +40,7 @@ class Kind(str, Enum):
     RATE = "rate"
     BOOL = "bool"
     DATE = "date"
+    MONTH = "month"  # 1-12 (a month of the plan year) or a year and month (2027-03, 2027年3月)
     INT = "int"
 
 
@@ -101,12 +104,6 @@ class Column:
             zh.append(f"{'<' if self.max_exclusive else '≤'} {self.maximum:g}")
             en.append(f"{'<' if self.max_exclusive else '<='} {self.maximum:g}")
         return Message(" 且 ".join(zh), " and ".join(en))
-
-    def renamed(self, kind: Kind | None = None, **changes: object) -> Column:
-        """A copy with another kind or other fields (output tables reuse input columns)."""
-        from dataclasses import replace
-
-        return replace(self, kind=kind or self.kind, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -263,7 +260,7 @@ def amount(key: str, zh: str, en: str, width: float = 15.0, **kw: object) -> Col
 # --------------------------------------------------------------------------------------------
 
 
-def map_headers(headers: list[object], table: Table) -> tuple[dict[int, str], list[str]]:
+def map_headers(headers: Sequence[object], table: Table) -> tuple[dict[int, str], list[str]]:
     """Positions of recognised headers -> column keys, and the unknown headers.
 
     Either language's header (or the key itself) is recognised.
@@ -282,7 +279,44 @@ def map_headers(headers: list[object], table: Table) -> tuple[dict[int, str], li
     return found, unknown
 
 
-def frame_from_rows(rows: list[list[object]], table: Table) -> pd.DataFrame:
+def missing_columns(headers: Sequence[object], table: Table, where: str) -> Message | None:
+    """What is wrong with a header row that lacks required columns (None when nothing is), with
+    the header that looks like each missing one: ``售价(含税)`` for ``售价`` ("did you mean")."""
+    found, unknown = map_headers(headers, table)
+    missing = [c for c in table.columns if c.required and c.key not in found.values()]
+    if not missing:
+        return None
+    zh: list[str] = []
+    en: list[str] = []
+    for col in missing:
+        guess = _similar_header(col, unknown)
+        zh.append(col.zh + (f"（是否为“{guess}”？）" if guess else ""))
+        en.append(col.en + (f" (did you mean '{guess}'?)" if guess else ""))
+    return Message(
+        f"{where}: 表 {table.zh} 缺少必需列: {'、'.join(zh)}",
+        f"{where}: table {table.en} lacks required columns: {', '.join(en)}",
+    )
+
+
+def _similar_header(col: Column, headers: Sequence[str]) -> str:
+    """The unknown header that most looks like ``col``'s (either language): one that contains
+    it (``售价(含税)``) or is a close spelling (``Prise``); ``""`` when none does."""
+    names = [normalise_header(n) for n in (col.zh, col.en, col.key)]
+    for header in headers:
+        text = normalise_header(header)
+        if any(name and (name in text or text in name) for name in names):
+            return header
+    best = ""
+    score = 0.0
+    for header in headers:
+        text = normalise_header(header)
+        ratio = max(difflib.SequenceMatcher(None, text, name).ratio() for name in names)
+        if ratio > score:
+            best, score = header, ratio
+    return best if score >= 0.75 else ""
+
+
+def frame_from_rows(rows: Sequence[Sequence[object]], table: Table) -> pd.DataFrame:
     """A raw DataFrame (keys as columns, cells untouched) from a header row and data rows.
 
     Rows that are entirely blank are dropped only at the end of the table (trailing blanks),

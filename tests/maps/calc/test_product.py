@@ -121,17 +121,16 @@ def test_apparel_lines_classified_as_domain_says() -> None:
 
 
 def test_lifecycle_stages_hand_worked() -> None:
-    sales = pd.concat(
-        [
-            monthly("intro", [10, 20, 40, 80]),  # 4 months on sale <= 6
-            monthly("grow", [100] * 6 + [150] * 3),  # 9 months: 450 vs previous 300 = +50%
-            monthly("flat", [100] * 24),  # 24 months: Oct-Dec 300 vs a year earlier 300
-            monthly("fall", [100] * 21 + [80] * 3),  # 240 vs 300 = -20%
-            # Q4 peaks: compared with Jul-Sep it would be +200%; year on year it is flat
-            monthly("seasonal", ([100] * 9 + [300] * 3) * 2),
-            monthly("stopped", [100] * 21 + [0] * 3),  # nothing sold lately: -100%
-        ]
-    )
+    parts: list[pd.DataFrame] = [
+        monthly("intro", [10, 20, 40, 80]),  # 4 months on sale <= 6
+        monthly("grow", [100] * 6 + [150] * 3),  # 9 months: 450 vs previous 300 = +50%
+        monthly("flat", [100] * 24),  # 24 months: Oct-Dec 300 vs a year earlier 300
+        monthly("fall", [100] * 21 + [80] * 3),  # 240 vs 300 = -20%
+        # Q4 peaks: compared with Jul-Sep it would be +200%; year on year it is flat
+        monthly("seasonal", ([100] * 9 + [300] * 3) * 2),
+        monthly("stopped", [100] * 21 + [0] * 3),  # nothing sold lately: -100%
+    ]
+    sales = pd.concat(parts)
     out = classify_lifecycle(sales, as_of_month="2025-12").set_index("line")
     assert out["stage"].to_dict() == {
         "fall": "decline",

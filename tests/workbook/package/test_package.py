@@ -307,7 +307,7 @@ def test_replace_keeps_tab_position_ids_and_user_parts() -> None:
     assert list(wb["Data"].tables) == ["tblMine"]
     assert unzip(result)["xl/charts/chart1.xml"] == unzip(user)["xl/charts/chart1.xml"]
     tables = [ET.fromstring(v) for k, v in unzip(result).items() if k.startswith("xl/tables/")]
-    assert sorted(t.get("name") for t in tables) == sorted([TABLE, "tblMine"])
+    assert sorted(str(t.get("name")) for t in tables) == sorted([TABLE, "tblMine"])
     assert len({t.get("id") for t in tables}) == 2, "table ids must be unique"
     assert unreachable(result) == set()
 

@@ -51,6 +51,7 @@ import pandas as pd
 from hijridate import Gregorian, Hijri
 
 from xlplan import reference
+from xlplan.core import parse
 from xlplan.core.errors import concat_errors, errors_where
 
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]
@@ -313,28 +314,17 @@ def calendar_index(
 def _launch_offsets(
     launches: pd.Series, markets: pd.Index, plan_year: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per market: months from January of the plan year to launch (NaN = none) and bad flags."""
+    """Per market: months from January of the plan year to launch (NaN = none) and bad flags.
+
+    A launch month is a month of the plan year (``4``, ``4月``) or a year and month
+    (``2027-04``, ``2027年4月``, a date), read by :func:`xlplan.core.parse.parse_months`; a launch
+    after the plan year is bad, one before it means the market is already live."""
     aligned = launches.reindex(markets)
-    offset = np.full(len(markets), np.nan)
-    bad = np.zeros(len(markets), dtype=bool)
-    given = aligned.notna().to_numpy()
-    if pd.api.types.is_datetime64_any_dtype(aligned):
-        numeric = pd.Series(np.nan, index=aligned.index)
-    else:
-        numeric = pd.to_numeric(aligned, errors="coerce")
-    is_int = numeric.notna().to_numpy() & given
-    month_no = numeric.to_numpy(dtype=float)
-    ok_int = is_int & (month_no >= 1) & (month_no <= 12) & (month_no == np.floor(month_no))
-    offset[ok_int] = month_no[ok_int] - 1
-    bad |= is_int & ~ok_int
-    dated = given & ~is_int
-    if dated.any():
-        parsed = pd.to_datetime(aligned[dated].astype(str), errors="coerce", format="mixed")
-        months = (parsed.dt.year - plan_year) * 12 + parsed.dt.month - 1
-        m = months.to_numpy(dtype=float)
-        offset[dated] = m
-        bad[dated] = np.isnan(m) | (m > 11)
-    offset[bad] = np.nan
+    given = ~parse.blank_mask(aligned)
+    years, months, unreadable = parse.parse_months(aligned, year=plan_year)
+    offset = ((years - plan_year) * 12 + months - 1).astype(float)
+    bad = given & (unreadable | (offset > 11))
+    offset[~given | bad] = np.nan
     return offset, bad
 
 

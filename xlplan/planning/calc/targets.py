@@ -52,6 +52,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from xlplan.core.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.money import round_largest_remainder as round_largest_remainder  # re-exported
 from xlplan.plan.dimensions import DIMENSIONS, CustomerType, PlanMap
 from xlplan.plan.settings import ReconcileMethod
 
@@ -132,54 +133,6 @@ def lines_frame(lines: Sequence[TargetLine]) -> pd.DataFrame:
 def _half_away(x: np.ndarray) -> np.ndarray:
     out: np.ndarray = np.sign(x) * np.floor(np.abs(x) + 0.5)
     return out
-
-
-def round_largest_remainder(
-    values: np.ndarray, totals: np.ndarray | None = None, unit: float = 1.0
-) -> np.ndarray:
-    """Round each row of ``values`` to whole ``unit`` so that it sums exactly to its total.
-
-    Parameters
-    ----------
-    values : 2-D array, rows x parts [CNY] (a 1-D array is one row)
-    totals : per-row totals [CNY]; default the row sums. Each total is first rounded to the unit,
-        half away from zero.
-    unit : rounding unit [CNY], > 0
-
-    Returns
-    -------
-    Array of the same shape [CNY], every cell a whole multiple of ``unit``; per row the number of
-    units sums exactly to the rounded total. Each part is floored to the unit, then the missing
-    units go one each to the parts with the largest remainders (ties: the earlier part). If a row
-    does not add up to its total, the difference is first spread evenly. A row with any NaN
-    (or a NaN total) comes back all NaN.
-    """
-    arr = np.asarray(values, dtype=float)
-    one_row = arr.ndim == 1
-    x = arr[None, :] if one_row else arr
-    n_rows, n = x.shape
-    tot = np.nansum(x, axis=1) if totals is None else np.asarray(totals, dtype=float).reshape(-1)
-    bad = np.isnan(x).any(axis=1) | np.isnan(tot)
-    x = np.where(bad[:, None], 0.0, x)
-    tot = np.where(bad, 0.0, tot)
-
-    # Snap float noise (0.3 / 0.1 = 2.9999999999999996) before flooring.
-    scaled = np.round(x / unit, 9)
-    floor = np.floor(scaled)
-    remainder = scaled - floor
-    target = _half_away(np.round(tot / unit, 9))
-    missing = target - floor.sum(axis=1)
-    if n == 0:
-        return arr.copy()
-    base = np.floor(missing / n)
-    extra = missing - base * n
-    order = np.argsort(-remainder, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(n), (n_rows, n)), axis=1)
-    units = floor + base[:, None] + (ranks < extra[:, None])
-    out: np.ndarray = units * unit
-    out[bad] = np.nan
-    return out[0] if one_row else out
 
 
 def _month_cols(df: pd.DataFrame) -> list[str]:

@@ -1,0 +1,128 @@
+"""Validate and run agree: every problem a run reports, check finds first, at the same cell,
+because check is a dry run of the same actions. And a renamed header stops only the actions
+that need its table."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+from xlplan import actions
+from xlplan.app import templates
+from xlplan.core.errors import records
+from xlplan.workbook.io import FilePort
+
+TODAY = date(2026, 11, 21)
+
+
+def template(tmp_path: Path, lang: str = "en") -> Path:
+    path = tmp_path / f"plan-{lang}.xlsx"
+    path.write_bytes(templates.template_bytes(lang))
+    return path
+
+
+def set_cell(path: Path, table: str, row: int, header: str, value: object) -> str:
+    """Type ``value`` into data row ``row`` (0-based) of ``table`` under ``header``; the cell."""
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        if table in ws.tables:
+            min_col, min_row, max_col, _ = range_boundaries(ws.tables[table].ref)
+            heads = [ws.cell(min_row, c).value for c in range(min_col, max_col + 1)]
+            cell = f"{get_column_letter(min_col + heads.index(header))}{min_row + 1 + row}"
+            ws[cell] = value
+            wb.save(path)
+            return f"{ws.title}!{cell}"
+    raise KeyError(table)
+
+
+def set_setting(path: Path, key: str, value: object) -> str:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Settings"]
+    row = next(r for r in ws.iter_rows() if r[0].value == key)
+    row[1].value = value
+    wb.save(path)
+    return f"Settings!{row[1].coordinate}"
+
+
+def problems(path: Path, names: list[str] | None) -> set[tuple[str, str]]:
+    port = FilePort(path, actions.CATALOG)
+    report = actions.run(port, TODAY, names)
+    return {(port.locate(r), r.en) for r in records(report.errors)}
+
+
+MISTAKES: list[tuple[str, str, int, object]] = [
+    # (table, header, row, typed): the common typing mistakes of a planner
+    ("tblLandedCost", "Market", 0, "XX"),
+    ("tblLandedCost", "Unit cost", 1, "abc"),
+    ("tblLandedCost", "Price", 2, -5),
+    ("tblLandedCost", "Import tax recoverable", 0, "maybe"),
+    ("tblLandedCost", "Cost currency", 3, "ABC"),
+    ("tblLandedCost", "Duty rate", 1, "1500%"),
+    ("tblTargetLines", "Map", 1, "marketing"),
+    ("tblTargetLines", "Target", 0, "lots"),
+    ("tblActuals", "Month", 0, 13),
+    ("tblActuals", "Actual", 1, "n/a"),
+    ("tblEvents", "Uplift", 0, "big"),
+    ("tblFX", "Rate", 0, 0),
+    ("tblKpiValues", "Value", 0, "n/a"),
+    ("tblBusinessMarkets", "Margin after fees", 0, "lots"),
+]
+
+
+@pytest.mark.parametrize(("table", "header", "row", "typed"), MISTAKES)
+def test_check_finds_what_run_rejects(
+    tmp_path: Path, table: str, header: str, row: int, typed: object
+) -> None:
+    path = template(tmp_path)
+    where = set_cell(path, table, row, header, typed)
+    checked = problems(path, ["check"])
+    assert any(w == where for w, _ in checked), (where, checked)
+    assert checked == problems(path, None)
+
+
+@pytest.mark.parametrize(
+    ("key", "typed"), [("rules_date", "明年一月"), ("plan_year", "next"), ("rounding_unit", 0)]
+)
+def test_check_finds_what_run_rejects_in_settings(tmp_path: Path, key: str, typed: object) -> None:
+    path = template(tmp_path)
+    where = set_setting(path, key, typed)
+    checked = problems(path, ["check"])
+    assert [w for w, _ in checked] == [where]
+    assert checked == problems(path, None)
+
+
+def test_a_month_typed_in_chinese_is_read_by_check_and_run_alike(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    before = FilePort(path, actions.CATALOG)
+    actions.run(before, TODAY, ["split", "track"])
+    ytd = before.written["forecast"].iloc[0]["ytd_actual"]
+    set_cell(path, "tblActuals", 0, "Month", "2027年1月")  # was 1
+    assert problems(path, ["check"]) == set()
+    after = FilePort(path, actions.CATALOG)
+    report = actions.run(after, TODAY, ["split", "track"])
+    assert report.errors.empty
+    assert after.written["forecast"].iloc[0]["ytd_actual"] == ytd  # the row still counts
+
+
+def test_a_renamed_header_stops_only_the_actions_that_need_its_table(tmp_path: Path) -> None:
+    path = template(tmp_path, "zh")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["落地成本"]
+    cell = next(c for c in ws[6] if c.value == "售价")
+    cell.value = "售价(含税)"
+    wb.save(path)
+    port = FilePort(path, actions.CATALOG)
+    report = actions.run(port, TODAY)
+    steps = {s.action.name: s.result for s in report.steps if s.action is not None}
+    (problem,) = records(steps["landed_cost"].errors)
+    assert "售价（是否为“售价(含税)”？）" in problem.zh
+    assert "did you mean '售价(含税)'?" in problem.en
+    # the planning chain does not need the landed-cost lines: it ran
+    for name in ("align", "split", "track"):
+        assert steps[name].errors.empty, name
+    assert {"monthly_plan", "tracking"} <= set(port.written)
+    assert problem.en in {r.en for r in records(actions.run(port, TODAY, ["check"]).errors)}

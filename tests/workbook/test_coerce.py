@@ -1,0 +1,103 @@
+"""Coercion: what people type reads as they meant it, gaps are skipped, the rest is located."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from xlplan.landed_cost.tables import LANDED_COST
+from xlplan.plan.tables import FX
+from xlplan.workbook.coerce import coerce_table, good_rows
+from xlplan.workbook.schema import missing_columns
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("US", "US"),
+        ("us", "US"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("美国", "US"),
+        ("United States", "US"),
+        ("UK", "GB"),
+        ("英国", "GB"),
+        ("Mexico", "MX"),
+        ("墨西哥", "MX"),
+        ("巴西", "BR"),
+        ("ＵＳ", "US"),  # full-width letters
+    ],
+)
+def test_market_names_read_as_their_code(typed: str, code: str) -> None:
+    raw = pd.DataFrame({"market": [typed], "unit_cost": [1.0], "price": [9.0]})
+    typed_frame, errors = coerce_table(raw, LANDED_COST)
+    assert errors.empty, errors
+    assert typed_frame.loc[0, "market"] == code
+
+
+@pytest.mark.parametrize(("typed", "code"), [("RMB", "CNY"), ("人民币", "CNY"), ("美元", "USD")])
+def test_currency_names_read_as_their_code(typed: str, code: str) -> None:
+    raw = pd.DataFrame({"from_currency": [typed], "to_currency": ["EUR"], "rate": [0.13]})
+    frame, errors = coerce_table(raw, FX)
+    assert errors.empty and frame.loc[0, "from_currency"] == code
+
+
+def test_an_unknown_market_says_what_it_looks_like() -> None:
+    raw = pd.DataFrame({"market": ["Mexcio", "XX"], "unit_cost": [1.0, 1.0], "price": [9.0, 9.0]})
+    _, errors = coerce_table(raw, LANDED_COST)
+    assert errors["en"].tolist() == [
+        "unknown market: 'MEXCIO' (did you mean MX?)",
+        "unknown market: 'XX'",  # nothing close enough: no guess
+    ]
+    assert errors["zh"].iloc[0] == "未知的市场: 'MEXCIO'（是否为 MX？）"
+
+
+def test_full_width_digits_and_chinese_units() -> None:
+    raw = pd.DataFrame(
+        {"market": ["US", "US"], "unit_cost": ["６.５", "1.2万"], "price": ["１２％", "¥30"]}
+    )
+    frame, errors = coerce_table(raw, LANDED_COST)
+    assert frame["unit_cost"].tolist() == [6.5, 12000.0]
+    assert frame["price"].tolist() == [0.12, 30.0]
+    assert errors.empty
+
+
+def test_a_blank_row_inside_a_table_is_skipped_not_reported() -> None:
+    raw = pd.DataFrame(
+        {
+            "from_currency": ["USD", None, "  ", "EUR"],
+            "to_currency": ["CNY", None, "", "CNY"],
+            "rate": [7.1, None, None, 7.8],
+        }
+    )
+    frame, errors = coerce_table(raw, FX)
+    assert errors.empty  # not "From currency is required" for the gaps
+    assert good_rows(frame, errors).index.tolist() == [0, 3]
+
+
+def test_a_partly_filled_row_is_still_checked() -> None:
+    raw = pd.DataFrame({"from_currency": ["USD", None], "to_currency": ["CNY", "CNY"]})
+    frame, errors = coerce_table(raw.assign(rate=[7.1, 7.2]), FX)
+    assert errors["row"].tolist() == [1] and errors["column"].tolist() == ["from_currency"]
+    assert good_rows(frame, errors).index.tolist() == [0]
+
+
+@pytest.mark.parametrize(
+    ("header", "guess"),
+    [("售价(含税)", "售价(含税)"), ("Sale price", "Sale price"), ("Prise", "Prise")],
+)
+def test_a_renamed_required_header_names_what_it_looks_like(header: str, guess: str) -> None:
+    headers = [c.en for c in LANDED_COST.columns if c.key != "price"] + [header]
+    problem = missing_columns(headers, LANDED_COST, "Landed Cost!A6")
+    assert problem is not None
+    assert problem.en == (
+        f"Landed Cost!A6: table Landed cost lines lacks required columns: Price "
+        f"(did you mean '{guess}'?)"
+    )
+    assert f"售价（是否为“{guess}”？）" in problem.zh
+
+
+def test_no_guess_when_nothing_looks_like_the_missing_header() -> None:
+    headers = [c.en for c in LANDED_COST.columns if c.key != "price"] + ["Notes"]
+    problem = missing_columns(headers, LANDED_COST, "X!A1")
+    assert problem is not None and problem.en.endswith("lacks required columns: Price")
