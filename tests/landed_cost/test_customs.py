@@ -7,15 +7,21 @@ published worked examples are in test_worked_examples.py.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 
+from xlplan.app import templates
+from xlplan.app.cli import main
 from xlplan.landed_cost import customs
 from xlplan.landed_cost.action import compute_lines
+from xlplan.landed_cost.tables import LANDED_COST
 from xlplan.reference import Rules, load_rules
 
 
@@ -594,3 +600,36 @@ def test_prices_fed_back_reproduce_the_margin_with_customs(lines: list[dict[str,
         margin = frame["target_margin"] if target is None else pd.Series(0.0, index=frame.index)
         got = back.outputs.loc[have, "contribution_margin"]
         assert np.allclose(got, margin[have], atol=1e-7)
+
+
+def test_check_locates_bad_customs_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`xlplan check` reports an HS code that is not 2-10 digits, an origin that is not an ISO
+    country code and a parcel that goes to two markets, each at its Sheet!Cell."""
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    wb = openpyxl.load_workbook(src)
+    ws = wb["Landed Cost"]
+    first_row = int(ws.tables["tblLandedCost"].ref.split(":")[0][1:]) + 1
+    col = {k: i + 1 for i, k in enumerate(LANDED_COST.keys)}
+    bad = [
+        dict(hs_code="85A4"),
+        dict(origin="XX"),
+        dict(market="US", parcel="P9"),
+        dict(market="DE", parcel="P9"),
+    ]
+    for offset, cells in enumerate(bad):
+        for key, value in cells.items():
+            ws.cell(first_row + offset, col[key], value)
+    wb.save(src)
+    assert main(["check", str(src), "--lang", "en"]) == 1
+    err = capsys.readouterr().err
+
+    def at(offset: int, key: str) -> str:
+        return f"Landed Cost!{get_column_letter(col[key])}{first_row + offset}"
+
+    assert f"{at(0, 'hs_code')}: HS code must be 2 to 10 digits" in err
+    assert f"{at(1, 'origin')}: unknown origin: 'XX'" in err
+    assert at(2, "parcel") in err and at(3, "parcel") in err
+    assert "goes to one market" in err

@@ -123,6 +123,37 @@ EXAMPLES = [
         ],
     ),  # fmt: skip
     Example(
+        "us_de_minimis_lost_for_cn_origin",
+        "Executive Order 14256 of 2025-04-02 s.2 (Federal Register 90 FR 14899): goods of PRC "
+        "origin lost the US$800 de minimis exemption from 12:01 a.m. EDT 2025-05-02; every "
+        "other origin kept it until 2025-08-29 (EO 14324). A US$100 courier parcel on "
+        "2025-06-01 at a 5% duty rate: CN origin pays US$5.00, VN origin pays nothing.",
+        date(2025, 6, 1),
+        [
+            dict(
+                sku="cn",
+                market="US",
+                origin="CN",
+                units_per_parcel=1,
+                unit_cost=100,
+                duty_rate=0.05,
+                extra_duty_rate=0,
+                price=300,
+            ),
+            dict(
+                sku="vn",
+                market="US",
+                origin="VN",
+                units_per_parcel=1,
+                unit_cost=100,
+                duty_rate=0.05,
+                extra_duty_rate=0,
+                price=300,
+            ),
+        ],  # fmt: skip
+        [{"duty": 5.00, "extra_duty": 0}, {"duty": 0, "extra_duty": 0}],
+    ),
+    Example(
         "ireland_revenue",
         "Revenue (Ireland), 'How to calculate what you owe' (travelling from outside the EU): "
         "a camera EUR 500 (0% duty) and shirts EUR 600 at the 2.5% standard rate: duty EUR 15; "
@@ -306,7 +337,7 @@ def test_uk_example_needs_truncation_not_half_up() -> None:
 
 
 def test_ireland_total_due() -> None:
-    example = EXAMPLES[3]
+    example = next(e for e in EXAMPLES if e.name == "ireland_revenue")
     table, _ = results_table(pd.DataFrame(example.lines), _rules(example))
     assert table["duty"].sum() == pytest.approx(15.00)
     assert table["import_vat"].sum() == pytest.approx(256.45)
