@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from xlplan import actions
+from xlplan.core import parse
 from xlplan.core.errors import ErrorRecord, Lang, Message
 from xlplan.kpi import sheets as kpi_sheets
 from xlplan.kpi.tables import (
@@ -39,12 +40,14 @@ from xlplan.kpi.tables import (
 )
 from xlplan.landed_cost import sheets as landed_cost_sheets
 from xlplan.landed_cost.tables import (
+    LANDED_COST,
     LANDED_COST_RESULTS,
     MARKET_RULES_SHEET,
     RESULTS_SHEET,
     SCENARIO_RESULTS,
     SCENARIO_RESULTS_SHEET,
     SCENARIO_SUMMARY,
+    SCENARIOS,
     SETTINGS_TABLES,
 )
 from xlplan.maps import sheets as maps_sheets
@@ -86,9 +89,35 @@ class PlanTargets:
     actuals: pd.DataFrame | None = None
     launches: pd.DataFrame | None = None
     order_imports: pd.DataFrame | None = None  # the Customer Map's order files
-    company_target: float = 12 * YI  # [reporting ccy]
+    company_target: float | None = 12 * YI  # [reporting ccy]
     reconcile_method: str = "keep"
     rounding_unit: float = 10_000  # [reporting ccy]
+    example: bool = True  # False: every input table empty, Settings at their defaults
+
+    @classmethod
+    def empty(cls) -> PlanTargets:
+        """A new plan: empty input tables, the Settings defaults, no results yet (the shipped
+        rule tables, calendar events and KPI thresholds are reference data and stay)."""
+        defaults = PlanSettings(plan_year=TEMPLATE_PLAN_YEAR)
+        return cls(
+            target_lines=pd.DataFrame(columns=TARGET_LINES.keys),
+            actuals=pd.DataFrame(columns=ACTUALS.keys),
+            launches=None,
+            order_imports=None,
+            company_target=defaults.company_target,
+            reconcile_method=defaults.reconcile_method.value,
+            rounding_unit=defaults.rounding_unit,
+            example=False,
+        )
+
+    def as_of(self, plan_year: int) -> pd.Period:
+        """The example's last closed month: the latest month of its actuals (bare month numbers
+        are months of ``plan_year``). The product sales and KPI figures end there, so the
+        example reads as one timeline."""
+        actuals = planning_sheets.sample_actuals() if self.actuals is None else self.actuals
+        months = [parse.parse_month(v, year=plan_year) for v in actuals["month"]]
+        known = [pd.Period(year=y, month=m, freq="M") for y, m in (x for x in months if x)]
+        return max(known) if known else pd.Period(year=plan_year - 1, month=12, freq="M")
 
     def settings(self, plan_year: int) -> PlanSettings:
         return PlanSettings(
@@ -241,8 +270,8 @@ def sample_outputs(
             ACTUALS.key: planning_sheets.sample_actuals()
             if targets.actuals is None
             else targets.actuals,
-            KPI_VALUES.key: kpi_sheets.sample_kpi_values(),
-            KPI_RAW.key: kpi_sheets.sample_kpi_raw(),
+            KPI_VALUES.key: kpi_sheets.sample_kpi_values(targets.as_of(plan_year)),
+            KPI_RAW.key: kpi_sheets.sample_kpi_raw(targets.as_of(plan_year)),
             KPI_THRESHOLDS.key: kpi_sheets.thresholds_frame(lang),
         },
         where,
@@ -266,6 +295,8 @@ def build_template(
     the rules date, 1 January of that year); ``targets`` replaces the planning examples.
     """
     targets = targets or PlanTargets()
+    if not targets.example:
+        lines = pd.DataFrame(columns=LANDED_COST.keys) if lines is None else lines
     wb = new_workbook(target)
     fmt = Formats(wb)
     _write_readme(wb, fmt, lang)
@@ -281,7 +312,9 @@ def build_template(
         wb, fmt, lang, landed_cost_sheets.sample_lines() if lines is None else lines
     )
     write_tables_sheet(wb, fmt, RESULTS_SHEET, [(LANDED_COST_RESULTS, None)], lang)
-    landed_cost_sheets.write_scenarios_sheet(wb, fmt, lang)
+    landed_cost_sheets.write_scenarios_sheet(
+        wb, fmt, lang, None if targets.example else pd.DataFrame(columns=SCENARIOS.keys)
+    )
     write_tables_sheet(
         wb,
         fmt,
@@ -289,7 +322,10 @@ def build_template(
         [(SCENARIO_SUMMARY, None), (SCENARIO_RESULTS, None)],
         lang,
     )
-    maps_sheets.write_maps_sheets(wb, fmt, lang, imports=targets.order_imports)
+    as_of = targets.as_of(plan_year)
+    maps_sheets.write_maps_sheets(
+        wb, fmt, lang, imports=targets.order_imports, as_of=as_of, example=targets.example
+    )
     planning_sheets.write_planning_sheets(
         wb,
         fmt,
@@ -300,11 +336,15 @@ def build_template(
         planning_sheets.sample_actuals() if targets.actuals is None else targets.actuals,
         targets.launches,
     )
-    where = kpi_sheets.write_kpi_input_sheets(
-        wb, fmt, lang, kpi_sheets.sample_kpi_values(), kpi_sheets.sample_kpi_raw(), None
+    kpi_values = kpi_sheets.sample_kpi_values(as_of) if targets.example else None
+    kpi_raw = kpi_sheets.sample_kpi_raw(as_of) if targets.example else None
+    where = kpi_sheets.write_kpi_input_sheets(wb, fmt, lang, kpi_values, kpi_raw, None)
+    outputs = (
+        sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
+        if targets.example
+        else {}
     )
-    outputs = sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
-    kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)
+    kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs.get(KPI_FLAGS.key))], lang)
     dash = [
         (t, outputs.get(t.key))
         for t in (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)

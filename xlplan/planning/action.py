@@ -300,7 +300,11 @@ def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
     port.write_table(GAP_DRIVERS.key, drivers)
     port.write_table(MARKET_ATTAINMENT.key, markets)
     errors = concat_errors([plan_errors, track_errors])
-    if len(outlook):
+    if (
+        len(outlook)
+        and outlook["ytd_actual"].notna().any()
+        and len(monthly.dropna(subset=["actual"]))
+    ):
         row = outlook.iloc[0]
         summary = [
             Message(
