@@ -81,3 +81,17 @@ def test_runner_reports_a_failing_benchmark_and_goes_on(
     assert "OK" in out.split("summary")[-1]
     assert runner.main(["zz_fine"]) == 0
     assert runner.main(["nope"]) == 2
+
+
+def test_file_to_file_benchmark_runs_small() -> None:
+    """Whole commands as processes on a 300-line plan and CSV (no LibreOffice, no UDFs)."""
+    from benchmarks import bench_files
+
+    lines = bench_files.run(
+        sizes=(300,), xlsx_sizes=(300,), lo_sizes=(), repeat=1, udfs=False, demo=False
+    )
+    text = "\n".join(lines)
+    assert "xlplan --help" in text and "landed-cost xlsx -> xlsx" in text
+    assert "csv -> csv" in text and "scaling, xlsx -> xlsx" in text
+    targets = runner.parse_targets("files", lines)
+    assert {t.label for t in targets} >= {"xlplan --help", "xlplan --version"}

@@ -98,9 +98,18 @@ def flat(value: Any) -> list[Any]:
 
 
 def scalar(value: Any) -> Any:
-    """A single cell's value, also when xlwings hands over a 1 x 1 range as a list."""
+    """A single cell's value, also when xlwings hands over a 1 x 1 range as a list; an empty
+    range is blank, a range of several cells where one is expected is an InputError."""
     while isinstance(value, list | tuple) and len(value) == 1:
         value = value[0]
+    if isinstance(value, list | tuple):
+        cells = len(flat(value))
+        if not cells:
+            return None
+        raise InputError(
+            f"此处应为一个单元格，而不是 {cells} 个单元格的区域",
+            f"expected one cell here, not a range of {cells} cells",
+        )
     return value
 
 

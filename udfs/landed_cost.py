@@ -17,6 +17,8 @@ xlwings turns a UDF's type hints into converters, and only registered types (``A
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import date
 from typing import Any
 
@@ -81,6 +83,81 @@ outputs (customs value, duty, import tax) do not depend on the price; the calcul
 requires a positive one."""
 
 
+RULES_CACHE = 32
+LINES_CACHE = 4096
+_rules_cache: OrderedDict[Hashable, tuple[Any, pd.DataFrame]] = OrderedDict()
+_lines_cache: OrderedDict[Hashable, Block] = OrderedDict()
+
+
+def _content(value: Any) -> Hashable:
+    """A hashable stand-in for what xlwings handed over (a table's cells, a scalar): equal
+    content, equal key. Values that cannot be keyed give a key that never repeats."""
+    if isinstance(value, list | tuple):
+        return tuple(_content(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return object()
+    return (type(value).__name__, value)
+
+
+def _remember(cache: OrderedDict[Hashable, Any], key: Hashable, size: int, make: Any) -> Any:
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = make()
+    cache[key] = value
+    if len(cache) > size:
+        cache.popitem(last=False)
+    return value
+
+
+def _rules(
+    day: date,
+    fx: Any,
+    market_overrides: Any,
+    low_value_overrides: Any,
+    tariff: Any = None,
+    entry_fees: Any = None,
+    rounding: Any = None,
+) -> tuple[Any, pd.DataFrame]:
+    """The rules in force on ``day`` with the settings tables applied, cached by the tables'
+    content and the day: Excel calls a one-line function once per formula, and rebuilding
+    the rules from the reference tables costs far more than computing the line."""
+    key = (
+        day,
+        _content(fx),
+        _content(market_overrides),
+        _content(low_value_overrides),
+        _content(tariff),
+        _content(entry_fees),
+        _content(rounding),
+    )
+    return _remember(  # type: ignore[no-any-return]
+        _rules_cache,
+        key,
+        RULES_CACHE,
+        lambda: rules_from_tables(
+            day,
+            table_of(fx, FX),
+            table_of(market_overrides, MARKET_OVERRIDES),
+            table_of(low_value_overrides, LOW_VALUE_OVERRIDES),
+            table_of(tariff, TARIFF),
+            table_of(entry_fees, ENTRY_FEE_OVERRIDES),
+            table_of(rounding, ROUNDING_OVERRIDES),
+        ),
+    )
+
+
+def _one_line(name: str, args: tuple[Any, ...], when: Any, compute: Any) -> Block:
+    """A one-line function's result, cached by its arguments' content and the rules date
+    (a recalculation recomputes only the lines that changed); a copy, so Excel's side never
+    shares the cached rows."""
+    key = (name, date_arg(when), _content(args))
+    rows: Block = _remember(_lines_cache, key, LINES_CACHE, compute)
+    return [list(row) for row in rows]
+
+
 def _landed_cost(
     lines: pd.DataFrame,
     fx: Any,
@@ -92,14 +169,8 @@ def _landed_cost(
     rounding: Any = None,
 ) -> pd.DataFrame:
     """Output columns (rounded for display), one row per line, settings errors in ``error``."""
-    rules, setting_errors = rules_from_tables(
-        date_arg(when),
-        table_of(fx, FX),
-        table_of(market_overrides, MARKET_OVERRIDES),
-        table_of(low_value_overrides, LOW_VALUE_OVERRIDES),
-        table_of(tariff, TARIFF),
-        table_of(entry_fees, ENTRY_FEE_OVERRIDES),
-        table_of(rounding, ROUNDING_OVERRIDES),
+    rules, setting_errors = _rules(
+        date_arg(when), fx, market_overrides, low_value_overrides, tariff, entry_fees, rounding
     )
     table, _ = results_table(lines, rules)
     out = table[OUTPUT_KEYS].reset_index(drop=True)
@@ -255,10 +326,14 @@ def XLP_LANDED_COST_LINE(
     Same columns and units as XLP_LANDED_COST (money [market ccy/unit], margins [fraction]),
     without the header row. With output, a line that has an error returns its error text.
     """
-    out = _landed_cost(_line(headers, values), fx, None, None, rules_date)
-    if is_blank(scalar(output)):
-        return _cells(out) if len(out) else [[""] * len(OUTPUT_KEYS)]
-    return _one(out, _output_key(output))
+
+    def compute() -> Block:
+        out = _landed_cost(_line(headers, values), fx, None, None, rules_date)
+        if is_blank(scalar(output)):
+            return _cells(out) if len(out) else [[""] * len(OUTPUT_KEYS)]
+        return _one(out, _output_key(output))
+
+    return _one_line("line", (headers, values, output, fx), rules_date, compute)
 
 
 @xw.func(category=CATEGORY)
@@ -298,6 +373,22 @@ def XLP_IMPORT_TAXES(
     insurance), the import-tax base and gross-up, and the low-value regime when
     consignment_value is given. A bad input returns one error cell.
     """
+    args = (market, goods_value, freight_insurance, duty_rate, extra_duty_rate, consignment_value)
+    return _one_line(
+        "import", (*args, fx), rules_date, lambda: _import_taxes(*args, rules_date, fx)
+    )
+
+
+def _import_taxes(
+    market: Any,
+    goods_value: Any,
+    freight_insurance: Any,
+    duty_rate: Any,
+    extra_duty_rate: Any,
+    consignment_value: Any,
+    rules_date: Any,
+    fx: Any,
+) -> Block:
     lines = pd.DataFrame(
         {
             "market": [scalar(market)],
@@ -342,13 +433,17 @@ def XLP_PRICE_FOR_MARGIN(
     target_margin replaces the line's own target. The price is solved exactly (closed form per
     referral-fee regime); a line no price can bring to the margin returns its error text.
     """
-    lines = _line(headers, values)
-    if is_blank(scalar(target_margin)):
-        raise InputError("目标利润率为必填项", "target margin is required")
-    if len(lines):
-        lines["target_margin"] = scalar(target_margin)
-    out = _landed_cost(lines, fx, None, None, rules_date)
-    return _one(out, "price_for_target_margin")
+
+    def compute() -> Block:
+        lines = _line(headers, values)
+        if is_blank(scalar(target_margin)):
+            raise InputError("目标利润率为必填项", "target margin is required")
+        if len(lines):
+            lines["target_margin"] = scalar(target_margin)
+        out = _landed_cost(lines, fx, None, None, rules_date)
+        return _one(out, "price_for_target_margin")
+
+    return _one_line("margin", (headers, values, target_margin, fx), rules_date, compute)
 
 
 SCENARIO_BLOCK = ("landed_cost", "contribution_margin", "breakeven_price")

@@ -108,7 +108,10 @@ def test_track_reports_attainment_forecast_and_drivers(tmp_path: Path) -> None:
     assert outlook["full_year_plan"] == pytest.approx(12 * YI)
     assert outlook["gap_to_close"] == pytest.approx(12 * YI - outlook["forecast"])
     drivers = port.written["gap_drivers"]
-    assert {"market", "customer_type"} >= set(drivers["dimension"])
+    # the dimension as the sheet names it, in both languages (issue 11: not the column key)
+    assert {"市场/区域 / Market / region", "新/老客户 / New / existing"} >= set(
+        drivers["dimension"]
+    )
 
 
 def test_bad_rows_are_located_in_the_sheet(tmp_path: Path) -> None:

@@ -46,7 +46,8 @@ def test_landed_cost_csv_in_csv_out(tmp_path: Path, capsys: pytest.CaptureFixtur
         "USD,JPY,150\nUSD,MXN,18.5\nUSD,BRL,5.5\n",
         encoding="utf-8",
     )
-    code = main(["landed-cost", str(src), "-o", str(out), "--fx", str(fx), "--date", "2027-01-01"])
+    argv = ["landed-cost", str(src), "-o", str(out), "--fx", str(fx), "--date", "2027-01-01"]
+    code = main([*argv, "--force"])  # the first run wrote out.csv: replacing it is explicit
     assert code == 0, capsys.readouterr().err
     result = pd.read_csv(out, encoding="utf-8-sig")
     assert len(result) == len(frame)
@@ -112,7 +113,7 @@ def test_run_in_place_keeps_a_backup(tmp_path: Path, capsys: pytest.CaptureFixtu
     src.write_bytes(templates.template_bytes("en"))
     before = src.read_bytes()
     assert main(["run", str(src), "--action", "landed_cost", "--in-place"]) == 0
-    assert (tmp_path / "plan.xlsx.bak").read_bytes() == before
+    assert (tmp_path / "plan.backup-1.xlsx").read_bytes() == before
     assert "Landed Cost Results" in openpyxl.load_workbook(src).sheetnames
     assert "[1/1] Landed cost" in capsys.readouterr().out
 
@@ -209,3 +210,132 @@ def test_check_a_clean_template(tmp_path: Path, capsys: pytest.CaptureFixture[st
     src.write_bytes(templates.template_bytes("zh"))
     assert main(["check", str(src)]) == 0
     assert "没有问题" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------
+# Files: backups, lock files, existing outputs
+# --------------------------------------------------------------------------------------------
+
+
+def test_in_place_keeps_numbered_backups_and_never_overwrites_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    (tmp_path / "plan.backup-2.xlsx").write_bytes(b"the user's own file of that name")
+    versions = []
+    for _ in range(3):
+        versions.append(src.read_bytes())
+        assert main(["run", str(src), "--action", "landed_cost", "--in-place"]) == 0
+    out = capsys.readouterr().out
+    # numbers only grow: the newest backup has the highest, after any already there
+    assert not (tmp_path / "plan.backup-1.xlsx").exists()
+    assert (tmp_path / "plan.backup-2.xlsx").read_bytes() == b"the user's own file of that name"
+    assert (tmp_path / "plan.backup-3.xlsx").read_bytes() == versions[0]
+    assert (tmp_path / "plan.backup-4.xlsx").read_bytes() == versions[1]
+    assert (tmp_path / "plan.backup-5.xlsx").read_bytes() == versions[2]
+    assert "backup of your file: " + str(tmp_path / "plan.backup-5.xlsx") in out
+
+
+@pytest.mark.parametrize("lock", ["~$plan.xlsx", ".~lock.plan.xlsx#"], ids=["excel", "libreoffice"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "{src}", "--action", "landed_cost", "--in-place"],
+        ["relink", "{src}", "--in-place"],
+        ["landed-cost", "{src}", "-o", "{out}"],
+        ["check", "{src}"],
+    ],
+    ids=["run-in-place", "relink-in-place", "landed-cost", "check"],
+)
+def test_a_file_open_in_excel_or_libreoffice_is_refused_before_anything_is_written(
+    lock: str, argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    (tmp_path / lock).write_bytes(b"locked")
+    before = sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir())
+    args = [a.format(src=src, out=tmp_path / "out.xlsx") for a in argv]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    app = "LibreOffice" if lock.startswith(".~lock") else "Excel"
+    assert f"open in {app}" in err and lock in err and "Traceback" not in err
+    assert sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir()) == before
+
+
+def test_excel_lock_of_a_long_name_is_seen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "Budget2027.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    (tmp_path / "~$dget2027.xlsx").write_bytes(b"locked")  # Excel shortens long names
+    assert main(["run", str(src), "--in-place"]) == 1
+    assert "open in Excel" in capsys.readouterr().err
+
+
+def test_an_output_open_elsewhere_is_not_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    out = tmp_path / "out.xlsx"
+    out.write_bytes(b"open in LibreOffice")
+    (tmp_path / ".~lock.out.xlsx#").write_bytes(b"locked")
+    assert main(["landed-cost", str(src), "-o", str(out), "--force"]) == 1
+    assert "open in LibreOffice" in capsys.readouterr().err
+    assert out.read_bytes() == b"open in LibreOffice"
+
+
+@pytest.mark.parametrize("command", ["landed-cost", "run", "relink"])
+def test_an_existing_output_is_replaced_only_with_force(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    out = tmp_path / "out.xlsx"
+    out.write_bytes(b"an earlier result")
+    assert main([command, str(src), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "exists; pass --force" in err and str(out) in err
+    assert out.read_bytes() == b"an earlier result"
+    assert main([command, str(src), "-o", str(out), "--force"]) == 0
+    assert out.read_bytes() != b"an earlier result"
+    default = tmp_path / "plan.xlplan.xlsx"  # the default output is no exception
+    default.write_bytes(b"an earlier default output")
+    assert main([command, str(src)]) == 1
+    assert default.read_bytes() == b"an earlier default output"
+
+
+def test_file_system_errors_name_the_path_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    missing = tmp_path / "no such folder" / "out.xlsx"
+    assert main(["landed-cost", str(src), "-o", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err and "no such file or folder" in err and "Traceback" not in err
+    assert main(["check", str(tmp_path / "nope.xlsx")]) == 1
+    assert "file not found" in capsys.readouterr().err
+    assert main(["landed-cost", str(src), "-o", str(tmp_path)]) == 1
+    assert "folder" in capsys.readouterr().err
+
+
+def test_version_and_help_answer_without_importing_pandas() -> None:
+    code = (
+        "import sys; from xlplan.app.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print('pandas' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    version, imported = proc.stdout.splitlines()
+    assert version.startswith("xlplan 0.1.0 (xlwings ") and imported == "False"
+
+
+def test_long_commands_show_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    assert main(["landed-cost", str(src), "-o", str(tmp_path / "o.xlsx")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "... reading and computing plan.xlsx"
+    assert "... writing o.xlsx" in out

@@ -158,3 +158,19 @@ def test_dashboard_margin_is_the_plans_not_one_lines(written: Path) -> None:
     assert "Plan-weighted margin" in tiles and "Line margin" not in tiles
     titles = {str(c.value) for row in wb["Dashboard"].iter_rows() for c in row if c.value}
     assert any("each market's latest month" in t for t in titles)
+
+
+def test_monthly_plan_has_its_total_and_the_event_dates_it_used(written: Path) -> None:
+    """Issue 11: the Monthly Plan had no total row and the Calendar's computed dates for the
+    plan year were shown nowhere."""
+    path = written / "demo-plan.xlsx"
+    plan = _table(path, "tblMonthlyPlan")
+    total = _table(path, "tblMonthlyTotal").iloc[0]
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert [total[m] for m in months] == [plan[m].sum() for m in months]
+    assert total["Full year"] == demo.COMPANY_TARGET
+    events = _table(path, "tblEventDates").set_index("Event")
+    black_friday = events.loc["Black Friday to Cyber Monday"]
+    assert str(black_friday["Date"])[:10] == f"{demo.PLAN_YEAR}-11-26"  # Thanksgiving, the anchor
+    assert str(black_friday["Starts"])[:10] == f"{demo.PLAN_YEAR}-11-27"
+    assert str(events.loc["11.11 Singles' Day", "Date"])[:10] == f"{demo.PLAN_YEAR}-11-11"

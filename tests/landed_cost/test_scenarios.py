@@ -243,7 +243,7 @@ def test_landed_cost_csv_with_scenarios(tmp_path: Path, capsys: pytest.CaptureFi
     assert compared["Extra duty"].tolist() == pytest.approx([7.00, 3.00])
     summary = pd.read_csv(tmp_path / "out.summary.csv", encoding="utf-8-sig")
     assert summary["Scenario"].tolist() == ["base", "US-CN 15%"]
-    assert main([*args, "--scenarios", str(scen), "--scenario", "nope"]) == 1
+    assert main([*args, "--force", "--scenarios", str(scen), "--scenario", "nope"]) == 1
     assert "no scenario 'nope'" in capsys.readouterr().err
 
 

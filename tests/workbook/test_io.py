@@ -88,7 +88,7 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a zip")
     with pytest.raises(InputError) as exc:
         FilePort(path, CATALOG).read_table("landed_cost")
-    assert "not a valid .xlsx" in exc.value.en
+    assert "not a valid Excel workbook" in exc.value.en
 
 
 def test_file_port_writes_results_into_a_copy(tmp_path: Path) -> None:

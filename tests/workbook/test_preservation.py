@@ -30,6 +30,7 @@ import xlsxwriter
 from xlplan.actions import CATALOG
 from xlplan.app.cli import main
 from xlplan.core.errors import InputError
+from xlplan.workbook.files import backup_path
 from xlplan.workbook.io import read_workbook_tables
 from xlplan.workbook.package import write_owned_sheets
 
@@ -281,7 +282,7 @@ def test_run_in_place_keeps_an_identical_backup(
     assert main(["run", str(src), "--action", "landed_cost", "-o", str(out), "--date", DATE]) == 0
     args = ["run", str(src), "--action", "landed_cost", "--in-place", "--date", DATE]
     assert main(args) == 0, capsys.readouterr().err
-    assert src.with_name(src.name + ".bak").read_bytes() == before
+    assert backup_path(src, 1).read_bytes() == before
     assert src.read_bytes() == out.read_bytes()  # in place writes what -o writes
     assert_only_owned_changed(before, src.read_bytes())
 

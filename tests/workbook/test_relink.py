@@ -26,6 +26,7 @@ from xlplan.app.cli import main
 from xlplan.core.errors import InputError, Message
 from xlplan.plan.action import Context
 from xlplan.plan.settings import default_settings
+from xlplan.workbook.files import backup_path
 from xlplan.workbook.relink import relink_formula, relink_package
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -349,7 +350,7 @@ def test_cli_relink_in_place_keeps_a_backup(
 ) -> None:
     before = addin_file.read_bytes()
     assert main(["relink", str(addin_file), "--in-place"]) == 0
-    assert addin_file.with_name(addin_file.name + ".bak").read_bytes() == before
+    assert backup_path(addin_file, 1).read_bytes() == before
     assert formulas_of(addin_file.read_bytes()) == RELINKED
 
 
@@ -425,7 +426,7 @@ def test_cli_relink_in_place_leaves_a_file_without_addin_formulas_alone(
     assert main(["relink", str(path), "--in-place", "--lang", "en"]) == 0
     assert "no formula needed repair" in capsys.readouterr().out
     assert path.read_bytes() == before
-    assert not path.with_name(path.name + ".bak").exists()
+    assert not backup_path(path, 1).exists()
 
 
 @pytest.mark.soffice

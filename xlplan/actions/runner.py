@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from xlplan.core.errors import (
+    FileError,
+    FileRefused,
     InputError,
     Message,
     TemplateError,
@@ -158,6 +160,8 @@ def run_actions(
             progress(i, len(todo), act.label)
         try:
             result = act.run(port, ctx)
+        except (FileError, FileRefused):
+            raise  # the file itself cannot be read: no action can run
         except InputError as exc:
             # a table this action needs is unusable (missing, a required column renamed): the
             # action reports it and the others, which do not need that table, still run

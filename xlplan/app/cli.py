@@ -5,20 +5,24 @@ exit 1, without a traceback. Row-level errors print as ``Sheet!Cell: message`` o
 command still writes the rows that computed and exits 1.
 
 Only the standard library is imported up front: each command imports what it needs when it
-runs, so ``xlplan --help`` answers at once.
+runs, so ``xlplan --help`` and ``xlplan --version`` answer at once (pandas alone takes half a
+second to import).
+
+Files: the input is never written unless ``--in-place`` is given, and then only after a
+numbered backup of it is safely on disk; an existing output is replaced only with ``--force``;
+a file open in Excel or LibreOffice (a lock file beside it) is refused before anything is
+written; every output is written atomically; every file-system error ends in one bilingual
+line naming the path and what to do, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from xlplan.core.errors import Lang, Message, XlplanError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,10 +30,25 @@ if TYPE_CHECKING:
     from xlplan.actions import WorkbookPort
     from xlplan.actions.runner import RunReport
     from xlplan.app.checks import Check
+    from xlplan.core.errors import Message, XlplanError
     from xlplan.workbook.io import FilePort, TableData
 
 REPO_WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
-WRITTEN = Message("结果已写入: ", "written: ")
+
+
+def _written(lang: str, target: Path) -> str:
+    from xlplan.core.errors import Message
+
+    return Message("结果已写入: ", "written: ").text(lang) + str(target)
+
+
+def _step(lang: str) -> Callable[[str, str], None]:
+    """Progress lines of a long command: ``[reading] plan.xlsx ...``, flushed at once."""
+
+    def say(zh: str, en: str) -> None:
+        print(f"... {zh if lang == 'zh' else en}", flush=True)
+
+    return say
 
 
 def _say(lines: Sequence[Message], lang: str) -> None:
@@ -38,7 +57,7 @@ def _say(lines: Sequence[Message], lang: str) -> None:
 
 
 def _print_errors(errors: pd.DataFrame, port: WorkbookPort, lang: str, limit: int = 50) -> None:
-    from xlplan.core.errors import format_error, records
+    from xlplan.core.errors import Message, format_error, records
 
     recs = records(errors)
     for rec in recs[:limit]:
@@ -80,10 +99,12 @@ def _report(report: RunReport, port: WorkbookPort, lang: str) -> bool:
 def cmd_landed_cost(args: argparse.Namespace) -> int:
     from xlplan import actions
     from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS, SCENARIOS
-    from xlplan.plan.tables import FX
+    from xlplan.plan.tables import FX, SETTINGS
     from xlplan.workbook.io import FilePort, read_csv_table
 
     src = Path(args.input)
+    target = _out_path(src, args.output)
+    _check_target(src, target, args)
     given = {FX.key: read_csv_table(Path(args.fx), FX)} if args.fx else {}
     if args.scenarios:
         given[SCENARIOS.key] = read_csv_table(Path(args.scenarios), SCENARIOS)
@@ -96,15 +117,17 @@ def cmd_landed_cost(args: argparse.Namespace) -> int:
         csv_result=LANDED_COST_RESULTS.key,
         given=given,
     )
-    target = _out_path(src, args.output)
-    _refuse_overwrite(src, target)
-    names = ["landed_cost", *(["scenarios"] if args.scenario or args.scenarios else [])]
-    report = actions.run(port, _today(args), names)
-    port.save(target)
+    scenarios = bool(args.scenario or args.scenarios)
+    port.prefetch([LANDED_COST.key, FX.key, SETTINGS.key, *([SCENARIOS.key] if scenarios else [])])
+    step = _step(port.lang)
+    step(f"读取并计算 {src.name}", f"reading and computing {src.name}")
+    report = actions.run(port, _today(args), ["landed_cost", *(["scenarios"] if scenarios else [])])
     failed = _report(report, port, port.lang)
-    print(WRITTEN.text(port.lang) + str(target))
+    step(f"写入 {target.name}", f"writing {target.name}")
+    _save(port, src, target, args, port.lang)
+    print(_written(port.lang, target))
     for path in _save_scenario_csv(port, target):
-        print(WRITTEN.text(port.lang) + str(path))
+        print(_written(port.lang, path))
     return 1 if failed else 0
 
 
@@ -146,6 +169,7 @@ def _save_scenario_csv(port: FilePort, target: Path) -> list[Path]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from xlplan import actions
+    from xlplan.core.errors import Message, XlplanError
     from xlplan.workbook.io import FilePort
 
     if args.input is None and args.action and _is_workbook(args.action[-1]):
@@ -157,9 +181,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.orders:
         given["order_imports"] = _order_imports([_order_file(text) for text in args.orders])
     given.update(_scenario_selection(args.scenario))
+    target = _target(src, args)
     port = FilePort(src, actions.CATALOG, lang=_lang(args), given=given)
+    port.prefetch(["landed_cost", "settings", "fx"])
     lang = port.lang
-    target = _target(src, args, lang)
 
     def progress(i: int, n: int, label: Message) -> None:
         print(f"[{i}/{n}] {label.text(lang)} ...", flush=True)
@@ -169,9 +194,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         names = [*names, "scenarios"]
     report = actions.run(port, _today(args), names, progress=progress)
     failed = _report(report, port, lang)
-    port.save(target)
-    print(WRITTEN.text(lang) + str(target))
+    _step(lang)(f"写入 {target.name}", f"writing {target.name}")
+    _save(port, src, target, args, lang)
+    print(_written(lang, target))
     return 1 if failed else 0
+
+
+def _save(port: object, src: Path, target: Path, args: argparse.Namespace, lang: str) -> None:
+    """Save ``port``'s output to ``target``; in place, a numbered backup of the input first."""
+    from xlplan.core.errors import Message
+    from xlplan.workbook import files
+
+    if getattr(args, "in_place", False):
+        files.check_not_open(src)  # opened while we computed: still refuse
+        backup = files.write_backup(src)
+        print(Message("已备份原文件: ", "backup of your file: ").text(lang) + str(backup))
+    port.save(target)  # type: ignore[attr-defined]
 
 
 def _order_file(text: str) -> tuple[Path, str]:
@@ -203,43 +241,60 @@ def _order_imports(files: Sequence[tuple[Path, str]]) -> TableData:
     )
 
 
-def _target(src: Path, args: argparse.Namespace, lang: str) -> Path:
-    """Where a run writes: a new file by default; with ``--in-place`` the input, after keeping
-    a ``.bak`` copy of it."""
+def _target(src: Path, args: argparse.Namespace) -> Path:
+    """Where a run writes: a new file by default; with ``--in-place`` the input (a numbered
+    backup of it is kept, :func:`_save`). Checked before anything is read or written."""
+    from xlplan.workbook import files
+    from xlplan.workbook.io import check_readable
+
     if getattr(args, "in_place", False):
-        backup = src.with_name(src.name + ".bak")
-        shutil.copy2(src, backup)
-        print(Message("已备份: ", "backup: ").text(lang) + str(backup))
+        if getattr(args, "output", None):
+            from xlplan.core.errors import InputError
+
+            raise InputError(
+                "--in-place 与 -o 不能同时使用", "use either --in-place or -o, not both"
+            )
+        check_readable(src)
+        files.check_not_open(src)
         return src
     target = _out_path(src, args.output)
-    _refuse_overwrite(src, target)
+    _check_target(src, target, args)
     return target
 
 
-def _refuse_overwrite(src: Path, target: Path) -> None:
-    if target.exists() and target.resolve() == src.resolve():
-        raise XlplanError(
-            Message(
-                "输出文件与输入相同；默认不覆盖用户文件（需要时用 --in-place）",
-                "the output is the input file; XLPlan never overwrites your file unless you "
-                "pass --in-place",
-            )
+def _check_target(src: Path, target: Path, args: argparse.Namespace) -> None:
+    """The output may be written: not the input, not an existing file without ``--force``, not
+    a file open in Excel or LibreOffice, not a folder."""
+    from xlplan.core.errors import FileError
+    from xlplan.workbook import files
+
+    if target.exists() and src.exists() and target.resolve() == src.resolve():
+        raise FileError(
+            "输出文件与输入相同；默认不覆盖用户文件（需要时用 --in-place）",
+            "the output is the input file; XLPlan never overwrites your file unless you "
+            "pass --in-place",
         )
+    if target.is_dir():
+        raise FileError(f"输出是一个文件夹: {target}", f"the output is a folder: {target}")
+    if target.exists() and not getattr(args, "force", False):
+        raise FileError(
+            f"{target} 已存在；用 --force 覆盖，或用 -o 指定另一个文件",
+            f"{target} exists; pass --force to replace it, or choose another file with -o",
+        )
+    if target.exists():
+        files.check_not_open(target)
 
 
 def cmd_new(args: argparse.Namespace) -> int:
     from xlplan.app import templates
+    from xlplan.core.errors import Message
+    from xlplan.workbook.io import write_file
 
     year = args.year or (_today(args).year + 1)
     target = Path(args.output or f"xlplan-plan-{year}-{args.lang}.xlsx")
-    if target.exists() and not args.force:
-        raise XlplanError(
-            Message(
-                f"{target} 已存在；用 --force 覆盖", f"{target} exists; pass --force to replace it"
-            )
-        )
+    _check_target(Path(), target, args)
     targets = None if args.example else templates.PlanTargets.empty()
-    target.write_bytes(templates.template_bytes(args.lang, plan_year=year, targets=targets))
+    write_file(target, templates.template_bytes(args.lang, plan_year=year, targets=targets))
     kind = (
         Message("（示例数据，可直接运行）", " (the worked example, ready to run)")
         if args.example
@@ -260,6 +315,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     src = Path(args.input)
     port = FilePort(src, actions.CATALOG, lang=_lang(args))
+    port.prefetch([t.key for t in actions.CATALOG.input_tables()])
     lang = port.lang
     report = actions.run(port, _today(args), ["check"])
     errors = report.errors
@@ -304,7 +360,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from xlplan.app import demo
 
     out = Path(args.out)
-    result = demo.run_demo(out, today=_today(args), render=not args.no_pdf)
+    result = demo.run_demo(
+        out,
+        today=_today(args),
+        render=not args.no_pdf,
+        progress=lambda step: print(f"... {step}", flush=True),
+    )
     for line in result.lines:
         print(line)
     return 0
@@ -313,8 +374,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_relink(args: argparse.Namespace) -> int:
     """Relink the file's add-in formulas at the zip level (every other part stays as it was)."""
     from xlplan import actions
-    from xlplan.core.errors import InputError
-    from xlplan.workbook.io import check_readable, detect_lang, write_file
+    from xlplan.core.errors import InputError, Message
+    from xlplan.workbook import files
+    from xlplan.workbook.io import check_kind, check_readable, detect_lang, write_file
     from xlplan.workbook.relink import relink_package
 
     src = Path(args.input)
@@ -323,13 +385,12 @@ def cmd_relink(args: argparse.Namespace) -> int:
             f"不支持的文件类型 {src.suffix}（支持 .xlsx、.xlsm）",
             f"unsupported file type {src.suffix} (use .xlsx or .xlsm)",
         )
+    target = _target(src, args)
     check_readable(src)
     try:
         data = src.read_bytes()
     except OSError as exc:
-        raise InputError(
-            f"无法读取文件：{src}（{exc.strerror}）", f"cannot read {src}: {exc.strerror}"
-        ) from exc
+        raise files.file_error(src, exc, "read") from exc
     lang = detect_lang(src, actions.CATALOG) if args.lang == "auto" else args.lang
     new, count = relink_package(data)
     if args.in_place and not count:
@@ -338,16 +399,21 @@ def cmd_relink(args: argparse.Namespace) -> int:
             lang,
         )
         return 0
-    target = _target(src, args, lang)
+    check_kind(src, target)
+    if args.in_place:
+        files.check_not_open(src)
+        backup = files.write_backup(src)
+        print(Message("已备份原文件: ", "backup of your file: ").text(lang) + str(backup))
     write_file(target, new)
     _say([Message(f"已修复 {count} 个公式", f"relinked {count} formulas")], lang)
-    print(WRITTEN.text(lang) + str(target))
+    print(_written(lang, target))
     return 0
 
 
 def _logged(exc: XlplanError, where: str) -> XlplanError:
     """``exc`` logged with its traceback, its message naming the log file."""
     from xlplan.app import logs
+    from xlplan.core.errors import Message, XlplanError
 
     path = logs.log_exception(where, exc)
     if str(path) in exc.message.both:
@@ -359,6 +425,7 @@ def _logged(exc: XlplanError, where: str) -> XlplanError:
 
 def cmd_addin(args: argparse.Namespace) -> int:
     from xlplan.app import addin
+    from xlplan.core.errors import Message, XlplanError
 
     install = args.addin_command == "install"
     try:
@@ -399,6 +466,7 @@ def _print_checks(checks: Sequence[Check], lang: str) -> None:
 def cmd_addin_status(args: argparse.Namespace) -> int:
     from xlplan.app import addin
     from xlplan.app.checks import all_pass
+    from xlplan.core.errors import Message
 
     path = addin.installed_path()
     checks = addin.status_checks(path)
@@ -421,6 +489,7 @@ def cmd_addin_status(args: argparse.Namespace) -> int:
 
 def cmd_addin_remove(args: argparse.Namespace) -> int:
     from xlplan.app import addin
+    from xlplan.core.errors import Message, XlplanError
 
     path = addin.installed_path()
     if path is None:
@@ -439,6 +508,7 @@ def cmd_addin_remove(args: argparse.Namespace) -> int:
 def cmd_addin_selftest(args: argparse.Namespace) -> int:
     from xlplan.app import addin
     from xlplan.app.checks import all_pass
+    from xlplan.core.errors import Message, XlplanError
 
     addin.require_windows()
     path = Path(args.addin) if args.addin else addin.installed_path()
@@ -484,6 +554,7 @@ def action_names(given: Sequence[str]) -> list[str]:
     import difflib
 
     from xlplan import actions
+    from xlplan.core.errors import Message, XlplanError
 
     names = [
         part.strip().lower().replace("-", "_")
@@ -549,17 +620,30 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        from importlib.metadata import PackageNotFoundError, version
-
         from xlplan import __version__
 
-        try:
-            xlwings = version("xlwings")
-        except PackageNotFoundError:
-            xlwings = "not installed"
+        xlwings = _installed_version("xlwings")
         python = ".".join(str(v) for v in sys.version_info[:3])
         print(f"xlplan {__version__} (xlwings {xlwings}, Python {python})")
         parser.exit()
+
+
+def _installed_version(name: str) -> str:
+    """The installed version of ``name``, read from the ``dist-info`` folder beside the package
+    (the metadata lookup scans every installed distribution: a tenth of a second)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return "not installed"
+    for info in Path(spec.origin).parents[1].glob(f"{name}-*.dist-info"):
+        return info.name[len(name) + 1 : -len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -576,6 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output file (.xlsx or .csv); default: <input>.xlplan.*")
     p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
     p.add_argument("--date", help="today's date (YYYY-MM-DD) when the file sets no rules date")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument(
         "--fx",
         help="CSV FX table (from_currency,to_currency,rate = units of 'to' per 'from'); "
@@ -612,7 +697,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="actions to run (several, or comma-separated; listed below); default: all",
     )
     p.add_argument("-o", "--output")
-    p.add_argument("--in-place", action="store_true", help="overwrite the input (keeps a .bak)")
+    p.add_argument(
+        "--in-place",
+        action="store_true",
+        help="write into the input (a numbered backup <name>.backup-N.xlsx is kept first)",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
     p.add_argument("--date")
     p.add_argument(
@@ -712,7 +802,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", help=".xlsx/.xlsm whose formulas show #NAME? or an .xlam path")
     p.add_argument("-o", "--output", help="file to write (default: <input>.xlplan.*)")
-    p.add_argument("--in-place", action="store_true", help="overwrite the input (keeps a .bak)")
+    p.add_argument(
+        "--in-place",
+        action="store_true",
+        help="write into the input (a numbered backup <name>.backup-N.xlsx is kept first)",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")
     p.set_defaults(func=cmd_relink)
     return parser
@@ -722,10 +817,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     lang = getattr(args, "lang", None)
+    from xlplan.core.errors import XlplanError
+
     try:
         code: int = args.func(args)
     except XlplanError as exc:
-        shown = exc.text(lang) if lang in (Lang.ZH.value, Lang.EN.value) else exc.message.both
+        shown = exc.text(lang) if lang in ("zh", "en") else exc.message.both
+        print(f"xlplan: {shown}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader of our output went away (| head): nothing to say
+        return 1
+    except OSError as exc:  # a file-system error not met at a known step: still no traceback
+        from xlplan.workbook.files import file_error
+
+        path = Path(str(exc.filename)) if exc.filename else Path(getattr(args, "input", "."))
+        problem = file_error(path, exc, "read or write")
+        shown = problem.text(lang) if lang in ("zh", "en") else problem.message.both
         print(f"xlplan: {shown}", file=sys.stderr)
         return 1
     except Exception as exc:

@@ -10,9 +10,11 @@ exactly as ``xlplan run`` does, and returns the summary the CLI prints. Figures 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -71,9 +73,17 @@ def demo_targets() -> templates.PlanTargets:
     )
 
 
-def run_demo(out_dir: Path, today: date, *, render: bool = True) -> DemoResult:
+def run_demo(
+    out_dir: Path,
+    today: date,
+    *,
+    render: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
     """Write ``demo-plan.xlsx`` (English) and ``demo-plan-zh.xlsx`` into ``out_dir``, and their
-    PDF renders when LibreOffice is installed and ``render`` is set."""
+    PDF renders when LibreOffice is installed and ``render`` is set. ``progress`` hears of each
+    step as it starts."""
+    say = progress or (lambda _: None)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = DemoResult()
     lines = demo_lines().replace({"": None})
@@ -83,6 +93,7 @@ def run_demo(out_dir: Path, today: date, *, render: bool = True) -> DemoResult:
     written: dict[str, pd.DataFrame] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for lang, name in (("en", "demo-plan.xlsx"), ("zh", "demo-plan-zh.xlsx")):
+            say(f"building the demo plan ({lang}) and running every action ...")
             source = Path(tmp) / f"demo-input-{lang}.xlsx"
             source.write_bytes(
                 templates.template_bytes(lang, lines, plan_year=PLAN_YEAR, targets=targets)
@@ -100,7 +111,8 @@ def run_demo(out_dir: Path, today: date, *, render: bool = True) -> DemoResult:
     result.table = written.get("landed_cost_results", pd.DataFrame())
     result.lines = [*headline(written), "", *result.lines]
     result.lines.extend(summary_lines(result.table))
-    if render:
+    if render and shutil.which("soffice"):
+        say("rendering the PDFs with LibreOffice ...")
         result.pdfs = render_pdfs(result.workbooks, out_dir)
     result.lines.append("")
     result.lines.extend(f"written: {p}" for p in [*result.workbooks, *result.pdfs])
@@ -184,16 +196,17 @@ def render_pdfs(workbooks: list[Path], out_dir: Path) -> list[Path]:
     soffice = shutil.which("soffice")
     if soffice is None:
         return []
-    with tempfile.TemporaryDirectory() as profile:
-        cmd = [
-            soffice,
-            f"-env:UserInstallation={Path(profile).as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out_dir),
-            *map(str, workbooks),
-        ]
-        subprocess.run(cmd, capture_output=True, timeout=600, check=False)
+    # A profile kept between runs: LibreOffice's first start in a new profile takes seconds.
+    profile = Path(tempfile.gettempdir()) / f"xlplan-demo-lo-profile-{os.getuid()}"
+    cmd = [
+        soffice,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(out_dir),
+        *map(str, workbooks),
+    ]
+    subprocess.run(cmd, capture_output=True, timeout=600, check=False)
     return [p for p in (out_dir / f"{w.stem}.pdf" for w in workbooks) if p.exists()]

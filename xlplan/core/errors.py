@@ -98,6 +98,11 @@ class FileError(InputError):
     and what to do."""
 
 
+class FileRefused(InputError):
+    """An input file XLPlan will not read any further (hostile XML, over a size limit, not a
+    workbook): the whole run stops, where a table one action cannot use stops that action."""
+
+
 class TemplateError(XlplanError):
     """XLPlan's own template (or xlwings' add-in template) lacks the structure the code
     expects: a fault in the build, not in the user's input."""

@@ -16,7 +16,7 @@ import pandas as pd
 from xlplan.core.errors import Lang, Message
 from xlplan.maps import tables as schema_maps
 from xlplan.workbook import render
-from xlplan.workbook.render import Formats, write_tables_sheet, write_title
+from xlplan.workbook.render import Formats, write_tables_sheet, write_title, write_value
 from xlplan.workbook.schema import Table
 
 SHEET = {s.key: s for s in schema_maps.MAP_SHEETS}
@@ -208,11 +208,7 @@ def _format_values(
     """Each value cell of a key/value table in its key's format (rates as %, amounts whole)."""
     kinds = schema_maps.SETTING_KEYS[table_key]
     for i, (key, value) in enumerate(zip(frame["setting"], frame["value"], strict=True)):
-        cell = fmt.input_kinds[kinds[key].kind]
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            ws.write_blank(first + i, col, None, cell)
-        else:
-            ws.write(first + i, col, value, cell)
+        write_value(ws, first + i, col, value, fmt.input_kinds[kinds[key].kind])
 
 
 def _widths(ws: Any, blocks: Sequence[Placed]) -> None:

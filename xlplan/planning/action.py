@@ -13,7 +13,7 @@ from xlplan.core.errors import InputError, Message, concat_errors, empty_errors,
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.settings import PlanSettings, ReconcileMethod
 from xlplan.plan.tables import DIMENSION_COLUMNS
-from xlplan.planning.calc.seasonality import plan_profiles, read_calendar_events
+from xlplan.planning.calc.seasonality import event_calendar, plan_profiles, read_calendar_events
 from xlplan.planning.calc.targets import (
     MONTH_COLUMNS,
     Alignment,
@@ -26,6 +26,7 @@ from xlplan.planning.calc.tracking import attainment, explain_gap, forecast
 from xlplan.planning.tables import (
     ACTUALS,
     BUCKETS,
+    EVENT_DATES,
     EVENTS,
     FORECAST,
     GAP_DRIVERS,
@@ -33,6 +34,7 @@ from xlplan.planning.tables import (
     MAP_TOTALS,
     MARKET_ATTAINMENT,
     MONTHLY_PLAN,
+    MONTHLY_TOTAL,
     OVERLAPS,
     TARGET_LINES,
     TRACKING,
@@ -233,11 +235,30 @@ def monthly_plan(port: WorkbookPort, settings: PlanSettings) -> tuple[pd.DataFra
     return plan[MONTHLY_PLAN.keys], errors
 
 
+def monthly_total(plan: pd.DataFrame) -> pd.DataFrame:
+    """The Monthly Plan's total row: every month, quarter and the year summed."""
+    keys = [k for k in MONTHLY_TOTAL.keys if k != "label"]
+    sums = {k: [float(pd.to_numeric(plan[k]).sum()) if len(plan) else 0.0] for k in keys}
+    return pd.DataFrame({"label": [Message("合计", "Total").both], **sums})
+
+
+def event_dates(port: WorkbookPort, plan_year: int) -> pd.DataFrame:
+    """The Calendar's events on their dates in ``plan_year`` (the windows the split used)."""
+    events, _ = read_events(port)  # their errors are the split's, reported once there
+    windows, _ = event_calendar(events.reset_index(drop=True), plan_year)
+    out = windows.reindex(columns=EVENT_DATES.keys)
+    for key in ("anchor_date", "start", "end"):
+        out[key] = pd.to_datetime(out[key]).dt.date
+    return out.reset_index(drop=True)
+
+
 def run_split(port: WorkbookPort, ctx: Context) -> ActionResult:
     """The Monthly Plan: every reconciled bucket phased by its market's seasonality, rounded so
     each row sums to its bucket and the plan sums to the company target."""
     plan, errors = monthly_plan(port, ctx.settings)
     port.write_table(MONTHLY_PLAN.key, plan)
+    port.write_table(MONTHLY_TOTAL.key, monthly_total(plan))
+    port.write_table(EVENT_DATES.key, event_dates(port, ctx.settings.plan_year))
     total = float(plan["total"].sum())
     quarters = " / ".join(f"{plan[f'q{q}'].sum():,.0f}" for q in range(1, 5))
     summary = [
@@ -345,7 +366,7 @@ ACTIONS = (
         "split",
         Message("目标拆解", "Split into months"),
         run_split,
-        produces=(MONTHLY_PLAN.key,),
+        produces=(MONTHLY_PLAN.key, MONTHLY_TOTAL.key, EVENT_DATES.key),
         reads=(BUCKETS.key,),
         help=Message(
             "按季节日历把对齐后的目标拆到 12 个月，写入“月度拆解”。",

@@ -226,6 +226,42 @@ MONTHLY_PLAN = Table(
     sheet="monthly_plan",
 )
 
+MONTHLY_TOTAL = Table(
+    "monthly_total",
+    "tblMonthlyTotal",
+    "合计",
+    "Total",
+    (
+        text("label", "项目", "Item", 24),
+        *MONTH_AMOUNTS,
+        *(amount(f"q{q}", f"Q{q}", f"Q{q}", width=13) for q in range(1, 5)),
+        amount("total", "全年", "Full year", width=15),
+    ),
+    sheet="monthly_plan",
+    help_zh="每个月、季度与全年的合计，等于公司目标。",
+    help_en="Each month's, quarter's and the year's total: the company target.",
+)
+
+EVENT_DATES = Table(
+    "event_dates",
+    "tblEventDates",
+    "计划年度的事件日期",
+    "Event dates in the plan year",
+    (
+        text("name_zh", "事件", "Event (zh)", 18),
+        text("name_en", "事件（英文）", "Event", 20),
+        text("markets", "适用市场", "Markets", 16),
+        Column("anchor_date", "日期", "Date", Kind.DATE, width=12),
+        Column("start", "开始", "Starts", Kind.DATE, width=12),
+        Column("end", "结束", "Ends", Kind.DATE, width=12),
+        ratio("uplift", "增幅", "Uplift", 9),
+    ),
+    sheet="monthly_plan",
+    help_zh="“季节日历”的事件在计划年度的实际日期（开始、结束含当天）与增幅，即拆解所用的日期。",
+    help_en="The Calendar's events on their dates in the plan year (start and end inclusive) "
+    "with their uplift: the dates the split used.",
+)
+
 ACTUALS = Table(
     "actuals",
     "tblActuals",
@@ -327,6 +363,8 @@ TABLES = (
     EVENTS,
     LAUNCHES,
     MONTHLY_PLAN,
+    MONTHLY_TOTAL,
+    EVENT_DATES,
     ACTUALS,
     TRACKING,
     FORECAST,

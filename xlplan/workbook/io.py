@@ -6,33 +6,33 @@ whose cells are the table's headers (either language). Cells are returned raw, k
 validation is the schema's job. Every table read remembers where it came from, so an error
 record becomes ``Sheet!D7``.
 
+A workbook is never loaded whole: only the tables an action asks for are read, from their
+sheets' XML (:mod:`xlplan.workbook.reader`), each when it is first asked for.
+
 Writing: never over the user's file by default. Output tables live on sheets XLPlan owns; they
-are generated with XlsxWriter and transplanted into a copy of the user's package by
-:mod:`xlplan.workbook.package`, which leaves every other part of the file as it was.
+are drawn with XlsxWriter (their big data tables streamed as XML) and transplanted into a copy
+of the user's package by :mod:`xlplan.workbook.package`, which leaves every other part of the
+file as it was. Every file is written atomically (:mod:`xlplan.workbook.files`). User text is
+always written as text: never a formula or a link in a workbook, and in a CSV a cell that a
+spreadsheet would run as a formula gets a leading ``'`` (OWASP's advice on CSV injection).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from xlplan.core.errors import ErrorRecord, InputError, Message
+from xlplan.core.errors import ErrorRecord, FileError, InputError, Message
+from xlplan.workbook import files
 from xlplan.workbook.catalog import Catalog
-from xlplan.workbook.schema import (
-    Table,
-    frame_from_rows,
-    map_headers,
-    missing_columns,
-    normalise_header,
-)
+from xlplan.workbook.reader import WorkbookReader
+from xlplan.workbook.schema import Table, map_headers, missing_columns
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -81,40 +81,87 @@ def column_letter(col: int) -> str:
 
 
 def check_readable(path: Path) -> None:
-    """The file exists and Excel does not hold it open (no ``~$`` lock file beside it)."""
+    """The file exists and neither Excel nor LibreOffice holds it open (no lock file)."""
     if not path.exists():
-        raise InputError(f"找不到文件: {path}", f"file not found: {path}")
-    lock = path.with_name("~$" + path.name)
-    if lock.exists():
-        raise InputError(
-            f"文件正在 Excel 中打开（存在 {lock.name}），请先关闭: {path}",
-            f"the file is open in Excel ({lock.name} exists); close it first: {path}",
+        raise FileError(f"找不到文件: {path}", f"file not found: {path}")
+    if path.is_dir():
+        raise FileError(
+            f"这是一个文件夹，不是文件: {path}", f"this is a folder, not a file: {path}"
         )
+    files.check_not_open(path)
 
 
 def read_csv_table(path: Path, table: Table) -> TableData:
-    """A table from a UTF-8 (with or without BOM) or GB18030 CSV with either language's headers."""
+    """A table from a UTF-8 (with or without BOM) or GB18030 CSV with either language's headers.
+
+    Read by Arrow's multithreaded reader, every cell as text (the one cell parser reads them).
+    """
+    import pyarrow as pa  # type: ignore[import-untyped]
+    from pyarrow import csv as pacsv
+
     check_readable(path)
-    frame = None
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise files.file_error(path, exc, "read") from exc
+    data = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-            break
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-        except (OSError, pd.errors.ParserError) as exc:
-            raise InputError(
-                f"无法读取 CSV {path}: {exc}", f"cannot read CSV {path}: {exc}"
-            ) from exc
-    if frame is None:
+        data = (
+            text.encode("utf-8") if encoding != "utf-8-sig" else raw.removeprefix(b"\xef\xbb\xbf")
+        )
+        break
+    if data is None:
         raise InputError(f"CSV 编码无法识别: {path}", f"unrecognised CSV encoding: {path}")
-    rows: list[list[object]] = [list(frame.columns), *frame.to_numpy().tolist()]
-    found, _ = map_headers(rows[0], table)
-    _require_columns(rows[0], table, path.name)
-    data = frame_from_rows(rows, table)
-    return TableData(
-        table, data, sheet=path.name, columns={k: i for i, k in found.items()}, csv=True
+    header = _csv_header(data)
+    found, _ = map_headers(header, table)
+    _require_columns(header, table, path.name)
+    try:
+        arrow = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(
+                column_names=[f"c{i}" for i in range(len(header))], skip_rows=1
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in found},
+                include_columns=[f"c{i}" for i in found],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"无法读取 CSV {path}: {exc}", f"cannot read CSV {path}: {exc}") from exc
+    n = arrow.num_rows
+    columns = {key: f"c{i}" for i, key in found.items()}
+    frame = pd.DataFrame(
+        {
+            key: (
+                arrow.column(columns[key]).to_numpy(zero_copy_only=False).astype(object)
+                if key in columns
+                else np.full(n, None, dtype=object)
+            )
+            for key in table.keys
+        },
+        dtype=object,
     )
+    return TableData(
+        table, frame, sheet=path.name, columns={k: i for i, k in found.items()}, csv=True
+    )
+
+
+def _csv_header(data: bytes) -> list[str]:
+    import csv
+
+    end = data.find(b"\n")
+    first = data if end < 0 else data[: end + 1]
+    try:
+        return next(csv.reader([first.decode("utf-8").rstrip("\r\n")]))
+    except StopIteration:
+        return []
 
 
 def _require_columns(headers: Sequence[object], table: Table, where: str) -> None:
@@ -123,70 +170,15 @@ def _require_columns(headers: Sequence[object], table: Table, where: str) -> Non
         raise InputError(problem.zh, problem.en)
 
 
-def _load(path: Path) -> Any:
-    import warnings
+# --------------------------------------------------------------------------------------------
+# Workbooks: only the tables asked for, streamed
+# --------------------------------------------------------------------------------------------
 
+
+def open_workbook(path: Path) -> WorkbookReader:
+    """A reader of ``path``'s tables; refuses locked, unreadable, hostile or unsupported files."""
     check_readable(path)
-    _refuse_strict(path)
-    with warnings.catch_warnings():  # openpyxl warns about parts it drops; XLPlan only reads
-        warnings.simplefilter("ignore", UserWarning)
-        return _load_workbook(path)
-
-
-def _refuse_strict(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            head = zf.read("xl/workbook.xml")[:2000]
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return  # not a package we can look into: the loader says why
-    if b"purl.oclc.org/ooxml/spreadsheetml" in head:
-        raise InputError(
-            f"不支持 Strict Open XML 格式，请在 Excel 中另存为普通 .xlsx: {path}",
-            f"Strict Open XML workbooks are not supported; save it as a normal .xlsx: {path}",
-        )
-
-
-def _load_workbook(path: Path) -> Any:
-    from openpyxl import load_workbook
-
-    try:
-        return load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(
-            f"无法打开工作簿（不是有效的 .xlsx，或已加密）: {path}",
-            f"cannot open the workbook (not a valid .xlsx, or encrypted): {path}: {exc}",
-        ) from exc
-    except TypeError:
-        # openpyxl cannot parse some pivot caches it meets on the way; XLPlan only reads tables,
-        # so read a copy without the pivot parts (what it writes always starts from the file).
-        try:
-            return load_workbook(io.BytesIO(_without_pivots(path.read_bytes())), data_only=True)
-        except Exception as exc:  # the file stays unreadable: say so, without a traceback
-            raise InputError(
-                f"无法读取工作簿（openpyxl 不支持其中的部分内容）: {path}",
-                f"cannot read the workbook (openpyxl does not support parts of it): {path}: {exc}",
-            ) from exc
-
-
-def _without_pivots(data: bytes) -> bytes:
-    """A copy of a package with its pivot tables and caches (and references to them) removed."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for item in src.infolist():
-            name = item.filename
-            if name.startswith(("xl/pivotTables/", "xl/pivotCache/")):
-                continue
-            body = src.read(item)
-            if name.endswith(".rels"):
-                body = re.sub(
-                    rb"<Relationship [^>]*Type=\"[^\"]*/pivot[A-Za-z]*\"[^>]*/>", b"", body
-                )
-            elif name == "xl/workbook.xml":
-                body = re.sub(rb"<pivotCaches>.*?</pivotCaches>", b"", body, flags=re.S)
-            elif name == "[Content_Types].xml":
-                body = re.sub(rb"<Override [^>]*PartName=\"/xl/pivot[^>]*/>", b"", body)
-            dst.writestr(item, body)
-    return out.getvalue()
+    return WorkbookReader(path)
 
 
 def read_workbook_tables(
@@ -194,86 +186,160 @@ def read_workbook_tables(
 ) -> dict[str, TableData]:
     """The catalog's tables (those of ``keys``, default all) found in a workbook; tables it
     lacks are simply absent."""
-    wb = _load(path)
+    reader = open_workbook(path)
     out: dict[str, TableData] = {}
     wanted = catalog.tables.values() if keys is None else [catalog.tables[k] for k in keys]
     for table in wanted:
-        found = _find_table(wb, table, catalog.sheet_titles(table))
+        found = read_table(reader, table, catalog)
         if found is not None:
             out[table.key] = found
     return out
 
 
-def _find_table(wb: Any, table: Table, titles: set[str]) -> TableData | None:
-    from openpyxl.utils.cell import range_boundaries
-
-    for ws in wb.worksheets:
-        for name, obj in ws.tables.items():
-            if name.casefold() == table.name.casefold():
-                ref = obj.ref if hasattr(obj, "ref") else str(obj)
-                min_col, min_row, max_col, max_row = range_boundaries(ref)
-                return _read_range(ws, table, min_row, min_col, max_row, max_col)
-    for ws in wb.worksheets:
-        if normalise_header(ws.title) not in titles:
-            continue
-        for r in range(1, min(ws.max_row, 30) + 1):
-            header = [c.value for c in ws[r]]
-            found, _ = map_headers(header, table)
-            if len(found) >= max(2, sum(c.required for c in table.columns)):
-                first = min(found) + 1
-                last = max(found) + 1
-                return _read_range(ws, table, r, first, ws.max_row, last)
-    return None
-
-
-def _read_range(
-    ws: Any, table: Table, min_row: int, min_col: int, max_row: int, max_col: int
-) -> TableData:
-    rows = [
-        list(r)
-        for r in ws.iter_rows(
-            min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col, values_only=True
-        )
-    ]
-    header = rows[0] if rows else []
-    found, _ = map_headers(header, table)
+def read_table(reader: WorkbookReader, table: Table, catalog: Catalog) -> TableData | None:
+    """One table of an open workbook, or None when the workbook has no such table."""
+    found = reader.read_table(table, catalog.sheet_titles(table))
+    if found is None:
+        return None
+    block, sheet, header_row, first_col = found
+    header = [None if v == "" else v for v in block[0].tolist()] if len(block) else []
+    cols, _ = map_headers(header, table)
     # A table with a required column missing is reported when an action reads it, so the
     # actions that do not need it still run.
-    problem = missing_columns(header, table, f"{ws.title}!{column_letter(min_col)}{min_row}")
-    frame = frame_from_rows(rows, table)
+    problem = missing_columns(header, table, f"{sheet}!{column_letter(first_col)}{header_row}")
     return TableData(
         table,
-        frame,
-        sheet=ws.title,
-        header_row=min_row,
-        first_col=min_col,
-        columns={k: i for i, k in found.items()},
+        frame_of_cells(block[1:], cols, table),
+        sheet=sheet,
+        header_row=header_row,
+        first_col=first_col,
+        columns={k: i for i, k in cols.items()},
         problem=problem,
+    )
+
+
+def frame_of_cells(body: np.ndarray, cols: Mapping[int, str], table: Table) -> pd.DataFrame:
+    """A raw frame (keys as columns, cells as read, blanks None) of a table's data rows
+    (``body``: a 2-D object array).
+
+    Trailing rows that are entirely blank are dropped, so row positions still match the sheet.
+    """
+    by_key = {key: i for i, key in cols.items()}
+    picked = {key: body[:, i] for key, i in by_key.items()} if body.ndim == 2 else {}
+    n = len(body)
+    used = np.zeros(n, dtype=bool)
+    for key, values in picked.items():
+        blank = (values == "") | pd.isna(values)
+        if blank.any():
+            values = values.copy()
+            values[blank] = None
+            picked[key] = values
+        used |= ~blank
+    last = int(np.flatnonzero(used)[-1]) + 1 if used.any() else 0
+    return pd.DataFrame(
+        {
+            key: picked[key][:last] if key in picked else np.full(last, None, dtype=object)
+            for key in table.keys
+        },
+        dtype=object,  # cells as read: no inference (pandas would make text columns str)
     )
 
 
 def detect_lang(path: Path, catalog: Catalog) -> str:
     """``zh`` when the workbook's sheet names are XLPlan's Chinese ones, else ``en``.
 
-    Reads the sheet names from ``xl/workbook.xml`` directly: no need to load the workbook.
+    Reads the sheet names from ``xl/workbook.xml`` only.
     """
-    import html
-
     try:
-        with zipfile.ZipFile(path) as zf:
-            xml = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError):
+        return catalog.lang_of(open_workbook(path).sheet_names).value
+    except (InputError, OSError):
         return "en"  # the caller reports unreadable files; language is a nicety
-    names = {html.unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', xml)}
-    return catalog.lang_of(names).value
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell a spreadsheet would run as a formula prefixed by ``'``.
+
+    OWASP's advice on CSV injection: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return is read by Excel, LibreOffice and Google Sheets as a formula (which
+    may run commands or send data away). Such text gets a leading apostrophe, which shows it as
+    the text it is. Numbers stay numbers: numeric columns are not touched, and text that is a
+    plain number (``-1.5``, ``+3``) stays as it is.
+    """
+    out = frame.copy(deep=False)
+    for col in out.columns:
+        values = out[col]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+            continue  # numbers, booleans, dates: never text
+        text = values.astype(object)
+        text = text.where(text.map(type) == str)  # noqa: E721 - only str cells
+        risky = text.str.match(_FORMULA_START, na=False) & ~text.str.match(_PLAIN_NUMBER, na=False)
+        mask = risky.to_numpy(dtype=bool)
+        if mask.any():
+            fixed = values.to_numpy(dtype=object).copy()
+            fixed[mask] = ["'" + v for v in fixed[mask]]
+            out[col] = pd.Series(fixed, index=values.index, dtype=object)
+    return out
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """UTF-8 with BOM, so Excel opens Chinese text correctly."""
+    """UTF-8 with BOM (so Excel opens Chinese text correctly), written atomically, formulas
+    neutralised (:func:`neutralise_csv`). Written by Arrow's CSV writer in batches."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    safe = neutralise_csv(frame)
+    table = pa.Table.from_arrays(
+        [_arrow_column(safe.iloc[:, i]) for i in range(safe.shape[1])],
+        names=[str(c) for c in safe.columns],
+    )
+    with files.atomic(path) as out:
+        out.write(b"\xef\xbb\xbf")
+        sink = _Sink(out)
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(batch_size=65536))
+
+
+class _Sink:
+    """A writable file object over an :class:`~xlplan.workbook.files.AtomicFile` for Arrow."""
+
+    def __init__(self, out: files.AtomicFile) -> None:
+        self.out = out
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        return self.out.write(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _arrow_column(values: pd.Series) -> object:
+    import pyarrow as pa
+
+    if values.dtype != object:
+        return pa.array(values.to_numpy(), from_pandas=True)
     try:
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"无法写入 {path}: {exc}", f"cannot write {path}: {exc}") from exc
+        return pa.array(values.to_numpy(dtype=object), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        text = [None if _blank(v) else _text(v) for v in values.to_numpy(dtype=object)]
+        return pa.array(text, type=pa.string())
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
+
+
+def _text(value: object) -> str:
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
 
 
 def write_owned_tables(
@@ -292,9 +358,11 @@ def write_owned_tables(
     """
     from xlplan.workbook import package, render
 
+    if source is not None:
+        check_kind(source, target)
     buf = io.BytesIO()
     wb = render.new_workbook(buf)
-    fmt = render.Formats(wb)
+    fmt = render.Formats(wb, rows=[])
     for key, tables in sheets.items():
         writer = catalog.writers.get(key)
         if writer is not None:
@@ -304,18 +372,42 @@ def write_owned_tables(
     wb.close()
     owned = buf.getvalue()
     names = [catalog.sheets[k].title(lang) for k in sheets]
-    data = owned if source is None else package.write_owned_sheets(source, owned, names)
+    rows = fmt.rows or []
+    # Without a source the owned package is its own target: its sheets get their rows.
+    data = package.write_owned_sheets(owned if source is None else source, owned, names, rows)
     write_file(target, data)
 
 
+_KINDS = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": ".xlsx",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": ".xlsm",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
+}
+
+
+def check_kind(source: Path, target: Path) -> None:
+    """Refuse a target whose extension does not match the source's kind: Excel will not open
+    a macro-enabled workbook saved as ``.xlsx`` (nor a plain one as ``.xlsm``)."""
+    from xlplan.workbook.package import Package, Workbook
+
+    pkg = Package.load(source, "workbook")
+    kind = _KINDS.get(pkg.content_types.of(Workbook.read(pkg).part))
+    suffix = target.suffix.lower()
+    if kind is None or suffix == kind:
+        return
+    raise InputError(
+        f"{source.name} 是 {kind} 工作簿，输出必须同为 {kind}（Excel 不会打开扩展名与内容不符的"
+        f"文件）：请用 -o {target.stem}{kind}",
+        f"{source.name} is a {kind} workbook, so the output must be {kind} too (Excel refuses "
+        f"a file whose extension does not match its content): use -o {target.stem}{kind}",
+    )
+
+
 def write_file(target: Path, data: bytes) -> None:
-    """Write through a temporary file and rename, so a failure never leaves half a workbook."""
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise InputError(f"无法写入 {target}: {exc}", f"cannot write {target}: {exc}") from exc
+    """Write through a temporary file, fsync and rename: a failure never leaves half a file,
+    and never touches the previous one (:func:`xlplan.workbook.files.write_atomic`)."""
+    files.write_atomic(target, data)
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,24 +450,37 @@ class FilePort:
         self.csv_table = csv_table
         self.csv_result = csv_result
         self.given = dict(given or {})
-        self.lang = lang or ("en" if self.csv else detect_lang(path, catalog))
-        self._tables: dict[str, TableData] | None = None
+        self._reader: WorkbookReader | None = None
+        if not self.csv:
+            self._reader = open_workbook(path)
+        self.lang = lang or (
+            "en" if self._reader is None else catalog.lang_of(self._reader.sheet_names).value
+        )
+        self._tables: dict[str, TableData | None] = dict(self.given)
         self.written: dict[str, pd.DataFrame] = {}
 
-    def _read_all(self) -> dict[str, TableData]:
-        if self._tables is None:
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """Start reading the sheets that hold ``keys`` (they parse in the background)."""
+        if self._reader is not None:
+            tables = [self.catalog.tables[k] for k in keys if k not in self._tables]
+            titles = {t.key: self.catalog.sheet_titles(t) for t in tables}
+            self._reader.prefetch(tables, titles)
+
+    def _read(self, key: str) -> TableData | None:
+        if key not in self._tables:
+            table = self.catalog.tables[key]
             if self.csv:
-                table = self.catalog.tables[self.csv_table]
-                self._tables = {table.key: read_csv_table(self.path, table)}
+                found = read_csv_table(self.path, table) if key == self.csv_table else None
             else:
-                self._tables = read_workbook_tables(self.path, self.catalog)
-            self._tables.update(self.given)
-        return self._tables
+                assert self._reader is not None
+                found = read_table(self._reader, table, self.catalog)
+            self._tables[key] = found
+        return self._tables[key]
 
     def read_table(self, key: str) -> pd.DataFrame | None:
         if key in self.written:  # an earlier action of this run wrote it
             return self.written[key]
-        found = self._read_all().get(key)
+        found = self._read(key)
         if found is not None and found.problem is not None:
             raise InputError(found.problem.zh, found.problem.en)
         return None if found is None else found.frame
@@ -386,7 +491,7 @@ class FilePort:
     def locate(self, record: ErrorRecord) -> str:
         if not record.table:
             return self.path.name
-        found = self._read_all().get(record.table)
+        found = self._tables.get(record.table)
         if found is None:
             return f"{record.table} row {record.row + 1}"
         return found.locate(record)
@@ -397,7 +502,7 @@ class FilePort:
         A CSV target (from a CSV or a workbook) gets the CSV table's rows beside their results.
         """
         if self.csv and target.exists() and target.resolve() == self.path.resolve():
-            raise InputError("不会覆盖输入的 CSV 文件", "refusing to overwrite the input CSV")
+            raise FileError("不会覆盖输入的 CSV 文件", "refusing to overwrite the input CSV")
         if self.csv or target.suffix.lower() == ".csv":
             self._save_csv(target)
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -21,6 +21,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlplan import reference
 from xlplan.core import parse
 from xlplan.core.errors import Lang, Message
+from xlplan.workbook.package.sheetdata import CellColumn, RowBlock
 from xlplan.workbook.relink import addin_probe
 from xlplan.workbook.schema import FORMATS, NUMERIC_KINDS, Column, Kind, Sheet, Table
 
@@ -71,9 +72,16 @@ def list_name(key: str) -> str:
 
 @dataclass
 class Formats:
-    """The cell formats one workbook uses, created once per workbook."""
+    """The cell formats one workbook uses, created once per workbook.
+
+    With ``rows`` set (a list), tables' data rows are not written through XlsxWriter but
+    collected there as :class:`~xlplan.workbook.package.sheetdata.RowBlock`, for the package
+    writer to write straight as XML (XlsxWriter takes ~30 µs a cell); the sheet still gets
+    its table, formats, validation and conditional formats from XlsxWriter.
+    """
 
     wb: Any
+    rows: list[RowBlock] | None = None
 
     def __post_init__(self) -> None:
         add = self.wb.add_format
@@ -131,13 +139,44 @@ class Formats:
 
 
 def new_workbook(target: str | BinaryIO) -> Any:
-    """An XlsxWriter workbook with fixed document properties (reproducible builds)."""
-    wb = xlsxwriter.Workbook(target, {"in_memory": True})
+    """An XlsxWriter workbook with fixed document properties (reproducible builds).
+
+    Text is never turned into something else: XlsxWriter's ``write()`` (which ``add_table``
+    data goes through) would make ``=...`` a live formula and ``http://...`` a link; XLPlan's
+    formulas are written explicitly with ``write_formula``.
+    """
+    wb = xlsxwriter.Workbook(
+        target,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     wb.set_properties(
         {"title": "XLPlan", "author": "XLPlan", "company": "XLPlan", "created": TEMPLATE_DATE}
     )
     wb.set_calc_mode("auto")
     return wb
+
+
+def write_value(ws: Any, row: int, col: int, value: object, cell_format: Any = None) -> None:
+    """One cell by its type: text always with ``write_string`` (user text never becomes a
+    formula or a link), numbers, booleans and dates with theirs, blanks keep the format."""
+    value = _cell_value(value)
+    if value is None or value == "":
+        ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, cell_format)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, cell_format)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, cell_format)
+    elif isinstance(value, datetime | date):
+        ws.write_datetime(row, col, value, cell_format)
+    else:
+        ws.write_string(row, col, str(value), cell_format)
 
 
 def _cell_value(value: object) -> object:
@@ -164,9 +203,15 @@ def sheet_values(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col in table.columns:
         values = frame[col.key] if col.key in frame.columns else pd.Series(None, index=frame.index)
+        if _typed(col, values):  # already as the sheet holds it (a computed column)
+            out[col.key] = values
+            continue
         values = values.astype(object)
         if col.kind in NUMERIC_KINDS:
             numbers, bad = parse.parse_numbers(values)
+            if not bad.any():  # kept as floats: written a column at a time, not cell by cell
+                out[col.key] = pd.Series(numbers, index=frame.index, dtype=np.float64)
+                continue
             typed = pd.Series(numbers, index=frame.index, dtype=object)
             typed = typed.where(~np.isnan(numbers), None)
             out[col.key] = typed.where(~bad, values)
@@ -185,6 +230,17 @@ def sheet_values(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
         else:
             out[col.key] = values
     return pd.DataFrame(out, index=frame.index)
+
+
+def _typed(col: Column, values: pd.Series) -> bool:
+    dtype = values.dtype
+    if col.kind in NUMERIC_KINDS:
+        return bool(pd.api.types.is_numeric_dtype(dtype)) and not pd.api.types.is_bool_dtype(dtype)
+    if col.kind is Kind.BOOL:
+        return bool(pd.api.types.is_bool_dtype(dtype))
+    if col.kind is Kind.DATE:
+        return bool(pd.api.types.is_datetime64_any_dtype(dtype))
+    return False
 
 
 def write_table(
@@ -230,25 +286,73 @@ def write_table(
             unit = col.unit(other)
             text = col.header(other) + (f" [{unit}]" if unit else "")
             ws.write_string(top - 1, left + j, text, fmt.sub_header)
-    data: list[list[object]] = []
     if frame is not None and rows:
-        data = [
-            [_cell_value(v) for v in rec]
-            for rec in sheet_values(table, frame).itertuples(index=False, name=None)
-        ]
+        frame = sheet_values(table, frame)
     options: dict[str, Any] = {
         "name": table.name,
         "columns": columns,
         "style": "Table Style Medium 2" if output else "Table Style Light 9",
     }
-    if data:
-        options["data"] = data
-    ws.add_table(top, left, last, left + len(table.columns) - 1, options)
+    bulk = fmt.rows is not None and frame is not None and rows > 1
+    # XlsxWriter records every cell of a table's range (an overlap check): a bulk table is
+    # declared with one data row here and given its full range when it is transplanted.
+    ws.add_table(top, left, top + 1 if bulk else last, left + len(table.columns) - 1, options)
     if frame is not None and rows:
-        _fit_wrapped_rows(ws, table, frame, top + 1)
+        if fmt.rows is not None:
+            heights = _wrapped_heights(table, frame)
+            fmt.rows.append(
+                RowBlock(
+                    ws.get_name(),
+                    top + 2,
+                    left + 1,
+                    [
+                        CellColumn(frame[key].to_numpy(), _xf(spec["format"]))
+                        for key, spec in zip(table.keys, columns, strict=True)
+                    ],
+                    heights=heights,
+                    table=table.name,
+                )
+            )
+        else:
+            _write_rows(ws, frame[table.keys], top + 1, left, [c["format"] for c in columns])
+            _fit_wrapped_rows(ws, table, frame, top + 1)
     if validation and not output:
         _validate(ws, table, lang, top + 1, top + FIRST_DATA_ROWS, left)
     return top, last
+
+
+def _xf(cell_format: Any) -> int:
+    """The cellXfs index XlsxWriter gives ``cell_format`` (0 for none): data rows written as
+    XML refer to it, so the format is registered even though no cell is written with it."""
+    return 0 if cell_format is None else int(cell_format._get_xf_index())
+
+
+def _write_rows(ws: Any, frame: pd.DataFrame, first: int, left: int, formats: list[Any]) -> None:
+    """A table's data cells through XlsxWriter, each by its type (text always as text)."""
+    for i, rec in enumerate(frame.itertuples(index=False, name=None)):
+        for j, value in enumerate(rec):
+            write_value(ws, first + i, left + j, value, formats[j])
+
+
+def _wrapped_heights(table: Table, frame: pd.DataFrame) -> np.ndarray | None:
+    """Per row, the height wrapped text needs (NaN where one line does)."""
+    lines = _wrapped_lines(table, frame)
+    if lines is None:
+        return None
+    return np.where(lines > 1, 12.5 * np.minimum(lines, 8), np.nan)
+
+
+def _wrapped_lines(table: Table, frame: pd.DataFrame) -> np.ndarray | None:
+    wide = [c for c in table.columns if c.kind is Kind.TEXT and c.width >= WRAP_WIDTH]
+    if not wide:
+        return None
+    lines = np.ones(len(frame))
+    for col in wide:
+        text = frame[col.key].fillna("").astype(str)
+        width = text.str.len() + text.str.count(r"[\u3000-\u9fff\uff00-\uffef]")
+        per_line = max(col.width * 1.15, 1.0)  # 9-point text fits ~1.15 characters per unit
+        lines = np.maximum(lines, np.ceil(width.to_numpy(dtype=float) / per_line))
+    return lines
 
 
 def _fit_wrapped_rows(ws: Any, table: Table, frame: pd.DataFrame, first: int) -> None:

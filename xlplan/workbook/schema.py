@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
 import pandas as pd
 
 from xlplan.core import units
@@ -326,11 +327,29 @@ def frame_from_rows(rows: Sequence[Sequence[object]], table: Table) -> pd.DataFr
         return pd.DataFrame(columns=table.keys)
     found, _ = map_headers(rows[0], table)
     body = rows[1:]
-    while body and all(v is None or str(v).strip() == "" for v in body[-1]):
-        body = body[:-1]
-    data = {key: [r[i] if i < len(r) else None for r in body] for i, key in found.items()}
-    frame = pd.DataFrame(data, dtype=object)
+    n = len(body)
+    while n and all(v is None or str(v).strip() == "" for v in body[n - 1]):
+        n -= 1
+    block = _rectangle(body[:n], max(found, default=-1) + 1)
+    data: dict[str, object] = (
+        {key: [r[i] if i < len(r) else None for r in body[:n]] for i, key in found.items()}
+        if block is None
+        else {key: block[:, i] for i, key in found.items()}
+    )
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n), dtype=object)
     for key in table.keys:
         if key not in frame.columns:
-            frame[key] = pd.Series([None] * len(body), dtype=object)
+            frame[key] = pd.Series([None] * n, dtype=object)
     return frame[table.keys]
+
+
+def _rectangle(body: Sequence[Sequence[object]], width: int) -> np.ndarray | None:
+    """``body`` as one 2-D object array when its rows are all as long (at least ``width``):
+    columns are then sliced at once instead of cell by cell; None for ragged rows."""
+    if not body or not width:
+        return None
+    try:
+        block = np.array(body, dtype=object)
+    except ValueError:  # ragged rows
+        return None
+    return block if block.ndim == 2 and block.shape[1] >= width else None

@@ -25,7 +25,11 @@ are appended (or reused when an identical entry exists, so repeated runs do not 
 Not supported in owned sheets: dynamic-array formulas and in-cell pictures (cell/value
 metadata, ``cm``/``vm``), named cell styles other than Normal (mapped to Normal), custom table
 styles, and workbook-level defined names of the owned package (print areas, filter ranges).
-XML is parsed with the standard library only; expat never fetches external entities.
+Every XML part read from a user's package is parsed without DTDs, entities or external
+references (defusedxml; a part that declares a DTD is refused, as the Open Packaging
+Conventions forbid them) and within the size limits of :mod:`.limits`. The owned sheets
+(XlsxWriter's) are streamed through expat and written back element by element; the big tables'
+rows come as blocks written straight as XML (:mod:`.sheetdata`).
 
 One module per part, each readable and testable alone:
 
@@ -35,6 +39,8 @@ One module per part, each readable and testable alone:
 - :mod:`.workbook` -- ``xl/workbook.xml`` (sheets, defined names) and ``xl/calcChain.xml``;
 - :mod:`.styles` -- merging ``xl/styles.xml``;
 - :mod:`.sheets` -- transplanting worksheets and copying their tables, drawings and VML;
+- :mod:`.sheetdata` -- worksheet rows written straight as XML, a whole table at once;
+- :mod:`.limits` -- hardened XML parsing and the caps on what one run may expand;
 - :mod:`.xmltext` -- the text-level XML edits the parts share;
 - :mod:`.packager` -- :func:`write_owned_sheets`, which plans and calls the parts in order.
 """

@@ -9,9 +9,9 @@ from __future__ import annotations
 import posixpath
 import re
 from typing import Protocol
-from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
+from xlplan.workbook.package.limits import parse_xml
 from xlplan.workbook.package.xmltext import attr, insert_before_close, remove_elements
 
 __all__ = [
@@ -43,8 +43,9 @@ class PartWriter(Protocol):
 class ContentTypes:
     """``[Content_Types].xml``: read through ElementTree, edited as text."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, label: str = "<package>") -> None:
         self.text = text
+        self.label = label
         self.changed = False
         self._cache: tuple[dict[str, str], dict[str, str]] | None = None
 
@@ -54,7 +55,7 @@ class ContentTypes:
         return self._cache
 
     def _parse_maps(self) -> tuple[dict[str, str], dict[str, str]]:
-        root = ET.fromstring(self.text.encode("utf-8"))
+        root = parse_xml(self.label, CONTENT_TYPES_PART, self.text.encode("utf-8"))
         defaults = {
             el.get("Extension", "").lower(): el.get("ContentType", "")
             for el in root.iter(f"{{{CT_NS}}}Default")

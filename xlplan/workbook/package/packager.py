@@ -20,11 +20,12 @@ from xlplan.workbook.package.relationships import (
     parts_freed_by,
     reachable_parts,
 )
+from xlplan.workbook.package.sheetdata import RowBlock
 from xlplan.workbook.package.sheets import (
     PartCopier,
     read_shared_strings,
     read_tables,
-    transplant_sheet_xml,
+    transplant_sheet,
 )
 from xlplan.workbook.package.styles import StyleMerger
 from xlplan.workbook.package.workbook import Sheet, Workbook, drop_calc_chain_if_stale
@@ -33,7 +34,9 @@ from xlplan.workbook.package.zip import Package, Source, parse_part
 __all__ = ["write_owned_sheets"]
 
 
-def write_owned_sheets(target: Source, owned: Source, sheet_names: Sequence[str]) -> bytes:
+def write_owned_sheets(
+    target: Source, owned: Source, sheet_names: Sequence[str], rows: Sequence[RowBlock] = ()
+) -> bytes:
     """Return ``target`` with the worksheets named ``sheet_names`` taken from the package ``owned``.
 
     Parameters
@@ -44,6 +47,9 @@ def write_owned_sheets(target: Source, owned: Source, sheet_names: Sequence[str]
         A complete workbook written by XlsxWriter that holds the sheets XLPlan owns.
     sheet_names
         Names of worksheets in ``owned`` to write. Names match case-insensitively, as in Excel.
+    rows
+        Blocks of data rows to write into the owned sheets (by the owned sheet's name), straight
+        as XML (:mod:`.sheetdata`): the big tables, which XlsxWriter would take minutes over.
 
     A sheet that already exists in ``target`` is replaced in place: its tab position,
     ``sheetId``, relationship id and name (spelling as in the target) stay, its old tables,
@@ -78,7 +84,8 @@ def write_owned_sheets(target: Source, owned: Source, sheet_names: Sequence[str]
     if styles.copy_owned:  # before the sheets: a rerun then lists the parts in the same order
         styles.save(tgt, twb)
     strings = read_shared_strings(own, owb)
-    copier = PartCopier(tgt, own, styles)
+    last_rows = {b.table.casefold(): b.last_row for b in rows if b.table}
+    copier = PartCopier(tgt, own, styles, last_rows)
     # Sheet parts first, dependents after: a rerun, which keeps the sheets, lists parts alike.
     parts: dict[str, str] = {}
     for job in jobs:
@@ -90,7 +97,9 @@ def write_owned_sheets(target: Source, owned: Source, sheet_names: Sequence[str]
             )
             twb.append_sheet(tgt, job.owned.name, parts[job.owned.part])
     for job in jobs:
-        sheet_xml = transplant_sheet_xml(own.read(job.owned.part), strings, styles)
+        name = job.owned.name.casefold()
+        blocks = [b for b in rows if b.sheet.casefold() == name]
+        sheet_xml = transplant_sheet(own.read(job.owned.part), strings, styles, blocks)
         copier.copy_sheet(job.owned.part, parts[job.owned.part], sheet_xml)
     if not styles.copy_owned:
         styles.save(tgt, twb)

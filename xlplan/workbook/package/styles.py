@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from xlplan.core.errors import TemplateError
 from xlplan.workbook.package.contenttypes import CT_STYLES
+from xlplan.workbook.package.limits import parse_xml
 from xlplan.workbook.package.relationships import RT_STYLES
 from xlplan.workbook.package.workbook import MAIN_NS, Workbook
 from xlplan.workbook.package.xmltext import insert_before_close
@@ -100,18 +101,22 @@ class StyleMerger:
         Name of the target's styles part (where :meth:`save` writes).
     """
 
-    def __init__(self, owned: bytes, target_text: str | None, part: str) -> None:
+    def __init__(
+        self, owned: bytes, target_text: str | None, part: str, label: str = "<target>"
+    ) -> None:
         self.part = part
         self.target_text = target_text
         self.copy_owned = target_text is None
         self._owned_bytes = owned
-        owned_root = ET.fromstring(owned)
+        owned_root = parse_xml("<owned>", part, owned)
         self._own = {name: _entries(owned_root, name) for name in _POOLS}
         self._own_fmts = {
             int(el.get("numFmtId", "0")): el.get("formatCode", "")
             for el in owned_root.iter(_q("numFmt"))
         }
-        root = ET.fromstring(target_text.encode("utf-8")) if target_text else ET.Element("x")
+        root = (
+            parse_xml(label, part, target_text.encode("utf-8")) if target_text else ET.Element("x")
+        )
         self.pools = {name: self._pool(root, name) for name in _POOLS}
         target_fmts = root.find(_q("numFmts"))
         self.fmt_ids = {
@@ -149,9 +154,9 @@ class StyleMerger:
         rel = twb.rel_of_type(RT_STYLES)
         try:
             if rel is not None and tgt.has(rel.part):
-                return cls(owned, tgt.read_text(rel.part), rel.part)
-            return cls(owned, None, posixpath.join(twb.base_dir, "styles.xml"))
-        except ET.ParseError as exc:
+                return cls(owned, tgt.read_text(rel.part), rel.part, tgt.label)
+            return cls(owned, None, posixpath.join(twb.base_dir, "styles.xml"), tgt.label)
+        except UnicodeDecodeError as exc:
             raise not_workbook(tgt.label, f"styles: {exc}") from exc
 
     def xf(self, index: int) -> int:

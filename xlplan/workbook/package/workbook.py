@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-from xlplan.core.errors import InputError
+from xlplan.core.errors import FileRefused
 from xlplan.workbook.package.contenttypes import CT_WORKSHEET
 from xlplan.workbook.package.relationships import (
     REL_NS,
@@ -65,7 +65,7 @@ class Workbook:
 
         Raises
         ------
-        InputError
+        FileRefused
             No workbook part, a binary (.xlsb) or Strict Open XML workbook, or an unexpected
             root element.
         """
@@ -77,7 +77,7 @@ class Workbook:
             raise not_workbook(pkg.label, "no workbook part")
         part = docs[0].part
         if not part.lower().endswith(".xml"):
-            raise InputError(
+            raise FileRefused(
                 f"不支持二进制工作簿 (.xlsb)：{pkg.label}",
                 f"binary workbooks (.xlsb) are not supported: {pkg.label}",
             )
@@ -174,8 +174,8 @@ def drop_calc_chain_if_stale(pkg: Package, wb: Workbook, sheet_ids: set[int]) ->
             return
 
 
-def _strict(label: str) -> InputError:
-    return InputError(
+def _strict(label: str) -> FileRefused:
+    return FileRefused(
         f"不支持 Strict Open XML 格式的工作簿，请在 Excel 中另存为“Excel 工作簿 (*.xlsx)”：{label}",
         "Strict Open XML workbooks are not supported; save as 'Excel Workbook (*.xlsx)': " + label,
     )
