@@ -126,7 +126,7 @@ SPECIAL_TIPS: dict[str, Message] = {
 # "more" group, so every action in the registry gets a button.
 GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("xlplanPlan", "计划", "Plan", ("new", "check")),
-    ("xlplanCost", "成本", "Cost", ("landed_cost",)),
+    ("xlplanCost", "成本", "Cost", ("landed_cost", "scenarios")),
     ("xlplanMaps", "三张地图", "Three maps", ("business", "customers", "products")),
     ("xlplanTargets", "目标", "Targets", ("align", "split", "track")),
     ("xlplanSupply", "备货与资金", "Stock & cash", ("stock", "cash")),
@@ -140,6 +140,7 @@ IMAGES = {
     "new": "FileNew",
     "check": "DataValidation",
     "landed_cost": "Calculator",
+    "scenarios": "WhatIfAnalysisMenu",
     "business": "HyperlinkInsert",
     "customers": "PivotTableInsert",
     "products": "CreateTable",
