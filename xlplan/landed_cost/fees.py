@@ -404,48 +404,45 @@ def compute_fees(
 
     ``lines`` holds :data:`FEE_INPUT_KEYS`: texts as ``str`` (``""`` where blank), numbers as
     float (NaN where blank). A blank ``months_in_stock`` counts ``default_months`` [months].
+    Only the distinct fee inputs (everything but the price) are looked up; the price-dependent
+    fees are then read off each line's schedule at its price.
     """
     index = lines.index
-    t = lines.reset_index(drop=True)
-    n = len(t)
+    n = len(lines)
+    owner, first = _distinct_inputs(lines)
+    t = lines.iloc[first].reset_index(drop=True)
     text = {
         c: np.asarray(t[c].to_numpy(dtype=object), dtype=object)
         for c in ("channel", "market", "category", "listing_type")
     }
-    price = t["price"].to_numpy(dtype=float)
-
     ref = _referral(text, tables)
     tier = _size_tier(t, text["market"], text["channel"], tables)
-    fba = _fulfilment(tier, text["market"], price, tables)
+    fba = _fulfilment(tier, text["market"], tables)
     storage, aged, storage_rule, storage_uncertain, st_missing = _storage(
         t, tier, text["market"], tables, default_months
     )
 
-    # One schedule per distinct (referral group, FBA group, FBA amounts): fold the lines.
+    # One schedule per distinct (referral group, FBA group, FBA amounts).
     key = pd.DataFrame({"r": ref.code, "f": fba.code})
     for j in range(fba.amount.shape[1]):
         key[f"a{j}"] = fba.amount[:, j]
     hashed = pd.util.hash_pandas_object(key, index=False).to_numpy()
-    owner = np.asarray(pd.factorize(hashed)[0], dtype=np.int64)
-    first = _first_rows(owner)
-    parts: list[tuple[str, Component]] = [
-        ("referral", _take(c, ref.code[first])) for c in ref.parts
-    ]
-    fee_part = _take(fba.bands, fba.code[first])
-    amounts = fba.amount[first]
+    sched = np.asarray(pd.factorize(hashed)[0], dtype=np.int64)
+    head = _first_rows(sched)
+    parts: list[tuple[str, Component]] = [("referral", _take(c, ref.code[head])) for c in ref.parts]
+    fee_part = _take(fba.bands, fba.code[head])
+    amounts = fba.amount[head]
     fee_arrays = {k: getattr(fee_part, k) for k in fee_part.__dataclass_fields__}
     fee_arrays["lo"] = np.where(np.isnan(amounts), np.inf, fee_arrays["lo"])
     fee_arrays["fixed"] = np.nan_to_num(amounts)
     fuel_arrays = dict(fee_arrays)
-    fuel_arrays["fixed"] = fee_arrays["fixed"] * fba.fuel_rate[fba.code[first]][:, None]
+    fuel_arrays["fixed"] = fee_arrays["fixed"] * fba.fuel_rate[fba.code[head]][:, None]
     parts += [("fulfilment", Component(**fee_arrays)), ("fuel", Component(**fuel_arrays))]
-    schedule = PriceSchedule(tuple(parts), owner, len(first))
+    schedule = PriceSchedule(tuple(parts), sched[owner], len(head))
 
-    closing = ref.closing[ref.code]
+    price = lines["price"].to_numpy(dtype=float)
     ref_missing = ref.missing[ref.code]
-    referral_fee = np.where(ref_missing, np.nan, schedule.at(price, "referral"))
-    fulfilment_fee = np.where(fba.missing, np.nan, schedule.at(price, "fulfilment"))
-    fuel_fee = np.where(fba.missing, np.nan, schedule.at(price, "fuel"))
+    closing = ref.closing[ref.code]
     fixed_fees = closing + np.nan_to_num(storage) + np.nan_to_num(aged)
     uncertain = ref.uncertain[ref.code] | tier.uncertain | fba.uncertain | storage_uncertain
     flags = _flag_text(
@@ -455,29 +452,73 @@ def compute_fees(
             (fba.missing, FeeFlag.NO_FULFILMENT_RULE),
             (st_missing, FeeFlag.NO_STORAGE_RULE),
         ],
-        n,
+        len(t),
     )
+    # The row that prices the line at its own price names the FBA figures.
+    band_rule = np.full(n, "", dtype=object)
+    groups = fba.code[owner]
+    for j in range(fba.amount.shape[1]):
+        lo, hi = fba.bands.lo[groups, j], fba.bands.hi[groups, j]
+        inside = ((price > lo) | (fba.bands.lo_closed[groups, j] & (price == lo))) & (
+            (price < hi) | (fba.bands.hi_closed[groups, j] & (price == hi))
+        )
+        band_rule = np.where(inside, fba.rule[owner, j], band_rule)
+    fba_missing = fba.missing[owner]
+
+    def each(values: np.ndarray) -> np.ndarray:
+        return np.asarray(np.asarray(values)[owner])
+
     out = pd.DataFrame(
         {
-            "referral_fee": referral_fee,
-            "closing_fee": closing,
-            "fulfilment_fee": fulfilment_fee,
-            "fuel_surcharge": fuel_fee,
-            "storage_fee": storage,
-            "aged_surcharge": aged,
-            "size_tier": pd.Series(tier.name, dtype=object),
-            "dim_weight_kg": tier.dim_weight_kg,
-            "shipping_weight_kg": tier.shipping_weight_kg,
-            "cubic_feet": tier.cubic_feet,
-            "referral_rule": pd.Series(ref.rule[ref.code], dtype=object),
-            "fulfilment_rule": pd.Series(fba.rule, dtype=object),
-            "storage_rule": pd.Series(storage_rule, dtype=object),
-            "fee_uncertain": uncertain,
-            "fee_flag": pd.Series(flags, dtype=object),
+            "referral_fee": np.where(ref_missing[owner], np.nan, schedule.at(price, "referral")),
+            "closing_fee": each(closing),
+            "fulfilment_fee": np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
+            "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
+            "storage_fee": each(storage),
+            "aged_surcharge": each(aged),
+            "size_tier": pd.Series(each(tier.name), dtype=object),
+            "dim_weight_kg": each(tier.dim_weight_kg),
+            "shipping_weight_kg": each(tier.shipping_weight_kg),
+            "cubic_feet": each(tier.cubic_feet),
+            "referral_rule": pd.Series(each(ref.rule[ref.code]), dtype=object),
+            "fulfilment_rule": pd.Series(band_rule, dtype=object),
+            "storage_rule": pd.Series(each(storage_rule), dtype=object),
+            "fee_uncertain": each(uncertain),
+            "fee_flag": pd.Series(each(flags), dtype=object),
         }
     )
     out.index = index
-    return FeeResult(out, schedule, fixed_fees)
+    return FeeResult(out, schedule, each(fixed_fees))
+
+
+_TEXT_INPUTS = ("channel", "market", "category", "listing_type")
+_NUMBER_INPUTS = (
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "weight_kg",
+    "months_in_stock",
+    "sell_month",
+)
+
+
+def _distinct_inputs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's distinct fee inputs (all but the price): (owner per line, first line of
+    each)."""
+    n = len(lines)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = np.zeros(n, dtype=np.uint64)
+    prime = np.uint64(1_099_511_628_211)
+    with np.errstate(over="ignore"):
+        for c in _TEXT_INPUTS:
+            codes = pd.factorize(lines[c], use_na_sentinel=False)[0]
+            key = key * prime + codes.astype(np.uint64)
+        for c in _NUMBER_INPUTS:
+            values = np.ascontiguousarray(lines[c].to_numpy(dtype=float))
+            key = key * prime + pd.util.hash_array(values)
+    owner = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+    return owner, _first_rows(owner)
 
 
 class _Referral(NamedTuple):
@@ -666,8 +707,8 @@ def _round_up(values: FloatArray, step: float) -> FloatArray:
 class _Fulfilment(NamedTuple):
     """Per distinct (market, size tier) group: its price bands (``bands``, F rows, no fees)
     and fuel surcharge rate; per line: the group ``code``, the fee in each band ``amount``
-    (n, T; NaN where no row), the rule ids of the row used at the line's price, uncertainty,
-    and whether a sized line found no fee."""
+    (n, T; NaN where no row), the rule ids of each band's row (n, T), uncertainty, and whether
+    a sized line found no fee."""
 
     code: np.ndarray
     bands: Component
@@ -678,9 +719,7 @@ class _Fulfilment(NamedTuple):
     missing: np.ndarray
 
 
-def _fulfilment(
-    tier: _Tier, market: np.ndarray, price: FloatArray, tables: FeeTables
-) -> _Fulfilment:
+def _fulfilment(tier: _Tier, market: np.ndarray, tables: FeeTables) -> _Fulfilment:
     n = len(market)
     table = tables.fulfilment
     keyed = _factorise(market, tier.name)
@@ -692,7 +731,7 @@ def _fulfilment(
     bands = _component(len(keyed.keys), width)
     fuel_rate = np.zeros(len(keyed.keys))
     amount = np.full((n, width), np.nan)
-    rule = np.full(n, "", dtype=object)
+    rule = np.full((n, width), "", dtype=object)
     uncertain = np.zeros(n, dtype=bool)
     fuel_rows = tables.surcharges[
         (tables.surcharges["surcharge"] == "fuel_and_logistics")
@@ -707,7 +746,6 @@ def _fulfilment(
         fuel_rate[g] = float(fuel["rate"].iloc[0]) if len(fuel) else 0.0
         suffix = ";" + str(fuel["rule"].iloc[0]) if len(fuel) else ""
         w = tier.shipping_weight[lines]
-        p = price[lines]
         for t, (_, band) in enumerate(rows.groupby("price_band", sort=False)):
             band = band.sort_values("weight_from")
             first = band.iloc[0]
@@ -733,11 +771,8 @@ def _fulfilment(
             amount[lines, t] = np.where(
                 within, band["fee"].to_numpy(dtype=float)[pos] + extra, np.nan
             )
-            # The row that prices the line at its own price names the figures.
-            at_price = within & ((p > lo) | ((bool(lo_closed[0]) or lo == 0.0) & (p == lo)))
-            at_price &= (p < bands["hi"][g, t]) | (bool(hi_closed[0]) & (p == bands["hi"][g, t]))
             named = tier.rule[lines] + ";" + band["rule"].to_numpy(dtype=object)[pos] + suffix
-            rule[lines[at_price]] = named[at_price]
+            rule[lines, t] = np.where(within, named, "")
             uncertain[lines[within]] |= band["uncertain"].to_numpy(dtype=bool)[pos][within]
     found = ~np.isnan(amount).all(axis=1)
     missing = tier.missing | ((tier.name != "") & ~found)
