@@ -46,6 +46,7 @@ UDFS = (
     "XLP_MARKET_SCREEN",
     "XLP_CUSTOMER_TIERS",
     "XLP_PRODUCT_MAP",
+    "XLP_PRODUCT_MIX",
 )
 TABLE_ARGS = {
     "lines",

@@ -61,6 +61,8 @@ SAMPLE_PRODUCT_LINES: list[tuple[str, float, float, int, float, str]] = [
     ("Smart rings", 0.20, 500_000.0, 120, 899.0, "launched Aug 2026"),
     ("Yoga mats", 0.35, 200_000.0, 50, 129.0, ""),
 ]
+SAMPLE_TARGET_SHARES = {"Outdoor jackets": 0.30}
+"""The what-if of the method's apparel case: jackets to 30% of volume."""
 
 
 def _sample_units(line: str, m: np.ndarray) -> np.ndarray:
@@ -93,7 +95,10 @@ def sample_product_sales() -> pd.DataFrame:
 
 def sample_product_economics() -> pd.DataFrame:
     return pd.DataFrame(
-        [(line, gm, promo, days, note) for line, gm, promo, days, _, note in SAMPLE_PRODUCT_LINES],
+        [
+            (line, gm, promo, days, SAMPLE_TARGET_SHARES.get(line), note)
+            for line, gm, promo, days, _, note in SAMPLE_PRODUCT_LINES
+        ],
         columns=schema_maps.PRODUCT_ECONOMICS.keys,
     )
 
@@ -335,5 +340,11 @@ def write_maps_sheets(
         "XLP_PRODUCT_MAP(tblProductSales[#All],tblProductEconomics[#All],tblProductSettings[#All])",
     )
     ws.freeze_panes(FIRST_HEADER + 1, 0)
-    write_tables_sheet(wb, fmt, SHEET["product_map_result"], [(m.PRODUCT_LINES, None)], lang)
+    write_tables_sheet(
+        wb,
+        fmt,
+        SHEET["product_map_result"],
+        [(m.PRODUCT_LINES, None), (m.PRODUCT_MIX, None)],
+        lang,
+    )
     write_tables_sheet(wb, fmt, SHEET["map_proposals"], [(m.MAP_PROPOSALS, None)], lang)
