@@ -317,6 +317,27 @@ def test_unknown_market_of_a_channel_with_tables_is_flagged(tables: FeeTables) -
     assert got["referral_fee"].iloc[2] == 0.0
 
 
+def test_typed_figures_override_the_tables(tables: FeeTables) -> None:
+    line = {
+        **one_pound_large_standard(25.0),
+        "referral_rate": 0.10,
+        "referral_min": 3.0,
+        "last_mile_per_unit": 5.0,
+        "storage_per_unit": 0.5,
+    }
+    result = compute_fees(lines(line, one_pound_large_standard(25.0)), tables)
+    got = result.outputs
+    assert cents(got["referral_fee"]) == [3.00, 3.75]  # max(10% x 25, 3) vs 15% of 25
+    assert cents(got["fulfilment_fee"]) == [5.00, 4.60]
+    assert cents(got["fuel_surcharge"]) == [0.0, 0.16]
+    assert got["storage_fee"].iloc[0] == 0.5
+    assert got["referral_rule"].iloc[0] == "typed" and got["fulfilment_rule"].iloc[0] == "typed"
+    # typed last mile and storage are fixed costs; the typed referral stays in the schedule
+    assert result.fixed_fees[0] == pytest.approx(5.5)
+    price = solve_price(result.schedule, 20.0 + result.fixed_fees, 1.0, 0.0, 0.0)
+    assert price[0] == pytest.approx(28.5)  # P - max(10% P, 3) = 25.5: the minimum binds
+
+
 def test_payment_processors(tables: FeeTables) -> None:
     # STRIPE: US$100 -> US$3.20 (2.9% + 30c); +1.5% international card, +1% conversion.
     # PAYPAL: Checkout US$100 -> US$3.98 (3.49% + 49c).

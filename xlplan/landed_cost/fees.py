@@ -57,6 +57,8 @@ POUND_KG = 0.45359237
 CUBIC_FOOT_CM3 = 28_316.846592
 DAYS_PER_MONTH = 365.25 / 12
 AMAZON = "Amazon"
+TYPED = "typed"
+"""The rule id of a figure typed on the line (it overrides the tables)."""
 
 FEE_INPUT_KEYS: tuple[str, ...] = (
     "channel",
@@ -347,11 +349,12 @@ class _Keyed(NamedTuple):
 
 
 def _factorise(*columns: np.ndarray) -> _Keyed:
-    """Group codes of the distinct combinations of text columns (in order of appearance)."""
+    """Group codes of the distinct combinations of columns (in order of appearance); the keys
+    as text (NaN as ``nan``)."""
     combined = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
     uniques = []
     for column in columns:
-        codes, values = pd.factorize(np.asarray(column, dtype=object))
+        codes, values = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
         combined = combined * (len(values) + 1) + codes
         uniques.append((codes, values))
     group = pd.factorize(combined)[0]
@@ -404,8 +407,12 @@ def compute_fees(
 
     ``lines`` holds :data:`FEE_INPUT_KEYS`: texts as ``str`` (``""`` where blank), numbers as
     float (NaN where blank). A blank ``months_in_stock`` counts ``default_months`` [months].
-    Only the distinct fee inputs (everything but the price) are looked up; the price-dependent
-    fees are then read off each line's schedule at its price.
+    Optional typed figures override the tables on their line (rule id ``typed``):
+    ``referral_rate`` [fraction] with ``referral_min`` [market ccy/unit] replace the referral or
+    commission schedule; ``last_mile_per_unit`` replaces the FBA fee and its surcharge;
+    ``storage_per_unit`` replaces storage and the aged-inventory surcharge. Only the
+    distinct fee inputs (everything but the price) are looked up; the price-dependent fees are
+    then read off each line's schedule at its price.
     """
     index = lines.index
     n = len(lines)
@@ -415,12 +422,30 @@ def compute_fees(
         c: np.asarray(t[c].to_numpy(dtype=object), dtype=object)
         for c in ("channel", "market", "category", "listing_type")
     }
-    ref = _referral(text, tables)
+
+    def typed(key: str) -> FloatArray:
+        if key not in t.columns:
+            return np.full(len(t), np.nan)
+        return np.asarray(t[key].to_numpy(dtype=float), dtype=float)
+
+    ref = _referral(text, (typed("referral_rate"), typed("referral_min")), tables)
     tier = _size_tier(t, text["market"], text["channel"], tables)
     fba = _fulfilment(tier, text["market"], tables)
     storage, aged, storage_rule, storage_uncertain, st_missing = _storage(
         t, tier, text["market"], tables, default_months
     )
+    # Typed last-mile and storage figures override the FBA and storage tables.
+    own_mile, own_storage = typed("last_mile_per_unit"), typed("storage_per_unit")
+    mile_typed, storage_typed = ~np.isnan(own_mile), ~np.isnan(own_storage)
+    fba.amount[mile_typed] = np.nan
+    fba.missing[mile_typed] = False
+    fba.rule[mile_typed] = TYPED
+    fba.uncertain[mile_typed] = False
+    storage = np.where(storage_typed, own_storage, storage)
+    aged = np.where(storage_typed, 0.0, aged)
+    storage_rule = np.where(storage_typed, TYPED, storage_rule)
+    st_missing = st_missing & ~storage_typed
+    storage_uncertain = storage_uncertain & ~storage_typed
 
     # One schedule per distinct (referral group, FBA group, FBA amounts).
     key = pd.DataFrame({"r": ref.code, "f": fba.code})
@@ -443,7 +468,9 @@ def compute_fees(
     price = lines["price"].to_numpy(dtype=float)
     ref_missing = ref.missing[ref.code]
     closing = ref.closing[ref.code]
-    fixed_fees = closing + np.nan_to_num(storage) + np.nan_to_num(aged)
+    fixed_fees = (
+        closing + np.nan_to_num(storage) + np.nan_to_num(aged) + np.where(mile_typed, own_mile, 0.0)
+    )
     uncertain = ref.uncertain[ref.code] | tier.uncertain | fba.uncertain | storage_uncertain
     flags = _flag_text(
         [
@@ -464,6 +491,8 @@ def compute_fees(
         )
         band_rule = np.where(inside, fba.rule[owner, j], band_rule)
     fba_missing = fba.missing[owner]
+    own = mile_typed[owner]
+    band_rule = np.where(own, TYPED, band_rule)
 
     def each(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.asarray(values)[owner])
@@ -472,7 +501,11 @@ def compute_fees(
         {
             "referral_fee": np.where(ref_missing[owner], np.nan, schedule.at(price, "referral")),
             "closing_fee": each(closing),
-            "fulfilment_fee": np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
+            "fulfilment_fee": np.where(
+                own,
+                own_mile[owner],
+                np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
+            ),
             "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
             "storage_fee": each(storage),
             "aged_surcharge": each(aged),
@@ -499,6 +532,10 @@ _NUMBER_INPUTS = (
     "weight_kg",
     "months_in_stock",
     "sell_month",
+    "referral_rate",
+    "referral_min",
+    "last_mile_per_unit",
+    "storage_per_unit",
 )
 
 
@@ -515,6 +552,8 @@ def _distinct_inputs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
             codes = pd.factorize(lines[c], use_na_sentinel=False)[0]
             key = key * prime + codes.astype(np.uint64)
         for c in _NUMBER_INPUTS:
+            if c not in lines.columns:
+                continue
             values = np.ascontiguousarray(lines[c].to_numpy(dtype=float))
             key = key * prime + pd.util.hash_array(values)
     owner = np.asarray(pd.factorize(key)[0], dtype=np.int64)
@@ -534,18 +573,42 @@ class _Referral(NamedTuple):
     missing: np.ndarray
 
 
-def _referral(text: dict[str, np.ndarray], tables: FeeTables) -> _Referral:
-    keyed = _factorise(text["channel"], text["market"], text["category"], text["listing_type"])
+def _referral(
+    text: dict[str, np.ndarray], typed: tuple[FloatArray, FloatArray], tables: FeeTables
+) -> _Referral:
+    own_rate, own_min = typed
+    keyed = _factorise(
+        text["channel"],
+        text["market"],
+        text["category"],
+        text["listing_type"],
+        own_rate.astype(object),
+        own_min.astype(object),
+    )
     plans: list[list[tuple[pd.DataFrame, float, float, bool]]] = []
     closing_of: list[float] = []
     missing_of: list[bool] = []
     ref, com = tables.referral, tables.commissions
     com_channels = set(com["channel"])
-    for ch, mk, cat, lst in keyed.keys:
+    for ch, mk, cat, lst, rate_text, min_text in keyed.keys:
         parts: list[tuple[pd.DataFrame, float, float, bool]] = []
         closing = 0.0
         missing = False
-        if ch == AMAZON:
+        if rate_text != "nan":  # a typed referral rate overrides the tables
+            typed_row = pd.DataFrame(
+                {
+                    "rule": [TYPED],
+                    "price_from": [0.0],
+                    "price_to": [np.nan],
+                    "price_bounds": ["[]"],
+                    "rate": [float(rate_text)],
+                    "fixed_fee": [np.nan],
+                    "uncertain": [False],
+                }
+            )
+            floor = 0.0 if min_text == "nan" else float(min_text)
+            parts.append((typed_row, floor, np.inf, False))
+        elif ch == AMAZON:
             mine = ref[ref["marketplace"] == mk]
             rows = mine[mine["category"] == cat]
             if rows.empty:
