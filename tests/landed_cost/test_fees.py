@@ -313,6 +313,14 @@ def test_unknown_market_of_a_channel_with_tables_is_flagged(tables: FeeTables) -
     assert np.isnan(got["referral_fee"].iloc[0])
     assert got["fee_flag"].iloc[0] == FeeFlag.NO_REFERRAL_RULE.value
     assert FeeFlag.NO_SIZE_TIER.value in got["fee_flag"].iloc[1]  # no DE FBA card shipped
+    assert (
+        FeeFlag.NO_DIMENSIONS.value
+        in compute_fees(
+            lines({"channel": "Amazon", "market": "US", "category": "x", "price": 10.0}), tables
+        )
+        .outputs["fee_flag"]
+        .iloc[0]
+    )
     assert got["fee_flag"].iloc[2] == ""
     assert got["referral_fee"].iloc[2] == 0.0
 

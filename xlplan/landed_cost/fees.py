@@ -107,6 +107,9 @@ class FeeFlag(str, Enum):
     NO_SIZE_TIER = "no_size_tier"
     NO_FULFILMENT_RULE = "no_fulfilment_rule"
     NO_STORAGE_RULE = "no_storage_rule"
+    NO_DIMENSIONS = "no_dimensions"
+    """An Amazon line without dimensions and weight, and without a typed last-mile figure:
+    its FBA fees are not counted."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,6 +481,10 @@ def compute_fees(
             (tier.missing, FeeFlag.NO_SIZE_TIER),
             (fba.missing, FeeFlag.NO_FULFILMENT_RULE),
             (st_missing, FeeFlag.NO_STORAGE_RULE),
+            (
+                (text["channel"] == AMAZON) & ~mile_typed & ~_sized(t),
+                FeeFlag.NO_DIMENSIONS,
+            ),
         ],
         len(t),
     )
@@ -522,6 +529,11 @@ def compute_fees(
     )
     out.index = index
     return FeeResult(out, schedule, each(fixed_fees))
+
+
+def _sized(t: pd.DataFrame) -> np.ndarray:
+    cols = ["length_cm", "width_cm", "height_cm", "weight_kg"]
+    return np.asarray(np.isfinite(t[cols].to_numpy(dtype=float)).all(axis=1))
 
 
 _TEXT_INPUTS = ("channel", "market", "category", "listing_type")
