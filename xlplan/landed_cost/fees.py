@@ -478,7 +478,7 @@ def compute_fees(
     flags = _flag_text(
         [
             (ref_missing, FeeFlag.NO_REFERRAL_RULE),
-            (tier.missing, FeeFlag.NO_SIZE_TIER),
+            (tier.missing & ~mile_typed, FeeFlag.NO_SIZE_TIER),
             (fba.missing, FeeFlag.NO_FULFILMENT_RULE),
             (st_missing, FeeFlag.NO_STORAGE_RULE),
             (
