@@ -104,3 +104,30 @@ def test_every_number_is_stored_as_a_number(written: Path, name: str) -> None:
                     )
                     checked += value is not None
     assert checked > 1000
+
+
+def test_one_timeline_and_one_seller(written: Path) -> None:
+    """Issue 11: KPI months of 2027 in a 2026 plan, a product map "as of 2026-12" while the
+    actuals stop in September, T-shirts and yoga mats in a 3C seller's plan, 72.6 turns a year
+    shown green, a product map worth a few percent of the target. Now: the actuals' last month
+    is the product map's as-of month and the KPIs' last month; the products are the plan's 3C
+    categories; no KPI figure is implausible; the product map's bottom-up is most of the plan."""
+    path = written / "demo-plan.xlsx"
+    actuals = _table(path, "tblActuals")
+    last = max(str(m)[:7] for m in actuals["Month"])
+    assert last == f"{demo.PLAN_YEAR}-09"
+    sales = _table(path, "tblProductSales")
+    assert max(str(m)[:7] for m in sales["Month"]) == last
+    kpi_months = {str(m)[:7] for m in _table(path, "tblKpiRaw")["Month"]}
+    kpi_months |= {str(m)[:7] for m in _table(path, "tblKpiValues")["Month"]}
+    assert max(kpi_months) == last and min(kpi_months) >= f"{demo.PLAN_YEAR}-01"
+    lines = set(_table(path, "tblProductLines")["Product line"])
+    categories = set(_table(path, "tblTargetLines")["Category"].dropna())
+    assert categories <= lines
+    assert {"power banks", "GaN chargers", "cables", "bundles"} <= lines
+    flags = _table(path, "tblKpiFlags")
+    assert "check" not in set(flags["Flag"])
+    turnover = flags[flags["KPI"].astype(str).str.contains("turnover", case=False)]
+    assert len(turnover) and turnover["Value"].between(3, 12).all()
+    product = _table(path, "tblMapTotals").set_index("Map").loc["product", "Proposed by the map"]
+    assert 0.6 * demo.COMPANY_TARGET <= product <= 1.1 * demo.COMPANY_TARGET

@@ -17,6 +17,7 @@ from xlplan.app import templates
 from xlplan.app.cli import main
 from xlplan.core.errors import records
 from xlplan.kpi.action import waterfall_table
+from xlplan.kpi.tables import KPI_RAW
 from xlplan.plan.action import ActionResult
 from xlplan.workbook.io import FilePort
 
@@ -77,7 +78,7 @@ def test_kpi_action_flags_every_colour_with_reasons(tmp_path: Path) -> None:
     result = kpi(port)
     assert result.errors.empty, result.errors
     flags = flags_of(port)
-    assert set(flags["flag"]) == {"green", "amber", "red", "check", "no_data"}
+    assert set(flags["flag"]) == {"green", "amber", "red", "no_data"}
     csat = pick(flags, "2027-03", "MX", "csat")
     assert csat["flag"] == "red"
     assert (
@@ -88,15 +89,36 @@ def test_kpi_action_flags_every_colour_with_reasons(tmp_path: Path) -> None:
     assert csat["source"] == "KPI!11:11"  # the third figure of tblKpiValues
     # derived from raw figures: inventory turnover = COGS x 12 / (average inventory x months)
     turnover = pick(flags, "2027-01", "US", "inventory_turnover")
-    assert turnover["value"] == pytest.approx(1_150_000 * 12 / 190_000)
+    assert turnover["value"] == pytest.approx(4_600_000 * 12 / 6_730_000)  # 8.2 a year
     assert turnover["source"].startswith("KPI Raw!")
-    # 72.6 turns a year is not healthy green: it is a figure to verify (issue 11)
-    assert turnover["flag"] == "check"
-    assert turnover["reason_en"].startswith("inventory turnover 72.6 /yr > 24: implausible")
-    assert turnover["reason_zh"].startswith("库存周转 72.6 次/年 > 24：数值存疑，请核实")
+    assert turnover["flag"] == "green"
     # only KPIs the raw row has inputs for: no profit margin without a profit column
     assert "profit_margin" not in set(flags["kpi"])
     assert "KPI: " in result.summary[0].en
+
+
+def test_an_implausible_figure_is_flagged_to_check_not_green(tmp_path: Path) -> None:
+    """Issue 11: an average inventory typed without three zeros gave 72.6 turns a year, shown
+    green. Beyond 24 a year it is a figure to verify."""
+    path = template(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = next(w for w in wb.worksheets if "tblKpiRaw" in w.tables)
+    rows = list(ws[ws.tables["tblKpiRaw"].ref])
+    j = [c.value for c in rows[0]].index(KPI_RAW.column("average_inventory").header("en"))
+    rows[3][j].value = 840_000  # US, the last month: COGS 5.08M a month
+    wb.save(path)
+    port = port_of(path)
+    kpi(port)
+    turnover = pick(flags_of(port), "2027-03", "US", "inventory_turnover")
+    assert turnover["flag"] == "check"
+    assert turnover["reason_en"].startswith("inventory turnover 72.6 /yr > 24: implausible")
+    assert turnover["reason_zh"].startswith("库存周转 72.6 次/年 > 24：数值存疑，请核实")
+    # on the Dashboard: red first, then the figures to verify, then amber
+    actions.run(port, TODAY, ["track", "kpi"])
+    attention = port.written["dash_kpis"]
+    order = attention["flag"].drop_duplicates().tolist()
+    assert order[:3] == ["red", "check", "amber"], order
+    assert "implausible" in attention.loc[attention["flag"] == "check", "reason_en"].iloc[0]
 
 
 def test_thresholds_table_overrides_the_catalog(tmp_path: Path) -> None:
@@ -120,9 +142,9 @@ def test_thresholds_table_overrides_the_catalog(tmp_path: Path) -> None:
 
 
 def test_the_plausible_range_is_an_editable_threshold(tmp_path: Path) -> None:
-    """The thresholds table carries each KPI's plausible range; raising the turnover maximum
-    for the US (a row of its own) turns its 72.6 into a colour again, and a crossed range is
-    an error on its cell."""
+    """The thresholds table carries each KPI's plausible range; a US row of its own with a
+    turnover maximum of 5 makes the US's 8.2 a figure to check while DE's 7.0 keeps its colour,
+    and a crossed range is an error on its cell."""
     path = template(tmp_path)
     headers, rows, _ = table_cells(path, "KPI", "tblKpiThresholds")
     turnover = next(r for r in rows if r[0] == "inventory_turnover")
@@ -137,7 +159,7 @@ def test_the_plausible_range_is_an_editable_threshold(tmp_path: Path) -> None:
             cell_of(path, "KPI", "tblKpiThresholds", row, "Plausible min"): 30,
             cell_of(path, "KPI", "tblKpiThresholds", len(rows), "KPI"): "inventory_turnover",
             cell_of(path, "KPI", "tblKpiThresholds", len(rows), "Market"): "US",
-            cell_of(path, "KPI", "tblKpiThresholds", len(rows), "Plausible max"): 100,
+            cell_of(path, "KPI", "tblKpiThresholds", len(rows), "Plausible max"): 5,
         },
     )
     wb = openpyxl.load_workbook(path)
@@ -154,8 +176,8 @@ def test_the_plausible_range_is_an_editable_threshold(tmp_path: Path) -> None:
         and "not below the plausible max" in where[f"KPI!{crossed}"]
     )
     flags = flags_of(port)
-    assert pick(flags, "2027-01", "US", "inventory_turnover")["flag"] == "green"
-    assert pick(flags, "2027-01", "DE", "inventory_turnover")["flag"] == "check"  # 48.8
+    assert pick(flags, "2027-01", "US", "inventory_turnover")["flag"] == "check"  # 8.2 > 5
+    assert pick(flags, "2027-01", "DE", "inventory_turnover")["flag"] == "green"  # 7.0
 
 
 def test_bad_rows_are_located_in_the_sheet(tmp_path: Path) -> None:
@@ -198,15 +220,12 @@ def test_dashboard_tables_from_tracking_and_landed_cost(tmp_path: Path) -> None:
     for market in list(counts.index)[3:]:
         assert set(flags.loc[flags["market"] == market, "kpi"]) == {"commission_rate"}
     assert counts.loc["MX", "red"] > counts.loc["US", "red"]
-    assert counts.loc["US", "check"] == 1  # March's turnover of 74.3 a year
+    assert counts["check"].sum() == 0  # the example's figures are all plausible
     attention = port.written["dash_kpis"]
     assert attention["flag"].iloc[0] == "red" and "green" not in set(attention["flag"])
-    # red first, then the figures to verify, then amber
     order = attention["flag"].drop_duplicates().tolist()
-    assert order[:3] == ["red", "check", "amber"], order
-    assert "implausible" in attention.loc[attention["flag"] == "check", "reason_en"].iloc[0]
-    # every month: US and DE turnover of 44-74 a year, MX January 28.5
-    assert "check 7" in actions.run(port, TODAY, ["kpi"]).steps[-1].result.summary[0].en
+    assert order[:2] == ["red", "amber"], order
+    assert "check 0" in actions.run(port, TODAY, ["kpi"]).steps[-1].result.summary[0].en
     waterfall = port.written["dash_waterfall"]
     results = port.written["landed_cost_results"].iloc[0]
     assert waterfall["step"].iloc[0] == "net_price"

@@ -469,8 +469,8 @@ def test_products_show_every_stage_and_quadrant(tmp_path: Path) -> None:
     assert stages == {"Introduction", "Growth", "Maturity", "Decline"}
     quadrants = {q.split(" / ")[1] for q in lines["quadrant_label"]}
     assert quadrants == {"Star", "Cash cow", "Question mark", "Dog"}
-    assert lines.loc["T-shirts", "quadrant_label"].endswith("Cash cow")  # 8% margin, 60% volume
-    assert lines.loc["Outdoor jackets", "quadrant_label"].endswith("Star")
+    assert lines.loc["power banks", "quadrant_label"].endswith("Cash cow")  # 22%, steady volume
+    assert lines.loc["GaN chargers", "quadrant_label"].endswith("Star")
     out = proposals(port)
     assert set(out["map"]) == {"product"}
     assert out["amount"].sum() == lines["proposed_target"].sum()
@@ -482,7 +482,7 @@ def test_product_errors_point_at_the_economics_row(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["Product Map"]
     ref = ws.tables["tblProductEconomics"].ref
-    first = ws[ref][1]  # first data row: T-shirts
+    first = ws[ref][1]  # first data row: power banks
     first[1].value = 1.5  # margin 150%
     wb.save(path)
     port = port_of(path)
@@ -510,7 +510,7 @@ def test_months_typed_as_dates_and_a_bad_as_of_month(tmp_path: Path) -> None:
     result = run(port, "products")
     [(where, msg)] = [(port.locate(r), r.en) for r in records(result.errors)]
     assert where.startswith("Product Map!") and "as_of_month must be a month" in msg
-    assert "as of 2026-12" in result.summary[0].en  # the last month of sales instead
+    assert "as of 2027-03" in result.summary[0].en  # the last month of sales instead
 
 
 # --------------------------------------------------------------------------------------------
@@ -533,7 +533,7 @@ def test_each_action_replaces_only_its_own_rows(tmp_path: Path) -> None:
     ws = wb["Product Map"]
     sales = ws.tables["tblProductSales"].ref
     for row in ws[sales][1:]:
-        if row[0].value == "Yoga mats":
+        if row[0].value == "earbuds":
             row[3].value = (row[3].value or 0) * 2
     wb.save(out)
     again = port_of(out)
@@ -547,10 +547,10 @@ def test_each_action_replaces_only_its_own_rows(tmp_path: Path) -> None:
         b["amount"] = b["amount"].astype(float)
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
-    def yoga(f: pd.DataFrame) -> pd.DataFrame:
-        return f[(f["map"] == "product") & (f["category"] == "Yoga mats")]
+    def earbuds(f: pd.DataFrame) -> pd.DataFrame:
+        return f[(f["map"] == "product") & (f["category"] == "earbuds")]
 
-    assert float(yoga(second)["amount"].iloc[0]) > float(yoga(first)["amount"].iloc[0])
+    assert float(earbuds(second)["amount"].iloc[0]) > float(earbuds(first)["amount"].iloc[0])
 
 
 def test_cli_runs_the_maps_on_the_chinese_template(

@@ -81,7 +81,7 @@ def test_sample_data_reads_back(tmp_path: Path) -> None:
     path.write_bytes(templates.template_bytes("en"))
     tables = read_workbook_tables(path, CATALOG, [t.key for t in schema_maps.MAP_TABLES])
     sales = tables["product_sales"].frame
-    assert len(sales) == 6 * 18 and sales["line"].nunique() == 6
+    assert len(sales) == 6 * 24 and sales["line"].nunique() == 6
     assert len(tables["product_economics"].frame) == 6
     markets = tables["business_markets"].frame.set_index("market")
     macro = market_macro().set_index("market")

@@ -7,6 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xlplan.planning.calc.tracking import (
     FORECAST_COLUMNS,
@@ -73,7 +75,7 @@ def test_run_rate_forecast_by_hand() -> None:
     # 1,020 + 9 x 350 x 670/700 = 1,020 + 3,015
     assert row["forecast"] == pytest.approx(4035)
     assert row["gap_to_close"] == pytest.approx(165)
-    assert row["needed_per_month"] == pytest.approx((4200 - 1020) / 9)
+    assert row["needed_per_month"] == 353  # (4,200 - 1,020) / 9 = 353.33, to the whole yuan
     assert row["forecast_attainment"] == pytest.approx(4035 / 4200)
     assert list(table.columns) == FORECAST_COLUMNS
 
@@ -157,3 +159,26 @@ def test_validate_actuals() -> None:
     )
     errors = validate_actuals(actuals, 2026, markets=["MX", "US"])
     assert errors[["row", "column"]].to_numpy().tolist() == [[1, "market"], [2, "actual"]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0, 5e7), min_size=12, max_size=12),
+    st.lists(st.floats(0, 6e7), min_size=1, max_size=11),
+    st.sampled_from([1.0, 100.0, 10_000.0, 1_000_000.0]),
+)
+def test_forecast_follows_the_rounding_unit(
+    plan_months_: list[float], actual_months: list[float], unit: float
+) -> None:
+    """Issue 11: a forecast of 337,036,001 with a rounding unit of 10,000. The forecast and
+    what each open month needs are whole units, and the gap is plan minus the forecast shown."""
+    plan = pd.DataFrame([("MX", *plan_months_)], columns=["market", *MONTH_COLUMNS])
+    actuals = pd.DataFrame(
+        [("MX", m, a) for m, a in enumerate(actual_months, start=1)],
+        columns=["market", "month", "actual"],
+    )
+    table, _ = forecast(plan, actuals, 2026, unit=unit)
+    row = table.iloc[0]
+    assert row["forecast"] % unit == 0
+    assert row["needed_per_month"] % unit == 0
+    assert row["gap_to_close"] == row["full_year_plan"] - row["forecast"]

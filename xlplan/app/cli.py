@@ -106,6 +106,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from xlplan import actions
     from xlplan.workbook.io import FilePort
 
+    if args.input is None and args.action and _is_workbook(args.action[-1]):
+        args.input = args.action.pop()  # `run --action align split plan.xlsx`
+    if args.input is None:
+        raise XlplanError(Message("缺少输入文件 (plan.xlsx)", "no input file given (plan.xlsx)"))
     src = Path(args.input)
     given: dict[str, TableData] = {}
     if args.orders:
@@ -117,7 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     def progress(i: int, n: int, label: Message) -> None:
         print(f"[{i}/{n}] {label.text(lang)} ...", flush=True)
 
-    report = actions.run(port, _today(args), args.action or None, progress=progress)
+    names = action_names(args.action) if args.action else None
+    report = actions.run(port, _today(args), names, progress=progress)
     failed = _report(report, port, lang)
     port.save(target)
     print(WRITTEN.text(lang) + str(target))
@@ -419,6 +424,70 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if all_pass(checks) else 1
 
 
+def action_names(given: Sequence[str]) -> list[str]:
+    """The actions ``--action`` names: several per flag (``align split``), comma-separated
+    (``align,split``) or repeated; ``landed-cost`` and ``landed_cost`` are the same action.
+    An unknown name is refused with the closest known one."""
+    import difflib
+
+    from xlplan import actions
+
+    names = [
+        part.strip().lower().replace("-", "_")
+        for text in given
+        for part in text.replace("，", ",").split(",")
+        if part.strip()
+    ]
+    known = list(actions.ACTIONS)
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" ({_cli_name(close[0])}?)" if close else ""
+            listed = ", ".join(_cli_name(k) for k in known)
+            raise XlplanError(
+                Message(
+                    f"未知的操作: {name}{hint}；可用: {listed}",
+                    f"unknown action: {name}{hint}; available: {listed}",
+                )
+            )
+    return list(dict.fromkeys(names))
+
+
+def _is_workbook(text: str) -> bool:
+    return Path(text).suffix.lower() in (".xlsx", ".xlsm")
+
+
+def _cli_name(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _actions_help() -> str:
+    """The ``run -h`` epilog: every action, in run order, with one line each."""
+    from xlplan import actions
+
+    width = max(len(_cli_name(n)) for n in actions.ACTIONS)
+    lines = ["actions (操作), in the order a full run performs them:"]
+    for name, action in actions.ACTIONS.items():
+        mark = "" if not action.standalone else "  [only when named]"
+        lines.append(f"  {_cli_name(name):<{width}}  {action.label.en} / {action.label.zh}{mark}")
+    lines.append("")
+    lines.append("examples: xlplan run plan.xlsx --action align split -o out.xlsx")
+    lines.append("          xlplan run plan.xlsx --action landed-cost,business")
+    return "\n".join(lines)
+
+
+class _LazyHelpParser(argparse.ArgumentParser):
+    """A parser whose epilog is computed only when its help is shown (``run -h`` lists the
+    actions without making ``xlplan --help`` import them)."""
+
+    epilog_source: object = None
+
+    def format_help(self) -> str:
+        if callable(self.epilog_source):
+            self.epilog = str(self.epilog_source())
+        return super().format_help()
+
+
 class _Version(argparse.Action):
     """``--version``: XLPlan's, and the xlwings and Python it runs with (looked up only when
     asked, so ``xlplan --help`` stays fast)."""
@@ -447,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(跨境电商三张地图年度规划).",
     )
     parser.add_argument("--version", action=_Version)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_LazyHelpParser)
 
     p = sub.add_parser("landed-cost", help="compute landed cost and margins for a table of lines")
     p.add_argument("input", help=".xlsx/.xlsm with a Landed Cost table, or a .csv of lines")
@@ -461,9 +530,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_landed_cost)
 
-    p = sub.add_parser("run", help="run actions on a plan workbook (writes a new file)")
-    p.add_argument("input")
-    p.add_argument("--action", action="append", help="action name; repeat; default: all")
+    p = sub.add_parser(
+        "run",
+        help="run actions on a plan workbook (writes a new file)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    assert isinstance(p, _LazyHelpParser)
+    p.epilog_source = _actions_help
+    p.add_argument("input", nargs="?", help="plan workbook (.xlsx/.xlsm)")
+    p.add_argument(
+        "--action",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help="actions to run (several, or comma-separated; listed below); default: all",
+    )
     p.add_argument("-o", "--output")
     p.add_argument("--in-place", action="store_true", help="overwrite the input (keeps a .bak)")
     p.add_argument("--lang", choices=["auto", "zh", "en"], default="auto")

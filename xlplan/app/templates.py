@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from xlplan import actions
+from xlplan.core import parse
 from xlplan.core.errors import ErrorRecord, Lang, Message
 from xlplan.kpi import sheets as kpi_sheets
 from xlplan.kpi.tables import (
@@ -86,6 +87,15 @@ class PlanTargets:
     company_target: float = 12 * YI  # [reporting ccy]
     reconcile_method: str = "keep"
     rounding_unit: float = 10_000  # [reporting ccy]
+
+    def as_of(self, plan_year: int) -> pd.Period:
+        """The example's last closed month: the latest month of its actuals (bare month numbers
+        are months of ``plan_year``). The product sales and KPI figures end there, so the
+        example reads as one timeline."""
+        actuals = planning_sheets.sample_actuals() if self.actuals is None else self.actuals
+        months = [parse.parse_month(v, year=plan_year) for v in actuals["month"]]
+        known = [pd.Period(year=y, month=m, freq="M") for y, m in (x for x in months if x)]
+        return max(known) if known else pd.Period(year=plan_year - 1, month=12, freq="M")
 
     def settings(self, plan_year: int) -> PlanSettings:
         return PlanSettings(
@@ -232,8 +242,8 @@ def sample_outputs(
             ACTUALS.key: planning_sheets.sample_actuals()
             if targets.actuals is None
             else targets.actuals,
-            KPI_VALUES.key: kpi_sheets.sample_kpi_values(),
-            KPI_RAW.key: kpi_sheets.sample_kpi_raw(),
+            KPI_VALUES.key: kpi_sheets.sample_kpi_values(targets.as_of(plan_year)),
+            KPI_RAW.key: kpi_sheets.sample_kpi_raw(targets.as_of(plan_year)),
             KPI_THRESHOLDS.key: kpi_sheets.thresholds_frame(lang),
         },
         where,
@@ -272,7 +282,8 @@ def build_template(
         wb, fmt, lang, landed_cost_sheets.sample_lines() if lines is None else lines
     )
     write_tables_sheet(wb, fmt, RESULTS_SHEET, [(LANDED_COST_RESULTS, None)], lang)
-    maps_sheets.write_maps_sheets(wb, fmt, lang, imports=targets.order_imports)
+    as_of = targets.as_of(plan_year)
+    maps_sheets.write_maps_sheets(wb, fmt, lang, imports=targets.order_imports, as_of=as_of)
     planning_sheets.write_planning_sheets(
         wb,
         fmt,
@@ -284,7 +295,7 @@ def build_template(
         targets.launches,
     )
     where = kpi_sheets.write_kpi_input_sheets(
-        wb, fmt, lang, kpi_sheets.sample_kpi_values(), kpi_sheets.sample_kpi_raw(), None
+        wb, fmt, lang, kpi_sheets.sample_kpi_values(as_of), kpi_sheets.sample_kpi_raw(as_of), None
     )
     outputs = sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
     kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)

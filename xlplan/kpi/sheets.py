@@ -515,15 +515,16 @@ def write_dashboard_sheet(
 # --- Template ------------------------------------------------------------------------------
 
 SAMPLE_VALUES: list[tuple[object, ...]] = [
-    # month, market, channel, category, kpi, value, note
-    ("2027-03", "US", "Amazon", "", "csat", 0.93, ""),
-    ("2027-03", "DE", "Amazon", "", "csat", 0.82, "no German-speaking support yet"),
-    ("2027-03", "MX", "Mercado Libre", "", "csat", 0.72, ""),
-    ("2027-03", "US", "Amazon", "", "ltv_cac", 3.4, ""),
-    ("2027-03", "MX", "Mercado Libre", "", "ltv_cac", 0.9, ""),
-    ("2027-03", "US", "Amazon", "", "lost_parcel_rate", 0.004, ""),
-    ("2027-03", "MX", "Mercado Libre", "", "lost_parcel_rate", 0.031, "carrier under review"),
-    ("2027-03", "DE", "Amazon", "", "negative_review_share", None, "waiting for the export"),
+    # month (0 = the example's as-of month, -1 the month before), market, channel, category,
+    # kpi, value, note
+    (0, "US", "Amazon", "", "csat", 0.93, ""),
+    (0, "DE", "Amazon", "", "csat", 0.82, "no German-speaking support yet"),
+    (0, "MX", "Mercado Libre", "", "csat", 0.72, ""),
+    (0, "US", "Amazon", "", "ltv_cac", 3.4, ""),
+    (0, "MX", "Mercado Libre", "", "ltv_cac", 0.9, ""),
+    (0, "US", "Amazon", "", "lost_parcel_rate", 0.004, ""),
+    (0, "MX", "Mercado Libre", "", "lost_parcel_rate", 0.031, "carrier under review"),
+    (0, "DE", "Amazon", "", "negative_review_share", None, "waiting for the export"),
 ]
 
 _RAW_KEYS = (
@@ -543,29 +544,33 @@ _RAW_KEYS = (
     "payout_cycle_days",
     "delivery_days",
 )
+# The last three months of the example, at the size of the demo's plan (US Amazon about 10M CNY
+# a month, DE and MX about 5M). Average inventory is what the turnover a 3C seller runs on
+# gives: US about 8 a year, DE 7, MX 4.5 while stock is built up for the Latin America launch.
 # fmt: off
 SAMPLE_RAW: list[tuple[object, ...]] = [
-    # month, market, channel, then _RAW_KEYS: gmv, gmv_prev_month, gmv_target, revenue,
-    # variable_costs, ad_revenue, ad_spend [CNY], sessions, orders, returned_orders [-], cogs,
-    # average_inventory [CNY], period_months, payout_cycle_days, delivery_days [d]
-    ("2027-01", "US", "Amazon", 2_400_000, 2_600_000, 2_300_000, 2_400_000, 1_550_000,
-     620_000, 150_000, 310_000, 9_900, 420, 1_150_000, 190_000, 1, 10, 6),
-    ("2027-02", "US", "Amazon", 2_250_000, 2_400_000, 2_200_000, 2_250_000, 1_480_000,
-     560_000, 150_000, 300_000, 8_800, 400, 1_080_000, 200_000, 1, 10, 6),
-    ("2027-03", "US", "Amazon", 2_650_000, 2_250_000, 2_500_000, 2_650_000, 1_700_000,
-     740_000, 160_000, 320_000, 10_900, 460, 1_270_000, 205_000, 1, 10, 5),
-    ("2027-01", "DE", "Amazon", 1_200_000, 1_300_000, 1_350_000, 1_200_000, 860_000,
-     300_000, 110_000, 200_000, 4_300, 260, 610_000, 150_000, 1, 12, 4),
-    ("2027-02", "DE", "Amazon", 1_150_000, 1_200_000, 1_300_000, 1_150_000, 830_000,
-     270_000, 100_000, 190_000, 3_900, 300, 590_000, 160_000, 1, 12, 4),
-    ("2027-03", "DE", "Amazon", 1_220_000, 1_150_000, 1_400_000, 1_220_000, 900_000,
-     280_000, 105_000, 205_000, 4_000, 330, 630_000, 170_000, 1, 12, 5),
-    ("2027-01", "MX", "Mercado Libre", 600_000, 520_000, 900_000, 600_000, 520_000,
-     110_000, 70_000, 160_000, 2_500, 170, 380_000, 160_000, 1, 21, 18),
-    ("2027-02", "MX", "Mercado Libre", 560_000, 600_000, 950_000, 560_000, 490_000,
-     95_000, 60_000, 150_000, 2_100, 190, 350_000, 175_000, 1, 21, 17),
-    ("2027-03", "MX", "Mercado Libre", 610_000, 560_000, 1_000_000, 610_000, 560_000,
-     96_000, 58_000, 165_000, 1_700, 200, 380_000, 190_000, 1, 21, 16),
+    # month offset (0 = as of), market, channel, then _RAW_KEYS: gmv, gmv_prev_month,
+    # gmv_target, revenue, variable_costs, ad_revenue, ad_spend [CNY], sessions, orders,
+    # returned_orders [-], cogs, average_inventory [CNY], period_months, payout_cycle_days,
+    # delivery_days [d]
+    (-2, "US", "Amazon", 9_600_000, 10_400_000, 9_200_000, 9_600_000, 6_200_000,
+     2_480_000, 600_000, 1_240_000, 39_600, 1680, 4_600_000, 6_730_000, 1, 10, 6),
+    (-1, "US", "Amazon", 9_000_000, 9_600_000, 8_800_000, 9_000_000, 5_920_000,
+     2_240_000, 600_000, 1_200_000, 35_200, 1600, 4_320_000, 6_320_000, 1, 10, 6),
+    (0, "US", "Amazon", 10_600_000, 9_000_000, 10_000_000, 10_600_000, 6_800_000,
+     2_960_000, 640_000, 1_280_000, 43_600, 1840, 5_080_000, 7_430_000, 1, 10, 5),
+    (-2, "DE", "Amazon", 4_800_000, 5_200_000, 5_400_000, 4_800_000, 3_440_000,
+     1_200_000, 440_000, 800_000, 17_200, 1040, 2_440_000, 4_180_000, 1, 12, 4),
+    (-1, "DE", "Amazon", 4_600_000, 4_800_000, 5_200_000, 4_600_000, 3_320_000,
+     1_080_000, 400_000, 760_000, 15_600, 1200, 2_360_000, 4_050_000, 1, 12, 4),
+    (0, "DE", "Amazon", 4_880_000, 4_600_000, 5_600_000, 4_880_000, 3_600_000,
+     1_120_000, 420_000, 820_000, 16_000, 1320, 2_520_000, 4_320_000, 1, 12, 5),
+    (-2, "MX", "Mercado Libre", 4_800_000, 4_160_000, 7_200_000, 4_800_000, 4_160_000,
+     880_000, 560_000, 1_280_000, 20_000, 1360, 3_040_000, 8_110_000, 1, 21, 18),
+    (-1, "MX", "Mercado Libre", 4_480_000, 4_800_000, 7_600_000, 4_480_000, 3_920_000,
+     760_000, 480_000, 1_200_000, 16_800, 1520, 2_800_000, 7_470_000, 1, 21, 17),
+    (0, "MX", "Mercado Libre", 4_880_000, 4_480_000, 8_000_000, 4_880_000, 4_480_000,
+     768_000, 464_000, 1_320_000, 13_600, 1600, 3_040_000, 8_110_000, 1, 21, 16),
 ]
 # fmt: on
 
@@ -583,12 +588,22 @@ SAMPLE_THRESHOLD_OVERRIDES: list[tuple[object, ...]] = [
 ]
 
 
-def sample_kpi_values() -> pd.DataFrame:
-    return pd.DataFrame(SAMPLE_VALUES, columns=KPI_VALUES.keys)
+def _months(offsets: pd.Series, as_of: str | pd.Period) -> pd.Series:
+    end = pd.Period(as_of, freq="M")
+    return offsets.map(lambda k: str(end + int(k)))
 
 
-def sample_kpi_raw() -> pd.DataFrame:
+def sample_kpi_values(as_of: str | pd.Period = "2027-03") -> pd.DataFrame:
+    """The KPI figures of the example, in the as-of month ``as_of`` (the last closed month)."""
+    frame = pd.DataFrame(SAMPLE_VALUES, columns=KPI_VALUES.keys)
+    frame["month"] = _months(frame["month"], as_of)
+    return frame
+
+
+def sample_kpi_raw(as_of: str | pd.Period = "2027-03") -> pd.DataFrame:
+    """The raw figures of the example's last three months, ending in ``as_of``."""
     frame = pd.DataFrame(SAMPLE_RAW, columns=["month", "market", "channel", *_RAW_KEYS])
+    frame["month"] = _months(frame["month"], as_of)
     frame.insert(3, "category", "")
     return frame.reindex(columns=KPI_RAW.keys)
 

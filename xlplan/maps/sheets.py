@@ -50,44 +50,53 @@ SAMPLE_KEEP_REASONS: dict[str, Message] = {
     ),
 }
 
-SAMPLE_MONTHS = [str(p) for p in pd.period_range("2025-07", "2026-12", freq="M")]
+SAMPLE_HISTORY = 24  # months of product sales in the example, ending at its as-of month
 
-# line, gross margin, promotion [CNY/year], inventory days, price [CNY/unit], note
+# The 3C-accessories seller's product lines (the categories of the plan's target lines): line,
+# gross margin after platform fees, promotion [CNY/year], inventory days, price [CNY/unit], note
 SAMPLE_PRODUCT_LINES: list[tuple[str, float, float, int, float, str]] = [
-    ("T-shirts", 0.08, 600_000.0, 45, 59.0, "white label: volume, thin margin"),
-    ("Outdoor jackets", 0.45, 900_000.0, 75, 699.0, "DOMAIN.md apparel example"),
-    ("Phone cases", 0.25, 150_000.0, 90, 39.0, "price war"),
-    ("Power banks", 0.32, 400_000.0, 60, 199.0, ""),
-    ("Smart rings", 0.20, 500_000.0, 120, 899.0, "launched Aug 2026"),
-    ("Yoga mats", 0.35, 200_000.0, 50, 129.0, ""),
+    ("power banks", 0.22, 6_000_000.0, 55, 199.0, "10,000 mAh; the volume line"),
+    ("GaN chargers", 0.38, 8_000_000.0, 45, 229.0, "65 W / 100 W; growing fast"),
+    ("cables", 0.45, 1_500_000.0, 60, 59.0, "USB-C; steady, high margin"),
+    ("phone cases", 0.18, 2_000_000.0, 95, 49.0, "price war; phasing down"),
+    ("earbuds", 0.24, 5_000_000.0, 70, 259.0, "growing, thin margin"),
+    ("bundles", 0.34, 3_000_000.0, 40, 279.0, "charger + cable bundle, launched 5 months ago"),
 ]
 SAMPLE_TARGET_SHARES = {"Outdoor jackets": 0.30}
 """The what-if of the method's apparel case: jackets to 30% of volume."""
 
 
-def _sample_units(line: str, m: np.ndarray) -> np.ndarray:
-    """Monthly units for month index ``m`` (0 = Jul 2025): shapes that give every stage."""
-    season = np.where(np.isin(m % 12, (4, 5)), 1.3, 1.0)  # Nov, Dec
+def _sample_units(line: str, m: np.ndarray, calendar_month: np.ndarray) -> np.ndarray:
+    """Monthly units for month index ``m`` (0 = the first of the 24 months): shapes that give
+    every stage and quadrant; November and December sell 30% more."""
+    season = np.where(np.isin(calendar_month, (11, 12)), 1.3, 1.0)
     shapes = {
-        "T-shirts": 7000 * (1 + 0.0025 * m) * season,
-        "Outdoor jackets": 300 * 1.08**m * season,
-        "Phone cases": 3000 * 0.95**m * season,
-        "Power banks": 1500 * (1 + 0.002 * m) * season,
-        "Smart rings": np.where(m >= 13, 80 * 1.7 ** (m - 13), 0.0),
-        "Yoga mats": 400 * 1.04**m * season,
+        "power banks": 40_000 * (1 + 0.003 * m) * season,
+        "GaN chargers": 22_000 * 1.03**m * season,
+        "cables": 58_000 * season,
+        "phone cases": 30_000 * 0.95**m * season,
+        "earbuds": 5_000 * 1.025**m * season,
+        "bundles": np.where(m >= SAMPLE_HISTORY - 5, 1_500 * 1.35 ** (m - SAMPLE_HISTORY + 5), 0),
     }
     return np.round(shapes[line])
 
 
-def sample_product_sales() -> pd.DataFrame:
-    """Six product lines x 18 months (Jul 2025 - Dec 2026), revenue in CNY."""
-    m = np.arange(len(SAMPLE_MONTHS))
+def sample_product_sales(as_of: str | pd.Period = "2027-03") -> pd.DataFrame:
+    """Six product lines x the 24 months to ``as_of`` (the example's last closed month),
+    revenue in CNY."""
+    months = pd.period_range(end=pd.Period(as_of, freq="M"), periods=SAMPLE_HISTORY, freq="M")
+    m = np.arange(len(months))
     frames = []
     for line, _, _, _, price, _ in SAMPLE_PRODUCT_LINES:
-        units = _sample_units(line, m)
+        units = _sample_units(line, m, np.asarray(months.month))
         frames.append(
             pd.DataFrame(
-                {"line": line, "month": SAMPLE_MONTHS, "units": units, "revenue": units * price}
+                {
+                    "line": line,
+                    "month": [str(p) for p in months],
+                    "units": units,
+                    "revenue": units * price,
+                }
             )
         )
     return pd.concat(frames, ignore_index=True)
@@ -244,11 +253,17 @@ def _input_sheet(
 
 
 def write_maps_sheets(
-    wb: Any, fmt: Formats, lang: str, *, imports: pd.DataFrame | None = None
+    wb: Any,
+    fmt: Formats,
+    lang: str,
+    *,
+    imports: pd.DataFrame | None = None,
+    as_of: str | pd.Period = "2027-03",
 ) -> None:
     """Business, customer and product map sheets (input, then result), then Map Proposals.
 
-    ``imports`` fills the order-files table (the demo lists its Shopify export there)."""
+    ``imports`` fills the order-files table (the demo lists its Shopify export there); the
+    product sales run to ``as_of``, the example's last closed month."""
     m = schema_maps
     settings_left = len(m.BUSINESS_MARKETS.columns) + 1
     ws, _ = _input_sheet(
@@ -324,7 +339,7 @@ def write_maps_sheets(
         lang,
         "product_map",
         [
-            (0, [(m.PRODUCT_SALES, sample_product_sales())]),
+            (0, [(m.PRODUCT_SALES, sample_product_sales(as_of))]),
             (econ_left, [(m.PRODUCT_ECONOMICS, sample_product_economics())]),
             (
                 econ_left + len(m.PRODUCT_ECONOMICS.columns) + 1,

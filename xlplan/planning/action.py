@@ -250,7 +250,7 @@ def run_split(port: WorkbookPort, ctx: Context) -> ActionResult:
 
 
 def track_tables(
-    plan: pd.DataFrame, raw_actuals: pd.DataFrame, year: int
+    plan: pd.DataFrame, raw_actuals: pd.DataFrame, year: int, unit: float = 1.0
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Attainment by month, the forecast, the gap drivers and attainment by market for a plan
     (``m01`` .. ``m12``) and a raw actuals table; returns (monthly, forecast, drivers, markets,
@@ -264,7 +264,7 @@ def track_tables(
         if (actuals[c] != "").any()
     ]
     monthly, e1 = attainment(plan, actuals, year)
-    outlook, e2 = forecast(plan, actuals, year)
+    outlook, e2 = forecast(plan, actuals, year, unit=unit)
     drivers, e3 = explain_gap(plan, actuals, year, dimensions=dims or None, top=10)
     markets = market_attainment(plan, actuals, year)
     return monthly, outlook, drivers, markets, concat_errors([input_errors, e1, e2, e3])
@@ -293,7 +293,7 @@ def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
     else:
         plan, plan_errors = coerce_table(raw_plan, MONTHLY_PLAN)
     monthly, outlook, drivers, markets, track_errors = track_tables(
-        plan, raw_actuals, ctx.settings.plan_year
+        plan, raw_actuals, ctx.settings.plan_year, ctx.settings.rounding_unit
     )
     port.write_table(TRACKING.key, monthly)
     port.write_table(FORECAST.key, outlook)

@@ -38,6 +38,7 @@ import pandas as pd
 
 from xlplan.core import parse
 from xlplan.core.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.money import round_half_up
 
 MONTH_COLUMNS: list[str] = [f"m{m:02d}" for m in range(1, 13)]
 TRACKING_DIMENSIONS: tuple[str, ...] = (
@@ -246,6 +247,7 @@ def forecast(
     by: Sequence[str] = (),
     as_of: int | None = None,
     window: int = 3,
+    unit: float = 1.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run-rate full-year forecast and the gap to close, per group of ``by`` columns.
 
@@ -256,12 +258,13 @@ def forecast(
       (max(1, k - window + 1)..k); if their plan sums to 0, the YTD attainment; if that is
       undefined too (no plan yet), 1.0
     - ``remaining_plan``: plan summed over months k+1..12 [CNY]
-    - ``forecast`` = ``ytd_actual`` + ``remaining_plan`` x ``recent_attainment`` [CNY]
+    - ``forecast`` = ``ytd_actual`` + ``remaining_plan`` x ``recent_attainment`` [CNY], rounded
+      half-up to ``unit`` (the plan's rounding unit), like every target it is compared with
     - ``forecast_attainment`` = forecast / full-year plan [fraction]
     - ``gap_to_close`` = ``full_year_plan`` - ``forecast`` [CNY]: what must be won beyond the run
       rate (negative = ahead)
     - ``needed_per_month`` = (``full_year_plan`` - ``ytd_actual``) / (12 - k) [CNY/month], the
-      average the open months must deliver to hit the plan (NaN when k = 12)
+      average the open months must deliver to hit the plan (NaN when k = 12), rounded to ``unit``
 
     Returns (table, errors).
     """
@@ -279,7 +282,8 @@ def forecast(
     rec_att = np.where(np.isnan(rec_att), 1.0, rec_att)
     remaining = pm[:, ~closed].sum(axis=1)
     full = pm.sum(axis=1)
-    fc = ytd_a + remaining * rec_att
+    step = unit if unit > 0 else 1.0
+    fc = round_half_up((ytd_a + remaining * rec_att) / step, 0) * step
     open_months = 12 - as_of
     out = groups[list(by)].copy()
     out["full_year_plan"] = full
@@ -291,7 +295,8 @@ def forecast(
     out["forecast"] = fc
     out["forecast_attainment"] = _ratio(fc, full)
     out["gap_to_close"] = full - fc
-    out["needed_per_month"] = (full - ytd_a) / open_months if open_months else np.nan
+    needed = round_half_up((full - ytd_a) / open_months / step, 0) * step if open_months else np.nan
+    out["needed_per_month"] = needed
     return out.reset_index(drop=True), errors
 
 
