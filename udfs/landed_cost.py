@@ -1,7 +1,9 @@
 """Landed-cost UDFs: the whole table in one call (``XLP_LANDED_COST``) and its one-line forms
 (``XLP_LANDED_COST_LINE``, ``XLP_IMPORT_TAXES``, ``XLP_PRICE_FOR_MARGIN``), all through
 :func:`xlplan.landed_cost.action.results_table`: a scalar UDF is the one-row case of the table
-UDF, never a second implementation.
+UDF, never a second implementation. ``XLP_SCENARIOS`` shows the lines under every rule scenario
+side by side, through :func:`xlplan.landed_cost.action.scenario_tables` (as the Scenarios
+action).
 
 Settings-table errors (FX, market overrides, low-value overrides): the bad settings rows are
 left out and every output row's ``error`` cell ends with ``tblFX row 2, rate: 中文 / English``,
@@ -15,6 +17,7 @@ xlwings turns a UDF's type hints into converters, and only registered types (``A
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -40,16 +43,30 @@ from udfs.common import (
     table_from_rows,
     table_of,
 )
-from xlplan.core.errors import InputError, format_error, records
-from xlplan.landed_cost.action import results_table, rules_from_tables
+from xlplan.core.errors import InputError, Message, concat_errors, format_error, records
+from xlplan.landed_cost.action import (
+    results_table,
+    rules_from_tables,
+    scenario_rows,
+    scenario_tables,
+    selected_scenarios,
+)
 from xlplan.landed_cost.calc import OUTPUT_KEYS as _OUTPUT_KEYS
+from xlplan.landed_cost.scenarios import BASE
 from xlplan.landed_cost.tables import (
+    ENTRY_FEE_OVERRIDES,
     LANDED_COST,
     LANDED_COST_OUTPUT_COLUMNS,
     LOW_VALUE_OVERRIDES,
     MARKET_OVERRIDES,
+    ROUNDING_OVERRIDES,
+    SCENARIO_RESULTS,
+    SCENARIO_SELECTION,
+    SCENARIOS,
+    TARIFF,
 )
 from xlplan.plan.tables import FX
+from xlplan.reference import Rules
 from xlplan.workbook.schema import normalise_header
 
 OUTPUT_COLUMNS = LANDED_COST_OUTPUT_COLUMNS
@@ -57,6 +74,7 @@ OUTPUT_KEYS = list(_OUTPUT_KEYS)
 TEXT_OUTPUTS = ("currency", "error")
 NUMERIC_OUTPUTS = [k for k in OUTPUT_KEYS if k not in TEXT_OUTPUTS]
 IMPORT_TAX_OUTPUTS = ("customs_value", "duty", "import_vat")
+"""What XLP_IMPORT_TAXES returns; ``duty`` there is every duty of the unit (base and extra)."""
 PLACEHOLDER_PRICE = 1.0
 """Price [market ccy/unit] of the one-line table behind :func:`XLP_IMPORT_TAXES`. The import
 outputs (customs value, duty, import tax) do not depend on the price; the calculator only
@@ -69,6 +87,9 @@ def _landed_cost(
     market_overrides: Any,
     low_value_overrides: Any,
     when: Any,
+    tariff: Any = None,
+    entry_fees: Any = None,
+    rounding: Any = None,
 ) -> pd.DataFrame:
     """Output columns (rounded for display), one row per line, settings errors in ``error``."""
     rules, setting_errors = rules_from_tables(
@@ -76,6 +97,9 @@ def _landed_cost(
         table_of(fx, FX),
         table_of(market_overrides, MARKET_OVERRIDES),
         table_of(low_value_overrides, LOW_VALUE_OVERRIDES),
+        table_of(tariff, TARIFF),
+        table_of(entry_fees, ENTRY_FEE_OVERRIDES),
+        table_of(rounding, ROUNDING_OVERRIDES),
     )
     table, _ = results_table(lines, rules)
     out = table[OUTPUT_KEYS].reset_index(drop=True)
@@ -155,6 +179,17 @@ _DOC_VALUES = "同表的一行数据 tblLandedCost[@] / one data row of that tab
     **TABLE_ARG,
 )
 @xw.arg("rules_date", doc=DOC_DATE)
+@xw.arg("tariff", doc="税则表 tblTariff[#All]；可省略 / tariff rows; optional", **TABLE_ARG)
+@xw.arg(
+    "entry_fees",
+    doc="报关费用覆盖表 tblEntryFees[#All]；可省略 / entry fee overrides; optional",
+    **TABLE_ARG,
+)
+@xw.arg(
+    "rounding",
+    doc="进位规则覆盖表 tblRounding[#All]；可省略 / rounding overrides; optional",
+    **TABLE_ARG,
+)
 @xw.ret(index=False)
 @never_raises
 def XLP_LANDED_COST(
@@ -163,22 +198,36 @@ def XLP_LANDED_COST(
     market_overrides: Any = None,
     low_value_overrides: Any = None,
     rules_date: Any = None,
+    tariff: Any = None,
+    entry_fees: Any = None,
+    rounding: Any = None,
 ) -> Block:
     """落地成本、利润瀑布与保本/目标售价：整表一次计算并溢出 / Landed cost, margin waterfall,
     break-even and target-margin prices for the whole table in one spilled block.
 
     Returns a header row (zh when the input headers are zh, else en) and one row per input
     line: currency, then money per unit sold in the market currency [market ccy/unit]
-    (customs_value ... contribution), contribution_margin [fraction], breakeven_price and
+    (customs_value, duty_base, duty, extra_duty, vat_base, import_vat, entry_fees ...
+    contribution), contribution_margin [fraction], breakeven_price and
     price_for_target_margin [market ccy/unit], and error (bilingual; blank when the line is
     clean). Money is rounded half-up to the currency's minor unit, margins to 4 decimals.
-    Settings-table errors are appended to every row's error cell.
+    The tariff, entry-fee and rounding tables join the shipped rules (HS codes, parcels and
+    entries of the lines). Settings-table errors are appended to every row's error cell.
     """
     rows = rows_of(lines)
     frame = table_from_rows(rows, LANDED_COST, required=True)
     assert frame is not None and rows is not None  # required=True raises instead
     lang = language_of(rows, LANDED_COST)
-    out = _landed_cost(frame, fx, market_overrides, low_value_overrides, rules_date)
+    out = _landed_cost(
+        frame,
+        fx,
+        market_overrides,
+        low_value_overrides,
+        rules_date,
+        tariff,
+        entry_fees,
+        rounding,
+    )
     return [_header(lang), *_cells(out)]
 
 
@@ -262,6 +311,7 @@ def XLP_IMPORT_TAXES(
         dtype=object,
     )
     out = _landed_cost(lines, fx, None, None, rules_date)
+    out["duty"] = out["duty"] + out["extra_duty"]
     row = _cells(out)[0]
     error = row[OUTPUT_KEYS.index("error")]
     if error:
@@ -299,3 +349,121 @@ def XLP_PRICE_FOR_MARGIN(
         lines["target_margin"] = scalar(target_margin)
     out = _landed_cost(lines, fx, None, None, rules_date)
     return _one(out, "price_for_target_margin")
+
+
+SCENARIO_BLOCK = ("landed_cost", "contribution_margin", "breakeven_price")
+"""The outputs XLP_SCENARIOS shows per scenario, side by side."""
+WEIGHTED_MARGIN = Message("计划加权利润率", "plan weighted margin")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("lines", doc="落地成本表（含表头）tblLandedCost[#All] / lines with headers", **TABLE_ARG)
+@xw.arg("scenarios", doc="情景规则表 tblScenarios[#All] / scenario rules with headers", **TABLE_ARG)
+@xw.arg("fx", doc=DOC_FX, **TABLE_ARG)
+@xw.arg("market_overrides", doc="市场规则覆盖表；可省略 / market overrides; optional", **TABLE_ARG)
+@xw.arg(
+    "low_value_overrides",
+    doc="低货值规则覆盖表；可省略 / low-value overrides; optional",
+    **TABLE_ARG,
+)
+@xw.arg("rules_date", doc=DOC_DATE)
+@xw.arg("tariff", doc="税则表 tblTariff[#All]；可省略 / tariff rows; optional", **TABLE_ARG)
+@xw.arg("entry_fees", doc="报关费用覆盖表；可省略 / entry fee overrides; optional", **TABLE_ARG)
+@xw.arg("rounding", doc="进位规则覆盖表；可省略 / rounding overrides; optional", **TABLE_ARG)
+@xw.arg(
+    "selection",
+    doc="参与比较的情景 tblScenarioSelection[#All]；留空=全部 / scenarios to compare; blank = all",
+    **TABLE_ARG,
+)
+@xw.arg("reporting_currency", doc="报告币种，默认 CNY / reporting currency, default CNY")
+@xw.ret(index=False)
+@never_raises
+def XLP_SCENARIOS(
+    lines: Any,
+    scenarios: Any,
+    fx: Any = None,
+    market_overrides: Any = None,
+    low_value_overrides: Any = None,
+    rules_date: Any = None,
+    tariff: Any = None,
+    entry_fees: Any = None,
+    rounding: Any = None,
+    selection: Any = None,
+    reporting_currency: Any = None,
+) -> Block:
+    """各规则情景下逐行并列：落地成本、利润率、保本价 / Each line under every scenario, side by
+    side: landed cost [market ccy/unit], contribution margin [fraction] and break-even price
+    [market ccy/unit].
+
+    Returns a header row, one row per input line (SKU, market, channel, currency, then three
+    columns per scenario, base first, and the line's error under base), and a last row with the
+    plan's weighted margin under each scenario (planned units x contribution / planned units x
+    net price, in the reporting currency). Scenario-table problems are appended to every error
+    cell; the rows of a bad scenario rule are left out.
+    """
+    rows = rows_of(lines)
+    frame = table_from_rows(rows, LANDED_COST, required=True)
+    assert frame is not None and rows is not None  # required=True raises instead
+    lang = language_of(rows, LANDED_COST)
+    settings = (
+        table_of(fx, FX),
+        table_of(market_overrides, MARKET_OVERRIDES),
+        table_of(low_value_overrides, LOW_VALUE_OVERRIDES),
+        table_of(tariff, TARIFF),
+        table_of(entry_fees, ENTRY_FEE_OVERRIDES),
+        table_of(rounding, ROUNDING_OVERRIDES),
+    )
+
+    def rules_for(day: date) -> Rules:
+        return rules_from_tables(day, *settings)[0]
+
+    base, setting_errors = rules_from_tables(date_arg(rules_date), *settings)
+    typed, row_errors = scenario_rows(table_of(scenarios, SCENARIOS), base)
+    names, selection_errors = selected_scenarios(typed, table_of(selection, SCENARIO_SELECTION))
+    currency = "CNY" if is_blank(scalar(reporting_currency)) else str(scalar(reporting_currency))
+    results, summary = scenario_tables(
+        frame, base, typed, names, rules_for, currency.strip().upper()
+    )
+    problems = concat_errors([setting_errors, row_errors, selection_errors])
+    note = "; ".join(
+        format_error(r, "both", lambda rec: locate_setting(rec, (SCENARIOS, SCENARIO_SELECTION)))
+        for r in records(problems)
+    )
+    columns = {c.key: c for c in SCENARIO_RESULTS.columns}
+    header: list[Any] = [columns[k].header(lang) for k in ("sku", "market", "channel", "currency")]
+    for name in names:
+        header += [f"{columns[k].header(lang)} [{name}]" for k in SCENARIO_BLOCK]
+    header.append(columns["error"].header(lang))
+    n = len(frame)
+    base_rows = results[results["scenario"] == BASE].reset_index(drop=True)
+    body = np.empty((n, len(header)), dtype=object)
+    for j, key in enumerate(("sku", "market", "channel", "currency")):
+        body[:, j] = base_rows[key].to_numpy(dtype=object)
+    for s, name in enumerate(names):
+        mine = results[results["scenario"] == name].reset_index(drop=True)
+        for k, key in enumerate(SCENARIO_BLOCK):
+            body[:, 4 + 3 * s + k] = mine[key].to_numpy(dtype=object)
+    errors = base_rows["error"].fillna("").astype(str)
+    body[:, -1] = (errors.where(errors == "", errors + "; ") + note if note else errors).to_numpy()
+    cells = _shown(body)
+    last: list[Any] = [WEIGHTED_MARGIN.text(lang), "", "", currency] + [""] * (len(header) - 4)
+    margin_at = 4 + SCENARIO_BLOCK.index("contribution_margin")
+    for s, value in enumerate(summary["weighted_margin"].to_numpy(dtype=float)):
+        last[margin_at + 3 * s] = "" if np.isnan(value) else float(value)
+    last[-1] = note
+    return [header, *cells, last]
+
+
+def _shown(body: np.ndarray) -> Block:
+    """Cells as Python values; NaN, None and infinities become ``""``."""
+    out: Block = []
+    for row in body.tolist():
+        out.append(
+            [
+                ""
+                if v is None or (isinstance(v, float) and not np.isfinite(v))
+                else (float(v) if isinstance(v, np.floating) else v)
+                for v in row
+            ]
+        )
+    return out

@@ -64,7 +64,8 @@ def test_sheets_tables_and_names(template: tuple[str, bytes]) -> None:
     lang, data = template
     wb = openpyxl.load_workbook(io.BytesIO(data))
     order = (
-        "readme settings landed_cost landed_cost_results business_map business_map_result "
+        "readme settings landed_cost landed_cost_results scenarios scenario_results "
+        "business_map business_map_result "
         "customer_map customer_map_result product_map product_map_result map_proposals "
         "alignment alignment_result calendar monthly_plan actuals tracking kpi kpi_raw "
         "kpi_flags dashboard market_rules lists"

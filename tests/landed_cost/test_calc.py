@@ -175,7 +175,7 @@ def test_customs_value_fob_excludes_transport_cif_includes_it() -> None:
     assert us["landed_cost"] == pytest.approx(12.1)
 
 
-def test_duty_stacks_extra_duty_and_may_exceed_100_percent() -> None:
+def test_extra_duty_stacks_beside_duty_and_may_exceed_100_percent() -> None:
     r = one(
         market="US",
         unit_cost=62,
@@ -186,7 +186,9 @@ def test_duty_stacks_extra_duty_and_may_exceed_100_percent() -> None:
     )
     goods = 62 * 0.14  # 8.68 USD via the FX table
     assert r["customs_value"] == pytest.approx(goods)
-    assert r["duty"] == pytest.approx(goods * 1.284)
+    assert r["duty"] == pytest.approx(goods * 0.034)
+    assert r["extra_duty"] == pytest.approx(goods * 1.25)
+    assert r["landed_cost"] == pytest.approx(goods * 2.284)
 
 
 @pytest.mark.parametrize(
@@ -327,8 +329,32 @@ def test_regime_needs_fx_to_compare_threshold() -> None:
 )
 def test_us_de_minimis_suspended_from_2025_08_29(day: date, duty: float) -> None:
     rules = load_rules(day)
-    r = one(rules, market="US", unit_cost=100, duty_rate=0.05, consignment_value=100, price=300)
+    r = one(
+        rules,
+        market="US",
+        origin="VN",
+        unit_cost=100,
+        duty_rate=0.05,
+        consignment_value=100,
+        price=300,
+    )
     assert r["duty"] == pytest.approx(duty)
+
+
+@pytest.mark.parametrize(
+    ("day", "duty"),
+    [(date(2025, 5, 1), 0.0), (date(2025, 5, 2), 100 * 0.05), (date(2025, 6, 1), 100 * 0.05)],
+)
+def test_us_de_minimis_lost_for_chinese_goods_on_2025_05_02(day: date, duty: float) -> None:
+    """EO 14256 of 2025-04-02 s.2: products of the PRC lost de minimis at 12:01 a.m. EDT
+    2025-05-02, before every other origin (2025-08-29). A US$100 courier parcel of CN goods
+    on 2025-06-01 pays duty; the same parcel of VN goods is still exempt."""
+    rules = load_rules(day)
+    line = dict(market="US", unit_cost=100, duty_rate=0.05, extra_duty_rate=0, price=300)
+    cn = one(rules, **line, origin="CN", units_per_parcel=1)
+    assert cn["duty"] == pytest.approx(duty)
+    vn = one(rules, **line, origin="VN", units_per_parcel=1)
+    assert vn["duty"] == 0.0
 
 
 @pytest.mark.parametrize(

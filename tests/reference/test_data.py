@@ -52,6 +52,9 @@ REGIME_COLUMNS = [
     "rate",
     "amount",
     "amount_currency",
+    "origin",
+    "ship_from",
+    "transport_mode",
     "effective_from",
     "effective_to",
     "source",
@@ -83,15 +86,19 @@ TREATMENTS = {
     "exempt",
     "collected_at_sale",
     "flat_per_parcel",
+    "flat_per_subheading",
     "rate",
     "rate_minus_deduction",
     "combined_rate",
+    "none",
 }
 APPLIES_TO = {"duty", "tax", "both"}
 COVER_FROM = dt.date(2024, 1, 1)
 COVER_TO = dt.date(2028, 12, 31)
 FAR_FUTURE = dt.date(9999, 12, 31)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+COUNTRIES = set(pd.read_csv(DATA / "countries.csv", dtype=str, keep_default_na=False)["country"])
+MODES = {"ocean", "air", "rail", "road", "courier", "postal"}
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -144,11 +151,14 @@ def _market_on(markets: pd.DataFrame, market: str, day: dt.date) -> pd.Series:
 def _regimes_on(
     regimes: pd.DataFrame, market: str, levy: str, day: dt.date, value: float
 ) -> list[pd.Series]:
-    """Regime rows that apply to `levy` ('duty' or 'tax') for a parcel of `value` on `day`."""
+    """Regime rows for any origin, ship-from and mode that apply to `levy` ('duty' or 'tax')
+    for a parcel of `value` on `day`."""
     keys = {market, "EU"} if market in EU27 else {market}
     out = []
     for _, row in regimes.iterrows():
         if row["market"] not in keys or row["applies_to"] not in {levy, "both"}:
+            continue
+        if row["origin"] or row["ship_from"] or row["transport_mode"]:
             continue
         if not _date(row["effective_from"]) <= day < _date(row["effective_to"], FAR_FUTURE):
             continue
@@ -350,34 +360,41 @@ def test_regime_domains(
         rate, amount = _num(row["rate"]), _num(row["amount"])
         treatment = row["treatment"]
         if treatment in {"rate", "rate_minus_deduction", "combined_rate"}:
-            assert rate is not None and 0 <= rate <= 1, where
+            assert rate is not None and 0 <= rate <= 2, where  # US postal duty 120%
         else:
             assert rate is None, where
-        if treatment in {"flat_per_parcel", "rate_minus_deduction"}:
+        if treatment in {"flat_per_parcel", "flat_per_subheading", "rate_minus_deduction"}:
             assert amount is not None and amount > 0, where
             assert row["amount_currency"] in known_ccy, where
         else:
             assert amount is None and row["amount_currency"] == "", where
         if treatment == "collected_at_sale":
             assert row["applies_to"] == "tax", where
-        if treatment in {"flat_per_parcel", "rate", "rate_minus_deduction"}:
+        if treatment in {"flat_per_parcel", "flat_per_subheading", "rate", "rate_minus_deduction"}:
             assert row["applies_to"] == "duty", where
+        for col in ("origin", "ship_from"):
+            codes = [c for c in row[col].split(";") if c]
+            assert all(c in COUNTRIES for c in codes), where
+        modes = [m for m in row["transport_mode"].split(";") if m]
+        assert all(m in MODES for m in modes), where
         if treatment == "combined_rate":
             assert row["applies_to"] == "both", where
 
 
 def test_regime_tiers_do_not_overlap(regimes: pd.DataFrame) -> None:
-    """Per market and levy, two rows in force on the same day must not share a value."""
+    """Per market, levy, origin, ship-from and mode, two rows in force on the same day must not
+    share a value (rows for different origins or modes may: the more specific one wins)."""
     expanded = []
     for _, row in regimes.iterrows():
         targets = sorted(EU27) if row["market"] == "EU" else [row["market"]]
         levies = ["duty", "tax"] if row["applies_to"] == "both" else [row["applies_to"]]
+        scope = f"{row['origin']}|{row['ship_from']}|{row['transport_mode']}"
         for market in targets:
             for levy in levies:
                 expanded.append(
                     (
                         market,
-                        levy,
+                        levy + "|" + scope,
                         _date(row["effective_from"]),
                         _date(row["effective_to"], FAR_FUTURE),
                         _num(row["min_value"]) or 0.0,
@@ -403,7 +420,7 @@ def test_regime_tiers_do_not_overlap(regimes: pd.DataFrame) -> None:
         ("US", "duty", dt.date(2025, 8, 29), 100, None),
         ("US", "tax", dt.date(2024, 6, 1), 800, "exempt"),
         ("DE", "duty", dt.date(2026, 6, 30), 150, "exempt"),
-        ("FR", "duty", dt.date(2026, 7, 1), 20, "flat_per_parcel"),
+        ("FR", "duty", dt.date(2026, 7, 1), 20, "flat_per_subheading"),
         ("IT", "duty", dt.date(2028, 7, 1), 20, None),
         ("ES", "tax", dt.date(2025, 1, 1), 150, "collected_at_sale"),
         ("PL", "tax", dt.date(2025, 1, 1), 151, None),

@@ -21,10 +21,14 @@ from xlplan import reference
 from xlplan.landed_cost import sheets as landed_cost_sheets
 from xlplan.landed_cost.action import compute_lines, results_table, rules_from_tables
 from xlplan.landed_cost.tables import (
+    ENTRY_FEE_OVERRIDES,
     LANDED_COST,
     LANDED_COST_OUTPUT_COLUMNS,
     LOW_VALUE_OVERRIDES,
     MARKET_OVERRIDES,
+    ROUNDING_OVERRIDES,
+    SCENARIOS,
+    TARIFF,
 )
 from xlplan.plan.tables import FX
 from xlplan.workbook import schema
@@ -427,7 +431,7 @@ def _top_level_args(text: str) -> list[str]:
     return [*args, current.strip()]
 
 
-def test_template_formula_calls_the_table_udf_with_its_five_arguments() -> None:
+def test_template_formula_calls_the_table_udf_with_its_eight_arguments() -> None:
     formula = landed_cost_sheets.landed_cost_formula()
     match = re.fullmatch(r"=IFERROR\((XLP_[A-Z_]+)\((.*?)\),IF\(ISREF\(.*\)\)", formula)
     assert match, formula
@@ -440,6 +444,77 @@ def test_template_formula_calls_the_table_udf_with_its_five_arguments() -> None:
         f"{MARKET_OVERRIDES.name}[#All]",
         f"{LOW_VALUE_OVERRIDES.name}[#All]",
         "RulesDate",
+        f"{TARIFF.name}[#All]",
+        f"{ENTRY_FEE_OVERRIDES.name}[#All]",
+        f"{ROUNDING_OVERRIDES.name}[#All]",
     ]
     params = list(inspect.signature(udf.XLP_LANDED_COST).parameters)
-    assert params == ["lines", "fx", "market_overrides", "low_value_overrides", "rules_date"]
+    assert params == [
+        "lines",
+        "fx",
+        "market_overrides",
+        "low_value_overrides",
+        "rules_date",
+        "tariff",
+        "entry_fees",
+        "rounding",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# XLP_LANDED_COST with a tariff table, and XLP_SCENARIOS
+# ---------------------------------------------------------------------------------------------
+
+US_CN = line(
+    sku="PB", market="US", unit_cost=20.0, cost_currency="USD", price=60.0, hs_code="8507.60.00",
+    origin="CN", planned_units=10,
+)  # fmt: skip
+MARCH = datetime(2026, 3, 1)
+
+
+def test_tariff_argument_joins_the_shipped_tariff(fx: list[list[Any]]) -> None:
+    def extra(*rows: list[Any]) -> float:
+        tariff = [TARIFF.headers("en"), *rows] if rows else None
+        block = udf.XLP_LANDED_COST([EN, US_CN], fx, None, None, MARCH, tariff)
+        value: float = cell(block, 1, "extra_duty")
+        return value
+
+    assert extra() == pytest.approx(7.0)  # s.301 25% + s.122 10% on US$20
+    # a measure of its own stacks; the shipped s.301 row is longer than a 6-digit one of the
+    # same measure, and loses to a workbook row of its own length
+    assert extra(["850760", "US", "CN", None, 0.5, "my_measure"]) == pytest.approx(17.0)
+    assert extra(["850760", "US", "CN", None, 0.5, "us_s301"]) == pytest.approx(7.0)
+    assert extra(["85076000", "US", "CN", None, 0.5, "us_s301"]) == pytest.approx(12.0)
+
+
+def test_scenarios_block_side_by_side(fx: list[list[Any]]) -> None:
+    scenarios = [
+        SCENARIOS.headers("en"),
+        ["US-CN 15%", "extra_duty", "US", "CN", None, None, None, None, "15%", None],
+    ]
+    block = udf.XLP_SCENARIOS([EN, US_CN, GOOD_DE], scenarios, fx, None, None, MARCH)
+    assert_excel_safe(block)
+    head = block[0]
+    assert head[:4] == ["SKU", "Market", "Channel", "Currency"]
+    assert head[4:7] == ["Landed cost [base]", "Contribution margin [base]",
+                         "Break-even price [base]"]  # fmt: skip
+    assert head[7] == "Landed cost [US-CN 15%]" and head[-1] == "Error"
+    assert len(block) == 4  # header, two lines, the weighted margin
+    us = block[1]
+    assert us[7] - us[4] == pytest.approx(20 * (0.15 - 0.35))  # 35% of extra duty became 15%
+    assert block[2][4] == block[2][7]  # DE untouched
+    last = block[-1]
+    assert last[0] == "plan weighted margin" and last[3] == "CNY"
+    assert isinstance(last[5], float) and isinstance(last[8], float) and last[8] > last[5]
+
+
+def test_scenarios_block_reports_a_bad_rule_in_every_error_cell(fx: list[list[Any]]) -> None:
+    scenarios = [
+        SCENARIOS.headers("en"),
+        ["x", "teleport", "US", None, None, None, None, None, "1", None],
+    ]
+    block = udf.XLP_SCENARIOS([EN, US_CN], scenarios, fx, None, None, MARCH)
+    assert_excel_safe(block)
+    assert block[0][4:] == ["Landed cost [base]", "Contribution margin [base]",
+                            "Break-even price [base]", "Error"]  # fmt: skip
+    assert "tblScenarios row 1, rule" in block[1][-1] and "unknown scenario rule" in block[1][-1]

@@ -34,6 +34,7 @@ UDFS = (
     "XLP_LANDED_COST_LINE",
     "XLP_IMPORT_TAXES",
     "XLP_PRICE_FOR_MARGIN",
+    "XLP_SCENARIOS",
     "XLP_SPREAD",
     "XLP_PHASE",
     "XLP_ALIGNMENT",
@@ -67,6 +68,11 @@ TABLE_ARGS = {
     "assumptions",
     "sales",
     "economics",
+    "tariff",
+    "entry_fees",
+    "rounding",
+    "scenarios",
+    "selection",
 }
 ROW_ARGS = {"headers", "values", "weights"}
 EXCEL_DOC_LIMIT = 255  # xlwings cuts descriptions to this for Application.MacroOptions

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from xlplan.actions import WorkbookPort
     from xlplan.actions.runner import RunReport
     from xlplan.app.checks import Check
-    from xlplan.workbook.io import TableData
+    from xlplan.workbook.io import FilePort, TableData
 
 REPO_WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
 WRITTEN = Message("结果已写入: ", "written: ")
@@ -79,12 +79,15 @@ def _report(report: RunReport, port: WorkbookPort, lang: str) -> bool:
 
 def cmd_landed_cost(args: argparse.Namespace) -> int:
     from xlplan import actions
-    from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS
+    from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS, SCENARIOS
     from xlplan.plan.tables import FX
     from xlplan.workbook.io import FilePort, read_csv_table
 
     src = Path(args.input)
     given = {FX.key: read_csv_table(Path(args.fx), FX)} if args.fx else {}
+    if args.scenarios:
+        given[SCENARIOS.key] = read_csv_table(Path(args.scenarios), SCENARIOS)
+    given.update(_scenario_selection(args.scenario))
     port = FilePort(
         src,
         actions.CATALOG,
@@ -95,11 +98,50 @@ def cmd_landed_cost(args: argparse.Namespace) -> int:
     )
     target = _out_path(src, args.output)
     _refuse_overwrite(src, target)
-    report = actions.run(port, _today(args), ["landed_cost"])
+    names = ["landed_cost", *(["scenarios"] if args.scenario or args.scenarios else [])]
+    report = actions.run(port, _today(args), names)
     port.save(target)
     failed = _report(report, port, port.lang)
     print(WRITTEN.text(port.lang) + str(target))
+    for path in _save_scenario_csv(port, target):
+        print(WRITTEN.text(port.lang) + str(path))
     return 1 if failed else 0
+
+
+def _scenario_selection(names: Sequence[str] | None) -> dict[str, TableData]:
+    """``--scenario NAME`` (repeatable) as the Scenarios-to-compare table it replaces."""
+    if not names:
+        return {}
+    import pandas as pd
+
+    from xlplan.landed_cost.tables import SCENARIO_SELECTION
+    from xlplan.workbook.io import TableData
+
+    frame = pd.DataFrame({"scenario": list(names)}, dtype=object)
+    return {
+        SCENARIO_SELECTION.key: TableData(
+            SCENARIO_SELECTION, frame, sheet="--scenario", header_row=0, columns={"scenario": 0}
+        )
+    }
+
+
+def _save_scenario_csv(port: FilePort, target: Path) -> list[Path]:
+    """Beside a CSV result, the scenario comparison and its summary as CSV files."""
+    if target.suffix.lower() != ".csv":
+        return []
+    from xlplan.landed_cost.tables import SCENARIO_RESULTS, SCENARIO_SUMMARY
+    from xlplan.workbook.io import write_csv
+
+    written = []
+    for table, suffix in ((SCENARIO_RESULTS, ".scenarios.csv"), (SCENARIO_SUMMARY, ".summary.csv")):
+        frame = port.written.get(table.key)
+        if frame is None:
+            continue
+        path = target.with_name(target.stem + suffix)
+        headers = {c.key: c.header(port.lang) for c in table.columns}
+        write_csv(path, frame[table.keys].rename(columns=headers))
+        written.append(path)
+    return written
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -114,6 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     given: dict[str, TableData] = {}
     if args.orders:
         given["order_imports"] = _order_imports([_order_file(text) for text in args.orders])
+    given.update(_scenario_selection(args.scenario))
     port = FilePort(src, actions.CATALOG, lang=_lang(args), given=given)
     lang = port.lang
     target = _target(src, args, lang)
@@ -122,6 +165,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"[{i}/{n}] {label.text(lang)} ...", flush=True)
 
     names = action_names(args.action) if args.action else None
+    if names and args.scenario and "scenarios" not in names:
+        names = [*names, "scenarios"]
     report = actions.run(port, _today(args), names, progress=progress)
     failed = _report(report, port, lang)
     port.save(target)
@@ -528,6 +573,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV FX table (from_currency,to_currency,rate = units of 'to' per 'from'); "
         "replaces the workbook's FX table",
     )
+    p.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME",
+        help="also compute the lines under this rule scenario (repeat; base comes first); "
+        "a CSV result gets <output>.scenarios.csv and <output>.summary.csv beside it",
+    )
+    p.add_argument(
+        "--scenarios",
+        metavar="FILE",
+        help="CSV Scenarios table (scenario,rule,market,origin,hs_prefix,measure,"
+        "from_currency,to_currency,value); replaces the workbook's",
+    )
     p.set_defaults(func=cmd_landed_cost)
 
     p = sub.add_parser(
@@ -555,6 +613,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE[:FORMAT]",
         help="order export for the Customer Map; FORMAT as in the Format list of the Customer "
         "Map sheet (default shopify); repeat; replaces the sheet's list of files",
+    )
+    p.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME",
+        help="rule scenario of the Scenarios sheet to compare (repeat; default: all); replaces "
+        "the sheet's Scenarios to compare",
     )
     p.set_defaults(func=cmd_run)
 

@@ -43,6 +43,9 @@ from xlplan.landed_cost.tables import (
     LANDED_COST_RESULTS,
     MARKET_RULES_SHEET,
     RESULTS_SHEET,
+    SCENARIO_RESULTS,
+    SCENARIO_RESULTS_SHEET,
+    SCENARIO_SUMMARY,
     SETTINGS_TABLES,
 )
 from xlplan.maps import sheets as maps_sheets
@@ -150,6 +153,7 @@ README_ZH: list[tuple[str, str]] = [
         "整表计算，一次调用返回整个结果块。",
     ),
     ("p", "XLP_LANDED_COST_LINE / XLP_IMPORT_TAXES / XLP_PRICE_FOR_MARGIN：单行计算。"),
+    ("p", "XLP_SCENARIOS：各规则情景下逐行并列落地成本、利润率与保本价（“情景”表）。"),
 ]
 README_EN: list[tuple[str, str]] = [
     ("h", "How to use"),
@@ -196,6 +200,11 @@ README_EN: list[tuple[str, str]] = [
         "whole table in one call, spilling the result block.",
     ),
     ("p", "XLP_LANDED_COST_LINE / XLP_IMPORT_TAXES / XLP_PRICE_FOR_MARGIN: one line."),
+    (
+        "p",
+        "XLP_SCENARIOS: each line's landed cost, margin and break-even price under every rule "
+        "scenario side by side (Scenarios sheet).",
+    ),
 ]
 README = {Lang.ZH: README_ZH, Lang.EN: README_EN}
 
@@ -282,6 +291,14 @@ def build_template(
         wb, fmt, lang, landed_cost_sheets.sample_lines() if lines is None else lines
     )
     write_tables_sheet(wb, fmt, RESULTS_SHEET, [(LANDED_COST_RESULTS, None)], lang)
+    landed_cost_sheets.write_scenarios_sheet(wb, fmt, lang)
+    write_tables_sheet(
+        wb,
+        fmt,
+        SCENARIO_RESULTS_SHEET,
+        [(SCENARIO_SUMMARY, None), (SCENARIO_RESULTS, None)],
+        lang,
+    )
     as_of = targets.as_of(plan_year)
     maps_sheets.write_maps_sheets(wb, fmt, lang, imports=targets.order_imports, as_of=as_of)
     planning_sheets.write_planning_sheets(

@@ -4,32 +4,45 @@ action, Validate and the UDFs share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from xlplan import reference
-from xlplan.core import money
-from xlplan.core.errors import InputError, Message, concat_errors
+from xlplan.core import money, parse
+from xlplan.core.errors import InputError, Message, concat_errors, errors_where
+from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
     MONEY_OUTPUTS,
     OUTPUT_KEYS,
     PRICE_OUTPUTS,
     LandedCostResult,
+    TransportMode,
     compute_landed_cost,
 )
+from xlplan.landed_cost.scenarios import BASE, ScenarioRule, scenario_names, scenario_rules
 from xlplan.landed_cost.tables import (
+    ENTRY_FEE_OVERRIDES,
     LANDED_COST,
     LANDED_COST_RESULTS,
     LOW_VALUE_OVERRIDES,
     MARKET_OVERRIDES,
+    ROUNDING_OVERRIDES,
+    SCENARIO_RESULTS,
+    SCENARIO_SELECTION,
+    SCENARIO_SUMMARY,
+    SCENARIOS,
+    TARIFF,
 )
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import fx_table
 from xlplan.plan.tables import FX
 from xlplan.reference import Rules, load_rules
 from xlplan.workbook.coerce import blank_rows, coerce_table, good_rows
+from xlplan.workbook.schema import Table
 
 MARKET_BOOLS = (
     "price_includes_tax",
@@ -39,8 +52,16 @@ MARKET_BOOLS = (
     "import_tax_recoverable",
 )
 
+CUSTOMS_TEXT = ("origin", "ship_from", "hs_code", "transport_mode", "parcel", "shipment")
+"""Text columns read on their distinct values (:func:`_customs_cells`): a million lines carry
+few origins, codes and modes, and parcel ids are compared, not shown."""
+
 # sku and channel pass through untouched (no rule reads them): 1M labels are not coerced.
-_COERCED = LANDED_COST.view([k for k in LANDED_COST.keys if k not in ("sku", "channel")])
+_COERCED = LANDED_COST.view(
+    [k for k in LANDED_COST.keys if k not in ("sku", "channel", *CUSTOMS_TEXT)]
+)
+
+MODES = frozenset(m.value for m in TransportMode)
 
 
 def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -53,7 +74,9 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataF
         "currencies": set(rules.currencies.index.astype(str)),
     }
     frame = raw.reset_index(drop=True)
-    return coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
+    typed, errors = coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
+    coded, customs_errors = _customs_cells(frame, rules.countries)
+    return typed.assign(**coded), concat_errors([errors, customs_errors])
 
 
 def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
@@ -74,11 +97,103 @@ def _computed(
     return result
 
 
+def _distinct_cells(frame: pd.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column's cells as codes into its distinct cells (-1 where blank: missing column, None,
+    NaN)."""
+    if key not in frame.columns:
+        return np.full(len(frame), -1, dtype=np.int64), np.array([], dtype=object)
+    codes, uniques = pd.factorize(frame[key].to_numpy(dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _categorical(codes: np.ndarray, values: np.ndarray) -> pd.Categorical:
+    """Lines as a categorical of ``values[codes]`` (``""`` where the code is -1): distinct
+    values may repeat after reading (`` cn`` and ``CN``), so they are factorised again."""
+    again, categories = pd.factorize(np.append(values.astype(object), ""))
+    line_codes = np.where(codes >= 0, again[np.maximum(codes, 0)], again[-1])
+    return pd.Categorical.from_codes(line_codes, categories=pd.Index(categories, dtype=object))
+
+
+def _customs_cells(
+    frame: pd.DataFrame, countries: frozenset[str]
+) -> tuple[dict[str, pd.Categorical], pd.DataFrame]:
+    """The customs text columns read with the one cell parser on their distinct cells and
+    checked: origin and ship-from country codes, HS codes (digits), transport modes (lower
+    case), parcel and shipment ids. A bad cell is an error record and reads as blank."""
+    out: dict[str, pd.Categorical] = {}
+    errors: list[pd.DataFrame] = []
+    listed = ", ".join(m.value for m in TransportMode)
+
+    def report(
+        bad: np.ndarray, codes: np.ndarray, cells: np.ndarray, column: str, zh: str, en: str
+    ) -> None:
+        if not bad.any():
+            return
+        line_bad = np.where(codes >= 0, bad[np.maximum(codes, 0)], False)
+        errors.append(
+            errors_where(
+                line_bad,
+                table=LANDED_COST.key,
+                column=column,
+                zh=lambda idx: [zh.format(cells[codes[i]]) for i in idx],
+                en=lambda idx: [en.format(cells[codes[i]]) for i in idx],
+            )
+        )
+
+    for key in ("origin", "ship_from"):
+        codes, cells = _distinct_cells(frame, key)
+        values = parse.parse_codes(cells)
+        bad = (values != "") & ~np.isin(values, list(countries))
+        column = LANDED_COST.column(key)
+        report(
+            bad,
+            codes,
+            cells,
+            key,
+            f"未知的{column.zh}: '{{}}'（应为 ISO 国家代码，如 CN）",
+            f"unknown {column.en.lower()}: '{{}}' (an ISO country code, e.g. CN)",
+        )
+        out[key] = _categorical(codes, np.where(bad, "", values))
+    codes, cells = _distinct_cells(frame, "hs_code")
+    hs, bad = customs.normalise_hs(parse.parse_texts(cells))
+    report(
+        bad,
+        codes,
+        cells,
+        "hs_code",
+        "HS 编码应为 2-10 位数字（可含点）: '{}'",
+        "HS code must be 2 to 10 digits (dots allowed): '{}'",
+    )
+    out["hs_code"] = _categorical(codes, hs)
+    codes, cells = _distinct_cells(frame, "transport_mode")
+    modes = np.array([m.lower() for m in parse.parse_texts(cells)], dtype=object)
+    bad = (modes != "") & ~np.isin(modes, list(MODES))
+    report(
+        bad,
+        codes,
+        cells,
+        "transport_mode",
+        f"未知的运输方式: '{{}}'（可选 {listed}）",
+        f"unknown transport mode: '{{}}' (one of {listed})",
+    )
+    out["transport_mode"] = _categorical(codes, np.where(bad, "", modes))
+    for key in ("parcel", "shipment"):
+        codes, cells = _distinct_cells(frame, key)
+        out[key] = _categorical(codes, parse.parse_texts(cells))
+    return out, concat_errors(errors)
+
+
 def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Landed Cost Results table (money rounded to each currency's minor unit, margins to
     0.01 %) and the error records."""
     typed, input_errors = typed_lines(raw, rules)
     result = _computed(raw, typed, input_errors, rules)
+    return _rounded_results(raw, typed, result, rules), result.errors
+
+
+def _rounded_results(
+    raw: pd.DataFrame, typed: pd.DataFrame, result: LandedCostResult, rules: Rules
+) -> pd.DataFrame:
     values = money.round_money(
         result.outputs,
         [*MONEY_OUTPUTS, *PRICE_OUTPUTS],
@@ -91,7 +206,56 @@ def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.Dat
         index=values.index,
     )
     labels["market"] = typed["market"].to_numpy()  # the code, also where a name was typed
-    return pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys], result.errors
+    table: pd.DataFrame = pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys]
+    return table
+
+
+def _dated_rows(
+    raw: pd.DataFrame, table: Table, errs: list[pd.DataFrame], key: str = "market"
+) -> pd.DataFrame:
+    """A settings table's good rows with a ``key`` cell, dates as ISO text."""
+    typed, e = coerce_table(raw, table)
+    errs.append(e)
+    rows = good_rows(typed, e)
+    rows = rows[rows[key] != ""].copy()
+    for col in ("effective_from", "effective_to"):
+        rows[col] = rows[col].dt.strftime("%Y-%m-%d").fillna("")
+    return rows
+
+
+def _tariff_rows(raw: pd.DataFrame, errs: list[pd.DataFrame]) -> pd.DataFrame:
+    rows = _dated_rows(raw, TARIFF, errs)
+    cells = rows["hs_prefix"].to_numpy(dtype=object)
+    prefixes, bad = customs.normalise_hs(cells)
+    both = ~np.isnan(rows["duty_rate"].to_numpy(dtype=float)) & ~np.isnan(
+        rows["extra_duty_rate"].to_numpy(dtype=float)
+    )
+    positions = rows.index.to_numpy()
+    errs.append(
+        errors_where(
+            bad,
+            table=TARIFF.key,
+            column="hs_prefix",
+            zh=lambda idx: [f"HS 前缀应为 2-10 位数字（可含点）: '{cells[i]}'" for i in idx],
+            en=lambda idx: [
+                f"HS prefix must be 2 to 10 digits (dots allowed): '{cells[i]}'" for i in idx
+            ],
+            positions=positions,
+        )
+    )
+    errs.append(
+        errors_where(
+            both,
+            table=TARIFF.key,
+            column="extra_duty_rate",
+            zh="一行只填关税税率或附加税率之一",
+            en="give either a duty rate or an extra duty rate on a row, not both",
+            positions=positions,
+        )
+    )
+    rows = rows.assign(hs_prefix=prefixes)
+    kept: pd.DataFrame = rows.loc[~bad & ~both]
+    return kept
 
 
 def rules_from_tables(
@@ -99,6 +263,9 @@ def rules_from_tables(
     fx: pd.DataFrame | None,
     market_overrides: pd.DataFrame | None,
     low_value_overrides: pd.DataFrame | None,
+    tariff: pd.DataFrame | None = None,
+    entry_fees: pd.DataFrame | None = None,
+    rounding: pd.DataFrame | None = None,
 ) -> tuple[Rules, pd.DataFrame]:
     """Rules in force on ``on`` with the workbook's settings tables applied, and their errors.
 
@@ -118,13 +285,23 @@ def rules_from_tables(
         for col in MARKET_BOOLS:
             over_typed[col] = over_typed[col].map(lambda v: None if pd.isna(v) else bool(v))
     if low_value_overrides is not None:
-        typed, e = coerce_table(low_value_overrides, LOW_VALUE_OVERRIDES)
-        errs.append(e)
-        lv_typed = good_rows(typed, e)
-        lv_typed = lv_typed[lv_typed["market"] != ""].copy()
-        for col in ("effective_from", "effective_to"):
-            lv_typed[col] = lv_typed[col].dt.strftime("%Y-%m-%d").fillna("")
-    rules = load_rules(on, market_overrides=over_typed, regimes=lv_typed, fx=fx_typed)
+        lv_typed = _dated_rows(low_value_overrides, LOW_VALUE_OVERRIDES, errs)
+    tariff_typed = fee_typed = rounding_typed = None
+    if tariff is not None:
+        tariff_typed = _tariff_rows(tariff, errs)
+    if entry_fees is not None:
+        fee_typed = _dated_rows(entry_fees, ENTRY_FEE_OVERRIDES, errs)
+    if rounding is not None:
+        rounding_typed = _dated_rows(rounding, ROUNDING_OVERRIDES, errs)
+    rules = load_rules(
+        on,
+        market_overrides=over_typed,
+        regimes=lv_typed,
+        fx=fx_typed,
+        tariff=tariff_typed,
+        entry_fees=fee_typed,
+        rounding=rounding_typed,
+    )
     return rules, concat_errors(errs)
 
 
@@ -151,6 +328,9 @@ def read_rules(port: WorkbookPort, ctx: Context) -> tuple[Rules, pd.DataFrame]:
         port.read_table(FX.key),
         port.read_table(MARKET_OVERRIDES.key),
         port.read_table(LOW_VALUE_OVERRIDES.key),
+        port.read_table(TARIFF.key),
+        port.read_table(ENTRY_FEE_OVERRIDES.key),
+        port.read_table(ROUNDING_OVERRIDES.key),
     )
 
 
@@ -183,6 +363,303 @@ def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
     return ActionResult(concat_errors([setting_errors, errors]), summary)
 
 
+# --------------------------------------------------------------------------------------------
+# Scenarios
+# --------------------------------------------------------------------------------------------
+
+_NUMBER_RULES = {
+    ScenarioRule.EXTRA_DUTY.value: (0.0, 10.0),
+    ScenarioRule.DUTY_RATE.value: (0.0, 10.0),
+    ScenarioRule.TAX_RATE.value: (0.0, 0.999999),
+    ScenarioRule.FX.value: (1e-12, np.inf),
+}
+_MARKET_RULES = {
+    ScenarioRule.EXTRA_DUTY.value,
+    ScenarioRule.DUTY_RATE.value,
+    ScenarioRule.LOW_VALUE.value,
+    ScenarioRule.TAX_RATE.value,
+}
+_SCENARIO_ROW = Message("情景规则", "scenario rule")
+
+
+def scenario_rows(raw: pd.DataFrame | None, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Scenarios table typed and checked, its good rows only (``number``, ``flag`` and
+    ``day`` hold the value read for the row's rule), and the error records of the others."""
+    columns = [*SCENARIOS.keys, "number", "flag", "day"]
+    if raw is None or raw.empty:
+        return pd.DataFrame(columns=columns), concat_errors([])
+    lists = {
+        "countries": set(rules.countries),
+        "currencies": set(rules.currencies.index.astype(str)),
+    }
+    typed, errors = coerce_table(raw, SCENARIOS, lists=lists)
+    key = SCENARIOS.key
+    rule = typed["rule"].str.lower()
+    value = typed["value"]
+    numbers, bad_number = parse.parse_numbers(value)
+    flags, bad_flag = parse.parse_bools(value)
+    days, bad_day = parse.parse_dates(value)
+    known_rule = rule.isin([r.value for r in ScenarioRule])
+    markets = set(rules.markets.index.astype(str)) | {
+        str(u) for u in rules.markets.get("customs_union", pd.Series(dtype=object)) if u
+    }
+    prefixes, bad_prefix = customs.normalise_hs(typed["hs_prefix"].to_numpy(dtype=object))
+    lo = rule.map(lambda r: _NUMBER_RULES.get(r, (np.nan, np.nan))[0]).to_numpy(dtype=float)
+    hi = rule.map(lambda r: _NUMBER_RULES.get(r, (np.nan, np.nan))[1]).to_numpy(dtype=float)
+    wants_number = rule.isin(list(_NUMBER_RULES)).to_numpy()
+    out_of_range = wants_number & ~bad_number & ((numbers < lo) | (numbers > hi))
+    checks: list[tuple[np.ndarray, str, str, str]] = [
+        (
+            (~known_rule & (rule != "")).to_numpy(),
+            "rule",
+            "未知的情景规则（可选 " + "、".join(r.value for r in ScenarioRule) + "）",
+            "unknown scenario rule (one of " + ", ".join(r.value for r in ScenarioRule) + ")",
+        ),
+        (
+            (typed["scenario"].str.lower() == BASE).to_numpy(),
+            "scenario",
+            "base 表示当前规则，请给情景另起名字",
+            "base is the plan as it stands; give the scenario another name",
+        ),
+        (
+            (rule.isin(list(_MARKET_RULES)) & (typed["market"] == "")).to_numpy(),
+            "market",
+            "此规则需要市场",
+            "this rule needs a market",
+        ),
+        (
+            ((typed["market"] != "") & ~typed["market"].isin(markets)).to_numpy(),
+            "market",
+            "未知的市场",
+            "unknown market",
+        ),
+        (
+            (
+                (rule == ScenarioRule.FX.value)
+                & ((typed["from_currency"] == "") | (typed["to_currency"] == ""))
+            ).to_numpy(),
+            "from_currency",
+            "汇率规则需要原币种和目标币种",
+            "an fx rule needs both currencies",
+        ),
+        (bad_prefix, "hs_prefix", "HS 前缀应为 2-10 位数字", "HS prefix must be 2 to 10 digits"),
+        (
+            wants_number & (bad_number | np.isnan(numbers)),
+            "value",
+            "值应为数字（税率如 15%）",
+            "the value must be a number (a rate such as 15%)",
+        ),
+        (out_of_range, "value", "值超出此规则的范围", "the value is out of range for this rule"),
+        (
+            (rule == ScenarioRule.LOW_VALUE.value).to_numpy() & (bad_flag | np.isnan(flags)),
+            "value",
+            "值应为 TRUE 或 FALSE",
+            "the value must be TRUE or FALSE",
+        ),
+        (
+            (rule == ScenarioRule.RULES_DATE.value).to_numpy() & (bad_day | pd.isna(days)),
+            "value",
+            "值应为日期",
+            "the value must be a date",
+        ),
+    ]
+    found = [errors] + [
+        errors_where(mask, table=key, column=column, zh=zh, en=en)
+        for mask, column, zh, en in checks
+    ]
+    all_errors = concat_errors(found)
+    good = good_rows(
+        typed.assign(
+            rule=rule,
+            hs_prefix=prefixes,
+            number=numbers,
+            flag=flags > 0.5,
+            day=pd.Series(days).dt.date.to_numpy(),
+        ),
+        all_errors,
+    )
+    kept: pd.DataFrame = good[good["scenario"] != ""].reindex(columns=columns)
+    return kept, all_errors
+
+
+def selected_scenarios(
+    rows: pd.DataFrame, selection: pd.DataFrame | None
+) -> tuple[list[str], pd.DataFrame]:
+    """The scenarios to compare: ``base`` first, then those the selection names (blank: every
+    scenario of the table); a name the table lacks is an error on its selection row."""
+    defined = scenario_names(rows)
+    if selection is None or selection.empty:
+        return [BASE, *defined], concat_errors([])
+    typed, errors = coerce_table(selection, SCENARIO_SELECTION)
+    names = typed["scenario"]
+    known = names.isin(defined) | (names.str.lower() == BASE) | (names == "")
+    errors = concat_errors(
+        [
+            errors,
+            errors_where(
+                ~known.to_numpy(),
+                table=SCENARIO_SELECTION.key,
+                column="scenario",
+                zh=lambda idx: [f"情景规则表中没有情景 '{names.iloc[i]}'" for i in idx],
+                en=lambda idx: [
+                    f"no scenario '{names.iloc[i]}' in the Scenario rules" for i in idx
+                ],
+            ),
+        ]
+    )
+    chosen = [n for n in dict.fromkeys(names[known]) if n and n.lower() != BASE]
+    return [BASE, *(chosen or ([] if len(names[names != ""]) else defined))], errors
+
+
+def _describe(rows: pd.DataFrame) -> str:
+    parts = []
+    for row in rows.to_dict("records"):
+        where = " ".join(
+            str(v) for v in (row["market"], row["origin"], row["hs_prefix"], row["measure"]) if v
+        )
+        if row["rule"] == ScenarioRule.FX.value:
+            where = f"{row['from_currency']}->{row['to_currency']}"
+        parts.append(f"{row['rule']} {where} = {row['value']}".replace("  ", " "))
+    return "; ".join(parts)
+
+
+def scenario_tables(
+    lines: pd.DataFrame,
+    base: Rules,
+    rows: pd.DataFrame,
+    names: list[str],
+    rules_for: Callable[[date], Rules],
+    reporting_currency: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scenario Results (one row per line and scenario, rounded, changes against ``base``) and
+    the Scenario Summary (the plan's weighted margin under each scenario, in the reporting
+    currency), for the scenarios ``names`` (``base`` first)."""
+    weights, _ = parse.parse_numbers(
+        lines["planned_units"]
+        if "planned_units" in lines.columns
+        else pd.Series([None] * len(lines))
+    )
+    weights = np.where(np.isnan(weights), 1.0, weights)
+    typed, input_errors = typed_lines(lines, base)
+    results: list[pd.DataFrame] = []
+    summary: list[dict[str, object]] = []
+    base_table: pd.DataFrame | None = None
+    base_margin = np.nan
+    for name in names:
+        mine = rows[rows["scenario"] == name]
+        rules = base if name == BASE else scenario_rules(base, mine, rules_for)
+        result = _computed(lines, typed, input_errors, rules)
+        table = _rounded_results(lines, typed, result, rules).reset_index(drop=True)
+        if base_table is None:
+            base_table = table
+        table["scenario"] = name
+        table["landed_cost_change"] = table["landed_cost"] - base_table["landed_cost"]
+        table["margin_change"] = table["contribution_margin"] - base_table["contribution_margin"]
+        results.append(table.reindex(columns=SCENARIO_RESULTS.keys))
+        out = result.outputs.reset_index(drop=True)
+        ok = (out["error"] == "").to_numpy()
+        to_rc = rules.fx_rates(out["currency"], pd.Series(reporting_currency, index=out.index))
+        rate = to_rc.to_numpy()
+        counted = ok & ~np.isnan(rate) & ~np.isnan(out["net_price"].to_numpy())
+        missing = sorted(set(out.loc[ok & np.isnan(rate), "currency"]))
+        revenue = float(np.sum((weights * out["net_price"].to_numpy() * rate)[counted]))
+        contribution = float(np.sum((weights * out["contribution"].to_numpy() * rate)[counted]))
+        margin = contribution / revenue if revenue else np.nan
+        if name == BASE:
+            base_margin = margin
+        note = Message("", "")
+        if missing:
+            pairs = ", ".join(f"{c}->{reporting_currency}" for c in missing)
+            note = Message(
+                f"缺少汇率 {pairs}：这些行未计入加权利润率",
+                f"no FX rate {pairs}: those lines are left out of the weighted margin",
+            )
+        summary.append(
+            {
+                "scenario": name,
+                "rules_date": pd.Timestamp(rules.on),
+                "lines": len(out),
+                "lines_computed": int(ok.sum()),
+                "revenue": revenue,
+                "contribution": contribution,
+                "weighted_margin": margin,
+                "margin_change": margin - base_margin,
+                "overrides": _describe(mine),
+                "error": note.both if missing else "",
+            }
+        )
+    frame = pd.DataFrame(summary, columns=SCENARIO_SUMMARY.keys)
+    places = money.minor_units(pd.Series(reporting_currency, index=frame.index), base.currencies)
+    for col in ("revenue", "contribution"):
+        frame[col] = money.round_half_up(frame[col].to_numpy(dtype=float), places)
+    for col in ("weighted_margin", "margin_change"):
+        frame[col] = money.round_half_up(frame[col].to_numpy(dtype=float), 4)
+    long = (
+        pd.concat(results, ignore_index=True)
+        if results
+        else pd.DataFrame(columns=SCENARIO_RESULTS.keys)
+    )
+    for col in ("landed_cost_change", "margin_change"):
+        long[col] = long[col].astype(float).round(9)
+    return long, frame
+
+
+def run_scenarios(port: WorkbookPort, ctx: Context) -> ActionResult:
+    """Compute every line under each scenario and write Scenario Results and Summary."""
+    raw_rows = port.read_table(SCENARIOS.key)
+    selection = port.read_table(SCENARIO_SELECTION.key)
+    if (raw_rows is None or raw_rows.empty) and (selection is None or selection.empty):
+        return ActionResult(
+            summary=[
+                Message("情景: 未定义（见“情景”表）", "scenarios: none defined (Scenarios sheet)")
+            ]
+        )
+    lines = read_lines(port)
+    tables = {
+        key: port.read_table(key)
+        for key in (
+            FX.key,
+            MARKET_OVERRIDES.key,
+            LOW_VALUE_OVERRIDES.key,
+            TARIFF.key,
+            ENTRY_FEE_OVERRIDES.key,
+            ROUNDING_OVERRIDES.key,
+        )
+    }
+
+    def rules_for(day: date) -> Rules:
+        return rules_from_tables(day, *tables.values())[0]
+
+    base = rules_for(ctx.settings.rules_on)
+    rows, row_errors = scenario_rows(raw_rows, base)
+    names, selection_errors = selected_scenarios(rows, selection)
+    results, summary = scenario_tables(
+        lines, base, rows, names, rules_for, ctx.settings.reporting_currency
+    )
+    port.write_table(SCENARIO_RESULTS.key, results)
+    port.write_table(SCENARIO_SUMMARY.key, summary)
+    lines_out = [
+        Message(
+            f"情景 {r['scenario']}: 加权利润率 {_percent(r['weighted_margin'])}"
+            + ("" if r["scenario"] == BASE else f"（较 base {_points(r['margin_change'])}）"),
+            f"scenario {r['scenario']}: weighted margin {_percent(r['weighted_margin'])}"
+            + ("" if r["scenario"] == BASE else f" ({_points(r['margin_change'])} vs base)"),
+        )
+        for r in summary.to_dict("records")
+    ]
+    return ActionResult(concat_errors([row_errors, selection_errors]), lines_out)
+
+
+def _percent(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return "-" if np.isnan(number) else f"{number:.2%}"
+
+
+def _points(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return "-" if np.isnan(number) else f"{number * 100:+.2f} pp"
+
+
 ACTIONS = (
     Action(
         "landed_cost",
@@ -193,6 +670,19 @@ ACTIONS = (
             "读取“落地成本”明细与设置表的汇率和规则覆盖，写入“落地成本结果”。",
             "Reads the Landed Cost lines and the Settings FX and rule overrides; writes Landed "
             "Cost Results.",
+        ),
+    ),
+    Action(
+        "scenarios",
+        Message("规则情景", "Scenarios"),
+        run_scenarios,
+        produces=(SCENARIO_RESULTS.key, SCENARIO_SUMMARY.key),
+        help=Message(
+            "按“情景”表的每个情景重算落地成本明细，写入“情景结果”：逐行并列落地成本、利润率"
+            "与保本价，以及计划的加权利润率。",
+            "Recomputes the Landed Cost lines under each scenario of the Scenarios sheet and "
+            "writes Scenario Results: each line's landed cost, margin and break-even price side "
+            "by side, and the plan's weighted margin.",
         ),
     ),
 )

@@ -4,25 +4,35 @@ One vectorised calculation over a table of typed lines (SKU x market x channel);
 is the one-row case of the same code. The column keys are declared here (:data:`INPUT_KEYS`,
 :data:`OUTPUT_KEYS`); :mod:`xlplan.landed_cost.tables` declares how their cells look and read,
 and :func:`xlplan.landed_cost.action.compute_lines` turns raw cells into the typed frame this
-module takes.
+module takes. Tariffs, parcels, entries, low-value regimes, entry fees and legal rounding are
+in :mod:`xlplan.landed_cost.customs`.
 
 Currencies. ``unit_cost`` is in ``cost_currency`` (blank = the market currency) and is converted
 with ``fx_rate`` [market ccy per cost ccy] or, when that is blank, the rules' FX table. Every other
 money input, and every output, is per unit sold in the market currency. Nothing is rounded here
-(:mod:`xlplan.money` rounds at the output boundary).
+for display (:mod:`xlplan.core.money` rounds at the output boundary); the only rounding inside
+the chain is the one a market's law prescribes for an assessed amount (``rounding_rules.csv``).
 
 The rules, per unit, with ``t`` the import/consumption tax rate and ``R`` the market's rules
-(:mod:`xlplan.reference`):
+(:mod:`xlplan.reference`); ``origin`` defaults to CN and ``ship_from`` to the origin:
 
 ``goods``            = unit_cost x fx_rate
 ``customs_value``    = goods, plus freight and insurance where the market values CIF
-``duty``             = customs_value x (duty_rate + extra_duty_rate), unless a low-value regime
-                       applies (below)
-``tax base``         = customs_value (+ duty where R includes duty) (+ freight and insurance where
-                       R includes transport and the market values FOB, as AU's VoTI does)
-``import_vat``       = base x t, or base x t / (1 - t) where R grosses up (Brazil ICMS
+``duty_base``        = customs_value, rounded as the market rounds the value duty is charged on
+``duty``             = duty_base x duty_rate; ``extra_duty`` = duty_base x extra_duty_rate;
+                       the rates are the line's own, else the tariff's for its ``hs_code``,
+                       market and origin (see :mod:`~xlplan.landed_cost.customs`), a scenario's
+                       override over both; each rounded as the market rounds a duty. A
+                       low-value regime may replace both (below).
+``vat_base``         = customs_value (+ duty + extra_duty where R includes duty) (+ freight and
+                       insurance where R includes transport and the market values FOB, as AU's
+                       VoTI does) + vat_base_adjustment (costs that enter the tax base only, as
+                       the UK VAT value adjustment)
+``import_vat``       = vat_base x t, or vat_base x t / (1 - t) where R grosses up (Brazil ICMS
                        "por dentro"); zero where a regime exempts it or collects it at sale
-``landed_cost``      = goods + freight + insurance + duty + clearance
+``entry_fees``       = the fees of the line's customs entry (US MPF, HMF, brokerage...) shared
+                       by customs value
+``landed_cost``      = goods + freight + insurance + duty + extra_duty + clearance + entry_fees
                        + import_vat where it is not recoverable
 ``sales_tax``        = price x t / (1 + t) where consumer prices include the tax, else 0
                        (US/CA sales tax sits on top of ``price`` and is not the seller's revenue)
@@ -38,13 +48,18 @@ The rules, per unit, with ``t`` the import/consumption tax rate and ``R`` the ma
                        + lost
 ``contribution``     = net_price - total_cost; ``contribution_margin`` = contribution / net_price
 
-Low-value regimes apply when ``consignment_value`` V (market ccy per parcel) is given: the tier
-``min_value < V <= max_value`` (converted to the tier's currency) of the market's regime in force
-decides. ``exempt``: that levy is zero. ``collected_at_sale``: no import tax at the border.
-``flat_per_parcel``: duty = amount x customs_value / V (the unit's share of the parcel's flat
-charge). ``rate``: duty = rate x customs_value (replaces duty_rate and extra_duty_rate).
-``rate_minus_deduction``: duty = max(rate x customs_value - amount x customs_value / V, 0).
-``combined_rate``: duty = rate x customs_value and no separate import tax.
+Low-value regimes apply to a line in a parcel (a ``parcel`` id, ``units_per_parcel`` or
+``consignment_value``): the tier ``min_value < V <= max_value`` (V the parcel's value converted
+to the tier's currency) of the market's regime in force decides, the most specific row for the
+line's origin, ship-from country and transport mode winning. ``exempt``: that levy is zero.
+``collected_at_sale``: no import tax at the border. ``flat_per_parcel``: duty = the parcel's
+amount shared by customs value. ``flat_per_subheading``: the same, amount x the parcel's
+distinct subheadings (the EU's EUR 3). ``rate``: duty = rate x customs_value (replaces every
+other duty). ``rate_minus_deduction``: duty = max(rate x customs_value - the unit's share of the
+amount, 0). ``combined_rate``: duty = rate x customs_value and no separate import tax.
+``none``: no relief (overrides a less specific row). A line without parcel information is a
+bulk import: no low-value regime. Its transport mode defaults to courier in a parcel, air
+otherwise.
 
 Prices. With ``k`` = 1/(1+t) where prices include tax (else 1), the contribution at price P is
 ``g(P) = k P - (payment_rate + fx_loss_rate + ad_rate) P - max(referral_rate P, referral_min) - C``
@@ -60,13 +75,14 @@ problem leaves the whole line blank.
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from xlplan.core.errors import concat_errors, empty_errors, errors_where, row_messages
+from xlplan.landed_cost import customs
+from xlplan.landed_cost.customs import Rounding, TransportMode, Treatment
 from xlplan.reference import Rules
 
 TABLE = "landed_cost"
@@ -100,18 +116,37 @@ INPUT_KEYS: tuple[str, ...] = (
     "lost_rate",
     "ad_rate",
     "target_margin",
+    "origin",
+    "ship_from",
+    "hs_code",
+    "transport_mode",
+    "parcel",
+    "units_per_parcel",
+    "shipment",
+    "units_per_entry",
+    "brokerage_per_entry",
+    "vat_base_adjustment",
+    "planned_units",
 )
-"""Input columns of a line. Money is [market ccy/unit] except ``unit_cost`` [cost ccy/unit]
-and ``consignment_value`` [market ccy/parcel]; rates are [fraction]; ``fx_rate`` [market ccy
-per cost ccy]; ``vat_recoverable`` 1.0/0.0/NaN."""
+"""Input columns of a line. Money is [market ccy/unit] except ``unit_cost`` [cost ccy/unit],
+``consignment_value`` [market ccy/parcel] and ``brokerage_per_entry`` [market ccy/entry]; rates
+are [fraction]; ``fx_rate`` [market ccy per cost ccy]; ``vat_recoverable`` 1.0/0.0/NaN;
+``origin`` and ``ship_from`` ISO country codes (default CN, and the origin); ``hs_code`` digits;
+``parcel`` and ``shipment`` ids shared by the lines of one parcel or customs entry;
+``units_per_parcel`` and ``units_per_entry`` [units] of this line in it; ``planned_units``
+[units] the weight of the line in the plan's margin (default 1)."""
 
 LABEL_KEYS: tuple[str, ...] = ("sku", "market", "channel")
 """Inputs repeated at the start of every result row, so a result names its line."""
 
 MONEY_OUTPUTS: tuple[str, ...] = (
     "customs_value",
+    "duty_base",
     "duty",
+    "extra_duty",
+    "vat_base",
     "import_vat",
+    "entry_fees",
     "landed_cost",
     "sales_tax",
     "net_price",
@@ -140,23 +175,24 @@ OUTPUT_KEYS: tuple[str, ...] = (
 
 PRICE_OUTPUTS: tuple[str, ...] = ("breakeven_price", "price_for_target_margin")
 
-
-class Treatment(str, Enum):
-    """How a low-value regime tier treats a consignment (``low_value_regimes.csv``)."""
-
-    EXEMPT = "exempt"
-    COLLECTED_AT_SALE = "collected_at_sale"
-    FLAT_PER_PARCEL = "flat_per_parcel"
-    RATE = "rate"
-    RATE_MINUS_DEDUCTION = "rate_minus_deduction"
-    COMBINED_RATE = "combined_rate"
-
+__all__ = [
+    "INPUT_KEYS",
+    "LABEL_KEYS",
+    "MONEY_OUTPUTS",
+    "OUTPUT_KEYS",
+    "PRICE_OUTPUTS",
+    "LandedCostResult",
+    "Rounding",
+    "TransportMode",
+    "Treatment",
+    "compute_landed_cost",
+    "solve_price",
+]
 
 ZERO_DEFAULT = [
     "freight_per_unit",
     "insurance_per_unit",
-    "duty_rate",
-    "extra_duty_rate",
+    "vat_base_adjustment",
     "clearance_per_unit",
     "last_mile_per_unit",
     "storage_per_unit",
@@ -173,23 +209,9 @@ ZERO_DEFAULT = [
 ]
 
 
-REGIME_RULES = [
-    "market",
-    "applies_to",
-    "min_value",
-    "max_value",
-    "value_currency",
-    "treatment",
-    "rate",
-    "amount",
-    "amount_currency",
-]
-"""The regime columns :func:`_low_value` uses (the others are sources and notes)."""
-
-
 class LandedCostResult(NamedTuple):
     """``outputs``: one row per input line (same index), :data:`OUTPUT_KEYS`; ``errors``:
-    error records (see :mod:`xlplan.errors`)."""
+    error records (see :mod:`xlplan.core.errors`)."""
 
     outputs: pd.DataFrame
     errors: pd.DataFrame
@@ -201,9 +223,10 @@ def compute_landed_cost(
     """Landed cost and margin outputs for every line; bad rows get errors, the rest compute.
 
     ``lines`` holds the :data:`INPUT_KEYS` typed: numbers as float (NaN where blank), codes as
-    upper-case text (``""`` where blank), ``vat_recoverable`` as 1.0/0.0/NaN; ``input_errors``
-    are the records the reading found (their rows compute nothing). Outputs are in the market
-    currency per unit [market ccy/unit]; margins are fractions.
+    upper-case text (``""`` where blank), ``vat_recoverable`` as 1.0/0.0/NaN, ``hs_code`` as
+    digits, ids as text; ``input_errors`` are the records the reading found (their rows compute
+    nothing). Outputs are in the market currency per unit [market ccy/unit]; margins are
+    fractions.
     """
     index = lines.index
     typed = lines.reset_index(drop=True)
@@ -221,12 +244,27 @@ def compute_landed_cost(
     return LandedCostResult(values, all_errors)
 
 
+def _coded(t: pd.DataFrame, key: str) -> customs.Coded:
+    """A text input column as codes into its distinct values (all ``""`` when absent)."""
+    if key not in t.columns:
+        return customs.Coded(np.zeros(len(t), dtype=np.int64), np.array([""], dtype=object))
+    return customs.coded(t[key])
+
+
+def _column(t: pd.DataFrame, key: str, blank: object) -> np.ndarray:
+    """A typed input column, or a column of ``blank`` where the frame lacks it."""
+    if key in t.columns:
+        return t[key].to_numpy()
+    return np.full(len(t), blank, dtype=object if isinstance(blank, str) else float)
+
+
 def _calculate(
     t: pd.DataFrame, rules: Rules, prior: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     n = len(t)
     # Market rules per line by position: factorise the codes, look up the few distinct ones.
-    codes, distinct = pd.factorize(t["market"].to_numpy())
+    market = t["market"].to_numpy()
+    codes, distinct = pd.factorize(market)
     where = rules.markets.index.get_indexer(pd.Index(distinct))
     row_pos = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else -1, -1)
     known = row_pos >= 0
@@ -235,15 +273,17 @@ def _calculate(
             t["market"].ne("").to_numpy() & ~known,
             table=TABLE,
             column="market",
-            zh=lambda idx: [f"未知市场: '{m}'" for m in t["market"].to_numpy()[idx]],
-            en=lambda idx: [f"unknown market: '{m}'" for m in t["market"].to_numpy()[idx]],
+            zh=lambda idx: [f"未知市场: '{m}'" for m in market[idx]],
+            en=lambda idx: [f"unknown market: '{m}'" for m in market[idx]],
         )
     ]
 
     def num(col: str) -> np.ndarray:
-        return t[col].to_numpy(dtype=float)
+        return np.asarray(_column(t, col, np.nan), dtype=float)
 
     def rule(col: str) -> np.ndarray:
+        if col not in rules.markets.columns:
+            return np.full(n, np.nan, dtype=object)
         values = rules.markets[col].to_numpy()
         if len(values) == 0:
             return np.full(n, np.nan, dtype=object)
@@ -251,6 +291,7 @@ def _calculate(
 
     z = {c: np.nan_to_num(num(c), nan=0.0) for c in ZERO_DEFAULT}
     currency = pd.Series(np.where(known, rule("currency"), ""), dtype=object)
+    ccy = currency.to_numpy()
     cost_ccy = t["cost_currency"].where(t["cost_currency"] != "", currency)
 
     # FX: the line's own rate, else the FX table; required when currencies differ.
@@ -264,11 +305,11 @@ def _calculate(
             column="fx_rate",
             zh=lambda idx: [
                 f"汇率缺少 {a}→{b}（请填写汇率或在设置表中添加）"
-                for a, b in zip(cost_ccy.to_numpy()[idx], currency.to_numpy()[idx], strict=True)
+                for a, b in zip(cost_ccy.to_numpy()[idx], ccy[idx], strict=True)
             ],
             en=lambda idx: [
                 f"FX rate missing for {a}->{b} (enter fx_rate or add it to the FX table)"
-                for a, b in zip(cost_ccy.to_numpy()[idx], currency.to_numpy()[idx], strict=True)
+                for a, b in zip(cost_ccy.to_numpy()[idx], ccy[idx], strict=True)
             ],
         )
     )
@@ -287,23 +328,123 @@ def _calculate(
     incl_transport = rule("tax_base_includes_transport").astype(bool)
     gross_up = rule("tax_gross_up").astype(bool)
     price_incl = rule("price_includes_tax").astype(bool)
+    # The customs columns as codes into their few distinct values.
+    markets = customs.Coded(codes.astype(np.int64), np.asarray(distinct, dtype=object))
+    union_of = rules.markets["customs_union"] if "customs_union" in rules.markets else None
+    unions = {
+        str(m): str(u)
+        for m, u in (union_of.items() if union_of is not None else ())
+        if isinstance(u, str) and u
+    }
+    origin = _coded(t, "origin").filled(customs.DEFAULT_ORIGIN)
+    ship_from = _coded(t, "ship_from")
+    hs = _coded(t, "hs_code")
 
     goods = num("unit_cost") * fx
     transport = z["freight_per_unit"] + z["insurance_per_unit"]
     customs_value = goods + np.where(cif, transport, 0.0)
-    duty = customs_value * (z["duty_rate"] + z["extra_duty_rate"])
-    tax_base_extra = np.where(incl_transport & ~cif, transport, 0.0)
 
-    regime = _low_value(t, rules, currency, customs_value, known)
+    # Parcels and entries
+    invalid = ~known | np.isnan(customs_value) | _rows_with_errors(prior, n)
+    groups = customs.group_lines(
+        _coded(t, "parcel"),
+        num("units_per_parcel"),
+        num("consignment_value"),
+        _coded(t, "shipment"),
+        num("units_per_entry"),
+        hs,
+        markets,
+        goods,
+        customs_value,
+        invalid,
+    )
+    errs.append(groups.errors)
+    mode = _coded(t, "transport_mode")
+    units = groups.declared_units
+    market_ccy = rules.markets["currency"] if "currency" in rules.markets else None
+    places = [(m, market_ccy.get(m, "") if market_ccy is not None else "") for m in markets.uniques]
+
+    def rounded(values: np.ndarray, step: str) -> np.ndarray:
+        inc, method = customs.rounding_rule(rules, step, places)
+        if np.isnan(inc).all():
+            return values
+        return customs.round_step(values, units, inc[markets.codes], method[markets.codes])
+
+    # Rates: the tariff, the line's own rate over it, a scenario's override over both.
+    rates = customs.tariff_rates(hs, markets, unions, origin, rules.tariff)
+    own_duty, own_extra = num("duty_rate"), num("extra_duty_rate")
+    forced_duty = customs.override_rates(rules.overrides, "duty_rate", hs, markets, unions, origin)
+    forced_extra = customs.override_rates(
+        rules.overrides, "extra_duty_rate", hs, markets, unions, origin
+    )
+    duty_rate = np.where(np.isnan(own_duty), rates.base, own_duty)
+    duty_rate = np.where(np.isnan(forced_duty), duty_rate, forced_duty)
+    extra_rate = np.where(np.isnan(own_extra), rates.extra, own_extra)
+    extra_rate = np.where(np.isnan(forced_extra), extra_rate, forced_extra)
+    unexpressible = known & (rates.unexpressible != "") & np.isnan(own_duty) & np.isnan(forced_duty)
+    errs.append(
+        errors_where(
+            unexpressible,
+            table=TABLE,
+            column="hs_code",
+            zh=lambda idx: [
+                f"{market[i]} 税则对 {hs.values(idx)[k]} 为从量或复合税"
+                f"（{rates.unexpressible[i]}），无法按比例计算；请填写本行的关税税率"
+                for k, i in enumerate(idx)
+            ],
+            en=lambda idx: [
+                f"the {market[i]} tariff gives {hs.values(idx)[k]} a specific or compound duty "
+                f"({rates.unexpressible[i]}) XLPlan cannot apply; enter the line's duty rate"
+                for k, i in enumerate(idx)
+            ],
+        )
+    )
+    duty_rate = np.nan_to_num(duty_rate, nan=0.0)
+    extra_rate = np.nan_to_num(extra_rate, nan=0.0)
+
+    duty_base = rounded(customs_value, "duty_base")
+    duty = rounded(duty_base * duty_rate, "duty")
+    extra_duty = rounded(duty_base * extra_rate, "duty")
+
+    regime = customs.low_value(
+        markets, rules, ccy, customs_value, groups, origin, ship_from, mode, known
+    )
     errs.append(regime.errors)
     duty = np.where(regime.duty_override, regime.duty, duty)
+    extra_duty = np.where(regime.duty_override, 0.0, extra_duty)
 
-    base = customs_value + np.where(incl_duty, duty, 0.0) + tax_base_extra
-    import_vat = np.where(gross_up, base * tax_rate / (1.0 - tax_rate), base * tax_rate)
+    duty_in_base = rounded(duty, "duty_in_vat_base") + rounded(extra_duty, "duty_in_vat_base")
+    tax_base_extra = np.where(incl_transport & ~cif, transport, 0.0)
+    vat_base = rounded(
+        customs_value
+        + np.where(incl_duty, duty_in_base, 0.0)
+        + tax_base_extra
+        + z["vat_base_adjustment"],
+        "vat_base",
+    )
+    import_vat = np.where(gross_up, vat_base * tax_rate / (1.0 - tax_rate), vat_base * tax_rate)
+    import_vat = rounded(import_vat, "import_vat")
     import_vat = np.where(regime.no_import_tax, 0.0, import_vat)
 
+    fees = customs.entry_fees(
+        rules,
+        groups,
+        markets,
+        ccy,
+        mode,
+        customs_value,
+        num("brokerage_per_entry"),
+        regime.duty_exempt,
+    )
+
     landed = (
-        goods + transport + duty + z["clearance_per_unit"] + np.where(recoverable, 0.0, import_vat)
+        goods
+        + transport
+        + duty
+        + extra_duty
+        + z["clearance_per_unit"]
+        + fees
+        + np.where(recoverable, 0.0, import_vat)
     )
     price = num("price")
     k = np.where(price_incl, 1.0 / (1.0 + tax_rate), 1.0)
@@ -340,10 +481,14 @@ def _calculate(
 
     values = pd.DataFrame(
         {
-            "currency": currency.to_numpy(),
+            "currency": ccy,
             "customs_value": customs_value,
+            "duty_base": duty_base,
             "duty": duty,
+            "extra_duty": extra_duty,
+            "vat_base": vat_base,
             "import_vat": import_vat,
+            "entry_fees": fees,
             "landed_cost": landed,
             "sales_tax": sales_tax,
             "net_price": net_price,
@@ -371,6 +516,12 @@ def _had_error(errors: pd.DataFrame, n: int, column: str) -> np.ndarray:
     return out
 
 
+def _rows_with_errors(errors: pd.DataFrame, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[errors["row"].to_numpy(dtype=np.int64)] = True
+    return out
+
+
 def solve_price(
     fixed: np.ndarray,
     k: np.ndarray,
@@ -392,98 +543,3 @@ def solve_price(
         p_pct = np.where(a - referral_rate > 0, fixed / (a - referral_rate), np.nan)
     min_binds = ~np.isnan(p_min) & (referral_rate * p_min <= referral_min)
     return np.where(min_binds, p_min, p_pct)
-
-
-class _Regime(NamedTuple):
-    duty_override: np.ndarray
-    duty: np.ndarray
-    no_import_tax: np.ndarray
-    errors: pd.DataFrame
-
-
-def _low_value(
-    t: pd.DataFrame,
-    rules: Rules,
-    currency: pd.Series,
-    customs_value: np.ndarray,
-    known: np.ndarray,
-) -> _Regime:
-    """Apply the low-value regime tier of each line whose consignment value is given."""
-    n = len(t)
-    duty_override = np.zeros(n, dtype=bool)
-    duty = np.zeros(n)
-    no_tax = np.zeros(n, dtype=bool)
-    value = t["consignment_value"].to_numpy(dtype=float)
-    rows = np.flatnonzero(known & ~np.isnan(value))
-    if len(rows) == 0 or rules.regimes.empty:
-        return _Regime(duty_override, duty, no_tax, empty_errors())
-    cand = pd.DataFrame(
-        {
-            "row": rows,
-            "market": t["market"].to_numpy()[rows],
-            "ccy": currency.to_numpy()[rows],
-            "value": value[rows],
-        }
-    ).merge(rules.regimes[REGIME_RULES], on="market", how="inner")
-    to_tier = rules.fx_rates(cand["ccy"], cand["value_currency"]).to_numpy()
-    missing = np.isnan(to_tier)
-    errs = empty_errors()
-    if missing.any():
-        miss = cand.loc[missing].drop_duplicates("row")
-        mask = np.zeros(n, dtype=bool)
-        mask[miss["row"].to_numpy()] = True
-        pair_zh = pd.Series("", index=range(n), dtype=object)
-        pair_zh.iloc[miss["row"].to_numpy()] = (
-            miss["ccy"] + "→" + miss["value_currency"]
-        ).to_numpy()
-        errs = errors_where(
-            mask,
-            table=TABLE,
-            column="consignment_value",
-            zh="缺少汇率，无法比较低货值门槛: " + pair_zh,
-            en="missing FX rate to compare with the low-value threshold: "
-            + pair_zh.str.replace("→", "->"),
-        )
-    v = cand["value"].to_numpy() * to_tier
-    hit = cand.loc[(v > cand["min_value"].to_numpy()) & (v <= cand["max_value"].to_numpy())]
-    if hit.empty:
-        return _Regime(duty_override, duty, no_tax, errs)
-    r = hit["row"].to_numpy()
-    cv = customs_value[r]
-    share = cv / hit["value"].to_numpy()  # the unit's share of the parcel
-    amount = np.nan_to_num(hit["amount"].to_numpy(dtype=float))
-    amount_fx = rules.fx_rates(
-        hit["amount_currency"].replace("", np.nan).fillna(hit["ccy"]), hit["ccy"]
-    ).to_numpy()
-    amount_m = amount * np.nan_to_num(amount_fx, nan=0.0)
-    rate = np.nan_to_num(hit["rate"].to_numpy(dtype=float))
-    treatment = hit["treatment"].to_numpy()
-    applies = hit["applies_to"].to_numpy()
-    on_duty = (applies == "duty") | (applies == "both")
-    on_tax = (applies == "tax") | (applies == "both")
-    tier_duty = np.select(
-        [
-            treatment == Treatment.EXEMPT.value,
-            treatment == Treatment.FLAT_PER_PARCEL.value,
-            treatment == Treatment.RATE.value,
-            treatment == Treatment.RATE_MINUS_DEDUCTION.value,
-            treatment == Treatment.COMBINED_RATE.value,
-        ],
-        [
-            np.zeros(len(r)),
-            amount_m * share,
-            rate * cv,
-            np.maximum(rate * cv - amount_m * share, 0),
-            rate * cv,
-        ],
-        default=np.nan,
-    )
-    sets_duty = on_duty & ~np.isnan(tier_duty)
-    duty_override[r[sets_duty]] = True
-    duty[r[sets_duty]] = tier_duty[sets_duty]
-    clears_tax = on_tax & np.isin(
-        treatment,
-        [Treatment.EXEMPT.value, Treatment.COLLECTED_AT_SALE.value, Treatment.COMBINED_RATE.value],
-    )
-    no_tax[r[clears_tax]] = True
-    return _Regime(duty_override, duty, no_tax, errs)

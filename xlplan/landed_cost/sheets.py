@@ -11,11 +11,17 @@ import pandas as pd
 from xlplan import reference
 from xlplan.core.errors import Lang
 from xlplan.landed_cost.tables import (
+    ENTRY_FEE_RULES,
     LANDED_COST,
     LANDED_COST_OUTPUT_COLUMNS,
     LANDED_COST_SHEET,
     LOW_VALUE_RULES,
     MARKET_RULES,
+    ROUNDING_RULES,
+    SCENARIO_SELECTION,
+    SCENARIOS,
+    SCENARIOS_SHEET,
+    TARIFF_RULES,
 )
 from xlplan.workbook.render import (
     ADDIN_MESSAGE,
@@ -26,15 +32,27 @@ from xlplan.workbook.render import (
     page_setup,
     udf_formula,
     write_table,
+    write_tables_sheet,
     write_title,
+    write_udf_anchor,
 )
 from xlplan.workbook.schema import Kind, Table
 
 
 def sample_lines() -> pd.DataFrame:
     """The example lines of the worked-example plan (the user overwrites them)."""
-    return pd.DataFrame(SAMPLE_LINES, columns=LANDED_COST.keys)
+    frame = pd.DataFrame(SAMPLE_LINES, columns=LANDED_COST.keys[: len(SAMPLE_LINES[0])])
+    customs = pd.DataFrame(SAMPLE_CUSTOMS)
+    return pd.concat([frame, customs], axis=1).reindex(columns=LANDED_COST.keys)
 
+
+SAMPLE_CUSTOMS: list[dict[str, object]] = [
+    {"origin": "CN", "hs_code": "8507.60.00"},
+    {"origin": "CN", "hs_code": "8507.60.00"},
+    {"origin": "CN", "hs_code": "8544.42.90"},
+    {"origin": "CN", "hs_code": "8544.42.90"},
+]
+"""Origin and HS code of the example lines (a power bank, a USB-C cable)."""
 
 SAMPLE_LINES: list[tuple[object, ...]] = [
     # sku, market, channel, unit_cost, cost_ccy, fx, freight, insurance, duty, extra, vat,
@@ -215,16 +233,102 @@ def landed_cost_formula() -> str:
     """The table UDF call the Landed Cost sheet carries beside its input table."""
     call = (
         "XLP_LANDED_COST(tblLandedCost[#All],tblFX[#All],tblMarketOverrides[#All],"
-        "tblLowValueOverrides[#All],RulesDate)"
+        "tblLowValueOverrides[#All],RulesDate,tblTariff[#All],tblEntryFees[#All],"
+        "tblRounding[#All])"
     )
     return udf_formula(call)
 
 
+def _numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    out = frame.copy()
+    for col in columns:
+        out[col] = pd.to_numeric(out[col].replace("", None), errors="coerce")
+    return out
+
+
 def market_rules_frames() -> list[tuple[Table, pd.DataFrame]]:
-    """The Market Rules sheet's tables: every shipped market and low-value rule, all periods."""
-    markets = reference.market_history()
-    regimes = reference.regime_history()
-    markets["tax_rate"] = pd.to_numeric(markets["tax_rate"])
-    for col in ("min_value", "max_value", "rate", "amount"):
-        regimes[col] = pd.to_numeric(regimes[col].replace("", None), errors="coerce")
-    return [(MARKET_RULES, markets), (LOW_VALUE_RULES, regimes)]
+    """The Market Rules sheet's tables: every shipped market, low-value, tariff, entry-fee and
+    rounding rule, all periods (the UK Global Tariff extract is used, not listed)."""
+    markets = _numbers(reference.market_history(), ("tax_rate",))
+    regimes = _numbers(reference.regime_history(), ("min_value", "max_value", "rate", "amount"))
+    tariff = _numbers(reference.tariff_history(), ("duty_rate", "extra_duty_rate"))
+    fees = _numbers(
+        reference.entry_fee_history(),
+        ("min_value", "max_value", "rate", "min_amount", "max_amount", "flat_amount"),
+    )
+    rounding = _numbers(reference.rounding_history(), ("increment",))
+    return [
+        (MARKET_RULES, markets),
+        (LOW_VALUE_RULES, regimes),
+        (TARIFF_RULES, tariff),
+        (ENTRY_FEE_RULES, fees),
+        (ROUNDING_RULES, rounding),
+    ]
+
+
+SAMPLE_SCENARIOS: list[dict[str, object]] = [
+    {
+        "scenario": "US-CN 10%",
+        "rule": "extra_duty",
+        "market": "US",
+        "origin": "CN",
+        "value": "10%",
+        "note": "US extra duties on CN-origin goods, all measures together, at 10%",
+    },
+    {
+        "scenario": "US-CN 15%",
+        "rule": "extra_duty",
+        "market": "US",
+        "origin": "CN",
+        "value": "15%",
+        "note": "the same at 15%",
+    },
+    {
+        "scenario": "EU EUR 3 off",
+        "rule": "low_value",
+        "market": "EU",
+        "measure": "flat_per_subheading",
+        "value": "FALSE",
+        "note": "the EU's EUR 3 per subheading does not apply",
+    },
+    {
+        "scenario": "CNY +5%",
+        "rule": "fx",
+        "from_currency": "CNY",
+        "to_currency": "USD",
+        "value": "0.147",
+        "note": "the yuan 5% dearer against the dollar",
+    },
+]
+"""The example scenarios of a new plan (the user overwrites them)."""
+
+
+def sample_scenarios() -> pd.DataFrame:
+    """The example Scenarios rows."""
+    return pd.DataFrame(SAMPLE_SCENARIOS).reindex(columns=SCENARIOS.keys)
+
+
+def scenarios_formula() -> str:
+    """The side-by-side UDF call the Scenarios sheet carries beside its tables."""
+    return (
+        "XLP_SCENARIOS(tblLandedCost[#All],tblScenarios[#All],tblFX[#All],"
+        "tblMarketOverrides[#All],tblLowValueOverrides[#All],RulesDate,tblTariff[#All],"
+        "tblEntryFees[#All],tblRounding[#All],tblScenarioSelection[#All],ReportingCurrency)"
+    )
+
+
+def write_scenarios_sheet(
+    wb: Any, fmt: Formats, lang: str, rows: pd.DataFrame | None = None
+) -> Any:
+    """The Scenarios sheet: which scenarios to compare, their rules, and beside them the live
+    ``XLP_SCENARIOS`` block (each line under every scenario, side by side)."""
+    ws = write_tables_sheet(
+        wb,
+        fmt,
+        SCENARIOS_SHEET,
+        [(SCENARIO_SELECTION, None), (SCENARIOS, sample_scenarios() if rows is None else rows)],
+        lang,
+        output=False,
+    )
+    write_udf_anchor(ws, fmt, len(SCENARIOS.columns) + 1, 5, scenarios_formula())
+    return ws

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -27,3 +28,13 @@ def read_data(name: str) -> pd.DataFrame:
     """A shipped table as text cells (``keep_default_na=False``: the region ``NA`` stays a
     string); read once, copied on every call so callers may change their copy."""
     return _read(name).copy()
+
+
+def in_force(frame: pd.DataFrame, on: date) -> pd.DataFrame:
+    """The rows of a dated table in force on ``on``: ``effective_from`` (inclusive, blank = since
+    ever) <= ``on`` < ``effective_to`` (exclusive, blank = still in force); ISO date text."""
+    start = pd.to_datetime(frame["effective_from"].replace("", None), format="%Y-%m-%d")
+    end = pd.to_datetime(frame["effective_to"].replace("", None), format="%Y-%m-%d")
+    day = pd.Timestamp(on)
+    mask = (start.isna() | (start <= day)) & (end.isna() | (day < end))
+    return frame.loc[mask.to_numpy()]

@@ -10,7 +10,7 @@ Loading reads package files; the calculators never do: they receive a :class:`Ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -18,7 +18,8 @@ import pandas as pd
 
 from xlplan.core import parse
 from xlplan.core.errors import InputError
-from xlplan.reference.data import read_data
+from xlplan.reference import customs
+from xlplan.reference.data import in_force, read_data
 
 MARKET_BOOL_COLUMNS = [
     "price_includes_tax",
@@ -51,12 +52,22 @@ REGIME_COLUMNS = [
     "rate",
     "amount",
     "amount_currency",
+    "origin",
+    "ship_from",
+    "transport_mode",
     "effective_from",
     "effective_to",
     "source",
     "uncertain",
     "note",
 ]
+"""``low_value_regimes.csv``; ``origin``, ``ship_from`` and ``transport_mode`` are
+``;``-separated lists (blank = any): a row naming them is more specific than one that does
+not, and for one line and levy the most specific row that applies wins."""
+OVERRIDE_COLUMNS = ["hs_prefix", "market", "origin", "kind", "rate"]
+"""Scenario rate overrides: ``kind`` ``duty_rate`` or ``extra_duty_rate`` (all extra duties
+together) set for the lines of ``market`` (and ``origin``, ``hs_prefix`` when given), over the
+tariff and over the line's own rate."""
 FX_COLUMNS = ["from_currency", "to_currency", "rate"]
 PIVOT_CURRENCIES = ("USD", "CNY", "EUR")
 
@@ -82,11 +93,7 @@ def regime_history() -> pd.DataFrame:
 
 
 def _in_force(frame: pd.DataFrame, on: date) -> pd.DataFrame:
-    start = pd.to_datetime(frame["effective_from"].replace("", None), format="%Y-%m-%d")
-    end = pd.to_datetime(frame["effective_to"].replace("", None), format="%Y-%m-%d")
-    day = pd.Timestamp(on)
-    mask = (start.isna() | (start <= day)) & (end.isna() | (day < end))
-    return frame.loc[mask.to_numpy()]
+    return in_force(frame, on)
 
 
 def markets(on: date) -> pd.DataFrame:
@@ -132,8 +139,21 @@ def expand_regimes(frame: pd.DataFrame, market_table: pd.DataFrame) -> pd.DataFr
     expanded = out.merge(members, how="left", left_on="market", right_on="union")
     expanded["market"] = expanded["member"].fillna(expanded["market"])
     expanded = expanded.drop(columns=["union", "member"])
-    for col in ("treatment", "applies_to", "value_currency", "amount_currency"):
-        expanded[col] = expanded[col].astype(str).str.strip()
+    for col in (
+        "treatment",
+        "applies_to",
+        "value_currency",
+        "amount_currency",
+        "origin",
+        "ship_from",
+        "transport_mode",
+    ):
+        if col not in expanded.columns:
+            expanded[col] = ""
+        expanded[col] = expanded[col].fillna("").astype(str).str.strip().str.replace(" ", "")
+    for col in ("origin", "ship_from"):
+        expanded[col] = expanded[col].str.upper()
+    expanded["transport_mode"] = expanded["transport_mode"].str.lower()
     return expanded.reset_index(drop=True)
 
 
@@ -184,13 +204,44 @@ def apply_market_overrides(table: pd.DataFrame, overrides: pd.DataFrame | None) 
     return out
 
 
+def empty_overrides() -> pd.DataFrame:
+    """A scenario rate-override table without rows (:data:`OVERRIDE_COLUMNS`)."""
+    return pd.DataFrame(
+        {
+            "hs_prefix": pd.Series([], dtype=object),
+            "market": pd.Series([], dtype=object),
+            "origin": pd.Series([], dtype=object),
+            "kind": pd.Series([], dtype=object),
+            "rate": pd.Series([], dtype=float),
+        }
+    )
+
+
+def _empty_entry_fees() -> pd.DataFrame:
+    return customs.typed_entry_fees(pd.DataFrame(columns=customs.ENTRY_FEE_COLUMNS))
+
+
+def _empty_rounding() -> pd.DataFrame:
+    return customs.typed_rounding(pd.DataFrame(columns=customs.ROUNDING_COLUMNS))
+
+
+def _country_codes() -> frozenset[str]:
+    return frozenset(customs.countries().index.astype(str))
+
+
 @dataclass(frozen=True)
 class Rules:
     """Everything a calculator needs to know about markets, on one date.
 
     ``markets``: see :func:`markets`. ``regimes``: see :func:`low_value_regimes`.
     ``fx``: ``from_currency, to_currency, rate`` with rate = units of ``to`` per one ``from``.
-    ``currencies``: see :func:`currencies`.
+    ``currencies``: see :func:`currencies`. ``tariff``: the tariff rows in force
+    (:data:`~xlplan.reference.customs.TARIFF_TYPED`); ``entry_fees`` and ``rounding``: see
+    :func:`~xlplan.reference.customs.entry_fees` and
+    :func:`~xlplan.reference.customs.rounding_rules`; ``countries``: the ISO codes an origin may
+    take; ``overrides``: a scenario's rate overrides (:data:`OVERRIDE_COLUMNS`). The customs
+    tables default to empty (no tariff, fees or rounding), as a hand-made ``Rules`` for a test
+    wants.
     """
 
     on: date
@@ -198,10 +249,34 @@ class Rules:
     regimes: pd.DataFrame
     fx: pd.DataFrame
     currencies: pd.DataFrame
+    tariff: pd.DataFrame = field(default_factory=customs.empty_tariff)
+    entry_fees: pd.DataFrame = field(default_factory=_empty_entry_fees)
+    rounding: pd.DataFrame = field(default_factory=_empty_rounding)
+    countries: frozenset[str] = field(default_factory=_country_codes)
+    overrides: pd.DataFrame = field(default_factory=empty_overrides)
 
     def fx_rates(self, src: pd.Series, dst: pd.Series) -> pd.Series:
         """Units of ``dst`` per one ``src``, row by row; NaN where no rate is known."""
         return fx_rates(self.fx, src, dst)
+
+
+def _own_rows(frame: pd.DataFrame, columns: list[str], on: date) -> pd.DataFrame:
+    """A workbook's rule rows as text cells, every column present, filtered to ``on``."""
+    own = frame.copy()
+    for col in columns:
+        if col not in own.columns:
+            own[col] = ""
+    own = own[columns].astype(object).where(own[columns].notna(), "")
+    return in_force(own.astype(str).replace("nan", ""), on)
+
+
+def _replace_keyed(shipped: pd.DataFrame, own: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``own`` rows replace the shipped rows with the same ``keys``."""
+    if own.empty:
+        return shipped
+    mine = set(own[keys].itertuples(index=False, name=None))
+    kept = [k not in mine for k in shipped[keys].itertuples(index=False, name=None)]
+    return pd.concat([shipped[kept], own], ignore_index=True)
 
 
 def load_rules(
@@ -210,27 +285,51 @@ def load_rules(
     market_overrides: pd.DataFrame | None = None,
     regimes: pd.DataFrame | None = None,
     fx: pd.DataFrame | None = None,
+    tariff: pd.DataFrame | None = None,
+    entry_fees: pd.DataFrame | None = None,
+    rounding: pd.DataFrame | None = None,
 ) -> Rules:
     """Rules in force on ``on``, with the workbook's overrides applied.
 
     ``regimes``, when given, replaces the shipped regimes of the markets it names (rows of the
     same shape as ``low_value_regimes.csv``, already filtered to the date by the caller or not:
     they are filtered here). ``fx`` is the workbook's FX table; without it the rules know no FX
-    rates, so lines in a foreign cost currency need their own ``fx_rate``.
+    rates, so lines in a foreign cost currency need their own ``fx_rate``. ``tariff`` rows (the
+    workbook's ``tblTariff``, shaped as ``tariff_rows.csv``) join the shipped ones as the
+    workbook layer; ``entry_fees`` rows replace the shipped fees of the same market and fee,
+    ``rounding`` rows the shipped rules of the same market and step. Dates are ISO text;
+    workbook rows are filtered to ``on`` here.
     """
     table = apply_market_overrides(markets(on), market_overrides)
     shipped = low_value_regimes(on, table)
     if regimes is not None and not regimes.empty:
-        own = regimes.copy()
-        for col in REGIME_COLUMNS:
-            if col not in own.columns:
-                own[col] = ""
-        own = expand_regimes(_in_force(own.astype(str).replace("nan", ""), on), table)
+        own = expand_regimes(_own_rows(regimes, REGIME_COLUMNS, on), table)
         shipped = pd.concat(
             [shipped[~shipped["market"].isin(set(own["market"]))], own], ignore_index=True
         )
+    tariff_table = customs.tariff(on)
+    if tariff is not None and not tariff.empty:
+        own = customs.typed_tariff(_own_rows(tariff, customs.TARIFF_COLUMNS, on), customs.WORKBOOK)
+        tariff_table = pd.concat([tariff_table, own], ignore_index=True)
+    fees = customs.entry_fees(on)
+    if entry_fees is not None and not entry_fees.empty:
+        own = customs.typed_entry_fees(_own_rows(entry_fees, customs.ENTRY_FEE_COLUMNS, on))
+        fees = _replace_keyed(fees, own, ["market", "fee"])
+    rounding_table = customs.rounding_rules(on)
+    if rounding is not None and not rounding.empty:
+        own = customs.typed_rounding(_own_rows(rounding, customs.ROUNDING_COLUMNS, on))
+        rounding_table = _replace_keyed(rounding_table, own, ["market", "step"])
     fx_table = pd.DataFrame(columns=FX_COLUMNS) if fx is None else fx[FX_COLUMNS].copy()
-    return Rules(on=on, markets=table, regimes=shipped, fx=fx_table, currencies=currencies())
+    return Rules(
+        on=on,
+        markets=table,
+        regimes=shipped,
+        fx=fx_table,
+        currencies=currencies(),
+        tariff=tariff_table,
+        entry_fees=fees,
+        rounding=rounding_table,
+    )
 
 
 def fx_rates(table: pd.DataFrame, src: pd.Series, dst: pd.Series) -> pd.Series:

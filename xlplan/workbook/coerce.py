@@ -172,7 +172,7 @@ def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     empty = np.ones(len(frame), dtype=bool)
     for key in frame.columns:
         values = frame[key]
-        if values.dtype == object:
+        if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype):
             empty &= ((values == "") | values.isna()).to_numpy(dtype=bool)
         else:
             empty &= values.isna().to_numpy(dtype=bool)
