@@ -159,7 +159,7 @@ class Component:
     def breakpoints(self) -> FloatArray:
         """Prices (n, B) where the fee may change slope or jump (NaN where none)."""
         first = self.rate[:, 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             floor_at = np.where(first > 0, self.floor / first, np.nan)
             cap_at = np.where(first > 0, self.cap / first, np.nan)
         edges = np.concatenate([self.lo, self.hi, floor_at[:, None], cap_at[:, None]], axis=1)
@@ -217,7 +217,8 @@ class _Segments:
             return out
 
         f1, f2 = total(x1), total(x2)
-        slope = (f2 - f1) / (x2 - x1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = (f2 - f1) / (x2 - x1)
         at_edge = total(np.where(np.isnan(edges), 0.0, edges))
         return _Segments(edges, slope, f1 - slope * x1, at_edge)
 

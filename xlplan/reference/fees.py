@@ -189,6 +189,14 @@ def load_fee_tables(on: date, overrides: dict[str, pd.DataFrame] | None = None) 
     return FeeTables(on=on, **frames)
 
 
+def no_fee_tables() -> FeeTables:
+    """Fee tables without a row (only the figures typed on the lines count)."""
+    return FeeTables(
+        on=date(1900, 1, 1),
+        **{name: _typed(name, fee_history(name).iloc[:0]) for name in FEE_FILES},
+    )
+
+
 def _owner_keys(name: str) -> list[str]:
     if name == "commissions":
         return ["channel", "marketplace"]
