@@ -537,7 +537,7 @@ def _calculate(
         price > competitor,
         price < breakeven - 1e-9,
     )
-    rule_ids = _rule_ids(out)
+    rule_ids = out["fee_rules"].to_numpy(dtype=object)
     values = pd.DataFrame(
         {
             "currency": ccy,
@@ -593,17 +593,6 @@ def _flags(fee_flags: np.ndarray, above: np.ndarray, below: np.ndarray) -> np.nd
             joined = np.where(out == "", flag.value, out + ";" + flag.value)
             out = np.where(mask, joined, out)
     return out
-
-
-def _rule_ids(out: pd.DataFrame) -> np.ndarray:
-    """The fee rule rows a line used (referral; fulfilment; storage), ``;``-separated."""
-    parts = [out[c].to_numpy(dtype=object) for c in ("referral_rule", "fulfilment_rule")]
-    parts.append(out["storage_rule"].to_numpy(dtype=object))
-    joined = parts[0]
-    for nxt in parts[1:]:
-        both = (joined != "") & (nxt != "")
-        joined = np.where(both, joined + ";" + nxt, joined + nxt)
-    return np.asarray(joined, dtype=object)
 
 
 def _platform_fees(

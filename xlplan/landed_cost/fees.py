@@ -94,10 +94,12 @@ FEE_OUTPUT_KEYS: tuple[str, ...] = (
     "storage_rule",
     "fee_uncertain",
     "fee_flag",
+    "fee_rules",
 )
 """Outputs: fees [market ccy/unit]; ``size_tier``; weights [kg]; ``cubic_feet`` [ft3]; the
 ``*_rule`` ids (``file:line``; several joined by ``;``); ``fee_uncertain`` (a row used is marked
-uncertain); ``fee_flag`` (:class:`FeeFlag` values joined by ``;``)."""
+uncertain); ``fee_flag`` (:class:`FeeFlag` values joined by ``;``); ``fee_rules`` (every rule
+id the line used)."""
 
 
 class FeeFlag(str, Enum):
@@ -445,7 +447,7 @@ def compute_fees(
     fba.missing[mile_typed] = False
     fba.rule[mile_typed] = TYPED
     fba.uncertain[mile_typed] = False
-    storage = np.where(storage_typed, own_storage, storage)
+    storage = np.where(storage_typed, 0.0, storage)
     aged = np.where(storage_typed, 0.0, aged)
     storage_rule = np.where(storage_typed, TYPED, storage_rule)
     st_missing = st_missing & ~storage_typed
@@ -472,9 +474,7 @@ def compute_fees(
     price = lines["price"].to_numpy(dtype=float)
     ref_missing = ref.missing[ref.code]
     closing = ref.closing[ref.code]
-    fixed_fees = (
-        closing + np.nan_to_num(storage) + np.nan_to_num(aged) + np.where(mile_typed, own_mile, 0.0)
-    )
+    fixed_fees = closing + np.nan_to_num(storage) + np.nan_to_num(aged)
     uncertain = ref.uncertain[ref.code] | tier.uncertain | fba.uncertain | storage_uncertain
     flags = _flag_text(
         [
@@ -489,21 +489,41 @@ def compute_fees(
         ],
         len(t),
     )
-    # The row that prices the line at its own price names the FBA figures.
-    band_rule = np.full(n, "", dtype=object)
+    # The row that prices the line at its own price names the FBA figures: each line's band
+    # (0 = none), then every (distinct inputs, band) pair's rule text, looked up once.
+    band = np.zeros(n, dtype=np.int64)
     groups = fba.code[owner]
     for j in range(fba.amount.shape[1]):
         lo, hi = fba.bands.lo[groups, j], fba.bands.hi[groups, j]
         inside = ((price > lo) | (fba.bands.lo_closed[groups, j] & (price == lo))) & (
             (price < hi) | (fba.bands.hi_closed[groups, j] & (price == hi))
         )
-        band_rule = np.where(inside, fba.rule[owner, j], band_rule)
+        band = np.where(inside, j + 1, band)
     fba_missing = fba.missing[owner]
     own = mile_typed[owner]
-    band_rule = np.where(own, TYPED, band_rule)
+    by_band = np.concatenate([np.full((len(t), 1), "", dtype=object), fba.rule], axis=1)
+    by_band[mile_typed, :] = TYPED
+    referral_rules = ref.rule[ref.code]
+    joined = np.empty(by_band.shape, dtype=object)
+    for u in range(len(t)):
+        for j in range(by_band.shape[1]):
+            joined[u, j] = ";".join(
+                x for x in (referral_rules[u], by_band[u, j], storage_rule[u]) if x
+            )
+    band_rule = by_band[owner, band]
+    all_rules = joined[owner, band]
 
     def each(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.asarray(values)[owner])
+
+    # Typed figures are read per line (only whether they are typed is a distinct input).
+    def line_value(key: str) -> FloatArray:
+        if key not in lines.columns:
+            return np.full(n, np.nan)
+        return np.asarray(lines[key].to_numpy(dtype=float), dtype=float)
+
+    line_mile, line_storage = line_value("last_mile_per_unit"), line_value("storage_per_unit")
+    typed_storage = storage_typed[owner]
 
     out = pd.DataFrame(
         {
@@ -511,31 +531,36 @@ def compute_fees(
             "closing_fee": each(closing),
             "fulfilment_fee": np.where(
                 own,
-                own_mile[owner],
+                line_mile,
                 np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
             ),
             "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
-            "storage_fee": each(storage),
+            "storage_fee": np.where(typed_storage, line_storage, each(storage)),
             "aged_surcharge": each(aged),
             "size_tier": pd.Series(each(tier.name), dtype=object),
             "dim_weight_kg": each(tier.dim_weight_kg),
             "shipping_weight_kg": each(tier.shipping_weight_kg),
             "cubic_feet": each(tier.cubic_feet),
-            "referral_rule": pd.Series(each(ref.rule[ref.code]), dtype=object),
+            "referral_rule": pd.Series(each(referral_rules), dtype=object),
             "fulfilment_rule": pd.Series(band_rule, dtype=object),
             "storage_rule": pd.Series(each(storage_rule), dtype=object),
             "fee_uncertain": each(uncertain),
             "fee_flag": pd.Series(each(flags), dtype=object),
+            "fee_rules": pd.Series(all_rules, dtype=object),
         }
     )
     out.index = index
-    return FeeResult(out, schedule, each(fixed_fees))
+    typed_costs = np.where(own, line_mile, 0.0) + np.where(typed_storage, line_storage, 0.0)
+    return FeeResult(out, schedule, each(fixed_fees) + typed_costs)
 
 
 def _sized(t: pd.DataFrame) -> np.ndarray:
     cols = ["length_cm", "width_cm", "height_cm", "weight_kg"]
     return np.asarray(np.isfinite(t[cols].to_numpy(dtype=float)).all(axis=1))
 
+
+_PRESENCE_INPUTS = ("last_mile_per_unit", "storage_per_unit")
+"""Inputs whose value the lookups never read, only whether it is typed."""
 
 _TEXT_INPUTS = ("channel", "market", "category", "listing_type")
 _NUMBER_INPUTS = (
@@ -568,6 +593,8 @@ def _distinct_inputs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
             if c not in lines.columns:
                 continue
             values = np.ascontiguousarray(lines[c].to_numpy(dtype=float))
+            if c in _PRESENCE_INPUTS:
+                values = np.where(np.isnan(values), np.nan, 0.0)
             key = key * prime + pd.util.hash_array(values)
     owner = np.asarray(pd.factorize(key)[0], dtype=np.int64)
     return owner, _first_rows(owner)
