@@ -80,7 +80,7 @@ def test_row_errors_go_to_stderr_with_cells_and_exit_1(
     rows = list(ws.iter_rows(min_row=6, max_row=10, values_only=True))
     error_col = LANDED_COST_RESULTS.keys.index("error")
     assert rows[1][error_col] is None or rows[1][error_col] == ""
-    assert "duty_rate: 关税税率应 ≥ 0 且 ≤ 10，实为 45" in str(rows[2][error_col])
+    assert "关税税率应 ≥ 0 且 ≤ 10，实为 45" in str(rows[2][error_col])
     assert "未知的市场" in str(rows[3][error_col])
 
 

@@ -131,3 +131,30 @@ def test_one_timeline_and_one_seller(written: Path) -> None:
     assert len(turnover) and turnover["Value"].between(3, 12).all()
     product = _table(path, "tblMapTotals").set_index("Map").loc["product", "Proposed by the map"]
     assert 0.6 * demo.COMPANY_TARGET <= product <= 1.1 * demo.COMPANY_TARGET
+
+
+def test_dashboard_margin_is_the_plans_not_one_lines(written: Path) -> None:
+    """Issue 11: the Dashboard's "单品贡献利润率 11.6%" was the first line's margin. Each
+    market now shows the mean margin of its lines, and the headline tile weighs them by the
+    market's plan; the red counts say which months they count."""
+    from xlplan.kpi.calc import weighted_margin
+
+    path = written / "demo-plan.xlsx"
+    results = _table(path, "tblLandedCostResults")
+    markets = _table(path, "tblDashMarkets").set_index("Market")
+    us = results[results["Market"] == "US"]["Contribution margin"].astype(float).mean()
+    assert markets.loc["US", "Line margin"] == pytest.approx(us, abs=1e-4)
+    frame = markets.reset_index().rename(
+        columns={"Market": "market", "YTD plan": "ytd_plan", "Line margin": "margin"}
+    )
+    plan_margin = weighted_margin(frame)
+    assert plan_margin is not None
+    known = frame.dropna(subset=["margin"])
+    assert known["margin"].min() <= plan_margin <= known["margin"].max()
+    expected = (known["margin"] * known["ytd_plan"]).sum() / known["ytd_plan"].sum()
+    assert plan_margin == pytest.approx(expected)
+    wb = openpyxl.load_workbook(path)
+    tiles = [c.value for c in wb["Dashboard"][5]]
+    assert "Plan-weighted margin" in tiles and "Line margin" not in tiles
+    titles = {str(c.value) for row in wb["Dashboard"].iter_rows() for c in row if c.value}
+    assert any("each market's latest month" in t for t in titles)

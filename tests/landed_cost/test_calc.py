@@ -469,7 +469,9 @@ def test_bad_rows_get_bilingual_errors_naming_row_and_column() -> None:
     assert values.loc[[0, 7], "error"].tolist() == ["", ""]
     assert values.loc[7, "duty"] == pytest.approx(12.5)
     assert values.loc[1:6, "landed_cost"].isna().all()
-    assert values.loc[1, "error"].startswith("market: 未知的市场")
+    assert values.loc[1, "error"].startswith(
+        "市场：未知的市场"
+    )  # the header, not the key (issue 11)
 
 
 def test_index_is_kept_and_missing_optional_columns_are_blank() -> None:

@@ -133,11 +133,11 @@ def test_bad_row_shows_its_error_and_the_others_still_compute(fx: list[list[Any]
     assert all(isinstance(cell(block, i, "landed_cost"), float) for i in good)
     bad = block[2]
     assert "关税税率" in bad[ERR] and "Duty rate" in bad[ERR]  # the column, in zh and en
-    assert "duty_rate" in bad[ERR]
+    assert bad[ERR].startswith("关税税率应")  # the column by its name, not "duty_rate:"
     assert all(
         v == "" for k, v in zip(OUT_KEYS, bad, strict=True) if k not in ("currency", "error")
     )
-    assert "'#N/A'" in block[3][ERR] and "unit_cost" in block[3][ERR]
+    assert "'#N/A'" in block[3][ERR] and "Unit cost" in block[3][ERR]
 
 
 def test_blank_middle_row_keeps_the_block_aligned(fx: list[list[Any]]) -> None:
@@ -174,7 +174,7 @@ def test_settings_table_errors_show_on_every_row(fx: list[list[Any]]) -> None:
         assert f"tblFX row {row_no}, rate: " in row[ERR]
         assert "汇率" in row[ERR] and "Rate" in row[ERR]  # the column, in zh and en
     assert isinstance(cell(block, 1, "landed_cost"), float)  # the good FX rows still apply
-    assert block[2][ERR].startswith("duty_rate: ")  # the row's own error comes first
+    assert block[2][ERR].startswith("关税税率应")  # the row's own error comes first
 
 
 OVERRIDE_HEADERS = MARKET_OVERRIDES.headers("en")
@@ -317,7 +317,7 @@ def test_line_udf_picks_one_output_by_key_or_header(fx: list[list[Any]], name: s
 
 def test_line_udf_single_output_of_a_bad_line_is_its_error(fx: list[list[Any]]) -> None:
     [[text]] = udf.XLP_LANDED_COST_LINE(EN, BAD_DUTY, "duty", fx, ON)
-    assert text.startswith("#XLPLAN! duty_rate: ") and "Duty rate" in text
+    assert text.startswith("#XLPLAN! 关税税率应") and "Duty rate" in text
     [[text]] = udf.XLP_LANDED_COST_LINE(EN, GOOD_DE, "no such output", fx, ON)
     assert text.startswith("#XLPLAN! 未知的输出列")
 

@@ -238,8 +238,16 @@ def cmd_new(args: argparse.Namespace) -> int:
                 f"{target} 已存在；用 --force 覆盖", f"{target} exists; pass --force to replace it"
             )
         )
-    target.write_bytes(templates.template_bytes(args.lang, plan_year=year))
-    print(Message("新计划已创建: ", "new plan: ").text(args.lang) + str(target))
+    targets = None if args.example else templates.PlanTargets.empty()
+    target.write_bytes(templates.template_bytes(args.lang, plan_year=year, targets=targets))
+    kind = (
+        Message("（示例数据，可直接运行）", " (the worked example, ready to run)")
+        if args.example
+        else Message("（空白输入表，设置为默认值）", " (empty input tables, default settings)")
+    )
+    print(
+        Message("新计划已创建: ", "new plan: ").text(args.lang) + str(target) + kind.text(args.lang)
+    )
     return 0
 
 
@@ -627,6 +635,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("-o", "--output", help="file to write (default: xlplan-plan-<year>-<lang>.xlsx)")
     p.add_argument("--year", type=int, help="plan year (default: next year)")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="fill the plan with the worked example (default: empty input tables)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--date", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_new)

@@ -109,6 +109,14 @@ def run_demo(out_dir: Path, today: date, *, render: bool = True) -> DemoResult:
     return result
 
 
+def _english(label: object) -> str:
+    """The English half of a ``中文 / English`` label the sheets show."""
+    from xlplan.planning.action import DIMENSION_LABELS
+
+    back = {v: k for k, v in DIMENSION_LABELS.items()}
+    return back.get(str(label), str(label))
+
+
 def headline(written: dict[str, pd.DataFrame]) -> list[str]:
     """Target, attainment to date, forecast and the three most urgent red flags."""
     out = [f"3C accessories seller, plan {PLAN_YEAR}: company target {COMPANY_TARGET:,.0f} CNY"]
@@ -125,7 +133,7 @@ def headline(written: dict[str, pd.DataFrame]) -> list[str]:
     if drivers is not None and len(drivers):
         top = drivers.iloc[0]
         out.append(
-            f"largest gap: {top['dimension']} {top['value'] or '(all)'} "
+            f"largest gap: {_english(top['dimension'])} {top['value'] or '(all)'} "
             f"{top['variance']:,.0f} ({top['attainment']:.0%} attained)"
         )
     flags = written.get("kpi_flags")

@@ -40,6 +40,7 @@ from xlplan.kpi.tables import (
 )
 from xlplan.landed_cost import sheets as landed_cost_sheets
 from xlplan.landed_cost.tables import (
+    LANDED_COST,
     LANDED_COST_RESULTS,
     MARKET_RULES_SHEET,
     RESULTS_SHEET,
@@ -87,9 +88,26 @@ class PlanTargets:
     actuals: pd.DataFrame | None = None
     launches: pd.DataFrame | None = None
     order_imports: pd.DataFrame | None = None  # the Customer Map's order files
-    company_target: float = 12 * YI  # [reporting ccy]
+    company_target: float | None = 12 * YI  # [reporting ccy]
     reconcile_method: str = "keep"
     rounding_unit: float = 10_000  # [reporting ccy]
+    example: bool = True  # False: every input table empty, Settings at their defaults
+
+    @classmethod
+    def empty(cls) -> PlanTargets:
+        """A new plan: empty input tables, the Settings defaults, no results yet (the shipped
+        rule tables, calendar events and KPI thresholds are reference data and stay)."""
+        defaults = PlanSettings(plan_year=TEMPLATE_PLAN_YEAR)
+        return cls(
+            target_lines=pd.DataFrame(columns=TARGET_LINES.keys),
+            actuals=pd.DataFrame(columns=ACTUALS.keys),
+            launches=None,
+            order_imports=None,
+            company_target=defaults.company_target,
+            reconcile_method=defaults.reconcile_method.value,
+            rounding_unit=defaults.rounding_unit,
+            example=False,
+        )
 
     def as_of(self, plan_year: int) -> pd.Period:
         """The example's last closed month: the latest month of its actuals (bare month numbers
@@ -109,40 +127,107 @@ class PlanTargets:
         )
 
 
-def _write_readme(wb: Any, fmt: Formats, lang: str) -> None:
-    ws = wb.add_worksheet(README_SHEET.title(lang))
+def _add_readme(wb: Any, lang: str) -> Any:
+    """The Read Me sheet, first in the workbook; :func:`_fill_readme` writes it last, when
+    every other sheet exists."""
+    return wb.add_worksheet(README_SHEET.title(lang))
+
+
+def _fill_readme(ws: Any, wb: Any, fmt: Formats, lang: str) -> None:
+    """How a planner works, step by step; then every sheet of the workbook in order, what it
+    holds and whether the planner fills it or XLPlan writes it; then the conventions."""
     page_setup(ws)
     ws.hide_gridlines(2)
     ws.set_column(0, 0, 4)
-    ws.set_column(1, 1, 110)
+    ws.set_column(1, 1, 26)
+    ws.set_column(2, 2, 100)
     ws.write_string(0, 1, TITLE.text(lang), fmt.title)
     ws.write_string(1, 1, TITLE.text(Lang(lang).other), fmt.subtitle)
     row = 3
+    ws.write_string(row, 1, README_STEPS_TITLE.text(lang), fmt.section)
+    row += 1
+    for i, step in enumerate(README_STEPS, start=1):
+        ws.write_string(row, 1, f"{i}.", fmt.note)
+        ws.write_string(row, 2, step.text(lang), fmt.note)
+        row += 1
+    row += 1
+    ws.write_string(row, 1, README_SHEETS_TITLE.text(lang), fmt.section)
+    row += 1
+    by_title = {s.title(lang): s for s in actions.CATALOG.sheets.values()}
+    for sheet in wb.worksheets()[1:]:
+        declared = by_title.get(sheet.name)
+        if declared is None:
+            continue
+        who = README_OWNED if declared.owned else README_INPUT
+        about = declared.note.text(lang) or declared.heading.text(lang)
+        ws.write_string(row, 1, sheet.name, fmt.note)
+        ws.write_string(row, 2, f"[{who.text(lang)}] {about}", fmt.note)
+        row += 1
     for kind, text in README[Lang(lang)]:
+        row += 1 if kind == "h" else 0
         ws.write_string(row, 1, text, fmt.section if kind == "h" else fmt.note)
-        row += 2 if kind == "h" else 1
+        row += 1
 
 
 TITLE = Message("XLPlan 三张地图年度规划", "XLPlan: three-maps annual planning")
+README_STEPS_TITLE = Message("规划顺序", "How a planner works, in order")
+README_STEPS: tuple[Message, ...] = (
+    Message(
+        "设置：计划年度、公司目标、报告币种、取整单位、规则日期与汇率。",
+        "Settings: plan year, company target, reporting currency, rounding unit, rules date "
+        "and FX.",
+    ),
+    Message(
+        "落地成本：每个 SKU × 市场 × 渠道一行，算出到岸成本、利润率与保本价。",
+        "Landed Cost: one row per SKU x market x channel; landed cost, margin and break-even.",
+    ),
+    Message(
+        "业务地图：候选市场按门槛与增长打分，不达标但要保留的市场写明理由。",
+        "Business Map: candidate markets screened and scored for growth; a market kept despite "
+        "a failed screen carries its reason.",
+    ),
+    Message(
+        "客户地图：导入店铺订单，按客户分层，得出留存与增购带来的目标。",
+        "Customer Map: import the store's orders, tier the customers, and see the target their "
+        "retention and upsell give.",
+    ),
+    Message(
+        "产品地图：各产品线的生命周期、明星/现金牛/问题/瘦狗与投资回报。",
+        "Product Map: each product line's lifecycle stage, star / cash cow / question mark / "
+        "dog and ROI.",
+    ),
+    Message(
+        "三方对齐：三张地图负责人的目标主张对齐到公司目标（地图提案可直接粘贴）。",
+        "Alignment: the three map owners' claims aligned into the company target (paste the "
+        "map proposals in).",
+    ),
+    Message(
+        "季节日历与目标拆解：按季节与上线月份把目标拆到 12 个月。",
+        "Calendar and Monthly Plan: the targets phased into 12 months by season and launch month.",
+    ),
+    Message(
+        "实际数据与月度跟踪：每月粘贴实际，看达成率、全年预测与差距来源（PDCA）。",
+        "Actuals and Tracking: paste each month's actuals; attainment, full-year forecast and "
+        "what explains the gap (PDCA).",
+    ),
+    Message(
+        "KPI 与看板：KPI 红绿灯与经营看板。",
+        "KPI and Dashboard: KPI health flags and the manager's dashboard.",
+    ),
+    Message(
+        "运行：Excel 功能区的 XLPlan 按钮，或任意系统 xlplan run 本文件.xlsx -o 结果.xlsx"
+        "（先用 xlplan check 校验，原文件不被改动）。",
+        "Run: the XLPlan ribbon in Excel, or on any OS xlplan run this.xlsx -o result.xlsx "
+        "(xlplan check validates first; your file is left untouched).",
+    ),
+)
+README_SHEETS_TITLE = Message("每张工作表", "Every sheet")
+README_INPUT = Message("填写", "you fill")
+README_OWNED = Message("XLPlan 写入", "written by XLPlan")
 
 README_ZH: list[tuple[str, str]] = [
-    ("h", "怎么用"),
-    (
-        "p",
-        "1. 在“设置”表填写规则日期、汇率；"
-        "需要时在覆盖表中改写市场税率与低货值规则（留空=内置规则）。",
-    ),
-    ("p", "2. 在“落地成本”表的黄色表格逐行填写 SKU × 市场 × 渠道的成本、费率与售价。"),
-    (
-        "p",
-        "3. Windows + XLPlan 加载项：表格右侧的 XLP_LANDED_COST 公式随输入实时重算（蓝色区域）。",
-    ),
-    (
-        "p",
-        "4. 任意系统：xlplan landed-cost 本文件.xlsx -o 结果.xlsx，"
-        "结果写入“落地成本结果”表，原文件不被改动。",
-    ),
     ("h", "约定"),
+    ("p", "· 黄色表格由您填写；蓝色表格与 XLPlan 写入的工作表每次运行都会重写，请勿在其中输入。"),
     ("p", "· 单位采购成本按“成本币种”计；其余金额均为市场币种/件。比例填 0.15 或 15%。"),
     ("p", "· 每条税费规则都带生效日期与来源，见“市场规则”表；标记“不确定”的规则请核实后覆盖。"),
     ("p", "· 错误会逐行写出：工作表、行、列与原因（中英文），其余行照常计算。"),
@@ -156,28 +241,12 @@ README_ZH: list[tuple[str, str]] = [
     ("p", "XLP_SCENARIOS：各规则情景下逐行并列落地成本、利润率与保本价（“情景”表）。"),
 ]
 README_EN: list[tuple[str, str]] = [
-    ("h", "How to use"),
-    (
-        "p",
-        "1. On Settings, set the rules date and FX rates; override market tax rules or low-value "
-        "regimes in the override tables if needed (blank = shipped rules).",
-    ),
-    (
-        "p",
-        "2. On Landed Cost, fill one row per SKU x market x channel in the yellow table: costs, "
-        "rates and price.",
-    ),
-    (
-        "p",
-        "3. Windows with the XLPlan add-in: the XLP_LANDED_COST formula beside the table "
-        "recalculates as you type (blue block).",
-    ),
-    (
-        "p",
-        "4. Any OS: xlplan landed-cost this.xlsx -o result.xlsx writes the Landed Cost Results "
-        "sheet into a new file; your file is left untouched.",
-    ),
     ("h", "Conventions"),
+    (
+        "p",
+        "- You fill the yellow tables; blue tables and the sheets XLPlan writes are rewritten "
+        "on every run: do not type in them.",
+    ),
     (
         "p",
         "- Unit cost is in the cost currency; every other amount is per unit in the market "
@@ -276,9 +345,11 @@ def build_template(
     the rules date, 1 January of that year); ``targets`` replaces the planning examples.
     """
     targets = targets or PlanTargets()
+    if not targets.example:
+        lines = pd.DataFrame(columns=LANDED_COST.keys) if lines is None else lines
     wb = new_workbook(target)
     fmt = Formats(wb)
-    _write_readme(wb, fmt, lang)
+    readme = _add_readme(wb, lang)
     write_settings_sheet(
         wb,
         fmt,
@@ -300,7 +371,9 @@ def build_template(
         lang,
     )
     as_of = targets.as_of(plan_year)
-    maps_sheets.write_maps_sheets(wb, fmt, lang, imports=targets.order_imports, as_of=as_of)
+    maps_sheets.write_maps_sheets(
+        wb, fmt, lang, imports=targets.order_imports, as_of=as_of, example=targets.example
+    )
     planning_sheets.write_planning_sheets(
         wb,
         fmt,
@@ -311,11 +384,15 @@ def build_template(
         planning_sheets.sample_actuals() if targets.actuals is None else targets.actuals,
         targets.launches,
     )
-    where = kpi_sheets.write_kpi_input_sheets(
-        wb, fmt, lang, kpi_sheets.sample_kpi_values(as_of), kpi_sheets.sample_kpi_raw(as_of), None
+    kpi_values = kpi_sheets.sample_kpi_values(as_of) if targets.example else None
+    kpi_raw = kpi_sheets.sample_kpi_raw(as_of) if targets.example else None
+    where = kpi_sheets.write_kpi_input_sheets(wb, fmt, lang, kpi_values, kpi_raw, None)
+    outputs = (
+        sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
+        if targets.example
+        else {}
     )
-    outputs = sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
-    kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs[KPI_FLAGS.key])], lang)
+    kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs.get(KPI_FLAGS.key))], lang)
     dash = [
         (t, outputs.get(t.key))
         for t in (DASH_MONTHS, DASH_MARKETS, DASH_KPI_COUNTS, DASH_KPIS, DASH_WATERFALL)
@@ -323,6 +400,7 @@ def build_template(
     kpi_sheets.write_dashboard_sheet(wb, fmt, dash, lang)
     write_tables_sheet(wb, fmt, MARKET_RULES_SHEET, landed_cost_sheets.market_rules_frames(), lang)
     write_lists_sheet(wb, lang, actions.CATALOG.lists)
+    _fill_readme(readme, wb, fmt, lang)
     wb.worksheets()[2].activate()
     wb.close()
 

@@ -16,7 +16,7 @@ formatter they share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -230,15 +230,30 @@ def _default_place(record: ErrorRecord) -> str:
     return f"{record.table} row {record.row + 1}{col}"
 
 
-def row_messages(errors: pd.DataFrame, n_rows: int) -> pd.Series:
+def row_messages(
+    errors: pd.DataFrame, n_rows: int, labels: Mapping[str, Message] | None = None
+) -> pd.Series:
     """Per row, the bilingual messages joined with ``; `` (``""`` where the row is clean).
 
-    This is what the ``error`` column of an output table shows.
+    This is what the ``error`` column of an output table shows. ``labels`` names the columns
+    as the sheet's headers do (``市场：未知的市场 'XX' / Market: unknown market 'XX'``); a column
+    without a label shows its key; a message that starts with the column's name has no prefix.
     """
     out = np.full(n_rows, "", dtype=object)
     if len(errors):
-        text = errors["column"].where(errors["column"] == "", errors["column"] + ": ")
-        text = text + errors["zh"] + " / " + errors["en"]
+        names = labels or {}
+        col = errors["column"].astype(str)
+        zh_name = col.map(lambda c: names[c].zh if c in names else c)
+        en_name = col.map(lambda c: names[c].en if c in names else c)
+        blank = col == ""
+        # no prefix where the message already starts with the column's name
+        zh_named = [m.startswith(n) for m, n in zip(errors["zh"], zh_name, strict=True)]
+        en_named = [
+            m.lower().startswith(n.lower()) for m, n in zip(errors["en"], en_name, strict=True)
+        ]
+        zh = (zh_name + "：").where(~blank & ~np.array(zh_named, dtype=bool), "") + errors["zh"]
+        en = (en_name + ": ").where(~blank & ~np.array(en_named, dtype=bool), "") + errors["en"]
+        text = zh + " / " + en
         joined = text.groupby(errors["row"].to_numpy()).agg("; ".join)
         out[joined.index.to_numpy(dtype=np.int64)] = joined.to_numpy(dtype=object)
     return pd.Series(out, dtype=object)

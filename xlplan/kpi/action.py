@@ -28,6 +28,7 @@ from xlplan.kpi.calc import (
     kpi_definitions,
     leaf_inputs,
     stack_kpis,
+    unit_label,
 )
 from xlplan.kpi.tables import (
     DASH_KPI_COUNTS,
@@ -202,7 +203,7 @@ def kpi_flag_table(
     errors.append(flag_errors)
     t = flagged.table
     defs = kpi_definitions()
-    names = {k: (d.name_zh, d.name_en, d.unit.value) for k, d in defs.items()}
+    names = {k: (d.name_zh, d.name_en, unit_label(d.unit.value)) for k, d in defs.items()}
     key = t["key"].astype(object)
     out = pd.DataFrame(
         {
@@ -326,13 +327,33 @@ def months_table(tracking: pd.DataFrame | None) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def markets_table(attained: pd.DataFrame | None) -> pd.DataFrame:
-    """YTD plan, actual and attainment per market, from Tracking's attainment by market."""
+def markets_table(
+    attained: pd.DataFrame | None, results: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """YTD plan, actual and attainment per market, from Tracking's attainment by market, and
+    the market's contribution margin: the mean of its landed-cost lines that computed (blank
+    for a market, or a region such as EU or LATAM, without lines of its own)."""
     if attained is None or attained.empty:
         return pd.DataFrame(columns=DASH_MARKETS.keys)
     out = _numbers(attained, ("ytd_plan", "ytd_actual", "attainment"))
     out["market"] = out["market"].fillna("").astype(str)
+    out["margin"] = out["market"].str.upper().map(line_margins(results)).astype(float)
     return out[DASH_MARKETS.keys].reset_index(drop=True)
+
+
+def line_margins(results: pd.DataFrame | None) -> pd.Series:
+    """Mean contribution margin [fraction] of each market's landed-cost lines that computed."""
+    if results is None or results.empty or "contribution_margin" not in results:
+        return pd.Series(dtype=float)
+    typed = _numbers(results, ("contribution_margin",))
+    error = typed["error"].fillna("").astype(str) if "error" in typed else ""
+    market = typed["market"].fillna("").astype(str).str.strip().str.upper()
+    ok = typed["contribution_margin"].notna() & (market != "") & (error == "")
+    return typed.loc[ok, "contribution_margin"].groupby(market[ok]).mean()
+
+
+def _total(counts: pd.DataFrame, flag: str) -> int:
+    return int(pd.to_numeric(counts[flag]).sum()) if len(counts) and flag in counts else 0
 
 
 def _numbers(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
@@ -415,7 +436,9 @@ def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
     flags, errors = read_kpi_flags(port)
     port.write_table(KPI_FLAGS.key, flags)
     months = months_table(port.read_table(TRACKING))
-    markets = markets_table(port.read_table(MARKET_ATTAINMENT))
+    markets = markets_table(
+        port.read_table(MARKET_ATTAINMENT), port.read_table(LANDED_COST_RESULTS)
+    )
     counts = kpi_counts(flags)
     waterfall = waterfall_table(port.read_table(LANDED_COST_RESULTS), ctx.settings.dashboard_line)
     port.write_table(DASH_MONTHS.key, months)
@@ -435,11 +458,18 @@ def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
         n = {f.value: int((flags["flag"] == f.value).sum()) for f in Flag}
         summary = [
             Message(
-                f"KPI: {len(flags)} 个数值，绿 {n['green']} / 黄 {n['amber']} / 红 {n['red']}"
-                f" / 请核实 {n['check']} / 无数据 {n['no_data']}",
-                f"KPI: {len(flags)} figures, green {n['green']} / amber {n['amber']} / "
-                f"red {n['red']} / check {n['check']} / no data {n['no_data']}",
-            )
+                f"KPI: 全部月份 {len(flags)} 个数值，绿 {n['green']} / 黄 {n['amber']} / 红"
+                f" {n['red']} / 请核实 {n['check']} / 无数据 {n['no_data']}",
+                f"KPI: {len(flags)} figures over all months, green {n['green']} / amber "
+                f"{n['amber']} / red {n['red']} / check {n['check']} / no data {n['no_data']}",
+            ),
+            Message(
+                f"看板只计各市场最新月份: 红 {_total(counts, 'red')} / 黄 "
+                f"{_total(counts, 'amber')} / 请核实 {_total(counts, 'check')}",
+                f"the Dashboard counts each market's latest month only: red "
+                f"{_total(counts, 'red')} / amber {_total(counts, 'amber')} / check "
+                f"{_total(counts, 'check')}",
+            ),
         ]
     missing = [
         source

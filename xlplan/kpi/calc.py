@@ -67,7 +67,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from xlplan import reference
 from xlplan.core import parse
-from xlplan.core.errors import InputError, concat_errors, empty_errors, errors_where
+from xlplan.core.errors import InputError, Message, concat_errors, empty_errors, errors_where
 
 DIMENSIONS = ("market", "channel", "category")
 """Columns that select threshold overrides, most significant first."""
@@ -115,6 +115,22 @@ class Unit(str, Enum):
     RATIO = "ratio"
     DAYS = "days"
     CNY = "CNY"
+
+
+UNIT_LABELS: dict[str, Message] = {
+    Unit.PER_YEAR.value: Message("次/年", "per year"),
+    Unit.FRACTION.value: Message("比例", "share"),
+    Unit.RATIO.value: Message("倍", "ratio"),
+    Unit.DAYS.value: Message("天", "days"),
+    Unit.CNY.value: Message("人民币", "CNY"),
+}
+"""How a KPI's unit reads in a sheet (both languages, like the flag names and reasons)."""
+
+
+def unit_label(unit: object) -> str:
+    """``次/年 / per year`` for ``per_year``; an unknown unit as given."""
+    label = UNIT_LABELS.get(str(unit))
+    return label.both if label is not None else str(unit)
 
 
 class Op(str, Enum):
@@ -1227,3 +1243,14 @@ def leaf_inputs(key: str) -> tuple[str, ...]:
     for name in d.inputs:
         out.extend(leaf_inputs(name) if name in kpi_definitions() else (name,))
     return tuple(dict.fromkeys(out))
+
+
+def weighted_margin(markets: pd.DataFrame) -> float | None:
+    """The plan's margin: each market's line margin weighted by its YTD plan, over the markets
+    that have both (None when none has)."""
+    if markets.empty:
+        return None
+    margin = pd.to_numeric(markets["margin"], errors="coerce")
+    plan = pd.to_numeric(markets["ytd_plan"], errors="coerce")
+    ok = margin.notna() & plan.notna() & (plan > 0)
+    return float((margin[ok] * plan[ok]).sum() / plan[ok].sum()) if ok.any() else None

@@ -19,6 +19,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlplan.core import units
 from xlplan.core.errors import Lang, Message
+from xlplan.kpi.calc import weighted_margin
 from xlplan.kpi.tables import (
     DASH_KPI_COUNTS,
     DASH_KPIS,
@@ -272,11 +273,7 @@ def _headline(
     plan = pd.to_numeric(closed["plan"], errors="coerce").sum() if len(closed) else 0.0
     actual = pd.to_numeric(closed["actual"], errors="coerce").sum() if len(closed) else 0.0
     counts = frames[DASH_KPI_COUNTS.key][1]
-    waterfall = frames[DASH_WATERFALL.key][1]
-    margin: float | None = None
-    if len(waterfall) >= 2:
-        net, contribution = float(waterfall["amount"].iloc[0]), float(waterfall["amount"].iloc[-1])
-        margin = contribution / net if net else None
+    margin = weighted_margin(frames[DASH_MARKETS.key][1])
     tiles: list[tuple[Message, float | int | None, str, str]] = [
         (
             Message("累计达成率", "YTD attainment"),
@@ -296,7 +293,7 @@ def _headline(
             "0",
             AMBER_TEXT,
         ),
-        (Message("单品贡献利润率", "Line margin"), margin, "0.0%", render.NAVY),
+        (Message("计划加权利润率", "Plan-weighted margin"), margin, "0.0%", render.NAVY),
         (
             Message("待核实 KPI", "KPIs to check"),
             int(pd.to_numeric(counts["check"]).sum())
@@ -611,11 +608,14 @@ def sample_kpi_raw(as_of: str | pd.Period = "2027-03") -> pd.DataFrame:
 def thresholds_frame(lang: str) -> pd.DataFrame:
     """The editable thresholds table a template starts with: the catalog defaults, then the
     example override rows."""
-    from xlplan.kpi.calc import default_thresholds, kpi_definitions
+    from xlplan.kpi.calc import UNIT_LABELS, default_thresholds, kpi_definitions
 
     defs = kpi_definitions()
     base = default_thresholds()
     base["name"] = [Message(defs[k].name_zh, defs[k].name_en).text(lang) for k in base["kpi"]]
+    base["unit"] = [
+        UNIT_LABELS[u].text(lang) if u in UNIT_LABELS else u for u in base["unit"].astype(str)
+    ]
     extra = pd.DataFrame(
         SAMPLE_THRESHOLD_OVERRIDES,
         columns=["kpi", "market", "channel", "category", "green", "red", "source"],

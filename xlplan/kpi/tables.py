@@ -274,6 +274,7 @@ DASH_MARKETS = Table(
         amount("ytd_plan", "累计目标", "YTD plan", 14),
         amount("ytd_actual", "累计实际", "YTD actual", 14),
         ratio("attainment", "达成率", "Attainment", 10),
+        ratio("margin", "贡献利润率", "Line margin", 10),
     ),
     sheet="dashboard",
 )
@@ -281,8 +282,8 @@ DASH_MARKETS = Table(
 DASH_KPI_COUNTS = Table(
     "dash_kpi_counts",
     "tblDashKpiCounts",
-    "KPI 红绿灯（按市场）",
-    "KPI traffic lights by market",
+    "KPI 红绿灯（按市场，各市场最新月份）",
+    "KPI traffic lights by market (each market's latest month)",
     (
         text("market", "市场", "Market", 9),
         Column("green", "绿", "Green", Kind.INT, width=14),

@@ -12,7 +12,7 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import money, parse
-from xlplan.core.errors import InputError, Message, concat_errors, errors_where
+from xlplan.core.errors import InputError, Message, concat_errors, errors_where, row_messages
 from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
@@ -85,6 +85,12 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataF
     return typed.assign(**coded, **passed), concat_errors([errors, customs_errors])
 
 
+COLUMN_LABELS: dict[str, Message] = {
+    c.key: Message(c.header("zh"), c.header("en")) for c in LANDED_COST.columns
+}
+"""The lines' columns as their headers name them, for the error column."""
+
+
 def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
     """Every line of a raw lines table computed with ``rules`` (:func:`typed_lines`): bad rows
     get their errors, wholly blank rows (a gap in the table) stay blank, the rest compute."""
@@ -96,6 +102,7 @@ def _computed(
     raw: pd.DataFrame, typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules
 ) -> LandedCostResult:
     result = compute_landed_cost(typed, rules, errors)
+    result.outputs["error"] = row_messages(result.errors, len(typed), COLUMN_LABELS).to_numpy()
     gaps = blank_rows(typed)
     if gaps.any():
         result.outputs.loc[gaps, [k for k in OUTPUT_KEYS if k != "error"]] = None

@@ -252,6 +252,20 @@ def _input_sheet(
     return ws, where
 
 
+def _business_settings(lang: str, example: bool) -> pd.DataFrame:
+    """Defaults; the incremental pool is the example's (a new plan leaves it to the user)."""
+    frame = settings_frame("business_settings", lang)
+    if not example:
+        frame.loc[frame["setting"] == "incremental_pool", "value"] = None
+    return frame
+
+
+def _imports(given: pd.DataFrame | None, example: bool) -> pd.DataFrame | None:
+    if given is not None:
+        return given
+    return sample_imports() if example else None
+
+
 def write_maps_sheets(
     wb: Any,
     fmt: Formats,
@@ -259,11 +273,14 @@ def write_maps_sheets(
     *,
     imports: pd.DataFrame | None = None,
     as_of: str | pd.Period = "2027-03",
+    example: bool = True,
 ) -> None:
     """Business, customer and product map sheets (input, then result), then Map Proposals.
 
     ``imports`` fills the order-files table (the demo lists its Shopify export there); the
-    product sales run to ``as_of``, the example's last closed month."""
+    product sales run to ``as_of``, the example's last closed month. Without ``example`` the
+    candidate markets, order files and product tables are empty (the settings keep their
+    defaults)."""
     m = schema_maps
     settings_left = len(m.BUSINESS_MARKETS.columns) + 1
     ws, _ = _input_sheet(
@@ -272,10 +289,10 @@ def write_maps_sheets(
         lang,
         "business_map",
         [
-            (0, [(m.BUSINESS_MARKETS, sample_markets(lang))]),
+            (0, [(m.BUSINESS_MARKETS, sample_markets(lang) if example else None)]),
             (
                 settings_left,
-                [(m.BUSINESS_SETTINGS, settings_frame("business_settings", lang))],
+                [(m.BUSINESS_SETTINGS, _business_settings(lang, example))],
             ),
         ],
     )
@@ -299,7 +316,7 @@ def write_maps_sheets(
             (
                 0,
                 [
-                    (m.ORDER_IMPORTS, sample_imports() if imports is None else imports),
+                    (m.ORDER_IMPORTS, _imports(imports, example)),
                     (m.CUSTOMER_SETTINGS, settings_frame("customer_settings", lang)),
                 ],
             ),
@@ -339,8 +356,8 @@ def write_maps_sheets(
         lang,
         "product_map",
         [
-            (0, [(m.PRODUCT_SALES, sample_product_sales(as_of))]),
-            (econ_left, [(m.PRODUCT_ECONOMICS, sample_product_economics())]),
+            (0, [(m.PRODUCT_SALES, sample_product_sales(as_of) if example else None)]),
+            (econ_left, [(m.PRODUCT_ECONOMICS, sample_product_economics() if example else None)]),
             (
                 econ_left + len(m.PRODUCT_ECONOMICS.columns) + 1,
                 [(m.PRODUCT_SETTINGS, settings_frame("product_settings", lang))],

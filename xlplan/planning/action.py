@@ -12,6 +12,7 @@ from xlplan import reference
 from xlplan.core.errors import InputError, Message, concat_errors, empty_errors, errors_where
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.settings import PlanSettings, ReconcileMethod
+from xlplan.plan.tables import DIMENSION_COLUMNS
 from xlplan.planning.calc.seasonality import plan_profiles, read_calendar_events
 from xlplan.planning.calc.targets import (
     MONTH_COLUMNS,
@@ -249,6 +250,12 @@ def run_split(port: WorkbookPort, ctx: Context) -> ActionResult:
     return ActionResult(errors, summary)
 
 
+DIMENSION_LABELS: dict[str, str] = {
+    c.key: f"{c.header('zh')} / {c.header('en')}" for c in DIMENSION_COLUMNS
+}
+"""A gap driver's dimension as the sheet shows it (both languages, not the column key)."""
+
+
 def track_tables(
     plan: pd.DataFrame, raw_actuals: pd.DataFrame, year: int, unit: float = 1.0
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -266,6 +273,7 @@ def track_tables(
     monthly, e1 = attainment(plan, actuals, year)
     outlook, e2 = forecast(plan, actuals, year, unit=unit)
     drivers, e3 = explain_gap(plan, actuals, year, dimensions=dims or None, top=10)
+    drivers["dimension"] = drivers["dimension"].map(DIMENSION_LABELS).fillna(drivers["dimension"])
     markets = market_attainment(plan, actuals, year)
     return monthly, outlook, drivers, markets, concat_errors([input_errors, e1, e2, e3])
 
@@ -300,7 +308,11 @@ def run_track(port: WorkbookPort, ctx: Context) -> ActionResult:
     port.write_table(GAP_DRIVERS.key, drivers)
     port.write_table(MARKET_ATTAINMENT.key, markets)
     errors = concat_errors([plan_errors, track_errors])
-    if len(outlook):
+    if (
+        len(outlook)
+        and outlook["ytd_actual"].notna().any()
+        and len(monthly.dropna(subset=["actual"]))
+    ):
         row = outlook.iloc[0]
         summary = [
             Message(

@@ -51,7 +51,16 @@ GREY = "#6B7280"
 INPUTS = Message("输入", "inputs")
 """The legend beside the yellow input tables."""
 
-LISTS_SHEET = Sheet("lists", "列表", "Lists", owned=True)
+LISTS_SHEET = Sheet(
+    "lists",
+    "列表",
+    "Lists",
+    owned=True,
+    note=Message(
+        "下拉列表的选项（市场、渠道、币种等代码）。",
+        "The drop-down lists' choices (market, channel, currency codes and more).",
+    ),
+)
 """The hidden sheet holding every validation list (one column per list, a defined name each)."""
 
 

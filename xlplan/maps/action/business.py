@@ -68,9 +68,12 @@ def median_margins(results: pd.DataFrame) -> pd.DataFrame:
 def incremental_pool(
     values: Mapping[str, object], rows: Mapping[str, int]
 ) -> tuple[float, pd.DataFrame]:
-    """Business settings ``incremental_pool`` [reporting ccy/year]; the default (and an error
-    record on its row) when it is negative."""
-    pool = values.get("incremental_pool", DEFAULT_INCREMENTAL_POOL)
+    """Business settings ``incremental_pool`` [reporting ccy/year]: blank = no pool yet (0:
+    the markets are screened, nothing is proposed); the default (and an error record on its
+    row) when it is negative."""
+    pool = values.get("incremental_pool")
+    if pool is None:
+        return 0.0, empty_errors()
     if not isinstance(pool, float) or pool < 0:
         problem = record_at(
             "business_settings",

@@ -682,7 +682,7 @@ def reconcile(
         row["line"] = row["line"].astype("int64")
         buckets = pd.concat([buckets, row], ignore_index=True)
     buckets["amount"] = rounded
-    buckets.insert(0, "bucket", np.arange(len(buckets), dtype=np.int64))
+    buckets.insert(0, "bucket", np.arange(1, len(buckets) + 1, dtype=np.int64))  # as people count
     return buckets[BUCKET_COLUMNS], concat_errors(errors) if errors else empty_errors()
 
 
