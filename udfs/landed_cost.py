@@ -73,7 +73,7 @@ from xlplan.workbook.schema import normalise_header
 
 OUTPUT_COLUMNS = LANDED_COST_OUTPUT_COLUMNS
 OUTPUT_KEYS = list(_OUTPUT_KEYS)
-TEXT_OUTPUTS = ("currency", "error")
+TEXT_OUTPUTS = ("currency", "size_tier", "flags", "fee_rules", "error")
 NUMERIC_OUTPUTS = [k for k in OUTPUT_KEYS if k not in TEXT_OUTPUTS]
 IMPORT_TAX_OUTPUTS = ("customs_value", "duty", "import_vat")
 """What XLP_IMPORT_TAXES returns; ``duty`` there is every duty of the unit (base and extra)."""

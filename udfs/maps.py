@@ -41,6 +41,7 @@ from xlplan.maps.action import (
     model_from_table,
     product_as_of,
     product_lines_table,
+    product_mix_table,
     product_sales,
     screening_table,
     setting_rows,
@@ -345,6 +346,48 @@ def XLP_PRODUCT_MAP(
     as fractions). A line without economics still gets its stage; its ROI is blank. Bad cells
     follow as #XLPLAN! rows naming table, row and column.
     """
+    out, errors, lang = _product_lines(sales, economics, settings, as_of_month)
+    table = schema_maps.PRODUCT_LINES
+    return block(out, table, lang) + error_rows(errors, len(table.keys))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg(
+    "sales", doc="月度销售表（含表头）tblProductSales[#All] / monthly sales by line", **TABLE_ARG
+)
+@xw.arg(
+    "economics",
+    doc="产品线经济性表 tblProductEconomics[#All]，含目标销量占比 / economics with target shares",
+    **TABLE_ARG,
+)
+@xw.arg(
+    "settings",
+    doc="生命周期与象限设置表 tblProductSettings[#All]；可省略 / lifecycle settings; optional",
+    **TABLE_ARG,
+)
+@xw.arg("as_of_month", doc="截止月份如 2026-12；空=设置表或最后一月 / as-of month; blank = last")
+@xw.ret(index=False)
+@never_raises
+def XLP_PRODUCT_MIX(
+    sales: Any, economics: Any, settings: Any = None, as_of_month: Any = None
+) -> Block:
+    """组合毛利率假设分析：当前与目标销量组合下的加权毛利率 / Mix what-if: the portfolio's
+    weighted margin now and under the target mix of units.
+
+    Two rows (current mix, target mix): weighted margin [fraction], revenue and gross profit of
+    the last twelve months. Lines without a target volume share share the rest in proportion
+    to their current units; prices and total units stay. Bad cells follow as #XLPLAN! rows.
+    """
+    out, errors, lang = _product_lines(sales, economics, settings, as_of_month)
+    table = schema_maps.PRODUCT_MIX
+    mix = product_mix_table(out) if len(out) else pd.DataFrame(columns=table.keys)
+    return block(mix, table, lang) + error_rows(errors, len(table.keys))
+
+
+def _product_lines(
+    sales: Any, economics: Any, settings: Any, as_of_month: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The Product Lines table, its error records and the language of ``sales``."""
     rows = rows_of(sales)
     raw = table_from_rows(rows, schema_maps.PRODUCT_SALES, required=True)
     assert raw is not None
@@ -359,9 +402,8 @@ def XLP_PRODUCT_MAP(
     model, values, setting_errors = _key_values(
         settings, schema_maps.PRODUCT_SETTINGS, ProductSettings
     )
-    table = schema_maps.PRODUCT_LINES
     errors = [sales_errors, econ_errors, setting_errors]
-    out = pd.DataFrame(columns=table.keys)
+    out = pd.DataFrame(columns=schema_maps.PRODUCT_LINES.keys)
     if len(typed_sales):
         given = scalar(as_of_month)
         if is_blank(given):
@@ -372,4 +414,4 @@ def XLP_PRODUCT_MAP(
         month, month_errors = product_as_of(scalar(given), typed_sales, setting_rows(raw_settings))
         out, domain_errors = product_lines_table(typed_sales, econ, month, model)
         errors += [month_errors, domain_errors]
-    return block(out, table, lang) + error_rows(concat_errors(errors), len(table.keys))
+    return out, concat_errors(errors), lang

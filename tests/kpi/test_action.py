@@ -213,7 +213,12 @@ def test_dashboard_tables_from_tracking_and_landed_cost(tmp_path: Path) -> None:
     assert "LATAM" in set(markets["market"])
     assert markets["ytd_actual"].sum() == pytest.approx(months["actual"].sum())
     counts = port.written["dash_kpi_counts"].set_index("market")
-    assert list(counts.index) == ["US", "DE", "MX"]
+    # the KPI sheets' markets, then those whose only figure is the platform commission
+    # computed from the Landed Cost Results
+    assert list(counts.index)[:3] == ["US", "DE", "MX"]
+    flags = port.written["kpi_flags"]
+    for market in list(counts.index)[3:]:
+        assert set(flags.loc[flags["market"] == market, "kpi"]) == {"commission_rate"}
     assert counts.loc["MX", "red"] > counts.loc["US", "red"]
     assert counts["check"].sum() == 0  # the example's figures are all plausible
     attention = port.written["dash_kpis"]
@@ -334,3 +339,38 @@ def test_without_stock_and_cash_plans_the_panel_says_what_to_run(tmp_path: Path)
     result = kpi(port)
     assert port.written["dash_stock"].empty and port.written["dash_cash"].empty
     assert "Stock Plan" in result.summary[-1].en and "Cash Plan" in result.summary[-1].en
+
+
+def test_platform_commission_is_computed_from_the_landed_cost_results() -> None:
+    from xlplan.kpi.action import kpi_flag_table, platform_commission
+
+    results = pd.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "market": ["US", "US", "US", "DE"],
+            "channel": ["Amazon", "Amazon", "Shopify", "Amazon"],
+            "net_price": [20.0, 30.0, 50.0, None],
+            "sales_tax": [0.0, 0.0, 0.0, None],
+            "referral_fee": [3.0, 4.5, 0.0, None],
+            "payment_fee": [0.0, 0.0, 1.75, None],
+            "fulfilment_cost": [4.0, 5.0, 4.0, None],
+            "error": ["", "", "", "unknown market"],
+        }
+    )
+    got = platform_commission(results)
+    assert got[["market", "channel"]].to_numpy().tolist() == [["US", "Amazon"], ["US", "Shopify"]]
+    # (3 + 4 + 4.5 + 5) / (20 + 30) = 33%; (1.75 + 4) / 50 = 11.5%
+    assert got["value"].tolist() == pytest.approx([0.33, 0.115])
+    entered = pd.DataFrame(
+        {
+            "month": [""],
+            "market": ["US"],
+            "channel": ["Shopify"],
+            "category": [""],
+            "kpi": ["commission_rate"],
+            "value": [0.2],
+        }
+    )
+    flags, _ = kpi_flag_table(entered, None, None, None, got)
+    rates = flags[flags["kpi"] == "commission_rate"].set_index("channel")["value"]
+    assert rates.to_dict() == pytest.approx({"Shopify": 0.2, "Amazon": 0.33})  # typed wins

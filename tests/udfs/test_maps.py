@@ -269,6 +269,44 @@ def test_product_map_agrees_with_the_products_action(workbook: Any) -> None:
     assert block[1:] == expected
 
 
+def test_product_mix_agrees_with_the_products_action(workbook: Any) -> None:
+    port, lang = workbook
+    actions.run(port, TODAY, ["products"])
+    want = port.written["product_mix"]
+    block = udf.XLP_PRODUCT_MIX(
+        table_rows(port, "product_sales", lang),
+        table_rows(port, "product_economics", lang),
+        table_rows(port, "product_settings", lang),
+    )
+    assert block[0] == schema_maps.PRODUCT_MIX.headers(lang)
+    assert block[1:] == want.astype(object).where(want.notna(), "").to_numpy().tolist()
+    # the sample's what-if is the method's: outdoor jackets to 30% of units lift the margin
+    now, target = (row[1] for row in block[1:3])
+    assert target > now
+
+
+def test_product_mix_by_hand() -> None:
+    # DOMAIN.md section 1, apparel: T-shirts 70% of volume at 8%, jackets 5% at 45%, the rest
+    # 25% at -2.6% (the reconciliation in tests/maps/calc/test_product.py); jackets to 30% and
+    # T-shirts to 45% of units, at the same prices: 7.2% -> 16.45%.
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    sales: list[list[object]] = [list(schema_maps.PRODUCT_SALES.headers("en"))]
+    for line, units in (("T-shirts", 70), ("Jackets", 5), ("Rest", 25)):
+        sales += [[line, m, units, units * 10.0] for m in months]
+    economics = [
+        schema_maps.PRODUCT_ECONOMICS.headers("en"),
+        ["T-shirts", 0.08, 0, 30, 0.45, None],
+        ["Jackets", 0.45, 0, 30, 0.30, None],
+        ["Rest", -0.026, 0, 30, None, None],
+    ]
+    block = udf.XLP_PRODUCT_MIX(sales, economics)
+    assert [r[1] for r in block[1:]] == [0.072, 0.1645]
+    bad = [["T-shirts", 0.08, 0, 30, 0.8, None], ["Jackets", 0.45, 0, 30, 0.3, None]]
+    block = udf.XLP_PRODUCT_MIX(sales, [economics[0], *bad])
+    errors = [r[0] for r in block if str(r[0]).startswith("#XLPLAN!")]
+    assert errors and "100%" in errors[0]
+
+
 def test_product_map_by_hand_with_a_bad_row() -> None:
     months = [f"2026-{m:02d}" for m in range(1, 13)]
     sales: list[list[object]] = [list(schema_maps.PRODUCT_SALES.headers("en"))]
@@ -277,8 +315,8 @@ def test_product_map_by_hand_with_a_bad_row() -> None:
     sales.insert(3, ["Jackets", "2026-13", 5, 5.0])  # not a month: left out and reported
     economics = [
         schema_maps.PRODUCT_ECONOMICS.headers("en"),
-        ["Jackets", 0.45, 10_000, 73, None],
-        ["Cases", 0.10, 0, 30, None],
+        ["Jackets", 0.45, 10_000, 73, None, None],
+        ["Cases", 0.10, 0, 30, None, None],
     ]
     block = udf.XLP_PRODUCT_MAP(sales, economics, None, datetime(2026, 12, 1))
     got = {r[0]: dict(zip(block[0], r, strict=True)) for r in block[1:3]}

@@ -51,6 +51,7 @@ UDFS = (
     "XLP_PURCHASE_ORDERS",
     "XLP_CASH_CURVE",
     "XLP_ORDER_BY",
+    "XLP_PRODUCT_MIX",
 )
 TABLE_ARGS = {
     "lines",

@@ -111,18 +111,66 @@ def derived_values(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return long[keep].reset_index(drop=True), derived.errors
 
 
+PLATFORM_FEES = ("referral_fee", "payment_fee", "fulfilment_cost")
+"""Landed-cost result columns that make up the all-in platform commission."""
+
+
+def platform_commission(results: pd.DataFrame | None) -> pd.DataFrame:
+    """The KPI ``commission_rate`` per market and channel, computed from the Landed Cost
+    Results (fees from the fee tables, or the figures typed on the lines): all-in platform
+    fees (referral or commission, payment, fulfilment and storage) / the price the buyer pays,
+    over the lines that computed. Long KPI values (``market``, ``channel``, ``kpi``, ``value``,
+    ``row`` = the group's first result row); empty without results."""
+    cols = ["month", "market", "channel", "category", "kpi", "value", "row"]
+    if results is None or results.empty:
+        return pd.DataFrame(columns=cols)
+    typed = _numbers(results, (*PLATFORM_FEES, "net_price", "sales_tax"))
+    ok = typed["net_price"].notna() & (typed["net_price"] > 0)
+    if "error" in typed.columns:
+        ok &= typed["error"].fillna("").astype(str) == ""
+    fees = typed.loc[ok, list(PLATFORM_FEES)].fillna(0.0).sum(axis=1)
+    price = typed.loc[ok, "net_price"] + typed.loc[ok, "sales_tax"].fillna(0.0)
+    frame = pd.DataFrame(
+        {
+            "market": typed.loc[ok, "market"].fillna("").astype(str),
+            "channel": typed.loc[ok, "channel"].fillna("").astype(str),
+            "fees": fees,
+            "price": price,
+            "row": np.flatnonzero(ok.to_numpy()),
+        }
+    )
+    grouped = frame.groupby(["market", "channel"], sort=False).agg(
+        fees=("fees", "sum"), price=("price", "sum"), row=("row", "min")
+    )
+    grouped = grouped[grouped["price"] > 0].reset_index()
+    return pd.DataFrame(
+        {
+            "month": "",
+            "market": grouped["market"].astype(object),
+            "channel": grouped["channel"].astype(object),
+            "category": "",
+            "kpi": "commission_rate",
+            "value": grouped["fees"] / grouped["price"],
+            "row": grouped["row"].astype(int),
+        }
+    )[cols]
+
+
 def kpi_flag_table(
     values: pd.DataFrame,
     raw: pd.DataFrame | None,
     thresholds: pd.DataFrame | None,
     where: Where | None = None,
+    platform: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The KPI Flags table and error records, from typed input tables.
 
     ``values`` and ``raw`` are :func:`coerce_table` results of ``tblKpiValues`` and
     ``tblKpiRaw``; ``thresholds`` of ``tblKpiThresholds`` (its rows override the catalog).
     ``where(table_key, row)`` names a source row for the ``source`` column (``KPI!8:8``).
-    Entered figures come first, then derived ones, each in sheet order.
+    ``platform``: :func:`platform_commission` values; a market and channel whose commission
+    rate is entered keeps the entered figure. Entered figures come first, then derived ones,
+    each in sheet order.
     """
     entered = values[values["kpi"] != ""].copy()
     entered["_table"], entered["_row"] = KPI_VALUES.key, entered.index.to_numpy()
@@ -133,6 +181,16 @@ def kpi_flag_table(
         long["_table"], long["_row"] = KPI_RAW.key, long.pop("row").to_numpy()
         parts.append(long)
         errors.append(raw_errors)
+    if platform is not None and len(platform):
+        typed_rates = entered[entered["kpi"] == "commission_rate"]
+        given = set(zip(typed_rates["market"], typed_rates["channel"], strict=True))
+        keep = [
+            (m, c) not in given
+            for m, c in zip(platform["market"], platform["channel"], strict=True)
+        ]
+        computed = platform[keep].copy()
+        computed["_table"], computed["_row"] = LANDED_COST_RESULTS, computed.pop("row")
+        parts.append(computed)
     cols = ["month", "market", "channel", "category", "kpi", "value", "_table", "_row"]
     combined = pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
     for c in ("month", "market", "channel", "category"):
@@ -178,7 +236,8 @@ def kpi_flag_table(
 
 
 def read_kpi_flags(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Flag the workbook's KPI figures (entered and derived) with its thresholds table."""
+    """Flag the workbook's KPI figures (entered, derived, and the platform commission from the
+    Landed Cost Results) with its thresholds table."""
     raw_values = port.read_table(KPI_VALUES.key)
     raw_raw = port.read_table(KPI_RAW.key)
     if raw_values is None and raw_raw is None:  # a workbook from before the KPI sheets
@@ -187,7 +246,10 @@ def read_kpi_flags(port: WorkbookPort) -> tuple[pd.DataFrame, pd.DataFrame]:
     def where(table: str, row: int) -> str:
         return port.locate(ErrorRecord(table, row, "", "", ""))
 
-    return kpi_flags_from_tables(raw_values, raw_raw, port.read_table(KPI_THRESHOLDS.key), where)
+    platform = platform_commission(port.read_table(LANDED_COST_RESULTS))
+    return kpi_flags_from_tables(
+        raw_values, raw_raw, port.read_table(KPI_THRESHOLDS.key), where, platform
+    )
 
 
 def kpi_flags_from_tables(
@@ -195,6 +257,7 @@ def kpi_flags_from_tables(
     raw_raw: pd.DataFrame | None,
     raw_thresholds: pd.DataFrame | None,
     where: Where | None = None,
+    platform: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`kpi_flag_table` of raw (as read, untyped) ``tblKpiValues``, ``tblKpiRaw`` and
     ``tblKpiThresholds`` tables, any of them None; the coercion errors come first."""
@@ -214,7 +277,7 @@ def kpi_flags_from_tables(
         thresholds, e = coerce_table(raw_thresholds, KPI_THRESHOLDS)
         errors.append(e)
         thresholds = thresholds[thresholds["kpi"] != ""]
-    flags, flag_errors = kpi_flag_table(values, raw, thresholds, where)
+    flags, flag_errors = kpi_flag_table(values, raw, thresholds, where, platform)
     errors.append(flag_errors)
     return flags, concat_errors(errors)
 

@@ -56,9 +56,13 @@ CUSTOMS_TEXT = ("origin", "ship_from", "hs_code", "transport_mode", "parcel", "s
 """Text columns read on their distinct values (:func:`_customs_cells`): a million lines carry
 few origins, codes and modes, and parcel ids are compared, not shown."""
 
+FEE_TEXT = ("category", "listing_type")
+"""Free-text fee keys: they pass through and are read on their distinct values by the fee
+calculation (any text is a valid category; one not in the tables takes the ``*`` rows)."""
+
 # sku and channel pass through untouched (no rule reads them): 1M labels are not coerced.
 _COERCED = LANDED_COST.view(
-    [k for k in LANDED_COST.keys if k not in ("sku", "channel", *CUSTOMS_TEXT)]
+    [k for k in LANDED_COST.keys if k not in ("sku", "channel", *CUSTOMS_TEXT, *FEE_TEXT)]
 )
 
 MODES = frozenset(m.value for m in TransportMode)
@@ -76,7 +80,9 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataF
     frame = raw.reset_index(drop=True)
     typed, errors = coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
     coded, customs_errors = _customs_cells(frame, rules.countries)
-    return typed.assign(**coded), concat_errors([errors, customs_errors])
+    # The fee tables read the channel and the fee text columns on their distinct values.
+    passed = {key: frame[key].to_numpy() for key in ("channel", *FEE_TEXT) if key in frame}
+    return typed.assign(**coded, **passed), concat_errors([errors, customs_errors])
 
 
 COLUMN_LABELS: dict[str, Message] = {

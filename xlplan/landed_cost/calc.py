@@ -75,6 +75,8 @@ problem leaves the whole line blank.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import Enum
 from typing import NamedTuple
 
 import numpy as np
@@ -82,10 +84,27 @@ import pandas as pd
 
 from xlplan.core.errors import concat_errors, empty_errors, errors_where, row_messages
 from xlplan.landed_cost import customs
+from xlplan.landed_cost import fees as platform
 from xlplan.landed_cost.customs import Rounding, TransportMode, Treatment
 from xlplan.reference import Rules
+from xlplan.reference.fees import no_fee_tables
 
 TABLE = "landed_cost"
+
+FEE_INPUTS: tuple[str, ...] = (
+    "category",
+    "listing_type",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "weight_kg",
+    "months_in_stock",
+    "sell_month",
+    "competitor_price",
+)
+"""Inputs the fee tables read (:mod:`xlplan.landed_cost.fees`): the channel's fee category and
+listing type, packed dimensions [cm] and weight [kg], months in stock [months], the sell month
+[1-12] and a competitor's price [market ccy/unit]."""
 
 INPUT_KEYS: tuple[str, ...] = (
     "sku",
@@ -127,6 +146,7 @@ INPUT_KEYS: tuple[str, ...] = (
     "brokerage_per_entry",
     "vat_base_adjustment",
     "planned_units",
+    *FEE_INPUTS,
 )
 """Input columns of a line. Money is [market ccy/unit] except ``unit_cost`` [cost ccy/unit],
 ``consignment_value`` [market ccy/parcel] and ``brokerage_per_entry`` [market ccy/entry]; rates
@@ -155,6 +175,9 @@ MONEY_OUTPUTS: tuple[str, ...] = (
     "fx_loss",
     "ad_cost",
     "fulfilment_cost",
+    "fulfilment_fee",
+    "fuel_surcharge",
+    "storage_fee",
     "returns_cost",
     "lost_cost",
     "total_cost",
@@ -168,10 +191,20 @@ OUTPUT_KEYS: tuple[str, ...] = (
     "contribution_margin",
     "breakeven_price",
     "price_for_target_margin",
+    "size_tier",
+    "dim_weight_kg",
+    "competitor_margin",
+    "margin_5_below",
+    "margin_8_below",
+    "flags",
+    "fee_rules",
     "error",
 )
 """Output columns: the market currency, :data:`MONEY_OUTPUTS`, ``contribution_margin``
 [fraction], the two solved prices [market ccy/unit] and the row's error text."""
+
+TEXT_OUTPUTS: tuple[str, ...] = ("size_tier", "flags", "fee_rules")
+"""Text outputs besides ``currency`` and ``error``: blank on a line that could not compute."""
 
 PRICE_OUTPUTS: tuple[str, ...] = ("breakeven_price", "price_for_target_margin")
 
@@ -235,8 +268,10 @@ def compute_landed_cost(
     blocking = concat_errors([errors, domain_errors])
     bad = np.zeros(len(typed), dtype=bool)
     bad[blocking["row"].to_numpy(dtype=np.int64)] = True
-    numeric = [c for c in OUTPUT_KEYS if c not in ("currency", "error")]
+    numeric = [c for c in OUTPUT_KEYS if c not in ("currency", "error", *TEXT_OUTPUTS)]
     values.loc[bad, numeric] = np.nan
+    for key in TEXT_OUTPUTS:
+        values[key] = np.where(bad, "", values[key].to_numpy(dtype=object))
     # An unreachable target margin is reported, but the line's costs and break-even stand.
     all_errors = concat_errors([blocking, target_errors])
     values["error"] = row_messages(all_errors, len(typed)).to_numpy()
@@ -450,25 +485,36 @@ def _calculate(
     k = np.where(price_incl, 1.0 / (1.0 + tax_rate), 1.0)
     sales_tax = price * (1.0 - k)
     net_price = price - sales_tax
-    referral = np.maximum(price * z["referral_rate"], z["referral_min"])
+    fee = _platform_fees(t, rules, num)
+    out = fee.outputs
+    referral = np.nan_to_num(out["referral_fee"].to_numpy(dtype=float)) + out[
+        "closing_fee"
+    ].to_numpy(dtype=float)
+    fulfilment_fee = out["fulfilment_fee"].to_numpy(dtype=float)
+    fuel = np.nan_to_num(out["fuel_surcharge"].to_numpy(dtype=float))
+    storage = np.nan_to_num(out["storage_fee"].to_numpy(dtype=float)) + np.nan_to_num(
+        out["aged_surcharge"].to_numpy(dtype=float)
+    )
     payment = price * z["payment_rate"] + z["payment_fixed"]
     fx_loss = price * z["fx_loss_rate"]
     ad = price * z["ad_rate"]
-    fulfilment = z["last_mile_per_unit"] + z["storage_per_unit"]
+    fulfilment = np.nan_to_num(fulfilment_fee) + fuel + storage
     returns = z["return_rate"] * (z["return_cost_per_unit"] + z["unsellable_rate"] * landed)
+    # A lost parcel loses the goods and a last mile paid by the seller; FBA fees from the
+    # tables are not charged again for a unit the fulfilment centre loses.
     lost = z["lost_rate"] * (landed + z["last_mile_per_unit"])
     total = landed + referral + payment + fx_loss + ad + fulfilment + returns + lost
     contribution = net_price - total
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(net_price != 0, contribution / net_price, np.nan)
 
-    fixed = landed + fulfilment + returns + lost + z["payment_fixed"]
+    # Costs that do not move with the price; the referral, commission and FBA fees that do are
+    # in the fee schedule, solved exactly across their tiers and price bands.
+    fixed = landed + returns + lost + z["payment_fixed"] + fee.fixed_fees
     pct = z["payment_rate"] + z["fx_loss_rate"] + z["ad_rate"]
-    breakeven = solve_price(fixed, k, pct, z["referral_rate"], z["referral_min"], 0.0)
+    breakeven = platform.solve_price(fee.schedule, fixed, k, pct, 0.0)
     target = num("target_margin")
-    target_price = solve_price(
-        fixed, k, pct, z["referral_rate"], z["referral_min"], np.nan_to_num(target)
-    )
+    target_price = platform.solve_price(fee.schedule, fixed, k, pct, np.nan_to_num(target))
     target_price = np.where(np.isnan(target), np.nan, target_price)
     unreachable = known & ~np.isnan(target) & np.isnan(target_price) & ~np.isnan(fixed)
     target_errors = errors_where(
@@ -479,6 +525,19 @@ def _calculate(
         en="no price reaches the target margin: percentage fees take the whole net price",
     )
 
+    def margin_at(p: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            safe = np.nan_to_num(p)
+            gain = k * safe - pct * safe - fee.schedule.at(safe) - fixed
+            return np.asarray(np.where(p > 0, gain / (k * safe), np.nan), dtype=float)
+
+    competitor = num("competitor_price")
+    flags = _flags(
+        out["fee_flag"].to_numpy(dtype=object),
+        price > competitor,
+        price < breakeven - 1e-9,
+    )
+    rule_ids = out["fee_rules"].to_numpy(dtype=object)
     values = pd.DataFrame(
         {
             "currency": ccy,
@@ -497,6 +556,9 @@ def _calculate(
             "fx_loss": fx_loss,
             "ad_cost": ad,
             "fulfilment_cost": fulfilment,
+            "fulfilment_fee": fulfilment_fee,
+            "fuel_surcharge": fuel,
+            "storage_fee": storage,
             "returns_cost": returns,
             "lost_cost": lost,
             "total_cost": total,
@@ -504,9 +566,82 @@ def _calculate(
             "contribution_margin": margin,
             "breakeven_price": breakeven,
             "price_for_target_margin": target_price,
+            "size_tier": out["size_tier"].to_numpy(dtype=object),
+            "dim_weight_kg": out["dim_weight_kg"].to_numpy(dtype=float),
+            "competitor_margin": margin_at(competitor),
+            "margin_5_below": margin_at(competitor * 0.95),
+            "margin_8_below": margin_at(competitor * 0.92),
+            "flags": flags,
+            "fee_rules": rule_ids,
         }
     )
     return values, concat_errors(errs), target_errors
+
+
+class PriceFlag(str, Enum):
+    """How the planned price sits against the competitor's and the break-even price."""
+
+    ABOVE_COMPETITOR = "above_competitor"
+    BELOW_BREAKEVEN = "below_breakeven"
+
+
+def _flags(fee_flags: np.ndarray, above: np.ndarray, below: np.ndarray) -> np.ndarray:
+    """The fee flags and the price flags of each line, joined by ``;``."""
+    out = np.asarray(fee_flags, dtype=object).copy()
+    for mask, flag in ((above, PriceFlag.ABOVE_COMPETITOR), (below, PriceFlag.BELOW_BREAKEVEN)):
+        if mask.any():
+            joined = np.where(out == "", flag.value, out + ";" + flag.value)
+            out = np.where(mask, joined, out)
+    return out
+
+
+def _platform_fees(
+    t: pd.DataFrame, rules: Rules, num: Callable[[str], np.ndarray]
+) -> platform.FeeResult:
+    """The fee tables' figures for every line (:func:`~xlplan.landed_cost.fees.compute_fees`),
+    the typed referral, last-mile and storage figures overriding them. Without fee tables in
+    ``rules`` the typed figures alone count, a blank referral rate as 0."""
+    tables = rules.fees if rules.fees is not None else no_fee_tables()
+    rate = num("referral_rate")
+    if rules.fees is None:
+        rate = np.nan_to_num(rate)
+    frame = pd.DataFrame(
+        {
+            "channel": _text(t, "channel"),
+            "market": _text(t, "market"),
+            "category": _text(t, "category"),
+            "listing_type": _text(t, "listing_type"),
+            "price": num("price"),
+            **{
+                key: num(key)
+                for key in (
+                    "length_cm",
+                    "width_cm",
+                    "height_cm",
+                    "weight_kg",
+                    "months_in_stock",
+                    "sell_month",
+                    "referral_min",
+                    "last_mile_per_unit",
+                    "storage_per_unit",
+                )
+            },
+            "referral_rate": rate,
+        }
+    )
+    return platform.compute_fees(frame, tables)
+
+
+def _text(t: pd.DataFrame, key: str) -> pd.Categorical:
+    """A text column as a categorical of its distinct stripped values (``""`` where blank)."""
+    if key not in t.columns:
+        return pd.Categorical.from_codes(
+            np.zeros(len(t), dtype=np.int64), categories=pd.Index([""], dtype=object)
+        )
+    codes, values = pd.factorize(t[key], use_na_sentinel=False)
+    labels = ["" if pd.isna(v) else str(v).strip() for v in values]
+    again, names = pd.factorize(np.asarray(labels, dtype=object))
+    return pd.Categorical.from_codes(again[codes], categories=pd.Index(names, dtype=object))
 
 
 def _had_error(errors: pd.DataFrame, n: int, column: str) -> np.ndarray:

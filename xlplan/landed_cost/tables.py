@@ -17,6 +17,9 @@ from xlplan.workbook.schema import Column, Kind, Sheet, Table, money, rate, text
 PER_ENTRY = Message("市场币/报关单", "mkt ccy/entry")
 """Money per customs entry, in the market currency."""
 UNITS = Message("件", "units")
+CM = Message("厘米", "cm")
+KG = Message("千克", "kg")
+MONTH_COUNT = Message("月", "months")
 
 LANDED_COST_SHEET = Sheet(
     "landed_cost",
@@ -479,6 +482,95 @@ LANDED_COST = Table(
             help_zh="计划加权利润率的权重，留空=1",
             help_en="weight in the plan's weighted margin; blank = 1",
         ),
+        text(
+            "category",
+            "费用类目",
+            "Fee category",
+            18,
+            help_zh="渠道费用表中的类目（如 Electronics Accessories）；留空或表中没有=其他类目",
+            help_en="the channel's fee category as its fee table names it (e.g. Electronics "
+            "Accessories); blank or not listed = everything else",
+        ),
+        text(
+            "listing_type",
+            "刊登类型",
+            "Listing type",
+            10,
+            help_zh="有多种刊登类型的平台（美客多 classico/premium）；留空=第一种",
+            help_en="where a marketplace has several (Mercado Libre classic/premium); blank = "
+            "the first",
+        ),
+        *(
+            Column(
+                key,
+                zh,
+                en,
+                Kind.NUMBER,
+                CM.zh,
+                CM.en,
+                minimum=0.0,
+                min_exclusive=True,
+                width=8,
+                help_zh="包装后尺寸，用于 FBA 尺寸分段、体积重与仓储费"
+                if key == "length_cm"
+                else "",
+                help_en="packed dimensions: FBA size tier, dimensional weight and storage"
+                if key == "length_cm"
+                else "",
+            )
+            for key, zh, en in (
+                ("length_cm", "长", "Length"),
+                ("width_cm", "宽", "Width"),
+                ("height_cm", "高", "Height"),
+            )
+        ),
+        Column(
+            "weight_kg",
+            "单件重量",
+            "Unit weight",
+            Kind.NUMBER,
+            KG.zh,
+            KG.en,
+            minimum=0.0,
+            min_exclusive=True,
+            width=9,
+            help_zh="包装后单件重量",
+            help_en="packed weight of one unit",
+        ),
+        Column(
+            "months_in_stock",
+            "在仓月数",
+            "Months in stock",
+            Kind.NUMBER,
+            MONTH_COUNT.zh,
+            MONTH_COUNT.en,
+            minimum=0.0,
+            width=9,
+            help_zh="一件货在履约仓平均等待的月数；留空=1",
+            help_en="average months a unit waits in the fulfilment centre; blank = 1",
+        ),
+        Column(
+            "sell_month",
+            "销售月份",
+            "Sell month",
+            Kind.INT,
+            "1-12",
+            "1-12",
+            minimum=1.0,
+            maximum=12.0,
+            width=8,
+            help_zh="选择仓储费季节（10-12 月为旺季）；留空=全年平均",
+            help_en="picks the storage season (October-December is peak); blank = the year's "
+            "average",
+        ),
+        money(
+            "competitor_price",
+            "竞品售价",
+            "Competitor price",
+            min_exclusive=True,
+            help_zh="填写则给出竞品价与低 5%-8% 价位的利润率",
+            help_en="given = margins at the competitor's price and 5-8% below it",
+        ),
     ),
     sheet="landed_cost",
 )
@@ -499,6 +591,9 @@ _OUT_MONEY = [
     ("fx_loss", "汇损", "FX loss"),
     ("ad_cost", "广告费", "Ad cost"),
     ("fulfilment_cost", "履约费", "Fulfilment cost"),
+    ("fulfilment_fee", "配送费", "Fulfilment fee"),
+    ("fuel_surcharge", "燃油附加费", "Fuel surcharge"),
+    ("storage_fee", "仓储费", "Storage fee"),
     ("returns_cost", "退货成本", "Returns cost"),
     ("lost_cost", "丢件成本", "Lost-parcel cost"),
     ("total_cost", "总成本", "Total cost"),
@@ -535,6 +630,18 @@ LANDED_COST_OUTPUT_COLUMNS: tuple[Column, ...] = (
         units.PER_UNIT.en,
         width=15,
     ),
+    Column("size_tier", "尺寸分段", "Size tier", Kind.TEXT, width=14),
+    Column("dim_weight_kg", "体积重", "Dimensional weight", Kind.NUMBER, KG.zh, KG.en, width=10),
+    *(
+        Column(k, zh, en, Kind.RATE, units.FRACTION.zh, units.FRACTION.en, width=10)
+        for k, zh, en in (
+            ("competitor_margin", "竞品价利润率", "Margin at competitor price"),
+            ("margin_5_below", "低5%利润率", "Margin 5% below"),
+            ("margin_8_below", "低8%利润率", "Margin 8% below"),
+        )
+    ),
+    Column("flags", "提示", "Flags", Kind.TEXT, width=24),
+    Column("fee_rules", "费用规则行", "Fee rule rows", Kind.TEXT, width=30),
     Column("error", "错误", "Error", Kind.TEXT, width=40),
 )
 

@@ -63,6 +63,8 @@ SAMPLE_PRODUCT_LINES: list[tuple[str, float, float, int, float, str]] = [
     ("bundles", 0.34, 3_000_000.0, 40, 279.0, "charger + cable bundle, launched 9 months ago"),
     ("magnetic power banks", 0.26, 2_000_000.0, 50, 249.0, "MagSafe; launched 5 months ago"),
 ]
+SAMPLE_TARGET_SHARES = {"Outdoor jackets": 0.30}
+"""The what-if of the method's apparel case: jackets to 30% of volume."""
 
 
 def _sample_units(line: str, m: np.ndarray, calendar_month: np.ndarray) -> np.ndarray:
@@ -106,7 +108,10 @@ def sample_product_sales(as_of: str | pd.Period = "2027-03") -> pd.DataFrame:
 
 def sample_product_economics() -> pd.DataFrame:
     return pd.DataFrame(
-        [(line, gm, promo, days, note) for line, gm, promo, days, _, note in SAMPLE_PRODUCT_LINES],
+        [
+            (line, gm, promo, days, SAMPLE_TARGET_SHARES.get(line), note)
+            for line, gm, promo, days, _, note in SAMPLE_PRODUCT_LINES
+        ],
         columns=schema_maps.PRODUCT_ECONOMICS.keys,
     )
 
@@ -367,5 +372,11 @@ def write_maps_sheets(
         "XLP_PRODUCT_MAP(tblProductSales[#All],tblProductEconomics[#All],tblProductSettings[#All])",
     )
     ws.freeze_panes(FIRST_HEADER + 1, 0)
-    write_tables_sheet(wb, fmt, SHEET["product_map_result"], [(m.PRODUCT_LINES, None)], lang)
+    write_tables_sheet(
+        wb,
+        fmt,
+        SHEET["product_map_result"],
+        [(m.PRODUCT_LINES, None), (m.PRODUCT_MIX, None)],
+        lang,
+    )
     write_tables_sheet(wb, fmt, SHEET["map_proposals"], [(m.MAP_PROPOSALS, None)], lang)

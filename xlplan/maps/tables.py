@@ -923,6 +923,16 @@ PRODUCT_ECONOMICS = Table(
             minimum=0.0,
             width=10,
         ),
+        _rate(
+            "target_volume_share",
+            "目标销量占比",
+            "Target volume share",
+            minimum=0.0,
+            maximum=1.0,
+            help_zh="假设分析：该产品线在目标组合中的销量占比；空=其余产品线按当前占比分摊剩余部分",
+            help_en="what-if: the line's share of units in a target mix; blank = the other "
+            "lines share the rest in proportion to their current units",
+        ),
         text("note", "备注", "Note", 30),
     ),
     sheet="product_map",
@@ -1064,8 +1074,26 @@ PRODUCT_LINES = Table(
         amount("annual_revenue", "年化收入", "Annual revenue", 14),
         _rate("uplift", "目标增幅", "Uplift", 9),
         amount("proposed_target", "建议目标", "Proposed target", 14),
+        _rate("target_volume_share", "目标销量占比", "Target volume share", 10),
     ),
     sheet="product_map_result",
+)
+
+PRODUCT_MIX = Table(
+    "product_mix",
+    "tblProductMix",
+    "组合毛利率：当前与目标组合",
+    "Portfolio margin: current and target mix",
+    (
+        text("mix_label", "组合", "Mix", 30),
+        _rate("weighted_margin", "加权毛利率", "Weighted margin", 11),
+        amount("revenue_12m", "近12月收入", "Revenue 12m", 14),
+        amount("gross_profit", "毛利", "Gross profit", 13),
+    ),
+    sheet="product_map_result",
+    help_zh="毛利率按收入加权（毛利 / 收入）；目标组合下各产品线保持平均售价，总销量不变。",
+    help_en="Margins weighted by revenue (gross profit / revenue); under the target mix each "
+    "line keeps its average price and total units stay the same.",
 )
 
 # --------------------------------------------------------------------------------------------
@@ -1108,6 +1136,7 @@ MAP_TABLES = (
     PRODUCT_ECONOMICS,
     PRODUCT_SETTINGS,
     PRODUCT_LINES,
+    PRODUCT_MIX,
     MAP_PROPOSALS,
 )
 

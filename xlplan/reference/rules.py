@@ -20,6 +20,7 @@ from xlplan.core import parse
 from xlplan.core.errors import InputError
 from xlplan.reference import customs
 from xlplan.reference.data import in_force, read_data
+from xlplan.reference.fees import FeeTables, load_fee_tables
 
 MARKET_BOOL_COLUMNS = [
     "price_includes_tax",
@@ -239,9 +240,10 @@ class Rules:
     (:data:`~xlplan.reference.customs.TARIFF_TYPED`); ``entry_fees`` and ``rounding``: see
     :func:`~xlplan.reference.customs.entry_fees` and
     :func:`~xlplan.reference.customs.rounding_rules`; ``countries``: the ISO codes an origin may
-    take; ``overrides``: a scenario's rate overrides (:data:`OVERRIDE_COLUMNS`). The customs
-    tables default to empty (no tariff, fees or rounding), as a hand-made ``Rules`` for a test
-    wants.
+    take; ``overrides``: a scenario's rate overrides (:data:`OVERRIDE_COLUMNS`); ``fees``: the
+    marketplace, fulfilment and payment fee tables (:mod:`xlplan.reference.fees`), None = only
+    the fee figures typed on the lines. The customs tables default to empty (no tariff, fees or
+    rounding) and the fee tables to None, as a hand-made ``Rules`` for a test wants.
     """
 
     on: date
@@ -254,6 +256,7 @@ class Rules:
     rounding: pd.DataFrame = field(default_factory=_empty_rounding)
     countries: frozenset[str] = field(default_factory=_country_codes)
     overrides: pd.DataFrame = field(default_factory=empty_overrides)
+    fees: FeeTables | None = None
 
     def fx_rates(self, src: pd.Series, dst: pd.Series) -> pd.Series:
         """Units of ``dst`` per one ``src``, row by row; NaN where no rate is known."""
@@ -288,6 +291,7 @@ def load_rules(
     tariff: pd.DataFrame | None = None,
     entry_fees: pd.DataFrame | None = None,
     rounding: pd.DataFrame | None = None,
+    fee_overrides: dict[str, pd.DataFrame] | None = None,
 ) -> Rules:
     """Rules in force on ``on``, with the workbook's overrides applied.
 
@@ -298,7 +302,8 @@ def load_rules(
     workbook's ``tblTariff``, shaped as ``tariff_rows.csv``) join the shipped ones as the
     workbook layer; ``entry_fees`` rows replace the shipped fees of the same market and fee,
     ``rounding`` rows the shipped rules of the same market and step. Dates are ISO text;
-    workbook rows are filtered to ``on`` here.
+    workbook rows are filtered to ``on`` here. The fee tables in force on ``on`` come with
+    them, ``fee_overrides`` (see :func:`~xlplan.reference.fees.load_fee_tables`) applied.
     """
     table = apply_market_overrides(markets(on), market_overrides)
     shipped = low_value_regimes(on, table)
@@ -329,6 +334,7 @@ def load_rules(
         tariff=tariff_table,
         entry_fees=fees,
         rounding=rounding_table,
+        fees=load_fee_tables(on, fee_overrides),
     )
 
 

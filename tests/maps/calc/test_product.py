@@ -15,9 +15,11 @@ from xlplan.maps.calc.product import (
     Stage,
     classify_lifecycle,
     classify_quadrant,
+    mix_what_if,
     portfolio_margin,
     product_map,
     product_roi,
+    target_mix,
 )
 
 
@@ -81,6 +83,27 @@ def test_apparel_margin_mix_8_to_16_percent() -> None:
     assert portfolio_margin(
         APPAREL_AFTER["revenue_share"] * 3.2e6, APPAREL_AFTER["gross_margin"]
     ) == pytest.approx(0.16)
+
+
+def test_mix_what_if_reproduces_the_apparel_case() -> None:
+    # Same reconciliation as above, in units at one price: jackets 5% -> 30% and T-shirts
+    # 70% -> 45% of units; with the margins after the commission change the mix is at 16%.
+    units = np.array([700.0, 50.0, 250.0])
+    revenue = units * 20.0
+    mix = mix_what_if(
+        units, revenue, APPAREL_AFTER["gross_margin"].to_numpy(), np.array([0.45, 0.30, np.nan])
+    )
+    assert mix["mix"].tolist() == ["now", "target"]
+    assert mix["weighted_margin"].iloc[1] == pytest.approx(0.16)
+    assert mix["revenue_12m"].iloc[1] == pytest.approx(revenue.sum())
+
+
+def test_target_mix_shares_the_rest_by_current_units() -> None:
+    shares = target_mix(np.array([60.0, 30.0, 10.0]), np.array([0.5, np.nan, np.nan]))
+    assert shares == pytest.approx([0.5, 0.375, 0.125])
+    assert target_mix(np.array([1.0, 3.0]), np.array([np.nan, np.nan])) == pytest.approx(
+        [0.25, 0.75]
+    )
 
 
 def test_apparel_lines_classified_as_domain_says() -> None:

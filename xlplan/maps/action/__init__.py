@@ -42,6 +42,7 @@ from xlplan.maps.action.customer import (
 from xlplan.maps.action.product import (
     product_as_of,
     product_lines_table,
+    product_mix_table,
     product_sales,
     run_products,
 )
@@ -76,7 +77,7 @@ ACTIONS = (
         "products",
         Message("产品地图", "Product map"),
         run_products,
-        produces=("product_lines", "map_proposals"),
+        produces=("product_lines", "product_mix", "map_proposals"),
         help=Message(
             "读取“产品地图”的月度销售与经济性，写入“产品地图结果”与地图提案。",
             "Reads the Product Map sales and economics; writes Product Map Result and the map "
@@ -105,6 +106,7 @@ __all__ = [
     "model_from_table",
     "product_as_of",
     "product_lines_table",
+    "product_mix_table",
     "product_sales",
     "run_business",
     "run_customers",

@@ -25,11 +25,14 @@ from xlplan.maps.action.common import (
     whole_units,
 )
 from xlplan.maps.calc.product import (
+    MIX_LABELS,
     QUADRANT_LABELS,
     STAGE_LABELS,
+    Mix,
     ProductSettings,
     Quadrant,
     Stage,
+    mix_what_if,
     product_map,
 )
 from xlplan.plan.action import ActionResult, Context, WorkbookPort
@@ -162,11 +165,38 @@ def product_lines_table(
         },
         **{
             c: money.round_half_up(result[c].astype(float), 4)
-            for c in ("growth", "volume_share", "gross_margin", "roi", "uplift")
+            for c in (
+                "growth",
+                "volume_share",
+                "gross_margin",
+                "roi",
+                "uplift",
+                "target_volume_share",
+            )
         },
         inventory_turnover=money.round_half_up(result["inventory_turnover"].astype(float), 2),
     )
     return out, domain_errors
+
+
+def product_mix_table(lines: pd.DataFrame) -> pd.DataFrame:
+    """The Mix what-if table from the Product Lines table (:func:`product_lines_table`): the
+    weighted margin now and under the target mix, amounts in whole units, margins to 4
+    decimals."""
+    mix = mix_what_if(
+        lines["units_12m"].to_numpy(dtype=float),
+        lines["revenue_12m"].to_numpy(dtype=float),
+        lines["gross_margin"].to_numpy(dtype=float),
+        lines["target_volume_share"].to_numpy(dtype=float),
+    )
+    return pd.DataFrame(
+        {
+            "mix_label": [MIX_LABELS[Mix(m)].both for m in mix["mix"]],
+            "weighted_margin": money.round_half_up(mix["weighted_margin"].astype(float), 4),
+            "revenue_12m": whole_units(mix["revenue_12m"]),
+            "gross_profit": whole_units(mix["gross_profit"]),
+        }
+    )
 
 
 def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
@@ -188,6 +218,7 @@ def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
     currency = ctx.settings.reporting_currency
     if sales.empty:
         port.write_table("product_lines", pd.DataFrame(columns=schema_maps.PRODUCT_LINES.keys))
+        port.write_table("product_mix", pd.DataFrame(columns=schema_maps.PRODUCT_MIX.keys))
         replace_proposals(port, "product", proposal_rows("product", {}, 0))
         errors = concat_errors([sales_errors, econ_errors, setting_errors])
         return ActionResult(errors, [Message("产品地图: 没有销售数据", "product map: no sales")])
@@ -197,6 +228,8 @@ def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
     setting_errors = concat_errors([setting_errors, as_of_errors])
     out, domain_errors = product_lines_table(sales, economics, as_of, settings)
     port.write_table("product_lines", out[schema_maps.PRODUCT_LINES.keys])
+    mix = product_mix_table(out)
+    port.write_table("product_mix", mix[schema_maps.PRODUCT_MIX.keys])
 
     chosen = out[out["proposed_target"] > 0]
     notes = [
@@ -224,7 +257,13 @@ def run_products(port: WorkbookPort, ctx: Context) -> ActionResult:
             f"产品地图: {len(out)} 条产品线（截至 {as_of}），建议目标 {total:,.0f} {currency}",
             f"product map: {len(out)} lines (as of {as_of}; {counts}), proposed {total:,.0f} "
             f"{currency}",
-        )
+        ),
+        Message(
+            f"组合毛利率: 当前 {mix['weighted_margin'].iloc[0]:.1%}，"
+            f"目标组合 {mix['weighted_margin'].iloc[1]:.1%}",
+            f"portfolio margin: {mix['weighted_margin'].iloc[0]:.1%} now, "
+            f"{mix['weighted_margin'].iloc[1]:.1%} under the target mix",
+        ),
     ]
     errors = concat_errors([sales_errors, econ_errors, setting_errors, domain_errors])
     return ActionResult(errors, summary)

@@ -279,6 +279,78 @@ def portfolio_margin(
     return float((rev * gm).sum() / total) if total else float("nan")
 
 
+def target_mix(units: np.ndarray, target_share: np.ndarray) -> np.ndarray:
+    """Each line's share of units under a target mix [fraction]: the share given where given;
+    the lines without one share the rest (1 - the given shares, at least 0) in proportion to
+    their current units. Total units stay as they are."""
+    u = np.nan_to_num(np.asarray(units, dtype=float))
+    target = np.asarray(target_share, dtype=float)
+    given = ~np.isnan(target)
+    total = u.sum()
+    share = u / total if total > 0 else np.zeros_like(u)
+    rest = max(1.0 - float(target[given].sum()), 0.0)
+    free = float(share[~given].sum())
+    scaled = share * rest / free if free > 0 else np.zeros_like(share)
+    return np.where(given, target, scaled)
+
+
+MIX_COLUMNS = ["mix", "mix_zh", "mix_en", "weighted_margin", "revenue_12m", "gross_profit"]
+
+
+class Mix(str, Enum):
+    """The two mixes of the what-if."""
+
+    NOW = "now"
+    TARGET = "target"
+
+
+MIX_LABELS: dict[Mix, Message] = {
+    Mix.NOW: Message("当前组合（近12月）", "current mix (last 12 months)"),
+    Mix.TARGET: Message("目标组合（总销量不变）", "target mix (same total units)"),
+}
+
+
+def mix_what_if(
+    units_12m: np.ndarray,
+    revenue_12m: np.ndarray,
+    gross_margin: np.ndarray,
+    target_share: np.ndarray,
+) -> pd.DataFrame:
+    """The portfolio's weighted margin now and under a target mix of units (the method's apparel
+    case: jackets from 5% to 30% of volume lift the overall margin from 8% to 16%).
+
+    Per line: units and revenue of the last twelve months [units], [ccy], ``gross_margin``
+    [fraction], ``target_share`` [fraction of units, NaN = scaled with the rest, see
+    :func:`target_mix`]. Under the target mix each line keeps its average price (revenue /
+    units) and the total units stay the same. Lines without a margin or without units are left
+    out of both mixes. One row per mix (:data:`MIX_COLUMNS`): ``weighted_margin`` [fraction] =
+    :func:`portfolio_margin`, ``revenue_12m`` and ``gross_profit`` [ccy].
+    """
+    u = np.nan_to_num(np.asarray(units_12m, dtype=float))
+    rev = np.nan_to_num(np.asarray(revenue_12m, dtype=float))
+    gm = np.asarray(gross_margin, dtype=float)
+    keep = ~np.isnan(gm) & (u > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        price = np.where(u > 0, rev / u, 0.0)
+    shares = target_mix(u, target_share)
+    rev_target = shares * u.sum() * price
+    rows = []
+    for mix, revenue in ((Mix.NOW, rev), (Mix.TARGET, rev_target)):
+        r = np.where(keep, revenue, 0.0)
+        profit = float((r * np.nan_to_num(gm)).sum())
+        rows.append(
+            {
+                "mix": mix.value,
+                "mix_zh": MIX_LABELS[mix].zh,
+                "mix_en": MIX_LABELS[mix].en,
+                "weighted_margin": portfolio_margin(r, np.nan_to_num(gm)),
+                "revenue_12m": float(r.sum()),
+                "gross_profit": profit,
+            }
+        )
+    return pd.DataFrame(rows, columns=MIX_COLUMNS)
+
+
 PRODUCT_MAP_COLUMNS = [
     "line",
     "months_on_sale",
@@ -302,6 +374,7 @@ PRODUCT_MAP_COLUMNS = [
     "annual_revenue",
     "uplift",
     "proposed_target",
+    "target_volume_share",
 ]
 
 
@@ -371,6 +444,28 @@ def product_map(
         life["stage"].map({k.value: v for k, v in s.stage_uplift.items()}).to_numpy(dtype=float)
     )
     quadrant = classify_quadrant(gm, life["growth"], share, s.quadrant)
+    wanted = num("target_volume_share")
+    given = ~np.isnan(wanted)
+    errors = concat_errors(
+        [
+            errors,
+            errors_where(
+                given & ~((wanted >= 0) & (wanted <= 1)),
+                table="product_economics",
+                column="target_volume_share",
+                zh="目标销量占比应在 0 与 100% 之间",
+                en="target volume share must be between 0 and 100%",
+            ),
+            errors_where(
+                given & (np.nansum(np.where(given, wanted, 0.0)) > 1.0 + 1e-9),
+                table="product_economics",
+                column="target_volume_share",
+                zh="各产品线的目标销量占比合计超过 100%",
+                en="the lines' target volume shares add up to more than 100%",
+            ),
+        ]
+    )
+    wanted = np.where(given & (wanted >= 0) & (wanted <= 1), wanted, np.nan)
     out = pd.DataFrame(
         {
             "line": life["line"],
@@ -395,6 +490,7 @@ def product_map(
             "annual_revenue": annual,
             "uplift": uplift,
             "proposed_target": annual * (1.0 + uplift),
+            "target_volume_share": target_mix(units_12m, wanted),
         }
     )
     return out[PRODUCT_MAP_COLUMNS], errors

@@ -1,0 +1,990 @@
+"""Marketplace, fulfilment and payment fees from the dated fee tables, and prices solved with them.
+
+Pure and vectorised: a table of lines in, a table of fees out (same index); one line is the
+one-row case. The tables come from :func:`xlplan.reference.fees.load_fee_tables`; nothing here
+reads files or rounds (money is rounded at the output boundary).
+
+Per line [market ccy/unit], from :data:`FEE_INPUT_KEYS`:
+
+``referral_fee``    Amazon: the referral schedule of (market, category) -- ``whole`` tiers re-rate
+                    the whole price, ``marginal`` tiers add rate x the part of the price inside
+                    each band -- floored at the minimum fee. TikTok Shop, Mercado Libre, Shopee:
+                    every per-unit fee type of (channel, market, category, listing type) added up
+                    (commission, transaction, fixed per-unit fees such as Mercado Livre's fixed
+                    fee below R$79), each capped where its row says. A category the table does
+                    not name takes the ``*`` rows; a blank ``listing_type`` takes the first
+                    listing type of the table (Mercado Libre: classic).
+``closing_fee``     Amazon's per-unit closing fee (media).
+``fulfilment_fee``  Amazon FBA: the size tier is the first tier (in ``tier_order``) whose limits
+                    the sorted dimensions and weight fit; the shipping weight is the unit weight
+                    or max(unit, L x W x H / ``dim_divisor``) (sides taken as at least
+                    ``min_side``), rounded up to ``round_step`` (``round_step_above`` from
+                    ``round_step_from``); the fee is the row of that tier, weight band and price
+                    band, plus ``overage_fee`` per started ``overage_step`` above
+                    ``overage_above``.
+``fuel_surcharge``  the FBA fuel and logistics surcharge: rate x fulfilment fee where in force.
+``storage_fee``     monthly rate per cubic foot of the storage class (from the size tier) for
+                    ``sell_month`` (blank: the average of the twelve months) x cubic feet x
+                    ``months_in_stock``; ``aged_surcharge`` adds, for every month a unit spends
+                    past 180 days, the aged-inventory rate of its age (the greater of the per
+                    cubic foot and per-unit amounts).
+
+The price-dependent fees of a line form a :class:`PriceSchedule`: a sum of piecewise linear
+components of the price P. :func:`solve_price` finds the lowest price whose contribution
+``k P - pct P - fees(P) - C`` reaches ``m k P``: on every segment between two breakpoints (band
+edges, where a minimum fee or a cap starts to bind) the fees are linear, so the root of each
+segment is exact; where a fee falls at a band edge (Mercado Livre's fixed fee stops at R$79) the
+edge itself can be the answer. Every solved price is fed back through the schedule and kept only
+when it reaches the margin (to 1e-9 of the price).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from enum import Enum
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from xlplan.reference.fees import DEFAULT_CATEGORY, FeeTables
+
+FloatArray = np.ndarray
+
+INCH_CM = 2.54
+POUND_KG = 0.45359237
+CUBIC_FOOT_CM3 = 28_316.846592
+DAYS_PER_MONTH = 365.25 / 12
+AMAZON = "Amazon"
+TYPED = "typed"
+"""The rule id of a figure typed on the line (it overrides the tables)."""
+
+FEE_INPUT_KEYS: tuple[str, ...] = (
+    "channel",
+    "market",
+    "category",
+    "listing_type",
+    "price",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "weight_kg",
+    "months_in_stock",
+    "sell_month",
+)
+"""Inputs: ``channel`` (as :data:`xlplan.reference.CHANNELS`), ``market`` (ISO2), ``category``
+and ``listing_type`` (text as in the fee tables), ``price`` [market ccy/unit, the price the buyer
+pays], dimensions [cm], ``weight_kg`` [kg], ``months_in_stock`` [months], ``sell_month``
+[1-12, NaN = year average]."""
+
+FEE_OUTPUT_KEYS: tuple[str, ...] = (
+    "referral_fee",
+    "closing_fee",
+    "fulfilment_fee",
+    "fuel_surcharge",
+    "storage_fee",
+    "aged_surcharge",
+    "size_tier",
+    "dim_weight_kg",
+    "shipping_weight_kg",
+    "cubic_feet",
+    "referral_rule",
+    "fulfilment_rule",
+    "storage_rule",
+    "fee_uncertain",
+    "fee_flag",
+    "fee_rules",
+)
+"""Outputs: fees [market ccy/unit]; ``size_tier``; weights [kg]; ``cubic_feet`` [ft3]; the
+``*_rule`` ids (``file:line``; several joined by ``;``); ``fee_uncertain`` (a row used is marked
+uncertain); ``fee_flag`` (:class:`FeeFlag` values joined by ``;``); ``fee_rules`` (every rule
+id the line used)."""
+
+
+class FeeFlag(str, Enum):
+    """Why a fee could not come from the tables (the fee is then NaN)."""
+
+    NO_REFERRAL_RULE = "no_referral_rule"
+    NO_SIZE_TIER = "no_size_tier"
+    NO_FULFILMENT_RULE = "no_fulfilment_rule"
+    NO_STORAGE_RULE = "no_storage_rule"
+    NO_DIMENSIONS = "no_dimensions"
+    """An Amazon line without dimensions and weight, and without a typed last-mile figure:
+    its FBA fees are not counted."""
+
+
+# --------------------------------------------------------------------------------------------
+# Piecewise linear fee schedules
+
+
+@dataclass(frozen=True)
+class Component:
+    """One fee of each line as a function of the price: bands (n, T) and per-line limits (n,).
+
+    In band t (``lo < P < hi``, each end included where ``*_closed``) the fee is ``rate x P +
+    fixed`` (``whole``) or, summed over the bands, ``rate x`` the part of P inside the band
+    (``marginal``); then at least ``floor`` and at most ``cap``.
+    """
+
+    lo: FloatArray
+    hi: FloatArray
+    lo_closed: np.ndarray
+    hi_closed: np.ndarray
+    rate: FloatArray
+    fixed: FloatArray
+    marginal: np.ndarray
+    floor: FloatArray
+    cap: FloatArray
+
+    def at(self, price: FloatArray) -> FloatArray:
+        """The fee at ``price`` (n,) or (n, K) [market ccy/unit]."""
+        p = np.asarray(price, dtype=float)
+        extra = p.ndim == 1
+        if extra:
+            p = p[:, None]
+        pp = p[:, :, None]
+        lo, hi = self.lo[:, None, :], self.hi[:, None, :]
+        inside = ((pp > lo) | (self.lo_closed[:, None, :] & (pp == lo))) & (
+            (pp < hi) | (self.hi_closed[:, None, :] & (pp == hi))
+        )
+        rate = self.rate[:, None, :]
+        whole = np.where(inside, rate * pp + self.fixed[:, None, :], 0.0).sum(axis=2)
+        with np.errstate(invalid="ignore"):
+            part = np.clip(pp - lo, 0.0, np.maximum(hi - lo, 0.0))
+        marg = np.where(np.isfinite(lo), rate * np.nan_to_num(part), 0.0).sum(axis=2)
+        fee = np.where(self.marginal[:, None], marg, whole)
+        fee = np.maximum(fee, self.floor[:, None])
+        fee = np.minimum(fee, self.cap[:, None])
+        return np.asarray(fee[:, 0] if extra else fee, dtype=float)
+
+    def breakpoints(self) -> FloatArray:
+        """Prices (n, B) where the fee may change slope or jump (NaN where none)."""
+        first = self.rate[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            floor_at = np.where(first > 0, self.floor / first, np.nan)
+            cap_at = np.where(first > 0, self.cap / first, np.nan)
+        edges = np.concatenate([self.lo, self.hi, floor_at[:, None], cap_at[:, None]], axis=1)
+        return np.where(np.isfinite(edges) & (edges > 0), edges, np.nan)
+
+
+def _component(
+    n: int,
+    bands: int,
+) -> dict[str, np.ndarray]:
+    return {
+        "lo": np.full((n, bands), np.inf),
+        "hi": np.full((n, bands), np.inf),
+        "lo_closed": np.zeros((n, bands), dtype=bool),
+        "hi_closed": np.zeros((n, bands), dtype=bool),
+        "rate": np.zeros((n, bands)),
+        "fixed": np.zeros((n, bands)),
+        "marginal": np.zeros(n, dtype=bool),
+        "floor": np.zeros(n),
+        "cap": np.full(n, np.inf),
+    }
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """A sum of components as straight pieces: ``edges`` (U, B) sorted, NaN-padded; on piece s
+    (between edge s-1 and edge s) the fee is ``slope x P + intercept``; at an edge, ``at_edge``."""
+
+    edges: FloatArray
+    slope: FloatArray
+    intercept: FloatArray
+    at_edge: FloatArray
+
+    @staticmethod
+    def of(parts: tuple[Component, ...], rows: int) -> _Segments:
+        if not parts:
+            zeros = np.zeros((rows, 1))
+            return _Segments(np.full((rows, 0), np.nan), zeros, zeros, np.zeros((rows, 0)))
+        edges = np.sort(np.concatenate([c.breakpoints() for c in parts], axis=1), axis=1)
+        repeat = np.zeros(edges.shape, dtype=bool)
+        repeat[:, 1:] = edges[:, 1:] == edges[:, :-1]
+        edges = np.sort(np.where(repeat, np.nan, edges), axis=1)
+        keep = ~np.isnan(edges).all(axis=0)
+        edges = edges[:, keep]
+        starts = np.concatenate([np.zeros((rows, 1)), edges], axis=1)
+        ends = np.concatenate([edges, np.full((rows, 1), np.nan)], axis=1)
+        s0 = np.where(np.isnan(starts), 0.0, starts)
+        width = np.where(np.isnan(ends), 2.0, ends - s0)
+        x1, x2 = s0 + width / 3.0, s0 + 2.0 * width / 3.0
+
+        def total(p: FloatArray) -> FloatArray:
+            out = np.zeros(p.shape)
+            for c in parts:
+                out = out + c.at(p)
+            return out
+
+        f1, f2 = total(x1), total(x2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = (f2 - f1) / (x2 - x1)
+        at_edge = total(np.where(np.isnan(edges), 0.0, edges))
+        return _Segments(edges, slope, f1 - slope * x1, at_edge)
+
+    def at(self, owner: np.ndarray, price: FloatArray) -> FloatArray:
+        """Fees of each line (distinct schedule ``owner``) at ``price`` (n,)."""
+        p = np.asarray(price, dtype=float)
+        piece = np.zeros(len(p), dtype=np.int64)
+        on_edge = np.full(len(p), -1, dtype=np.int64)
+        for j in range(self.edges.shape[1]):
+            e = self.edges[owner, j]
+            piece += p > e
+            on_edge = np.where(p == e, j, on_edge)
+        value = self.slope[owner, piece] * p + self.intercept[owner, piece]
+        hit = on_edge >= 0
+        if hit.any():
+            value = np.where(hit, self.at_edge[owner, np.maximum(on_edge, 0)], value)
+        return np.asarray(value, dtype=float)
+
+
+@dataclass(frozen=True)
+class PriceSchedule:
+    """The price-dependent fees of n lines, by name (``referral``, ``fulfilment``, ``fuel``).
+
+    Lines with the same fees share one schedule: each part holds the distinct schedules (U
+    rows) and ``owner`` (n,) says which one each line uses.
+    """
+
+    parts: tuple[tuple[str, Component], ...]
+    owner: np.ndarray
+    distinct: int
+
+    @property
+    def size(self) -> int:
+        return len(self.owner)
+
+    @functools.cached_property
+    def _pieces(self) -> dict[str, _Segments]:
+        names = dict.fromkeys(name for name, _ in self.parts)
+        out = {
+            name: _Segments.of(tuple(c for k, c in self.parts if k == name), self.distinct)
+            for name in names
+        }
+        out[""] = _Segments.of(tuple(c for _, c in self.parts), self.distinct)
+        return out
+
+    def at(self, price: FloatArray, name: str = "") -> FloatArray:
+        """Fees of each line at ``price`` (n,) [market ccy/unit]: all of them, or the part
+        ``name``."""
+        pieces = self._pieces.get(name)
+        if pieces is None:
+            return np.zeros(np.shape(price))
+        return pieces.at(self.owner, price)
+
+
+def solve_price(
+    schedule: PriceSchedule,
+    fixed: FloatArray,
+    k: FloatArray | float,
+    pct: FloatArray | float,
+    margin: FloatArray | float,
+) -> FloatArray:
+    """The lowest price P [market ccy/unit] with ``k P - pct P - fees(P) - fixed >= m k P``.
+
+    ``fixed`` [market ccy/unit]: costs that do not move with the price; ``k`` [fraction]: net
+    price per unit of price; ``pct`` [fraction]: other costs proportional to the price;
+    ``margin`` m [fraction]. NaN where no price reaches the margin (or an input is NaN).
+    """
+    n = schedule.size
+    fixed = np.broadcast_to(np.asarray(fixed, dtype=float), (n,))
+    alpha = (1.0 - np.broadcast_to(np.asarray(margin, dtype=float), (n,))) * np.broadcast_to(
+        np.asarray(k, dtype=float), (n,)
+    ) - np.broadcast_to(np.asarray(pct, dtype=float), (n,))
+    seg = schedule._pieces[""]
+    own = schedule.owner
+    best = np.full(n, np.inf)
+    width = seg.edges.shape[1]
+    lo = np.zeros(n)
+    alive = np.ones(n, dtype=bool)  # the piece starts at a real edge (edges are NaN-padded)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(width + 1):
+            hi = seg.edges[own, j] if j < width else np.full(n, np.inf)
+            hi = np.where(np.isnan(hi), np.inf, hi)
+            denom = alpha - seg.slope[own, j]
+            root = (fixed + seg.intercept[own, j]) / denom
+            above = (root > lo) if j else (root >= 0.0)
+            inside = alive & (denom > 0) & above & (root < hi)
+            best = np.where(inside & (root < best), root, best)
+            if j < width:
+                # An edge that reaches the margin by itself (a fee that stops there).
+                e = seg.edges[own, j]
+                ok = alpha * e - seg.at_edge[own, j] - fixed >= -1e-9 * np.maximum(e, 1.0)
+                best = np.where(ok & (e < best), e, best)
+                alive = ~np.isnan(e)
+                lo = np.where(alive, e, lo)
+    found = np.isfinite(best) & np.isfinite(fixed) & np.isfinite(alpha)
+    best = np.where(found, best, np.nan)
+    # Fed back through the schedule: a price that misses the margin is not reported.
+    safe = np.nan_to_num(best)
+    check = alpha * safe - schedule.at(safe) - fixed
+    return np.where(found & (check >= -1e-9 * np.maximum(safe, 1.0)), best, np.nan)
+
+
+# --------------------------------------------------------------------------------------------
+# Building the schedules from the tables
+
+
+def _closure(bounds: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    text = bounds.astype(str).to_numpy()
+    lo_closed = np.array([b.startswith("[") for b in text], dtype=bool)
+    hi_closed = np.array([not b.endswith(")") for b in text], dtype=bool)
+    return lo_closed, hi_closed
+
+
+def _fill_row(target: dict[str, np.ndarray], row_at: int, rows: pd.DataFrame, fixed: bool) -> None:
+    """Write the band rows ``rows`` into row ``row_at`` of the component arrays."""
+    lo_closed, hi_closed = _closure(rows["price_bounds"])
+    lo = np.nan_to_num(rows["price_from"].to_numpy(dtype=float))
+    hi = rows["price_to"].to_numpy(dtype=float)
+    width = len(rows)
+    target["lo"][row_at, :width] = lo
+    target["hi"][row_at, :width] = np.where(np.isnan(hi), np.inf, hi)
+    target["lo_closed"][row_at, :width] = lo_closed | (lo == 0.0)
+    target["hi_closed"][row_at, :width] = hi_closed
+    target["rate"][row_at, :width] = np.nan_to_num(rows["rate"].to_numpy(dtype=float))
+    if fixed:
+        target["fixed"][row_at, :width] = np.nan_to_num(rows["fixed_fee"].to_numpy(dtype=float))
+
+
+class _Keyed(NamedTuple):
+    codes: np.ndarray
+    keys: list[tuple[str, ...]]
+
+
+def _factorise(*columns: np.ndarray) -> _Keyed:
+    """Group codes of the distinct combinations of columns (in order of appearance); the keys
+    as text (NaN as ``nan``)."""
+    combined = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    uniques = []
+    for column in columns:
+        codes, values = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+        combined = combined * (len(values) + 1) + codes
+        uniques.append((codes, values))
+    group = pd.factorize(combined)[0]
+    first = _first_rows(group)
+    keys = [tuple(str(values[codes[i]]) for codes, values in uniques) for i in first]
+    return _Keyed(np.asarray(group, dtype=np.int64), keys)
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code of a factorisation (codes 0..k-1 in order of appearance)."""
+    k = int(codes.max()) + 1 if len(codes) else 0
+    first = np.empty(k, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
+
+
+def _take(c: Component, rows: np.ndarray) -> Component:
+    return Component(**{k: getattr(c, k)[rows] for k in c.__dataclass_fields__})
+
+
+def _flag_text(flags: list[tuple[np.ndarray, FeeFlag]], n: int) -> np.ndarray:
+    code = np.zeros(n, dtype=np.int64)
+    for bit, (mask, _) in enumerate(flags):
+        code |= mask.astype(np.int64) << bit
+    texts = np.array(
+        [
+            ";".join(f.value for bit, (_, f) in enumerate(flags) if value >> bit & 1)
+            for value in range(1 << len(flags))
+        ],
+        dtype=object,
+    )
+    return np.asarray(texts[code], dtype=object)
+
+
+class FeeResult(NamedTuple):
+    """``outputs``: :data:`FEE_OUTPUT_KEYS`, one row per line (same index); ``schedule``: the
+    price-dependent fees for :func:`solve_price`; ``fixed_fees`` [market ccy/unit]: the fees
+    that do not move with the price (closing fee, storage, aged surcharge; FBA fees move with
+    the price band and are in the schedule)."""
+
+    outputs: pd.DataFrame
+    schedule: PriceSchedule
+    fixed_fees: FloatArray
+
+
+def compute_fees(
+    lines: pd.DataFrame, tables: FeeTables, *, default_months: float = 1.0
+) -> FeeResult:
+    """Fees of every line from the tables (see the module docstring).
+
+    ``lines`` holds :data:`FEE_INPUT_KEYS`: texts as ``str`` (``""`` where blank), numbers as
+    float (NaN where blank). A blank ``months_in_stock`` counts ``default_months`` [months].
+    Optional typed figures override the tables on their line (rule id ``typed``):
+    ``referral_rate`` [fraction] with ``referral_min`` [market ccy/unit] replace the referral or
+    commission schedule; ``last_mile_per_unit`` replaces the FBA fee and its surcharge;
+    ``storage_per_unit`` replaces storage and the aged-inventory surcharge. Only the
+    distinct fee inputs (everything but the price) are looked up; the price-dependent fees are
+    then read off each line's schedule at its price.
+    """
+    index = lines.index
+    n = len(lines)
+    owner, first = _distinct_inputs(lines)
+    t = lines.iloc[first].reset_index(drop=True)
+    text = {
+        c: np.asarray(t[c].to_numpy(dtype=object), dtype=object)
+        for c in ("channel", "market", "category", "listing_type")
+    }
+
+    def typed(key: str) -> FloatArray:
+        if key not in t.columns:
+            return np.full(len(t), np.nan)
+        return np.asarray(t[key].to_numpy(dtype=float), dtype=float)
+
+    ref = _referral(text, (typed("referral_rate"), typed("referral_min")), tables)
+    tier = _size_tier(t, text["market"], text["channel"], tables)
+    fba = _fulfilment(tier, text["market"], tables)
+    storage, aged, storage_rule, storage_uncertain, st_missing = _storage(
+        t, tier, text["market"], tables, default_months
+    )
+    # Typed last-mile and storage figures override the FBA and storage tables.
+    own_mile, own_storage = typed("last_mile_per_unit"), typed("storage_per_unit")
+    mile_typed, storage_typed = ~np.isnan(own_mile), ~np.isnan(own_storage)
+    fba.amount[mile_typed] = np.nan
+    fba.missing[mile_typed] = False
+    fba.rule[mile_typed] = TYPED
+    fba.uncertain[mile_typed] = False
+    storage = np.where(storage_typed, 0.0, storage)
+    aged = np.where(storage_typed, 0.0, aged)
+    storage_rule = np.where(storage_typed, TYPED, storage_rule)
+    st_missing = st_missing & ~storage_typed
+    storage_uncertain = storage_uncertain & ~storage_typed
+
+    # One schedule per distinct (referral group, FBA group, FBA amounts).
+    key = pd.DataFrame({"r": ref.code, "f": fba.code})
+    for j in range(fba.amount.shape[1]):
+        key[f"a{j}"] = fba.amount[:, j]
+    hashed = pd.util.hash_pandas_object(key, index=False).to_numpy()
+    sched = np.asarray(pd.factorize(hashed)[0], dtype=np.int64)
+    head = _first_rows(sched)
+    parts: list[tuple[str, Component]] = [("referral", _take(c, ref.code[head])) for c in ref.parts]
+    fee_part = _take(fba.bands, fba.code[head])
+    amounts = fba.amount[head]
+    fee_arrays = {k: getattr(fee_part, k) for k in fee_part.__dataclass_fields__}
+    fee_arrays["lo"] = np.where(np.isnan(amounts), np.inf, fee_arrays["lo"])
+    fee_arrays["fixed"] = np.nan_to_num(amounts)
+    fuel_arrays = dict(fee_arrays)
+    fuel_arrays["fixed"] = fee_arrays["fixed"] * fba.fuel_rate[fba.code[head]][:, None]
+    parts += [("fulfilment", Component(**fee_arrays)), ("fuel", Component(**fuel_arrays))]
+    schedule = PriceSchedule(tuple(parts), sched[owner], len(head))
+
+    price = lines["price"].to_numpy(dtype=float)
+    ref_missing = ref.missing[ref.code]
+    closing = ref.closing[ref.code]
+    fixed_fees = closing + np.nan_to_num(storage) + np.nan_to_num(aged)
+    uncertain = ref.uncertain[ref.code] | tier.uncertain | fba.uncertain | storage_uncertain
+    flags = _flag_text(
+        [
+            (ref_missing, FeeFlag.NO_REFERRAL_RULE),
+            (tier.missing & ~mile_typed, FeeFlag.NO_SIZE_TIER),
+            (fba.missing, FeeFlag.NO_FULFILMENT_RULE),
+            (st_missing, FeeFlag.NO_STORAGE_RULE),
+            (
+                (text["channel"] == AMAZON) & ~mile_typed & ~_sized(t),
+                FeeFlag.NO_DIMENSIONS,
+            ),
+        ],
+        len(t),
+    )
+    # The row that prices the line at its own price names the FBA figures: each line's band
+    # (0 = none), then every (distinct inputs, band) pair's rule text, looked up once.
+    band = np.zeros(n, dtype=np.int64)
+    groups = fba.code[owner]
+    for j in range(fba.amount.shape[1]):
+        lo, hi = fba.bands.lo[groups, j], fba.bands.hi[groups, j]
+        inside = ((price > lo) | (fba.bands.lo_closed[groups, j] & (price == lo))) & (
+            (price < hi) | (fba.bands.hi_closed[groups, j] & (price == hi))
+        )
+        band = np.where(inside, j + 1, band)
+    fba_missing = fba.missing[owner]
+    own = mile_typed[owner]
+    by_band = np.concatenate([np.full((len(t), 1), "", dtype=object), fba.rule], axis=1)
+    by_band[mile_typed, :] = TYPED
+    referral_rules = ref.rule[ref.code]
+    joined = np.empty(by_band.shape, dtype=object)
+    for u in range(len(t)):
+        for j in range(by_band.shape[1]):
+            joined[u, j] = ";".join(
+                x for x in (referral_rules[u], by_band[u, j], storage_rule[u]) if x
+            )
+    band_rule = by_band[owner, band]
+    all_rules = joined[owner, band]
+
+    def each(values: np.ndarray) -> np.ndarray:
+        return np.asarray(np.asarray(values)[owner])
+
+    # Typed figures are read per line (only whether they are typed is a distinct input).
+    def line_value(key: str) -> FloatArray:
+        if key not in lines.columns:
+            return np.full(n, np.nan)
+        return np.asarray(lines[key].to_numpy(dtype=float), dtype=float)
+
+    line_mile, line_storage = line_value("last_mile_per_unit"), line_value("storage_per_unit")
+    typed_storage = storage_typed[owner]
+
+    out = pd.DataFrame(
+        {
+            "referral_fee": np.where(ref_missing[owner], np.nan, schedule.at(price, "referral")),
+            "closing_fee": each(closing),
+            "fulfilment_fee": np.where(
+                own,
+                line_mile,
+                np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
+            ),
+            "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
+            "storage_fee": np.where(typed_storage, line_storage, each(storage)),
+            "aged_surcharge": each(aged),
+            "size_tier": pd.Series(each(tier.name), dtype=object),
+            "dim_weight_kg": each(tier.dim_weight_kg),
+            "shipping_weight_kg": each(tier.shipping_weight_kg),
+            "cubic_feet": each(tier.cubic_feet),
+            "referral_rule": pd.Series(each(referral_rules), dtype=object),
+            "fulfilment_rule": pd.Series(band_rule, dtype=object),
+            "storage_rule": pd.Series(each(storage_rule), dtype=object),
+            "fee_uncertain": each(uncertain),
+            "fee_flag": pd.Series(each(flags), dtype=object),
+            "fee_rules": pd.Series(all_rules, dtype=object),
+        }
+    )
+    out.index = index
+    typed_costs = np.where(own, line_mile, 0.0) + np.where(typed_storage, line_storage, 0.0)
+    return FeeResult(out, schedule, each(fixed_fees) + typed_costs)
+
+
+def _sized(t: pd.DataFrame) -> np.ndarray:
+    cols = ["length_cm", "width_cm", "height_cm", "weight_kg"]
+    return np.asarray(np.isfinite(t[cols].to_numpy(dtype=float)).all(axis=1))
+
+
+_PRESENCE_INPUTS = ("last_mile_per_unit", "storage_per_unit")
+"""Inputs whose value the lookups never read, only whether it is typed."""
+
+_TEXT_INPUTS = ("channel", "market", "category", "listing_type")
+_NUMBER_INPUTS = (
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "weight_kg",
+    "months_in_stock",
+    "sell_month",
+    "referral_rate",
+    "referral_min",
+    "last_mile_per_unit",
+    "storage_per_unit",
+)
+
+
+def _distinct_inputs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's distinct fee inputs (all but the price): (owner per line, first line of
+    each)."""
+    n = len(lines)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = np.zeros(n, dtype=np.uint64)
+    prime = np.uint64(1_099_511_628_211)
+    with np.errstate(over="ignore"):
+        for c in _TEXT_INPUTS:
+            codes = pd.factorize(lines[c], use_na_sentinel=False)[0]
+            key = key * prime + codes.astype(np.uint64)
+        for c in _NUMBER_INPUTS:
+            if c not in lines.columns:
+                continue
+            values = np.ascontiguousarray(lines[c].to_numpy(dtype=float))
+            if c in _PRESENCE_INPUTS:
+                values = np.where(np.isnan(values), np.nan, 0.0)
+            key = key * prime + pd.util.hash_array(values)
+    owner = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+    return owner, _first_rows(owner)
+
+
+class _Referral(NamedTuple):
+    """Per distinct (channel, market, category, listing type) group: its components (G rows),
+    rule ids, closing fee, uncertainty, and whether the channel's tables miss it; ``code``
+    maps each line to its group."""
+
+    code: np.ndarray
+    parts: tuple[Component, ...]
+    rule: np.ndarray
+    closing: FloatArray
+    uncertain: np.ndarray
+    missing: np.ndarray
+
+
+def _referral(
+    text: dict[str, np.ndarray], typed: tuple[FloatArray, FloatArray], tables: FeeTables
+) -> _Referral:
+    own_rate, own_min = typed
+    keyed = _factorise(
+        text["channel"],
+        text["market"],
+        text["category"],
+        text["listing_type"],
+        own_rate.astype(object),
+        own_min.astype(object),
+    )
+    plans: list[list[tuple[pd.DataFrame, float, float, bool]]] = []
+    closing_of: list[float] = []
+    missing_of: list[bool] = []
+    ref, com = tables.referral, tables.commissions
+    com_channels = set(com["channel"])
+    for ch, mk, cat, lst, rate_text, min_text in keyed.keys:
+        parts: list[tuple[pd.DataFrame, float, float, bool]] = []
+        closing = 0.0
+        missing = False
+        if rate_text != "nan":  # a typed referral rate overrides the tables
+            typed_row = pd.DataFrame(
+                {
+                    "rule": [TYPED],
+                    "price_from": [0.0],
+                    "price_to": [np.nan],
+                    "price_bounds": ["[]"],
+                    "rate": [float(rate_text)],
+                    "fixed_fee": [np.nan],
+                    "uncertain": [False],
+                }
+            )
+            floor = 0.0 if min_text == "nan" else float(min_text)
+            parts.append((typed_row, floor, np.inf, False))
+        elif ch == AMAZON:
+            mine = ref[ref["marketplace"] == mk]
+            rows = mine[mine["category"] == cat]
+            if rows.empty:
+                rows = mine[mine["category"] == DEFAULT_CATEGORY]
+            if rows.empty:
+                missing = True
+            else:
+                rows = rows.sort_values("price_from").assign(price_bounds="(]", fixed_fee=np.nan)
+                floor = float(np.nan_to_num(rows["min_fee"].max()))
+                marginal = bool(rows["tier_mode"].iloc[0] == "marginal")
+                parts.append((rows, floor, np.inf, marginal))
+                closing = float(np.nan_to_num(rows["closing_fee"].max()))
+        elif ch in com_channels:
+            mine = com[
+                (com["channel"] == ch) & (com["marketplace"] == mk) & (com["applies"] == "per_unit")
+            ]
+            listings = [x for x in dict.fromkeys(mine["listing_type"]) if x != DEFAULT_CATEGORY]
+            chosen = lst if lst else (listings[0] if listings else DEFAULT_CATEGORY)
+            mine = mine[mine["listing_type"].isin([chosen, DEFAULT_CATEGORY])]
+            for _, rows in mine.groupby("fee_type", sort=False):
+                own = rows[rows["category"] == cat]
+                use = own if not own.empty else rows[rows["category"] == DEFAULT_CATEGORY]
+                if use.empty:
+                    continue
+                use = use.sort_values("price_from")
+                cap = float(use["cap"].min())
+                marginal = bool(use["tier_mode"].iloc[0] == "marginal")
+                parts.append((use, 0.0, np.inf if np.isnan(cap) else cap, marginal))
+            missing = not parts
+        plans.append(parts)
+        closing_of.append(closing)
+        missing_of.append(missing)
+    groups = len(keyed.keys)
+    width = max((len(p) for p in plans), default=0)
+    bands = max((len(r) for p in plans for r, *_ in p), default=1)
+    arrays = [_component(groups, bands) for _ in range(width)]
+    rule = np.full(groups, "", dtype=object)
+    uncertain = np.zeros(groups, dtype=bool)
+    for g, plan in enumerate(plans):
+        ids: list[str] = []
+        for j, (rows, floor, cap, marginal) in enumerate(plan):
+            _fill_row(arrays[j], g, rows, fixed=True)
+            arrays[j]["floor"][g] = floor
+            arrays[j]["cap"][g] = cap
+            arrays[j]["marginal"][g] = marginal
+            ids.extend(rows["rule"].astype(str).tolist())
+            uncertain[g] |= bool(rows["uncertain"].any())
+        rule[g] = ";".join(ids)
+    return _Referral(
+        keyed.codes,
+        tuple(Component(**a) for a in arrays),
+        rule,
+        np.asarray(closing_of, dtype=float),
+        uncertain,
+        np.asarray(missing_of, dtype=bool),
+    )
+
+
+class _Tier(NamedTuple):
+    name: np.ndarray
+    storage_class: np.ndarray
+    shipping_weight: FloatArray  # in the tier's weight unit
+    weight_unit: np.ndarray
+    dim_weight_kg: FloatArray
+    shipping_weight_kg: FloatArray
+    cubic_feet: FloatArray
+    missing: np.ndarray
+    uncertain: np.ndarray
+    rule: np.ndarray
+
+
+_TO_KG = {"lb": POUND_KG, "g": 0.001, "kg": 1.0}
+_TO_CM = {"in": INCH_CM, "cm": 1.0}
+
+
+def _size_tier(
+    t: pd.DataFrame, market: np.ndarray, channel: np.ndarray, tables: FeeTables
+) -> _Tier:
+    n = len(t)
+    dims = np.sort(t[["length_cm", "width_cm", "height_cm"]].to_numpy(dtype=float), axis=1)[:, ::-1]
+    weight_kg = t["weight_kg"].to_numpy(dtype=float)
+    cubic = dims.prod(axis=1) / CUBIC_FOOT_CM3
+    name = np.full(n, "", dtype=object)
+    storage_class = np.full(n, "", dtype=object)
+    unit = np.full(n, "", dtype=object)
+    ship = np.full(n, np.nan)
+    dimw = np.full(n, np.nan)
+    ship_kg = np.full(n, np.nan)
+    uncertain = np.zeros(n, dtype=bool)
+    rule = np.full(n, "", dtype=object)
+    wanted = (channel == AMAZON) & np.isfinite(dims).all(axis=1) & np.isfinite(weight_kg)
+    tiers = tables.size_tiers
+    codes, names = pd.factorize(np.where(wanted, market, ""))
+    for m, mk in enumerate(names):
+        if not mk:
+            continue
+        rows = tiers[tiers["marketplace"] == mk].sort_values("tier_order")
+        pick = np.flatnonzero(codes == m)
+        if rows.empty:
+            continue
+        d_unit = str(rows["dim_unit"].iloc[0])
+        w_unit = str(rows["weight_unit"].iloc[0])
+        d = dims[pick] / _TO_CM[d_unit]
+        w = weight_kg[pick] / _TO_KG[w_unit]
+        chosen = np.full(len(pick), -1)
+        weight_of = np.full(len(pick), np.nan)
+        dim_of = np.full(len(pick), np.nan)
+        for j, (_, r) in enumerate(rows.iterrows()):
+            side = np.nan_to_num(float(r["min_side"]))
+            divisor = float(r["dim_divisor"])
+            vol = d[:, 0] * np.maximum(d[:, 1], side) * np.maximum(d[:, 2], side)
+            dw = vol / divisor if np.isfinite(divisor) else np.zeros(len(pick))
+            billable = np.maximum(w, dw)
+            girth = d[:, 0] + 2.0 * (d[:, 1] + d[:, 2])
+            fits = np.ones(len(pick), dtype=bool)
+            for limit, value in (
+                ("max_longest", d[:, 0]),
+                ("max_median", d[:, 1]),
+                ("max_shortest", d[:, 2]),
+                ("max_length_plus_girth", girth),
+                ("max_unit_weight", w),
+                ("max_shipping_weight", billable),
+            ):
+                cap = float(r[limit])
+                if np.isfinite(cap):
+                    fits &= value <= cap + 1e-9
+            new = fits & (chosen < 0)
+            chosen[new] = j
+            step = float(r["round_step"])
+            rounded = _round_up(billable, step)
+            above_from = float(r["round_step_from"])
+            if np.isfinite(above_from):
+                big = billable >= above_from - 1e-9
+                rounded = np.where(big, _round_up(billable, float(r["round_step_above"])), rounded)
+            weight_of[new] = rounded[new]
+            dim_of[new] = dw[new]
+        got = chosen >= 0
+        at = pick[got]
+        hit = rows.iloc[chosen[got]]
+        name[at] = hit["size_tier"].to_numpy()
+        storage_class[at] = hit["storage_class"].to_numpy()
+        unit[at] = w_unit
+        ship[at] = weight_of[got]
+        dimw[at] = dim_of[got] * _TO_KG[w_unit]
+        ship_kg[at] = weight_of[got] * _TO_KG[w_unit]
+        uncertain[at] = hit["uncertain"].to_numpy(dtype=bool)
+        rule[at] = hit["rule"].to_numpy()
+    missing = wanted & (name == "")
+    return _Tier(name, storage_class, ship, unit, dimw, ship_kg, cubic, missing, uncertain, rule)
+
+
+def _round_up(values: FloatArray, step: float) -> FloatArray:
+    if not np.isfinite(step) or step <= 0:
+        return values
+    # Converted units carry binary noise (1 lb typed as 0.45359237 kg): ignore it.
+    return np.asarray(np.ceil(values / step - 1e-9) * step, dtype=float)
+
+
+class _Fulfilment(NamedTuple):
+    """Per distinct (market, size tier) group: its price bands (``bands``, F rows, no fees)
+    and fuel surcharge rate; per line: the group ``code``, the fee in each band ``amount``
+    (n, T; NaN where no row), the rule ids of each band's row (n, T), uncertainty, and whether
+    a sized line found no fee."""
+
+    code: np.ndarray
+    bands: Component
+    fuel_rate: FloatArray
+    amount: FloatArray
+    rule: np.ndarray
+    uncertain: np.ndarray
+    missing: np.ndarray
+
+
+def _fulfilment(tier: _Tier, market: np.ndarray, tables: FeeTables) -> _Fulfilment:
+    n = len(market)
+    table = tables.fulfilment
+    keyed = _factorise(market, tier.name)
+    per_group = [
+        table[(table["marketplace"] == mk) & (table["size_tier"] == size)] if size else table[:0]
+        for mk, size in keyed.keys
+    ]
+    width = max((r["price_band"].nunique() for r in per_group), default=0) or 1
+    bands = _component(len(keyed.keys), width)
+    fuel_rate = np.zeros(len(keyed.keys))
+    amount = np.full((n, width), np.nan)
+    rule = np.full((n, width), "", dtype=object)
+    uncertain = np.zeros(n, dtype=bool)
+    fuel_rows = tables.surcharges[
+        (tables.surcharges["surcharge"] == "fuel_and_logistics")
+        & tables.surcharges["applies_to"].str.startswith("FBA")
+    ]
+    for g, rows in enumerate(per_group):
+        if rows.empty:
+            continue
+        mk = keyed.keys[g][0]
+        lines = np.flatnonzero(keyed.codes == g)
+        fuel = fuel_rows[fuel_rows["marketplace"] == mk]
+        fuel_rate[g] = float(fuel["rate"].iloc[0]) if len(fuel) else 0.0
+        suffix = ";" + str(fuel["rule"].iloc[0]) if len(fuel) else ""
+        w = tier.shipping_weight[lines]
+        for t, (_, band) in enumerate(rows.groupby("price_band", sort=False)):
+            band = band.sort_values("weight_from")
+            first = band.iloc[0]
+            lo_closed, hi_closed = _closure(band["price_bounds"].iloc[:1])
+            lo = np.nan_to_num(float(first["price_from"]))
+            hi = float(first["price_to"])
+            bands["lo"][g, t] = lo
+            bands["hi"][g, t] = np.inf if np.isnan(hi) else hi
+            bands["lo_closed"][g, t] = bool(lo_closed[0]) or lo == 0.0
+            bands["hi_closed"][g, t] = bool(hi_closed[0])
+            starts = band["weight_from"].to_numpy(dtype=float)
+            pos = np.clip(np.searchsorted(starts, w - 1e-9, side="left") - 1, 0, len(band) - 1)
+            over = band["overage_above"].to_numpy(dtype=float)[pos]
+            step = band["overage_step"].to_numpy(dtype=float)[pos]
+            extra = np.where(
+                np.isfinite(over) & (w > over + 1e-9),
+                np.ceil((w - over) / np.where(np.isfinite(step), step, 1.0) - 1e-9)
+                * np.nan_to_num(band["overage_fee"].to_numpy(dtype=float)[pos]),
+                0.0,
+            )
+            top = band["weight_to"].to_numpy(dtype=float)[pos]
+            within = (w <= np.where(np.isfinite(top), top, np.inf) + 1e-9) | np.isfinite(over)
+            amount[lines, t] = np.where(
+                within, band["fee"].to_numpy(dtype=float)[pos] + extra, np.nan
+            )
+            named = tier.rule[lines] + ";" + band["rule"].to_numpy(dtype=object)[pos] + suffix
+            rule[lines, t] = np.where(within, named, "")
+            uncertain[lines[within]] |= band["uncertain"].to_numpy(dtype=bool)[pos][within]
+    found = ~np.isnan(amount).all(axis=1)
+    missing = tier.missing | ((tier.name != "") & ~found)
+    return _Fulfilment(keyed.codes, Component(**bands), fuel_rate, amount, rule, uncertain, missing)
+
+
+def _storage(
+    t: pd.DataFrame,
+    tier: _Tier,
+    market: np.ndarray,
+    tables: FeeTables,
+    default_months: float,
+) -> tuple[FloatArray, FloatArray, np.ndarray, np.ndarray, np.ndarray]:
+    n = len(t)
+    months = t["months_in_stock"].to_numpy(dtype=float)
+    months = np.where(np.isnan(months), default_months, months)
+    sell = t["sell_month"].to_numpy(dtype=float)
+    storage = np.full(n, np.nan)
+    aged = np.full(n, np.nan)
+    rule = np.full(n, "", dtype=object)
+    uncertain = np.zeros(n, dtype=bool)
+    table = tables.storage
+    monthly = table[table["fee_kind"] == "monthly_storage"]
+    aging = table[table["fee_kind"] == "aged_inventory_surcharge"]
+    keyed = _factorise(market, tier.storage_class)
+    for g, (mk, klass) in enumerate(keyed.keys):
+        if not klass:
+            continue
+        lines = np.flatnonzero(keyed.codes == g)
+        rows = monthly[
+            (monthly["marketplace"] == mk) & (monthly["size_class"].isin([klass, "all"]))
+        ]
+        if rows.empty:
+            continue
+        by_month = np.full(13, np.nan)
+        for _, r in rows.iterrows():
+            by_month[int(r["month_from"]) : int(r["month_to"]) + 1] = float(r["rate"])
+        year = by_month[1:]
+        average = float(np.mean(year)) if np.isfinite(year).all() else np.nan
+        m = sell[lines]
+        valid = np.isfinite(m) & (m >= 1) & (m <= 12)
+        rate = np.where(valid, by_month[np.where(valid, m, 0).astype(int)], average)
+        feet = tier.cubic_feet[lines]
+        storage[lines] = rate * feet * months[lines]
+        uncertain[lines] |= bool(rows["uncertain"].any())
+        ids = ";".join(rows["rule"])
+        mine = aging[aging["marketplace"] == mk].sort_values("age_from_days")
+        aged[lines] = _aged(mine, feet, months[lines]) if not mine.empty else 0.0
+        if not mine.empty:
+            late = months[lines] * DAYS_PER_MONTH > float(mine["age_from_days"].min()) - 1
+            uncertain[lines[late]] |= bool(mine["uncertain"].any())
+            rule[lines] = np.where(late, ids + ";" + ";".join(mine["rule"]), ids)
+        else:
+            rule[lines] = ids
+    missing = (tier.name != "") & np.isnan(storage)
+    return storage, aged, rule, uncertain, missing
+
+
+def _aged(rows: pd.DataFrame, feet: FloatArray, months: FloatArray) -> FloatArray:
+    """Aged-inventory surcharge per unit over its stay: for every month (or part) past the first
+    tier's start, the rate of the unit's age at the end of that month."""
+    start = rows["age_from_days"].to_numpy(dtype=float)
+    rate = rows["rate"].to_numpy(dtype=float)
+    per_unit = np.nan_to_num(rows["per_unit_alternative"].to_numpy(dtype=float))
+    total = np.zeros(len(feet))
+    whole = int(np.ceil(np.nanmax(months, initial=0.0)))
+    for month in range(1, whole + 1):
+        share = np.clip(months - (month - 1), 0.0, 1.0)
+        age = month * DAYS_PER_MONTH
+        pos = np.searchsorted(start, age, side="right") - 1
+        if pos < 0:
+            continue
+        charge = np.maximum(rate[pos] * feet, per_unit[pos])
+        total += share * charge
+    return total
+
+
+def payment_terms(
+    tables: FeeTables,
+    processor: str,
+    country: str,
+    *,
+    international: bool = False,
+    conversion: bool = False,
+) -> tuple[float, float, list[str]]:
+    """A payment processor's rate [fraction] and fixed fee [its currency/payment] for a card
+    payment, with the rule ids used: the domestic online rate (Stripe ``domestic_card_online``,
+    PayPal ``paypal_checkout``) plus the international-card and currency-conversion add-ons when
+    asked. NaN where the table has no row."""
+    rows = tables.payments[
+        (tables.payments["processor"] == processor)
+        & (tables.payments["account_country"] == country)
+    ]
+    base = rows[rows["component"].isin(["domestic_card_online", "paypal_checkout", "card_online"])]
+    if base.empty:
+        return float("nan"), float("nan"), []
+    first = base.iloc[0]
+    rate = float(first["rate"])
+    fixed = float(np.nan_to_num(first["fixed_fee"]))
+    used = [str(first["rule"])]
+    wanted = []
+    if international:
+        wanted.append(("international_card_addon", "international_commercial_addon"))
+    if conversion:
+        wanted.append(("currency_conversion_addon", "currency_conversion"))
+    for names in wanted:
+        extra = rows[rows["component"].isin(names)]
+        if extra.empty:
+            return float("nan"), float("nan"), used
+        rate += float(extra["rate"].iloc[0])
+        used.append(str(extra["rule"].iloc[0]))
+    return rate, fixed, used
