@@ -24,10 +24,12 @@ import pandas as pd
 
 from xlplan import actions
 from xlplan.app import templates
+from xlplan.landed_cost.tables import LANDED_COST
 from xlplan.reference import DATA_DIR
 from xlplan.supply import sheets as supply_sheets
 from xlplan.supply.calc.settings import SupplySettings
 from xlplan.workbook.io import FilePort
+from xlplan.workbook.schema import NUMERIC_KINDS
 
 DEMO_DIR = DATA_DIR / "demo"
 DEMO_LINES = DEMO_DIR / "landed_cost_lines.csv"
@@ -140,8 +142,10 @@ def run_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     result = DemoResult()
     lines = demo_lines().replace({"": None})
-    numeric = [c for c in lines.columns if c not in ("sku", "market", "channel", "cost_currency")]
-    lines[numeric] = lines[numeric].apply(pd.to_numeric)
+    numeric = [
+        c.key for c in LANDED_COST.columns if c.kind in NUMERIC_KINDS and c.key in lines.columns
+    ]
+    lines[numeric] = lines[numeric].apply(pd.to_numeric)  # numbers as a user types them
     targets = demo_targets()
     written: dict[str, pd.DataFrame] = {}
     with tempfile.TemporaryDirectory() as tmp:
