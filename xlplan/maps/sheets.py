@@ -63,8 +63,9 @@ SAMPLE_PRODUCT_LINES: list[tuple[str, float, float, int, float, str]] = [
     ("bundles", 0.34, 3_000_000.0, 40, 279.0, "charger + cable bundle, launched 9 months ago"),
     ("magnetic power banks", 0.26, 2_000_000.0, 50, 249.0, "MagSafe; launched 5 months ago"),
 ]
-SAMPLE_TARGET_SHARES = {"Outdoor jackets": 0.30}
-"""The what-if of the method's apparel case: jackets to 30% of volume."""
+SAMPLE_TARGET_SHARES = {"GaN chargers": 0.35, "phone cases": 0.03}
+"""The method's mix what-if (its apparel case moved jackets to 30% of volume), for a 3C seller:
+the GaN chargers, the star, to 35% of units and the phone cases of the price war to 3%."""
 
 
 def _sample_units(line: str, m: np.ndarray, calendar_month: np.ndarray) -> np.ndarray:

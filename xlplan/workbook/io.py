@@ -492,6 +492,8 @@ class FilePort:
         if not record.table:
             return self.path.name
         found = self._tables.get(record.table)
+        if found is None and record.table in self.catalog.tables:
+            found = self._read(record.table)  # a table this run wrote sits where the file has it
         if found is None:
             return f"{record.table} row {record.row + 1}"
         return found.locate(record)
