@@ -32,7 +32,7 @@ from xlplan.core.errors import ErrorRecord, FileError, InputError, Message
 from xlplan.workbook import files
 from xlplan.workbook.catalog import Catalog
 from xlplan.workbook.reader import WorkbookReader
-from xlplan.workbook.schema import Table, map_headers, missing_columns
+from xlplan.workbook.schema import NUMERIC_KINDS, Table, map_headers, missing_columns
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -137,16 +137,18 @@ def read_csv_table(path: Path, table: Table) -> TableData:
         raise InputError(f"无法读取 CSV {path}: {exc}", f"cannot read CSV {path}: {exc}") from exc
     n = arrow.num_rows
     columns = {key: f"c{i}" for i, key in found.items()}
+    # Text columns stay in Arrow (pandas' str dtype): no Python string per cell (a million
+    # lines of 48 columns would be 48 million of them); the one cell parser reads them on
+    # their distinct values.
     frame = pd.DataFrame(
         {
             key: (
-                arrow.column(columns[key]).to_numpy(zero_copy_only=False).astype(object)
+                arrow.column(columns[key]).to_pandas()
                 if key in columns
-                else np.full(n, None, dtype=object)
+                else pd.Series(np.full(n, None, dtype=object), dtype=object)
             )
             for key in table.keys
-        },
-        dtype=object,
+        }
     )
     return TableData(
         table, frame, sheet=path.name, columns={k: i for i, k in found.items()}, csv=True
@@ -223,26 +225,56 @@ def frame_of_cells(body: np.ndarray, cols: Mapping[int, str], table: Table) -> p
     (``body``: a 2-D object array).
 
     Trailing rows that are entirely blank are dropped, so row positions still match the sheet.
+
+    A numeric column (of the schema) whose cells are all numbers or blank comes as float64
+    (NaN where blank): what the cells hold, in the form the one cell parser reads as one array
+    instead of cell by cell. Any other column keeps its cells as Python objects (so a text, a
+    boolean or a date in a numeric column is still seen, and reported, as what it is).
     """
     by_key = {key: i for i, key in cols.items()}
-    picked = {key: body[:, i] for key, i in by_key.items()} if body.ndim == 2 else {}
+    picked: dict[str, np.ndarray] = (
+        {key: body[:, i] for key, i in by_key.items()} if body.ndim == 2 else {}
+    )
+    numeric = {c.key for c in table.columns if c.kind in NUMERIC_KINDS}
     n = len(body)
     used = np.zeros(n, dtype=bool)
     for key, values in picked.items():
-        blank = (values == "") | pd.isna(values)
-        if blank.any():
-            values = values.copy()
-            values[blank] = None
-            picked[key] = values
+        blank = None
+        if key in numeric:
+            picked[key], blank = _numbers_or_cells(values)
+        if blank is None:
+            blank = (values == "") | pd.isna(values)
+            if blank.any():
+                values = values.copy()
+                values[blank] = None
+                picked[key] = values
         used |= ~blank
     last = int(np.flatnonzero(used)[-1]) + 1 if used.any() else 0
+    columns = {
+        key: picked[key][:last] if key in picked else np.full(last, None, dtype=object)
+        for key in table.keys
+    }
+    # cells as read: no inference (pandas would make text columns str)
     return pd.DataFrame(
-        {
-            key: picked[key][:last] if key in picked else np.full(last, None, dtype=object)
-            for key in table.keys
-        },
-        dtype=object,  # cells as read: no inference (pandas would make text columns str)
+        {key: pd.Series(v, dtype=v.dtype, copy=False) for key, v in columns.items()}
     )
+
+
+def _numbers_or_cells(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """A column of numbers and blanks (``""``, None) as float64 with NaN blanks, and where it
+    is blank; the cells unchanged (and no mask) when anything else is among them."""
+    types = np.frompyfunc(type, 1, 1)(values)
+    number = (types == float) | (types == int)  # noqa: E721 - bool (a subclass of int) stays out
+    rest = values[~number]
+    if len(rest) and not ((rest == "") | pd.isna(rest)).all():
+        return values, None
+    out = np.full(len(values), np.nan)
+    try:
+        out[number] = values[number].astype(np.float64)
+    except OverflowError:  # an int too large for a float: the parser reports it
+        return values, None
+    blank = ~number | np.isnan(out)
+    return out, blank
 
 
 def detect_lang(path: Path, catalog: Catalog) -> str:
@@ -295,10 +327,9 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    safe = neutralise_csv(frame)
     table = pa.Table.from_arrays(
-        [_arrow_column(safe.iloc[:, i]) for i in range(safe.shape[1])],
-        names=[str(c) for c in safe.columns],
+        [_csv_column(frame.iloc[:, i]) for i in range(frame.shape[1])],
+        names=[str(c) for c in frame.columns],
     )
     with files.atomic(path) as out:
         out.write(b"\xef\xbb\xbf")
@@ -318,6 +349,50 @@ class _Sink:
 
     def flush(self) -> None:
         pass
+
+
+def _csv_column(values: pd.Series) -> object:
+    """A column as Arrow for the CSV writer, formulas neutralised as :func:`neutralise_csv`
+    does: a column of text and blanks in Arrow's kernels, a mixed one cell by cell."""
+    import pyarrow as pa
+
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        return _arrow_column(values)  # numbers, booleans, dates: never text
+    try:
+        source = values.array if isinstance(values.dtype, pd.StringDtype) else values.to_numpy()
+        arrow = pa.array(source, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        arrow = None
+    if arrow is None:  # text mixed with other values
+        return _arrow_column(neutralise_csv(values.to_frame()).iloc[:, 0])
+    if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
+        return _neutralised(arrow)
+    return arrow  # no text in it
+
+
+_FORMULA_START_RE2 = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER_RE2 = r"^[+-]?(?:\p{Nd}+(?:\.\p{Nd}*)?|\.\p{Nd}+)(?:[eE][+-]?\p{Nd}+)?\n?$"
+""":data:`_FORMULA_START` and :data:`_PLAIN_NUMBER` as RE2 reads them (Python's ``\\d`` is
+any Unicode digit, and its ``$`` also matches before a final newline)."""
+
+
+def _neutralised(text: object) -> object:
+    """Text cells (an Arrow string array) that start like a formula get a leading ``'``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    risky = pc.fill_null(
+        pc.and_(
+            pc.match_substring_regex(text, _FORMULA_START_RE2),
+            pc.invert(pc.match_substring_regex(text, _PLAIN_NUMBER_RE2)),
+        ),
+        False,
+    )
+    if not pc.any(risky).as_py():
+        return text
+    kind = text.type  # type: ignore[attr-defined]
+    quote, none = pa.scalar("'", kind), pa.scalar("", kind)
+    return pc.if_else(risky, pc.binary_join_element_wise(quote, text, none), text)
 
 
 def _arrow_column(values: pd.Series) -> object:

@@ -206,6 +206,9 @@ def sheet_values(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
         if _typed(col, values):  # already as the sheet holds it (a computed column)
             out[col.key] = values
             continue
+        if col.kind not in _PARSED_KINDS:  # text as it is (Arrow-backed text stays so)
+            out[col.key] = values
+            continue
         values = values.astype(object)
         if col.kind in NUMERIC_KINDS:
             numbers, bad = parse.parse_numbers(values)
@@ -227,9 +230,10 @@ def sheet_values(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
             months, bad = parse.plan_months(values)
             shown = [int(m) if m.isdigit() else (m or None) for m in months]
             out[col.key] = pd.Series(shown, index=frame.index, dtype=object).where(~bad, values)
-        else:
-            out[col.key] = values
     return pd.DataFrame(out, index=frame.index)
+
+
+_PARSED_KINDS = NUMERIC_KINDS | {Kind.BOOL, Kind.DATE, Kind.MONTH}
 
 
 def _typed(col: Column, values: pd.Series) -> bool:
@@ -306,7 +310,7 @@ def write_table(
                     top + 2,
                     left + 1,
                     [
-                        CellColumn(frame[key].to_numpy(), _xf(spec["format"]))
+                        CellColumn(frame[key], _xf(spec["format"]))
                         for key, spec in zip(table.keys, columns, strict=True)
                     ],
                     heights=heights,
@@ -348,11 +352,18 @@ def _wrapped_lines(table: Table, frame: pd.DataFrame) -> np.ndarray | None:
         return None
     lines = np.ones(len(frame))
     for col in wide:
-        text = frame[col.key].fillna("").astype(str)
-        width = text.str.len() + text.str.count(r"[\u3000-\u9fff\uff00-\uffef]")
         per_line = max(col.width * 1.15, 1.0)  # 9-point text fits ~1.15 characters per unit
-        lines = np.maximum(lines, np.ceil(width.to_numpy(dtype=float) / per_line))
+        lines = np.maximum(lines, np.ceil(_text_widths(frame[col.key]) / per_line))
     return lines
+
+
+def _text_widths(values: pd.Series) -> np.ndarray:
+    """Per cell, its text's width in characters, CJK characters counting double; measured
+    once per distinct text (a results table repeats the same few messages)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).fillna("").astype(str)
+    width = text.str.len() + text.str.count(r"[\u3000-\u9fff\uff00-\uffef]")
+    return np.append(width.to_numpy(dtype=float), 0.0)[codes]
 
 
 def _fit_wrapped_rows(ws: Any, table: Table, frame: pd.DataFrame, first: int) -> None:

@@ -120,6 +120,11 @@ def _texts(values: Any) -> tuple[np.ndarray, dict[str, Any]]:
     import pyarrow.compute as pc  # type: ignore[import-untyped]
 
     series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(series.dtype, pd.StringDtype):  # text already in Arrow: no Python strings
+        strings = pa.array(series.array)
+        if isinstance(strings, pa.ChunkedArray):  # pieces of a concatenated frame
+            strings = strings.combine_chunks()
+        return _text_kinds(strings.cast(pa.string()))
     arr = series.to_numpy()
     n = len(arr)
     kinds = np.zeros(n, dtype=np.int8)
@@ -141,11 +146,7 @@ def _texts(values: Any) -> tuple[np.ndarray, dict[str, Any]]:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         strings = None
     if strings is not None:
-        present = pc.fill_null(pc.greater(pc.utf8_length(strings), 0), False)
-        kinds[present.to_numpy(zero_copy_only=False)] = 2
-        if (kinds == 2).any():
-            out[_TEXT] = _escape(strings)
-        return kinds, out
+        return _text_kinds(strings)
     # mixed: sort each value into its kind
     num = np.full(n, np.nan)
     text: list[str | None] = [None] * n
@@ -182,6 +183,18 @@ def _texts(values: Any) -> tuple[np.ndarray, dict[str, Any]]:
     return kinds, out
 
 
+def _text_kinds(strings: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """Kinds and texts of a column of text and blanks (null or ``""``)."""
+    import pyarrow.compute as pc
+
+    present = pc.fill_null(pc.greater(pc.utf8_length(strings), 0), False)
+    kinds = np.where(present.to_numpy(zero_copy_only=False), 2, 0).astype(np.int8)
+    out: dict[str, Any] = {}
+    if (kinds == 2).any():
+        out[_TEXT] = _escape(strings)
+    return kinds, out
+
+
 def _serials(arr: np.ndarray) -> np.ndarray:
     """Excel's serial day numbers (1900 system) of datetime64 values; NaT -> NaN."""
     days = (arr.astype("datetime64[ns]") - _EXCEL_EPOCH) / np.timedelta64(1, "D")
@@ -193,6 +206,8 @@ def _escape(text: Any) -> Any:
     them), and a literal ``_xHHHH_`` escaped so it reads back as itself."""
     import pyarrow.compute as pc
 
+    if not pc.any(pc.match_substring_regex(text, _SPECIAL)).as_py():
+        return text  # most columns: one pass to find nothing to escape
     text = pc.replace_substring_regex(text, r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1")
     for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = pc.replace_substring(text, old, new)
@@ -204,6 +219,10 @@ def _escape(text: Any) -> Any:
     for old, new in (("\r", "&#13;"), ("\t", "&#9;")):  # kept as written, not normalised
         text = pc.replace_substring(text, old, new)
     return text
+
+
+_SPECIAL = r"[&<>\r\t\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]|_x[0-9A-Fa-f]{4}_"
+"""What :func:`_escape` changes (RE2 syntax)."""
 
 
 def _heights(heights: Any, n: int) -> np.ndarray | None:
@@ -227,51 +246,36 @@ def _chunk(
     stop: int,
     pa: Any,
 ) -> bytes:
-    """Rows ``start:stop`` of ``block``: every piece's index into one array of constants
-    (numbered -1, -2, ...) and column texts (numbered 0, 1, ...), then one ``take``."""
+    """Rows ``start:stop`` of ``block``: each column's cells as one string array (its values
+    between their tags, the cell's kind choosing the tags), and every row's pieces joined by
+    one element-wise kernel: no Python work per cell or per row."""
+    import pyarrow.compute as pc
+
     m = stop - start
-    consts: dict[str, int] = {}
 
-    def const(text: str) -> int:
-        return consts.setdefault(text, -len(consts) - 1)
+    def scalar(text: str) -> Any:
+        return pa.scalar(text, type=pa.string())
 
-    arrays: list[Any] = []
-    size = 0
-
-    def add(array: Any) -> int:
-        nonlocal size
-        arrays.append(array)
-        size += len(array)
-        return size - len(array)
-
-    rows = np.arange(block.first_row + start, block.first_row + stop)
-    # a row: <row r="  N  " spans="..."> (or with its height)  cells  </row>
-    # a cell: <c s="12"><v>  value  </v></c>   (a blank: <c s="12"/> "" ""); a cell's place
-    # is its position in the row, which starts with the block's first column (spans)
-    idx = np.empty((m, 3 + 2 + 3 * len(block.columns) + 1), dtype=np.int64)
-    idx[:, 0] = const('<row r="')
-    idx[:, 1] = add(pa.array(rows).cast(pa.string())) + np.arange(m)
+    rows = pa.array(np.arange(block.first_row + start, block.first_row + stop)).cast(pa.string())
+    # a row: <row r="  N  " spans="..."> (or with its height)  cells  </row>; a cell:
+    # <c s="12"><v>  value  </v></c> (a blank: <c s="12"/>); the first cell says where the
+    # row's cells start: <c r="B  N  " s=...
     spans = f'" spans="{block.first_col}:{block.last_col}'
     if heights is None:
-        idx[:, 2] = const(spans + '">')
+        row_tag = scalar(spans + '">')
     else:
         tags = [
             f'{spans}" ht="{v:g}" customHeight="1">' if np.isfinite(v) else spans + '">'
             for v in heights[start:stop].tolist()
         ]
-        idx[:, 2] = add(pa.array(tags, type=pa.string())) + np.arange(m)
-    empty = const("")
-    # the first cell says where the row's cells start: <c r="B  N  " s=...
-    idx[:, 3] = const(f'<c r="{column_name(block.first_col)}')
-    idx[:, 4] = idx[:, 1]
+        row_tag = pa.array(tags, type=pa.string())
+    first_cell = scalar(f'<c r="{column_name(block.first_col)}')
+    parts = [scalar('<row r="'), rows, row_tag, first_cell, rows]
     for j, (col, (kinds, by_kind)) in enumerate(zip(block.columns, texts, strict=True)):
         style = xf(col.xf)
         k = kinds[start:stop]
-        at = 5 + 3 * j
         lead = '"' if j == 0 else "<c"
-        opening = np.full(m, const(f'{lead} s="{style}"/>'), dtype=np.int64)
-        value = np.full(m, empty, dtype=np.int64)
-        close = np.full(m, empty, dtype=np.int64)
+        cells: Any = scalar(f'{lead} s="{style}"/>')
         for code, kind, open_tag, close_tag in (
             (1, _NUMBER, f'{lead} s="{style}"><v>', "</v></c>"),
             (2, _TEXT, f'{lead} s="{style}" t="inlineStr"><is><t xml:space="preserve">', _END_TEXT),
@@ -280,24 +284,14 @@ def _chunk(
             here = k == code
             if not here.any():
                 continue
-            base = add(by_kind[kind].slice(start, m))
-            opening[here] = const(open_tag)
-            value[here] = base + np.flatnonzero(here)
-            close[here] = const(close_tag)
-        idx[:, at] = opening
-        idx[:, at + 1] = value
-        idx[:, at + 2] = close
-    idx[:, -1] = const("</row>")
-    table = [""] * len(consts)
-    for text, code in consts.items():
-        table[-code - 1] = text
-    n_consts = len(table)
-    pieces = pa.concat_arrays(
-        [pa.array(table, type=pa.string()), *(a.cast(pa.string()) for a in arrays)]
-    )
-    flat = idx.reshape(-1)
-    flat = np.where(flat < 0, -flat - 1, flat + n_consts)
-    return _buffer(pieces.take(pa.array(flat)))
+            values = by_kind[kind].slice(start, m).cast(pa.string())
+            tagged = pc.binary_join_element_wise(
+                scalar(open_tag), values, scalar(close_tag), scalar("")
+            )
+            cells = tagged if here.all() else pc.if_else(pa.array(here), tagged, cells)
+        parts.append(cells)
+    parts.append(scalar("</row>"))
+    return _buffer(pc.binary_join_element_wise(*parts, scalar("")))
 
 
 _END_TEXT = "</t></is></c>"
