@@ -153,7 +153,10 @@ def run_demo(
             say(f"building the demo plan ({lang}) and running every action ...")
             source = Path(tmp) / f"demo-input-{lang}.xlsx"
             source.write_bytes(
-                templates.template_bytes(lang, lines, plan_year=PLAN_YEAR, targets=targets)
+                # no sample outputs: the run below writes every output table
+                templates.template_bytes(
+                    lang, lines, plan_year=PLAN_YEAR, targets=targets, samples=False
+                )
             )
             port = FilePort(source, actions.CATALOG, lang=lang)
             report = actions.run(port, today)

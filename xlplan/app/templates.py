@@ -367,11 +367,15 @@ def build_template(
     *,
     plan_year: int = TEMPLATE_PLAN_YEAR,
     targets: PlanTargets | None = None,
+    samples: bool = True,
 ) -> None:
     """Write the XLPlan template in ``lang`` (``zh`` or ``en``) to ``target``.
 
     ``lines`` replaces the sample landed-cost lines; ``plan_year`` sets Settings (and with it
     the rules date, 1 January of that year); ``targets`` replaces the planning examples.
+    ``samples`` False leaves the output tables (KPI Flags, Dashboard, Stock and Cash Plans)
+    empty instead of running the actions that fill them: for a caller that runs every action
+    on the workbook next anyway (the demo).
     """
     targets = targets or PlanTargets()
     if not targets.example:
@@ -420,7 +424,7 @@ def build_template(
     where = kpi_sheets.write_kpi_input_sheets(wb, fmt, lang, kpi_values, kpi_raw, None)
     outputs = (
         sample_outputs(lang, where, lines=lines, plan_year=plan_year, targets=targets)
-        if targets.example
+        if targets.example and samples
         else {}
     )
     kpi_sheets.write_kpi_flags_sheet(wb, fmt, [(KPI_FLAGS, outputs.get(KPI_FLAGS.key))], lang)
@@ -454,9 +458,10 @@ def template_bytes(
     *,
     plan_year: int = TEMPLATE_PLAN_YEAR,
     targets: PlanTargets | None = None,
+    samples: bool = True,
 ) -> bytes:
     buf = io.BytesIO()
-    build_template(buf, lang, lines, plan_year=plan_year, targets=targets)
+    build_template(buf, lang, lines, plan_year=plan_year, targets=targets, samples=samples)
     return buf.getvalue()
 
 
