@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -532,6 +532,7 @@ class FilePort:
             "en" if self._reader is None else catalog.lang_of(self._reader.sheet_names).value
         )
         self._tables: dict[str, TableData | None] = dict(self.given)
+        self._released: dict[str, TableData] = {}  # tables let go before writing: where they sat
         self.written: dict[str, pd.DataFrame] = {}
 
     def prefetch(self, keys: Sequence[str]) -> None:
@@ -566,7 +567,7 @@ class FilePort:
     def locate(self, record: ErrorRecord) -> str:
         if not record.table:
             return self.path.name
-        found = self._tables.get(record.table)
+        found = self._tables.get(record.table) or self._released.get(record.table)
         if found is None and record.table in self.catalog.tables:
             found = self._read(record.table)  # a table this run wrote sits where the file has it
         if found is None:
@@ -587,7 +588,17 @@ class FilePort:
         for key, frame in self.written.items():
             table = self.catalog.tables[key]
             by_sheet.setdefault(table.sheet, []).append((table, frame))
+        self._release()
         write_owned_tables(self.path, target, by_sheet, self.lang, self.catalog)
+
+    def _release(self) -> None:
+        """Let the cells read from the workbook go before writing (a 100,000-line table holds
+        ~100 MB of them), so writing does not add to them; where each table sits stays, for
+        locating errors, and a table asked for again is read again."""
+        for key, found in list(self._tables.items()):
+            if found is not None and key not in self.given:
+                self._released[key] = replace(found, frame=found.frame.iloc[:0].copy())
+                del self._tables[key]
 
     def _save_csv(self, target: Path) -> None:
         lines = self.read_table(self.csv_table) if self.csv_table else None
