@@ -510,8 +510,8 @@ def compute_fees(
             joined[u, j] = ";".join(
                 x for x in (referral_rules[u], by_band[u, j], storage_rule[u]) if x
             )
-    band_rule = by_band[owner, band]
-    all_rules = joined[owner, band]
+    # (distinct inputs, band) pairs as one position into the flattened tables.
+    pair = owner * by_band.shape[1] + band
 
     def each(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.asarray(values)[owner])
@@ -537,21 +537,31 @@ def compute_fees(
             "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
             "storage_fee": np.where(typed_storage, line_storage, each(storage)),
             "aged_surcharge": each(aged),
-            "size_tier": pd.Series(each(tier.name), dtype=object),
+            "size_tier": _each_text(tier.name, owner),
             "dim_weight_kg": each(tier.dim_weight_kg),
             "shipping_weight_kg": each(tier.shipping_weight_kg),
             "cubic_feet": each(tier.cubic_feet),
-            "referral_rule": pd.Series(each(referral_rules), dtype=object),
-            "fulfilment_rule": pd.Series(band_rule, dtype=object),
-            "storage_rule": pd.Series(each(storage_rule), dtype=object),
+            "referral_rule": _each_text(referral_rules, owner),
+            "fulfilment_rule": _each_text(by_band.ravel(), pair),
+            "storage_rule": _each_text(storage_rule, owner),
             "fee_uncertain": each(uncertain),
-            "fee_flag": pd.Series(each(flags), dtype=object),
-            "fee_rules": pd.Series(all_rules, dtype=object),
-        }
+            "fee_flag": _each_text(flags, owner),
+            "fee_rules": _each_text(joined.ravel(), pair),
+        },
+        copy=False,
     )
     out.index = index
     typed_costs = np.where(own, line_mile, 0.0) + np.where(typed_storage, line_storage, 0.0)
     return FeeResult(out, schedule, each(fixed_fees) + typed_costs)
+
+
+def _each_text(values: np.ndarray, owner: np.ndarray) -> pd.Categorical:
+    """``values[owner]`` for every line as a categorical: the few distinct texts are stored
+    once, not a string object per line."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(
+        codes[owner], categories=pd.Index(distinct, dtype=object), validate=False
+    )
 
 
 def _sized(t: pd.DataFrame) -> np.ndarray:

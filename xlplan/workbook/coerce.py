@@ -159,7 +159,7 @@ def coerce_table(
             out[col.key] = pd.Series(months, index=values.index, dtype=object).where(~bad, "")
         else:
             out[col.key] = _cell_text(values)
-    frame = pd.DataFrame(out)
+    frame = pd.DataFrame(out, copy=False)  # each column its own array: no 2-D block copy
     errors = concat_errors(errs) if errs else empty_errors()
     empty = blank_rows(frame)
     if empty.any() and len(errors):  # a wholly blank row is skipped, not "market is required"
