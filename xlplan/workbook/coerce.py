@@ -226,12 +226,14 @@ def _unknown(
 def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
     if col.minimum is None and col.maximum is None:
         return empty_errors()
-    bad = pd.Series(False, index=nums.index)
-    if col.minimum is not None:
-        bad |= (nums <= col.minimum) if col.min_exclusive else (nums < col.minimum)
-    if col.maximum is not None:
-        bad |= (nums >= col.maximum) if col.max_exclusive else (nums > col.maximum)
-    bad &= nums.notna()
+    values = nums.to_numpy(dtype=float)  # numpy, not Series arithmetic: a one-row table is
+    bad = np.zeros(len(values), dtype=bool)  # what a one-line UDF reads on every call
+    with np.errstate(invalid="ignore"):
+        if col.minimum is not None:
+            bad |= (values <= col.minimum) if col.min_exclusive else (values < col.minimum)
+        if col.maximum is not None:
+            bad |= (values >= col.maximum) if col.max_exclusive else (values > col.maximum)
+    bad &= ~np.isnan(values)
     if not bad.any():
         return empty_errors()
     hint_zh = hint_en = ""
