@@ -171,6 +171,8 @@ def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """Rows of a coerced frame with nothing in any cell (a gap the user left in a table)."""
     empty = np.ones(len(frame), dtype=bool)
     for key in frame.columns:
+        if not empty.any():  # every row has a cell already: the other columns cannot change it
+            break
         values = frame[key]
         if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype):
             empty &= ((values == "") | values.isna()).to_numpy(dtype=bool)
