@@ -556,10 +556,16 @@ def _calculate(
     )
 
     def margin_at(p: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            safe = np.nan_to_num(p)
-            gain = k * safe - pct * safe - fee.schedule.at(safe) - fixed
-            return np.asarray(np.where(p > 0, gain / (k * safe), np.nan), dtype=float)
+        """The margin at price ``p`` [fraction]; NaN where there is no positive price (most
+        lines have no competitor price: only the others are looked up)."""
+        out = np.full(len(p), np.nan)
+        rows = np.flatnonzero(p > 0)
+        if len(rows):
+            q, kq = p[rows], k[rows]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gain = kq * q - pct[rows] * q - fee.schedule.at_rows(q, rows) - fixed[rows]
+                out[rows] = gain / (kq * q)
+        return out
 
     competitor = num("competitor_price")
     flags = _flags(

@@ -276,6 +276,10 @@ class PriceSchedule:
             return np.zeros(np.shape(price))
         return pieces.at(self.owner, price)
 
+    def at_rows(self, price: FloatArray, rows: np.ndarray) -> FloatArray:
+        """All the fees of the lines at positions ``rows`` at ``price`` (one per row)."""
+        return self._pieces[""].at(self.owner[rows], price)
+
 
 def solve_price(
     schedule: PriceSchedule,
