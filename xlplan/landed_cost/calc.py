@@ -297,15 +297,18 @@ def _output_frame(columns: dict[str, np.ndarray], bad: np.ndarray, n: int) -> pd
     out: dict[str, object] = {}
     flagged = bool(bad.any())
     for key in OUTPUT_KEYS:
-        values = columns[key]
         if key not in _TEXT_COLUMNS:
-            values = np.asarray(values, dtype=float)
-            out[key] = np.where(bad, np.nan, values) if flagged else values
-            continue
-        text = np.asarray(values, dtype=object)
-        if key in TEXT_OUTPUTS and flagged:
-            text = np.where(bad, "", text)
-        out[key] = pd.Series(text, dtype=object, copy=False)
+            values = np.asarray(columns[key], dtype=float)
+            if flagged:
+                values = np.where(bad, np.nan, values)
+        else:
+            values = np.asarray(columns[key], dtype=object)
+            if key in TEXT_OUTPUTS and flagged:
+                values = np.where(bad, "", values)
+        if not values.flags.writeable:  # a view of an input: the caller may write the outputs
+            values = values.copy()
+        text = values.dtype == object
+        out[key] = pd.Series(values, dtype=object, copy=False) if text else values
     return pd.DataFrame(out, copy=False)
 
 
