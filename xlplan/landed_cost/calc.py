@@ -75,7 +75,7 @@ problem leaves the whole line blank.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import NamedTuple
 
@@ -573,8 +573,10 @@ def _calculate(
     competitor = num("competitor_price")
     flags = _flags(
         out["fee_flag"],
-        price > competitor,
-        price < breakeven - 1e-9,
+        (
+            (price > competitor, PriceFlag.ABOVE_COMPETITOR),
+            (price < breakeven - 1e-9, PriceFlag.BELOW_BREAKEVEN),
+        ),
     )
     values = {
         "currency": ccy,
@@ -621,21 +623,21 @@ class PriceFlag(str, Enum):
     BELOW_BREAKEVEN = "below_breakeven"
 
 
-def _flags(fee_flags: pd.Series, above: np.ndarray, below: np.ndarray) -> np.ndarray:
-    """The fee flags and the price flags of each line, joined by ``;``: built on the codes of
-    the few distinct fee flags, one text per (fee flags, above, below) combination."""
+def _flags(fee_flags: pd.Series, marks: Sequence[tuple[np.ndarray, PriceFlag]]) -> np.ndarray:
+    """The fee flags and the price flags of each line, joined by ``;`` (``marks``: where each
+    price flag holds). Built on the codes of the few distinct fee flags: one text per
+    combination of a fee flag and the price flags, not a string per line."""
     codes, distinct = _codes(fee_flags)
-    combined = codes * 4 + above.astype(np.int64) + 2 * below.astype(np.int64)
-    texts = np.empty(len(distinct) * 4, dtype=object)
+    combined = codes << len(marks)
+    for bit, (mask, _) in enumerate(marks):
+        combined |= np.asarray(mask, dtype=np.int64) << bit
+    width = 1 << len(marks)
+    texts = np.empty(len(distinct) * width, dtype=object)
     for i, fee_flag in enumerate(distinct):
-        for bits in range(4):
+        for bits in range(width):
             parts = [str(fee_flag)] if fee_flag else []
-            parts += [
-                flag.value
-                for bit, flag in enumerate((PriceFlag.ABOVE_COMPETITOR, PriceFlag.BELOW_BREAKEVEN))
-                if bits >> bit & 1
-            ]
-            texts[i * 4 + bits] = ";".join(parts)
+            parts += [flag.value for bit, (_, flag) in enumerate(marks) if bits >> bit & 1]
+            texts[i * width + bits] = ";".join(parts)
     return np.asarray(texts[combined], dtype=object)
 
 
