@@ -39,6 +39,15 @@ def test_a_wide_sheet_prints_in_readable_pages(template: openpyxl.Workbook) -> N
     assert ws.print_title_rows == "$5:$6"
 
 
+def test_stacked_tables_repeat_no_header_rows(template: openpyxl.Workbook) -> None:
+    """The Monthly Plan holds three tables: the plan's header repeated over the event dates
+    would label them wrongly. Its label columns (bucket, map, owner) still repeat."""
+    ws = template["Monthly Plan"]
+    assert ws.print_title_rows is None
+    assert ws.print_title_cols == "$A:$C"
+    assert template["Landed Cost Results"].print_title_rows == "$5:$6"  # one table
+
+
 def test_each_page_fits_its_columns(template: openpyxl.Workbook) -> None:
     """No page holds more than A4 landscape takes at 80%, the repeated columns included."""
     ws = template["Landed Cost"]

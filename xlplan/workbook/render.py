@@ -33,8 +33,9 @@ PRINT_SCALE = 80  # percent: the smallest a sheet is printed (11-point text prin
 PRINTABLE_PIXELS = 1045  # A4 landscape less 0.4-inch margins, at 96 pixels an inch
 PRINT_SLACK = 0.95  # room for rounding: a page never ends in a clipped column
 DEFAULT_WIDTH = 8.43
-LABEL_KINDS = frozenset({Kind.TEXT, Kind.CODE, Kind.MONTH, Kind.DATE})
+LABEL_KINDS = frozenset({Kind.TEXT, Kind.CODE, Kind.MONTH, Kind.DATE, Kind.INT})
 MAX_LABEL_COLUMNS = 3
+MAX_LABEL_SHARE = 0.4
 ADDIN_NOT_LOADED = Message(
     "未加载 XLPlan 加载项（Windows：xlplan addin install）",
     "XLPlan add-in not loaded (Windows: xlplan addin install)",
@@ -460,6 +461,8 @@ def page_setup(
         ws.fit_to_pages(1, 0)
         return
     labels = fmt.label_columns.get(name, 0)
+    while labels and sum(pixels[:labels]) > page * MAX_LABEL_SHARE:
+        labels -= 1  # the repeated labels leave most of each page to the figures
     repeated = sum(pixels[:labels])
     breaks: list[int] = []
     used = repeated
@@ -555,7 +558,8 @@ def write_tables_sheet(
         top = last + 5
     ws.freeze_panes(6, 0)
     ws.set_row(5, 30)
-    page_setup(ws, fmt, header_row=5)
+    # the header rows repeat on every page only where they head every row below them
+    page_setup(ws, fmt, header_row=5 if len(tables) == 1 else None)
     return ws
 
 
