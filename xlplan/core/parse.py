@@ -545,8 +545,24 @@ def blank_mask(values: Cells) -> BoolArray:
 
     These are exactly the cells every ``parse_*`` function leaves blank and never calls bad.
     """
+    floats = _float_cells(values)
+    if floats is not None:
+        return np.isnan(floats)
     present, _ = _parse(values, (_Field(np.bool_, False),), _PRESENT)
     return ~present
+
+
+def _float_cells(values: Cells) -> FloatArray | None:
+    """A 1-D column whose dtype is a float one as float64 (NaN where blank), else None: the
+    common case of a numeric column read in one pass, without the per-kind machinery."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is None or not pd.api.types.is_float_dtype(dtype):
+        return None
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return np.asarray(values, dtype=np.float64)
+    return None
 
 
 def _present(cells: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], ...]:
@@ -764,6 +780,10 @@ def parse_numbers(values: Cells) -> Parsed:
     -> 1234, ``６．５`` -> 6.5. Blanks are NaN and not bad; booleans, dates, text that is not a
     number and non-finite numbers are bad. The full list of forms is in the module docstring.
     """
+    floats = _float_cells(values)
+    if floats is not None:
+        infinite = np.isinf(floats)
+        return Parsed(np.where(infinite, np.nan, floats), infinite)
     amounts, _, bad = _parse(values, _AMOUNT_FIELDS, _amount_handlers())
     return Parsed(amounts, bad)
 

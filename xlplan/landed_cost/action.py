@@ -12,7 +12,7 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import money, parse
-from xlplan.core.errors import InputError, Message, concat_errors, errors_where, row_messages
+from xlplan.core.errors import InputError, Message, concat_errors, errors_where
 from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
@@ -81,7 +81,13 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataF
     typed, errors = coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
     coded, customs_errors = _customs_cells(frame, rules.countries)
     # The fee tables read the channel and the fee text columns on their distinct values.
-    passed = {key: frame[key].to_numpy() for key in ("channel", *FEE_TEXT) if key in frame}
+    # Object columns, not pandas' string dtype: copying a million labels into it costs more
+    # than the fee lookups that read them.
+    passed = {
+        key: pd.Series(frame[key].to_numpy(dtype=object), dtype=object, copy=False)
+        for key in ("channel", *FEE_TEXT)
+        if key in frame
+    }
     return typed.assign(**coded, **passed), concat_errors([errors, customs_errors])
 
 
@@ -101,8 +107,7 @@ def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
 def _computed(
     raw: pd.DataFrame, typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules
 ) -> LandedCostResult:
-    result = compute_landed_cost(typed, rules, errors)
-    result.outputs["error"] = row_messages(result.errors, len(typed), COLUMN_LABELS).to_numpy()
+    result = compute_landed_cost(typed, rules, errors, COLUMN_LABELS)
     gaps = blank_rows(typed)
     if gaps.any():
         result.outputs.loc[gaps, [k for k in OUTPUT_KEYS if k != "error"]] = None

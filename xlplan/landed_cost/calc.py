@@ -75,14 +75,20 @@ problem leaves the whole line blank.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from xlplan.core.errors import concat_errors, empty_errors, errors_where, row_messages
+from xlplan.core.errors import (
+    Message,
+    concat_errors,
+    empty_errors,
+    errors_where,
+    row_messages,
+)
 from xlplan.landed_cost import customs
 from xlplan.landed_cost import fees as platform
 from xlplan.landed_cost.customs import Rounding, TransportMode, Treatment
@@ -251,7 +257,10 @@ class LandedCostResult(NamedTuple):
 
 
 def compute_landed_cost(
-    lines: pd.DataFrame, rules: Rules, input_errors: pd.DataFrame | None = None
+    lines: pd.DataFrame,
+    rules: Rules,
+    input_errors: pd.DataFrame | None = None,
+    labels: Mapping[str, Message] | None = None,
 ) -> LandedCostResult:
     """Landed cost and margin outputs for every line; bad rows get errors, the rest compute.
 
@@ -259,24 +268,48 @@ def compute_landed_cost(
     upper-case text (``""`` where blank), ``vat_recoverable`` as 1.0/0.0/NaN, ``hs_code`` as
     digits, ids as text; ``input_errors`` are the records the reading found (their rows compute
     nothing). Outputs are in the market currency per unit [market ccy/unit]; margins are
-    fractions.
+    fractions. ``labels`` name the columns in the ``error`` texts
+    (:func:`~xlplan.core.errors.row_messages`).
     """
     index = lines.index
     typed = lines.reset_index(drop=True)
+    n = len(typed)
     errors = empty_errors() if input_errors is None else input_errors
-    values, domain_errors, target_errors = _calculate(typed, rules, errors)
+    columns, domain_errors, target_errors = _calculate(typed, rules, errors)
     blocking = concat_errors([errors, domain_errors])
-    bad = np.zeros(len(typed), dtype=bool)
+    bad = np.zeros(n, dtype=bool)
     bad[blocking["row"].to_numpy(dtype=np.int64)] = True
-    numeric = [c for c in OUTPUT_KEYS if c not in ("currency", "error", *TEXT_OUTPUTS)]
-    values.loc[bad, numeric] = np.nan
-    for key in TEXT_OUTPUTS:
-        values[key] = np.where(bad, "", values[key].to_numpy(dtype=object))
     # An unreachable target margin is reported, but the line's costs and break-even stand.
     all_errors = concat_errors([blocking, target_errors])
-    values["error"] = row_messages(all_errors, len(typed)).to_numpy()
+    columns["error"] = row_messages(all_errors, n, labels).to_numpy(dtype=object)
+    values = _output_frame(columns, bad, n)
     values.index = index
     return LandedCostResult(values, all_errors)
+
+
+_TEXT_COLUMNS = frozenset(("currency", "error", *TEXT_OUTPUTS))
+
+
+def _output_frame(columns: dict[str, np.ndarray], bad: np.ndarray, n: int) -> pd.DataFrame:
+    """The outputs as one frame in :data:`OUTPUT_KEYS` order: numbers NaN and texts blank on a
+    ``bad`` line, texts as object columns. Each column keeps its own array (``copy=False``):
+    consolidating thirty columns of a million lines into one block copies 240 MB for nothing."""
+    out: dict[str, object] = {}
+    flagged = bool(bad.any())
+    for key in OUTPUT_KEYS:
+        if key not in _TEXT_COLUMNS:
+            values = np.asarray(columns[key], dtype=float)
+            if flagged:
+                values = np.where(bad, np.nan, values)
+        else:
+            values = np.asarray(columns[key], dtype=object)
+            if key in TEXT_OUTPUTS and flagged:
+                values = np.where(bad, "", values)
+        if not values.flags.writeable:  # a view of an input: the caller may write the outputs
+            values = values.copy()
+        text = values.dtype == object
+        out[key] = pd.Series(values, dtype=object, copy=False) if text else values
+    return pd.DataFrame(out, copy=False)
 
 
 def _coded(t: pd.DataFrame, key: str) -> customs.Coded:
@@ -295,7 +328,7 @@ def _column(t: pd.DataFrame, key: str, blank: object) -> np.ndarray:
 
 def _calculate(
     t: pd.DataFrame, rules: Rules, prior: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[dict[str, np.ndarray], pd.DataFrame, pd.DataFrame]:
     n = len(t)
     # Market rules per line by position: factorise the codes, look up the few distinct ones.
     market = t["market"].to_numpy()
@@ -526,55 +559,60 @@ def _calculate(
     )
 
     def margin_at(p: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            safe = np.nan_to_num(p)
-            gain = k * safe - pct * safe - fee.schedule.at(safe) - fixed
-            return np.asarray(np.where(p > 0, gain / (k * safe), np.nan), dtype=float)
+        """The margin at price ``p`` [fraction]; NaN where there is no positive price (most
+        lines have no competitor price: only the others are looked up)."""
+        out = np.full(len(p), np.nan)
+        rows = np.flatnonzero(p > 0)
+        if len(rows):
+            q, kq = p[rows], k[rows]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gain = kq * q - pct[rows] * q - fee.schedule.at_rows(q, rows) - fixed[rows]
+                out[rows] = gain / (kq * q)
+        return out
 
     competitor = num("competitor_price")
     flags = _flags(
-        out["fee_flag"].to_numpy(dtype=object),
-        price > competitor,
-        price < breakeven - 1e-9,
+        out["fee_flag"],
+        (
+            (price > competitor, PriceFlag.ABOVE_COMPETITOR),
+            (price < breakeven - 1e-9, PriceFlag.BELOW_BREAKEVEN),
+        ),
     )
-    rule_ids = out["fee_rules"].to_numpy(dtype=object)
-    values = pd.DataFrame(
-        {
-            "currency": ccy,
-            "customs_value": customs_value,
-            "duty_base": duty_base,
-            "duty": duty,
-            "extra_duty": extra_duty,
-            "vat_base": vat_base,
-            "import_vat": import_vat,
-            "entry_fees": fees,
-            "landed_cost": landed,
-            "sales_tax": sales_tax,
-            "net_price": net_price,
-            "referral_fee": referral,
-            "payment_fee": payment,
-            "fx_loss": fx_loss,
-            "ad_cost": ad,
-            "fulfilment_cost": fulfilment,
-            "fulfilment_fee": fulfilment_fee,
-            "fuel_surcharge": fuel,
-            "storage_fee": storage,
-            "returns_cost": returns,
-            "lost_cost": lost,
-            "total_cost": total,
-            "contribution": contribution,
-            "contribution_margin": margin,
-            "breakeven_price": breakeven,
-            "price_for_target_margin": target_price,
-            "size_tier": out["size_tier"].to_numpy(dtype=object),
-            "dim_weight_kg": out["dim_weight_kg"].to_numpy(dtype=float),
-            "competitor_margin": margin_at(competitor),
-            "margin_5_below": margin_at(competitor * 0.95),
-            "margin_8_below": margin_at(competitor * 0.92),
-            "flags": flags,
-            "fee_rules": rule_ids,
-        }
-    )
+    values = {
+        "currency": ccy,
+        "customs_value": customs_value,
+        "duty_base": duty_base,
+        "duty": duty,
+        "extra_duty": extra_duty,
+        "vat_base": vat_base,
+        "import_vat": import_vat,
+        "entry_fees": fees,
+        "landed_cost": landed,
+        "sales_tax": sales_tax,
+        "net_price": net_price,
+        "referral_fee": referral,
+        "payment_fee": payment,
+        "fx_loss": fx_loss,
+        "ad_cost": ad,
+        "fulfilment_cost": fulfilment,
+        "fulfilment_fee": fulfilment_fee,
+        "fuel_surcharge": fuel,
+        "storage_fee": storage,
+        "returns_cost": returns,
+        "lost_cost": lost,
+        "total_cost": total,
+        "contribution": contribution,
+        "contribution_margin": margin,
+        "breakeven_price": breakeven,
+        "price_for_target_margin": target_price,
+        "size_tier": out["size_tier"].to_numpy(dtype=object),
+        "dim_weight_kg": out["dim_weight_kg"].to_numpy(dtype=float),
+        "competitor_margin": margin_at(competitor),
+        "margin_5_below": margin_at(competitor * 0.95),
+        "margin_8_below": margin_at(competitor * 0.92),
+        "flags": flags,
+        "fee_rules": out["fee_rules"].to_numpy(dtype=object),
+    }
     return values, concat_errors(errs), target_errors
 
 
@@ -585,14 +623,31 @@ class PriceFlag(str, Enum):
     BELOW_BREAKEVEN = "below_breakeven"
 
 
-def _flags(fee_flags: np.ndarray, above: np.ndarray, below: np.ndarray) -> np.ndarray:
-    """The fee flags and the price flags of each line, joined by ``;``."""
-    out = np.asarray(fee_flags, dtype=object).copy()
-    for mask, flag in ((above, PriceFlag.ABOVE_COMPETITOR), (below, PriceFlag.BELOW_BREAKEVEN)):
-        if mask.any():
-            joined = np.where(out == "", flag.value, out + ";" + flag.value)
-            out = np.where(mask, joined, out)
-    return out
+def _flags(fee_flags: pd.Series, marks: Sequence[tuple[np.ndarray, PriceFlag]]) -> np.ndarray:
+    """The fee flags and the price flags of each line, joined by ``;`` (``marks``: where each
+    price flag holds). Built on the codes of the few distinct fee flags: one text per
+    combination of a fee flag and the price flags, not a string per line."""
+    codes, distinct = _codes(fee_flags)
+    combined = codes << len(marks)
+    for bit, (mask, _) in enumerate(marks):
+        combined |= np.asarray(mask, dtype=np.int64) << bit
+    width = 1 << len(marks)
+    texts = np.empty(len(distinct) * width, dtype=object)
+    for i, fee_flag in enumerate(distinct):
+        for bits in range(width):
+            parts = [str(fee_flag)] if fee_flag else []
+            parts += [flag.value for bit, (_, flag) in enumerate(marks) if bits >> bit & 1]
+            texts[i * width + bits] = ";".join(parts)
+    return np.asarray(texts[combined], dtype=object)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as codes into its distinct values (a categorical's own codes)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.cat
+        return cat.codes.to_numpy(dtype=np.int64), cat.categories.to_numpy(dtype=object)
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    return np.asarray(codes, dtype=np.int64), np.asarray(distinct, dtype=object)
 
 
 def _platform_fees(
@@ -627,7 +682,8 @@ def _platform_fees(
                 )
             },
             "referral_rate": rate,
-        }
+        },
+        copy=False,
     )
     return platform.compute_fees(frame, tables)
 

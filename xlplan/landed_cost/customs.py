@@ -531,20 +531,37 @@ def rounding_rule(
     ``step``'s rule; a rule applies only to amounts in its own currency."""
     inc = np.full(len(places), np.nan)
     method = np.zeros(len(places), dtype=np.int64)
-    rows = rules.rounding[rules.rounding["step"] == step]
-    found = {
-        (mkt, ccy): (m, increment)
-        for mkt, m, increment, ccy in rows[
-            ["market", "method", "increment", "currency"]
-        ].itertuples(index=False, name=None)
-        if m in _METHOD_CODES and increment > 0
-    }
+    found = _rounding_rows(rules.rounding, step)
     for i, key in enumerate(places):
         if key in found:
             m, increment = found[key]
             inc[i] = increment
             method[i] = _METHOD_CODES[m]
     return inc, method
+
+
+_RoundingRows = dict[tuple[object, object], tuple[str, float]]
+_ROUNDINGS: dict[int, tuple[weakref.ref[pd.DataFrame], dict[str, _RoundingRows]]] = {}
+
+
+def _rounding_rows(table: pd.DataFrame, step: str) -> _RoundingRows:
+    """``{(market, currency): (method, increment)}`` of the valid rows of ``step``, built once
+    per rounding table and step (a one-line UDF computes with the same rules many times)."""
+    cached = _ROUNDINGS.get(id(table))
+    if cached is None or cached[0]() is not table:
+        cached = (weakref.ref(table, lambda _: _ROUNDINGS.pop(id(table), None)), {})
+        _ROUNDINGS[id(table)] = cached
+    by_step = cached[1]
+    if step not in by_step:
+        rows = table[table["step"] == step]
+        by_step[step] = {
+            (mkt, ccy): (str(m), float(increment))
+            for mkt, m, increment, ccy in rows[
+                ["market", "method", "increment", "currency"]
+            ].itertuples(index=False, name=None)
+            if m in _METHOD_CODES and increment > 0
+        }
+    return by_step[step]
 
 
 def round_step(

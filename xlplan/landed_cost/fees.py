@@ -41,9 +41,11 @@ when it reaches the margin (to 1e-9 of the price).
 from __future__ import annotations
 
 import functools
+import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -273,6 +275,10 @@ class PriceSchedule:
         if pieces is None:
             return np.zeros(np.shape(price))
         return pieces.at(self.owner, price)
+
+    def at_rows(self, price: FloatArray, rows: np.ndarray) -> FloatArray:
+        """All the fees of the lines at positions ``rows`` at ``price`` (one per row)."""
+        return self._pieces[""].at(self.owner[rows], price)
 
 
 def solve_price(
@@ -510,8 +516,8 @@ def compute_fees(
             joined[u, j] = ";".join(
                 x for x in (referral_rules[u], by_band[u, j], storage_rule[u]) if x
             )
-    band_rule = by_band[owner, band]
-    all_rules = joined[owner, band]
+    # (distinct inputs, band) pairs as one position into the flattened tables.
+    pair = owner * by_band.shape[1] + band
 
     def each(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.asarray(values)[owner])
@@ -537,26 +543,39 @@ def compute_fees(
             "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
             "storage_fee": np.where(typed_storage, line_storage, each(storage)),
             "aged_surcharge": each(aged),
-            "size_tier": pd.Series(each(tier.name), dtype=object),
+            "size_tier": _each_text(tier.name, owner),
             "dim_weight_kg": each(tier.dim_weight_kg),
             "shipping_weight_kg": each(tier.shipping_weight_kg),
             "cubic_feet": each(tier.cubic_feet),
-            "referral_rule": pd.Series(each(referral_rules), dtype=object),
-            "fulfilment_rule": pd.Series(band_rule, dtype=object),
-            "storage_rule": pd.Series(each(storage_rule), dtype=object),
+            "referral_rule": _each_text(referral_rules, owner),
+            "fulfilment_rule": _each_text(by_band.ravel(), pair),
+            "storage_rule": _each_text(storage_rule, owner),
             "fee_uncertain": each(uncertain),
-            "fee_flag": pd.Series(each(flags), dtype=object),
-            "fee_rules": pd.Series(all_rules, dtype=object),
-        }
+            "fee_flag": _each_text(flags, owner),
+            "fee_rules": _each_text(joined.ravel(), pair),
+        },
+        copy=False,
     )
     out.index = index
     typed_costs = np.where(own, line_mile, 0.0) + np.where(typed_storage, line_storage, 0.0)
     return FeeResult(out, schedule, each(fixed_fees) + typed_costs)
 
 
+def _each_text(values: np.ndarray, owner: np.ndarray) -> pd.Categorical:
+    """``values[owner]`` for every line as a categorical: the few distinct texts are stored
+    once, not a string object per line."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(
+        codes[owner], categories=pd.Index(distinct, dtype=object), validate=False
+    )
+
+
 def _sized(t: pd.DataFrame) -> np.ndarray:
     cols = ["length_cm", "width_cm", "height_cm", "weight_kg"]
-    return np.asarray(np.isfinite(t[cols].to_numpy(dtype=float)).all(axis=1))
+    sized = np.ones(len(t), dtype=bool)
+    for c in cols:
+        sized &= np.isfinite(t[c].to_numpy(dtype=float))
+    return sized
 
 
 _PRESENCE_INPUTS = ("last_mile_per_unit", "storage_per_unit")
@@ -628,8 +647,6 @@ def _referral(
     plans: list[list[tuple[pd.DataFrame, float, float, bool]]] = []
     closing_of: list[float] = []
     missing_of: list[bool] = []
-    ref, com = tables.referral, tables.commissions
-    com_channels = set(com["channel"])
     for ch, mk, cat, lst, rate_text, min_text in keyed.keys:
         parts: list[tuple[pd.DataFrame, float, float, bool]] = []
         closing = 0.0
@@ -648,36 +665,12 @@ def _referral(
             )
             floor = 0.0 if min_text == "nan" else float(min_text)
             parts.append((typed_row, floor, np.inf, False))
-        elif ch == AMAZON:
-            mine = ref[ref["marketplace"] == mk]
-            rows = mine[mine["category"] == cat]
-            if rows.empty:
-                rows = mine[mine["category"] == DEFAULT_CATEGORY]
-            if rows.empty:
-                missing = True
-            else:
-                rows = rows.sort_values("price_from").assign(price_bounds="(]", fixed_fee=np.nan)
-                floor = float(np.nan_to_num(rows["min_fee"].max()))
-                marginal = bool(rows["tier_mode"].iloc[0] == "marginal")
-                parts.append((rows, floor, np.inf, marginal))
-                closing = float(np.nan_to_num(rows["closing_fee"].max()))
-        elif ch in com_channels:
-            mine = com[
-                (com["channel"] == ch) & (com["marketplace"] == mk) & (com["applies"] == "per_unit")
-            ]
-            listings = [x for x in dict.fromkeys(mine["listing_type"]) if x != DEFAULT_CATEGORY]
-            chosen = lst if lst else (listings[0] if listings else DEFAULT_CATEGORY)
-            mine = mine[mine["listing_type"].isin([chosen, DEFAULT_CATEGORY])]
-            for _, rows in mine.groupby("fee_type", sort=False):
-                own = rows[rows["category"] == cat]
-                use = own if not own.empty else rows[rows["category"] == DEFAULT_CATEGORY]
-                if use.empty:
-                    continue
-                use = use.sort_values("price_from")
-                cap = float(use["cap"].min())
-                marginal = bool(use["tier_mode"].iloc[0] == "marginal")
-                parts.append((use, 0.0, np.inf if np.isnan(cap) else cap, marginal))
-            missing = not parts
+        else:
+            parts, closing, missing = _memo(
+                tables,
+                ("referral", ch, mk, cat, lst),
+                functools.partial(_table_referral, tables, ch, mk, cat, lst),
+            )
         plans.append(parts)
         closing_of.append(closing)
         missing_of.append(missing)
@@ -707,6 +700,76 @@ def _referral(
     )
 
 
+_Plan = list[tuple[pd.DataFrame, float, float, bool]]
+
+
+def _table_referral(
+    tables: FeeTables, ch: str, mk: str, cat: str, lst: str
+) -> tuple[_Plan, float, bool]:
+    """The referral or commission schedule of (channel, market, category, listing type) from
+    the tables: its (band rows, floor, cap, marginal) parts, closing fee, and whether the
+    channel's tables miss it."""
+    ref, com = tables.referral, tables.commissions
+    parts: _Plan = []
+    closing = 0.0
+    missing = False
+    if ch == AMAZON:
+        mine = ref[ref["marketplace"] == mk]
+        rows = mine[mine["category"] == cat]
+        if rows.empty:
+            rows = mine[mine["category"] == DEFAULT_CATEGORY]
+        if rows.empty:
+            missing = True
+        else:
+            rows = rows.sort_values("price_from").assign(price_bounds="(]", fixed_fee=np.nan)
+            floor = float(np.nan_to_num(rows["min_fee"].max()))
+            marginal = bool(rows["tier_mode"].iloc[0] == "marginal")
+            parts.append((rows, floor, np.inf, marginal))
+            closing = float(np.nan_to_num(rows["closing_fee"].max()))
+    elif ch in set(com["channel"]):
+        mine = com[
+            (com["channel"] == ch) & (com["marketplace"] == mk) & (com["applies"] == "per_unit")
+        ]
+        listings = [x for x in dict.fromkeys(mine["listing_type"]) if x != DEFAULT_CATEGORY]
+        chosen = lst if lst else (listings[0] if listings else DEFAULT_CATEGORY)
+        mine = mine[mine["listing_type"].isin([chosen, DEFAULT_CATEGORY])]
+        for _, rows in mine.groupby("fee_type", sort=False):
+            own = rows[rows["category"] == cat]
+            use = own if not own.empty else rows[rows["category"] == DEFAULT_CATEGORY]
+            if use.empty:
+                continue
+            use = use.sort_values("price_from")
+            cap = float(use["cap"].min())
+            marginal = bool(use["tier_mode"].iloc[0] == "marginal")
+            parts.append((use, 0.0, np.inf if np.isnan(cap) else cap, marginal))
+        missing = not parts
+    return parts, closing, missing
+
+
+_T = TypeVar("_T")
+_MEMO: dict[int, tuple[weakref.ref[FeeTables], dict[Hashable, Any]]] = {}
+
+
+def _memo(tables: FeeTables, key: Hashable, make: Callable[[], _T]) -> _T:
+    """``make()`` computed once per fee tables (by identity, while they live) and ``key``:
+    the look-ups of a table that do not depend on the lines are made once, not on every call
+    (a one-line UDF computes with the same tables thousands of times). The values are shared:
+    never changed by their users."""
+    ident = id(tables)
+    cached = _MEMO.get(ident)
+    if cached is None or cached[0]() is not tables:
+
+        def forget(_: object) -> None:
+            _MEMO.pop(ident, None)
+
+        cached = (weakref.ref(tables, forget), {})
+        _MEMO[ident] = cached
+    values = cached[1]
+    if key not in values:
+        values[key] = make()
+    return values[key]  # type: ignore[no-any-return]
+
+
 class _Tier(NamedTuple):
     name: np.ndarray
     storage_class: np.ndarray
@@ -728,7 +791,8 @@ def _size_tier(
     t: pd.DataFrame, market: np.ndarray, channel: np.ndarray, tables: FeeTables
 ) -> _Tier:
     n = len(t)
-    dims = np.sort(t[["length_cm", "width_cm", "height_cm"]].to_numpy(dtype=float), axis=1)[:, ::-1]
+    sides = [t[c].to_numpy(dtype=float) for c in ("length_cm", "width_cm", "height_cm")]
+    dims = np.sort(np.column_stack(sides), axis=1)[:, ::-1]
     weight_kg = t["weight_kg"].to_numpy(dtype=float)
     cubic = dims.prod(axis=1) / CUBIC_FOOT_CM3
     name = np.full(n, "", dtype=object)
@@ -745,7 +809,7 @@ def _size_tier(
     for m, mk in enumerate(names):
         if not mk:
             continue
-        rows = tiers[tiers["marketplace"] == mk].sort_values("tier_order")
+        rows, each_row = _memo(tables, ("size_tiers", mk), functools.partial(_tiers_of, tiers, mk))
         pick = np.flatnonzero(codes == m)
         if rows.empty:
             continue
@@ -756,7 +820,7 @@ def _size_tier(
         chosen = np.full(len(pick), -1)
         weight_of = np.full(len(pick), np.nan)
         dim_of = np.full(len(pick), np.nan)
-        for j, (_, r) in enumerate(rows.iterrows()):
+        for j, r in enumerate(each_row):
             side = np.nan_to_num(float(r["min_side"]))
             divisor = float(r["dim_divisor"])
             vol = d[:, 0] * np.maximum(d[:, 1], side) * np.maximum(d[:, 2], side)
@@ -800,6 +864,12 @@ def _size_tier(
     return _Tier(name, storage_class, ship, unit, dimw, ship_kg, cubic, missing, uncertain, rule)
 
 
+def _tiers_of(tiers: pd.DataFrame, mk: str) -> tuple[pd.DataFrame, list[pd.Series]]:
+    """A marketplace's size tiers in order, and each as a row."""
+    rows = tiers[tiers["marketplace"] == mk].sort_values("tier_order")
+    return rows, [r for _, r in rows.iterrows()]
+
+
 def _round_up(values: FloatArray, step: float) -> FloatArray:
     if not np.isfinite(step) or step <= 0:
         return values
@@ -827,30 +897,23 @@ def _fulfilment(tier: _Tier, market: np.ndarray, tables: FeeTables) -> _Fulfilme
     table = tables.fulfilment
     keyed = _factorise(market, tier.name)
     per_group = [
-        table[(table["marketplace"] == mk) & (table["size_tier"] == size)] if size else table[:0]
+        _memo(tables, ("fulfilment", mk, size), functools.partial(_bands_of, table, mk, size))
         for mk, size in keyed.keys
     ]
-    width = max((r["price_band"].nunique() for r in per_group), default=0) or 1
+    width = max((len(r) for r in per_group), default=0) or 1
     bands = _component(len(keyed.keys), width)
     fuel_rate = np.zeros(len(keyed.keys))
     amount = np.full((n, width), np.nan)
     rule = np.full((n, width), "", dtype=object)
     uncertain = np.zeros(n, dtype=bool)
-    fuel_rows = tables.surcharges[
-        (tables.surcharges["surcharge"] == "fuel_and_logistics")
-        & tables.surcharges["applies_to"].str.startswith("FBA")
-    ]
-    for g, rows in enumerate(per_group):
-        if rows.empty:
+    for g, by_band in enumerate(per_group):
+        if not by_band:
             continue
         mk = keyed.keys[g][0]
         lines = np.flatnonzero(keyed.codes == g)
-        fuel = fuel_rows[fuel_rows["marketplace"] == mk]
-        fuel_rate[g] = float(fuel["rate"].iloc[0]) if len(fuel) else 0.0
-        suffix = ";" + str(fuel["rule"].iloc[0]) if len(fuel) else ""
+        fuel_rate[g], suffix = _memo(tables, ("fuel", mk), functools.partial(_fuel_of, tables, mk))
         w = tier.shipping_weight[lines]
-        for t, (_, band) in enumerate(rows.groupby("price_band", sort=False)):
-            band = band.sort_values("weight_from")
+        for t, band in enumerate(by_band):
             first = band.iloc[0]
             lo_closed, hi_closed = _closure(band["price_bounds"].iloc[:1])
             lo = np.nan_to_num(float(first["price_from"]))
@@ -882,6 +945,28 @@ def _fulfilment(tier: _Tier, market: np.ndarray, tables: FeeTables) -> _Fulfilme
     return _Fulfilment(keyed.codes, Component(**bands), fuel_rate, amount, rule, uncertain, missing)
 
 
+def _bands_of(table: pd.DataFrame, mk: str, size: str) -> list[pd.DataFrame]:
+    """The fulfilment rows of a marketplace's size tier by price band (in the table's order),
+    each by weight; none for a line without a size tier."""
+    if not size:
+        return []
+    rows = table[(table["marketplace"] == mk) & (table["size_tier"] == size)]
+    return [band.sort_values("weight_from") for _, band in rows.groupby("price_band", sort=False)]
+
+
+def _fuel_of(tables: FeeTables, mk: str) -> tuple[float, str]:
+    """A marketplace's FBA fuel and logistics surcharge rate [fraction] and ``;rule`` (0 and
+    ``""`` where none is in force)."""
+    rows = tables.surcharges[
+        (tables.surcharges["surcharge"] == "fuel_and_logistics")
+        & tables.surcharges["applies_to"].str.startswith("FBA")
+        & (tables.surcharges["marketplace"] == mk)
+    ]
+    if not len(rows):
+        return 0.0, ""
+    return float(rows["rate"].iloc[0]), ";" + str(rows["rule"].iloc[0])
+
+
 def _storage(
     t: pd.DataFrame,
     tier: _Tier,
@@ -897,22 +982,16 @@ def _storage(
     aged = np.full(n, np.nan)
     rule = np.full(n, "", dtype=object)
     uncertain = np.zeros(n, dtype=bool)
-    table = tables.storage
-    monthly = table[table["fee_kind"] == "monthly_storage"]
-    aging = table[table["fee_kind"] == "aged_inventory_surcharge"]
     keyed = _factorise(market, tier.storage_class)
     for g, (mk, klass) in enumerate(keyed.keys):
         if not klass:
             continue
         lines = np.flatnonzero(keyed.codes == g)
-        rows = monthly[
-            (monthly["marketplace"] == mk) & (monthly["size_class"].isin([klass, "all"]))
-        ]
+        rows, by_month, mine = _memo(
+            tables, ("storage", mk, klass), functools.partial(_storage_of, tables, mk, klass)
+        )
         if rows.empty:
             continue
-        by_month = np.full(13, np.nan)
-        for _, r in rows.iterrows():
-            by_month[int(r["month_from"]) : int(r["month_to"]) + 1] = float(r["rate"])
         year = by_month[1:]
         average = float(np.mean(year)) if np.isfinite(year).all() else np.nan
         m = sell[lines]
@@ -922,7 +1001,6 @@ def _storage(
         storage[lines] = rate * feet * months[lines]
         uncertain[lines] |= bool(rows["uncertain"].any())
         ids = ";".join(rows["rule"])
-        mine = aging[aging["marketplace"] == mk].sort_values("age_from_days")
         aged[lines] = _aged(mine, feet, months[lines]) if not mine.empty else 0.0
         if not mine.empty:
             late = months[lines] * DAYS_PER_MONTH > float(mine["age_from_days"].min()) - 1
@@ -932,6 +1010,21 @@ def _storage(
             rule[lines] = ids
     missing = (tier.name != "") & np.isnan(storage)
     return storage, aged, rule, uncertain, missing
+
+
+def _storage_of(
+    tables: FeeTables, mk: str, klass: str
+) -> tuple[pd.DataFrame, FloatArray, pd.DataFrame]:
+    """A marketplace's monthly storage rows of a storage class, their rate by month (index
+    1-12), and its aged-inventory rows by age."""
+    table = tables.storage
+    monthly = table[table["fee_kind"] == "monthly_storage"]
+    rows = monthly[(monthly["marketplace"] == mk) & (monthly["size_class"].isin([klass, "all"]))]
+    by_month = np.full(13, np.nan)
+    for _, r in rows.iterrows():
+        by_month[int(r["month_from"]) : int(r["month_to"]) + 1] = float(r["rate"])
+    aging = table[table["fee_kind"] == "aged_inventory_surcharge"]
+    return rows, by_month, aging[aging["marketplace"] == mk].sort_values("age_from_days")
 
 
 def _aged(rows: pd.DataFrame, feet: FloatArray, months: FloatArray) -> FloatArray:

@@ -369,7 +369,7 @@ def fx_rates(table: pd.DataFrame, src: pd.Series, dst: pd.Series) -> pd.Series:
     ca, ua = pd.factorize(np.asarray(src, dtype=object), use_na_sentinel=False)
     cb, ub = pd.factorize(np.asarray(dst, dtype=object), use_na_sentinel=False)
     width = max(len(ub), 1)
-    keys, codes = np.unique(ca.astype(np.int64) * width + cb, return_inverse=True)
+    codes, keys = pd.factorize(ca.astype(np.int64) * width + cb)  # hashing, not sorting
     resolved = np.array([one(str(ua[k // width]), str(ub[k % width])) for k in keys], dtype=float)
     out = resolved[codes] if len(resolved) else np.full(len(codes), np.nan)
     return pd.Series(out, index=src.index, dtype=float)

@@ -159,7 +159,7 @@ def coerce_table(
             out[col.key] = pd.Series(months, index=values.index, dtype=object).where(~bad, "")
         else:
             out[col.key] = _cell_text(values)
-    frame = pd.DataFrame(out)
+    frame = pd.DataFrame(out, copy=False)  # each column its own array: no 2-D block copy
     errors = concat_errors(errs) if errs else empty_errors()
     empty = blank_rows(frame)
     if empty.any() and len(errors):  # a wholly blank row is skipped, not "market is required"
@@ -171,6 +171,8 @@ def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """Rows of a coerced frame with nothing in any cell (a gap the user left in a table)."""
     empty = np.ones(len(frame), dtype=bool)
     for key in frame.columns:
+        if not empty.any():  # every row has a cell already: the other columns cannot change it
+            break
         values = frame[key]
         if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype):
             empty &= ((values == "") | values.isna()).to_numpy(dtype=bool)
@@ -226,12 +228,14 @@ def _unknown(
 def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
     if col.minimum is None and col.maximum is None:
         return empty_errors()
-    bad = pd.Series(False, index=nums.index)
-    if col.minimum is not None:
-        bad |= (nums <= col.minimum) if col.min_exclusive else (nums < col.minimum)
-    if col.maximum is not None:
-        bad |= (nums >= col.maximum) if col.max_exclusive else (nums > col.maximum)
-    bad &= nums.notna()
+    values = nums.to_numpy(dtype=float)  # numpy, not Series arithmetic: a one-row table is
+    bad = np.zeros(len(values), dtype=bool)  # what a one-line UDF reads on every call
+    with np.errstate(invalid="ignore"):
+        if col.minimum is not None:
+            bad |= (values <= col.minimum) if col.min_exclusive else (values < col.minimum)
+        if col.maximum is not None:
+            bad |= (values >= col.maximum) if col.max_exclusive else (values > col.maximum)
+    bad &= ~np.isnan(values)
     if not bad.any():
         return empty_errors()
     hint_zh = hint_en = ""

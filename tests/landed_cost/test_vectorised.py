@@ -1,0 +1,113 @@
+"""The whole-column calculation against the one-line one, with the fee tables and customs in.
+
+The calculator looks fees up once per distinct set of fee inputs, keeps texts as codes into
+their few distinct values and solves prices once per fee schedule; a line computed alone goes
+through none of that sharing. Both must give the same figures, texts and errors.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlplan.landed_cost.action import compute_lines
+from xlplan.reference import default_fx, load_rules
+
+RULES = load_rules(date(2026, 3, 1), fx=default_fx())
+
+# (market, channel, category, listing type) as the demo lines and the fee tables name them.
+SELLING = [
+    ("US", "Amazon", "Electronics Accessories", ""),
+    ("US", "Amazon", "Jewelry", ""),
+    ("US", "Amazon", "", ""),
+    ("US", "TikTok Shop", "", ""),
+    ("US", "Shopify", "", ""),
+    ("DE", "Amazon", "Electronic Accessories", ""),
+    ("GB", "Amazon", "Electronic Accessories", ""),
+    ("JP", "Amazon", "Accessories (Electronics/Camera/PC)", ""),
+    ("MX", "Mercado Libre", "", "clasica"),
+    ("BR", "Mercado Libre", "Eletrônicos, Áudio e Vídeo", "classico"),
+    ("BR", "Shopee", "", ""),
+]
+
+# Numbers a cell can hold: Excel has no subnormal doubles.
+sizes = st.floats(1, 120, allow_subnormal=False)
+blank_or = st.one_of  # a blank cell is None
+
+
+@st.composite
+def fee_line(draw: st.DrawFn) -> dict[str, object]:
+    market, channel, category, listing = draw(st.sampled_from(SELLING))
+    sized = draw(st.booleans())
+    return dict(
+        market=market,
+        channel=channel,
+        category=category or None,
+        listing_type=listing or None,
+        unit_cost=draw(st.floats(1, 400, allow_subnormal=False)),
+        cost_currency="CNY",
+        freight_per_unit=draw(st.floats(0, 20, allow_subnormal=False)),
+        hs_code=draw(st.sampled_from(["85076000", "85044095", "61091000", None])),
+        price=draw(st.floats(5, 3000, allow_subnormal=False)),
+        referral_rate=draw(blank_or(st.none(), st.floats(0, 0.2, allow_subnormal=False))),
+        last_mile_per_unit=draw(blank_or(st.none(), st.floats(0, 10, allow_subnormal=False))),
+        storage_per_unit=draw(blank_or(st.none(), st.floats(0, 2, allow_subnormal=False))),
+        length_cm=draw(sizes) if sized else None,
+        width_cm=draw(sizes) if sized else None,
+        height_cm=draw(sizes) if sized else None,
+        weight_kg=draw(st.floats(0.01, 30, allow_subnormal=False)) if sized else None,
+        months_in_stock=draw(blank_or(st.none(), st.floats(0.1, 14, allow_subnormal=False))),
+        sell_month=draw(blank_or(st.none(), st.integers(1, 12))),
+        competitor_price=draw(blank_or(st.none(), st.floats(5, 3000, allow_subnormal=False))),
+        target_margin=draw(blank_or(st.none(), st.floats(-0.3, 0.5, allow_subnormal=False))),
+    )
+
+
+@st.composite
+def fee_lines(draw: st.DrawFn) -> pd.DataFrame:
+    """A few distinct lines, repeated at other prices: lines that share their fee inputs."""
+    pool = draw(st.lists(fee_line(), min_size=1, max_size=5))
+    picks = draw(st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=10))
+    prices = draw(
+        st.lists(
+            st.floats(5, 3000, allow_subnormal=False), min_size=len(picks), max_size=len(picks)
+        )
+    )
+    rows = [
+        dict(pool[i], price=p) if k % 2 else pool[i]
+        for k, (i, p) in enumerate(zip(picks, prices, strict=True))
+    ]
+    return pd.DataFrame(rows)
+
+
+def _same(table: pd.DataFrame, alone: pd.DataFrame) -> None:
+    assert list(table.columns) == list(alone.columns)
+    for key in table.columns:
+        a, b = table[key], alone[key]
+        if pd.api.types.is_float_dtype(a.dtype):
+            assert np.allclose(
+                a.to_numpy(dtype=float), b.to_numpy(dtype=float), rtol=1e-12, atol=0, equal_nan=True
+            ), key
+        else:
+            assert a.fillna("").astype(str).tolist() == b.fillna("").astype(str).tolist(), key
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(fee_lines())
+def test_table_with_fee_tables_equals_lines_computed_alone(frame: pd.DataFrame) -> None:
+    table = compute_lines(frame, RULES)
+    alone = [compute_lines(frame.iloc[[i]], RULES) for i in range(len(frame))]
+    _same(table.outputs, pd.concat([r.outputs for r in alone]))
+    own_errors = [
+        (i, c, zh, en)
+        for i, r in enumerate(alone)
+        for c, zh, en in r.errors[["column", "zh", "en"]].itertuples(index=False, name=None)
+    ]
+    errors = table.errors[["row", "column", "zh", "en"]].itertuples(index=False, name=None)
+    assert sorted(map(tuple, errors)) == sorted(own_errors)
