@@ -58,7 +58,7 @@ CUSTOMS_TEXT = ("origin", "ship_from", "hs_code", "transport_mode", "parcel", "s
 """Text columns read on their distinct values (:func:`_customs_cells`): a million lines carry
 few origins, codes and modes, and parcel ids are compared, not shown."""
 
-FEE_TEXT = ("category", "listing_type")
+FEE_TEXT = ("category", "listing_type", "payment_processor")
 """Free-text fee keys: they pass through and are read on their distinct values by the fee
 calculation (any text is a valid category; one not in the tables takes the ``*`` rows)."""
 

@@ -572,6 +572,40 @@ LANDED_COST = Table(
             help_zh="填写则给出竞品价与低 5%-8% 价位的利润率",
             help_en="given = margins at the competitor's price and 5-8% below it",
         ),
+        rate(
+            "refund_rate",
+            "退款率",
+            "Refund rate",
+            width=9,
+            help_zh="退款件数占销量的比例；亚马逊按每件退款收取退款管理费（佣金的 20%，有上限）",
+            help_en="refunded units per unit sold; Amazon charges a refund administration fee "
+            "per refunded unit (20% of the referral fee, capped)",
+        ),
+        text(
+            "payment_processor",
+            "支付商",
+            "Payment processor",
+            11,
+            help_zh="独立站: Stripe 或 PayPal；支付费率与固定费留空时按费用表计算",
+            help_en="independent sites: Stripe or PayPal; with the payment rate and fixed fee "
+            "blank, the processor's fees come from the fee tables",
+        ),
+        rate(
+            "intl_card_share",
+            "境外卡占比",
+            "International card share",
+            width=10,
+            help_zh="用境外发行的卡付款的比例（加收境外卡费）",
+            help_en="share of payments by cards issued abroad (the international-card fee)",
+        ),
+        rate(
+            "conversion_share",
+            "换汇占比",
+            "Currency conversion share",
+            width=10,
+            help_zh="需要货币兑换的付款比例（加收换汇费）",
+            help_en="share of payments that need a currency conversion (the conversion fee)",
+        ),
     ),
     sheet="landed_cost",
 )
@@ -588,6 +622,7 @@ _OUT_MONEY = [
     ("sales_tax", "价内销售税", "Tax in price"),
     ("net_price", "净售价", "Net price"),
     ("referral_fee", "平台佣金", "Referral fee"),
+    ("refund_admin_fee", "退款管理费", "Refund admin fee"),
     ("payment_fee", "支付手续费", "Payment fee"),
     ("fx_loss", "汇损", "FX loss"),
     ("ad_cost", "广告费", "Ad cost"),
