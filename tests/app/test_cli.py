@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from xlplan import actions
 from xlplan.app import templates
 from xlplan.app.cli import main
 from xlplan.landed_cost import sheets as landed_cost_sheets
@@ -210,6 +212,48 @@ def test_check_a_clean_template(tmp_path: Path, capsys: pytest.CaptureFixture[st
     src.write_bytes(templates.template_bytes("zh"))
     assert main(["check", str(src)]) == 0
     assert "没有问题" in capsys.readouterr().out
+
+
+def test_check_and_new_show_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11: `check` and `new` ran 5-18 s without a word. Each step is a line, flushed as
+    it starts; with --json the steps go to stderr so stdout stays one JSON document."""
+    import json
+
+    target = tmp_path / "plan.xlsx"
+    assert main(["new", "--lang", "en", "-o", str(target)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("... building every sheet of the ") and out[0].endswith(" plan")
+    assert out[1] == "... writing plan.xlsx"
+    assert main(["check", str(target)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("... reading plan.xlsx (")
+    steps = [line for line in lines if line.startswith("[")]
+    n = len(actions.CHECKED) + 1  # every action dry-run, then the other tables' cells
+    assert len(steps) == n and steps[0].startswith(f"[1/{n}] checking ")
+    assert steps[-1] == f"[{n}/{n}] checking cells of the other input tables ..."
+    assert main(["check", str(target), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["count"] == 0
+    assert f"[{n}/{n}]" in captured.err
+
+
+def test_validate_reports_what_the_check_action_reports(tmp_path: Path) -> None:
+    """`xlplan check` (with its progress) and the Validate action are one path."""
+    from xlplan.workbook.io import FilePort
+
+    src = tmp_path / "plan.xlsx"
+    lines = landed_cost_sheets.sample_lines().astype(object)
+    lines.loc[1, "unit_cost"] = "cheap"
+    src.write_bytes(templates.template_bytes("en", lines))
+    today = date(2026, 12, 1)
+    heard: list[int] = []
+    validated = actions.validate(
+        FilePort(src, actions.CATALOG), today, progress=lambda i, n, label: heard.append(i)
+    )
+    ran = actions.run(FilePort(src, actions.CATALOG), today, ["check"])
+    assert validated.errors.equals(ran.errors) and len(validated.errors)
+    assert [m.en for m in validated.summary] == [m.en for m in ran.summary]
+    assert heard == list(range(1, len(actions.CHECKED) + 2))
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -174,3 +175,16 @@ def test_monthly_plan_has_its_total_and_the_event_dates_it_used(written: Path) -
     assert str(black_friday["Date"])[:10] == f"{demo.PLAN_YEAR}-11-26"  # Thanksgiving, the anchor
     assert str(black_friday["Starts"])[:10] == f"{demo.PLAN_YEAR}-11-27"
     assert str(events.loc["11.11 Singles' Day", "Date"])[:10] == f"{demo.PLAN_YEAR}-11-11"
+    # the total row lines up under the months it adds up, column for column
+    ws = openpyxl.load_workbook(path)["Monthly Plan"]
+    header = {name: _header_columns(ws, name) for name in ("tblMonthlyPlan", "tblMonthlyTotal")}
+    for m in [*months, "Q4", "Full year"]:
+        assert header["tblMonthlyTotal"][m] == header["tblMonthlyPlan"][m], m
+
+
+def _header_columns(ws: Any, name: str) -> dict[str, int]:
+    """Each header of table ``name`` and the sheet column it sits in."""
+    from openpyxl.utils.cell import range_boundaries
+
+    c1, r1, c2, _ = range_boundaries(ws.tables[name].ref)
+    return {ws.cell(r1, c).value: c for c in range(c1, c2 + 1)}

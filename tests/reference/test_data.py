@@ -185,13 +185,38 @@ def test_exact_columns(name: str, columns: list[str]) -> None:
     assert list(_read(name).columns) == columns
 
 
-@pytest.mark.parametrize("name", ["markets.csv", "low_value_regimes.csv", "fx_rates.csv"])
-def test_every_row_has_source_and_uncertain_rows_explain(name: str) -> None:
+RULE_TABLES = sorted(
+    p.name
+    for p in DATA.glob("*.csv")
+    if {"source", "effective_from"} <= set(p.open(encoding="utf-8").readline().strip().split(","))
+)
+"""Every shipped table of dated rules (tax, duty, fee, payout, calendar, KPI thresholds)."""
+
+
+@pytest.mark.parametrize("name", RULE_TABLES)
+def test_every_rule_row_is_dated_sourced_and_explains_uncertainty(name: str) -> None:
+    """The quality bar: every tax, duty and fee rule carries the date it applies from and its
+    source; an uncertain one says why (in its note)."""
     df = _read(name)
     assert (df["source"].str.strip() != "").all(), "row without source"
-    assert set(df["uncertain"]) <= {"true", "false"}
-    unexplained = df[(df["uncertain"] == "true") & (df["note"].str.strip() == "")]
-    assert unexplained.empty, f"uncertain rows without a note:\n{unexplained}"
+    for i, text in enumerate(df["effective_from"]):
+        assert ISO_DATE.match(text), f"{name} row {i + 2}: effective_from {text!r}"
+    if "effective_to" in df.columns:
+        for i, (start, end) in enumerate(
+            zip(df["effective_from"], df["effective_to"], strict=True)
+        ):
+            assert end == "" or start < end, f"{name} row {i + 2}: ends before it starts"
+    if "uncertain" in df.columns:
+        assert set(df["uncertain"]) <= {"true", "false"}
+        unexplained = df[(df["uncertain"] == "true") & (df["note"].str.strip() == "")]
+        assert unexplained.empty, f"uncertain rows without a note:\n{unexplained}"
+
+
+def test_the_rule_tables_are_all_checked() -> None:
+    assert {"markets.csv", "tariff_rows.csv", "entry_fees.csv", "rounding_rules.csv"} <= set(
+        RULE_TABLES
+    )
+    assert {"fees_amazon_referral.csv", "fees_fba_fulfilment.csv"} <= set(RULE_TABLES)
 
 
 # ---------------------------------------------------------------------------- markets

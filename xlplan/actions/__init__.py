@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from xlplan.actions.catalog import CATALOG
-from xlplan.actions.check import make_check
+from xlplan.actions.check import check_result, make_check
 from xlplan.actions.relink import RELINK
 from xlplan.actions.runner import Progress, RunReport, Step, context, plan_run, run_actions
 from xlplan.kpi import action as kpi_action
@@ -31,7 +31,8 @@ _CAPABILITIES: tuple[Action, ...] = (
 )
 
 ACTIONS: dict[str, Action] = {a.name: a for a in _CAPABILITIES}
-ACTIONS["check"] = make_check(dict(ACTIONS))
+CHECKED = dict(ACTIONS)
+ACTIONS["check"] = make_check(CHECKED)
 ACTIONS["relink"] = RELINK
 
 
@@ -51,6 +52,18 @@ def run(
     return run_actions(ACTIONS, port, today, names, progress=progress)
 
 
+def validate(port: WorkbookPort, today: date, *, progress: Progress | None = None) -> RunReport:
+    """What ``xlplan check`` runs: the Validate action, ``progress`` hearing of each action it
+    dry-runs (the same result as ``run(port, today, ["check"])``)."""
+    ctx, setting_errors = context(port, today)
+    return RunReport(
+        [
+            Step(None, ActionResult(setting_errors)),
+            Step(ACTIONS["check"], check_result(CHECKED, port, ctx, progress)),
+        ]
+    )
+
+
 __all__ = [
     "ACTIONS",
     "CATALOG",
@@ -63,4 +76,5 @@ __all__ = [
     "context",
     "ordered",
     "run",
+    "validate",
 ]

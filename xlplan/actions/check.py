@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from xlplan.actions.catalog import CATALOG
-from xlplan.actions.runner import plan_run, workbook_error
+from xlplan.actions.runner import Progress, plan_run, workbook_error
 from xlplan.core.errors import (
     ErrorRecord,
     InputError,
@@ -43,16 +43,29 @@ class DryRunPort:
         return self.port.locate(record)
 
 
-def check_workbook(actions: Mapping[str, Action], port: WorkbookPort, ctx: Context) -> pd.DataFrame:
+CELL_CHECKS = Message("其余输入表的单元格", "cells of the other input tables")
+
+
+def check_workbook(
+    actions: Mapping[str, Action],
+    port: WorkbookPort,
+    ctx: Context,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
     """Every problem the actions would report, and the cell problems of unread input tables,
-    each once."""
+    each once. ``progress`` hears of each action as it is dry-run."""
     dry = DryRunPort(port)
     found: list[pd.DataFrame] = []
-    for act in plan_run(actions, None):
+    todo = plan_run(actions, None)
+    for i, act in enumerate(todo, 1):
+        if progress is not None:
+            progress(i, len(todo) + 1, act.label)
         try:
             found.append(act.run(dry, ctx).errors)
         except InputError as exc:
             found.append(workbook_error(exc.message))
+    if progress is not None:
+        progress(len(todo) + 1, len(todo) + 1, CELL_CHECKS)
     for table in CATALOG.input_tables():
         raw = port.read_table(table.key)
         if raw is not None:
@@ -61,18 +74,28 @@ def check_workbook(actions: Mapping[str, Action], port: WorkbookPort, ctx: Conte
     return errors.drop_duplicates(["table", "row", "column", "en"]).reset_index(drop=True)
 
 
+def check_result(
+    actions: Mapping[str, Action],
+    port: WorkbookPort,
+    ctx: Context,
+    progress: Progress | None = None,
+) -> ActionResult:
+    """What Validate reports: the problems of :func:`check_workbook` and their count."""
+    errors = check_workbook(actions, port, ctx, progress)
+    n = len(errors)
+    summary = [
+        Message(f"校验: 发现 {n} 个问题", f"validate: {n} problems")
+        if n
+        else Message("校验: 没有问题", "validate: no problems")
+    ]
+    return ActionResult(errors, summary)
+
+
 def make_check(actions: Mapping[str, Action]) -> Action:
     """The Validate action over ``actions``."""
 
     def run_check(port: WorkbookPort, ctx: Context) -> ActionResult:
-        errors = check_workbook(actions, port, ctx)
-        n = len(errors)
-        summary = [
-            Message(f"校验: 发现 {n} 个问题", f"validate: {n} problems")
-            if n
-            else Message("校验: 没有问题", "validate: no problems")
-        ]
-        return ActionResult(errors, summary)
+        return check_result(actions, port, ctx)
 
     return Action(
         "check",

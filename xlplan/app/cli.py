@@ -45,8 +45,10 @@ def _written(lang: str, target: Path) -> str:
 def _step(lang: str) -> Callable[[str, str], None]:
     """Progress lines of a long command: ``[reading] plan.xlsx ...``, flushed at once."""
 
+    from xlplan.core.errors import Message
+
     def say(zh: str, en: str) -> None:
-        print(f"... {zh if lang == 'zh' else en}", flush=True)
+        print(f"... {Message(zh, en).text(lang)}", flush=True)
 
     return say
 
@@ -294,7 +296,11 @@ def cmd_new(args: argparse.Namespace) -> int:
     target = Path(args.output or f"xlplan-plan-{year}-{args.lang}.xlsx")
     _check_target(Path(), target, args)
     targets = None if args.example else templates.PlanTargets.empty()
-    write_file(target, templates.template_bytes(args.lang, plan_year=year, targets=targets))
+    say = _step(args.lang)
+    say(f"生成 {year} 年计划的全部工作表", f"building every sheet of the {year} plan")
+    data = templates.template_bytes(args.lang, plan_year=year, targets=targets)
+    say(f"写入 {target.name}", f"writing {target.name}")
+    write_file(target, data)
     kind = (
         Message("（示例数据，可直接运行）", " (the worked example, ready to run)")
         if args.example
@@ -310,14 +316,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     import json
 
     from xlplan import actions
-    from xlplan.core.errors import records
+    from xlplan.core.errors import Message, records
     from xlplan.workbook.io import FilePort
 
     src = Path(args.input)
     port = FilePort(src, actions.CATALOG, lang=_lang(args))
-    port.prefetch([t.key for t in actions.CATALOG.input_tables()])
     lang = port.lang
-    report = actions.run(port, _today(args), ["check"])
+    # progress goes to stderr with --json, so stdout stays one JSON document
+    out = sys.stderr if args.json else sys.stdout
+    tables = actions.CATALOG.input_tables()
+    print(
+        Message(
+            f"... 读取 {src.name}（{len(tables)} 个输入表）",
+            f"... reading {src.name} ({len(tables)} input tables)",
+        ).text(lang),
+        file=out,
+        flush=True,
+    )
+    port.prefetch([t.key for t in tables])
+
+    def progress(i: int, n: int, label: Message) -> None:
+        step = Message(f"校验 {label.zh}", f"checking {label.en}")
+        print(f"[{i}/{n}] {step.text(lang)} ...", file=out, flush=True)
+
+    report = actions.validate(port, _today(args), progress=progress)
     errors = report.errors
     if args.json:
         out = [

@@ -149,7 +149,7 @@ def _add_readme(wb: Any, lang: str) -> Any:
 def _fill_readme(ws: Any, wb: Any, fmt: Formats, lang: str) -> None:
     """How a planner works, step by step; then every sheet of the workbook in order, what it
     holds and whether the planner fills it or XLPlan writes it; then the conventions."""
-    page_setup(ws)
+    page_setup(ws, fmt)
     ws.hide_gridlines(2)
     ws.set_column(0, 0, 4)
     ws.set_column(1, 1, 26)

@@ -34,7 +34,7 @@ from xlplan.kpi.tables import (
     KPI_THRESHOLDS,
     KPI_VALUES,
 )
-from xlplan.workbook import render
+from xlplan.workbook import charts, render
 from xlplan.workbook.catalog import SheetWriter
 from xlplan.workbook.render import Formats, page_setup, write_table, write_title
 from xlplan.workbook.schema import Table
@@ -160,8 +160,8 @@ def write_kpi_flags_sheet(
     end = max(last, top + render.FIRST_DATA_ROWS)
     _flag_formats(ws, wb, keys.index("flag"), top + 1, end)
     first_reason = keys.index("red") + 1
-    ws.set_column(first_reason, first_reason, 80 if lang == "en" else 44)  # en runs longer
-    ws.set_column(first_reason + 1, first_reason + 1, 44 if lang == "en" else 80)
+    fmt.fit_column(ws, first_reason, 80 if lang == "en" else 44)  # en runs longer
+    fmt.fit_column(ws, first_reason + 1, 44 if lang == "en" else 80)
     _unit_formats(
         ws,
         wb,
@@ -171,7 +171,7 @@ def write_kpi_flags_sheet(
         end,
     )
     ws.freeze_panes(top + 1, 0)
-    page_setup(ws, wide=True, header_row=top)
+    page_setup(ws, fmt, header_row=top)
     return ws
 
 
@@ -342,16 +342,8 @@ def _peak(frames: dict[str, tuple[Table, pd.DataFrame]]) -> float | None:
     return float(tied.max()) if tied.notna().any() else None
 
 
-def _chart(wb: Any, kind: str, subtype: str | None = None) -> Any:
-    spec = {"type": kind} if subtype is None else {"type": kind, "subtype": subtype}
-    chart = wb.add_chart(spec)
-    chart.set_legend({"position": "bottom", "font": {"size": 9}})
-    chart.set_chartarea({"border": {"none": True}})
-    return chart
-
-
 def _months_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
-    chart = _chart(wb, "column")
+    chart = charts.new_chart(wb, "column")
     cats = p.ref(sheet, "month")
     for key, colour in (("plan", PLAN_COLOUR), ("actual", ACTUAL_COLOUR)):
         chart.add_series(
@@ -374,7 +366,7 @@ def _months_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
 
 
 def _markets_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
-    chart = _chart(wb, "bar")
+    chart = charts.new_chart(wb, "bar")
     chart.add_series(
         {
             "name": p.table.column("attainment").header(lang),
@@ -395,7 +387,7 @@ def _markets_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
 
 
 def _counts_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
-    chart = _chart(wb, "bar", "stacked")
+    chart = charts.new_chart(wb, "bar", "stacked")
     colour = {
         "green": "#70AD47",
         "amber": "#FFC000",
@@ -421,7 +413,7 @@ def _counts_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
 
 
 def _waterfall_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
-    chart = _chart(wb, "column", "stacked")
+    chart = charts.new_chart(wb, "column", "stacked")
     cats = p.ref(sheet, "step")
     chart.add_series(
         {
@@ -466,48 +458,31 @@ def _waterfall_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
 def _stock_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
     """Stock value by month (columns) and days of cover against the safety stock (lines,
     right axis)."""
-    chart = _chart(wb, "column")
-    cats = p.ref(sheet, "month")
-    chart.add_series(
-        {
-            "name": p.table.column("stock_value").header(lang),
-            "categories": cats,
-            "values": p.ref(sheet, "stock_value"),
-            "fill": {"color": PLAN_COLOUR},
-            "gap": 60,
-        }
+    header = p.table.column
+    return charts.columns_and_lines(
+        wb,
+        p.ref(sheet, "month"),
+        charts.Series(header("stock_value").header(lang), p.ref(sheet, "stock_value"), PLAN_COLOUR),
+        [
+            charts.Series(
+                header("cover_days").header(lang), p.ref(sheet, "cover_days"), ACTUAL_COLOUR
+            ),
+            charts.Series(
+                header("safety_days").header(lang),
+                p.ref(sheet, "safety_days"),
+                RED_TEXT,
+                dash="dash",
+            ),
+        ],
+        title=p.table.title(lang),
+        y_format='#,##0.0,,"M"',
+        y2_name=Message("天", "days").text(lang),
     )
-    lines = wb.add_chart({"type": "line"})
-    for key, colour, dash in (
-        ("cover_days", ACTUAL_COLOUR, "solid"),
-        ("safety_days", RED_TEXT, "dash"),
-    ):
-        lines.add_series(
-            {
-                "name": p.table.column(key).header(lang),
-                "categories": cats,
-                "values": p.ref(sheet, key),
-                "line": {"color": colour, "width": 2.25, "dash_type": dash},
-                "marker": {"type": "none"},
-                "y2_axis": True,
-            }
-        )
-    chart.combine(lines)
-    chart.set_title({"name": p.table.title(lang), "name_font": {"size": 11}})
-    chart.set_y_axis(
-        {
-            "num_format": '#,##0.0,,"M"',
-            "major_gridlines": {"visible": True, "line": {"color": "#E3E6EC"}},
-        }
-    )
-    lines.set_y2_axis({"num_format": "0", "min": 0, "name": Message("天", "days").text(lang)})
-    chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
-    return chart
 
 
 def _cash_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
     """Cash and money tied up at each month-end; the funding peak labelled."""
-    chart = _chart(wb, "line")
+    chart = charts.new_chart(wb, "line")
     cats = p.ref(sheet, "month")
     tied = pd.to_numeric(p.frame["tied_up"], errors="coerce").to_numpy(dtype=float)
     peak = int(np.nanargmax(tied)) if np.isfinite(tied).any() else -1
@@ -615,11 +590,10 @@ def write_dashboard_sheet(
             end = max(end, row + height)
         row = end + 3
     for col, width in enumerate((16, 15, 20, 13, 13, 10)):
-        ws.set_column(col, col, width)
-    ws.set_column(TABLE_COLS, TABLE_COLS, 2)
+        fmt.fit_column(ws, col, width)
+    fmt.fit_column(ws, TABLE_COLS, 2)
     ws.set_h_pagebreaks(breaks)
-    page_setup(ws, wide=True)
-    ws.fit_to_pages(1, 0)
+    page_setup(ws, fmt, one_page_wide=True)
     return ws
 
 
@@ -787,9 +761,9 @@ def _write_kpi_input(
             "error_message": "KPI 代码或名称，见阈值表 / a KPI key or name: see the thresholds",
         },
     )
-    ws.set_column(right - 1, right - 1, 3)
+    fmt.fit_column(ws, right - 1, 3)
     ws.freeze_panes(top + 1, 0)
-    page_setup(ws, wide=True, header_row=top)
+    page_setup(ws, fmt, header_row=top)
     return top
 
 
@@ -816,7 +790,7 @@ def write_kpi_input_sheets(
     write_table(wb, ws, fmt, KPI_RAW, raw, lang, top, 0)
     ws.freeze_panes(top + 1, 4)
     ws.set_row(top, 45)
-    page_setup(ws, wide=True, header_row=top)
+    page_setup(ws, fmt, header_row=top)
     return {
         KPI_VALUES.key: (SHEET["kpi"].title(lang), values_header),
         KPI_RAW.key: (SHEET["kpi_raw"].title(lang), top),

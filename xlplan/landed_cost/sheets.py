@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from xlplan import reference
-from xlplan.core.errors import Lang
 from xlplan.landed_cost.tables import (
     ENTRY_FEE_RULES,
     LANDED_COST,
@@ -24,7 +23,6 @@ from xlplan.landed_cost.tables import (
     TARIFF_RULES,
 )
 from xlplan.workbook.render import (
-    ADDIN_MESSAGE,
     FIRST_DATA_ROWS,
     INPUTS,
     Formats,
@@ -35,6 +33,7 @@ from xlplan.workbook.render import (
     write_tables_sheet,
     write_title,
     write_udf_anchor,
+    write_udf_block,
 )
 from xlplan.workbook.schema import Kind, Table
 
@@ -189,22 +188,8 @@ def write_landed_cost_sheet(wb: Any, fmt: Formats, lang: str, lines: pd.DataFram
     table = LANDED_COST
     write_table(wb, ws, fmt, table, lines, lang, top, 0)
     anchor_col = len(table.columns) + 1
-    ws.set_column(len(table.columns), len(table.columns), 2)
     out_cols = LANDED_COST_OUTPUT_COLUMNS
-    other = Lang(lang).other
-    for j, col in enumerate(out_cols):
-        ws.set_column(anchor_col + j, anchor_col + j, col.width, fmt.output_kinds[col.kind])
-        unit = col.unit(other)
-        ws.write_string(
-            top - 1,
-            anchor_col + j,
-            col.header(other) + (f" [{unit}]" if unit else ""),
-            fmt.sub_header,
-        )
-    ws.write_string(top - 2, anchor_col, "XLP_LANDED_COST →", fmt.section)
-    ws.write_dynamic_array_formula(
-        top, anchor_col, top, anchor_col, landed_cost_formula(), fmt.addin, ADDIN_MESSAGE
-    )
+    write_udf_block(ws, fmt, lang, anchor_col, top, LANDED_COST_CALL, out_cols)
     margin_col = anchor_col + [c.key for c in out_cols].index("contribution_margin")
     error_col = anchor_col + len(out_cols) - 1
     first, last = top + 1, top + FIRST_DATA_ROWS
@@ -223,20 +208,21 @@ def write_landed_cost_sheet(wb: Any, fmt: Formats, lang: str, lines: pd.DataFram
     ws.write_string(top - 2, 0, "■ " + INPUTS.text(lang), fmt.input_legend)
     ws.freeze_panes(top + 1, 2)
     ws.set_row(top, 45)
-    page_setup(ws, wide=True, header_row=top)
-    ws.set_v_pagebreaks([anchor_col - 1])
-    ws.fit_to_pages(2, 0)
+    page_setup(ws, fmt, header_row=top, breaks_before=[anchor_col - 1])
     return ws
 
 
+LANDED_COST_CALL = (
+    "XLP_LANDED_COST(tblLandedCost[#All],tblFX[#All],tblMarketOverrides[#All],"
+    "tblLowValueOverrides[#All],RulesDate,tblTariff[#All],tblEntryFees[#All],"
+    "tblRounding[#All])"
+)
+"""The table UDF call the Landed Cost sheet carries beside its input table."""
+
+
 def landed_cost_formula() -> str:
-    """The table UDF call the Landed Cost sheet carries beside its input table."""
-    call = (
-        "XLP_LANDED_COST(tblLandedCost[#All],tblFX[#All],tblMarketOverrides[#All],"
-        "tblLowValueOverrides[#All],RulesDate,tblTariff[#All],tblEntryFees[#All],"
-        "tblRounding[#All])"
-    )
-    return udf_formula(call)
+    """:data:`LANDED_COST_CALL` as the sheet holds it (saying why when the add-in is missing)."""
+    return udf_formula(LANDED_COST_CALL)
 
 
 def _numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -221,17 +221,6 @@ def _format_values(
         write_value(ws, first + i, col, value, fmt.input_kinds[kinds[key].kind])
 
 
-def _widths(ws: Any, blocks: Sequence[Placed]) -> None:
-    """Each column as wide as the widest table column stacked in it."""
-    widths: dict[int, float] = {}
-    for left, block, *_ in blocks:
-        for table, _ in block:
-            for j, col in enumerate(table.columns):
-                widths[left + j] = max(widths.get(left + j, 0.0), col.width)
-    for c, w in widths.items():
-        ws.set_column(c, c, w)
-
-
 def _input_sheet(
     wb: Any, fmt: Formats, lang: str, sheet_key: str, blocks: Sequence[Placed]
 ) -> tuple[Any, dict[str, tuple[int, int, int]]]:
@@ -243,13 +232,12 @@ def _input_sheet(
     where: dict[str, tuple[int, int, int]] = {}
     for left, block, *start in blocks:
         if left:
-            ws.set_column(left - 1, left - 1, 3)
+            fmt.fit_column(ws, left - 1, 3)
         first = start[0] if start else FIRST_HEADER
         for table, top, last in _write_block(wb, ws, fmt, lang, block, left, first):
             where[table.key] = (top, last, left)
-    _widths(ws, blocks)
     ws.write_string(FIRST_HEADER - 4, 0, "■ " + render.INPUTS.text(lang), fmt.input_legend)
-    render.page_setup(ws, wide=True, header_row=None)
+    render.page_setup(ws, fmt)
     return ws, where
 
 

@@ -90,7 +90,7 @@ def write_settings_sheet(
         ws.write_string(top - 3, 0, table.title(lang), fmt.section)
         ws.write_string(top - 2, 0, table.help(Lang(lang)), fmt.note)
         _, last = write_table(wb, ws, fmt, table, frame, lang, top, 0)
-    ws.set_column(1, 1, 16)
-    ws.set_column(2, 2, 40)
-    page_setup(ws)
+    fmt.fit_column(ws, 1, 16)
+    fmt.fit_column(ws, 2, 40)
+    page_setup(ws, fmt, header_row=top)
     return ws

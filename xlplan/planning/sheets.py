@@ -161,7 +161,7 @@ def write_planning_sheets(
         ws = write_tables_sheet(wb, fmt, sheet, tables, lang, output=sheet.owned)
         if sheet.key in PLANNING_FORMULAS:
             call, block = PLANNING_FORMULAS[sheet.key]
-            write_udf_block(ws, fmt, lang, len(tables[0][0].columns) + 1, 5, call, block)
+            write_udf_block(ws, fmt, lang, len(tables[0][0].columns) + 1, 5, call, block.columns)
 
 
 PLANNING_FORMULAS: dict[str, tuple[str, Table]] = {

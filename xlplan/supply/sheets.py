@@ -45,7 +45,7 @@ from xlplan.supply.tables import (
     SUPPLY_SKUS,
     TRANSIT_MODES,
 )
-from xlplan.workbook import render
+from xlplan.workbook import charts, render
 from xlplan.workbook.catalog import SheetWriter
 from xlplan.workbook.render import (
     INPUTS,
@@ -263,16 +263,12 @@ def write_supply_sheet(
         where[table.key] = (ws.get_name(), top)
         if i == 0:
             write_udf_block(
-                ws, fmt, lang, len(table.columns) + 1, top, STOCK_PLAN_CALL, ROUTE_BLOCK
+                ws, fmt, lang, len(table.columns) + 1, top, STOCK_PLAN_CALL, ROUTE_BLOCK.columns
             )
         top = max(last, top + 8) + 6
-    for j, width in grid_widths(inputs, cap=20.0, keep=SUPPLY_ROUTES).items():
-        ws.set_column(j, j, width)
     ws.set_row(where[SUPPLY_ROUTES.key][1], 45)
     ws.freeze_panes(0, 2)
-    page_setup(ws, wide=True)
-    ws.set_v_pagebreaks([len(SUPPLY_ROUTES.columns)])
-    ws.fit_to_pages(2, 0)
+    page_setup(ws, fmt, breaks_before=[len(SUPPLY_ROUTES.columns)])
     return where
 
 
@@ -303,13 +299,7 @@ def write_supply_setup_sheet(
         )
         where[table.key] = (ws.get_name(), top)
         top = last + 6
-    widths = grid_widths(inputs, cap=16.0, keep=SUPPLY_SETTINGS)
-    for table in (TRANSIT_MODES, PAYOUTS):  # their sources wrap in the cell: room to read them
-        last = len(table.columns) - 1
-        widths[last] = max(widths.get(last, 0.0), min(table.columns[last].width, 32.0))
-    for j, width in widths.items():
-        ws.set_column(j, j, width)
-    page_setup(ws)
+    page_setup(ws, fmt)
     return where
 
 
@@ -362,22 +352,6 @@ def _tiles(
             ws.write_number(row + 1, j, float(value), big)  # type: ignore[arg-type]
 
 
-def grid_widths(
-    tables: Sequence[Table], *, cap: float = 14.0, keep: Table | None = None
-) -> dict[int, float]:
-    """One column grid for tables stacked on a sheet: each column as wide as the widest of the
-    tables there, capped at ``cap`` (``keep``'s own widths are not capped); a table's last
-    text column counts little, since its text runs on into the empty cells to its right."""
-    widths: dict[int, float] = {}
-    for table in tables:
-        for j, col in enumerate(table.columns):
-            width = col.width if table is keep else min(col.width, cap)
-            if j == len(table.columns) - 1 and col.kind is Kind.TEXT and table is not keep:
-                width = min(width, 8.0)
-            widths[j] = max(widths.get(j, 0.0), width)
-    return widths
-
-
 def _sections(
     wb: Any,
     ws: Any,
@@ -403,74 +377,42 @@ def _sections(
         )
         placed[table.key] = _Placed(table, frame, header, last)
         row = last + 3
-    for j, width in grid_widths([t for t, *_ in sections], cap=18.0).items():
-        ws.set_column(j, j, width)
     return placed, free
-
-
-def _chart(wb: Any, kind: str) -> Any:
-    chart = wb.add_chart({"type": kind})
-    chart.set_legend({"position": "bottom", "font": {"size": 9}})
-    chart.set_chartarea({"border": {"none": True}})
-    return chart
-
-
-def _millions(lang: str) -> str:
-    return '#,##0.0,,"M"' if Lang(lang) is Lang.EN else '#,##0.0,,"百万"'
 
 
 def stock_chart(wb: Any, sheet: str, lang: str, p: _Placed, title: str) -> Any:
     """Stock value by month (columns) and days of cover against the safety stock (lines,
     right axis)."""
-    chart = _chart(wb, "column")
-    cats = p.ref(sheet, "month")
-    chart.add_series(
-        {
-            "name": p.table.column("stock_value").header(lang),
-            "categories": cats,
-            "values": p.ref(sheet, "stock_value"),
-            "fill": {"color": STOCK_COLOUR},
-            "gap": 60,
-        }
+    header = p.table.column
+    return charts.columns_and_lines(
+        wb,
+        p.ref(sheet, "month"),
+        charts.Series(
+            header("stock_value").header(lang), p.ref(sheet, "stock_value"), STOCK_COLOUR
+        ),
+        [
+            charts.Series(
+                header("cover_days").header(lang),
+                p.ref(sheet, "cover_days"),
+                COVER_COLOUR,
+                markers=True,
+            ),
+            charts.Series(
+                header("safety_days").header(lang),
+                p.ref(sheet, "safety_days"),
+                SAFETY_COLOUR,
+                dash="dash",
+            ),
+        ],
+        title=title,
+        y_format=charts.millions(lang),
+        y2_name=Message("天", "days").text(lang),
     )
-    lines = wb.add_chart({"type": "line"})
-    for key, colour, dash in (
-        ("cover_days", COVER_COLOUR, "solid"),
-        ("safety_days", SAFETY_COLOUR, "dash"),
-    ):
-        lines.add_series(
-            {
-                "name": p.table.column(key).header(lang),
-                "categories": cats,
-                "values": p.ref(sheet, key),
-                "line": {"color": colour, "width": 2.25, "dash_type": dash},
-                "marker": {
-                    "type": "circle",
-                    "size": 4,
-                    "fill": {"color": colour},
-                    "border": {"color": colour},
-                }
-                if key == "cover_days"
-                else {"type": "none"},
-                "y2_axis": True,
-            }
-        )
-    chart.combine(lines)
-    chart.set_title({"name": title, "name_font": {"size": 11}})
-    chart.set_y_axis(
-        {
-            "num_format": _millions(lang),
-            "major_gridlines": {"visible": True, "line": {"color": "#E3E6EC"}},
-        }
-    )
-    lines.set_y2_axis({"num_format": "0", "min": 0, "name": Message("天", "days").text(lang)})
-    chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
-    return chart
 
 
 def cash_chart(wb: Any, sheet: str, lang: str, p: _Placed, title: str, peak_text: str) -> Any:
     """Cash at each month-end and the money tied up, its peak labelled."""
-    chart = _chart(wb, "line")
+    chart = charts.new_chart(wb, "line")
     cats = p.ref(sheet, "month")
     tied = pd.to_numeric(p.frame["tied_up"], errors="coerce").to_numpy(dtype=float)
     peak = int(np.nanargmax(tied)) if np.isfinite(tied).any() else -1
@@ -502,7 +444,7 @@ def cash_chart(wb: Any, sheet: str, lang: str, p: _Placed, title: str, peak_text
     chart.set_title({"name": title, "name_font": {"size": 11}})
     chart.set_y_axis(
         {
-            "num_format": _millions(lang),
+            "num_format": charts.millions(lang),
             "major_gridlines": {"visible": True, "line": {"color": "#E3E6EC"}},
         }
     )
@@ -512,7 +454,7 @@ def cash_chart(wb: Any, sheet: str, lang: str, p: _Placed, title: str, peak_text
 
 def levers_chart(wb: Any, sheet: str, lang: str, p: _Placed, title: str) -> Any:
     """The peak funding need and the cash at year end of each lever, side by side."""
-    chart = _chart(wb, "bar")
+    chart = charts.new_chart(wb, "bar")
     for key, colour in (("funding_need", TIED_COLOUR), ("closing_cash", CASH_COLOUR)):
         chart.add_series(
             {
@@ -521,13 +463,17 @@ def levers_chart(wb: Any, sheet: str, lang: str, p: _Placed, title: str) -> Any:
                 "values": p.ref(sheet, key),
                 "fill": {"color": colour},
                 "gap": 50,
-                "data_labels": {"value": True, "num_format": _millions(lang), "font": {"size": 8}},
+                "data_labels": {
+                    "value": True,
+                    "num_format": charts.millions(lang),
+                    "font": {"size": 8},
+                },
             }
         )
     chart.set_title({"name": title, "name_font": {"size": 11}})
     chart.set_x_axis(
         {
-            "num_format": _millions(lang),
+            "num_format": charts.millions(lang),
             "major_gridlines": {"visible": True, "line": {"color": "#E3E6EC"}},
         }
     )
@@ -632,8 +578,7 @@ def write_stock_plan_sheet(
         {"type": "cell", "criteria": "==", "value": f'"{YES.text(lang)}"', "format": _amber(wb)},
     )
     ws.freeze_panes(3, 0)
-    page_setup(ws, wide=True)
-    ws.fit_to_pages(1, 0)
+    page_setup(ws, fmt, one_page_wide=True)
     return ws
 
 
@@ -754,8 +699,7 @@ def write_cash_plan_sheet(
         chart = levers_chart(wb, sheet, lang, lever, title)
         _place_chart(ws, chart, lever.header - 3, len(CASH_LEVERS.columns), 560, 14)
     ws.freeze_panes(3, 0)
-    page_setup(ws, wide=True)
-    ws.fit_to_pages(1, 0)
+    page_setup(ws, fmt, one_page_wide=True)
     return ws
 
 

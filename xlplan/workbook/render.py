@@ -9,7 +9,7 @@ Capabilities draw their sheets with these; nothing here knows a capability.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
@@ -21,6 +21,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlplan import reference
 from xlplan.core import parse
 from xlplan.core.errors import Lang, Message
+from xlplan.workbook import widths
 from xlplan.workbook.package.sheetdata import CellColumn, RowBlock
 from xlplan.workbook.relink import addin_probe
 from xlplan.workbook.schema import FORMATS, NUMERIC_KINDS, Column, Kind, Sheet, Table
@@ -28,6 +29,13 @@ from xlplan.workbook.schema import FORMATS, NUMERIC_KINDS, Column, Kind, Sheet, 
 TEMPLATE_DATE = datetime(2026, 11, 1)
 FIRST_DATA_ROWS = 500  # validation and conditional formats cover this many rows below a header
 WRAP_WIDTH = 36  # text columns at least this wide wrap instead of spilling over their row
+PRINT_SCALE = 80  # percent: the smallest a sheet is printed (11-point text prints at 8.8)
+PRINTABLE_PIXELS = 1045  # A4 landscape less 0.4-inch margins, at 96 pixels an inch
+PRINT_SLACK = 0.95  # room for rounding: a page never ends in a clipped column
+DEFAULT_WIDTH = 8.43
+LABEL_KINDS = frozenset({Kind.TEXT, Kind.CODE, Kind.MONTH, Kind.DATE, Kind.INT})
+MAX_LABEL_COLUMNS = 3
+MAX_LABEL_SHARE = 0.4
 ADDIN_NOT_LOADED = Message(
     "未加载 XLPlan 加载项（Windows：xlplan addin install）",
     "XLPlan add-in not loaded (Windows: xlplan addin install)",
@@ -82,6 +90,18 @@ class Formats:
 
     wb: Any
     rows: list[RowBlock] | None = None
+    widths: dict[tuple[str, int], float] = field(default_factory=dict)
+    """The widest each sheet's column has been fitted to: tables stacked in one column share it."""
+    label_columns: dict[str, int] = field(default_factory=dict)
+    """Per sheet, the leading label columns of its first table (repeated on printed pages)."""
+
+    def fit_column(self, ws: Any, col: int, width: float, cell_format: Any = None) -> None:
+        """Make column ``col`` of ``ws`` at least ``width`` wide (never narrower than a table
+        above it already needed)."""
+        key = (ws.get_name(), col)
+        width = max(width, self.widths.get(key, 0.0))
+        self.widths[key] = width
+        ws.set_column(col, col, width, cell_format)
 
     def __post_init__(self) -> None:
         add = self.wb.add_format
@@ -273,21 +293,33 @@ def write_table(
     head = fmt.output_header if output else fmt.header
     columns = []
     wrap = fmt.wrap_output if output else fmt.wrap_input
+    if frame is not None and rows:
+        frame = sheet_values(table, frame)
+    wrapped: list[tuple[str, float]] = []
+    if left == 0 and ws.get_name() not in fmt.label_columns:
+        labels = 0
+        while labels < min(MAX_LABEL_COLUMNS, len(table.columns) - 1):
+            if table.columns[labels].kind not in LABEL_KINDS:
+                break
+            labels += 1
+        fmt.label_columns[ws.get_name()] = labels
     for j, col in enumerate(table.columns):
-        long_text = col.kind is Kind.TEXT and col.width >= WRAP_WIDTH
+        values = frame[col.key] if frame is not None and rows else None
+        unit = col.unit(other)
+        sub = col.header(other) + (f" [{unit}]" if unit else "")
+        width = widths.column_width(col, col.header(lang), sub if sub_header else "", values)
+        long_text = col.kind is Kind.TEXT and (col.width >= WRAP_WIDTH or widths.wraps(col, values))
+        if long_text:
+            wrapped.append((col.key, width))
         spec: dict[str, Any] = {
             "header": col.header(lang),
             "format": wrap if long_text else kinds[col.kind],
             "header_format": head,
         }
         columns.append(spec)
-        ws.set_column(left + j, left + j, col.width)
+        fmt.fit_column(ws, left + j, width)
         if sub_header:
-            unit = col.unit(other)
-            text = col.header(other) + (f" [{unit}]" if unit else "")
-            ws.write_string(top - 1, left + j, text, fmt.sub_header)
-    if frame is not None and rows:
-        frame = sheet_values(table, frame)
+            ws.write_string(top - 1, left + j, sub, fmt.sub_header)
     options: dict[str, Any] = {
         "name": table.name,
         "columns": columns,
@@ -299,7 +331,7 @@ def write_table(
     ws.add_table(top, left, top + 1 if bulk else last, left + len(table.columns) - 1, options)
     if frame is not None and rows:
         if fmt.rows is not None:
-            heights = _wrapped_heights(table, frame)
+            heights = _wrapped_heights(frame, wrapped) if wrapped else None
             fmt.rows.append(
                 RowBlock(
                     ws.get_name(),
@@ -315,7 +347,10 @@ def write_table(
             )
         else:
             _write_rows(ws, frame[table.keys], top + 1, left, [c["format"] for c in columns])
-            _fit_wrapped_rows(ws, table, frame, top + 1)
+            if wrapped:
+                for i, height in enumerate(_wrapped_heights(frame, wrapped)):
+                    if np.isfinite(height):
+                        ws.set_row(top + 1 + i, height)
     if validation and not output:
         _validate(ws, table, lang, top + 1, top + FIRST_DATA_ROWS, left)
     return top, last
@@ -334,42 +369,17 @@ def _write_rows(ws: Any, frame: pd.DataFrame, first: int, left: int, formats: li
             write_value(ws, first + i, left + j, value, formats[j])
 
 
-def _wrapped_heights(table: Table, frame: pd.DataFrame) -> np.ndarray | None:
-    """Per row, the height wrapped text needs (NaN where one line does)."""
-    lines = _wrapped_lines(table, frame)
-    if lines is None:
-        return None
+def _wrapped_heights(frame: pd.DataFrame, wrapped: Sequence[tuple[str, float]]) -> np.ndarray:
+    """Per row, the height its wrapped text needs (NaN where one line does): neither Excel nor
+    LibreOffice grows rows written by XlsxWriter, so estimate the lines each long text needs
+    in its column's width (CJK characters count double)."""
+    lines = np.ones(len(frame))
+    for key, width in wrapped:
+        text = frame[key].fillna("").astype(str)
+        shown = text.str.len() + text.str.count(widths.WIDE.pattern)
+        per_line = max(width * 1.15, 1.0)  # 9-point text fits ~1.15 characters per unit
+        lines = np.maximum(lines, np.ceil(shown.to_numpy(dtype=float) / per_line))
     return np.where(lines > 1, 12.5 * np.minimum(lines, 8), np.nan)
-
-
-def _wrapped_lines(table: Table, frame: pd.DataFrame) -> np.ndarray | None:
-    wide = [c for c in table.columns if c.kind is Kind.TEXT and c.width >= WRAP_WIDTH]
-    if not wide:
-        return None
-    lines = np.ones(len(frame))
-    for col in wide:
-        text = frame[col.key].fillna("").astype(str)
-        width = text.str.len() + text.str.count(r"[\u3000-\u9fff\uff00-\uffef]")
-        per_line = max(col.width * 1.15, 1.0)  # 9-point text fits ~1.15 characters per unit
-        lines = np.maximum(lines, np.ceil(width.to_numpy(dtype=float) / per_line))
-    return lines
-
-
-def _fit_wrapped_rows(ws: Any, table: Table, frame: pd.DataFrame, first: int) -> None:
-    """Row heights for wrapped text: neither Excel nor LibreOffice grows rows written by
-    XlsxWriter, so estimate the lines each long text needs (CJK characters count double)."""
-    wide = [c for c in table.columns if c.kind is Kind.TEXT and c.width >= WRAP_WIDTH]
-    if not wide:
-        return
-    lines = np.ones(len(frame))
-    for col in wide:
-        text = frame[col.key].fillna("").astype(str)
-        width = text.str.len() + text.str.count(r"[\u3000-\u9fff\uff00-\uffef]")
-        per_line = max(col.width * 1.15, 1.0)  # 9-point text fits ~1.15 characters per unit
-        lines = np.maximum(lines, np.ceil(width.to_numpy(dtype=float) / per_line))
-    for i, n in enumerate(lines):
-        if n > 1:
-            ws.set_row(first + i, 12.5 * min(n, 8))
 
 
 def _validate(ws: Any, table: Table, lang: str, first: int, last: int, left: int) -> None:
@@ -411,14 +421,66 @@ def _validation_spec(col: Column, lang: str) -> dict[str, Any] | None:
     return None
 
 
-def page_setup(ws: Any, *, wide: bool = False, header_row: int | None = None) -> None:
-    """Landscape, one page wide (A3 for wide sheets), header rows repeated, no gridlines."""
+def page_setup(
+    ws: Any,
+    fmt: Formats,
+    *,
+    header_row: int | None = None,
+    breaks_before: Sequence[int] = (),
+    one_page_wide: bool = False,
+) -> None:
+    """Print legibly: A4 landscape, the header rows repeated on every page.
+
+    No print area is set: Excel prints the used range, which grows with the rows users add and
+    with the rows a run writes (a print area is a workbook-level name, fixed when the template
+    was made).
+
+    A sheet that fits one page wide at :data:`PRINT_SCALE` or more is shrunk to one page wide.
+    A wider one (Landed Cost's 48 input columns) is not shrunk into an unreadable strip: it
+    prints at :data:`PRINT_SCALE`, broken between columns into pages side by side, its leading
+    label columns (SKU, market, ...) repeated on each page so every page says which line a
+    figure belongs to. ``breaks_before`` starts a page at those columns (a live result block
+    beside its inputs). A dashboard (``one_page_wide``) is read as one picture: always one
+    page wide.
+    """
     ws.set_landscape()
-    ws.set_paper(8 if wide else 9)
-    ws.fit_to_pages(1, 0)
+    ws.set_paper(9)  # A4
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.hide_gridlines(1)  # not printed
     if header_row is not None:
         ws.repeat_rows(header_row - 1, header_row)
+    name = ws.get_name()
+    columns = [c for (sheet, c) in fmt.widths if sheet == name]
+    if not columns:
+        ws.fit_to_pages(1, 0)
+        return
+    last = max(columns)
+    pixels = [_column_pixels(fmt.widths.get((name, c), DEFAULT_WIDTH)) for c in range(last + 1)]
+    page = PRINTABLE_PIXELS * 100 / PRINT_SCALE * PRINT_SLACK
+    if one_page_wide or (sum(pixels) <= page and not breaks_before):
+        ws.fit_to_pages(1, 0)
+        return
+    labels = fmt.label_columns.get(name, 0)
+    while labels and sum(pixels[:labels]) > page * MAX_LABEL_SHARE:
+        labels -= 1  # the repeated labels leave most of each page to the figures
+    repeated = sum(pixels[:labels])
+    breaks: list[int] = []
+    used = repeated
+    forced = set(breaks_before)
+    for c in range(labels, last + 1):
+        if c in forced or (used + pixels[c] > page and used > repeated):
+            breaks.append(c)
+            used = repeated
+        used += pixels[c]
+    ws.set_print_scale(PRINT_SCALE)
+    ws.set_v_pagebreaks(breaks)
+    if labels:
+        ws.repeat_columns(0, labels - 1)
+
+
+def _column_pixels(width: float) -> int:
+    """Excel's pixel width of a column ``width`` characters wide (Calibri 11, 96 dpi)."""
+    return int(width * 7 + 5) if width >= 1 else int(width * 12)
 
 
 def write_title(ws: Any, fmt: Formats, lang: Lang | str, heading: Message, note: Message) -> None:
@@ -428,6 +490,18 @@ def write_title(ws: Any, fmt: Formats, lang: Lang | str, heading: Message, note:
     ws.write_string(1, 0, heading.text(lang.other), fmt.subtitle)
     ws.write_string(2, 0, note.text(lang), fmt.note)
     ws.set_row(0, 24)
+
+
+def aligned_left(first: Table, table: Table) -> int:
+    """Where ``table`` starts below ``first`` on one sheet: a table that repeats a run of
+    ``first``'s columns after a label (the Monthly Plan's total row: a label, then the months,
+    quarters and year) lines up under them, its label in the column before; any other table
+    starts in the first column."""
+    keys = table.keys
+    if table is first or len(keys) < 3 or keys[1] not in first.keys:
+        return 0
+    k = first.keys.index(keys[1])
+    return k - 1 if k >= 1 and first.keys[k : k + len(keys) - 1] == keys[1:] else 0
 
 
 def write_tables_sheet(
@@ -454,10 +528,11 @@ def write_tables_sheet(
             ws.write_string(top - 3, 0, table.title(lang), fmt.section)
         if helptext:
             ws.write_string(top - 2, 0, helptext, fmt.note)
-        _, last = write_table(wb, ws, fmt, table, frame, lang, top, 0, output=output)
+        left = aligned_left(tables[0][0], table)
+        _, last = write_table(wb, ws, fmt, table, frame, lang, top, left, output=output)
         for key in ("contribution_margin",):
             if key in table.keys:
-                j = table.keys.index(key)
+                j = left + table.keys.index(key)
                 ws.conditional_format(
                     top + 1,
                     j,
@@ -466,25 +541,25 @@ def write_tables_sheet(
                     {"type": "cell", "criteria": "<", "value": 0, "format": fmt.bad},
                 )
         if "currency" in table.keys:
-            money = [j for j, c in enumerate(table.columns) if c.kind is Kind.MONEY]
+            money = [left + j for j, c in enumerate(table.columns) if c.kind is Kind.MONEY]
             format_money_by_currency(
                 ws,
                 fmt,
-                table.keys.index("currency"),
+                left + table.keys.index("currency"),
                 money,
                 top + 1,
                 max(last, top + FIRST_DATA_ROWS),
             )
         if "error" in table.keys:
-            j = table.keys.index("error")
+            j = left + table.keys.index("error")
             ws.conditional_format(
                 top + 1, j, last, j, {"type": "no_blanks", "format": fmt.error_text}
             )
         top = last + 5
     ws.freeze_panes(6, 0)
     ws.set_row(5, 30)
-    width = max(len(t.columns) for t, _ in tables)
-    page_setup(ws, wide=width > 14, header_row=5)
+    # the header rows repeat on every page only where they head every row below them
+    page_setup(ws, fmt, header_row=5 if len(tables) == 1 else None)
     return ws
 
 
@@ -519,18 +594,19 @@ def format_money_by_currency(
 
 
 def write_udf_block(
-    ws: Any, fmt: Formats, lang: str, col: int, top: int, call: str, block: Table
+    ws: Any, fmt: Formats, lang: str, col: int, top: int, call: str, columns: Sequence[Column]
 ) -> None:
-    """A spilling UDF formula at (``top``, ``col``) with the block's formats and bilingual
-    sub-header; without the add-in the cell says so instead of ``#NAME?``."""
+    """A spilling UDF formula at (``top``, ``col``) with its columns' formats and bilingual
+    sub-header, each column as wide as its headers; without the add-in the cell says so
+    instead of ``#NAME?``."""
     other = Lang(lang).other
-    ws.set_column(col - 1, col - 1, 2)
-    for j, c in enumerate(block.columns):
-        ws.set_column(col + j, col + j, c.width, fmt.output_kinds[c.kind])
+    fmt.fit_column(ws, col - 1, 2)
+    for j, c in enumerate(columns):
         unit = c.unit(other)
-        ws.write_string(
-            top - 1, col + j, c.header(other) + (f" [{unit}]" if unit else ""), fmt.sub_header
-        )
+        sub = c.header(other) + (f" [{unit}]" if unit else "")
+        width = widths.column_width(c, c.header(lang), sub, None)
+        fmt.fit_column(ws, col + j, width, fmt.output_kinds[c.kind])
+        ws.write_string(top - 1, col + j, sub, fmt.sub_header)
     write_udf_anchor(ws, fmt, col, top, call)
 
 

@@ -53,6 +53,9 @@ FORMATS = {
     Kind.NUMBER: "#,##0.00######",
     Kind.INT: "0",
     Kind.DATE: "yyyy-mm-dd",
+    # Excel shows a flag as TRUE/FALSE whatever its format; LibreOffice needs the format to,
+    # else a TRUE flag reads "1" beside "FALSE".
+    Kind.BOOL: '"TRUE";"TRUE";"FALSE"',
 }
 
 

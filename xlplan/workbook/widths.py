@@ -1,0 +1,148 @@
+"""How wide a column must be for what it shows: headers in either language, and its values.
+
+Widths are in Excel's column units (the width of one ``0`` of the default font). A CJK or
+full-width character takes two. Headers wrap onto two lines (the header row is two lines high),
+so a header needs the width of its longer line at the best break; Chinese breaks between any
+two characters, English at spaces. Values do not wrap, except in text columns too long for a
+column of :data:`MAX_WIDTH`, which then wrap and their rows grow.
+
+Pure measuring: nothing here draws; :mod:`xlplan.workbook.render` applies the widths.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from xlplan.workbook.schema import Column, Kind
+
+WIDE = re.compile(
+    r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+)
+"""Characters Excel draws two units wide: CJK ideographs and punctuation, kana, hangul,
+full-width forms."""
+
+MAX_WIDTH = 60.0
+"""No column grows beyond this: longer text wraps in it instead."""
+
+BOLD = 1.1
+"""Header text is bold: about a tenth wider."""
+FILTER_BUTTON = 2.2
+"""A table's header cell keeps room for its filter button."""
+SMALL = 0.85
+"""The sub-header row's 9-point text against the 11-point default."""
+PADDING = 1.0
+"""Room between a value and the column's edge."""
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on one line: two for each wide character."""
+    return len(text) + len(WIDE.findall(text))
+
+
+def two_line_width(text: str) -> int:
+    """The width at which ``text`` wraps onto at most two lines at its best break.
+
+    Lines break at spaces and beside any wide character (Chinese breaks between any two
+    characters); a Latin word never breaks.
+    """
+    best = display_width(text)
+    for i in range(1, len(text)):
+        before, after = text[i - 1], text[i]
+        if " " in (before, after) or WIDE.match(before) or WIDE.match(after):
+            first, second = text[:i].rstrip(), text[i:].lstrip()
+            best = min(best, max(display_width(first), display_width(second)))
+    return best
+
+
+def header_width(header: str) -> float:
+    """What a table's bold, wrapped header cell with its filter button needs."""
+    return two_line_width(header) * BOLD + FILTER_BUTTON
+
+
+def sub_header_width(text: str) -> float:
+    """What the small, wrapped sub-header cell (other language and unit) needs."""
+    return two_line_width(text) * SMALL
+
+
+def values_width(col: Column, values: pd.Series) -> float:
+    """What the longest of ``values`` needs as the column's format shows it (0 when blank)."""
+    if values.empty:
+        return 0.0
+    if col.kind in (Kind.MONEY, Kind.AMOUNT, Kind.NUMBER, Kind.RATE, Kind.INT):
+        shown = _numbers_width(col.kind, pd.to_numeric(values, errors="coerce"))
+    elif col.kind is Kind.DATE:
+        shown = 10 if values.notna().any() else 0
+    elif col.kind is Kind.BOOL:
+        shown = 5 if values.notna().any() else 0
+    else:
+        shown = texts_width(values)
+    return float(shown) + PADDING if shown else 0.0
+
+
+def texts_width(values: pd.Series) -> int:
+    """The widest of ``values`` as text on one line (0 when all blank).
+
+    Only the longest candidates are measured character by character: a text of ``n``
+    characters is between ``n`` and ``2n`` columns wide.
+    """
+    text = values.dropna()
+    if text.empty:
+        return 0
+    text = pd.Series(pd.unique(text.astype(str)))
+    lengths = text.str.len()
+    longest = int(lengths.max())
+    candidates = text[lengths * 2 >= longest]
+    return max(display_width(t) for t in candidates)
+
+
+def _numbers_width(kind: Kind, numbers: pd.Series) -> int:
+    arr = numbers.to_numpy(dtype=float, na_value=np.nan)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return 0
+    negative = bool((arr < 0).any())
+    if kind is Kind.RATE:
+        # 0.0%: one decimal of the percentage.
+        big = float(np.abs(arr).max()) * 100
+        return _integer_digits(big) + 3 + negative
+    if kind is Kind.INT:
+        return _integer_digits(float(np.abs(arr).max())) + negative
+    big = float(np.abs(arr).max())
+    digits = _integer_digits(big)
+    grouped = digits + (digits - 1) // 3  # thousands separators
+    if kind is Kind.AMOUNT:
+        return grouped + negative
+    decimals = 2 if kind is Kind.MONEY else _decimals(arr)
+    return grouped + (1 + decimals if decimals else 0) + negative
+
+
+def _integer_digits(value: float) -> int:
+    return max(1, len(f"{value:.0f}"))
+
+
+def _decimals(arr: np.ndarray) -> int:
+    """Decimals ``#,##0.00######`` shows: two at least, up to eight as the values need."""
+    for places in range(2, 8):
+        scaled = arr * 10.0**places
+        if np.allclose(scaled, np.round(scaled), rtol=0, atol=1e-6):
+            return places
+    return 8
+
+
+def column_width(col: Column, header: str, sub_header: str, values: pd.Series | None) -> float:
+    """The width ``col`` needs: its declared width at least, the headers and values fitted,
+    at most :data:`MAX_WIDTH`."""
+    need = max(col.width, header_width(header), sub_header_width(sub_header))
+    if values is not None:
+        need = max(need, values_width(col, values))
+    return round(min(need, MAX_WIDTH), 1)
+
+
+def wraps(col: Column, values: pd.Series | None) -> bool:
+    """Whether ``col``'s text is too long for one line of the widest column, so it wraps."""
+    if col.kind is not Kind.TEXT or values is None:
+        return False
+    return values_width(col, values) > MAX_WIDTH
