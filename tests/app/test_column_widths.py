@@ -138,3 +138,32 @@ def test_the_measure_sees_a_clipped_column(tmp_path: Path) -> None:
     found = clipped(tmp_path / "t.xlsx")
     assert any("A2 value '12,791.25'" in f for f in found)
     assert any("A1 header '订单均值'" in f for f in found)
+
+
+def overflowing_notes(path: Path) -> list[str]:
+    """Notes above tables that wrap (merged over the table's columns) but need more lines than
+    their row holds."""
+    wb = openpyxl.load_workbook(path)
+    found: list[str] = []
+    for ws in wb.worksheets:
+        widths = _column_widths(ws)
+        for merged in ws.merged_cells.ranges:
+            cell = ws.cell(merged.min_row, merged.min_col)
+            if not isinstance(cell.value, str) or not cell.alignment.wrap_text:
+                continue
+            width = sum(widths.get(c, 8.43) for c in range(merged.min_col, merged.max_col + 1))
+            height = ws.row_dimensions[merged.min_row].height or 15
+            lines = max(1, round(height / 13.5))
+            if _width(cell.value) > width * 1.2 * lines:
+                found.append(f"{ws.title}!{cell.coordinate} needs more than {lines} lines")
+    return found
+
+
+@pytest.mark.parametrize("name", ["demo-plan.xlsx", "demo-plan-zh.xlsx"])
+def test_long_notes_wrap_over_their_table(written: Path, name: str) -> None:
+    """A table's note longer than the table (the customer tiers' formula) wraps over the
+    table's columns, its row as tall as its lines, instead of running off the printed page."""
+    wb = openpyxl.load_workbook(written / name)
+    sheet = "Customer Map Result" if name == "demo-plan.xlsx" else "客户地图结果"
+    assert any(m.min_col == 1 and m.max_col > 5 for m in wb[sheet].merged_cells.ranges)
+    assert overflowing_notes(written / name) == []

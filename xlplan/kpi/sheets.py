@@ -729,8 +729,8 @@ def _write_kpi_input(
         (KPI_THRESHOLDS, thresholds_frame(lang) if thresholds is None else thresholds, right),
     ):
         ws.write_string(top - 3, left, table.title(lang), fmt.section)
-        ws.write_string(top - 2, left, table.help(lang), fmt.note)
         _, last = write_table(wb, ws, fmt, table, frame, lang, top, left)
+        render.write_note(ws, fmt, top - 2, left, table.help(lang), len(table.columns))
     keys = KPI_THRESHOLDS.keys
     _unit_formats(
         ws,

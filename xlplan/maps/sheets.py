@@ -200,11 +200,9 @@ def _write_block(
     placed = []
     for table, frame in block:
         ws.write_string(top - 3, left, table.title(lang), fmt.section)
-        helptext = table.help(Lang(lang))
-        if helptext:
-            ws.write_string(top - 2, left, helptext, fmt.note)
         kv = table.key in schema_maps.SETTING_KEYS
         _, last = render.write_table(wb, ws, fmt, table, frame, lang, top, left, validation=not kv)
+        render.write_note(ws, fmt, top - 2, left, table.help(Lang(lang)), len(table.columns))
         if kv and frame is not None:
             _format_values(ws, fmt, table.key, frame, top + 1, left + 1)
         placed.append((table, top, last))

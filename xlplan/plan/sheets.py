@@ -14,7 +14,7 @@ from xlplan import reference
 from xlplan.core.errors import Lang
 from xlplan.plan.settings import PlanSettings
 from xlplan.plan.tables import FX, SETTING_LABELS, SETTINGS, SETTINGS_SHEET
-from xlplan.workbook.render import Formats, page_setup, write_table, write_title
+from xlplan.workbook.render import Formats, page_setup, write_note, write_table, write_title
 from xlplan.workbook.schema import Kind, Table
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -88,8 +88,8 @@ def write_settings_sheet(
     for table, frame in ((FX, fx), *more):
         top = last + 5
         ws.write_string(top - 3, 0, table.title(lang), fmt.section)
-        ws.write_string(top - 2, 0, table.help(Lang(lang)), fmt.note)
         _, last = write_table(wb, ws, fmt, table, frame, lang, top, 0)
+        write_note(ws, fmt, top - 2, 0, table.help(Lang(lang)), len(table.columns))
     fmt.fit_column(ws, 1, 16)
     fmt.fit_column(ws, 2, 40)
     page_setup(ws, fmt, header_row=top)

@@ -51,6 +51,7 @@ from xlplan.workbook.render import (
     INPUTS,
     Formats,
     page_setup,
+    write_note,
     write_table,
     write_title,
     write_udf_block,
@@ -255,11 +256,11 @@ def write_supply_sheet(
     inputs = (SUPPLY_ROUTES, SUPPLY_SKUS, SUPPLIER_CLOSURES)
     for i, table in enumerate(inputs):
         ws.write_string(top - 3, 0, table.title(lang), fmt.section)
-        ws.write_string(top - 2, 0, table.help(lang), fmt.note)
         if i == 0:
             ws.write_string(top - 3, 2, "■ " + INPUTS.text(lang), fmt.input_legend)
         frame = cells_for(table, tables.get(table.key))
         _, last = write_table(wb, ws, fmt, table, frame, lang, top, 0)
+        write_note(ws, fmt, top - 2, 0, table.help(lang), len(table.columns))
         where[table.key] = (ws.get_name(), top)
         if i == 0:
             write_udf_block(
@@ -283,7 +284,6 @@ def write_supply_setup_sheet(
     inputs = (SUPPLY_SETTINGS, TRANSIT_MODES, PAYOUTS)
     for table in inputs:
         ws.write_string(top - 3, 0, table.title(lang), fmt.section)
-        ws.write_string(top - 2, 0, table.help(lang), fmt.note)
         _, last = write_table(
             wb,
             ws,
@@ -297,6 +297,7 @@ def write_supply_setup_sheet(
             0,
             validation=table is not SUPPLY_SETTINGS,
         )
+        write_note(ws, fmt, top - 2, 0, table.help(lang), len(table.columns))
         where[table.key] = (ws.get_name(), top)
         top = last + 6
     page_setup(ws, fmt)
@@ -368,13 +369,12 @@ def _sections(
     for table, frame, empty, gap in sections:
         ws.write_string(row, 0, table.title(lang), fmt.section)
         note = table.help(lang) if len(frame) or empty is None else empty.text(lang)
-        if note:
-            ws.write_string(row + 1, 0, note, fmt.note)
         free[table.key] = row + 2
         header = row + 3 + gap
         _, last = write_table(
             wb, ws, fmt, table, frame if len(frame) else None, lang, header, 0, output=True
         )
+        write_note(ws, fmt, row + 1, 0, note, len(table.columns))
         placed[table.key] = _Placed(table, frame, header, last)
         row = last + 3
     return placed, free

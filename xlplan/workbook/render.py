@@ -8,6 +8,7 @@ Capabilities draw their sheets with these; nothing here knows a capability.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -108,6 +109,9 @@ class Formats:
         self.title = add({"bold": True, "font_size": 16, "font_color": NAVY})
         self.subtitle = add({"italic": True, "font_size": 10, "font_color": GREY})
         self.note = add({"font_size": 10, "font_color": GREY, "text_wrap": False})
+        self.note_wrap = add(
+            {"font_size": 10, "font_color": GREY, "text_wrap": True, "valign": "top"}
+        )
         self.section = add({"bold": True, "font_size": 12, "font_color": NAVY})
         self.sub_header = add(
             {
@@ -483,6 +487,35 @@ def _column_pixels(width: float) -> int:
     return int(width * 7 + 5) if width >= 1 else int(width * 12)
 
 
+NOTE_LINE = 13.5  # points: one line of 10-point text
+NOTE_CHARACTERS = 1.1  # 10-point characters in one unit of column width
+NOTE_MAX_WIDTH = 140.0  # column units of one printed page, the repeated labels left aside
+
+
+def write_note(ws: Any, fmt: Formats, row: int, left: int, text: str, span: int) -> None:
+    """A table's note on ``row`` above it, no wider than the table's ``span`` columns nor than
+    a printed page: a longer note wraps over those columns (merged) and its row grows, instead
+    of running past the table and off the page. Write it after the table, whose columns are
+    then fitted."""
+    if not text:
+        return
+    name = ws.get_name()
+    width = 0.0
+    columns = 0
+    for j in range(span):
+        column = fmt.widths.get((name, left + j), DEFAULT_WIDTH)
+        if columns and width + column > NOTE_MAX_WIDTH:
+            break
+        width += column
+        columns += 1
+    lines = math.ceil(widths.display_width(text) / (width * NOTE_CHARACTERS))
+    if lines <= 1 or columns == 1:
+        ws.write_string(row, left, text, fmt.note)
+        return
+    ws.merge_range(row, left, row, left + columns - 1, text, fmt.note_wrap)
+    ws.set_row(row, NOTE_LINE * lines)
+
+
 def write_title(ws: Any, fmt: Formats, lang: Lang | str, heading: Message, note: Message) -> None:
     """The sheet's title in its language, the other language below it, and a one-line note."""
     lang = Lang(lang)
@@ -526,10 +559,9 @@ def write_tables_sheet(
         if i:
             top += 1 if helptext else 0
             ws.write_string(top - 3, 0, table.title(lang), fmt.section)
-        if helptext:
-            ws.write_string(top - 2, 0, helptext, fmt.note)
         left = aligned_left(tables[0][0], table)
         _, last = write_table(wb, ws, fmt, table, frame, lang, top, left, output=output)
+        write_note(ws, fmt, top - 2, 0, helptext, left + len(table.columns))
         for key in ("contribution_margin",):
             if key in table.keys:
                 j = left + table.keys.index(key)
