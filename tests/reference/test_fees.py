@@ -67,7 +67,7 @@ def test_peak_card_replaces_the_non_peak_card_inside_the_peak() -> None:
     )["fee"].tolist() == [3.15]
 
 
-def test_workbook_rows_replace_the_shipped_rows_of_their_market() -> None:
+def test_workbook_rows_replace_the_shipped_rows_of_their_keys() -> None:
     own = pd.DataFrame(
         {
             "marketplace": ["US"],
@@ -84,6 +84,9 @@ def test_workbook_rows_replace_the_shipped_rows_of_their_market() -> None:
     )
     tables = load_fee_tables(dt.date(2026, 5, 1), {"referral": own})
     us = tables.referral[tables.referral["marketplace"] == "US"]
-    assert us["rate"].tolist() == [0.1]
-    assert us["rule"].tolist() == ["workbook"]
+    everything_else = us[us["category"] == "*"]
+    assert everything_else["rate"].tolist() == [0.1]
+    assert everything_else["rule"].tolist() == ["workbook"]
+    # The other US categories and the other marketplaces keep their shipped rows.
+    assert (us["category"] == "Jewelry").sum() == 2
     assert (tables.referral["marketplace"] == "GB").any()

@@ -26,6 +26,8 @@ from xlplan.landed_cost.calc import (
 from xlplan.landed_cost.scenarios import BASE, ScenarioRule, scenario_names, scenario_rules
 from xlplan.landed_cost.tables import (
     ENTRY_FEE_OVERRIDES,
+    FEE_OVERRIDES,
+    FEE_TABLES,
     LANDED_COST,
     LANDED_COST_RESULTS,
     LOW_VALUE_OVERRIDES,
@@ -56,7 +58,7 @@ CUSTOMS_TEXT = ("origin", "ship_from", "hs_code", "transport_mode", "parcel", "s
 """Text columns read on their distinct values (:func:`_customs_cells`): a million lines carry
 few origins, codes and modes, and parcel ids are compared, not shown."""
 
-FEE_TEXT = ("category", "listing_type")
+FEE_TEXT = ("category", "listing_type", "payment_processor")
 """Free-text fee keys: they pass through and are read on their distinct values by the fee
 calculation (any text is a valid category; one not in the tables takes the ``*`` rows)."""
 
@@ -276,6 +278,165 @@ def _tariff_rows(raw: pd.DataFrame, errs: list[pd.DataFrame]) -> pd.DataFrame:
     return kept
 
 
+_FEE_UNITS = ("lb", "g", "kg")
+_TIER_MODES = ("", "whole", "marginal")
+_NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("rate", ("referral", "refund_admin")),
+    ("channel", ("commissions", "payments")),
+    ("item", ("fulfilment", "payments")),
+    ("amount", ("fulfilment", "storage")),
+    ("weight_unit", ("fulfilment",)),
+)
+"""The cells a fee override row needs, by its fee table."""
+
+
+def _fee_override_rows(raw: pd.DataFrame, errs: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The Fee overrides table's good rows as rows of each fee table
+    (:func:`~xlplan.reference.fees.load_fee_tables` ``overrides``), each named
+    ``tblFeeOverrides:<row>`` (the table's data row, from 1)."""
+    typed, e = coerce_table(raw, FEE_OVERRIDES)
+    errs.append(e)
+    positions = np.arange(len(typed))
+    table = typed["fee_table"].str.strip().str.lower().to_numpy(dtype=object)
+    known = np.isin(table, list(FEE_TABLES))
+    problems = [
+        (
+            ~known & (table != ""),
+            "fee_table",
+            "未知的费用表（" + "、".join(FEE_TABLES) + "）",
+            "unknown fee table (one of " + ", ".join(FEE_TABLES) + ")",
+        )
+    ]
+    for column, tables in _NEEDS:
+        cells = typed[column]
+        blank = cells.isna() if cells.dtype == float else cells.astype(str).str.strip() == ""
+        label = FEE_OVERRIDES.column(column)
+        problems.append(
+            (
+                np.isin(table, tables) & blank.to_numpy(),
+                column,
+                f"此费用表的行需要填写{label.zh}",
+                f"a row of this fee table needs a {label.en.lower()}",
+            )
+        )
+    unit = typed["weight_unit"].str.strip().to_numpy(dtype=object)
+    mode = typed["tier_mode"].str.strip().str.lower().to_numpy(dtype=object)
+    start, end = typed["effective_from"], typed["effective_to"]
+    problems += [
+        (
+            (table == "fulfilment") & (unit != "") & ~np.isin(unit, _FEE_UNITS),
+            "weight_unit",
+            "重量单位应为 lb、g 或 kg",
+            "the weight unit must be lb, g or kg",
+        ),
+        (
+            ~np.isin(mode, _TIER_MODES),
+            "tier_mode",
+            "分档方式应为 whole 或 marginal",
+            "the tier mode must be whole or marginal",
+        ),
+        (
+            (start.notna() & end.notna() & (end <= start)).to_numpy(),
+            "effective_to",
+            "失效日应晚于生效日",
+            "the end date must come after the start date",
+        ),
+    ]
+    bad = np.zeros(len(typed), dtype=bool)
+    for mask, column, zh, en in problems:
+        errs.append(errors_where(mask, table=FEE_OVERRIDES.key, column=column, zh=zh, en=en))
+        bad |= mask
+    rows = good_rows(typed, e).assign(fee_table=table)
+    rows = rows[~bad[rows.index.to_numpy()] & (rows["fee_table"] != "")]
+    return {
+        name: _fee_rows(name, rows[rows["fee_table"] == name], positions) for name in FEE_TABLES
+    }
+
+
+def _fee_rows(name: str, rows: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """Override rows in the columns of fee table ``name`` (text cells; numbers as numbers)."""
+
+    def cells(key: str, default: str = "") -> pd.Series:
+        values = rows[key].astype(str).str.strip()
+        return values.where(values != "", default)
+
+    def number(key: str, default: float = np.nan) -> pd.Series:
+        return rows[key].fillna(default)
+
+    common = {
+        "rule": [f"{FEE_OVERRIDES.name}:{positions[i] + 1}" for i in rows.index],
+        "marketplace": rows["marketplace"],
+        "currency": rows["currency"],
+        "effective_from": rows["effective_from"].dt.strftime("%Y-%m-%d").fillna(""),
+        "effective_to": rows["effective_to"].dt.strftime("%Y-%m-%d").fillna(""),
+        "source": rows["source"],
+        "uncertain": rows["uncertain"].map(lambda v: "true" if v == 1.0 else "false"),
+        "note": rows["note"],
+    }
+    price = {
+        "price_from": number("price_from", 0.0),
+        "price_to": number("price_to"),
+        "price_bounds": "(]",
+    }
+    mode = cells("tier_mode", "whole").str.lower()
+    if name == "referral":
+        own = {
+            "category": cells("item", "*"),
+            **price,
+            "tier_mode": mode,
+            "rate": number("rate"),
+            "min_fee": number("min_fee"),
+            "closing_fee": number("amount"),
+        }
+    elif name == "commissions":
+        own = {
+            "channel": cells("channel"),
+            "category": cells("item", "*"),
+            "listing_type": cells("listing_type", "*"),
+            "fee_type": cells("fee_type", "referral"),
+            "applies": "per_unit",
+            **price,
+            "tier_mode": mode,
+            "rate": number("rate"),
+            "fixed_fee": number("amount"),
+            "cap": number("cap"),
+        }
+    elif name == "fulfilment":
+        low, high = number("price_from", 0.0), number("price_to")
+        own = {
+            "season": cells("fee_type", "nonpeak").str.lower(),
+            "size_tier": cells("item"),
+            "weight_from": number("weight_from", 0.0),
+            "weight_to": number("weight_to"),
+            "weight_unit": cells("weight_unit"),
+            "weight_bounds": "(]",
+            **price,
+            "price_band": low.astype(str) + "-" + high.astype(str),
+            "fee": number("amount"),
+        }
+    elif name == "storage":
+        own = {
+            "fee_kind": "monthly_storage",
+            "size_class": cells("item", "all"),
+            "month_from": number("weight_from", 1.0),
+            "month_to": number("weight_to", 12.0),
+            "rate": number("amount"),
+            "rate_unit": "per cu ft per month",
+        }
+    elif name == "refund_admin":
+        own = {"rate_of_referral_fee": number("rate"), "cap_per_line": number("cap")}
+    else:  # payments
+        own = {
+            "processor": cells("channel"),
+            "account_country": rows["marketplace"],
+            "component": cells("item"),
+            "rate": number("rate"),
+            "fixed_fee": number("amount"),
+            "cap": number("cap"),
+        }
+    return pd.DataFrame({**common, **own}, index=rows.index).reset_index(drop=True)
+
+
 def rules_from_tables(
     on: date,
     fx: pd.DataFrame | None,
@@ -284,6 +445,7 @@ def rules_from_tables(
     tariff: pd.DataFrame | None = None,
     entry_fees: pd.DataFrame | None = None,
     rounding: pd.DataFrame | None = None,
+    fees: pd.DataFrame | None = None,
 ) -> tuple[Rules, pd.DataFrame]:
     """Rules in force on ``on`` with the workbook's settings tables applied, and their errors.
 
@@ -311,6 +473,7 @@ def rules_from_tables(
         fee_typed = _dated_rows(entry_fees, ENTRY_FEE_OVERRIDES, errs)
     if rounding is not None:
         rounding_typed = _dated_rows(rounding, ROUNDING_OVERRIDES, errs)
+    fee_rows = None if fees is None else _fee_override_rows(fees, errs)
     rules = load_rules(
         on,
         market_overrides=over_typed,
@@ -319,6 +482,7 @@ def rules_from_tables(
         tariff=tariff_typed,
         entry_fees=fee_typed,
         rounding=rounding_typed,
+        fee_overrides=fee_rows,
     )
     return rules, concat_errors(errs)
 
@@ -349,6 +513,7 @@ def read_rules(port: WorkbookPort, ctx: Context) -> tuple[Rules, pd.DataFrame]:
         port.read_table(TARIFF.key),
         port.read_table(ENTRY_FEE_OVERRIDES.key),
         port.read_table(ROUNDING_OVERRIDES.key),
+        port.read_table(FEE_OVERRIDES.key),
     )
 
 
@@ -363,9 +528,134 @@ def read_lines(port: WorkbookPort) -> pd.DataFrame:
     return lines
 
 
+KPI_RAW = "kpi_raw"
+"""The KPI raw figures' table key (the KPI capability's ``tblKpiRaw``): its ``cogs``,
+``average_inventory`` and ``period_months`` give the plan's inventory turnover."""
+
+
+def turnover_months(kpi_raw: pd.DataFrame | None) -> pd.DataFrame:
+    """Average months in stock from the plan's inventory turnover, by market and channel.
+
+    Turnover [1/yr] = 12 x sum(cogs) / sum(average_inventory x period_months) over the KPI raw
+    rows of a (market, channel) (all the months given; ``period_months`` blank = 1), the
+    catalogue's ``inventory_turnover`` definition; months in stock = 12 / turnover. A row with
+    a blank channel is the market's figure over every channel. Columns ``market``, ``channel``
+    (stripped, ``""`` = every channel), ``turnover``, ``months``; empty when the workbook has
+    no usable figures.
+    """
+    columns = ["market", "channel", "turnover", "months"]
+    if kpi_raw is None or kpi_raw.empty or not {"cogs", "average_inventory"} <= set(kpi_raw):
+        return pd.DataFrame(columns=columns)
+    cogs = parse.parse_numbers(kpi_raw["cogs"])[0]
+    stock = parse.parse_numbers(kpi_raw["average_inventory"])[0]
+    period = (
+        parse.parse_numbers(kpi_raw["period_months"])[0]
+        if "period_months" in kpi_raw
+        else np.full(len(kpi_raw), np.nan)
+    )
+    period = np.where(np.isfinite(period) & (period > 0), period, 1.0)
+    market = parse.parse_codes(kpi_raw.get("market", pd.Series([""] * len(kpi_raw))))
+    channel = parse.parse_texts(kpi_raw.get("channel", pd.Series([""] * len(kpi_raw))))
+    ok = np.isfinite(cogs) & np.isfinite(stock) & (stock > 0) & (cogs >= 0) & (market != "")
+    rows = pd.DataFrame(
+        {"market": market, "channel": channel, "cogs": cogs, "stock_months": stock * period}
+    )[ok]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    by_pair = rows.groupby(["market", "channel"], sort=True)[["cogs", "stock_months"]].sum()
+    by_market = rows.groupby("market", sort=True)[["cogs", "stock_months"]].sum()
+    by_market = by_market.assign(channel="").set_index("channel", append=True)
+    both = pd.concat([by_pair[by_pair.index.get_level_values(1) != ""], by_market])
+    both = both[both["cogs"] > 0]
+    out = both.reset_index()
+    out["turnover"] = 12.0 * out["cogs"] / out["stock_months"]
+    out["months"] = 12.0 / out["turnover"]
+    result: pd.DataFrame = out[columns].reset_index(drop=True)
+    return result
+
+
+def with_default_months(
+    lines: pd.DataFrame, turnover: pd.DataFrame
+) -> tuple[pd.DataFrame, list[Message]]:
+    """The lines with a blank ``months_in_stock`` filled from ``turnover``
+    (:func:`turnover_months`): the line's market and channel, else its market over every
+    channel; and what a run should say about it. Only Amazon lines are filled (FBA storage is
+    charged by the month); lines that find no turnover keep the blank (the fee calculation
+    then counts one month)."""
+    n = len(lines)
+    cells = lines["months_in_stock"] if "months_in_stock" in lines else pd.Series([None] * n)
+    market = parse.parse_codes(lines["market"]) if "market" in lines else np.full(n, "")
+    channel = parse.parse_texts(lines["channel"]) if "channel" in lines else np.full(n, "")
+    # Only FBA lines pay storage by the month.
+    fba = pd.Series(channel, dtype=object).astype(str).str.casefold().to_numpy() == "amazon"
+    blank = parse.blank_mask(pd.Series(cells.to_numpy(dtype=object))) & fba
+    if not blank.any():
+        return lines, []
+    table = turnover.assign(
+        name=turnover["channel"], channel=turnover["channel"].astype(str).str.casefold()
+    )
+    wanted = pd.DataFrame(
+        {
+            "market": market,
+            "channel": pd.Series(channel, dtype=object).astype(str).str.casefold().to_numpy(),
+        }
+    )
+    own = wanted.merge(table, on=["market", "channel"], how="left")
+    whole = wanted[["market"]].merge(table[table["channel"] == ""], on="market", how="left")
+    by_channel = own["months"].to_numpy(dtype=float)
+    pick_own = blank & np.isfinite(by_channel)
+    pick_market = blank & ~pick_own & np.isfinite(whole["months"].to_numpy(dtype=float))
+    filled = np.where(
+        pick_own, by_channel, np.where(pick_market, whole["months"].to_numpy(dtype=float), np.nan)
+    )
+    hits = pd.concat(
+        [
+            own.loc[pick_own, ["market", "name", "turnover", "months"]],
+            whole.loc[pick_market, ["market", "name", "turnover", "months"]],
+        ]
+    )
+    used = {
+        (str(k[0]), str(k[1])): (float(g["turnover"].iloc[0]), float(g["months"].iloc[0]), len(g))
+        for k, g in hits.groupby(["market", "name"], sort=True)
+    }
+    if not used:
+        return lines, [
+            Message(
+                "在库月数: 空白单元格按 1 个月计（KPI 原始数据中没有库存周转）",
+                "months in stock: blank cells count 1 month (no inventory turnover in the KPI "
+                "raw figures)",
+            )
+        ]
+    out = lines.copy()
+    values = out["months_in_stock"].to_numpy(dtype=object) if "months_in_stock" in out else None
+    values = np.full(n, None, dtype=object) if values is None else values.copy()
+    values[np.isfinite(filled)] = filled[np.isfinite(filled)]
+    out["months_in_stock"] = values
+    parts_zh, parts_en = [], []
+    for (mk, ch), (turns, months, count) in used.items():
+        where = f"{mk} {ch}".strip() if ch else mk
+        parts_zh.append(f"{where} 周转 {turns:.2f} 次/年 → {months:.2f} 月（{count} 行）")
+        parts_en.append(f"{where} turnover {turns:.2f}/yr -> {months:.2f} months ({count} lines)")
+    missing = int(blank.sum() - np.isfinite(filled).sum())
+    tail_zh = f"；其余 {missing} 行按 1 个月计" if missing else ""
+    tail_en = f"; {missing} other lines count 1 month" if missing else ""
+    return out, [
+        Message(
+            "在库月数: 空白单元格取 12 / 库存周转（KPI 原始数据）: "
+            + "；".join(parts_zh)
+            + tail_zh,
+            "months in stock: blank cells take 12 / inventory turnover (KPI raw figures): "
+            + "; ".join(parts_en)
+            + tail_en,
+        )
+    ]
+
+
 def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Compute every landed-cost line and write the Landed Cost Results table."""
-    lines = read_lines(port)
+    lines, months_note = with_default_months(
+        read_lines(port), turnover_months(port.read_table(KPI_RAW))
+    )
     rules, setting_errors = read_rules(port, ctx)
     table, errors = results_table(lines, rules)
     port.write_table(LANDED_COST_RESULTS.key, table)
@@ -378,6 +668,7 @@ def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
     ]
     if port.read_table(FX.key) is None:
         summary.append(SHIPPED_FX)
+    summary += months_note
     return ActionResult(concat_errors([setting_errors, errors]), summary)
 
 
@@ -632,7 +923,7 @@ def run_scenarios(port: WorkbookPort, ctx: Context) -> ActionResult:
                 Message("情景: 未定义（见“情景”表）", "scenarios: none defined (Scenarios sheet)")
             ]
         )
-    lines = read_lines(port)
+    lines = with_default_months(read_lines(port), turnover_months(port.read_table(KPI_RAW)))[0]
     tables = {
         key: port.read_table(key)
         for key in (
@@ -642,6 +933,7 @@ def run_scenarios(port: WorkbookPort, ctx: Context) -> ActionResult:
             TARIFF.key,
             ENTRY_FEE_OVERRIDES.key,
             ROUNDING_OVERRIDES.key,
+            FEE_OVERRIDES.key,
         )
     }
 

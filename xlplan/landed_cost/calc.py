@@ -38,14 +38,21 @@ The rules, per unit, with ``t`` the import/consumption tax rate and ``R`` the ma
                        (US/CA sales tax sits on top of ``price`` and is not the seller's revenue)
 ``net_price``        = price - sales_tax
 ``referral_fee``     = max(price x referral_rate, referral_min); on the price the buyer pays
-``payment_fee``      = price x payment_rate + payment_fixed
+                       (or the fee tables', :mod:`~xlplan.landed_cost.fees`)
+``refund_admin_fee`` = refund_rate x min(cap, 20% x referral fee) on Amazon lines with a
+                       ``refund_rate`` (the marketplace's refund administration row)
+``payment_fee``      = price x payment_rate + payment_fixed; a line naming a
+                       ``payment_processor`` with both blank takes the processor's domestic
+                       card rate + ``intl_card_share`` x the international-card add-on +
+                       ``conversion_share`` x the conversion add-on, and its fixed fee
+                       converted to the market currency
 ``fx_loss``          = price x fx_loss_rate  (conversion of proceeds)
 ``ad_cost``          = price x ad_rate
 ``fulfilment_cost``  = last_mile + storage
 ``returns_cost``     = return_rate x (return_cost_per_unit + unsellable_rate x landed_cost)
 ``lost_cost``        = lost_rate x (landed_cost + last_mile)
-``total_cost``       = landed_cost + referral + payment + fx_loss + ad + fulfilment + returns
-                       + lost
+``total_cost``       = landed_cost + referral + refund_admin + payment + fx_loss + ad
+                       + fulfilment + returns + lost
 ``contribution``     = net_price - total_cost; ``contribution_margin`` = contribution / net_price
 
 Low-value regimes apply to a line in a parcel (a ``parcel`` id, ``units_per_parcel`` or
@@ -107,6 +114,10 @@ FEE_INPUTS: tuple[str, ...] = (
     "months_in_stock",
     "sell_month",
     "competitor_price",
+    "refund_rate",
+    "payment_processor",
+    "intl_card_share",
+    "conversion_share",
 )
 """Inputs the fee tables read (:mod:`xlplan.landed_cost.fees`): the channel's fee category and
 listing type, packed dimensions [cm] and weight [kg], months in stock [months], the sell month
@@ -177,6 +188,7 @@ MONEY_OUTPUTS: tuple[str, ...] = (
     "sales_tax",
     "net_price",
     "referral_fee",
+    "refund_admin_fee",
     "payment_fee",
     "fx_loss",
     "ad_cost",
@@ -518,8 +530,11 @@ def _calculate(
     k = np.where(price_incl, 1.0 / (1.0 + tax_rate), 1.0)
     sales_tax = price * (1.0 - k)
     net_price = price - sales_tax
+    payment_rule, no_payment = _processor_payments(t, rules, num, z, ccy)
     fee = _platform_fees(t, rules, num)
     out = fee.outputs
+    schedule, refund_rule = _refund_admin(t, rules, num, fee.schedule)
+    refund_admin = schedule.at(np.nan_to_num(price), "refund")
     referral = np.nan_to_num(out["referral_fee"].to_numpy(dtype=float)) + out[
         "closing_fee"
     ].to_numpy(dtype=float)
@@ -536,7 +551,7 @@ def _calculate(
     # A lost parcel loses the goods and a last mile paid by the seller; FBA fees from the
     # tables are not charged again for a unit the fulfilment centre loses.
     lost = z["lost_rate"] * (landed + z["last_mile_per_unit"])
-    total = landed + referral + payment + fx_loss + ad + fulfilment + returns + lost
+    total = landed + referral + refund_admin + payment + fx_loss + ad + fulfilment + returns + lost
     contribution = net_price - total
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(net_price != 0, contribution / net_price, np.nan)
@@ -545,9 +560,9 @@ def _calculate(
     # in the fee schedule, solved exactly across their tiers and price bands.
     fixed = landed + returns + lost + z["payment_fixed"] + fee.fixed_fees
     pct = z["payment_rate"] + z["fx_loss_rate"] + z["ad_rate"]
-    breakeven = platform.solve_price(fee.schedule, fixed, k, pct, 0.0)
+    breakeven = platform.solve_price(schedule, fixed, k, pct, 0.0)
     target = num("target_margin")
-    target_price = platform.solve_price(fee.schedule, fixed, k, pct, np.nan_to_num(target))
+    target_price = platform.solve_price(schedule, fixed, k, pct, np.nan_to_num(target))
     target_price = np.where(np.isnan(target), np.nan, target_price)
     unreachable = known & ~np.isnan(target) & np.isnan(target_price) & ~np.isnan(fixed)
     target_errors = errors_where(
@@ -566,7 +581,7 @@ def _calculate(
         if len(rows):
             q, kq = p[rows], k[rows]
             with np.errstate(divide="ignore", invalid="ignore"):
-                gain = kq * q - pct[rows] * q - fee.schedule.at_rows(q, rows) - fixed[rows]
+                gain = kq * q - pct[rows] * q - schedule.at_rows(q, rows) - fixed[rows]
                 out[rows] = gain / (kq * q)
         return out
 
@@ -576,8 +591,10 @@ def _calculate(
         (
             (price > competitor, PriceFlag.ABOVE_COMPETITOR),
             (price < breakeven - 1e-9, PriceFlag.BELOW_BREAKEVEN),
+            (no_payment, PriceFlag.NO_PAYMENT_RULE),
         ),
     )
+    rule_ids = _joined(_joined(out["fee_rules"].to_numpy(dtype=object), refund_rule), payment_rule)
     values = {
         "currency": ccy,
         "customs_value": customs_value,
@@ -591,6 +608,7 @@ def _calculate(
         "sales_tax": sales_tax,
         "net_price": net_price,
         "referral_fee": referral,
+        "refund_admin_fee": refund_admin,
         "payment_fee": payment,
         "fx_loss": fx_loss,
         "ad_cost": ad,
@@ -611,16 +629,18 @@ def _calculate(
         "margin_5_below": margin_at(competitor * 0.95),
         "margin_8_below": margin_at(competitor * 0.92),
         "flags": flags,
-        "fee_rules": out["fee_rules"].to_numpy(dtype=object),
+        "fee_rules": rule_ids,
     }
     return values, concat_errors(errs), target_errors
 
 
 class PriceFlag(str, Enum):
-    """How the planned price sits against the competitor's and the break-even price."""
+    """How the planned price sits against the competitor's and the break-even price, and a
+    payment processor the fee tables do not know (its fees are then not counted)."""
 
     ABOVE_COMPETITOR = "above_competitor"
     BELOW_BREAKEVEN = "below_breakeven"
+    NO_PAYMENT_RULE = "no_payment_rule"
 
 
 def _flags(fee_flags: pd.Series, marks: Sequence[tuple[np.ndarray, PriceFlag]]) -> np.ndarray:
@@ -648,6 +668,87 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return cat.codes.to_numpy(dtype=np.int64), cat.categories.to_numpy(dtype=object)
     codes, distinct = pd.factorize(values.to_numpy(dtype=object))
     return np.asarray(codes, dtype=np.int64), np.asarray(distinct, dtype=object)
+
+
+def _joined(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Two columns of ``;``-joined rule ids joined (either may be ``""``)."""
+    a = np.asarray(first, dtype=object)
+    b = np.asarray(second, dtype=object)
+    if not (b != "").any():
+        return a
+    return np.asarray(np.where(b == "", a, np.where(a == "", b, a + ";" + b)), dtype=object)
+
+
+def _refund_admin(
+    t: pd.DataFrame,
+    rules: Rules,
+    num: Callable[[str], np.ndarray],
+    schedule: platform.PriceSchedule,
+) -> tuple[platform.PriceSchedule, np.ndarray]:
+    """The fee schedule with Amazon's refund administration fee on lines with a refund rate
+    (:func:`~xlplan.landed_cost.fees.with_refund_admin`), and its rule id per line."""
+    refund_rate = num("refund_rate")
+    if rules.fees is None or not (np.nan_to_num(refund_rate) > 0).any():
+        return schedule, np.full(len(t), "", dtype=object)
+    admin = platform.with_refund_admin(
+        schedule,
+        np.asarray(_text(t, "channel").astype(object), dtype=object),
+        t["market"].to_numpy(dtype=object),
+        refund_rate,
+        rules.fees,
+    )
+    return admin.schedule, admin.rule
+
+
+def _processor_payments(
+    t: pd.DataFrame,
+    rules: Rules,
+    num: Callable[[str], np.ndarray],
+    z: dict[str, np.ndarray],
+    ccy: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lines naming a ``payment_processor`` with a blank payment rate and fixed fee take the
+    processor's fees from the tables (``z`` is updated in place); the account is the line's
+    market, or the EEA euro account for an EU market the table does not name. Returns the rule
+    ids per line and where the tables have no row for the processor, account or an add-on the
+    line's shares need."""
+    n = len(t)
+    none = np.full(n, "", dtype=object), np.zeros(n, dtype=bool)
+    if rules.fees is None or "payment_processor" not in t.columns:
+        return none
+    names = np.asarray(_text(t, "payment_processor").astype(object), dtype=object)
+    wanted = (names != "") & np.isnan(num("payment_rate")) & np.isnan(num("payment_fixed"))
+    if not wanted.any():
+        return none
+    market = t["market"].to_numpy(dtype=object)
+    accounts = list(set(rules.fees.payments["account_country"]))
+    union = rules.markets.get("customs_union", pd.Series(dtype=object))
+    in_eu = union.reindex(pd.Index(market)).to_numpy(dtype=object) == "EU"
+    account = np.where(
+        np.isin(market, accounts), market, np.where(in_eu, platform.EEA_ACCOUNT, market)
+    )
+    terms = platform.payment_processor_terms(np.where(wanted, names, ""), account, rules.fees)
+    shares = {key: np.nan_to_num(num(key)) for key in ("intl_card_share", "conversion_share")}
+    rate = terms.rate
+    ids = terms.rule[:, 0]
+    for j, (share, addon) in enumerate(
+        (
+            (shares["intl_card_share"], terms.international),
+            (shares["conversion_share"], terms.conversion),
+        ),
+        start=1,
+    ):
+        rate = rate + np.where(share > 0, share * addon, 0.0)
+        ids = _joined(ids, np.where(share > 0, terms.rule[:, j], ""))
+    to_market = rules.fx_rates(
+        pd.Series(terms.currency, dtype=object).where(terms.currency != "", pd.Series(ccy)),
+        pd.Series(ccy, dtype=object),
+    ).to_numpy(dtype=float)
+    fixed = terms.fixed * to_market
+    use = wanted & np.isfinite(rate) & np.isfinite(fixed)
+    z["payment_rate"] = np.where(use, rate, z["payment_rate"])
+    z["payment_fixed"] = np.where(use, fixed, z["payment_fixed"])
+    return np.where(use, ids, ""), wanted & ~use
 
 
 def _platform_fees(

@@ -1081,3 +1081,169 @@ def payment_terms(
         rate += float(extra["rate"].iloc[0])
         used.append(str(extra["rule"].iloc[0]))
     return rate, fixed, used
+
+
+# --------------------------------------------------------------------------------------------
+# Refund administration and payment processors (charged only where their inputs are given)
+
+EEA_ACCOUNT = "EEA(EUR)"
+"""The payment tables' account country of a euro account in the European Economic Area."""
+
+_BASE_PAYMENT = ("domestic_card_online", "paypal_checkout", "card_online")
+_INTL_ADDON = ("international_card_addon", "international_commercial_addon")
+_INTL_TOTAL = ("international_card",)
+_CONVERSION = ("currency_conversion_addon", "currency_conversion")
+
+
+class PaymentTerms(NamedTuple):
+    """A payment processor's card fees per line: the domestic ``rate`` [fraction] and ``fixed``
+    fee [``currency``/payment], the ``international`` card and currency ``conversion`` add-ons
+    [fraction] (an international card's total rate less the domestic rate where the table
+    gives a total), the rule ids used, uncertainty, and ``missing`` where the table has no
+    domestic row (everything NaN there; an add-on the table lacks is NaN alone). ``rule``
+    holds the rule id of the domestic, international and conversion rows (n, 3)."""
+
+    rate: FloatArray
+    fixed: FloatArray
+    international: FloatArray
+    conversion: FloatArray
+    currency: np.ndarray
+    rule: np.ndarray
+    uncertain: np.ndarray
+    missing: np.ndarray
+
+
+def payment_processor_terms(
+    processor: np.ndarray, account: np.ndarray, tables: FeeTables
+) -> PaymentTerms:
+    """:class:`PaymentTerms` of each line's ``processor`` (``Stripe``, ``PayPal``; case
+    ignored) for its ``account`` country (as the table's ``account_country``), looked up once
+    per distinct pair."""
+    keyed = _factorise(
+        pd.Series(processor, dtype=object).astype(str).str.strip().str.casefold().to_numpy(),
+        np.asarray(account, dtype=object),
+    )
+    g = len(keyed.keys)
+    rate, fixed, intl, conv = (np.full(g, np.nan) for _ in range(4))
+    currency = np.full(g, "", dtype=object)
+    rule = np.full((g, 3), "", dtype=object)
+    uncertain = np.zeros(g, dtype=bool)
+    table = tables.payments
+    names = table["processor"].astype(str).str.casefold()
+    for i, (name, country) in enumerate(keyed.keys):
+        rows = table[(names == name) & (table["account_country"] == country)]
+        base = rows[rows["component"].isin(_BASE_PAYMENT)]
+        if not name or base.empty:
+            continue
+        first = base.iloc[0]
+        rate[i] = float(first["rate"])
+        fixed[i] = float(np.nan_to_num(first["fixed_fee"]))
+        currency[i] = str(first["currency"])
+        rule[i, 0] = str(first["rule"])
+        uncertain[i] = bool(first["uncertain"])
+        addon = rows[rows["component"].isin(_INTL_ADDON)]
+        total = rows[rows["component"].isin(_INTL_TOTAL)]
+        if len(addon):
+            intl[i] = float(addon["rate"].iloc[0])
+            rule[i, 1] = str(addon["rule"].iloc[0])
+        elif len(total):
+            intl[i] = float(total["rate"].iloc[0]) - rate[i]
+            rule[i, 1] = str(total["rule"].iloc[0])
+        extra = rows[rows["component"].isin(_CONVERSION)]
+        if len(extra):
+            conv[i] = float(extra["rate"].iloc[0])
+            rule[i, 2] = str(extra["rule"].iloc[0])
+    code = keyed.codes
+    return PaymentTerms(
+        rate[code],
+        fixed[code],
+        intl[code],
+        conv[code],
+        currency[code],
+        rule[code],
+        uncertain[code],
+        np.isnan(rate[code]),
+    )
+
+
+@dataclass(frozen=True)
+class _Capped(Component):
+    """A component whose cap (or floor) can start to bind in any band: its breakpoints add,
+    for every band, the price where the uncapped fee reaches the cap and the floor."""
+
+    def breakpoints(self) -> FloatArray:
+        base = Component.breakpoints(self)
+        lo = np.where(np.isfinite(self.lo), self.lo, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            width = np.nan_to_num(np.where(np.isfinite(self.hi), self.hi, np.nan) - lo)
+            before = np.cumsum(self.rate * width, axis=1) - self.rate * width
+            extra = []
+            for limit in (self.cap, self.floor):
+                marginal = lo + (limit[:, None] - before) / self.rate
+                whole = (limit[:, None] - self.fixed) / self.rate
+                extra.append(np.where(self.marginal[:, None], marginal, whole))
+        edges = np.concatenate([base, *extra], axis=1)
+        return np.where(np.isfinite(edges) & (edges > 0), edges, np.nan)
+
+
+class RefundAdmin(NamedTuple):
+    """The refund administration fee as a price schedule part (``component``, one row per
+    distinct schedule of ``owner``), its rule id per line, and uncertainty per line."""
+
+    schedule: PriceSchedule
+    rule: np.ndarray
+    uncertain: np.ndarray
+
+
+def with_refund_admin(
+    schedule: PriceSchedule,
+    channel: np.ndarray,
+    market: np.ndarray,
+    refund_rate: FloatArray,
+    tables: FeeTables,
+) -> RefundAdmin:
+    """``schedule`` with a ``refund`` part: Amazon's refund administration fee per unit sold,
+    ``refund_rate`` [refunded units per unit sold] x the lesser of ``cap_per_line`` and
+    ``rate_of_referral_fee`` x the referral fee at the price (the marketplace's row of
+    ``refund_admin``; no row or a blank refund rate = no fee). The referral part's minimum fee
+    and bands carry over, so prices are still solved exactly."""
+    table = tables.refund_admin.drop_duplicates("marketplace")
+    at = table.set_index("marketplace")
+    mk = pd.Index(np.asarray(market, dtype=object))
+    share = at["rate_of_referral_fee"].reindex(mk).to_numpy(dtype=float)
+    cap = at["cap_per_line"].reindex(mk).to_numpy(dtype=float)
+    rule = at["rule"].reindex(mk).to_numpy(dtype=object)
+    uncertain = at["uncertain"].reindex(mk).to_numpy(dtype=object)
+    rr = np.nan_to_num(np.asarray(refund_rate, dtype=float))
+    charged = (np.asarray(channel, dtype=object) == AMAZON) & (rr > 0) & np.isfinite(share)
+    scale = np.where(charged, np.nan_to_num(share) * rr, 0.0)
+    limit = np.where(charged & np.isfinite(cap), cap * rr, np.inf)
+    # One schedule per distinct (old schedule, scale, limit).
+    key = pd.DataFrame({"s": schedule.owner, "a": scale, "c": limit})
+    owner = np.asarray(
+        pd.factorize(pd.util.hash_pandas_object(key, index=False).to_numpy())[0], dtype=np.int64
+    )
+    head = _first_rows(owner)
+    old = schedule.owner[head]
+    parts = [(name, _take(c, old)) for name, c in schedule.parts]
+    referral = next((c for name, c in schedule.parts if name == "referral"), None)
+    if referral is not None:
+        s, c = scale[head], limit[head]
+        part = _take(referral, old)
+        refund = _Capped(
+            lo=part.lo,
+            hi=part.hi,
+            lo_closed=part.lo_closed,
+            hi_closed=part.hi_closed,
+            rate=part.rate * s[:, None],
+            fixed=part.fixed * s[:, None],
+            marginal=part.marginal,
+            floor=part.floor * s,
+            cap=np.minimum(np.where(s > 0, part.cap * np.where(s > 0, s, 1.0), np.inf), c),
+        )
+        parts.append(("refund", refund))
+    return RefundAdmin(
+        PriceSchedule(tuple(parts), owner, len(head)),
+        np.where(charged, rule, ""),
+        charged & (uncertain == True),  # noqa: E712 -- object array of bools and NaN
+    )

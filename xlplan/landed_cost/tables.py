@@ -546,8 +546,9 @@ LANDED_COST = Table(
             MONTH_COUNT.en,
             minimum=0.0,
             width=9,
-            help_zh="一件货在履约仓平均等待的月数；留空=1",
-            help_en="average months a unit waits in the fulfilment centre; blank = 1",
+            help_zh="一件货在履约仓平均等待的月数；留空=12/库存周转（KPI 原始数据），无周转时=1",
+            help_en="average months a unit waits in the fulfilment centre; blank = 12 / the "
+            "inventory turnover of the KPI raw figures, else 1",
         ),
         Column(
             "sell_month",
@@ -571,6 +572,40 @@ LANDED_COST = Table(
             help_zh="填写则给出竞品价与低 5%-8% 价位的利润率",
             help_en="given = margins at the competitor's price and 5-8% below it",
         ),
+        rate(
+            "refund_rate",
+            "退款率",
+            "Refund rate",
+            width=9,
+            help_zh="退款件数占销量的比例；亚马逊按每件退款收取退款管理费（佣金的 20%，有上限）",
+            help_en="refunded units per unit sold; Amazon charges a refund administration fee "
+            "per refunded unit (20% of the referral fee, capped)",
+        ),
+        text(
+            "payment_processor",
+            "支付商",
+            "Payment processor",
+            11,
+            help_zh="独立站: Stripe 或 PayPal；支付费率与固定费留空时按费用表计算",
+            help_en="independent sites: Stripe or PayPal; with the payment rate and fixed fee "
+            "blank, the processor's fees come from the fee tables",
+        ),
+        rate(
+            "intl_card_share",
+            "境外卡占比",
+            "International card share",
+            width=10,
+            help_zh="用境外发行的卡付款的比例（加收境外卡费）",
+            help_en="share of payments by cards issued abroad (the international-card fee)",
+        ),
+        rate(
+            "conversion_share",
+            "换汇占比",
+            "Currency conversion share",
+            width=10,
+            help_zh="需要货币兑换的付款比例（加收换汇费）",
+            help_en="share of payments that need a currency conversion (the conversion fee)",
+        ),
     ),
     sheet="landed_cost",
 )
@@ -587,6 +622,7 @@ _OUT_MONEY = [
     ("sales_tax", "价内销售税", "Tax in price"),
     ("net_price", "净售价", "Net price"),
     ("referral_fee", "平台佣金", "Referral fee"),
+    ("refund_admin_fee", "退款管理费", "Refund admin fee"),
     ("payment_fee", "支付手续费", "Payment fee"),
     ("fx_loss", "汇损", "FX loss"),
     ("ad_cost", "广告费", "Ad cost"),
@@ -853,6 +889,159 @@ ROUNDING_OVERRIDES = Table(
     help_zh="法定的金额进位（如英国关税舍去不足一便士部分）。与内置行同市场同环节时替换之。",
     help_en="Rounding the law prescribes (e.g. UK duty: fractions of a penny disregarded). "
     "Replaces the shipped rule of the same market and step.",
+)
+
+FEE_TABLES: tuple[str, ...] = (
+    "referral",
+    "commissions",
+    "fulfilment",
+    "storage",
+    "refund_admin",
+    "payments",
+)
+"""The fee tables a workbook row can override (names of :data:`xlplan.reference.fees.FEE_FILES`)."""
+
+FEE_OVERRIDES = Table(
+    "fee_overrides",
+    "tblFeeOverrides",
+    "平台费用覆盖",
+    "Fee overrides",
+    (
+        Column(
+            "fee_table",
+            "费用表",
+            "Fee table",
+            Kind.TEXT,
+            required=True,
+            choices="fee_tables",
+            width=12,
+            help_zh="referral 亚马逊佣金; commissions TikTok/美客多/Shopee 佣金; "
+            "fulfilment FBA 配送费; storage 月仓储费; refund_admin 退款管理费; "
+            "payments 支付手续费",
+            help_en="referral: Amazon referral; commissions: TikTok Shop, Mercado Libre, Shopee; "
+            "fulfilment: FBA fee; storage: monthly storage; refund_admin: refund administration "
+            "fee; payments: payment processor",
+        ),
+        Column(
+            "marketplace",
+            "站点",
+            "Marketplace",
+            Kind.CODE,
+            required=True,
+            width=10,
+            help_zh="站点代码（US、GB、DE…）；payments 为收款账户所在地",
+            help_en="marketplace code (US, GB, DE...); payments: the account's country",
+        ),
+        Column(
+            "channel",
+            "渠道/支付商",
+            "Channel / processor",
+            Kind.TEXT,
+            width=14,
+            help_zh="commissions: 渠道（TikTok Shop…）; payments: 支付商（Stripe、PayPal）",
+            help_en="commissions: the channel (TikTok Shop...); payments: the processor (Stripe, "
+            "PayPal)",
+        ),
+        Column(
+            "item",
+            "类目/尺寸段/项目",
+            "Category / tier / item",
+            Kind.TEXT,
+            width=22,
+            help_zh="referral、commissions: 费用类目（* = 其他类目）; fulfilment: 尺寸段; storage: "
+            "仓储类别; payments: 收费项目",
+            help_en="referral, commissions: fee category (* = every other category); fulfilment: "
+            "size tier; storage: storage class; payments: component",
+        ),
+        text("listing_type", "刊登类型", "Listing type", 12),
+        Column(
+            "fee_type",
+            "费用类型",
+            "Fee type",
+            Kind.TEXT,
+            width=12,
+            help_zh="commissions: 费用类型（留空=referral）; "
+            "fulfilment: 季节（留空=nonpeak，或 peak）",
+            help_en="commissions: fee type (blank = referral); fulfilment: season (blank = "
+            "nonpeak, or peak)",
+        ),
+        Column("price_from", "售价下限(不含)", "Price from (excl.)", Kind.NUMBER, minimum=0.0),
+        Column("price_to", "售价上限(含)", "Price to (incl.)", Kind.NUMBER, minimum=0.0),
+        Column(
+            "weight_from",
+            "重量/月份下限",
+            "Weight / month from",
+            Kind.NUMBER,
+            minimum=0.0,
+            help_zh="fulfilment: 发货重量下限（不含）; storage: 起始月份（含，留空=1）",
+            help_en="fulfilment: shipping weight from (excl.); storage: first month (incl., "
+            "blank = 1)",
+        ),
+        Column(
+            "weight_to",
+            "重量/月份上限(含)",
+            "Weight / month to (incl.)",
+            Kind.NUMBER,
+            minimum=0.0,
+            help_zh="fulfilment: 发货重量上限; storage: 结束月份（留空=12）",
+            help_en="fulfilment: shipping weight to; storage: last month (blank = 12)",
+        ),
+        Column(
+            "weight_unit",
+            "重量单位",
+            "Weight unit",
+            Kind.TEXT,
+            width=9,
+            help_zh="fulfilment: lb、g 或 kg（与该站点尺寸段相同）",
+            help_en="fulfilment: lb, g or kg (as the marketplace's size tiers)",
+        ),
+        Column(
+            "tier_mode",
+            "分档方式",
+            "Tier mode",
+            Kind.TEXT,
+            width=10,
+            help_zh="whole: 整价按所在档费率; marginal: 各档部分分别计费（留空=whole）",
+            help_en="whole: the band's rate on the whole price; marginal: each band's rate on "
+            "the part inside it (blank = whole)",
+        ),
+        Column(
+            "rate",
+            "费率",
+            "Rate",
+            Kind.RATE,
+            minimum=0.0,
+            maximum=1.0,
+            width=9,
+            help_zh="referral、commissions、payments: 费率; refund_admin: 占佣金的比例",
+            help_en="referral, commissions, payments: the rate; refund_admin: share of the "
+            "referral fee",
+        ),
+        Column(
+            "amount",
+            "固定金额",
+            "Fixed amount",
+            Kind.NUMBER,
+            minimum=0.0,
+            width=10,
+            help_zh="fulfilment: 每件配送费; storage: 每立方英尺每月仓储费; referral: 结算费; "
+            "commissions、payments: 每件/每笔固定费",
+            help_en="fulfilment: the fee per unit; storage: per cubic foot per month; referral: "
+            "closing fee; commissions, payments: fixed fee per unit or payment",
+        ),
+        Column("min_fee", "最低费用", "Minimum fee", Kind.NUMBER, minimum=0.0, width=10),
+        Column("cap", "上限", "Cap", Kind.NUMBER, minimum=0.0, width=9),
+        Column(
+            "currency", "币种", "Currency", Kind.CODE, required=True, choices="currencies", width=8
+        ),
+        *_DATED,
+    ),
+    sheet="settings",
+    help_zh="与内置费用表（reference/data/fees_*.csv）同表同键（站点+类目/尺寸段/项目等）的行被本表"
+    "替换，其余行新增。结果的“费用规则”列以 tblFeeOverrides:行号 标出本表的行。",
+    help_en="Rows replace the shipped fee rows (reference/data/fees_*.csv) of the same table and "
+    "keys (marketplace and category, size tier or item...) and add the others. A result's Fee "
+    "rules column names a row of this table as tblFeeOverrides:row.",
 )
 
 TARIFF_RULES = Table(
@@ -1132,6 +1321,7 @@ TABLES: tuple[Table, ...] = (
     LOW_VALUE_OVERRIDES,
     ENTRY_FEE_OVERRIDES,
     ROUNDING_OVERRIDES,
+    FEE_OVERRIDES,
     TARIFF,
     LANDED_COST,
     LANDED_COST_RESULTS,
@@ -1150,6 +1340,7 @@ SETTINGS_TABLES: tuple[Table, ...] = (
     LOW_VALUE_OVERRIDES,
     ENTRY_FEE_OVERRIDES,
     ROUNDING_OVERRIDES,
+    FEE_OVERRIDES,
     TARIFF,
 )
 """The rule overrides shown on the Settings sheet, below the FX table (the tariff last: it is
@@ -1164,6 +1355,7 @@ LISTS: dict[str, list[str]] = {
     "rounding_methods": [m.value for m in Rounding],
     "countries": sorted(reference.countries().index.astype(str)),
     "scenario_rules": [r.value for r in ScenarioRule],
+    "fee_tables": list(FEE_TABLES),
 }
 """Validation lists of this capability's columns (``markets``, ``currencies`` and ``channels``
 come from the reference data)."""

@@ -161,9 +161,10 @@ def load_fee_tables(on: date, overrides: dict[str, pd.DataFrame] | None = None) 
     """The fee tables in force on ``on``.
 
     ``overrides`` maps a table name (:data:`FEE_FILES`) to workbook rows of the same columns
-    (text or typed cells; blank dates = always): for every ``marketplace`` (``channel`` and
-    ``marketplace`` for commissions; ``processor`` and ``account_country`` for payments) they
-    name, they replace the shipped rows of that table.
+    (text or typed cells; blank dates = always; a ``rule`` id, blank = ``workbook``). The rows
+    in force on ``on`` replace the shipped rows of the same keys (:data:`OVERRIDE_KEYS`: the
+    marketplace and the category, size tier, storage class or payment component...) and add
+    the others.
     """
     frames: dict[str, pd.DataFrame] = {}
     for name in FEE_FILES:
@@ -177,7 +178,8 @@ def load_fee_tables(on: date, overrides: dict[str, pd.DataFrame] | None = None) 
             own = own[list(shipped.columns)].astype(object).where(own.notna(), "")
             own = own.astype(str)
             own.loc[own["rule"] == "", "rule"] = "workbook"
-            keys = _owner_keys(name)
+            own = _in_force(own, on)
+            keys = list(OVERRIDE_KEYS[name])
             named = set(map(tuple, own[keys].to_numpy().tolist()))
             mine = pd.Series(
                 [tuple(r) in named for r in shipped[keys].to_numpy().tolist()],
@@ -197,9 +199,15 @@ def no_fee_tables() -> FeeTables:
     )
 
 
-def _owner_keys(name: str) -> list[str]:
-    if name == "commissions":
-        return ["channel", "marketplace"]
-    if name == "payments":
-        return ["processor", "account_country"]
-    return ["marketplace"]
+OVERRIDE_KEYS: dict[str, tuple[str, ...]] = {
+    "referral": ("marketplace", "category"),
+    "refund_admin": ("marketplace",),
+    "size_tiers": ("marketplace", "size_tier"),
+    "fulfilment": ("marketplace", "season", "size_tier"),
+    "storage": ("marketplace", "fee_kind", "size_class"),
+    "surcharges": ("marketplace", "surcharge"),
+    "commissions": ("channel", "marketplace", "category", "listing_type", "fee_type"),
+    "payments": ("processor", "account_country", "component"),
+}
+"""The keys a workbook row replaces shipped rows by: every shipped row with the same keys as
+a row in force goes (a schedule's bands are replaced together)."""
