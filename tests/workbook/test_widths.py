@@ -40,3 +40,17 @@ def test_a_column_is_never_narrower_than_declared_nor_wider_than_the_cap() -> No
 @given(st.text(min_size=1, max_size=40))
 def test_two_lines_never_need_more_than_one(text: str) -> None:
     assert widths.two_line_width(text) <= widths.display_width(text)
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.just(pd.NA), st.floats(allow_nan=True), st.text(max_size=12)),
+        max_size=30,
+    )
+)
+def test_small_and_large_columns_measure_alike(values: list[object]) -> None:
+    """The plain-Python path for short columns and the pandas path for long ones agree."""
+    small = pd.Series(values, dtype=object)
+    large = pd.Series(values * (widths.SMALL_COLUMN // max(len(values), 1) + 1), dtype=object)
+    assert len(large) > widths.SMALL_COLUMN or not values
+    assert widths.texts_width(small) == (widths.texts_width(large) if values else 0)

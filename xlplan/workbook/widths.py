@@ -82,12 +82,24 @@ def values_width(col: Column, values: pd.Series) -> float:
     return float(shown) + PADDING if shown else 0.0
 
 
+SMALL_COLUMN = 4096
+"""Up to this many cells a column is measured in plain Python: pandas' per-call overhead
+(a Series, its string methods) costs more than the cells themselves (most tables a plan
+writes have a few dozen rows)."""
+
+
 def texts_width(values: pd.Series) -> int:
     """The widest of ``values`` as text on one line (0 when all blank).
 
     Only the longest candidates are measured character by character: a text of ``n``
     characters is between ``n`` and ``2n`` columns wide.
     """
+    if len(values) <= SMALL_COLUMN:
+        texts = {str(v) for v in values.to_numpy(dtype=object) if not pd.isna(v)}
+        if not texts:
+            return 0
+        longest = max(map(len, texts))
+        return max(display_width(t) for t in texts if len(t) * 2 >= longest)
     text = values.dropna()
     if text.empty:
         return 0
