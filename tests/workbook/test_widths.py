@@ -31,10 +31,9 @@ def test_numbers_as_their_format_shows_them() -> None:
 
 def test_a_column_is_never_narrower_than_declared_nor_wider_than_the_cap() -> None:
     col = Column("note", "备注", "Note", Kind.TEXT, width=13)
-    assert widths.column_width(col, "Note", "备注", pd.Series(["a"])) == 13
+    assert widths.column_width(col, "Note", "备注", pd.Series(["a"])) == (13, False)
     long = pd.Series(["x" * 200])
-    assert widths.column_width(col, "Note", "备注", long) == widths.MAX_WIDTH
-    assert widths.wraps(col, long)
+    assert widths.column_width(col, "Note", "备注", long) == (widths.MAX_WIDTH, True)
 
 
 @given(st.text(min_size=1, max_size=40))

@@ -315,8 +315,10 @@ def write_table(
         values = frame[col.key] if frame is not None and rows else None
         unit = col.unit(other)
         sub = col.header(other) + (f" [{unit}]" if unit else "")
-        width = widths.column_width(col, col.header(lang), sub if sub_header else "", values)
-        long_text = col.kind is Kind.TEXT and (col.width >= WRAP_WIDTH or widths.wraps(col, values))
+        width, too_long = widths.column_width(
+            col, col.header(lang), sub if sub_header else "", values
+        )
+        long_text = col.kind is Kind.TEXT and (col.width >= WRAP_WIDTH or too_long)
         if long_text:
             wrapped.append((col.key, width))
         spec: dict[str, Any] = {
@@ -647,7 +649,7 @@ def write_udf_block(
     for j, c in enumerate(columns):
         unit = c.unit(other)
         sub = c.header(other) + (f" [{unit}]" if unit else "")
-        width = widths.column_width(c, c.header(lang), sub, None)
+        width, _ = widths.column_width(c, c.header(lang), sub, None)
         fmt.fit_column(ws, col + j, width, fmt.output_kinds[c.kind])
         ws.write_string(top - 1, col + j, sub, fmt.sub_header)
     write_udf_anchor(ws, fmt, col, top, call)

@@ -144,17 +144,12 @@ def _decimals(arr: np.ndarray) -> int:
     return 8
 
 
-def column_width(col: Column, header: str, sub_header: str, values: pd.Series | None) -> float:
-    """The width ``col`` needs: its declared width at least, the headers and values fitted,
-    at most :data:`MAX_WIDTH`."""
+def column_width(
+    col: Column, header: str, sub_header: str, values: pd.Series | None
+) -> tuple[float, bool]:
+    """The width ``col`` needs (its declared width at least, the headers and values fitted, at
+    most :data:`MAX_WIDTH`) and whether its text wraps: values too long for one line of the
+    widest column. The values are measured once for both."""
     need = max(col.width, header_width(header), sub_header_width(sub_header))
-    if values is not None:
-        need = max(need, values_width(col, values))
-    return round(min(need, MAX_WIDTH), 1)
-
-
-def wraps(col: Column, values: pd.Series | None) -> bool:
-    """Whether ``col``'s text is too long for one line of the widest column, so it wraps."""
-    if col.kind is not Kind.TEXT or values is None:
-        return False
-    return values_width(col, values) > MAX_WIDTH
+    shown = 0.0 if values is None else values_width(col, values)
+    return round(min(max(need, shown), MAX_WIDTH), 1), col.kind is Kind.TEXT and shown > MAX_WIDTH
