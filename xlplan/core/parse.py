@@ -414,6 +414,13 @@ def _parse(
         # Python floats and ints are read straight away: hashing a million distinct floats to
         # find the distinct values costs more than reading them all.
         cells = s.to_numpy(dtype=object)
+        # pandas' C type inference first: a column of blanks is blank, and a column of text
+        # (the common code or label column) needs no look at each cell's type.
+        inferred = pd.api.types.infer_dtype(cells, skipna=True)
+        if inferred == "empty":
+            return out
+        if inferred == "string":
+            return _parse_distinct(out, fields, handlers, cells, slice(None))
         cell_types = np.frompyfunc(type, 1, 1)(cells)
         # Elementwise over an array of types; bool (a subclass of int) stays out.
         number = (cell_types == float) | (cell_types == int)  # noqa: E721
@@ -421,8 +428,33 @@ def _parse(
             x = _floats(cells[number])
             present = ~np.isnan(x)
             _apply(out, fields, handlers, _NUMBER, x[present], np.flatnonzero(number)[present])
-        rest = np.flatnonzero(~number)
-        d = _distinct_cells(cells[rest])
+        # None, the common blank, is blank without being hashed; a column left with nothing
+        # else to read returns here (a one-row table's cells, a numeric column of floats).
+        rest = np.flatnonzero(~number & (cell_types != type(None)))  # noqa: E721
+        if not rest.size:
+            return out
+        return _parse_distinct(out, fields, handlers, cells[rest], rest)
+    return _read_distinct(out, fields, handlers, d, rest)
+
+
+def _parse_distinct(
+    out: list[npt.NDArray[Any]],
+    fields: Sequence[_Field],
+    handlers: Mapping[int, _Handler],
+    cells: ObjectArray,
+    rest: npt.NDArray[Any] | slice,
+) -> list[npt.NDArray[Any]]:
+    return _read_distinct(out, fields, handlers, _distinct_cells(cells), rest)
+
+
+def _read_distinct(
+    out: list[npt.NDArray[Any]],
+    fields: Sequence[_Field],
+    handlers: Mapping[int, _Handler],
+    d: _Distinct,
+    rest: npt.NDArray[Any] | slice,
+) -> list[npt.NDArray[Any]]:
+    """Read the distinct cells ``d`` of the cells at ``rest`` once each, into ``out``."""
     per_value = _blank_fields(fields, len(d.uniques) + 1)  # the extra last slot is for blanks
     for kind in map(int, np.unique(d.kinds)):
         where = np.flatnonzero(d.kinds == kind)
@@ -588,6 +620,18 @@ def parse_codes(values: Cells) -> ObjectArray:
     for i in np.flatnonzero(~is_text):
         codes[i] = _code_text(d.uniques[i], int(d.kinds[i]))
     return codes[d.codes]
+
+
+def coded_texts(values: Cells, *, codes: bool = True) -> tuple[IntArray, ObjectArray]:
+    """:func:`parse_codes` (or :func:`parse_texts` with ``codes=False``) as codes into the
+    distinct values read: ``categories[codes]`` is what those functions return. Each distinct
+    cell is read once and no string is made per cell, so a column of a million lines with a
+    few distinct values costs one hashing pass. ``categories`` holds ``""`` when a cell is
+    blank, and no value twice (``" us"`` and ``"US"`` read as one code)."""
+    d = _distinct(_series(values))
+    read = parse_codes(d.uniques) if codes else parse_texts(d.uniques)
+    again, categories = pd.factorize(np.append(np.asarray(read, dtype=object), ""))
+    return np.asarray(again, dtype=np.int64)[d.codes], np.asarray(categories, dtype=object)
 
 
 def plan_months(values: Cells) -> tuple[ObjectArray, BoolArray]:

@@ -17,24 +17,34 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import parse
-from xlplan.core.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.errors import Texts, concat_errors, empty_errors, errors_where
+from xlplan.core.parse import Cells
 from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
 
 
-def _cell_text(values: pd.Series) -> pd.Series:
+def _cell_text(values: Cells) -> np.ndarray:
     """Cells as stripped text, ``""`` where blank. A number a text column holds reads as it is
     shown (``123.0`` -> ``123``)."""
-    return pd.Series(parse.parse_texts(values), index=values.index, dtype=object)
+    return np.asarray(parse.parse_texts(values), dtype=object)
 
 
-def _quoted(values: pd.Series, prefix: str, suffix: str = "") -> Callable[[np.ndarray], list[str]]:
+def _quoted(values: Cells, prefix: str, suffix: str = "") -> Callable[[np.ndarray], list[str]]:
     """Messages quoting the cell, built only for the failing rows (given by position)."""
 
     def build(idx: np.ndarray) -> list[str]:
-        cells = values.iloc[idx]
+        cells = np.asarray(values, dtype=object)[idx]
         return [f"{prefix}'{'' if v is None else str(v)[:40]}'{suffix}" for v in cells]
 
     return build
+
+
+def _blank_column(kind: Kind, n: int) -> np.ndarray:
+    """What every reader makes of a column of blank cells (a column the table lacks)."""
+    if kind in NUMERIC_KINDS or kind is Kind.BOOL:
+        return np.full(n, np.nan)
+    if kind is Kind.DATE:
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    return np.full(n, "", dtype=object)
 
 
 def coerce_table(
@@ -43,6 +53,7 @@ def coerce_table(
     *,
     lists: Mapping[str, set[str]] | None = None,
     table_key: str | None = None,
+    categorical: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Typed columns and error records for a raw table, vectorised per column.
 
@@ -50,121 +61,186 @@ def coerce_table(
     strings (``""`` where blank), text strings. Checks: required cells, numbers that don't
     parse, ranges, membership in ``lists[column.choices]`` where that list is given. Each bad
     cell yields one record naming row and column in zh and en; the value is then blanked so the
-    row's other cells still read.
+    row's other cells still read. With ``categorical``, code and text columns come out as
+    :class:`pandas.Categorical` of the values read (the same values, as codes into the few
+    distinct ones: a caller that groups or looks up by them factorises nothing again).
+
+    The fixed cost per column is kept low (a one-row table is what a one-line UDF reads on
+    every call): a column the table lacks is blank without being parsed, numpy arrays rather
+    than Series carry the values, and error records are built only for a check that fails.
     """
     tkey = table_key or table.key
-    out: dict[str, pd.Series] = {}
+    n = len(raw)
+    out: dict[str, np.ndarray | pd.Categorical] = {}
     errs: list[pd.DataFrame] = []
     lists = lists or {}
+    present = set(raw.columns)
+
+    def report(bad: np.ndarray, column: str, zh: Texts, en: Texts) -> None:
+        if bad.any():
+            errs.append(errors_where(bad, table=tkey, column=column, zh=zh, en=en))
+
     for col in table.columns:
-        values = (
-            raw[col.key]
-            if col.key in raw.columns
-            else pd.Series([None] * len(raw), index=raw.index, dtype=object)
-        )
-        values = values.reset_index(drop=True)
-        blank = pd.Series(parse.blank_mask(values), index=values.index)
         label_zh, label_en = col.zh, col.en
-        if col.required:
-            errs.append(
-                errors_where(
-                    blank,
-                    table=tkey,
-                    column=col.key,
-                    zh=f"{label_zh}为必填项",
-                    en=f"{label_en} is required",
+        if col.key not in present:
+            if col.required and n:
+                report(
+                    np.ones(n, dtype=bool),
+                    col.key,
+                    f"{label_zh}为必填项",
+                    f"{label_en} is required",
                 )
+            out[col.key] = _blank_column(col.kind, n)
+            if categorical and col.kind in (Kind.CODE, Kind.TEXT):
+                out[col.key] = _categorical_of(np.zeros(n, dtype=np.int64), np.array([""], object))
+            continue
+        values = raw[col.key]
+        if categorical and col.kind is Kind.CODE:
+            # Read on its distinct cells; a blank cell is one that reads as "".
+            out[col.key] = _categorical_column(values, col, lists, report)
+            continue
+        if col.required:
+            report(
+                parse.blank_mask(values), col.key, f"{label_zh}为必填项", f"{label_en} is required"
             )
         if col.kind in NUMERIC_KINDS:
-            numbers, bad_numbers = parse.parse_numbers(values)
-            nums = pd.Series(numbers, index=values.index, dtype=float)
-            bad = pd.Series(bad_numbers, index=values.index)
-            errs.append(
-                errors_where(
-                    bad,
-                    table=tkey,
-                    column=col.key,
-                    zh=_quoted(values, f"{label_zh}不是数字: "),
-                    en=_quoted(values, f"{label_en} is not a number: "),
-                )
+            numbers, bad = parse.parse_numbers(values)
+            report(
+                bad,
+                col.key,
+                _quoted(values, f"{label_zh}不是数字: "),
+                _quoted(values, f"{label_en} is not a number: "),
             )
-            errs.append(_range_errors(nums, col, tkey))
-            out[col.key] = nums
+            numbers = np.asarray(numbers, dtype=float)
+            if not numbers.flags.writeable:
+                numbers = numbers.copy()
+            ranged = _range_errors(numbers, col, tkey)
+            if len(ranged):
+                errs.append(ranged)
+            out[col.key] = numbers
         elif col.kind is Kind.BOOL:
-            bools, bad_bools = parse.parse_bools(values)
-            flags = pd.Series(bools, index=values.index, dtype=float)
-            bad = pd.Series(bad_bools, index=values.index)
-            errs.append(
-                errors_where(
-                    bad,
-                    table=tkey,
-                    column=col.key,
-                    zh=_quoted(values, f"{label_zh}应为 TRUE/FALSE（是/否）: "),
-                    en=_quoted(values, f"{label_en} must be TRUE or FALSE: "),
-                )
+            flags, bad = parse.parse_bools(values)
+            report(
+                bad,
+                col.key,
+                _quoted(values, f"{label_zh}应为 TRUE/FALSE（是/否）: "),
+                _quoted(values, f"{label_en} must be TRUE or FALSE: "),
             )
-            out[col.key] = flags
+            out[col.key] = np.asarray(flags, dtype=float)
+        elif categorical and col.kind in (Kind.CODE, Kind.TEXT):
+            out[col.key] = _categorical_column(values, col, lists, report)
         elif col.kind is Kind.CODE:
-            codes = pd.Series(parse.parse_codes(values), index=values.index, dtype=object)
+            codes = np.asarray(parse.parse_codes(values), dtype=object)
             choice = col.choices or ""
             allowed = lists.get(choice) or _shipped_lists().get(choice)
             if allowed:
                 aliases = _shipped_aliases().get(choice, {})
                 codes, unknown = _known_codes(codes, allowed, aliases)
-                errs.append(
-                    errors_where(
-                        unknown,
-                        table=tkey,
-                        column=col.key,
-                        zh=_unknown(
-                            codes, allowed, aliases, f"未知的{label_zh}: ", "（是否为 {}？）"
-                        ),
-                        en=_unknown(
-                            codes,
-                            allowed,
-                            aliases,
-                            f"unknown {label_en.lower()}: ",
-                            " (did you mean {}?)",
-                        ),
-                    )
+                report(
+                    unknown,
+                    col.key,
+                    _unknown(codes, allowed, aliases, f"未知的{label_zh}: ", "（是否为 {}？）"),
+                    _unknown(
+                        codes,
+                        allowed,
+                        aliases,
+                        f"unknown {label_en.lower()}: ",
+                        " (did you mean {}?)",
+                    ),
                 )
-                codes = codes.where(~unknown, "")
-            out[col.key] = codes.astype(object)
+                if unknown.any():
+                    codes = np.where(unknown, "", codes).astype(object)
+            out[col.key] = codes
         elif col.kind is Kind.DATE:
-            days, bad_days = parse.parse_dates(values)
-            dates = pd.Series(days, index=values.index)
-            bad = pd.Series(bad_days, index=values.index)
-            errs.append(
-                errors_where(
-                    bad,
-                    table=tkey,
-                    column=col.key,
-                    zh=_quoted(values, f"{label_zh}不是日期: "),
-                    en=_quoted(values, f"{label_en} is not a date: "),
-                )
+            days, bad = parse.parse_dates(values)
+            report(
+                bad,
+                col.key,
+                _quoted(values, f"{label_zh}不是日期: "),
+                _quoted(values, f"{label_en} is not a date: "),
             )
-            out[col.key] = dates
+            out[col.key] = days
         elif col.kind is Kind.MONTH:
-            months, bad_months = parse.plan_months(values)
-            bad = pd.Series(bad_months, index=values.index)
-            errs.append(
-                errors_where(
-                    bad,
-                    table=tkey,
-                    column=col.key,
-                    zh=_quoted(values, f"{label_zh}不是月份（填 1-12 或 2027-03）: "),
-                    en=_quoted(values, f"{label_en} is not a month (1-12 or 2027-03): "),
-                )
+            months, bad = parse.plan_months(values)
+            report(
+                bad,
+                col.key,
+                _quoted(values, f"{label_zh}不是月份（填 1-12 或 2027-03）: "),
+                _quoted(values, f"{label_en} is not a month (1-12 or 2027-03): "),
             )
-            out[col.key] = pd.Series(months, index=values.index, dtype=object).where(~bad, "")
+            out[col.key] = np.where(bad, "", np.asarray(months, dtype=object)).astype(object)
         else:
             out[col.key] = _cell_text(values)
-    frame = pd.DataFrame(out, copy=False)  # each column its own array: no 2-D block copy
+    # Each column its own array (no 2-D block copy); text stays in object columns, as the
+    # callers compare and join it (pandas would infer its string dtype from an array of str).
+    frame = pd.DataFrame(
+        {
+            k: pd.Series(v, dtype=object, copy=False)
+            if isinstance(v, np.ndarray) and v.dtype == object
+            else v
+            for k, v in out.items()
+        },
+        copy=False,
+    )
     errors = concat_errors(errs) if errs else empty_errors()
-    empty = blank_rows(frame)
-    if empty.any() and len(errors):  # a wholly blank row is skipped, not "market is required"
-        errors = errors[~empty[errors["row"].to_numpy(dtype=np.int64)]].reset_index(drop=True)
+    if len(errors):  # a wholly blank row is skipped, not "market is required"
+        empty = blank_rows(frame)
+        if empty.any():
+            errors = errors[~empty[errors["row"].to_numpy(dtype=np.int64)]].reset_index(drop=True)
     return frame, errors
+
+
+def _categorical_of(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
+    return pd.Categorical.from_codes(
+        codes, categories=pd.Index(categories, dtype=object), validate=False
+    )
+
+
+def _categorical_column(
+    values: Cells,
+    col: Column,
+    lists: Mapping[str, set[str]],
+    report: Callable[[np.ndarray, str, Texts, Texts], None],
+) -> pd.Categorical:
+    """A code or text column read on its distinct cells (:func:`~xlplan.core.parse.coded_texts`),
+    checked as :func:`coerce_table` checks it, as a categorical."""
+    codes, categories = parse.coded_texts(values, codes=col.kind is Kind.CODE)
+    if col.required and col.kind is Kind.CODE:  # a code reads as "" exactly where it is blank
+        blank = (categories == "")[codes]
+        report(blank, col.key, f"{col.zh}为必填项", f"{col.en} is required")
+    allowed = (
+        (lists.get(col.choices or "") or _shipped_lists().get(col.choices or ""))
+        if (col.kind is Kind.CODE)
+        else None
+    )
+    if allowed:
+        aliases = _shipped_aliases().get(col.choices or "", {})
+        read, unknown_value = _known_codes(categories, allowed, aliases)
+        if unknown_value.any():
+            unknown = unknown_value[codes]
+
+            def line_codes() -> np.ndarray:
+                return np.asarray(read[codes], dtype=object)
+
+            report(
+                unknown,
+                col.key,
+                lambda idx: _unknown(
+                    line_codes(), allowed, aliases, f"未知的{col.zh}: ", "（是否为 {}？）"
+                )(idx),
+                lambda idx: _unknown(
+                    line_codes(),
+                    allowed,
+                    aliases,
+                    f"unknown {col.en.lower()}: ",
+                    " (did you mean {}?)",
+                )(idx),
+            )
+            read = np.where(unknown_value, "", read).astype(object)
+        again, categories = pd.factorize(np.append(read, ""))  # aliases may merge two values
+        codes = np.asarray(again, dtype=np.int64)[codes]
+        categories = np.asarray(categories, dtype=object)
+    return _categorical_of(codes, categories)
 
 
 def blank_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -192,22 +268,29 @@ def _shipped_aliases() -> dict[str, dict[str, str]]:
 
 
 def _known_codes(
-    codes: pd.Series, allowed: set[str], aliases: Mapping[str, str]
-) -> tuple[pd.Series, np.ndarray]:
+    codes: np.ndarray, allowed: set[str], aliases: Mapping[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Codes with the names people type mapped to them (``USA``, ``美国`` -> ``US``; ``RMB`` ->
-    ``CNY``), and which are still unknown. A code is never read as an alias."""
-    out = codes.to_numpy(dtype=object, copy=True)
-    unknown = ((codes != "") & ~codes.isin(allowed)).to_numpy(copy=True)
-    for i in np.flatnonzero(unknown):
-        code = aliases.get(reference.alias_key(out[i]))
+    ``CNY``), and which are still unknown. A code is never read as an alias. Each distinct code
+    is looked up once."""
+    inverse, distinct = pd.factorize(codes)
+    distinct = np.asarray(distinct, dtype=object)
+    known = np.fromiter(
+        (c == "" or c in allowed for c in distinct), dtype=bool, count=len(distinct)
+    )
+    if known.all():
+        return codes, np.zeros(len(codes), dtype=bool)
+    mapped = distinct.copy()
+    for i in np.flatnonzero(~known):
+        code = aliases.get(reference.alias_key(distinct[i]))
         if code is not None and code in allowed:
-            out[i] = code
-            unknown[i] = False
-    return pd.Series(out, index=codes.index, dtype=object), unknown
+            mapped[i] = code
+            known[i] = True
+    return np.asarray(mapped[inverse], dtype=object), ~known[inverse]
 
 
 def _unknown(
-    codes: pd.Series, allowed: set[str], aliases: Mapping[str, str], prefix: str, hint: str
+    codes: np.ndarray, allowed: set[str], aliases: Mapping[str, str], prefix: str, hint: str
 ) -> Callable[[np.ndarray], list[str]]:
     """``unknown market: 'Mexcio' (did you mean MX?)``, built only for the failing rows: the
     closest code or name people type for one (``Untied States`` -> US)."""
@@ -215,7 +298,7 @@ def _unknown(
 
     def build(idx: np.ndarray) -> list[str]:
         out = []
-        for code in codes.iloc[idx]:
+        for code in codes[idx]:
             key = reference.alias_key(code)
             close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.75)
             guess = names[close[0]] if close and names[close[0]] in allowed else ""
@@ -225,11 +308,12 @@ def _unknown(
     return build
 
 
-def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
+def _range_errors(nums: np.ndarray, col: Column, table: str) -> pd.DataFrame:
+    """Records for the numbers outside the column's range, which are then blanked in place."""
     if col.minimum is None and col.maximum is None:
         return empty_errors()
-    values = nums.to_numpy(dtype=float)  # numpy, not Series arithmetic: a one-row table is
-    bad = np.zeros(len(values), dtype=bool)  # what a one-line UDF reads on every call
+    values = nums
+    bad = np.zeros(len(values), dtype=bool)
     with np.errstate(invalid="ignore"):
         if col.minimum is not None:
             bad |= (values <= col.minimum) if col.min_exclusive else (values < col.minimum)
@@ -243,7 +327,7 @@ def _range_errors(nums: pd.Series, col: Column, table: str) -> pd.DataFrame:
         hint_zh, hint_en = "（比例请填 0.15 或 15%）", " (enter a rate as 0.15 or 15%)"
 
     def shown(prefix: str, hint: str) -> Callable[[np.ndarray], list[str]]:
-        return lambda idx: [f"{prefix}{v:.4g}{hint}" for v in nums.to_numpy()[idx]]
+        return lambda idx: [f"{prefix}{v:.4g}{hint}" for v in values[idx]]
 
     out = errors_where(
         bad,
