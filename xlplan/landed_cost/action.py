@@ -22,6 +22,7 @@ from xlplan.landed_cost.calc import (
     LandedCostResult,
     TransportMode,
     compute_landed_cost,
+    text_categorical,
 )
 from xlplan.landed_cost.scenarios import BASE, ScenarioRule, scenario_names, scenario_rules
 from xlplan.landed_cost.tables import (
@@ -80,17 +81,21 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataF
         "currencies": set(rules.currencies.index.astype(str)),
     }
     frame = raw.reset_index(drop=True)
-    typed, errors = coerce_table(frame, _COERCED, lists=lists, table_key=LANDED_COST.key)
+    typed, errors = coerce_table(
+        frame, _COERCED, lists=lists, table_key=LANDED_COST.key, categorical=True
+    )
     coded, customs_errors = _customs_cells(frame, rules.countries)
-    # The fee tables read the channel and the fee text columns on their distinct values.
-    # Object columns, not pandas' string dtype: copying a million labels into it costs more
-    # than the fee lookups that read them.
+    # The fee tables read the channel and the fee text columns on their distinct values: each
+    # is hashed once here, into a categorical the calculation reads by its codes.
     passed = {
-        key: pd.Series(frame[key].to_numpy(dtype=object), dtype=object, copy=False)
+        key: pd.Series(text_categorical(frame[key]), copy=False)
         for key in ("channel", *FEE_TEXT)
         if key in frame
     }
-    return typed.assign(**coded, **passed), concat_errors([errors, customs_errors])
+    columns: dict[str, pd.Series | pd.Categorical] = {**coded, **passed}
+    for key, column in columns.items():
+        typed[key] = column
+    return typed, concat_errors([errors, customs_errors])
 
 
 COLUMN_LABELS: dict[str, Message] = {
@@ -160,7 +165,10 @@ def _customs_cells(
             )
         )
 
+    # A column the lines lack is left out: the calculation reads it as blank.
     for key in ("origin", "ship_from"):
+        if key not in frame.columns:
+            continue
         codes, cells = _distinct_cells(frame, key)
         values = parse.parse_codes(cells)
         bad = (values != "") & ~np.isin(values, list(countries))
@@ -174,32 +182,35 @@ def _customs_cells(
             f"unknown {column.en.lower()}: '{{}}' (an ISO country code, e.g. CN)",
         )
         out[key] = _categorical(codes, np.where(bad, "", values))
-    codes, cells = _distinct_cells(frame, "hs_code")
-    hs, bad = customs.normalise_hs(parse.parse_texts(cells))
-    report(
-        bad,
-        codes,
-        cells,
-        "hs_code",
-        "HS 编码应为 2-10 位数字（可含点）: '{}'",
-        "HS code must be 2 to 10 digits (dots allowed): '{}'",
-    )
-    out["hs_code"] = _categorical(codes, hs)
-    codes, cells = _distinct_cells(frame, "transport_mode")
-    modes = np.array([m.lower() for m in parse.parse_texts(cells)], dtype=object)
-    bad = (modes != "") & ~np.isin(modes, list(MODES))
-    report(
-        bad,
-        codes,
-        cells,
-        "transport_mode",
-        f"未知的运输方式: '{{}}'（可选 {listed}）",
-        f"unknown transport mode: '{{}}' (one of {listed})",
-    )
-    out["transport_mode"] = _categorical(codes, np.where(bad, "", modes))
+    if "hs_code" in frame.columns:
+        codes, cells = _distinct_cells(frame, "hs_code")
+        hs, bad = customs.normalise_hs(parse.parse_texts(cells))
+        report(
+            bad,
+            codes,
+            cells,
+            "hs_code",
+            "HS 编码应为 2-10 位数字（可含点）: '{}'",
+            "HS code must be 2 to 10 digits (dots allowed): '{}'",
+        )
+        out["hs_code"] = _categorical(codes, hs)
+    if "transport_mode" in frame.columns:
+        codes, cells = _distinct_cells(frame, "transport_mode")
+        modes = np.array([m.lower() for m in parse.parse_texts(cells)], dtype=object)
+        bad = (modes != "") & ~np.isin(modes, list(MODES))
+        report(
+            bad,
+            codes,
+            cells,
+            "transport_mode",
+            f"未知的运输方式: '{{}}'（可选 {listed}）",
+            f"unknown transport mode: '{{}}' (one of {listed})",
+        )
+        out["transport_mode"] = _categorical(codes, np.where(bad, "", modes))
     for key in ("parcel", "shipment"):
-        codes, cells = _distinct_cells(frame, key)
-        out[key] = _categorical(codes, parse.parse_texts(cells))
+        if key in frame.columns:
+            codes, cells = _distinct_cells(frame, key)
+            out[key] = _categorical(codes, parse.parse_texts(cells))
     return out, concat_errors(errors)
 
 

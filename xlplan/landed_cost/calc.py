@@ -324,6 +324,11 @@ def _output_frame(columns: dict[str, np.ndarray], bad: np.ndarray, n: int) -> pd
     return pd.DataFrame(out, copy=False)
 
 
+def _zero_where_blank(values: np.ndarray) -> np.ndarray:
+    """An input read as a number with its blanks (NaN) as 0 (inputs are finite or NaN)."""
+    return np.where(np.isnan(values), 0.0, values)
+
+
 def _coded(t: pd.DataFrame, key: str) -> customs.Coded:
     """A text input column as codes into its distinct values (all ``""`` when absent)."""
     if key not in t.columns:
@@ -342,42 +347,60 @@ def _calculate(
     t: pd.DataFrame, rules: Rules, prior: pd.DataFrame
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame, pd.DataFrame]:
     n = len(t)
-    # Market rules per line by position: factorise the codes, look up the few distinct ones.
-    market = t["market"].to_numpy()
-    codes, distinct = pd.factorize(market)
+    # Market rules per line by position: the market codes (a categorical's own, else
+    # factorised), the few distinct markets looked up once and taken back to the lines.
+    markets = customs.coded(t["market"])
+    codes, distinct = markets.codes, markets.uniques
     where = rules.markets.index.get_indexer(pd.Index(distinct))
-    row_pos = np.where(codes >= 0, where[np.maximum(codes, 0)] if len(where) else -1, -1)
-    known = row_pos >= 0
+    known_market = where >= 0
+    known = known_market[codes] if len(distinct) else np.zeros(n, dtype=bool)
+
+    def market_of(idx: np.ndarray) -> np.ndarray:
+        return np.asarray(distinct[codes[idx]], dtype=object)
+
     errs = [
         errors_where(
-            t["market"].ne("").to_numpy() & ~known,
+            (distinct != "")[codes] & ~known if len(distinct) else known,
             table=TABLE,
             column="market",
-            zh=lambda idx: [f"未知市场: '{m}'" for m in market[idx]],
-            en=lambda idx: [f"unknown market: '{m}'" for m in market[idx]],
+            zh=lambda idx: [f"未知市场: '{m}'" for m in market_of(idx)],
+            en=lambda idx: [f"unknown market: '{m}'" for m in market_of(idx)],
         )
     ]
+    column_cache: dict[str, np.ndarray] = {}
 
     def num(col: str) -> np.ndarray:
-        return np.asarray(_column(t, col, np.nan), dtype=float)
+        if col not in column_cache:
+            column_cache[col] = np.asarray(_column(t, col, np.nan), dtype=float)
+        return column_cache[col]
 
-    def rule(col: str) -> np.ndarray:
-        if col not in rules.markets.columns:
-            return np.full(n, np.nan, dtype=object)
-        values = rules.markets[col].to_numpy()
-        if len(values) == 0:
-            return np.full(n, np.nan, dtype=object)
-        return np.where(known, values[np.maximum(row_pos, 0)], np.nan)
+    def per_market(col: str, cast: type | None = None) -> np.ndarray:
+        """A market rule for each distinct market (NaN where the market is unknown)."""
+        if col not in rules.markets.columns or len(rules.markets) == 0:
+            values = np.full(len(distinct), np.nan, dtype=object)
+        else:
+            values = rules.markets[col].to_numpy()
+            values = np.where(known_market, values[np.maximum(where, 0)], np.nan)
+        return values.astype(cast) if cast is not None else values
 
-    z = {c: np.nan_to_num(num(c), nan=0.0) for c in ZERO_DEFAULT}
-    currency = pd.Series(np.where(known, rule("currency"), ""), dtype=object)
-    ccy = currency.to_numpy()
-    cost_ccy = t["cost_currency"].where(t["cost_currency"] != "", currency)
+    def rule(col: str, cast: type | None = None) -> np.ndarray:
+        return np.asarray(per_market(col, cast)[codes])
 
-    # FX: the line's own rate, else the FX table; required when currencies differ.
+    z = {c: _zero_where_blank(num(c)) for c in ZERO_DEFAULT}
+    ccy_market = np.where(known_market, per_market("currency"), "").astype(object)
+    ccy = ccy_market[codes]
+
+    # FX: the line's own rate, else the FX table's for each distinct pair of currencies (the
+    # cost currency, blank = the market's); required when the currencies differ.
+    cost = _coded(t, "cost_currency")
+    pair, pairs = customs.combined_codes(cost, markets)
+    ccy_of = dict(zip(distinct.tolist(), ccy_market.tolist(), strict=True))
+    dst = np.array([ccy_of[m] for _, m in pairs], dtype=object)
+    src = np.array([c if c != "" else ccy_of[m] for c, m in pairs], dtype=object)
     fx = num("fx_rate")
-    table_fx = rules.fx_rates(cost_ccy, currency).to_numpy()
-    fx = np.where(np.isnan(fx), table_fx, fx)
+    if len(pairs):
+        table_fx = rules.fx_rates(pd.Series(src, dtype=object), pd.Series(dst, dtype=object))
+        fx = np.where(np.isnan(fx), table_fx.to_numpy(dtype=float)[pair], fx)
     errs.append(
         errors_where(
             known & np.isnan(fx) & ~_had_error(prior, n, "fx_rate"),
@@ -385,31 +408,29 @@ def _calculate(
             column="fx_rate",
             zh=lambda idx: [
                 f"汇率缺少 {a}→{b}（请填写汇率或在设置表中添加）"
-                for a, b in zip(cost_ccy.to_numpy()[idx], ccy[idx], strict=True)
+                for a, b in zip(src[pair[idx]], dst[pair[idx]], strict=True)
             ],
             en=lambda idx: [
                 f"FX rate missing for {a}->{b} (enter fx_rate or add it to the FX table)"
-                for a, b in zip(cost_ccy.to_numpy()[idx], ccy[idx], strict=True)
+                for a, b in zip(src[pair[idx]], dst[pair[idx]], strict=True)
             ],
         )
     )
 
-    tax_rate = np.where(np.isnan(num("vat_rate")), rule("tax_rate").astype(float), num("vat_rate"))
+    tax_rate = np.where(np.isnan(num("vat_rate")), rule("tax_rate", float), num("vat_rate"))
     recoverable = (
         np.where(
             np.isnan(num("vat_recoverable")),
-            rule("import_tax_recoverable").astype(float),
+            rule("import_tax_recoverable", float),
             num("vat_recoverable"),
         )
         > 0.5
     )
-    cif = rule("valuation_basis") == "CIF"
-    incl_duty = rule("tax_base_includes_duty").astype(bool)
-    incl_transport = rule("tax_base_includes_transport").astype(bool)
-    gross_up = rule("tax_gross_up").astype(bool)
-    price_incl = rule("price_includes_tax").astype(bool)
-    # The customs columns as codes into their few distinct values.
-    markets = customs.Coded(codes.astype(np.int64), np.asarray(distinct, dtype=object))
+    cif = (per_market("valuation_basis") == "CIF")[codes]
+    incl_duty = rule("tax_base_includes_duty", bool)
+    incl_transport = rule("tax_base_includes_transport", bool)
+    gross_up = rule("tax_gross_up", bool)
+    price_incl = rule("price_includes_tax", bool)
     union_of = rules.markets["customs_union"] if "customs_union" in rules.markets else None
     unions = {
         str(m): str(u)
@@ -468,13 +489,14 @@ def _calculate(
             table=TABLE,
             column="hs_code",
             zh=lambda idx: [
-                f"{market[i]} 税则对 {hs.values(idx)[k]} 为从量或复合税"
+                f"{distinct[codes[i]]} 税则对 {hs.values(idx)[k]} 为从量或复合税"
                 f"（{rates.unexpressible[i]}），无法按比例计算；请填写本行的关税税率"
                 for k, i in enumerate(idx)
             ],
             en=lambda idx: [
-                f"the {market[i]} tariff gives {hs.values(idx)[k]} a specific or compound duty "
-                f"({rates.unexpressible[i]}) XLPlan cannot apply; enter the line's duty rate"
+                f"the {distinct[codes[i]]} tariff gives {hs.values(idx)[k]} a specific or "
+                f"compound duty ({rates.unexpressible[i]}) XLPlan cannot apply; enter the "
+                "line's duty rate"
                 for k, i in enumerate(idx)
             ],
         )
@@ -795,10 +817,32 @@ def _text(t: pd.DataFrame, key: str) -> pd.Categorical:
         return pd.Categorical.from_codes(
             np.zeros(len(t), dtype=np.int64), categories=pd.Index([""], dtype=object)
         )
-    codes, values = pd.factorize(t[key], use_na_sentinel=False)
-    labels = ["" if pd.isna(v) else str(v).strip() for v in values]
+    return text_categorical(t[key])
+
+
+def text_categorical(values: pd.Series | np.ndarray) -> pd.Categorical:
+    """Cells as a categorical of their distinct values as text, stripped (``""`` where
+    blank): the lines are hashed once (a categorical's own codes are reused), the text work is
+    done on the distinct values."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy(dtype=np.int64)
+        distinct = values.cat.categories.to_numpy(dtype=object)
+        if (codes < 0).any():
+            distinct = np.append(distinct, np.array([None], dtype=object))
+            codes = np.where(codes < 0, len(distinct) - 1, codes)
+    else:
+        codes, distinct = pd.factorize(np.asarray(values, dtype=object))  # blanks: -1
+        distinct = np.append(np.asarray(distinct, dtype=object), np.array([None], dtype=object))
+        codes = np.where(codes < 0, len(distinct) - 1, codes)
+    labels = ["" if pd.isna(v) else str(v).strip() for v in distinct]
     again, names = pd.factorize(np.asarray(labels, dtype=object))
-    return pd.Categorical.from_codes(again[codes], categories=pd.Index(names, dtype=object))
+    if len(again) == 0:
+        again = np.zeros(0, dtype=np.int64)
+    return pd.Categorical.from_codes(
+        np.asarray(again, dtype=np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64),
+        categories=pd.Index(names if len(names) else [""], dtype=object),
+        validate=False,
+    )
 
 
 def _had_error(errors: pd.DataFrame, n: int, column: str) -> np.ndarray:
