@@ -60,6 +60,9 @@ CUBIC_FOOT_CM3 = 28_316.846592
 DAYS_PER_MONTH = 365.25 / 12
 AMAZON = "Amazon"
 TYPED = "typed"
+GROUPED_SCHEDULES = 256
+"""Up to this many distinct fee schedules, lines are priced and solved schedule by schedule
+(a few scalars per schedule) rather than by gathering each line's edges."""
 """The rule id of a figure typed on the line (it overrides the tables)."""
 
 FEE_INPUT_KEYS: tuple[str, ...] = (
@@ -226,6 +229,24 @@ class _Segments:
         at_edge = total(np.where(np.isnan(edges), 0.0, edges))
         return _Segments(edges, slope, f1 - slope * x1, at_edge)
 
+    def at_groups(self, groups: list[tuple[int, np.ndarray]], price: FloatArray) -> FloatArray:
+        """:meth:`at` for lines grouped by their distinct schedule (``groups``: each schedule
+        and the positions of its lines): each group's edges are a few scalars, so the piece of
+        each price is a binary search and nothing is gathered per line and edge."""
+        p = np.asarray(price, dtype=float)
+        out = np.empty(len(p))
+        for u, idx in groups:
+            edges = self.edges[u]
+            edges = edges[~np.isnan(edges)]  # sorted; NaN padding at the end
+            q = p[idx]
+            piece = np.searchsorted(edges, q, side="left")  # edges below the price
+            value = self.slope[u, piece] * q + self.intercept[u, piece]
+            if len(edges):
+                near = np.minimum(piece, len(edges) - 1)
+                value = np.where(edges[near] == q, self.at_edge[u, near], value)
+            out[idx] = value
+        return out
+
     def at(self, owner: np.ndarray, price: FloatArray) -> FloatArray:
         """Fees of each line (distinct schedule ``owner``) at ``price`` (n,)."""
         p = np.asarray(price, dtype=float)
@@ -268,12 +289,29 @@ class PriceSchedule:
         out[""] = _Segments.of(tuple(c for _, c in self.parts), self.distinct)
         return out
 
+    @functools.cached_property
+    def groups(self) -> list[tuple[int, np.ndarray]] | None:
+        """Each distinct schedule and the positions of its lines, when the lines share a few
+        schedules (None when there are many: the per-line arrays are then read as they are)."""
+        if self.distinct > GROUPED_SCHEDULES or self.distinct == 0:
+            return None
+        order = np.argsort(self.owner, kind="stable")
+        bounds = np.searchsorted(self.owner[order], np.arange(self.distinct + 1))
+        return [
+            (u, order[bounds[u] : bounds[u + 1]])
+            for u in range(self.distinct)
+            if bounds[u + 1] > bounds[u]
+        ]
+
     def at(self, price: FloatArray, name: str = "") -> FloatArray:
         """Fees of each line at ``price`` (n,) [market ccy/unit]: all of them, or the part
         ``name``."""
         pieces = self._pieces.get(name)
         if pieces is None:
             return np.zeros(np.shape(price))
+        groups = self.groups
+        if groups is not None and np.shape(price) == (self.size,):
+            return pieces.at_groups(groups, price)
         return pieces.at(self.owner, price)
 
     def at_rows(self, price: FloatArray, rows: np.ndarray) -> FloatArray:
@@ -300,7 +338,51 @@ def solve_price(
         np.asarray(k, dtype=float), (n,)
     ) - np.broadcast_to(np.asarray(pct, dtype=float), (n,))
     seg = schedule._pieces[""]
-    own = schedule.owner
+    groups = schedule.groups
+    if groups is not None:
+        best = np.full(n, np.inf)
+        for u, idx in groups:
+            best[idx] = _lowest_root(seg, u, fixed[idx], alpha[idx])
+    else:
+        best = _lowest_roots(seg, schedule.owner, fixed, alpha)
+    found = np.isfinite(best) & np.isfinite(fixed) & np.isfinite(alpha)
+    best = np.where(found, best, np.nan)
+    # Fed back through the schedule: a price that misses the margin is not reported.
+    safe = np.nan_to_num(best)
+    check = alpha * safe - schedule.at(safe) - fixed
+    return np.where(found & (check >= -1e-9 * np.maximum(safe, 1.0)), best, np.nan)
+
+
+def _lowest_root(seg: _Segments, u: int, fixed: FloatArray, alpha: FloatArray) -> FloatArray:
+    """:func:`_lowest_roots` for lines that share the distinct schedule ``u``: its edges,
+    slopes and intercepts are scalars (the same arithmetic, line by line)."""
+    best = np.full(len(fixed), np.inf)
+    width = seg.edges.shape[1]
+    lo = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(width + 1):
+            edge = float(seg.edges[u, j]) if j < width else np.nan
+            hi = np.inf if np.isnan(edge) else edge
+            denom = alpha - seg.slope[u, j]
+            root = (fixed + seg.intercept[u, j]) / denom
+            above = (root > lo) if j else (root >= 0.0)
+            inside = (denom > 0) & above & (root < hi)
+            best = np.where(inside & (root < best), root, best)
+            if np.isnan(edge):  # the last piece: the edges are NaN-padded
+                break
+            # An edge that reaches the margin by itself (a fee that stops there).
+            ok = alpha * edge - seg.at_edge[u, j] - fixed >= -1e-9 * max(edge, 1.0)
+            best = np.where(ok & (edge < best), edge, best)
+            lo = edge
+    return best
+
+
+def _lowest_roots(
+    seg: _Segments, own: np.ndarray, fixed: FloatArray, alpha: FloatArray
+) -> FloatArray:
+    """The lowest price on any piece of each line's schedule (``own``) where the contribution
+    reaches the margin (``inf`` where none)."""
+    n = len(own)
     best = np.full(n, np.inf)
     width = seg.edges.shape[1]
     lo = np.zeros(n)
@@ -321,12 +403,7 @@ def solve_price(
                 best = np.where(ok & (e < best), e, best)
                 alive = ~np.isnan(e)
                 lo = np.where(alive, e, lo)
-    found = np.isfinite(best) & np.isfinite(fixed) & np.isfinite(alpha)
-    best = np.where(found, best, np.nan)
-    # Fed back through the schedule: a price that misses the margin is not reported.
-    safe = np.nan_to_num(best)
-    check = alpha * safe - schedule.at(safe) - fixed
-    return np.where(found & (check >= -1e-9 * np.maximum(safe, 1.0)), best, np.nan)
+    return best
 
 
 # --------------------------------------------------------------------------------------------
