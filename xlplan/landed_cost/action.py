@@ -225,19 +225,33 @@ def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.Dat
 def _rounded_results(
     raw: pd.DataFrame, typed: pd.DataFrame, result: LandedCostResult, rules: Rules
 ) -> pd.DataFrame:
-    values = money.round_money(
-        result.outputs,
-        [*MONEY_OUTPUTS, *PRICE_OUTPUTS],
-        result.outputs["currency"],
-        rules.currencies,
+    outputs = result.outputs
+    places = money.minor_units(outputs["currency"], rules.currencies)
+    rounded = {
+        key: money.round_half_up(outputs[key].to_numpy(dtype=float), places)
+        for key in (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
+    }
+    rounded["contribution_margin"] = money.round_half_up(
+        outputs["contribution_margin"].to_numpy(dtype=float), 4
     )
-    values["contribution_margin"] = money.round_half_up(values["contribution_margin"], 4)
     labels = pd.DataFrame(
         {k: raw[k].to_numpy() if k in raw.columns else None for k in LABEL_KEYS},
-        index=values.index,
+        index=outputs.index,
     )
     labels["market"] = typed["market"].to_numpy()  # the code, also where a name was typed
-    table: pd.DataFrame = pd.concat([labels, values], axis=1)[LANDED_COST_RESULTS.keys]
+    # One frame from the columns (no copy of the outputs, no column set one by one).
+    table = pd.DataFrame(
+        {
+            key: labels[key]
+            if key in LABEL_KEYS
+            else rounded[key]
+            if key in rounded
+            else outputs[key]
+            for key in LANDED_COST_RESULTS.keys
+        },
+        index=outputs.index,
+        copy=False,
+    )
     return table
 
 

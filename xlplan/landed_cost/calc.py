@@ -82,6 +82,7 @@ problem leaves the whole line blank.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import NamedTuple
@@ -324,6 +325,35 @@ def _output_frame(columns: dict[str, np.ndarray], bad: np.ndarray, n: int) -> pd
     return pd.DataFrame(out, copy=False)
 
 
+_FX_MEMO: dict[int, tuple[weakref.ref[pd.DataFrame], dict[tuple[str, str], float]]] = {}
+
+
+def _table_fx(rules: Rules, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The rules' FX rate for each pair of currencies ``src[i]`` -> ``dst[i]``, each pair
+    resolved once per FX table (by identity, while it lives): a one-line UDF asks the same
+    table for the same pair on every call."""
+    table = rules.fx
+    ident = id(table)
+    cached = _FX_MEMO.get(ident)
+    if cached is None or cached[0]() is not table:
+
+        def forget(_: object) -> None:
+            _FX_MEMO.pop(ident, None)
+
+        cached = (weakref.ref(table, forget), {})
+        _FX_MEMO[ident] = cached
+    known = cached[1]
+    keys = [(str(a), str(b)) for a, b in zip(src.tolist(), dst.tolist(), strict=True)]
+    todo = [k for k in dict.fromkeys(keys) if k not in known]
+    if todo:
+        rates = rules.fx_rates(
+            pd.Series([a for a, _ in todo], dtype=object),
+            pd.Series([b for _, b in todo], dtype=object),
+        ).to_numpy(dtype=float)
+        known.update(zip(todo, rates.tolist(), strict=True))
+    return np.array([known[k] for k in keys], dtype=float)
+
+
 def _zero_where_blank(values: np.ndarray) -> np.ndarray:
     """An input read as a number with its blanks (NaN) as 0 (inputs are finite or NaN)."""
     return np.where(np.isnan(values), 0.0, values)
@@ -399,8 +429,7 @@ def _calculate(
     src = np.array([c if c != "" else ccy_of[m] for c, m in pairs], dtype=object)
     fx = num("fx_rate")
     if len(pairs):
-        table_fx = rules.fx_rates(pd.Series(src, dtype=object), pd.Series(dst, dtype=object))
-        fx = np.where(np.isnan(fx), table_fx.to_numpy(dtype=float)[pair], fx)
+        fx = np.where(np.isnan(fx), _table_fx(rules, src, dst)[pair], fx)
     errs.append(
         errors_where(
             known & np.isnan(fx) & ~_had_error(prior, n, "fx_rate"),

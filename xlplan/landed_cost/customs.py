@@ -39,6 +39,7 @@ rounding applies to it.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Sequence
 from enum import Enum
@@ -99,11 +100,15 @@ def normalise_hs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     code is not 2 to 10 digits once dots, spaces and hyphens are dropped. Works on the distinct
     codes only."""
     inverse, uniques = pd.factorize(np.asarray(codes, dtype=object), use_na_sentinel=False)
-    clean = pd.Series(uniques, dtype=object).astype(str).str.replace(r"[.\s-]", "", regex=True)
-    ok = clean.str.fullmatch(rf"\d{{{HS_MIN_DIGITS},{HS_MAX_DIGITS}}}") | (clean == "")
-    out = clean.where(ok, "").to_numpy(dtype=object)[inverse]
-    bad = (~ok).to_numpy()[inverse]
-    return out, bad
+    clean = [_HS_SEPARATORS.sub("", str(u)) for u in uniques]
+    ok = np.array([c == "" or _HS_DIGITS.fullmatch(c) is not None for c in clean], dtype=bool)
+    shown = np.array(clean, dtype=object)
+    shown[~ok] = ""
+    return np.asarray(shown[inverse], dtype=object), ~ok[inverse]
+
+
+_HS_SEPARATORS = re.compile(r"[.\s-]")
+_HS_DIGITS = re.compile(rf"\d{{{HS_MIN_DIGITS},{HS_MAX_DIGITS}}}")
 
 
 class Coded(NamedTuple):

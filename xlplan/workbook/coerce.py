@@ -114,9 +114,10 @@ def coerce_table(
             numbers = np.asarray(numbers, dtype=float)
             if not numbers.flags.writeable:
                 numbers = numbers.copy()
-            ranged = _range_errors(numbers, col, tkey)
-            if len(ranged):
-                errs.append(ranged)
+            if col.minimum is not None or col.maximum is not None:
+                ranged = _range_errors(numbers, col, tkey)
+                if len(ranged):
+                    errs.append(ranged)
             out[col.key] = numbers
         elif col.kind is Kind.BOOL:
             flags, bad = parse.parse_bools(values)
@@ -308,6 +309,10 @@ def _unknown(
     return build
 
 
+_NO_ERRORS = empty_errors()
+"""Only ever measured (``len``), never handed out: no copy per column of a one-row table."""
+
+
 def _range_errors(nums: np.ndarray, col: Column, table: str) -> pd.DataFrame:
     """Records for the numbers outside the column's range, which are then blanked in place."""
     if col.minimum is None and col.maximum is None:
@@ -321,7 +326,7 @@ def _range_errors(nums: np.ndarray, col: Column, table: str) -> pd.DataFrame:
             bad |= (values >= col.maximum) if col.max_exclusive else (values > col.maximum)
     bad &= ~np.isnan(values)
     if not bad.any():
-        return empty_errors()
+        return _NO_ERRORS
     hint_zh = hint_en = ""
     if col.kind is Kind.RATE:
         hint_zh, hint_en = "（比例请填 0.15 或 15%）", " (enter a rate as 0.15 or 15%)"
