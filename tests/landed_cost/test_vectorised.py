@@ -111,3 +111,21 @@ def test_table_with_fee_tables_equals_lines_computed_alone(frame: pd.DataFrame) 
     ]
     errors = table.errors[["row", "column", "zh", "en"]].itertuples(index=False, name=None)
     assert sorted(map(tuple, errors)) == sorted(own_errors)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(fee_lines())
+def test_schedules_priced_one_by_one_equal_the_per_line_path(frame: pd.DataFrame) -> None:
+    """Lines that share a few fee schedules are priced and solved schedule by schedule; the
+    per-line path (many distinct schedules) must give the very same figures."""
+    from xlplan.landed_cost import fees
+
+    grouped = compute_lines(frame, RULES).outputs
+    limit = fees.GROUPED_SCHEDULES
+    fees.GROUPED_SCHEDULES = 0
+    try:
+        per_line = compute_lines(frame, RULES).outputs
+    finally:
+        fees.GROUPED_SCHEDULES = limit
+    pd.testing.assert_frame_equal(grouped, per_line, check_exact=True)

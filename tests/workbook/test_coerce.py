@@ -101,3 +101,26 @@ def test_no_guess_when_nothing_looks_like_the_missing_header() -> None:
     headers = [c.en for c in LANDED_COST.columns if c.key != "price"] + ["Notes"]
     problem = missing_columns(headers, LANDED_COST, "X!A1")
     assert problem is not None and problem.en.endswith("lacks required columns: Price")
+
+
+def test_categorical_columns_read_and_report_as_the_plain_ones() -> None:
+    """``categorical=True`` reads code and text columns on their distinct cells: the values,
+    the errors and the blanks are those of the plain reading."""
+    raw = pd.DataFrame(
+        {
+            "sku": ["A", " B ", None, "A", 12.0, None],
+            "market": ["美国", "us", "Mexcio", None, " DE", None],
+            "unit_cost": [1.0, 2.0, 3.0, None, 5.0, None],
+            "cost_currency": ["RMB", None, "usd", "XXX", "", None],
+            "price": [9.0, 9.0, 9.0, 9.0, 9.0, None],
+        }
+    )
+    plain, plain_errors = coerce_table(raw, LANDED_COST)
+    coded, coded_errors = coerce_table(raw, LANDED_COST, categorical=True)
+    pd.testing.assert_frame_equal(coded_errors, plain_errors)
+    for key in plain.columns:
+        if isinstance(coded[key].dtype, pd.CategoricalDtype):
+            assert coded[key].astype(object).tolist() == plain[key].tolist(), key
+        else:
+            pd.testing.assert_series_equal(coded[key], plain[key], check_exact=True)
+    assert set(plain_errors["column"]) >= {"market", "cost_currency", "unit_cost"}

@@ -190,6 +190,20 @@ def _component(
     }
 
 
+class _Groups(NamedTuple):
+    """Lines grouped by their distinct schedule: ``order`` puts them in schedule order, each
+    of ``slices`` (schedule, start, stop) is one schedule's run in that order."""
+
+    order: np.ndarray
+    slices: list[tuple[int, int, int]]
+
+    def back(self, values: FloatArray) -> FloatArray:
+        """Values in schedule order back in the lines' order."""
+        out = np.empty(len(values))
+        out[self.order] = values
+        return out
+
+
 @dataclass(frozen=True)
 class _Segments:
     """A sum of components as straight pieces: ``edges`` (U, B) sorted, NaN-padded; on piece s
@@ -229,23 +243,24 @@ class _Segments:
         at_edge = total(np.where(np.isnan(edges), 0.0, edges))
         return _Segments(edges, slope, f1 - slope * x1, at_edge)
 
-    def at_groups(self, groups: list[tuple[int, np.ndarray]], price: FloatArray) -> FloatArray:
-        """:meth:`at` for lines grouped by their distinct schedule (``groups``: each schedule
-        and the positions of its lines): each group's edges are a few scalars, so the piece of
-        each price is a binary search and nothing is gathered per line and edge."""
-        p = np.asarray(price, dtype=float)
+    def at_groups(self, groups: _Groups, price: FloatArray) -> FloatArray:
+        """:meth:`at` for lines grouped by their distinct schedule: each group's edges are a
+        few scalars, so the piece of each price is a binary search over them, run on the
+        group's prices side by side (the lines in schedule order), nothing gathered per line
+        and edge."""
+        p = np.asarray(price, dtype=float)[groups.order]
         out = np.empty(len(p))
-        for u, idx in groups:
+        for u, start, stop in groups.slices:
             edges = self.edges[u]
             edges = edges[~np.isnan(edges)]  # sorted; NaN padding at the end
-            q = p[idx]
+            q = p[start:stop]
             piece = np.searchsorted(edges, q, side="left")  # edges below the price
             value = self.slope[u, piece] * q + self.intercept[u, piece]
             if len(edges):
                 near = np.minimum(piece, len(edges) - 1)
                 value = np.where(edges[near] == q, self.at_edge[u, near], value)
-            out[idx] = value
-        return out
+            out[start:stop] = value
+        return groups.back(out)
 
     def at(self, owner: np.ndarray, price: FloatArray) -> FloatArray:
         """Fees of each line (distinct schedule ``owner``) at ``price`` (n,)."""
@@ -290,18 +305,21 @@ class PriceSchedule:
         return out
 
     @functools.cached_property
-    def groups(self) -> list[tuple[int, np.ndarray]] | None:
-        """Each distinct schedule and the positions of its lines, when the lines share a few
-        schedules (None when there are many: the per-line arrays are then read as they are)."""
+    def groups(self) -> _Groups | None:
+        """The lines in schedule order and each distinct schedule's run of them, when the
+        lines share a few schedules (None when there are many: the per-line arrays are then
+        read as they are)."""
         if self.distinct > GROUPED_SCHEDULES or self.distinct == 0:
             return None
-        order = np.argsort(self.owner, kind="stable")
+        # A stable sort of small integers is a radix sort.
+        order = np.argsort(self.owner.astype(np.int16), kind="stable")
         bounds = np.searchsorted(self.owner[order], np.arange(self.distinct + 1))
-        return [
-            (u, order[bounds[u] : bounds[u + 1]])
+        slices = [
+            (u, int(bounds[u]), int(bounds[u + 1]))
             for u in range(self.distinct)
             if bounds[u + 1] > bounds[u]
         ]
+        return _Groups(order, slices)
 
     def at(self, price: FloatArray, name: str = "") -> FloatArray:
         """Fees of each line at ``price`` (n,) [market ccy/unit]: all of them, or the part
@@ -340,9 +358,11 @@ def solve_price(
     seg = schedule._pieces[""]
     groups = schedule.groups
     if groups is not None:
-        best = np.full(n, np.inf)
-        for u, idx in groups:
-            best[idx] = _lowest_root(seg, u, fixed[idx], alpha[idx])
+        fixed_s, alpha_s = fixed[groups.order], alpha[groups.order]
+        best_s = np.empty(n)
+        for u, start, stop in groups.slices:
+            best_s[start:stop] = _lowest_root(seg, u, fixed_s[start:stop], alpha_s[start:stop])
+        best = groups.back(best_s)
     else:
         best = _lowest_roots(seg, schedule.owner, fixed, alpha)
     found = np.isfinite(best) & np.isfinite(fixed) & np.isfinite(alpha)
