@@ -588,6 +588,8 @@ def _float_cells(values: Cells) -> FloatArray | None:
     """A 1-D column whose dtype is a float one as float64 (NaN where blank), else None: the
     common case of a numeric column read in one pass, without the per-kind machinery."""
     dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "O" and getattr(values, "ndim", 1) == 1:
+        return _number_objects(np.asarray(values, dtype=object))
     if dtype is None or not pd.api.types.is_float_dtype(dtype):
         return None
     if isinstance(values, pd.Series):
@@ -595,6 +597,23 @@ def _float_cells(values: Cells) -> FloatArray | None:
     if isinstance(values, np.ndarray) and values.ndim == 1:
         return np.asarray(values, dtype=np.float64)
     return None
+
+
+_NUMBER_INFERRED = frozenset({"floating", "integer", "mixed-integer-float", "empty"})
+"""pandas' inferred types of a column whose present cells are all numbers (ints, floats,
+numpy numbers; no booleans, no Decimal) or which is all blank."""
+
+
+def _number_objects(cells: ObjectArray) -> FloatArray | None:
+    """An object column of numbers and blanks (None, NaN) as float64, NaN where blank; None
+    when it holds anything else (or an int too large for a float): what the per-kind reading
+    makes of it, in one conversion."""
+    if pd.api.types.infer_dtype(cells, skipna=True) not in _NUMBER_INFERRED:
+        return None
+    try:
+        return np.array(cells.tolist(), dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _present(cells: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], ...]:

@@ -90,7 +90,7 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataF
     passed = {
         key: pd.Series(text_categorical(frame[key]), copy=False)
         for key in ("channel", *FEE_TEXT)
-        if key in frame
+        if _has_cells(frame, key)
     }
     columns: dict[str, pd.Series | pd.Categorical] = {**coded, **passed}
     for key, column in columns.items():
@@ -120,6 +120,17 @@ def _computed(
         result.outputs.loc[gaps, [k for k in OUTPUT_KEYS if k != "error"]] = None
     result.outputs.index = raw.index
     return result
+
+
+def _has_cells(frame: pd.DataFrame, key: str) -> bool:
+    """Whether the lines have column ``key`` with a cell that is not missing (None, NaN):
+    pandas' C type inference answers without a look at each cell from Python."""
+    if key not in frame.columns:
+        return False
+    column = frame[key]
+    if column.dtype != object:
+        return True
+    return bool(pd.api.types.infer_dtype(column.to_numpy(), skipna=True) != "empty")
 
 
 def _distinct_cells(frame: pd.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -165,9 +176,10 @@ def _customs_cells(
             )
         )
 
-    # A column the lines lack is left out: the calculation reads it as blank.
+    # A column the lines lack, or with no cell filled, is left out: the calculation reads it
+    # as blank.
     for key in ("origin", "ship_from"):
-        if key not in frame.columns:
+        if not _has_cells(frame, key):
             continue
         codes, cells = _distinct_cells(frame, key)
         values = parse.parse_codes(cells)
@@ -182,7 +194,7 @@ def _customs_cells(
             f"unknown {column.en.lower()}: '{{}}' (an ISO country code, e.g. CN)",
         )
         out[key] = _categorical(codes, np.where(bad, "", values))
-    if "hs_code" in frame.columns:
+    if _has_cells(frame, "hs_code"):
         codes, cells = _distinct_cells(frame, "hs_code")
         hs, bad = customs.normalise_hs(parse.parse_texts(cells))
         report(
@@ -194,7 +206,7 @@ def _customs_cells(
             "HS code must be 2 to 10 digits (dots allowed): '{}'",
         )
         out["hs_code"] = _categorical(codes, hs)
-    if "transport_mode" in frame.columns:
+    if _has_cells(frame, "transport_mode"):
         codes, cells = _distinct_cells(frame, "transport_mode")
         modes = np.array([m.lower() for m in parse.parse_texts(cells)], dtype=object)
         bad = (modes != "") & ~np.isin(modes, list(MODES))
@@ -208,7 +220,7 @@ def _customs_cells(
         )
         out["transport_mode"] = _categorical(codes, np.where(bad, "", modes))
     for key in ("parcel", "shipment"):
-        if key in frame.columns:
+        if _has_cells(frame, key):
             codes, cells = _distinct_cells(frame, key)
             out[key] = _categorical(codes, parse.parse_texts(cells))
     return out, concat_errors(errors)

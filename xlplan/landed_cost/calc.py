@@ -85,7 +85,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -856,6 +856,10 @@ def text_categorical(values: pd.Series | np.ndarray) -> pd.Categorical:
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy(dtype=np.int64)
         distinct = values.cat.categories.to_numpy(dtype=object)
+        if codes.min(initial=0) >= 0 and all(
+            isinstance(v, str) and v == v.strip() for v in distinct
+        ):  # read already (typed_lines): its categories are the stripped texts
+            return cast(pd.Categorical, values.array)
         if (codes < 0).any():
             distinct = np.append(distinct, np.array([None], dtype=object))
             codes = np.where(codes < 0, len(distinct) - 1, codes)
