@@ -562,18 +562,91 @@ def _one_cell_workbook(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 4: the one-line UDFs as Excel calls them
+# --------------------------------------------------------------------------------------------
+
+ONE_LINE_CALLS = 40
+TARGET_LINE_MS = 5.0
+EXCEL_DATE = 46082.0  # 2026-03-01 as an Excel serial
+
+
+def bench_one_line(calls: int = ONE_LINE_CALLS) -> list[str]:
+    """The one-line UDFs (``XLP_LANDED_COST_LINE``, ``XLP_PRICE_FOR_MARGIN``,
+    ``XLP_IMPORT_TAXES``) called as xlwings calls them on Windows (the test double of
+    ``tests/udfs``: its argument and result conversion), each on ``calls`` lines it has not
+    seen (after a warm-up call with another line: imports and rules cached), as
+    ``bench_files.bench_udfs`` measures them; median milliseconds per call. Beside it each
+    xlwings call costs ~20 ms of COM round trip (xlwings issue 2315)."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tests" / "udfs"))
+    from xlwings_windows import windows_xlwings
+
+    from benchmarks.bench_files import FX_CSV
+
+    lines = make_lines(3 * calls + 2, seed=4)
+    lines["consignment_value"] = np.nan
+    head = LANDED_COST.headers("en")
+    rows = lines[LANDED_COST.keys].astype(object).where(lines.notna(), None).to_numpy().tolist()
+    fx: list[list[object]] = [["From currency", "To currency", "Rate"]]
+    for row in FX_CSV.strip().splitlines()[1:]:
+        a, b, c = row.split(",")
+        fx.append([a, b, float(c)])
+
+    def median_ms(func: Callable[..., object], argument_lists: list[list[object]]) -> float:
+        times = []
+        for args in argument_lists:
+            start = time.perf_counter()
+            xw.call(func, *args)
+            times.append(time.perf_counter() - start)
+        return float(np.median(times)) * 1000
+
+    with windows_xlwings() as xw:
+        udf = xw.load_udfs()
+        line, price = udf.XLP_LANDED_COST_LINE, udf.XLP_PRICE_FOR_MARGIN
+        taxes = udf.XLP_IMPORT_TAXES
+        xw.call(line, head, rows[-1], "landed_cost", fx, EXCEL_DATE)  # warm: imports, rules
+        xw.call(price, head, rows[-2], 0.25, fx, EXCEL_DATE)
+        xw.call(taxes, "DE", 19.99, 1.0, 0.02, 0.0, None, EXCEL_DATE, fx)
+        cold_line = median_ms(
+            line, [[head, r, "landed_cost", fx, EXCEL_DATE] for r in rows[:calls]]
+        )
+        cold_price = median_ms(
+            price, [[head, r, 0.25, fx, EXCEL_DATE] for r in rows[calls : 2 * calls]]
+        )
+        cold_taxes = median_ms(
+            taxes, [["DE", 20.0 + v, 1.0, 0.02, 0.0, None, EXCEL_DATE, fx] for v in range(calls)]
+        )
+        warm = median_ms(line, [[head, rows[0], "landed_cost", fx, EXCEL_DATE]] * calls)
+    return [
+        f"one-line UDF XLP_LANDED_COST_LINE, a line not seen before (rules cached): median "
+        f"{cold_line:.1f} ms (target < {TARGET_LINE_MS:g} ms)",
+        f"  XLP_PRICE_FOR_MARGIN {cold_price:.1f} ms, XLP_IMPORT_TAXES {cold_taxes:.1f} ms "
+        f"(new arguments each call); the same line again (its result cached) {warm:.2f} ms; "
+        "beside each xlwings call's ~20 ms of COM round trip (xlwings issue 2315)",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def run(
-    n: int = N, per_row: int = PER_ROW, lo_rows: int = LO_ROWS, repeat: int = REPEAT
+    n: int = N,
+    per_row: int = PER_ROW,
+    lo_rows: int = LO_ROWS,
+    repeat: int = REPEAT,
+    one_line: int = ONE_LINE_CALLS,
 ) -> list[str]:
-    """The three figures; ``n``, ``per_row``, ``lo_rows`` and ``repeat`` shrink it
-    (``lo_rows=0`` skips LibreOffice)."""
+    """The four figures; ``n``, ``per_row``, ``lo_rows``, ``repeat`` and ``one_line`` shrink it
+    (``lo_rows=0`` skips LibreOffice, ``one_line=0`` the one-line UDFs)."""
     r = rules()
     lines = make_lines(n)
     out, best, values = bench_vectorised(lines, r, repeat)
     out += bench_per_row(lines, r, best, values, per_row)
     del lines, values
+    if one_line > 0:
+        out += bench_one_line(one_line)
     if lo_rows > 0:
         out += bench_libreoffice(lo_rows, r)
     out.append(f"  (machine: {os.cpu_count()} CPUs, load average {_load()})")

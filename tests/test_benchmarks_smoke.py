@@ -24,13 +24,14 @@ def test_runner_discovers_the_landed_cost_benchmark() -> None:
 
 
 def test_landed_cost_benchmark_runs_small() -> None:
-    lines = bench_landed_cost.run(n=200, per_row=2, lo_rows=0, repeat=1)
+    lines = bench_landed_cost.run(n=200, per_row=2, lo_rows=0, repeat=1, one_line=2)
     text = "\n".join(lines)
     assert "lines/s" in text
     assert "per-row results equal the vectorised ones" in text
+    assert "XLP_PRICE_FOR_MARGIN" in text and "XLP_IMPORT_TAXES" in text
     targets = runner.parse_targets("landed_cost", lines)
-    assert {t.op for t in targets} == {">="}
-    assert [t.target for t in targets] == [500_000, 50]
+    assert [t.op for t in targets] == [">=", ">=", "<"]
+    assert [t.target for t in targets] == [500_000, 50, 5]
 
 
 def test_make_lines_hands_over_raw_cells() -> None:
