@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import functools
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
@@ -278,6 +279,35 @@ class _Segments:
         return np.asarray(value, dtype=float)
 
 
+_SEGMENTS: OrderedDict[Hashable, _Segments] = OrderedDict()
+SEGMENTS_REMEMBERED = 256
+"""Schedules of a few lines whose pieces are remembered by content: a one-line UDF builds
+the same line's schedule on every call."""
+
+
+def _segments(parts: tuple[Component, ...], rows: int) -> _Segments:
+    """:meth:`_Segments.of`, remembered by the components' content when there are few rows
+    (the pieces are read, never changed, by their users)."""
+    if rows > 4:
+        return _Segments.of(parts, rows)
+    key = (
+        rows,
+        tuple(
+            (a.shape, a.dtype.str, a.tobytes())
+            for c in parts
+            for a in (getattr(c, name) for name in c.__dataclass_fields__)
+        ),
+    )
+    found = _SEGMENTS.get(key)
+    if found is None:
+        found = _SEGMENTS[key] = _Segments.of(parts, rows)
+        if len(_SEGMENTS) > SEGMENTS_REMEMBERED:
+            _SEGMENTS.popitem(last=False)
+    else:
+        _SEGMENTS.move_to_end(key)
+    return found
+
+
 @dataclass(frozen=True)
 class PriceSchedule:
     """The price-dependent fees of n lines, by name (``referral``, ``fulfilment``, ``fuel``).
@@ -298,10 +328,10 @@ class PriceSchedule:
     def _pieces(self) -> dict[str, _Segments]:
         names = dict.fromkeys(name for name, _ in self.parts)
         out = {
-            name: _Segments.of(tuple(c for k, c in self.parts if k == name), self.distinct)
+            name: _segments(tuple(c for k, c in self.parts if k == name), self.distinct)
             for name in names
         }
-        out[""] = _Segments.of(tuple(c for _, c in self.parts), self.distinct)
+        out[""] = _segments(tuple(c for _, c in self.parts), self.distinct)
         return out
 
     @functools.cached_property

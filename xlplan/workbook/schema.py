@@ -123,6 +123,7 @@ class Table:
     help_zh: str = ""
     help_en: str = ""
     _by_key: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
+    _by_header: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_key.update({c.key: c for c in self.columns})
@@ -148,19 +149,24 @@ class Table:
         return [c.header(lang) for c in self.columns]
 
     def header_map(self) -> dict[str, str]:
-        """Normalised header text (zh, en or key) -> column key."""
-        out: dict[str, str] = {}
-        for c in self.columns:
-            for text in (c.key, c.zh, c.en):
-                out[normalise_header(text)] = c.key
-        return out
+        """Normalised header text (zh, en or key) -> column key (built once per table: a
+        one-line UDF maps its header row on every call)."""
+        if not self._by_header:
+            for c in self.columns:
+                for text in (c.key, c.zh, c.en):
+                    self._by_header[normalise_header(text)] = c.key
+        return dict(self._by_header)
 
     def view(self, keys: tuple[str, ...] | list[str], key: str | None = None) -> Table:
         """The same table with only ``keys`` (in that order), e.g. an output block."""
         from dataclasses import replace
 
         return replace(
-            self, key=key or self.key, columns=tuple(self.column(k) for k in keys), _by_key={}
+            self,
+            key=key or self.key,
+            columns=tuple(self.column(k) for k in keys),
+            _by_key={},
+            _by_header={},
         )
 
 
