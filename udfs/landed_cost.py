@@ -31,6 +31,8 @@ from udfs.common import (
     DOC_DATE,
     DOC_FX,
     ERROR_PREFIX,
+    RAW_RET,
+    RAW_TABLE_ARG,
     ROW_ARG,
     TABLE_ARG,
     Block,
@@ -40,6 +42,7 @@ from udfs.common import (
     language_of,
     locate_setting,
     never_raises,
+    raw_table,
     rows_of,
     scalar,
     table_from_rows,
@@ -237,7 +240,9 @@ _DOC_VALUES = "同表的一行数据 tblLandedCost[@] / one data row of that tab
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("lines", doc="落地成本表（含表头）tblLandedCost[#All] / lines with headers", **TABLE_ARG)
+@xw.arg(
+    "lines", doc="落地成本表（含表头）tblLandedCost[#All] / lines with headers", **RAW_TABLE_ARG
+)
 @xw.arg("fx", doc=DOC_FX, **TABLE_ARG)
 @xw.arg(
     "market_overrides",
@@ -261,7 +266,7 @@ _DOC_VALUES = "同表的一行数据 tblLandedCost[@] / one data row of that tab
     doc="进位规则覆盖表 tblRounding[#All]；可省略 / rounding overrides; optional",
     **TABLE_ARG,
 )
-@xw.ret(index=False)
+@xw.ret(**RAW_RET)
 @never_raises
 def XLP_LANDED_COST(
     lines: Any,
@@ -285,8 +290,7 @@ def XLP_LANDED_COST(
     The tariff, entry-fee and rounding tables join the shipped rules (HS codes, parcels and
     entries of the lines). Settings-table errors are appended to every row's error cell.
     """
-    rows = rows_of(lines)
-    frame = table_from_rows(rows, LANDED_COST, required=True)
+    frame, rows = raw_table(lines, LANDED_COST, required=True)
     assert frame is not None and rows is not None  # required=True raises instead
     lang = language_of(rows, LANDED_COST)
     out = _landed_cost(
