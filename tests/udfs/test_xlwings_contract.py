@@ -83,6 +83,7 @@ TABLE_ARGS = {
     "tariff",
     "entry_fees",
     "rounding",
+    "fee_overrides",
     "scenarios",
     "selection",
 }
