@@ -8,6 +8,11 @@ index). Blank and not-a-number results are ``""``; Excel never sees NaN or infin
 
 Nothing raises into Excel: problems in the data are values (a row's error cell), and anything
 the data cannot explain becomes one cell ``#XLPLAN! 中文 / English``.
+
+Tables of thousands of rows (``XLP_LANDED_COST``'s lines and result) skip xlwings' per-cell
+conversion: they pass through its ``raw`` converter (:data:`RAW_TABLE_ARG`, :data:`RAW_RET`),
+:func:`raw_table` reads the cells as the default converter would have, one column at a time,
+and the UDF returns only what COM takes as it is.
 """
 
 from __future__ import annotations
