@@ -600,3 +600,17 @@ def test_a_fee_override_row_changes_the_udf_as_it_changes_the_cli(
     assert cell(block, 1, "referral_fee") == 30.0 and cell(without, 1, "referral_fee") == 52.5
     assert "tblFeeOverrides:1" in cell(block, 1, "fee_rules").split(";")
     assert "tblFeeOverrides" not in cell(without, 1, "fee_rules")
+
+
+def test_scenarios_take_the_fee_overrides_as_the_table_udf(fx: list[list[Any]]) -> None:
+    jewelry = line(sku="RING", market="US", channel="Amazon", unit_cost=40.0,
+                   cost_currency="USD", price=300.0, category="Jewelry")  # fmt: skip
+    overrides = [FEE_OVERRIDES.headers("en"), [JEWELRY_10.get(k) for k in FEE_OVERRIDES.keys]]
+    scenarios = [SCENARIOS.headers("en")]
+    args = ([EN, jewelry], scenarios, fx, None, None, ON, None, None, None, None, None)
+    with_row = udf.XLP_SCENARIOS(*args, overrides)
+    without = udf.XLP_SCENARIOS(*args)
+    table = udf.XLP_LANDED_COST([EN, jewelry], fx, None, None, ON, None, None, None, overrides)
+    margin = with_row[0].index("Contribution margin [base]")
+    assert with_row[1][margin] == cell(table, 1, "contribution_margin")
+    assert with_row[1][margin] > without[1][margin]  # 10% referral instead of 17.5%
