@@ -48,7 +48,7 @@ def test_two_lines_never_need_more_than_one(text: str) -> None:
     )
 )
 def test_small_and_large_columns_measure_alike(values: list[object]) -> None:
-    """The plain-Python path for short columns and the pandas path for long ones agree."""
+    """The plain-Python path for short columns and the Arrow path for long ones agree."""
     small = pd.Series(values, dtype=object)
     large = pd.Series(values * (widths.SMALL_COLUMN // max(len(values), 1) + 1), dtype=object)
     assert len(large) > widths.SMALL_COLUMN or not values

@@ -18,6 +18,7 @@ line naming the path and what to do, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -836,6 +837,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Arrow's buffers from the C allocator, which gives memory back between the steps of a
+    # command: with Arrow's default (mimalloc) a 100,000-line plan peaked 60 MB higher.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     parser = build_parser()
     args = parser.parse_args(argv)
     lang = getattr(args, "lang", None)

@@ -263,30 +263,48 @@ def _fx(port_fx: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat([own, shipped], ignore_index=True), errors
 
 
+_INPUTS = (
+    MONTHLY_PLAN,
+    LAUNCHES,
+    LANDED_COST,
+    LANDED_COST_RESULTS,
+    FX.key,
+    SUPPLY_SKUS.key,
+    SUPPLY_ROUTES.key,
+    SUPPLIER_CLOSURES.key,
+    SUPPLY_SETTINGS.key,
+    TRANSIT_MODES.key,
+    PAYOUTS.key,
+)
+_last_read: list[tuple[list[pd.DataFrame | None], tuple[object, ...], SupplyRead]] = []
+
+
 def read_supply(port: WorkbookPort, ctx: Context) -> SupplyRead:
-    """Everything the stock and cash plans read, through the port (see the module docstring)."""
-    return supply_inputs(
-        {
-            key: port.read_table(key)
-            for key in (
-                MONTHLY_PLAN,
-                LAUNCHES,
-                LANDED_COST,
-                LANDED_COST_RESULTS,
-                FX.key,
-                SUPPLY_SKUS.key,
-                SUPPLY_ROUTES.key,
-                SUPPLIER_CLOSURES.key,
-                SUPPLY_SETTINGS.key,
-                TRANSIT_MODES.key,
-                PAYOUTS.key,
-            )
-        },
-        plan_year=ctx.settings.plan_year,
-        as_of=ctx.settings.as_of_or(ctx.today),
-        reporting=ctx.settings.reporting_currency,
-        rules_on=ctx.settings.rules_on,
+    """Everything the stock and cash plans read, through the port (see the module docstring).
+
+    The stock and cash plans of one run read the same tables: when every table is the very
+    frame the last call read (a port hands out the same frame until an action writes that
+    table anew), with the same settings, the last reading is the answer. On a 100,000-line
+    plan that is ~1.5 s of CPU the cash plan no longer spends again.
+    """
+    tables = {key: port.read_table(key) for key in _INPUTS}
+    settings = ctx.settings
+    as_of = settings.as_of_or(ctx.today)
+    params = (settings.plan_year, as_of, settings.reporting_currency, settings.rules_on)
+    frames = list(tables.values())
+    for seen, seen_params, read in _last_read:
+        same = len(seen) == len(frames) and all(a is b for a, b in zip(seen, frames, strict=True))
+        if same and seen_params == params:
+            return read
+    read = supply_inputs(
+        tables,
+        plan_year=settings.plan_year,
+        as_of=as_of,
+        reporting=settings.reporting_currency,
+        rules_on=settings.rules_on,
     )
+    _last_read[:] = [(frames, params, read)]  # the frames are held, so no other takes their id
+    return read
 
 
 def supply_inputs(

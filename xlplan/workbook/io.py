@@ -31,7 +31,7 @@ import pandas as pd
 from xlplan.core.errors import ErrorRecord, FileError, InputError, Message
 from xlplan.workbook import files
 from xlplan.workbook.catalog import Catalog
-from xlplan.workbook.reader import WorkbookReader
+from xlplan.workbook.reader import Block, WorkbookReader
 from xlplan.workbook.schema import NUMERIC_KINDS, Table, map_headers, missing_columns
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -200,29 +200,26 @@ def read_workbook_tables(
 
 def read_table(reader: WorkbookReader, table: Table, catalog: Catalog) -> TableData | None:
     """One table of an open workbook, or None when the workbook has no such table."""
-    found = reader.read_table(table, catalog.sheet_titles(table))
-    if found is None:
+    block = reader.read_table(table, catalog.sheet_titles(table))
+    if block is None:
         return None
-    block, sheet, header_row, first_col = found
-    header = [None if v == "" else v for v in block[0].tolist()] if len(block) else []
-    cols, _ = map_headers(header, table)
+    cols, _ = map_headers(block.header, table)
     # A table with a required column missing is reported when an action reads it, so the
     # actions that do not need it still run.
-    problem = missing_columns(header, table, f"{sheet}!{column_letter(first_col)}{header_row}")
+    where = f"{block.sheet}!{column_letter(block.first_col)}{block.header_row}"
     return TableData(
         table,
-        frame_of_cells(block[1:], cols, table),
-        sheet=sheet,
-        header_row=header_row,
-        first_col=first_col,
+        frame_of_cells(block, cols, table),
+        sheet=block.sheet,
+        header_row=block.header_row,
+        first_col=block.first_col,
         columns={k: i for i, k in cols.items()},
-        problem=problem,
+        problem=missing_columns(block.header, table, where),
     )
 
 
-def frame_of_cells(body: np.ndarray, cols: Mapping[int, str], table: Table) -> pd.DataFrame:
-    """A raw frame (keys as columns, cells as read, blanks None) of a table's data rows
-    (``body``: a 2-D object array).
+def frame_of_cells(block: Block, cols: Mapping[int, str], table: Table) -> pd.DataFrame:
+    """A raw frame (keys as columns, cells as read, blanks None) of a table's data rows.
 
     Trailing rows that are entirely blank are dropped, so row positions still match the sheet.
 
@@ -231,23 +228,26 @@ def frame_of_cells(body: np.ndarray, cols: Mapping[int, str], table: Table) -> p
     instead of cell by cell. Any other column keeps its cells as Python objects (so a text, a
     boolean or a date in a numeric column is still seen, and reported, as what it is).
     """
-    by_key = {key: i for i, key in cols.items()}
-    picked: dict[str, np.ndarray] = (
-        {key: body[:, i] for key, i in by_key.items()} if body.ndim == 2 else {}
-    )
     numeric = {c.key for c in table.columns if c.kind in NUMERIC_KINDS}
-    n = len(body)
+    n = block.rows
     used = np.zeros(n, dtype=bool)
-    for key, values in picked.items():
-        blank = None
-        if key in numeric:
-            picked[key], blank = _numbers_or_cells(values)
+    picked: dict[str, np.ndarray] = {}
+    for i, key in cols.items():
+        values = block.columns[i]
+        blank: np.ndarray | None = None
+        if values.dtype == np.float64:
+            blank = np.isnan(values)
+            if key not in numeric:  # a number in a text, flag or date column: as a cell
+                values = values.astype(object)
+                values[blank] = None
+        elif key in numeric:
+            values, blank = _numbers_or_cells(values)
         if blank is None:
             blank = (values == "") | pd.isna(values)
             if blank.any():
                 values = values.copy()
                 values[blank] = None
-                picked[key] = values
+        picked[key] = values
         used |= ~blank
     last = int(np.flatnonzero(used)[-1]) + 1 if used.any() else 0
     columns = {

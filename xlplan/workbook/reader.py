@@ -1,25 +1,40 @@
-"""Read only the tables an action asks for, straight from the sheet XML, without loading the
+"""Read only the tables an action asks for, straight from the package, without loading the
 workbook.
 
 The package is indexed first, from its small parts, each parsed without DTDs or entities
 (:mod:`xlplan.workbook.package.limits`): the sheets (``xl/workbook.xml`` and its
-relationships) and every Excel Table's name, sheet and range (the table parts). A table is
-then read from its sheet by calamine (Rust; the sheet's XML is parsed once per sheet, only when
-a table on it is asked for, in a worker thread that starts as soon as the sheet is known, so
-parsing overlaps the rest of the run's start-up); only the table's rows and columns become
-Python values. Nothing else of the workbook is loaded: no styles objects, no cells of other
-sheets, no charts.
+relationships) and every Excel Table's name, sheet, range and column names (the table parts).
 
-Measured on a 100,000-line plan (96 MB of Landed Cost sheet XML) on the shared 2-core machine:
-calamine parses the sheet in ~1.7 s of CPU and hands over the table's cells in ~0.4 s, where
-openpyxl's full load took 85 s of CPU and 2.5 GB (issue 15). Limits (part size, cells per
+An Excel Table is read by fastexcel (Rust, on calamine): only the columns the table declares,
+each as one typed Arrow column (numbers as float64, text as strings), with no Python object
+per number. Types are never guessed from a sample and never coerced: a column whose cells mix
+types (a text in a number column, a date typed as text beside real dates) is read again cell by
+cell, exactly as the cells are, so the one cell parser sees and reports every cell as it is.
+A plain range on a sheet titled like the table (no Excel Table) is found by its header row and
+read cell by cell the same way (python-calamine).
+
+Cells holding an error value (``#N/A``, ``#DIV/0!``) read as their text, as Excel hands them to
+a UDF: both readers would give a blank, and a blank is not what the cell holds. The sheet's XML
+is scanned for them as a stream (never held whole).
+
+The work starts in a worker thread as soon as the run knows which tables it needs, so parsing
+overlaps the rest of the run's start-up. Nothing else of the workbook is loaded: no styles
+objects, no cells of other sheets or other columns, no charts. Limits (part size, cells per
 table) are checked before anything expands.
+
+Measured on a 100,000-line plan (115 MB of Landed Cost sheet XML, 48 columns) on the shared
+2-core machine: fastexcel reads the table's columns in ~2.0 s of CPU; calamine's cells plus
+their conversion to columns took ~4 s, openpyxl's full load 85 s and 2.5 GB (issue 15).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +55,15 @@ from xlplan.workbook.package.sheetdata import range_bounds
 from xlplan.workbook.package.zip import parse_part
 from xlplan.workbook.schema import Table, map_headers, normalise_header
 
-__all__ = ["TableRange", "WorkbookReader", "range_bounds"]
+__all__ = ["Block", "TableRange", "WorkbookReader", "error_cells", "range_bounds"]
 
 HEADER_SEARCH_ROWS = 30  # a plain range's header is looked for in the sheet's first rows
 
 
 @dataclass(frozen=True)
 class TableRange:
-    """Where an Excel Table sits: its sheet and its range (1-based, inclusive)."""
+    """Where an Excel Table sits: its sheet and its range (1-based, inclusive), and its column
+    names when it has one header row and no totals row (the shape fastexcel reads)."""
 
     name: str
     sheet: str
@@ -55,10 +71,26 @@ class TableRange:
     min_col: int
     max_row: int
     max_col: int
+    header: tuple[str, ...] | None = None
 
 
-Block = tuple[np.ndarray, str, int, int]
-"""A table's cells (header row first), its sheet, header row and first column (1-based)."""
+@dataclass(frozen=True)
+class Block:
+    """A table's cells as read: its header row, and the data cells of the header positions
+    the table declares (``columns``: position -> float64 array with NaN blanks when every
+    cell is a number or blank, else an object array of cells with ``None`` or ``""`` blanks),
+    all ``rows`` long; its sheet, header row and first column (1-based)."""
+
+    header: list[Any]
+    columns: dict[int, np.ndarray]
+    rows: int
+    sheet: str
+    header_row: int
+    first_col: int
+
+
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")  # how a table part spells e.g. a line break
+logging.getLogger("fastexcel").setLevel(logging.ERROR)  # "could not determine dtype": blanks
 
 
 class WorkbookReader:
@@ -77,8 +109,11 @@ class WorkbookReader:
             if rel is not None and self.pkg.has(rel.part):
                 self.pkg.check(rel.part)
         self._calamine: Any = None
+        self._fastexcel: Any = None
         self._sheets: dict[str, _SheetJob] = {}
-        self._pool: Any = None
+        self._column_jobs: dict[str, Future[Any]] = {}
+        self._error_cells: dict[str, dict[tuple[int, int], str]] = {}
+        self._pool: ThreadPoolExecutor | None = None
 
     def _index_tables(self) -> dict[str, TableRange]:
         out: dict[str, TableRange] = {}
@@ -96,16 +131,19 @@ class WorkbookReader:
                     c1, r1, c2, r2 = range_bounds(root.get("ref", ""))
                 except ValueError:
                     continue  # a table without a usable range is not one XLPlan can read
-                out.setdefault(name.casefold(), TableRange(name, sheet, r1, c1, r2, c2))
+                found = TableRange(name, sheet, r1, c1, r2, c2, _column_names(root, c2 - c1 + 1))
+                out.setdefault(name.casefold(), found)
         return out
 
     # ----------------------------------------------------------------------------------------
 
     def prefetch(self, tables: Iterable[Table], titles: Mapping[str, set[str]]) -> None:
-        """Start parsing the sheets that hold ``tables`` in worker threads."""
+        """Start reading ``tables`` (or parsing the sheets that hold them) in a worker thread."""
         for table in tables:
             found = self.tables.get(table.name.casefold())
-            if found is not None:
+            if found is not None and found.header is not None:
+                self._columns_job(found, table)
+            elif found is not None:
                 self._sheet(found.sheet)
             else:
                 for sheet in self._titled(titles.get(table.key, set())):
@@ -113,6 +151,13 @@ class WorkbookReader:
 
     def _titled(self, titles: set[str]) -> list[str]:
         return [s for s in self._parts if normalise_header(s) in titles]
+
+    def _submit(self, func: Any, *args: Any) -> Future[Any]:
+        if self._pool is None:
+            # One worker: the readers' workbook objects serve one call at a time.
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="xlplan-read")
+        future: Future[Any] = self._pool.submit(func, *args)
+        return future
 
     def _workbook(self) -> Any:
         if self._calamine is None:
@@ -124,40 +169,60 @@ class WorkbookReader:
                 raise _unreadable(self.label, exc) from exc
         return self._calamine
 
+    def _excel(self) -> Any:
+        if self._fastexcel is None:
+            import fastexcel
+
+            try:
+                self._fastexcel = fastexcel.read_excel(self.path)
+            except Exception as exc:  # fastexcel raises its own types for every kind of fault
+                raise _unreadable(self.label, exc) from exc
+        return self._fastexcel
+
     def _sheet(self, name: str) -> _SheetJob:
         job = self._sheets.get(name)
         if job is None:
-            part = self._parts[name]
-            self.pkg.check(part)
-            if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                # One worker: calamine's workbook object serves one sheet at a time.
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="xlplan-sheet")
-            job = _SheetJob(self._pool, self._workbook(), name, self.label)
+            self.pkg.check(self._parts[name])
+            job = _SheetJob(self._submit(self._parse_sheet, name), name, self.label)
             self._sheets[name] = job
         return job
 
+    def _parse_sheet(self, name: str) -> Any:
+        return self._workbook().get_sheet_by_name(name)
+
     def cells(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> np.ndarray:
         """The cells of rows ``r1:r2``, columns ``c1:c2`` (1-based, inclusive) of ``sheet``,
-        as a 2-D object array; blank cells are ``""``."""
-        return self._sheet(sheet).cells(r1, c1, r2, c2)
+        as a 2-D object array; blank cells are ``""``, error cells their text."""
+        out = self._sheet(sheet).cells(r1, c1, r2, c2)
+        for (r, c), text in self._errors(sheet).items():
+            if r1 <= r <= r2 and c1 <= c <= c2:
+                out[r - r1, c - c1] = text
+        return out
+
+    def _errors(self, sheet: str) -> dict[tuple[int, int], str]:
+        """The sheet's error cells, (row, column) -> their text; scanned once per sheet."""
+        found = self._error_cells.get(sheet)
+        if found is None:
+            found = self._error_cells[sheet] = error_cells(self.pkg.stream(self._parts[sheet]))
+        return found
 
     # ----------------------------------------------------------------------------------------
 
     def read_table(self, table: Table, titles: set[str]) -> Block | None:
-        """The cells of ``table`` (header row first), its sheet, header row and first column.
-
-        An Excel Table of the table's name is read by its range; otherwise a plain range on a
-        sheet titled like the table, by its header row. None when the workbook has neither.
-        """
+        """The cells of ``table`` (see :class:`Block`); None when the workbook has neither an
+        Excel Table of the table's name nor a plain range on a sheet titled like it (found by
+        its header row)."""
         found = self.tables.get(table.name.casefold())
         if found is not None:
             self._check_cells(found.name, found)
+            if found.header is not None:
+                block = self._typed_columns(found, table)
+                if block is not None:
+                    return block
             f = found
-            block = self.cells(f.sheet, f.min_row, f.min_col, f.max_row, f.max_col)
+            cells = self.cells(f.sheet, f.min_row, f.min_col, f.max_row, f.max_col)
             self._release(f.sheet)
-            return block, found.sheet, found.min_row, found.min_col
+            return _block(cells, table, f.sheet, f.min_row, f.min_col)
         for sheet in self._titled(titles):
             job = self._sheet(sheet)
             head = job.cells(1, 1, HEADER_SEARCH_ROWS, job.width())
@@ -167,10 +232,67 @@ class WorkbookReader:
                     first, last = min(cols) + 1, max(cols) + 1
                     area = TableRange(sheet, sheet, r, first, max(job.height(), r), last)
                     self._check_cells(f"{sheet}!{r}", area)
-                    block = job.cells(r, first, area.max_row, last)
+                    cells = self.cells(sheet, r, first, area.max_row, last)
                     self._release(sheet)
-                    return block, sheet, r, first
+                    return _block(cells, table, sheet, r, first)
         return None
+
+    def _columns_job(self, found: TableRange, table: Table) -> Future[Any]:
+        job = self._column_jobs.get(found.name)
+        if job is None:
+            self.pkg.check(self._parts[found.sheet])
+            assert found.header is not None
+            cols, _ = map_headers(list(found.header), table)
+            # A declared column's type comes from all its cells, which must agree; columns
+            # the table does not declare (the user's own) are not used: read as text.
+            text = {i: "string" for i in range(len(found.header)) if i not in cols}
+            job = self._submit(self._load_columns, found.name, bool(cols), text)
+            self._column_jobs[found.name] = job
+        return job
+
+    def _load_columns(self, name: str, wanted: bool, text: dict[int, str]) -> Any:
+        """The table's columns as an Arrow record batch; None when a column mixes types
+        (then its cells are read one by one) or none is wanted."""
+        from fastexcel import UnsupportedColumnTypeCombinationError
+
+        if not wanted:
+            return None
+        try:
+            return self._excel().load_table(
+                name,
+                dtypes=text,
+                dtype_coercion="strict",
+                schema_sample_rows=None,
+                eager=True,
+            )
+        except UnsupportedColumnTypeCombinationError:
+            return None
+        except Exception as exc:  # fastexcel's own error types
+            raise _unreadable(self.label, exc) from exc
+
+    def _typed_columns(self, found: TableRange, table: Table) -> Block | None:
+        """The table read as typed columns; None when they must be read cell by cell."""
+        job = self._column_jobs.pop(found.name, None) or self._columns_job(found, table)
+        self._column_jobs.pop(found.name, None)
+        batch = job.result()
+        assert found.header is not None
+        header: list[Any] = [name or None for name in found.header]
+        rows = found.max_row - found.min_row
+        cols, _ = map_headers(header, table)
+        if batch is None:
+            if cols:
+                return None  # a column mixes types
+            return Block(header, {}, rows, found.sheet, found.min_row, found.min_col)
+        if batch.num_rows != rows or batch.num_columns != len(header):
+            return None  # not the range the table part declares: read it cell by cell
+        columns = {i: _cells_of(batch.column(i)) for i in cols}
+        for (r, c), value in self._errors(found.sheet).items():
+            i = c - found.min_col
+            if found.min_row < r <= found.max_row and i in columns:
+                if columns[i].dtype != object:
+                    columns[i] = _as_cells(columns[i])
+                columns[i][r - found.min_row - 1] = value
+        return Block(header, columns, rows, found.sheet, found.min_row, found.min_col)
 
     def _release(self, sheet: str) -> None:
         """Let a big sheet's parsed cells go once a table is read from it (a 100,000-line
@@ -196,13 +318,15 @@ class _SheetJob:
     """One sheet parsed by calamine in the worker thread (calamine releases the GIL, so the
     parse overlaps whatever the main thread does meanwhile)."""
 
-    def __init__(self, pool: Any, book: Any, name: str, label: str) -> None:
+    def __init__(self, future: Future[Any], name: str, label: str) -> None:
         self.name, self.label = name, label
-        self._future = pool.submit(book.get_sheet_by_name, name)
+        self._future = future
 
     def result(self) -> Any:
         try:
             return self._future.result()
+        except FileRefused:
+            raise
         except Exception as exc:  # calamine's own error types
             raise _unreadable(self.label, exc) from exc
 
@@ -240,3 +364,84 @@ class _SheetJob:
         except Exception as exc:
             raise _unreadable(self.label, exc) from exc
         return out
+
+
+def _column_names(root: Any, width: int) -> tuple[str, ...] | None:
+    """A table part's column names, as its header cells read, when the table has one header
+    row, no totals row and a name for each of its ``width`` columns; else None."""
+    if root.get("headerRowCount", "1") != "1" or root.get("totalsRowCount", "0") != "0":
+        return None
+    names = [
+        _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), el.get("name", ""))
+        for el in root.iter()
+        if el.tag.rsplit("}", 1)[-1] == "tableColumn"
+    ]
+    return tuple(names) if len(names) == width else None
+
+
+def _block(cells: np.ndarray, table: Table, sheet: str, header_row: int, first_col: int) -> Block:
+    """A block of cells (header row first) as a :class:`Block` of the table's columns."""
+    header = [None if v == "" else v for v in cells[0].tolist()] if len(cells) else []
+    body = cells[1:]
+    cols, _ = map_headers(header, table)
+    columns = {i: body[:, i] for i in cols} if body.ndim == 2 else {}
+    return Block(header, columns, len(body), sheet, header_row, first_col)
+
+
+def _cells_of(column: Any) -> np.ndarray:
+    """One Arrow column of a typed read: float64 (NaN blanks) for numbers, else its values as
+    Python objects (``None`` blanks): text, booleans, dates, durations."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        return np.asarray(column.cast(pa.float64()).fill_null(np.nan).to_numpy(), dtype=float)
+    values = column.to_pylist()
+    if pa.types.is_timestamp(column.type):  # a whole day is a date, as calamine gives it
+        values = [v.date() if v is not None and v.time() == _MIDNIGHT else v for v in values]
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+_MIDNIGHT = time(0)
+
+
+def _as_cells(values: np.ndarray) -> np.ndarray:
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out
+
+
+_ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*>')
+_ERROR_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def error_cells(chunks: Iterable[bytes]) -> dict[tuple[int, int], str]:
+    """The error cells (``t="e"``) of a worksheet's XML, given in chunks: (row, column), both
+    1-based, -> the error's text (``#N/A``). Found by a byte search, so a sheet without error
+    cells costs only its decompression."""
+    out: dict[tuple[int, int], str] = {}
+    rest = b""
+    for chunk in chunks:
+        data = rest + chunk
+        cut = data.rfind(b"</c>") + 4 if b"</c>" in data else 0
+        out.update(_errors_in(data[:cut]))
+        rest = data[cut:]
+    out.update(_errors_in(rest))
+    return out
+
+
+def _errors_in(data: bytes) -> Iterator[tuple[tuple[int, int], str]]:
+    at = data.find(b't="e"')
+    while at >= 0:
+        start = data.rfind(b"<c", 0, at)
+        end = data.find(b"</c>", at)
+        tag = _ERROR_CELL.match(data, start) if start >= 0 else None
+        value = _ERROR_VALUE.search(data, at, end) if end >= 0 else None
+        if tag is not None and value is not None and tag.end() > at:
+            col = 0
+            for ch in tag.group(1):
+                col = col * 26 + ch - 64
+            text = value.group(1).decode("utf-8", "replace")
+            yield (int(tag.group(2)), col), text
+        at = data.find(b't="e"', at + 5)

@@ -100,14 +100,20 @@ def texts_width(values: pd.Series) -> int:
             return 0
         longest = max(map(len, texts))
         return max(display_width(t) for t in texts if len(t) * 2 >= longest)
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
     text = values.dropna()
     if text.empty:
         return 0
-    text = pd.Series(pd.unique(text.astype(str)))
-    lengths = text.str.len()
-    longest = int(lengths.max())
-    candidates = text[lengths * 2 >= longest]
-    return max(display_width(t) for t in candidates)
+    unique = pa.array([str(v) for v in pd.unique(text.to_numpy(dtype=object))], pa.string())
+    # Each wide character counts twice: its length plus its count of wide characters.
+    widths = pc.add(pc.utf8_length(unique), pc.count_substring_regex(unique, _WIDE_RE2))
+    return int(pc.max(widths).as_py())
+
+
+_WIDE_RE2 = re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", WIDE.pattern)
+""":data:`WIDE` as Arrow's regular expressions (RE2) spell it."""
 
 
 def _numbers_width(kind: Kind, numbers: pd.Series) -> int:

@@ -65,11 +65,19 @@ RESULT_KEYS: tuple[str, ...] = (
 """What the plans read of a Landed Cost Results row [market ccy/unit]."""
 
 
-def _key(*columns: pd.Series) -> pd.Series:
-    parts = [c.fillna("").astype(str).str.strip().str.casefold() for c in columns]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + "\x1f" + p
+def _key(*columns: pd.Series) -> npt.NDArray[np.object_]:
+    """Each row's cells as one matching key: text stripped and case-folded, blanks ``""``.
+
+    Each column's distinct values are normalised once, then laid out by their codes: a
+    100,000-line table has a few thousand SKUs and a handful of markets and channels.
+    """
+    out: npt.NDArray[np.object_] | None = None
+    for column in columns:
+        codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+        norm = np.array([str(v).strip().casefold() for v in uniques.tolist()] + [""], dtype=object)
+        part = norm[codes]  # code -1 (a blank) takes the "" at the end
+        out = part if out is None else out + "\x1f" + part
+    assert out is not None
     return out
 
 
@@ -81,17 +89,15 @@ def match_rows(wanted: pd.DataFrame, table: pd.DataFrame, *, by_channel: bool = 
     if table.empty or wanted.empty:
         return out
     pos = pd.Series(np.arange(len(table)), dtype=np.int64)
-    loose = pd.Series(pos.to_numpy(), index=_key(table["sku"], table["market"]).to_numpy())
+    loose = pd.Series(pos.to_numpy(), index=_key(table["sku"], table["market"]))
     loose = loose[~loose.index.duplicated()]
-    found = loose.reindex(_key(wanted["sku"], wanted["market"]).to_numpy()).to_numpy()
+    found = loose.reindex(_key(wanted["sku"], wanted["market"])).to_numpy()
     if by_channel:
         tight = pd.Series(
-            pos.to_numpy(), index=_key(table["sku"], table["market"], table["channel"]).to_numpy()
+            pos.to_numpy(), index=_key(table["sku"], table["market"], table["channel"])
         )
         tight = tight[~tight.index.duplicated()]
-        exact = tight.reindex(
-            _key(wanted["sku"], wanted["market"], wanted["channel"]).to_numpy()
-        ).to_numpy()
+        exact = tight.reindex(_key(wanted["sku"], wanted["market"], wanted["channel"])).to_numpy()
         found = np.where(np.isnan(exact), found, exact)
     return np.where(np.isnan(found), -1, found).astype(np.int64)
 
@@ -225,12 +231,10 @@ def line_money(
 def payout_days(channels: pd.Series, payouts: pd.DataFrame) -> FloatArray:
     """Days from sale to cash per channel: its row of ``payouts`` (``channel``,
     ``payout_days``), else the ``Other`` row, else 14."""
-    table = pd.Series(
-        payouts["payout_days"].to_numpy(dtype=float), index=_key(payouts["channel"]).to_numpy()
-    )
+    table = pd.Series(payouts["payout_days"].to_numpy(dtype=float), index=_key(payouts["channel"]))
     table = table[~table.index.duplicated()]
     other = float(table.get("other", 14.0))
-    found = table.reindex(_key(channels).to_numpy()).to_numpy(dtype=float)
+    found = table.reindex(_key(channels)).to_numpy(dtype=float)
     return np.where(np.isnan(found), other, found)
 
 

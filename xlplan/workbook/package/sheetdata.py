@@ -26,7 +26,7 @@ import pandas as pd
 
 __all__ = ["CellColumn", "RowBlock", "column_name", "range_bounds", "render_rows"]
 
-CHUNK_ROWS = 32_768
+CHUNK_ROWS = 16384
 _EXCEL_EPOCH = np.datetime64("1899-12-30")
 
 

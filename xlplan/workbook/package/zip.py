@@ -12,7 +12,7 @@ import io
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -115,6 +115,30 @@ class Package:
                 limits.check_prolog(self.label, part, data[:4096])
             member.data = data
         return member.data
+
+    def stream(self, part: str, size: int = 1 << 22) -> Iterator[bytes]:
+        """The decompressed content of ``part`` in chunks of about ``size`` bytes, never held
+        whole; FileRefused past the part size limit or when the member is unreadable."""
+        member = self._members.get(part.lower())
+        if member is None:
+            raise KeyError(part)
+        if member.data is not None or member.stream is not None:
+            data = self.read(part)
+            for at in range(0, len(data), size):
+                yield data[at : at + size]
+            return
+        cap, total = self.limits.part_bytes, 0
+        if member.info.file_size > cap:
+            raise limits.part_over_limit(self.label, part, member.info.file_size, self.limits)
+        try:
+            with self._zf.open(member.info) as f:
+                while chunk := f.read(size):
+                    total += len(chunk)
+                    if total > cap:  # a member may expand beyond its declared size
+                        raise limits.part_over_limit(self.label, part, total, self.limits)
+                    yield chunk
+        except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
+            raise not_workbook(self.label, f"{part}: {exc}") from exc
 
     def check(self, part: str) -> int:
         """Check a part another reader will parse without decompressing it: its declared size

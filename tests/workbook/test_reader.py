@@ -1,0 +1,114 @@
+"""Reading tables from workbook files: typed columns, cells as they are, error cells."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xlplan import actions
+from xlplan.actions import CATALOG
+from xlplan.app import templates
+from xlplan.core.errors import records
+from xlplan.workbook import reader as reader_module
+from xlplan.workbook.io import FilePort, read_workbook_tables
+from xlplan.workbook.reader import error_cells
+
+
+def _template(tmp_path: Path, lang: str = "en") -> tuple[openpyxl.Workbook, Path]:
+    path = tmp_path / f"plan-{lang}.xlsx"
+    path.write_bytes(templates.template_bytes(lang))
+    return openpyxl.load_workbook(path), path
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns) and len(a) == len(b)
+    for key in a.columns:
+        left = [None if pd.isna(v) else v for v in a[key].tolist()]
+        right = [None if pd.isna(v) else v for v in b[key].tolist()]
+        assert left == right, key
+
+
+def test_typed_columns_read_what_the_cells_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every template table read as typed columns equals the same table read cell by cell."""
+    for lang in templates.LANGS:
+        path = tmp_path / f"t-{lang}.xlsx"
+        path.write_bytes(templates.template_bytes(lang))
+        typed = read_workbook_tables(path, CATALOG)
+        with monkeypatch.context() as m:
+            m.setattr(reader_module.WorkbookReader, "_typed_columns", lambda *a: None)
+            cells = read_workbook_tables(path, CATALOG)
+        assert typed.keys() == cells.keys()
+        for key in typed:
+            _same(typed[key].frame, cells[key].frame)
+        # numbers come as float64 columns: one array for the parser, not a cell at a time
+        assert typed["landed_cost"].frame["unit_cost"].dtype == np.float64
+
+
+def test_a_column_mixing_types_is_read_cell_by_cell(tmp_path: Path) -> None:
+    wb, path = _template(tmp_path)
+    ws = wb["Landed Cost"]
+    ws["D8"] = "twelve"  # a text among the unit costs
+    ws["E9"] = date(2026, 1, 2)  # a date among the currencies
+    wb.save(path)
+    lines = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    assert lines["unit_cost"].tolist()[:3] == [62.0, "twelve", lines["unit_cost"][2]]
+    assert lines["cost_currency"][2] == date(2026, 1, 2)
+    port = FilePort(path, CATALOG, lang="en")
+    report = actions.run(port, date(2026, 12, 2), ["landed_cost"])
+    where = {port.locate(r) for r in records(report.errors)}
+    assert {"Landed Cost!D8", "Landed Cost!E9"} <= where
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_error_cells_are_reported_not_blank(tmp_path: Path, lang: str) -> None:
+    """An error value (#N/A) reads as its text, as Excel hands it to a UDF; both readers
+    underneath would hand over a blank, and a blank unit cost is not what the cell holds."""
+    wb, path = _template(tmp_path, lang)
+    ws = wb["Landed Cost" if lang == "en" else "落地成本"]
+    ws["D7"] = "#N/A"
+    ws["D7"].data_type = "e"
+    wb.save(path)
+    lines = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    assert lines["unit_cost"][0] == "#N/A"
+    port = FilePort(path, CATALOG, lang=lang)
+    report = actions.run(port, date(2026, 12, 2), ["landed_cost"])
+    hit = [r for r in records(report.errors) if port.locate(r) == f"{ws.title}!D7"]
+    assert hit and "#N/A" in hit[0].en
+
+
+def test_error_cells_of_a_plain_range(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Landed Cost"
+    ws.append(["SKU", "Market", "Unit cost", "Price"])
+    ws.append(["A", "US", 5, 20])
+    ws.append(["B", "DE", "#DIV/0!", 30])
+    ws["C3"].data_type = "e"
+    path = tmp_path / "plain.xlsx"
+    wb.save(path)
+    lines = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    assert lines["unit_cost"].tolist() == [5, "#DIV/0!"]
+
+
+XML = (
+    b'<sheetData><row r="1"><c r="A1" t="e"><v>#N/A</v></c><c r="B1" s="2"><v>1</v></c>'
+    b'<c r="AB1" s="3" t="e"><f>1/0</f><v>#DIV/0!</v></c></row><row r="2">'
+    b'<c r="C2" t="inlineStr"><is><t>t="e"</t></is></c><c r="D2" t="e"><v>#REF!</v></c>'
+    b"</row></sheetData>"
+)
+
+
+@given(st.lists(st.integers(1, len(XML) - 1), max_size=6))
+def test_error_cells_found_across_any_chunking(cuts: list[int]) -> None:
+    bounds = [0, *sorted(set(cuts)), len(XML)]
+    chunks = [XML[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    assert error_cells(chunks) == {(1, 1): "#N/A", (1, 28): "#DIV/0!", (2, 4): "#REF!"}
