@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from xlwings_windows import ALIAS_PREFIX, CELL_ERRORS, WindowsXlwings, windows_xlwings
 
 import udfs
@@ -372,6 +374,39 @@ def test_raw_lines_read_as_the_default_converter_would(
     assert written == [OUT_EN, *landed_cost._cells(out)]
     errors = [r[OUT_EN.index("Error")] for r in written[1:]]
     assert "'#N/A'" in errors[1] and errors[6] == ""  # the blank row stays blank
+
+
+_COM_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["", "  ", "DE", "us", "12", "5%", "abc", "TRUE"]),
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.sampled_from(list(CELL_ERRORS.values())),
+    st.datetimes(datetime(2000, 1, 1), datetime(2030, 12, 31)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.lists(st.lists(_COM_CELLS, min_size=len(EN), max_size=len(EN)), max_size=5),
+    columns=st.lists(st.sampled_from(range(len(EN))), min_size=1, max_size=6, unique=True),
+)
+def test_raw_tables_always_read_as_the_default_converter_would(
+    xlwings_windows: WindowsXlwings, body: list[list[Any]], columns: list[int]
+) -> None:
+    # Any mix of what COM hands over, in any subset and order of the columns: the per-column
+    # reading equals the default converter's cell by cell reading.
+    time_type = xlwings_windows.time_type
+    rows = tuple(
+        tuple(time_type(*v.timetuple()[:6]) if isinstance(v, datetime) else v for v in r)
+        for r in [EN, *body]
+    )
+    rows = tuple(tuple(r[i] for i in columns) for r in rows)
+    frame, _ = raw_table(rows, LANDED_COST)
+    before = table_of(xlwings_windows.read(rows, {"ndim": 2, "err_to_str": True}), LANDED_COST)
+    assert frame is not None and before is not None
+    pd.testing.assert_frame_equal(_cells(frame), _cells(before))
 
 
 def _cells(frame: pd.DataFrame) -> pd.DataFrame:
