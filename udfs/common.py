@@ -8,6 +8,11 @@ index). Blank and not-a-number results are ``""``; Excel never sees NaN or infin
 
 Nothing raises into Excel: problems in the data are values (a row's error cell), and anything
 the data cannot explain becomes one cell ``#XLPLAN! 中文 / English``.
+
+Tables of thousands of rows (``XLP_LANDED_COST``'s lines and result) skip xlwings' per-cell
+conversion: they pass through its ``raw`` converter (:data:`RAW_TABLE_ARG`, :data:`RAW_RET`),
+:func:`raw_table` reads the cells as the default converter would have, one column at a time,
+and the UDF returns only what COM takes as it is.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ParamSpec
 
 import numpy as np
@@ -29,6 +34,7 @@ from xlplan.plan.read import fx_table as read_fx_table
 from xlplan.plan.tables import FX
 from xlplan.planning.action import market_regions
 from xlplan.workbook.schema import (
+    NUMERIC_KINDS,
     Column,
     Kind,
     Table,
@@ -44,6 +50,26 @@ ERROR_PREFIX = "#XLPLAN!"
 CATEGORY = "XLPlan"
 
 TABLE_ARG = {"ndim": 2, "err_to_str": True}
+RAW_TABLE_ARG = {"convert": "raw"}
+"""A large table handed over as COM gives it (xlwings' ``raw`` converter: no per-cell
+cleaning); :func:`raw_table` then does in one pass per column what xlwings' default converter
+does cell by cell. For the tables that can hold thousands of rows."""
+RAW_RET = {"convert": "raw"}
+"""A large result handed to COM as it is (xlwings' ``raw`` converter: no per-cell
+``prepare_xl_data_element``); the UDF returns only what COM takes: a list of rows of ``str``,
+``float`` and ``bool``, ``""`` for a blank (never None, NaN or a numpy scalar). A list (not a
+tuple): xlwings sizes an ``expand`` result only when it is one."""
+CELL_ERRORS = {
+    -2146826281: "#DIV/0!",
+    -2146826246: "#N/A",
+    -2146826259: "#NAME?",
+    -2146826288: "#NULL!",
+    -2146826252: "#NUM!",
+    -2146826265: "#REF!",
+    -2146826273: "#VALUE!",
+}
+"""Excel's error values as COM hands them over (an int), and the text xlwings' ``err_to_str``
+makes of them (``xlwings._xlwindows.cell_errors``, which imports only on Windows)."""
 ROW_ARG = {"ndim": 1, "err_to_str": True}
 DOC_FX = (
     "汇率表（含表头）tblFX[#All]；空=内置汇率 / FX table with headers, tblFX[#All]; "
@@ -89,6 +115,108 @@ def rows_of(value: Any) -> Block | None:
     if all(is_blank(v) for r in rows for v in r):
         return None
     return rows
+
+
+def raw_table(
+    value: Any, table: Table, *, required: bool = False
+) -> tuple[pd.DataFrame | None, Block | None]:
+    """The raw table by column key (as :func:`table_of`) from a range as COM hands it over
+    (xlwings' ``raw`` converter), and its header row (as a one-row block, for
+    :func:`language_of`).
+
+    The cells read exactly as xlwings' default converter (``ndim=2, err_to_str=True``) would
+    have handed them over: ``""`` is blank (None), an error value is its text (``#N/A``), a
+    date is a plain datetime; only done per column, not per cell. A numeric column (of the
+    schema) whose cells are all numbers or blank comes as one float64 array (NaN where blank),
+    as the file reader hands it over, so the one cell parser reads it as one array.
+    """
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(r, list | tuple) for r in value)
+        and not all(is_blank(v) for r in value for v in r)
+    ):
+        given: Sequence[Sequence[Any]] = value  # COM's rows as they are: only read, not copied
+    else:
+        given = rows_of(value) or []
+    if not given:
+        return table_from_rows(None, table, required=required), None
+    header = _cleaned(np.array(given[0], dtype=object)).tolist()
+    found, _ = map_headers(header, table)
+    if not found:
+        rows = [header, *map(list, given[1:])]
+        return table_from_rows(rows, table, required=required), rows
+    body = given[1:]
+    n = len(body)
+    while n and all(v is None or str(v).strip() == "" for v in body[n - 1]):
+        n -= 1
+    body = body[:n]
+    width = max(found) + 1
+    if n and len({len(r) for r in body}) == 1 and len(body[0]) >= width:
+        columns: list[Sequence[Any]] = list(zip(*body, strict=True))
+    else:  # ragged rows: short ones are blank to the right
+        columns = [[r[i] if i < len(r) else None for r in body] for i in range(width)]
+    numeric = {c.key for c in table.columns if c.kind in NUMERIC_KINDS}
+    data = {key: _raw_column(columns[i], key in numeric) for i, key in found.items()}
+    for key in table.keys:
+        if key not in data:
+            data[key] = np.full(n, None, dtype=object)
+    frame = pd.DataFrame(
+        {key: pd.Series(data[key], dtype=data[key].dtype, copy=False) for key in table.keys},
+        index=pd.RangeIndex(n),
+    )
+    return frame, [header]
+
+
+_PLAIN = frozenset({str, float, bool, type(None)})
+"""Cell types COM hands over that xlwings' default converter leaves as they are (but ``""``)."""
+
+
+def _raw_column(cells: Sequence[Any], numeric: bool) -> np.ndarray:
+    types = set(map(type, cells))
+    if numeric and types == {type(None)}:
+        return np.full(len(cells), np.nan)
+    if numeric and types <= {float, int, type(None)}:
+        if int not in types or not any(v in CELL_ERRORS for v in cells if type(v) is int):
+            try:
+                return np.array(cells, dtype=np.float64)  # None -> NaN
+            except OverflowError:  # an int too large for a float: the parser reports it
+                pass
+    column = np.array(cells, dtype=object)
+    if column.ndim != 1:  # a cell holding a sequence: numpy would have nested it
+        column = np.empty(len(cells), dtype=object)
+        column[:] = list(cells)
+    return _cleaned(column, types)
+
+
+def _cleaned(column: np.ndarray, types: set[type] | None = None) -> np.ndarray:
+    """A column's cells as xlwings' default converter hands them over (its
+    ``_clean_value_data_element``): ``""`` -> None, an error value -> its text, a date (COM's
+    ``pywintypes.TimeType``) -> a naive datetime."""
+    if types is None:
+        types = set(map(type, column))
+    if str in types:
+        column[column == ""] = None
+    if types - _PLAIN:
+        for i in np.flatnonzero([type(v) not in _PLAIN for v in column]):
+            column[i] = _cleaned_cell(column[i])
+    return column
+
+
+def _cleaned_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+        )
+    if isinstance(value, int) and not isinstance(value, bool) and value in CELL_ERRORS:
+        return CELL_ERRORS[value]
+    return value
 
 
 def flat(value: Any) -> list[Any]:

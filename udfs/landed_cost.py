@@ -31,6 +31,8 @@ from udfs.common import (
     DOC_DATE,
     DOC_FX,
     ERROR_PREFIX,
+    RAW_RET,
+    RAW_TABLE_ARG,
     ROW_ARG,
     TABLE_ARG,
     Block,
@@ -40,6 +42,7 @@ from udfs.common import (
     language_of,
     locate_setting,
     never_raises,
+    raw_table,
     rows_of,
     scalar,
     table_from_rows,
@@ -57,6 +60,7 @@ from xlplan.landed_cost.calc import OUTPUT_KEYS as _OUTPUT_KEYS
 from xlplan.landed_cost.scenarios import BASE
 from xlplan.landed_cost.tables import (
     ENTRY_FEE_OVERRIDES,
+    FEE_OVERRIDES,
     LANDED_COST,
     LANDED_COST_OUTPUT_COLUMNS,
     LOW_VALUE_OVERRIDES,
@@ -120,6 +124,7 @@ def _rules(
     tariff: Any = None,
     entry_fees: Any = None,
     rounding: Any = None,
+    fee_overrides: Any = None,
 ) -> tuple[Any, pd.DataFrame]:
     """The rules in force on ``day`` with the settings tables applied, cached by the tables'
     content and the day: Excel calls a one-line function once per formula, and rebuilding
@@ -132,6 +137,7 @@ def _rules(
         _content(tariff),
         _content(entry_fees),
         _content(rounding),
+        _content(fee_overrides),
     )
     return _remember(  # type: ignore[no-any-return]
         _rules_cache,
@@ -145,6 +151,7 @@ def _rules(
             table_of(tariff, TARIFF),
             table_of(entry_fees, ENTRY_FEE_OVERRIDES),
             table_of(rounding, ROUNDING_OVERRIDES),
+            table_of(fee_overrides, FEE_OVERRIDES),
         ),
     )
 
@@ -167,10 +174,18 @@ def _landed_cost(
     tariff: Any = None,
     entry_fees: Any = None,
     rounding: Any = None,
+    fee_overrides: Any = None,
 ) -> pd.DataFrame:
     """Output columns (rounded for display), one row per line, settings errors in ``error``."""
     rules, setting_errors = _rules(
-        date_arg(when), fx, market_overrides, low_value_overrides, tariff, entry_fees, rounding
+        date_arg(when),
+        fx,
+        market_overrides,
+        low_value_overrides,
+        tariff,
+        entry_fees,
+        rounding,
+        fee_overrides,
     )
     table, _ = results_table(lines, rules)
     out = table[OUTPUT_KEYS].reset_index(drop=True)
@@ -232,12 +247,18 @@ def _output_key(name: Any) -> str:
     )
 
 
+DOC_FEE_OVERRIDES = (
+    "平台费用覆盖表 tblFeeOverrides[#All]；可省略 / marketplace fee overrides, "
+    "tblFeeOverrides[#All]; optional"
+)
 _DOC_HEADERS = "落地成本表的表头行 tblLandedCost[#Headers] / header row of the Landed Cost table"
 _DOC_VALUES = "同表的一行数据 tblLandedCost[@] / one data row of that table"
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("lines", doc="落地成本表（含表头）tblLandedCost[#All] / lines with headers", **TABLE_ARG)
+@xw.arg(
+    "lines", doc="落地成本表（含表头）tblLandedCost[#All] / lines with headers", **RAW_TABLE_ARG
+)
 @xw.arg("fx", doc=DOC_FX, **TABLE_ARG)
 @xw.arg(
     "market_overrides",
@@ -261,7 +282,8 @@ _DOC_VALUES = "同表的一行数据 tblLandedCost[@] / one data row of that tab
     doc="进位规则覆盖表 tblRounding[#All]；可省略 / rounding overrides; optional",
     **TABLE_ARG,
 )
-@xw.ret(index=False)
+@xw.arg("fee_overrides", doc=DOC_FEE_OVERRIDES, **TABLE_ARG)
+@xw.ret(**RAW_RET)
 @never_raises
 def XLP_LANDED_COST(
     lines: Any,
@@ -272,6 +294,7 @@ def XLP_LANDED_COST(
     tariff: Any = None,
     entry_fees: Any = None,
     rounding: Any = None,
+    fee_overrides: Any = None,
 ) -> Block:
     """落地成本、利润瀑布与保本/目标售价：整表一次计算并溢出 / Landed cost, margin waterfall,
     break-even and target-margin prices for the whole table in one spilled block.
@@ -283,10 +306,11 @@ def XLP_LANDED_COST(
     price_for_target_margin [market ccy/unit], and error (bilingual; blank when the line is
     clean). Money is rounded half-up to the currency's minor unit, margins to 4 decimals.
     The tariff, entry-fee and rounding tables join the shipped rules (HS codes, parcels and
-    entries of the lines). Settings-table errors are appended to every row's error cell.
+    entries of the lines); the fee overrides replace the shipped marketplace fee rows of the
+    same keys (the fee_rules column then names tblFeeOverrides:row). Settings-table errors are
+    appended to every row's error cell.
     """
-    rows = rows_of(lines)
-    frame = table_from_rows(rows, LANDED_COST, required=True)
+    frame, rows = raw_table(lines, LANDED_COST, required=True)
     assert frame is not None and rows is not None  # required=True raises instead
     lang = language_of(rows, LANDED_COST)
     out = _landed_cost(
@@ -298,6 +322,7 @@ def XLP_LANDED_COST(
         tariff,
         entry_fees,
         rounding,
+        fee_overrides,
     )
     return [_header(lang), *_cells(out)]
 
@@ -471,6 +496,7 @@ WEIGHTED_MARGIN = Message("计划加权利润率", "plan weighted margin")
     **TABLE_ARG,
 )
 @xw.arg("reporting_currency", doc="报告币种，默认 CNY / reporting currency, default CNY")
+@xw.arg("fee_overrides", doc=DOC_FEE_OVERRIDES, **TABLE_ARG)
 @xw.ret(index=False)
 @never_raises
 def XLP_SCENARIOS(
@@ -485,6 +511,7 @@ def XLP_SCENARIOS(
     rounding: Any = None,
     selection: Any = None,
     reporting_currency: Any = None,
+    fee_overrides: Any = None,
 ) -> Block:
     """各规则情景下逐行并列：落地成本、利润率、保本价 / Each line under every scenario, side by
     side: landed cost [market ccy/unit], contribution margin [fraction] and break-even price
@@ -507,6 +534,7 @@ def XLP_SCENARIOS(
         table_of(tariff, TARIFF),
         table_of(entry_fees, ENTRY_FEE_OVERRIDES),
         table_of(rounding, ROUNDING_OVERRIDES),
+        table_of(fee_overrides, FEE_OVERRIDES),
     )
 
     def rules_for(day: date) -> Rules:

@@ -75,15 +75,75 @@ def test_refund_admin_fee_published_examples(
 
 def test_refund_admin_fee_per_unit_sold_scales_with_the_refund_rate() -> None:
     """4% of US$300 jewelry units refunded: 0.04 x US$5.00 = US$0.20 per unit sold, in the
-    total cost; no refund rate, or a channel other than Amazon, pays none."""
+    total cost; no refund rate, or a channel without a refund administration row, pays none."""
     out = _out(
         {"market": "US", "channel": "Amazon", "price": 300.0, "category": "Jewelry",
          "refund_rate": 0.04},
         {"market": "US", "channel": "Amazon", "price": 300.0, "category": "Jewelry"},
-        {"market": "US", "channel": "TikTok Shop", "price": 300.0, "refund_rate": 0.04},
+        {"market": "US", "channel": "Shopify", "price": 300.0, "refund_rate": 0.04},
     )  # fmt: skip
     assert out["refund_admin_fee"].round(2).tolist() == [0.20, 0.0, 0.0]
     assert out["total_cost"].iloc[0] - out["total_cost"].iloc[1] == pytest.approx(0.20)
+
+
+TT_US_REFUND = "fees_marketplace_commissions.csv:4"
+"""TikTok Shop US's refund administration fee row (source TT-US)."""
+
+
+@pytest.mark.parametrize(
+    ("price", "referral", "fee"),
+    [
+        (50.0, 3.00, 0.60),  # 20% x (6% x US$50)
+        (300.0, 18.00, 3.60),
+        (500.0, 30.00, 5.00),  # 20% x US$30.00 = US$6.00, capped at US$5.00
+    ],
+)
+def test_tiktok_shop_us_refund_admin_fee_published_rule(
+    price: float, referral: float, fee: float
+) -> None:
+    """TT-US (TikTok Shop US, "Referral Fee Updates", fees_sources.csv): a 6% referral fee,
+    and from 2025-05-15 a refund administration fee of 20% of the refunded SKU's referral fee,
+    capped at US$5 per SKU. A unit refunded in full (refund rate 1)."""
+    out = _out({"market": "US", "channel": "TikTok Shop", "price": price, "refund_rate": 1.0})
+    assert out["referral_fee"].round(2).tolist() == [referral]
+    assert out["refund_admin_fee"].round(2).tolist() == [fee]
+    assert TT_US_REFUND in out["fee_rules"].iloc[0].split(";")
+
+
+def test_tiktok_shop_refund_admin_fee_per_unit_sold_and_dated() -> None:
+    """5% of US$300 units refunded: 0.05 x US$3.60 = US$0.18 per unit sold, in the total cost;
+    before 2025-05-15 (the row's start) there is no such fee, and the row is never charged on
+    the price of a unit sold (the referral fee stays 6%)."""
+    row = {"market": "US", "channel": "TikTok Shop", "price": 300.0}
+    out = _out({**row, "refund_rate": 0.05}, row)
+    assert out["refund_admin_fee"].round(2).tolist() == [0.18, 0.0]
+    assert out["referral_fee"].round(2).tolist() == [18.00, 18.00]
+    assert out["total_cost"].iloc[0] - out["total_cost"].iloc[1] == pytest.approx(0.18)
+    assert TT_US_REFUND not in out["fee_rules"].iloc[1]
+    before = compute_lines(
+        _lines({**row, "refund_rate": 0.05}), load_rules(date(2025, 5, 1), fx=default_fx())
+    ).outputs
+    assert before["refund_admin_fee"].tolist() == [0.0]
+    assert TT_US_REFUND not in before["fee_rules"].iloc[0]
+
+
+@settings(max_examples=20, deadline=None)
+@given(price=st.floats(5, 2000), refund=st.floats(0.01, 1), margin=st.floats(-0.2, 0.3))
+def test_tiktok_prices_solved_with_the_refund_fee_reproduce_the_margin(
+    price: float, refund: float, margin: float
+) -> None:
+    row = {"market": "US", "channel": "TikTok Shop", "price": price, "refund_rate": refund,
+           "target_margin": margin}  # fmt: skip
+    out = compute_lines(_lines(row), RULES).outputs
+    fee = out["refund_admin_fee"].iloc[0]
+    assert fee <= refund * 5.0 + 1e-9
+    assert fee == pytest.approx(refund * min(5.0, 0.2 * out["referral_fee"].iloc[0]), abs=1e-9)
+    for col, want in (("breakeven_price", 0.0), ("price_for_target_margin", margin)):
+        solved = out[col].iloc[0]
+        if np.isnan(solved):
+            continue
+        back = compute_lines(_lines({**row, "price": solved}), RULES).outputs
+        assert back["contribution_margin"].iloc[0] == pytest.approx(want, abs=1e-7)
 
 
 @settings(max_examples=20, deadline=None)

@@ -11,19 +11,25 @@ import inspect
 import math
 import re
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from udfs import landed_cost as udf
 from xlplan import reference
+from xlplan.app import templates
+from xlplan.app.cli import main
 from xlplan.landed_cost import sheets as landed_cost_sheets
 from xlplan.landed_cost.action import compute_lines, results_table, rules_from_tables
 from xlplan.landed_cost.tables import (
     ENTRY_FEE_OVERRIDES,
+    FEE_OVERRIDES,
     LANDED_COST,
     LANDED_COST_OUTPUT_COLUMNS,
+    LANDED_COST_RESULTS,
     LOW_VALUE_OVERRIDES,
     MARKET_OVERRIDES,
     ROUNDING_OVERRIDES,
@@ -431,7 +437,7 @@ def _top_level_args(text: str) -> list[str]:
     return [*args, current.strip()]
 
 
-def test_template_formula_calls_the_table_udf_with_its_eight_arguments() -> None:
+def test_template_formula_calls_the_table_udf_with_its_nine_arguments() -> None:
     formula = landed_cost_sheets.landed_cost_formula()
     match = re.fullmatch(r"=IFERROR\((XLP_[A-Z_]+)\((.*?)\),IF\(ISREF\(.*\)\)", formula)
     assert match, formula
@@ -447,6 +453,7 @@ def test_template_formula_calls_the_table_udf_with_its_eight_arguments() -> None
         f"{TARIFF.name}[#All]",
         f"{ENTRY_FEE_OVERRIDES.name}[#All]",
         f"{ROUNDING_OVERRIDES.name}[#All]",
+        f"{FEE_OVERRIDES.name}[#All]",
     ]
     params = list(inspect.signature(udf.XLP_LANDED_COST).parameters)
     assert params == [
@@ -458,6 +465,7 @@ def test_template_formula_calls_the_table_udf_with_its_eight_arguments() -> None
         "tariff",
         "entry_fees",
         "rounding",
+        "fee_overrides",
     ]
 
 
@@ -518,3 +526,91 @@ def test_scenarios_block_reports_a_bad_rule_in_every_error_cell(fx: list[list[An
     assert block[0][4:] == ["Landed cost [base]", "Contribution margin [base]",
                             "Break-even price [base]", "Error"]  # fmt: skip
     assert "tblScenarios row 1, rule" in block[1][-1] and "unknown scenario rule" in block[1][-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# XLP_LANDED_COST with the Fee overrides table, as `xlplan run` applies it
+# ---------------------------------------------------------------------------------------------
+
+JEWELRY_10 = {
+    "fee_table": "referral",
+    "marketplace": "US",
+    "item": "Jewelry",
+    "rate": 0.10,
+    "min_fee": 0.30,
+    "currency": "USD",
+    "effective_from": datetime(2026, 1, 1),
+    "source": "own contract",
+    "uncertain": False,
+}
+"""A seller's own referral rate for US jewelry: 10% instead of the shipped 20% / 5% tiers."""
+
+
+def _argument(wb: Any, arg: str) -> Any:
+    """What Excel passes for a ``tblX[#All]`` reference or a defined name."""
+    m = re.fullmatch(r"(tbl\w+)\[#All\]", arg)
+    if m:
+        for ws in wb.worksheets:
+            if m.group(1) in ws.tables:
+                return [[c.value for c in r] for r in ws[ws.tables[m.group(1)].ref]]
+        raise AssertionError(f"no table {m.group(1)}")
+    ((sheet, ref),) = list(wb.defined_names[arg].destinations)
+    return wb[sheet][ref.replace("$", "")].value
+
+
+def test_a_fee_override_row_changes_the_udf_as_it_changes_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "plan.xlsx"
+    src.write_bytes(templates.template_bytes("en"))
+    wb = openpyxl.load_workbook(src)
+    settings = wb["Settings"]
+    first = settings[settings.tables[FEE_OVERRIDES.name].ref][1][0].row
+    for key, value in JEWELRY_10.items():
+        settings.cell(first, FEE_OVERRIDES.keys.index(key) + 1).value = value
+    sheet = wb["Landed Cost"]
+    top = sheet[sheet.tables[LANDED_COST.name].ref][1][0].row
+    jewelry = {"market": "US", "cost_currency": "USD", "category": "Jewelry", "price": 300,
+               "referral_rate": None, "referral_min": None}  # fmt: skip
+    for key, value in jewelry.items():
+        sheet.cell(top, LANDED_COST.keys.index(key) + 1).value = value
+    wb.save(src)
+    out = tmp_path / "out.xlsx"
+    assert main(["run", str(src), "--action", "landed_cost", "-o", str(out)]) == 0, (
+        capsys.readouterr().err
+    )
+    results = openpyxl.load_workbook(out, data_only=True)["Landed Cost Results"]
+    ref = results.tables[LANDED_COST_RESULTS.name].ref
+    cli = [dict(zip(LANDED_COST_RESULTS.keys, (c.value for c in r), strict=True))
+           for r in results[ref]][1:]  # fmt: skip
+
+    call = landed_cost_sheets.LANDED_COST_CALL
+    names = call[call.index("(") + 1 : -1].split(",")
+    assert names[-1] == "tblFeeOverrides[#All]"  # the template's formula passes the table
+    wb = openpyxl.load_workbook(src, data_only=True)
+    args = [_argument(wb, a) for a in names]
+    block = udf.XLP_LANDED_COST(*args)
+    without = udf.XLP_LANDED_COST(*args[:-1])
+    assert len(block) == len(cli) + 1
+    for row, shown in zip(block[1:], cli, strict=True):
+        for key in OUT_KEYS:
+            want = shown[key]
+            assert row[OUT_KEYS.index(key)] == ("" if want is None else want), (key, row)
+    # US jewelry at US$300: 10% from the override row, US$52.50 from the shipped tiers
+    assert cell(block, 1, "referral_fee") == 30.0 and cell(without, 1, "referral_fee") == 52.5
+    assert "tblFeeOverrides:1" in cell(block, 1, "fee_rules").split(";")
+    assert "tblFeeOverrides" not in cell(without, 1, "fee_rules")
+
+
+def test_scenarios_take_the_fee_overrides_as_the_table_udf(fx: list[list[Any]]) -> None:
+    jewelry = line(sku="RING", market="US", channel="Amazon", unit_cost=40.0,
+                   cost_currency="USD", price=300.0, category="Jewelry")  # fmt: skip
+    overrides = [FEE_OVERRIDES.headers("en"), [JEWELRY_10.get(k) for k in FEE_OVERRIDES.keys]]
+    scenarios = [SCENARIOS.headers("en")]
+    args = ([EN, jewelry], scenarios, fx, None, None, ON, None, None, None, None, None)
+    with_row = udf.XLP_SCENARIOS(*args, overrides)
+    without = udf.XLP_SCENARIOS(*args)
+    table = udf.XLP_LANDED_COST([EN, jewelry], fx, None, None, ON, None, None, None, overrides)
+    margin = with_row[0].index("Contribution margin [base]")
+    assert with_row[1][margin] == cell(table, 1, "contribution_margin")
+    assert with_row[1][margin] > without[1][margin]  # 10% referral instead of 17.5%

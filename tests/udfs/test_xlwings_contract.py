@@ -21,10 +21,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from xlwings_windows import ALIAS_PREFIX, CELL_ERRORS, WindowsXlwings, windows_xlwings
 
 import udfs
 from udfs import kpi, landed_cost, maps, planning, supply
+from udfs.common import raw_table, table_of
 from xlplan import reference
 from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_OUTPUT_COLUMNS
 from xlplan.plan.tables import FX
@@ -82,10 +85,16 @@ TABLE_ARGS = {
     "tariff",
     "entry_fees",
     "rounding",
+    "fee_overrides",
     "scenarios",
     "selection",
 }
 ROW_ARGS = {"headers", "values", "weights"}
+RAW_ARGS = {("XLP_LANDED_COST", "lines")}
+"""Tables large enough to be handed over as COM gives them (xlwings' ``raw`` converter); the
+UDF cleans them itself, per column (checked against the default converter below)."""
+RAW_RETURNS = {"XLP_LANDED_COST"}
+"""Results large enough to be handed to COM as they are (no per-cell conversion)."""
 EXCEL_DOC_LIMIT = 255  # xlwings cuts descriptions to this for Application.MacroOptions
 # Reserved VBA identifiers (MS-VBAL 3.3.5.2) that could plausibly be argument names.
 VBA_RESERVED = {
@@ -123,7 +132,7 @@ def assert_excel_block(value: Any) -> None:
     assert len({len(r) for r in value}) == 1
     for row in value:
         for v in row:
-            assert isinstance(v, str | float | int | bool), (type(v), v)
+            assert type(v) in (str, float, int, bool), (type(v), v)  # no numpy scalar, no None
             assert not (isinstance(v, float) and not math.isfinite(v)), row
 
 
@@ -192,7 +201,9 @@ def test_argument_options_convert_as_intended(
         options = arg["options"]
         # A type hint becomes a converter; it must be one xlwings has (``X | None`` is not).
         assert options["convert"] in accessors, (arg["name"], options["convert"])
-        if arg["name"] in TABLE_ARGS:
+        if (name, arg["name"]) in RAW_ARGS:
+            assert options == {"convert": "raw"}, arg["name"]
+        elif arg["name"] in TABLE_ARGS:
             assert options["ndim"] == 2 and options["err_to_str"] is True, arg["name"]
         elif arg["name"] in ROW_ARGS:
             assert options["ndim"] == 1 and options["err_to_str"] is True, arg["name"]
@@ -203,6 +214,9 @@ def test_argument_options_convert_as_intended(
 @pytest.mark.parametrize("name", UDFS)
 def test_return_options_write_a_plain_2d_list(module: SimpleNamespace, name: str) -> None:
     ret = getattr(module, name).__xlfunc__["ret"]
+    if name in RAW_RETURNS:
+        assert ret["options"] == {"convert": "raw"}  # handed to COM as it is
+        return
     assert ret["options"]["convert"] is list
     assert ret["options"]["index"] is False  # a DataFrame would not spill its index either
     assert "expand" not in ret["options"]  # Excel 365 spills natively; no legacy resizing
@@ -320,6 +334,88 @@ def test_table_udf_through_xlwings_conversion(
     assert written[1:] == landed_cost.XLP_LANDED_COST(as_text, fx_table(), None, None, ON)[1:]
 
 
+def test_raw_lines_read_as_the_default_converter_would(
+    module: SimpleNamespace, xlwings_windows: WindowsXlwings
+) -> None:
+    # The lines reach XLP_LANDED_COST as COM hands them (the raw converter: tuples, error
+    # values as ints, dates as TimeType, "" for a cleared cell); the UDF's own per-column
+    # reading must give what the default converter (ndim=2, err_to_str) would have.
+    when = xlwings_windows.time_type
+    blank = [None] * len(EN)
+    rows = tuple(
+        tuple(r)
+        for r in (
+            EN,
+            line(sku="A", market="DE", unit_cost=12.0, cost_currency="CNY", price=19.99,
+                 referral_rate=0.15, target_margin=0.2),
+            line(sku="", market="GB", unit_cost=CELL_ERRORS["#N/A"], price=15.0),
+            line(sku=CELL_ERRORS["#VALUE!"], market="US", unit_cost=3.0, price="",
+                 vat_recoverable=True),
+            line(sku="D", market="JP", unit_cost=when(2026, 1, 1, 12, 30), price=2980.0),
+            line(sku="E", market=" us ", unit_cost=3, price=9.99, vat_recoverable=1.0,
+                 sell_month=3),
+            line(sku="F", market="MX", unit_cost="12", price=" 199 ", duty_rate="5%"),
+            blank,
+            line(sku="G", market="DE", unit_cost=5.0, price=True,
+                 hs_code=CELL_ERRORS["#DIV/0!"]),
+            line(sku="H", market="DE", unit_cost=5.0, price=20.0, weight_kg=""),
+            [""] * len(EN),
+            [None, "  ", *blank[2:]],
+        )
+    )  # fmt: skip
+    cleaned = xlwings_windows.read(rows, {"ndim": 2, "err_to_str": True})
+    frame, header = raw_table(rows, LANDED_COST)
+    before = table_of(cleaned, LANDED_COST)
+    assert frame is not None and before is not None and header == [EN]
+    pd.testing.assert_frame_equal(_cells(frame), _cells(before))
+    written = xlwings_windows.call(module.XLP_LANDED_COST, rows, fx_table(), None, None, ON)
+    assert_excel_block(written)
+    out = landed_cost._landed_cost(before, fx_table(), None, None, ON)
+    assert written == [OUT_EN, *landed_cost._cells(out)]
+    errors = [r[OUT_EN.index("Error")] for r in written[1:]]
+    assert "'#N/A'" in errors[1] and errors[6] == ""  # the blank row stays blank
+
+
+_COM_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["", "  ", "DE", "us", "12", "5%", "abc", "TRUE"]),
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.sampled_from(list(CELL_ERRORS.values())),
+    st.datetimes(datetime(2000, 1, 1), datetime(2030, 12, 31)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.lists(st.lists(_COM_CELLS, min_size=len(EN), max_size=len(EN)), max_size=5),
+    columns=st.lists(st.sampled_from(range(len(EN))), min_size=1, max_size=6, unique=True),
+)
+def test_raw_tables_always_read_as_the_default_converter_would(
+    xlwings_windows: WindowsXlwings, body: list[list[Any]], columns: list[int]
+) -> None:
+    # Any mix of what COM hands over, in any subset and order of the columns: the per-column
+    # reading equals the default converter's cell by cell reading.
+    time_type = xlwings_windows.time_type
+    rows = tuple(
+        tuple(time_type(*v.timetuple()[:6]) if isinstance(v, datetime) else v for v in r)
+        for r in [EN, *body]
+    )
+    rows = tuple(tuple(r[i] for i in columns) for r in rows)
+    frame, _ = raw_table(rows, LANDED_COST)
+    before = table_of(xlwings_windows.read(rows, {"ndim": 2, "err_to_str": True}), LANDED_COST)
+    assert frame is not None and before is not None
+    pd.testing.assert_frame_equal(_cells(frame), _cells(before))
+
+
+def _cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A raw table as cells: objects, a blank as None (a numeric column read as float64 and
+    one read as cells compare equal)."""
+    cells = frame.astype(object)
+    return cells.where(cells.notna(), None)
+
+
 def test_missing_optional_arguments_take_their_defaults(
     module: SimpleNamespace, xlwings_windows: WindowsXlwings
 ) -> None:
@@ -390,6 +486,6 @@ def test_ret_options_would_not_spill_a_dataframe_index(
     # The UDFs return lists; should one ever return a DataFrame, index=False keeps the
     # index column out of the sheet (the mistake ARCHITECTURE.md warns about).
     frame = pd.DataFrame({"a": [1.0, float("nan")], "b": ["x", "y"]}, index=[7, 8])
-    options = module.XLP_LANDED_COST.__xlfunc__["ret"]["options"]
+    options = module.XLP_SCENARIOS.__xlfunc__["ret"]["options"]
     written = xlwings_windows.write(frame, dict(options))
     assert written == [["a", "b"], [1.0, "x"], ["", "y"]]

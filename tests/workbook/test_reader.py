@@ -18,7 +18,7 @@ from xlplan.app import templates
 from xlplan.core.errors import records
 from xlplan.workbook import reader as reader_module
 from xlplan.workbook.io import FilePort, read_workbook_tables
-from xlplan.workbook.reader import error_cells
+from xlplan.workbook.package.cellscan import not_available_strings, special_cells
 
 
 def _template(tmp_path: Path, lang: str = "en") -> tuple[openpyxl.Workbook, Path]:
@@ -103,12 +103,44 @@ XML = (
     b'<sheetData><row r="1"><c r="A1" t="e"><v>#N/A</v></c><c r="B1" s="2"><v>1</v></c>'
     b'<c r="AB1" s="3" t="e"><f>1/0</f><v>#DIV/0!</v></c></row><row r="2">'
     b'<c r="C2" t="inlineStr"><is><t>t="e"</t></is></c><c r="D2" t="e"><v>#REF!</v></c>'
+    b'<c s="1" t="inlineStr"><is><t xml:space="preserve">n/a</t></is></c><c s="1"/>'
+    b'<c t="s"><v>7</v></c><c t="str"><f>A1</f><v>NULL</v></c><c><v>7</v></c>'
+    b'<c t="inlineStr"><is><t>&lt;NA&gt;</t></is></c><c t="inlineStr"><is><t>n/a!</t></is></c>'
     b"</row></sheetData>"
 )
+FOUND = {
+    (1, 1): "#N/A",
+    (1, 28): "#DIV/0!",
+    (2, 4): "#REF!",
+    (2, 5): "n/a",  # no r: the cell after D2
+    (2, 7): "None",  # shared string 7
+    (2, 8): "NULL",  # a formula's text
+    (2, 10): "<NA>",
+}
 
 
 @given(st.lists(st.integers(1, len(XML) - 1), max_size=6))
-def test_error_cells_found_across_any_chunking(cuts: list[int]) -> None:
+def test_special_cells_found_across_any_chunking(cuts: list[int]) -> None:
+    """Error values and "not available" texts, wherever the stream is cut."""
     bounds = [0, *sorted(set(cuts)), len(XML)]
     chunks = [XML[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
-    assert error_cells(chunks) == {(1, 1): "#N/A", (1, 28): "#DIV/0!", (2, 4): "#REF!"}
+    assert special_cells(chunks, {7: "None"}) == FOUND
+
+
+def test_not_available_shared_strings() -> None:
+    table = b"<sst><si><t>US</t></si><si/><si><t>None</t></si><si><t>n/a</t></si></sst>"
+    assert not_available_strings(table) == {2: "None", 3: "n/a"}
+
+
+@pytest.mark.parametrize("typed", ["n/a", "NA", "null", "#N/A", "None"])
+def test_a_not_available_text_among_numbers_is_reported(tmp_path: Path, typed: str) -> None:
+    """fastexcel would read these texts in a number column as blanks: a blank duty rate means
+    "the market's rate", which is not what the planner typed."""
+    wb, path = _template(tmp_path)
+    wb["Landed Cost"]["I7"] = typed  # Duty rate, first line
+    wb.save(path)
+    lines = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    assert lines["duty_rate"][0] == typed
+    port = FilePort(path, CATALOG, lang="en")
+    report = actions.run(port, date(2026, 12, 2), ["landed_cost"])
+    assert "Landed Cost!I7" in {port.locate(r) for r in records(report.errors)}

@@ -254,8 +254,8 @@ README_ZH: list[tuple[str, str]] = [
     ("h", "函数"),
     (
         "p",
-        "XLP_LANDED_COST(明细表, 汇率表, 市场覆盖, 低货值覆盖, 规则日期)："
-        "整表计算，一次调用返回整个结果块。",
+        "XLP_LANDED_COST(明细表, 汇率表, 市场覆盖, 低货值覆盖, 规则日期, 税则表, 报关费用覆盖, "
+        "进位规则覆盖, 平台费用覆盖)：整表计算，一次调用返回整个结果块。",
     ),
     ("p", "XLP_LANDED_COST_LINE / XLP_IMPORT_TAXES / XLP_PRICE_FOR_MARGIN：单行计算。"),
     ("p", "XLP_SCENARIOS：各规则情景下逐行并列落地成本、利润率与保本价（“情景”表）。"),
@@ -285,8 +285,9 @@ README_EN: list[tuple[str, str]] = [
     ("h", "Functions"),
     (
         "p",
-        "XLP_LANDED_COST(lines, fx, market_overrides, low_value_overrides, rules_date): the "
-        "whole table in one call, spilling the result block.",
+        "XLP_LANDED_COST(lines, fx, market_overrides, low_value_overrides, rules_date, "
+        "tariff, entry_fees, rounding, fee_overrides): the whole table in one call, spilling "
+        "the result block.",
     ),
     ("p", "XLP_LANDED_COST_LINE / XLP_IMPORT_TAXES / XLP_PRICE_FOR_MARGIN: one line."),
     (

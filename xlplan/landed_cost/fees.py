@@ -855,7 +855,10 @@ def _table_referral(
             closing = float(np.nan_to_num(rows["closing_fee"].max()))
     elif ch in set(com["channel"]):
         mine = com[
-            (com["channel"] == ch) & (com["marketplace"] == mk) & (com["applies"] == "per_unit")
+            (com["channel"] == ch)
+            & (com["marketplace"] == mk)
+            & (com["applies"] == "per_unit")
+            & (com["fee_type"] != REFUND_ADMIN)  # charged on refunds (with_refund_admin)
         ]
         listings = [x for x in dict.fromkeys(mine["listing_type"]) if x != DEFAULT_CATEGORY]
         chosen = lst if lst else (listings[0] if listings else DEFAULT_CATEGORY)
@@ -1329,20 +1332,20 @@ def with_refund_admin(
     refund_rate: FloatArray,
     tables: FeeTables,
 ) -> RefundAdmin:
-    """``schedule`` with a ``refund`` part: Amazon's refund administration fee per unit sold,
-    ``refund_rate`` [refunded units per unit sold] x the lesser of ``cap_per_line`` and
-    ``rate_of_referral_fee`` x the referral fee at the price (the marketplace's row of
-    ``refund_admin``; no row or a blank refund rate = no fee). The referral part's minimum fee
-    and bands carry over, so prices are still solved exactly."""
-    table = tables.refund_admin.drop_duplicates("marketplace")
-    at = table.set_index("marketplace")
-    mk = pd.Index(np.asarray(market, dtype=object))
-    share = at["rate_of_referral_fee"].reindex(mk).to_numpy(dtype=float)
-    cap = at["cap_per_line"].reindex(mk).to_numpy(dtype=float)
-    rule = at["rule"].reindex(mk).to_numpy(dtype=object)
-    uncertain = at["uncertain"].reindex(mk).to_numpy(dtype=object)
+    """``schedule`` with a ``refund`` part: the refund administration fee per unit sold,
+    ``refund_rate`` [refunded units per unit sold] x the lesser of the cap and a share of the
+    referral fee at the price. Amazon lines take their marketplace's row of ``refund_admin``
+    (``rate_of_referral_fee``, ``cap_per_line``); other channels the ``refund_admin`` row of
+    ``commissions`` for their channel and marketplace (``rate`` of the referral fee, ``cap``
+    per SKU; its ``*`` category row: TikTok Shop US, 20% capped at US$5), applied to the first
+    fee type of the line's schedule (TikTok Shop US: the referral fee). No row or a blank
+    refund rate = no fee. The referral part's minimum fee and bands carry over, so prices are
+    still solved exactly."""
+    share, cap, rule, uncertain = _refund_rows(
+        np.asarray(channel, dtype=object), np.asarray(market, dtype=object), tables
+    )
     rr = np.nan_to_num(np.asarray(refund_rate, dtype=float))
-    charged = (np.asarray(channel, dtype=object) == AMAZON) & (rr > 0) & np.isfinite(share)
+    charged = (rr > 0) & np.isfinite(share)
     scale = np.where(charged, np.nan_to_num(share) * rr, 0.0)
     limit = np.where(charged & np.isfinite(cap), cap * rr, np.inf)
     # One schedule per distinct (old schedule, scale, limit).
@@ -1372,5 +1375,44 @@ def with_refund_admin(
     return RefundAdmin(
         PriceSchedule(tuple(parts), owner, len(head)),
         np.where(charged, rule, ""),
-        charged & (uncertain == True),  # noqa: E712 -- object array of bools and NaN
+        charged & uncertain,
     )
+
+
+REFUND_ADMIN = "refund_admin"
+"""The ``fee_type`` of a ``commissions`` row that is a refund administration fee (``applies``
+``on_refund``: charged on refunded units, never on the price of a unit sold)."""
+
+
+def _refund_rows(
+    channel: np.ndarray, market: np.ndarray, tables: FeeTables
+) -> tuple[FloatArray, FloatArray, np.ndarray, np.ndarray]:
+    """Per line: the refund administration fee's share of the referral fee, its cap, rule id
+    and uncertainty (NaN, NaN, "", False where no row applies); looked up once per distinct
+    (channel, marketplace)."""
+    if not len(channel):
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=object), np.zeros(0, dtype=bool)
+    ch_codes, channels = pd.factorize(channel, use_na_sentinel=False)
+    mk_codes, markets = pd.factorize(market, use_na_sentinel=False)
+    pair_codes, pairs = pd.factorize(ch_codes.astype(np.int64) * len(markets) + mk_codes)
+    amazon = tables.refund_admin.drop_duplicates("marketplace").set_index("marketplace")
+    com = tables.commissions
+    others = com[
+        (com["fee_type"] == REFUND_ADMIN) & (com["category"] == DEFAULT_CATEGORY)
+    ].drop_duplicates(["channel", "marketplace"])
+    others = others.set_index(["channel", "marketplace"])
+    m = len(pairs)
+    share, cap = np.full(m, np.nan), np.full(m, np.nan)
+    rule, uncertain = np.full(m, "", dtype=object), np.zeros(m, dtype=bool)
+    for i, code in enumerate(pairs):
+        ch, mk = channels[code // len(markets)], markets[code % len(markets)]
+        if ch == AMAZON and mk in amazon.index:
+            row = amazon.loc[mk]
+            share[i], cap[i] = row["rate_of_referral_fee"], row["cap_per_line"]
+        elif ch != AMAZON and (ch, mk) in others.index:
+            row = others.loc[(ch, mk)]
+            share[i], cap[i] = row["rate"], row["cap"]
+        else:
+            continue
+        rule[i], uncertain[i] = str(row["rule"]), bool(row["uncertain"])
+    return share[pair_codes], cap[pair_codes], rule[pair_codes], uncertain[pair_codes]

@@ -215,7 +215,7 @@ def write_landed_cost_sheet(wb: Any, fmt: Formats, lang: str, lines: pd.DataFram
 LANDED_COST_CALL = (
     "XLP_LANDED_COST(tblLandedCost[#All],tblFX[#All],tblMarketOverrides[#All],"
     "tblLowValueOverrides[#All],RulesDate,tblTariff[#All],tblEntryFees[#All],"
-    "tblRounding[#All])"
+    "tblRounding[#All],tblFeeOverrides[#All])"
 )
 """The table UDF call the Landed Cost sheet carries beside its input table."""
 
@@ -299,7 +299,8 @@ def scenarios_formula() -> str:
     return (
         "XLP_SCENARIOS(tblLandedCost[#All],tblScenarios[#All],tblFX[#All],"
         "tblMarketOverrides[#All],tblLowValueOverrides[#All],RulesDate,tblTariff[#All],"
-        "tblEntryFees[#All],tblRounding[#All],tblScenarioSelection[#All],ReportingCurrency)"
+        "tblEntryFees[#All],tblRounding[#All],tblScenarioSelection[#All],ReportingCurrency,"
+        "tblFeeOverrides[#All])"
     )
 
 

@@ -13,9 +13,10 @@ cell, exactly as the cells are, so the one cell parser sees and reports every ce
 A plain range on a sheet titled like the table (no Excel Table) is found by its header row and
 read cell by cell the same way (python-calamine).
 
-Cells holding an error value (``#N/A``, ``#DIV/0!``) read as their text, as Excel hands them to
-a UDF: both readers would give a blank, and a blank is not what the cell holds. The sheet's XML
-is scanned for them as a stream (never held whole).
+A cell both readers would hand over as a blank though it is not one reads as its text, as
+Excel hands it to a UDF: an error value (``#N/A``, ``#DIV/0!``), and a text pandas calls "not
+available" (``n/a``, ``NA``, ``null``) in a column of numbers. The sheet's XML is scanned for
+them as a stream, never held whole (:mod:`xlplan.workbook.package.cellscan`).
 
 The work starts in a worker thread as soon as the run knows which tables it needs, so parsing
 overlaps the rest of the run's start-up. Nothing else of the workbook is loaded: no styles
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import time
@@ -50,12 +51,19 @@ from xlplan.workbook.package import (
     Workbook,
     read_rels,
 )
+from xlplan.workbook.package.cellscan import (
+    cell_text,
+    not_available_strings,
+    row_cells,
+    shared_strings,
+    special_cells,
+)
 from xlplan.workbook.package.limits import cells_over_limit
 from xlplan.workbook.package.sheetdata import range_bounds
 from xlplan.workbook.package.zip import parse_part
 from xlplan.workbook.schema import Table, map_headers, normalise_header
 
-__all__ = ["Block", "TableRange", "WorkbookReader", "error_cells", "range_bounds"]
+__all__ = ["Block", "TableRange", "WorkbookReader", "range_bounds"]
 
 HEADER_SEARCH_ROWS = 30  # a plain range's header is looked for in the sheet's first rows
 
@@ -113,6 +121,8 @@ class WorkbookReader:
         self._sheets: dict[str, _SheetJob] = {}
         self._column_jobs: dict[str, Future[Any]] = {}
         self._error_cells: dict[str, dict[tuple[int, int], str]] = {}
+        self._shared: dict[int, str] | None = None
+        self._headers: dict[str, list[Any]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     def _index_tables(self) -> dict[str, TableRange]:
@@ -200,10 +210,17 @@ class WorkbookReader:
         return out
 
     def _errors(self, sheet: str) -> dict[tuple[int, int], str]:
-        """The sheet's error cells, (row, column) -> their text; scanned once per sheet."""
+        """The sheet's cells that read as blanks but are not (:mod:`.package.cellscan`),
+        (row, column) -> their text; scanned once per sheet."""
         found = self._error_cells.get(sheet)
         if found is None:
-            found = self._error_cells[sheet] = error_cells(self.pkg.stream(self._parts[sheet]))
+            if self._shared is None:
+                rel = self.book.rel_of_type(RT_SHARED_STRINGS)
+                self._shared = {}
+                if rel is not None and self.pkg.has(rel.part):
+                    self._shared = not_available_strings(self.pkg.read(rel.part))
+            chunks = self.pkg.stream(self._parts[sheet])
+            found = self._error_cells[sheet] = special_cells(chunks, self._shared)
         return found
 
     # ----------------------------------------------------------------------------------------
@@ -237,15 +254,38 @@ class WorkbookReader:
                     return _block(cells, table, sheet, r, first)
         return None
 
+    def _header(self, found: TableRange) -> list[Any]:
+        """A table's header cells as the sheet holds them (what the user sees; a file not
+        saved by Excel may leave the table part's column names as they were), read from the
+        start of the sheet's XML only; the table part's names when the row cannot be read."""
+        header = self._headers.get(found.name)
+        if header is None:
+            part = self._parts[found.sheet]
+            cells = row_cells(self.pkg.stream(part, 1 << 16), found.min_row)
+            if cells is None:
+                assert found.header is not None
+                header = [name or None for name in found.header]
+            else:
+                wanted = {int(v) for t, v in cells.values() if t == "s" and v.isdigit()}
+                rel = self.book.rel_of_type(RT_SHARED_STRINGS)
+                shared = {}
+                if wanted and rel is not None and self.pkg.has(rel.part):
+                    shared = shared_strings(self.pkg.read(rel.part), wanted)
+                span = range(found.min_col, found.max_col + 1)
+                values = [cell_text(*cells[c], shared) if c in cells else None for c in span]
+                header = [None if v == "" else v for v in values]
+            self._headers[found.name] = header
+        return header
+
     def _columns_job(self, found: TableRange, table: Table) -> Future[Any]:
         job = self._column_jobs.get(found.name)
         if job is None:
             self.pkg.check(self._parts[found.sheet])
-            assert found.header is not None
-            cols, _ = map_headers(list(found.header), table)
+            cols, _ = map_headers(self._header(found), table)
             # A declared column's type comes from all its cells, which must agree; columns
             # the table does not declare (the user's own) are not used: read as text.
-            text = {i: "string" for i in range(len(found.header)) if i not in cols}
+            width = found.max_col - found.min_col + 1
+            text = {i: "string" for i in range(width) if i not in cols}
             job = self._submit(self._load_columns, found.name, bool(cols), text)
             self._column_jobs[found.name] = job
         return job
@@ -275,8 +315,7 @@ class WorkbookReader:
         job = self._column_jobs.pop(found.name, None) or self._columns_job(found, table)
         self._column_jobs.pop(found.name, None)
         batch = job.result()
-        assert found.header is not None
-        header: list[Any] = [name or None for name in found.header]
+        header = self._header(found)
         rows = found.max_row - found.min_row
         cols, _ = map_headers(header, table)
         if batch is None:
@@ -410,38 +449,3 @@ def _as_cells(values: np.ndarray) -> np.ndarray:
     out = values.astype(object)
     out[np.isnan(values)] = None
     return out
-
-
-_ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*>')
-_ERROR_VALUE = re.compile(rb"<v>([^<]*)</v>")
-
-
-def error_cells(chunks: Iterable[bytes]) -> dict[tuple[int, int], str]:
-    """The error cells (``t="e"``) of a worksheet's XML, given in chunks: (row, column), both
-    1-based, -> the error's text (``#N/A``). Found by a byte search, so a sheet without error
-    cells costs only its decompression."""
-    out: dict[tuple[int, int], str] = {}
-    rest = b""
-    for chunk in chunks:
-        data = rest + chunk
-        cut = data.rfind(b"</c>") + 4 if b"</c>" in data else 0
-        out.update(_errors_in(data[:cut]))
-        rest = data[cut:]
-    out.update(_errors_in(rest))
-    return out
-
-
-def _errors_in(data: bytes) -> Iterator[tuple[tuple[int, int], str]]:
-    at = data.find(b't="e"')
-    while at >= 0:
-        start = data.rfind(b"<c", 0, at)
-        end = data.find(b"</c>", at)
-        tag = _ERROR_CELL.match(data, start) if start >= 0 else None
-        value = _ERROR_VALUE.search(data, at, end) if end >= 0 else None
-        if tag is not None and value is not None and tag.end() > at:
-            col = 0
-            for ch in tag.group(1):
-                col = col * 26 + ch - 64
-            text = value.group(1).decode("utf-8", "replace")
-            yield (int(tag.group(2)), col), text
-        at = data.find(b't="e"', at + 5)
