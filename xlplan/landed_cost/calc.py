@@ -39,8 +39,9 @@ The rules, per unit, with ``t`` the import/consumption tax rate and ``R`` the ma
 ``net_price``        = price - sales_tax
 ``referral_fee``     = max(price x referral_rate, referral_min); on the price the buyer pays
                        (or the fee tables', :mod:`~xlplan.landed_cost.fees`)
-``refund_admin_fee`` = refund_rate x min(cap, 20% x referral fee) on Amazon lines with a
-                       ``refund_rate`` (the marketplace's refund administration row)
+``refund_admin_fee`` = refund_rate x min(cap, 20% x referral fee) on lines with a
+                       ``refund_rate`` whose channel and marketplace have a refund
+                       administration row (Amazon's table; TikTok Shop's commission row)
 ``payment_fee``      = price x payment_rate + payment_fixed; a line naming a
                        ``payment_processor`` with both blank takes the processor's domestic
                        card rate + ``intl_card_share`` x the international-card add-on +
