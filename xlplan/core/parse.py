@@ -420,7 +420,7 @@ def _parse(
         if inferred == "empty":
             return out
         if inferred == "string":
-            return _parse_distinct(out, fields, handlers, cells, slice(None))
+            return _read_distinct(out, fields, handlers, _distinct_cells(cells), slice(None))
         cell_types = np.frompyfunc(type, 1, 1)(cells)
         # Elementwise over an array of types; bool (a subclass of int) stays out.
         number = (cell_types == float) | (cell_types == int)  # noqa: E721
@@ -433,18 +433,8 @@ def _parse(
         rest = np.flatnonzero(~number & (cell_types != type(None)))  # noqa: E721
         if not rest.size:
             return out
-        return _parse_distinct(out, fields, handlers, cells[rest], rest)
+        return _read_distinct(out, fields, handlers, _distinct_cells(cells[rest]), rest)
     return _read_distinct(out, fields, handlers, d, rest)
-
-
-def _parse_distinct(
-    out: list[npt.NDArray[Any]],
-    fields: Sequence[_Field],
-    handlers: Mapping[int, _Handler],
-    cells: ObjectArray,
-    rest: npt.NDArray[Any] | slice,
-) -> list[npt.NDArray[Any]]:
-    return _read_distinct(out, fields, handlers, _distinct_cells(cells), rest)
 
 
 def _read_distinct(
