@@ -81,25 +81,49 @@ def _key(*columns: pd.Series) -> npt.NDArray[np.object_]:
     return out
 
 
+def _shared_codes(*columns: pd.Series) -> tuple[IntArray, int]:
+    """The cells of ``columns`` (one column of two tables, end to end) as codes of their
+    normalised text (as :func:`_key` reads them), and how many codes there are.
+
+    Each distinct cell is normalised once: a 100,000-line table has a few thousand SKUs and a
+    handful of markets and channels."""
+    cells = np.concatenate([c.to_numpy(dtype=object) for c in columns])
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    norm = np.array([str(v).strip().casefold() for v in uniques.tolist()] + [""], dtype=object)
+    again, distinct = pd.factorize(norm)
+    return again[codes].astype(np.int64), len(distinct)  # code -1 (a blank) takes the ""
+
+
 def match_rows(wanted: pd.DataFrame, table: pd.DataFrame, *, by_channel: bool = True) -> IntArray:
     """For each row of ``wanted`` (``sku``, ``market`` and ``channel``), the position in
     ``table`` of its first row with the same SKU, market and channel, else the first with the
-    same SKU and market; -1 when none."""
+    same SKU and market; -1 when none. Cells match as :func:`_key` reads them (text stripped
+    and case-folded, blanks ``""``); the keys are integers built from the cells' codes."""
     out = np.full(len(wanted), -1, dtype=np.int64)
     if table.empty or wanted.empty:
         return out
-    pos = pd.Series(np.arange(len(table)), dtype=np.int64)
-    loose = pd.Series(pos.to_numpy(), index=_key(table["sku"], table["market"]))
-    loose = loose[~loose.index.duplicated()]
-    found = loose.reindex(_key(wanted["sku"], wanted["market"])).to_numpy()
-    if by_channel:
-        tight = pd.Series(
-            pos.to_numpy(), index=_key(table["sku"], table["market"], table["channel"])
-        )
-        tight = tight[~tight.index.duplicated()]
-        exact = tight.reindex(_key(wanted["sku"], wanted["market"], wanted["channel"])).to_numpy()
-        found = np.where(np.isnan(exact), found, exact)
-    return np.where(np.isnan(found), -1, found).astype(np.int64)
+    n = len(table)
+    key = np.zeros(n + len(wanted), dtype=np.int64)
+    loose: IntArray | None = None
+    for column in ("sku", "market", "channel") if by_channel else ("sku", "market"):
+        codes, count = _shared_codes(table[column], wanted[column])
+        if int(key.max()) + 1 > (2**62) // count:  # keep the mixed radix within 64 bits
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * count + codes  # mixed radix: distinct cells give distinct keys
+        if column == "market":
+            loose = _first_rows(key[:n], key[n:])
+    assert loose is not None
+    if not by_channel:
+        return loose
+    exact = _first_rows(key[:n], key[n:])
+    return np.where(exact >= 0, exact, loose)
+
+
+def _first_rows(table_keys: IntArray, wanted_keys: IntArray) -> IntArray:
+    """For each wanted key, the position of its first occurrence among ``table_keys``, or -1."""
+    distinct, first = np.unique(table_keys, return_index=True)
+    at = np.minimum(np.searchsorted(distinct, wanted_keys), len(distinct) - 1)
+    return np.where(distinct[at] == wanted_keys, first[at], -1).astype(np.int64)
 
 
 def to_reporting(
