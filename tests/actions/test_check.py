@@ -4,7 +4,8 @@ that need its table."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -12,8 +13,10 @@ import pytest
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from xlplan import actions
+from xlplan.actions.check import DryRunPort
 from xlplan.app import templates
-from xlplan.core.errors import records
+from xlplan.core.errors import InputError, records
+from xlplan.landed_cost import action as landed_cost_action
 from xlplan.workbook.io import FilePort
 
 TODAY = date(2026, 11, 21)
@@ -70,6 +73,14 @@ MISTAKES: list[tuple[str, str, int, object]] = [
     ("tblFX", "Rate", 0, 0),
     ("tblKpiValues", "Value", 0, "n/a"),
     ("tblBusinessMarkets", "Margin after fees", 0, "lots"),
+    # the scenarios and the stock plan leave out, in a dry run, only what cannot fail
+    ("tblScenarios", "Value", 0, "lots"),
+    ("tblScenarios", "Rule", 1, "surcharge"),
+    ("tblScenarios", "Market", 2, "ZZ"),
+    ("tblScenarioSelection", "Scenario", 0, "nope"),
+    ("tblSupplyRoutes", "MOQ", 0, "many"),
+    ("tblSupplySkus", "Price", 1, "cheap"),
+    ("tblSupplierClosures", "End (incl.)", 0, datetime(2027, 9, 1)),
 ]
 
 
@@ -126,3 +137,33 @@ def test_a_renamed_header_stops_only_the_actions_that_need_its_table(tmp_path: P
         assert steps[name].errors.empty, name
     assert {"monthly_plan", "tracking"} <= set(port.written)
     assert problem.en in {r.en for r in records(actions.run(port, TODAY, ["check"]).errors)}
+
+
+def test_a_dry_run_of_the_scenarios_builds_no_table_and_finds_what_a_run_finds(
+    tmp_path: Path,
+) -> None:
+    path = template(tmp_path)
+    set_cell(path, "tblScenarios", 0, "Value", "lots")
+    run_port = FilePort(path, actions.CATALOG)
+    ran = actions.run(run_port, TODAY, ["scenarios"])
+    assert "scenario_results" in run_port.written
+    dry = DryRunPort(FilePort(path, actions.CATALOG))
+    ctx, _ = actions.context(dry, TODAY)
+    result = actions.ACTIONS["scenarios"].run(dry, replace(ctx, dry_run=True))
+    assert dry.written == {}
+    assert records(result.errors) == records(ran.errors)
+
+
+def test_check_finds_a_scenario_whose_rules_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dry run stops after making each scenario's rules, the last step that can fail."""
+    path = template(tmp_path)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise InputError("情景规则无法生成", "the scenario's rules cannot be made")
+
+    monkeypatch.setattr(landed_cost_action, "scenario_rules", broken)
+    checked = problems(path, ["check"])
+    assert "the scenario's rules cannot be made" in {en for _, en in checked}
+    assert checked == problems(path, None)

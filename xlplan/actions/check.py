@@ -1,14 +1,16 @@
 """Validate: everything any action would reject, found by the actions themselves.
 
 Validate runs every action against a dry-run port (what an action writes stays in memory; the
-workbook is not touched) and collects what they report, plus the cell-level problems of every
-input table no action reads. So ``xlplan check`` and ``xlplan run`` can never disagree: there
-is one validation path, the actions' own.
+workbook is not touched), with ``Context.dry_run`` set so that an action may skip building the
+outputs nobody reads (its checks all run first), and collects what they report, plus the
+cell-level problems of every input table no action reads. So ``xlplan check`` and ``xlplan
+run`` can never disagree: there is one validation path, the actions' own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pandas as pd
 
@@ -55,6 +57,7 @@ def check_workbook(
     """Every problem the actions would report, and the cell problems of unread input tables,
     each once. ``progress`` hears of each action as it is dry-run."""
     dry = DryRunPort(port)
+    ctx = replace(ctx, dry_run=True)
     found: list[pd.DataFrame] = []
     todo = plan_run(actions, None)
     for i, act in enumerate(todo, 1):

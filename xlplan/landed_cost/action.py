@@ -869,6 +869,16 @@ def _describe(rows: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def scenario_rule_sets(
+    base: Rules, rows: pd.DataFrame, names: list[str], rules_for: Callable[[date], Rules]
+) -> list[Rules]:
+    """The rules of each scenario of ``names`` (``base`` for :data:`BASE`)."""
+    return [
+        base if name == BASE else scenario_rules(base, rows[rows["scenario"] == name], rules_for)
+        for name in names
+    ]
+
+
 def scenario_tables(
     lines: pd.DataFrame,
     base: Rules,
@@ -891,9 +901,8 @@ def scenario_tables(
     summary: list[dict[str, object]] = []
     base_table: pd.DataFrame | None = None
     base_margin = np.nan
-    for name in names:
+    for name, rules in zip(names, scenario_rule_sets(base, rows, names, rules_for), strict=True):
         mine = rows[rows["scenario"] == name]
-        rules = base if name == BASE else scenario_rules(base, mine, rules_for)
         result = _computed(lines, typed, input_errors, rules)
         table = _rounded_results(lines, typed, result, rules).reset_index(drop=True)
         if base_table is None:
@@ -980,6 +989,13 @@ def run_scenarios(port: WorkbookPort, ctx: Context) -> ActionResult:
     base = rules_for(ctx.settings.rules_on)
     rows, row_errors = scenario_rows(raw_rows, base)
     names, selection_errors = selected_scenarios(rows, selection)
+    errors = concat_errors([row_errors, selection_errors])
+    if ctx.dry_run:
+        # What is left can only fail in making each scenario's rules (a rules date reads that
+        # day's rules); the lines under each scenario report nothing (a line's problems are the
+        # landed-cost action's, and its tables keep them in their error column).
+        scenario_rule_sets(base, rows, names, rules_for)
+        return ActionResult(errors)
     results, summary = scenario_tables(
         lines, base, rows, names, rules_for, ctx.settings.reporting_currency
     )
@@ -994,7 +1010,7 @@ def run_scenarios(port: WorkbookPort, ctx: Context) -> ActionResult:
         )
         for r in summary.to_dict("records")
     ]
-    return ActionResult(concat_errors([row_errors, selection_errors]), lines_out)
+    return ActionResult(errors, lines_out)
 
 
 def _percent(value: object) -> str:

@@ -37,10 +37,18 @@ class WorkbookPort(Protocol):
 @dataclass(frozen=True)
 class Context:
     """What an action knows besides the workbook: today's date (from the edge) and the plan's
-    settings, read once per run."""
+    settings, read once per run.
+
+    ``dry_run`` is Validate's run (:mod:`xlplan.actions.check`): the action reports everything
+    it would reject, through its own code, and may leave out the work that cannot report
+    anything: output tables no other action reads (Validate writes nothing) are not built.
+    Only what follows the last check of an action may be left out, so a dry run and a run
+    find the same problems.
+    """
 
     today: date
     settings: PlanSettings
+    dry_run: bool = False
 
 
 @dataclass
