@@ -13,10 +13,12 @@ import pytest
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from xlplan import actions
+from xlplan.actions import check
 from xlplan.actions.check import DryRunPort
 from xlplan.app import templates
 from xlplan.core.errors import InputError, records
 from xlplan.landed_cost import action as landed_cost_action
+from xlplan.plan.action import WorkbookPort
 from xlplan.workbook.io import FilePort
 
 TODAY = date(2026, 11, 21)
@@ -152,6 +154,32 @@ def test_a_dry_run_of_the_scenarios_builds_no_table_and_finds_what_a_run_finds(
     result = actions.ACTIONS["scenarios"].run(dry, replace(ctx, dry_run=True))
     assert dry.written == {}
     assert records(result.errors) == records(ran.errors)
+
+
+def test_validate_builds_only_the_tables_other_actions_report_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scenarios, the stock and cash plans and the KPI flags and Dashboard report nothing
+    from their tables: a dry run stops after their checks. The landed costs and the plans the
+    maps and the stock plan check against are still built."""
+    dry_ports: list[DryRunPort] = []
+
+    class Recorded(DryRunPort):
+        def __init__(self, port: WorkbookPort) -> None:
+            super().__init__(port)
+            dry_ports.append(self)
+
+    monkeypatch.setattr(check, "DryRunPort", Recorded)
+    path = template(tmp_path)
+    assert problems(path, ["check"]) == set()
+    (dry,) = dry_ports
+    skipped = {
+        key
+        for name in ("scenarios", "stock", "cash", "kpi")
+        for key in actions.ACTIONS[name].produces
+    }
+    assert skipped and not skipped & set(dry.written)
+    assert {"landed_cost_results", "monthly_plan"} <= set(dry.written)
 
 
 def test_check_finds_a_scenario_whose_rules_cannot_be_made(

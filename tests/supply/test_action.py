@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from xlplan import actions
 from xlplan.app import templates
 from xlplan.app.cli import main
 from xlplan.core.errors import records
+from xlplan.supply import action as supply_action
 from xlplan.supply.tables import (
     CASH_TABLES,
     PAYOUTS,
@@ -191,3 +193,21 @@ def test_check_and_run_report_the_same_supply_cells(tmp_path: Path) -> None:
     checked, ran = located(["check"]), located(["stock", "cash"])
     assert len(checked) == 5, checked
     assert checked == ran
+
+
+def test_a_dry_reading_of_the_inputs_finds_the_same_problems_and_is_not_kept_for_a_run(
+    tmp_path: Path,
+) -> None:
+    """Validate's reading leaves out the landed costs' money (it reports nothing); the plans'
+    memory of their last reading does not hand it to a run."""
+    path = template(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    _cell(wb["Supply"], SUPPLY_ROUTES, 0, "moq").value = "many"
+    wb.save(path)
+    port = FilePort(path, actions.CATALOG)
+    actions.run(port, TODAY, ["landed_cost"])
+    ctx, _ = actions.context(port, TODAY)
+    dry = supply_action.read_supply(port, replace(ctx, dry_run=True))
+    full = supply_action.read_supply(port, ctx)
+    assert not dry.has_results and full.has_results
+    assert len(full.errors) and records(dry.errors) == records(full.errors)

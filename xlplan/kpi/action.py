@@ -460,6 +460,8 @@ def waterfall_table(results: pd.DataFrame | None, choice: object = None) -> pd.D
 def run_kpi(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Flag every KPI figure (KPI Flags) and refresh the Dashboard's tables."""
     flags, errors = read_kpi_flags(port)
+    if ctx.dry_run:  # the flags and the Dashboard's tables report nothing
+        return ActionResult(errors)
     port.write_table(KPI_FLAGS.key, flags)
     months = months_table(port.read_table(TRACKING))
     markets = markets_table(

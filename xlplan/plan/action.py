@@ -40,10 +40,11 @@ class Context:
     settings, read once per run.
 
     ``dry_run`` is Validate's run (:mod:`xlplan.actions.check`): the action reports everything
-    it would reject, through its own code, and may leave out the work that cannot report
-    anything: output tables no other action reads (Validate writes nothing) are not built.
-    Only what follows the last check of an action may be left out, so a dry run and a run
-    find the same problems.
+    it would reject, through its own code, and may stop after its last check, leaving out the
+    output tables no action reports a problem from (Validate writes nothing). An action that
+    reads such a table from another one then stops before reading it too (the KPI action
+    reads the Stock and Cash Plans only for the Dashboard), so a dry run and a run find the
+    same problems.
     """
 
     today: date

@@ -290,7 +290,13 @@ def read_supply(port: WorkbookPort, ctx: Context) -> SupplyRead:
     tables = {key: port.read_table(key) for key in _INPUTS}
     settings = ctx.settings
     as_of = settings.as_of_or(ctx.today)
-    params = (settings.plan_year, as_of, settings.reporting_currency, settings.rules_on)
+    params = (
+        settings.plan_year,
+        as_of,
+        settings.reporting_currency,
+        settings.rules_on,
+        ctx.dry_run,
+    )
     frames = list(tables.values())
     for seen, seen_params, read in _last_read:
         same = len(seen) == len(frames) and all(a is b for a, b in zip(seen, frames, strict=True))
@@ -302,6 +308,7 @@ def read_supply(port: WorkbookPort, ctx: Context) -> SupplyRead:
         as_of=as_of,
         reporting=settings.reporting_currency,
         rules_on=settings.rules_on,
+        dry_run=ctx.dry_run,
     )
     _last_read[:] = [(frames, params, read)]  # the frames are held, so no other takes their id
     return read
@@ -314,8 +321,13 @@ def supply_inputs(
     as_of: date,
     reporting: str,
     rules_on: date,
+    dry_run: bool = False,
 ) -> SupplyRead:
-    """The plans' inputs from raw tables by key (as a port or a UDF hands them over)."""
+    """The plans' inputs from raw tables by key (as a port or a UDF hands them over).
+
+    In a dry run (Validate) the Landed Cost Results are left unread: they give the money per
+    unit of the routes and lines, which reports nothing (the errors are the same without
+    them), so the read is only good for its errors."""
     errs: list[pd.DataFrame] = []
     settings, e = read_settings(tables.get(SUPPLY_SETTINGS.key))
     errs.append(e)
@@ -336,7 +348,7 @@ def supply_inputs(
     launches = launch_months(tables.get(LAUNCHES), plan_year)
     landed = _foreign(tables.get(LANDED_COST), LINES_VIEW)
     lines_typed = landed if landed is not None else pd.DataFrame(columns=list(LINE_KEYS))
-    results = _foreign(tables.get(LANDED_COST_RESULTS), RESULTS_VIEW)
+    results = None if dry_run else _foreign(tables.get(LANDED_COST_RESULTS), RESULTS_VIEW)
 
     # SKU lines: the SKU table, else the Landed Cost lines
     skus, e = read_rows(tables.get(SUPPLY_SKUS.key), SUPPLY_SKUS, lists)
@@ -800,6 +812,8 @@ def _stock_messages(read: SupplyRead, tables: StockTables) -> list[Message]:
 def run_stock(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Plan the purchase orders and stock of every route; write the Stock Plan sheet."""
     read = read_supply(port, ctx)
+    if ctx.dry_run:  # the plan's tables report nothing
+        return ActionResult(read.errors)
     tables = plan_tables(read)
     write_stock(port, tables)
     return ActionResult(read.errors, _stock_messages(read, tables))
@@ -910,6 +924,8 @@ def _cash_messages(
 def run_cash(port: WorkbookPort, ctx: Context) -> ActionResult:
     """The cash plan of the stock plan, with its two levers; write the Cash Plan sheet."""
     read = read_supply(port, ctx)
+    if ctx.dry_run:  # the plan's tables report nothing
+        return ActionResult(read.errors)
     tables = cash_tables(read)
     write_cash(port, tables)
     stored = port.read_table(PURCHASE_ORDERS.key)
