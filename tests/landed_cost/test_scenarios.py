@@ -18,6 +18,7 @@ from xlplan.app import templates
 from xlplan.app.cli import main
 from xlplan.landed_cost.action import (
     compute_lines,
+    rules_from_tables,
     scenario_rows,
     scenario_tables,
     selected_scenarios,
@@ -282,3 +283,16 @@ def test_check_reports_bad_scenario_rows(
     wb.save(src)
     assert main(["check", str(src)]) == 1
     assert "Scenarios!B" in capsys.readouterr().err
+
+
+def test_the_rules_of_the_same_tables_on_the_same_date_are_made_once() -> None:
+    """The landed-cost and scenarios actions of a run read the very same settings frames: the
+    second asks for the rules the first made. A new frame or another date makes them anew."""
+    fx = pd.DataFrame({"from_currency": ["USD"], "to_currency": ["CNY"], "rate": [7.1]})
+    on = date(2026, 6, 1)
+    first = rules_from_tables(on, fx, None, None)
+    assert rules_from_tables(on, fx, None, None) is first
+    again = rules_from_tables(on, fx.copy(), None, None)
+    assert again is not first
+    pd.testing.assert_frame_equal(again[0].fx, first[0].fx)
+    assert rules_from_tables(date(2026, 7, 1), fx, None, None)[0].on == date(2026, 7, 1)
