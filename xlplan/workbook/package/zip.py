@@ -36,7 +36,8 @@ class _Member:
     """One zip member: original header fields and compressed bytes, or new content."""
 
     info: zipfile.ZipInfo
-    raw: bytes | None  # original compressed bytes; None once the content changed
+    raw: bytes | memoryview | None  # original compressed bytes (a view of the file's bytes);
+    # None once the content changed
     data: bytes | None  # decompressed content, read lazily
     stream: Iterable[bytes] | None = None  # new content made while the zip is written
 
@@ -252,18 +253,25 @@ def _chunks_of(member: _Member, size: int, zf: zipfile.ZipFile) -> Iterator[byte
     crc = 0
     if info.compress_type == zipfile.ZIP_STORED:
         for at in range(0, len(raw), size):
-            chunk = raw[at : at + size]
-            crc = isal_zlib.crc32(chunk, crc)
-            yield chunk
+            piece = bytes(raw[at : at + size])
+            crc = isal_zlib.crc32(piece, crc)
+            yield piece
     else:
         inflate = isal_zlib.decompressobj(-15)
-        rest = raw
-        while True:
-            try:
-                chunk = inflate.decompress(rest, size)
-            except _INFLATE_ERROR as exc:
-                raise zipfile.BadZipFile(f"{info.filename}: {exc}") from exc
-            rest = inflate.unconsumed_tail
+        step = 1 << 20  # input fed in slices: the inflater keeps (copies) what it has not used
+        for at in range(0, max(len(raw), 1), step):
+            rest: bytes | memoryview = raw[at : at + step]
+            while rest and not inflate.eof:
+                try:
+                    chunk = inflate.decompress(rest, size)
+                except _INFLATE_ERROR as exc:
+                    raise zipfile.BadZipFile(f"{info.filename}: {exc}") from exc
+                rest = inflate.unconsumed_tail
+                if chunk:
+                    crc = isal_zlib.crc32(chunk, crc)
+                    yield chunk
+        while not inflate.eof:  # output held back for want of room
+            chunk = inflate.decompress(b"", size)
             if not chunk:
                 break
             crc = isal_zlib.crc32(chunk, crc)
@@ -274,14 +282,15 @@ def _chunks_of(member: _Member, size: int, zf: zipfile.ZipFile) -> Iterator[byte
         raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
 
 
-def _raw_data(blob: bytes, info: zipfile.ZipInfo) -> bytes:
-    """The member's compressed bytes exactly as stored, found through its local header."""
+def _raw_data(blob: bytes, info: zipfile.ZipInfo) -> memoryview:
+    """The member's compressed bytes exactly as stored, found through its local header: a
+    view of the file's bytes (held anyway), not a second copy of them."""
     off = info.header_offset
     if blob[off : off + 4] != b"PK\x03\x04":
         raise zipfile.BadZipFile(f"bad local header for {info.filename}")
     name_len, extra_len = struct.unpack("<HH", blob[off + 26 : off + 30])
     start = off + 30 + name_len + extra_len
-    return blob[start : start + info.compress_size]
+    return memoryview(blob)[start : start + info.compress_size]
 
 
 def _write_zip(members: list[_Member]) -> bytes:
