@@ -75,6 +75,7 @@ def coerce_table(
     errs: list[pd.DataFrame] = []
     lists = lists or {}
     present = set(raw.columns)
+    together = _numbers_together(raw, table)
 
     def report(bad: np.ndarray, column: str, zh: Texts, en: Texts) -> None:
         if bad.any():
@@ -104,7 +105,11 @@ def coerce_table(
                 parse.blank_mask(values), col.key, f"{label_zh}为必填项", f"{label_en} is required"
             )
         if col.kind in NUMERIC_KINDS:
-            numbers, bad = parse.parse_numbers(values)
+            if col.key in together:
+                numbers, bad, out_of_range = together[col.key]
+            else:
+                numbers, bad = parse.parse_numbers(values)
+                out_of_range = True
             report(
                 bad,
                 col.key,
@@ -114,7 +119,7 @@ def coerce_table(
             numbers = np.asarray(numbers, dtype=float)
             if not numbers.flags.writeable:
                 numbers = numbers.copy()
-            if col.minimum is not None or col.maximum is not None:
+            if out_of_range and (col.minimum is not None or col.maximum is not None):
                 ranged = _range_errors(numbers, col, tkey)
                 if len(ranged):
                     errs.append(ranged)
@@ -189,6 +194,44 @@ def coerce_table(
         if empty.any():
             errors = errors[~empty[errors["row"].to_numpy(dtype=np.int64)]].reset_index(drop=True)
     return frame, errors
+
+
+TOGETHER_CELLS = 65_536
+"""Up to this many cells, the number columns a table holds as cells (object columns) are read
+in one pass: a one-row table (what a one-line UDF reads on every call) then costs one parse,
+not one per column. Above it each column is read on its own (no copy of a large table)."""
+
+
+def _numbers_together(
+    raw: pd.DataFrame, table: Table
+) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
+    """The number columns of a small ``raw`` held as cells, read in one pass: per column key,
+    its numbers (a writable array of its own), which cells are bad, and whether any number is
+    outside the column's range (checked for all the columns at once)."""
+    columns = [
+        c
+        for c in table.columns
+        if c.kind in NUMERIC_KINDS and c.key in raw.columns and raw[c.key].dtype == object
+    ]
+    n = len(raw)
+    if len(columns) < 2 or not n or n * len(columns) > TOGETHER_CELLS:
+        return {}
+    cells = np.empty((len(columns), n), dtype=object)
+    for j, c in enumerate(columns):
+        cells[j] = raw[c.key].to_numpy(dtype=object)
+    parsed, bad = parse.parse_numbers(cells.ravel())
+    numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
+    bad = np.reshape(bad, (len(columns), n))
+    low = np.array([-np.inf if c.minimum is None else c.minimum for c in columns])[:, None]
+    high = np.array([np.inf if c.maximum is None else c.maximum for c in columns])[:, None]
+    low_open = np.array([c.min_exclusive for c in columns], dtype=bool)[:, None]
+    high_open = np.array([c.max_exclusive for c in columns], dtype=bool)[:, None]
+    with np.errstate(invalid="ignore"):
+        outside = np.where(low_open, numbers <= low, numbers < low) | np.where(
+            high_open, numbers >= high, numbers > high
+        )
+    ranged = np.asarray(outside.any(axis=1), dtype=bool)
+    return {c.key: (numbers[j], bad[j], bool(ranged[j])) for j, c in enumerate(columns)}
 
 
 def _categorical_of(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
