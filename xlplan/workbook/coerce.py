@@ -208,17 +208,14 @@ def _numbers_together(
     """The number columns of a small ``raw`` held as cells, read in one pass: per column key,
     its numbers (a writable array of its own), which cells are bad, and whether any number is
     outside the column's range (checked for all the columns at once)."""
-    columns = [
-        c
-        for c in table.columns
-        if c.kind in NUMERIC_KINDS and c.key in raw.columns and raw[c.key].dtype == object
-    ]
     n = len(raw)
-    if len(columns) < 2 or not n or n * len(columns) > TOGETHER_CELLS:
+    if not n or n * len(raw.columns) > TOGETHER_CELLS:
         return {}
-    cells = np.empty((len(columns), n), dtype=object)
-    for j, c in enumerate(columns):
-        cells[j] = raw[c.key].to_numpy(dtype=object)
+    held = {str(k) for k, dtype in raw.dtypes.items() if dtype == np.dtype(object)}
+    columns = [c for c in table.columns if c.kind in NUMERIC_KINDS and c.key in held]
+    if len(columns) < 2:
+        return {}
+    cells = raw[[c.key for c in columns]].to_numpy(dtype=object).T  # (columns, rows)
     parsed, bad = parse.parse_numbers(cells.ravel())
     numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
     bad = np.reshape(bad, (len(columns), n))
