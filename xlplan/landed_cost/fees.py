@@ -598,7 +598,12 @@ def compute_fees(
     index = lines.index
     n = len(lines)
     owner, first = _distinct_inputs(lines)
-    t = lines.iloc[first].reset_index(drop=True)
+    # The distinct inputs' rows (only read): every line, in order, when all are distinct.
+    every = len(first) == n and bool((first == np.arange(n)).all())
+    if every and lines.index.equals(pd.RangeIndex(n)):
+        t = lines
+    else:
+        t = lines.iloc[first].reset_index(drop=True)
     text = {
         c: np.asarray(t[c].to_numpy(dtype=object), dtype=object)
         for c in ("channel", "market", "category", "listing_type")
