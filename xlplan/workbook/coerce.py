@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -95,18 +96,25 @@ def coerce_table(
             if categorical and col.kind in (Kind.CODE, Kind.TEXT):
                 out[col.key] = _categorical_of(np.zeros(n, dtype=np.int64), np.array([""], object))
             continue
-        values = raw[col.key]
+        read = together.get(col.key)
+        if read is not None:  # a number column read with the others (its cells are at hand)
+            values: Cells = read.cells
+            if col.required:  # blank is exactly what reads as no number and is not bad
+                blank = np.isnan(read.numbers) & ~read.bad
+                report(blank, col.key, f"{label_zh}为必填项", f"{label_en} is required")
+        else:
+            values = raw[col.key]
         if categorical and col.kind is Kind.CODE:
             # Read on its distinct cells; a blank cell is one that reads as "".
             out[col.key] = _categorical_column(values, col, lists, report)
             continue
-        if col.required:
+        if col.required and read is None:
             report(
                 parse.blank_mask(values), col.key, f"{label_zh}为必填项", f"{label_en} is required"
             )
         if col.kind in NUMERIC_KINDS:
-            if col.key in together:
-                numbers, bad, out_of_range = together[col.key]
+            if read is not None:
+                numbers, bad, out_of_range = read.numbers, read.bad, read.out_of_range
             else:
                 numbers, bad = parse.parse_numbers(values)
                 out_of_range = True
@@ -202,12 +210,19 @@ in one pass: a one-row table (what a one-line UDF reads on every call) then cost
 not one per column. Above it each column is read on its own (no copy of a large table)."""
 
 
-def _numbers_together(
-    raw: pd.DataFrame, table: Table
-) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
-    """The number columns of a small ``raw`` held as cells, read in one pass: per column key,
-    its numbers (a writable array of its own), which cells are bad, and whether any number is
-    outside the column's range (checked for all the columns at once)."""
+class _Numbers(NamedTuple):
+    """A number column read with the others: its cells, numbers (a writable array of its own),
+    which cells are bad, and whether any number is outside the column's range."""
+
+    cells: np.ndarray
+    numbers: np.ndarray
+    bad: np.ndarray
+    out_of_range: bool
+
+
+def _numbers_together(raw: pd.DataFrame, table: Table) -> dict[str, _Numbers]:
+    """The number columns of a small ``raw`` held as cells, read in one pass and checked
+    against their ranges at once, by column key."""
     n = len(raw)
     if not n or n * len(raw.columns) > TOGETHER_CELLS:
         return {}
@@ -228,7 +243,10 @@ def _numbers_together(
             high_open, numbers >= high, numbers > high
         )
     ranged = np.asarray(outside.any(axis=1), dtype=bool)
-    return {c.key: (numbers[j], bad[j], bool(ranged[j])) for j, c in enumerate(columns)}
+    return {
+        c.key: _Numbers(cells[j], numbers[j], bad[j], bool(ranged[j]))
+        for j, c in enumerate(columns)
+    }
 
 
 def _categorical_of(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
