@@ -106,6 +106,10 @@ XML = (
     b'<c s="1" t="inlineStr"><is><t xml:space="preserve">n/a</t></is></c><c s="1"/>'
     b'<c t="s"><v>7</v></c><c t="str"><f>A1</f><v>NULL</v></c><c><v>7</v></c>'
     b'<c t="inlineStr"><is><t>&lt;NA&gt;</t></is></c><c t="inlineStr"><is><t>n/a!</t></is></c>'
+    b'</row><row r="3"><c r="B3" t="inlineStr"><is><t xml:space=\'preserve\' >NA</t></is></c>'
+    b'<c t="inlineStr"><is><t\nxml:space="default">nan</t></is></c>'
+    b'<c t="inlineStr"><is><t id="x" xml:space="preserve">null</t></is></c>'
+    b'<c t="inlineStr"><is><t xml:space="preserve">NAN</t></is></c>'
     b"</row></sheetData>"
 )
 FOUND = {
@@ -116,6 +120,9 @@ FOUND = {
     (2, 7): "None",  # shared string 7
     (2, 8): "NULL",  # a formula's text
     (2, 10): "<NA>",
+    (3, 2): "NA",  # the <t> written with other quotes, spacing, or attributes
+    (3, 3): "nan",
+    (3, 4): "null",
 }
 
 

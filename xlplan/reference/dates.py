@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from enum import Enum
 
-import holidays
-from hijridate import Gregorian, Hijri
+# ``holidays`` and ``hijridate`` are imported where a date is computed: importing them (and
+# the calendars ``holidays`` builds on import) costs every command, most of which never ask.
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 CHINESE_NEW_YEAR = "CN:Chinese New Year (Spring Festival)"
@@ -40,6 +40,8 @@ def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
 
 
 def _holiday_dates(param: str, years: list[int]) -> list[dt.date]:
+    import holidays
+
     country, _, name = param.partition(":")
     try:
         table = holidays.country_holidays(country.strip(), years=years, language="en_US")
@@ -53,6 +55,8 @@ def _holiday_dates(param: str, years: list[int]) -> list[dt.date]:
 
 
 def _hijri_dates(param: str, years: list[int]) -> list[dt.date]:
+    from hijridate import Gregorian, Hijri
+
     month, day = (int(p) for p in param.split("-"))
     first = Gregorian(min(years), 1, 1).to_hijri().year
     last = Gregorian(max(years), 12, 31).to_hijri().year

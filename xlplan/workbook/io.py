@@ -234,8 +234,11 @@ def frame_of_cells(block: Block, cols: Mapping[int, str], table: Table) -> pd.Da
     picked: dict[str, np.ndarray] = {}
     for i, key in cols.items():
         values = block.columns[i]
-        blank: np.ndarray | None = None
-        if values.dtype == np.float64:
+        blank: np.ndarray | None = block.blanks.get(i)
+        if blank is not None:  # the reader found them (and hands them over as None)
+            if key in numeric and blank.all():
+                values = np.full(len(values), np.nan)
+        elif values.dtype == np.float64:
             blank = np.isnan(values)
             if key not in numeric:  # a number in a text, flag or date column: as a cell
                 values = values.astype(object)

@@ -34,7 +34,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,9 @@ class Block:
     """A table's cells as read: its header row, and the data cells of the header positions
     the table declares (``columns``: position -> float64 array with NaN blanks when every
     cell is a number or blank, else an object array of cells with ``None`` or ``""`` blanks),
-    all ``rows`` long; its sheet, header row and first column (1-based)."""
+    all ``rows`` long; its sheet, header row and first column (1-based). ``blanks``: where
+    the cells of an object column are blank, for the columns the reader knows it of (a typed
+    read knows it from the column itself: no pass over Python objects to find it again)."""
 
     header: list[Any]
     columns: dict[int, np.ndarray]
@@ -95,6 +97,7 @@ class Block:
     sheet: str
     header_row: int
     first_col: int
+    blanks: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")  # how a table part spells e.g. a line break
@@ -324,14 +327,20 @@ class WorkbookReader:
             return Block(header, {}, rows, found.sheet, found.min_row, found.min_col)
         if batch.num_rows != rows or batch.num_columns != len(header):
             return None  # not the range the table part declares: read it cell by cell
-        columns = {i: _cells_of(batch.column(i)) for i in cols}
+        columns: dict[int, np.ndarray] = {}
+        blanks: dict[int, np.ndarray] = {}
+        for i in cols:
+            columns[i], blank = _cells_of(batch.column(i))
+            if blank is not None:
+                blanks[i] = blank
         for (r, c), value in self._errors(found.sheet).items():
             i = c - found.min_col
             if found.min_row < r <= found.max_row and i in columns:
                 if columns[i].dtype != object:
                     columns[i] = _as_cells(columns[i])
                 columns[i][r - found.min_row - 1] = value
-        return Block(header, columns, rows, found.sheet, found.min_row, found.min_col)
+                blanks.pop(i, None)  # no longer what the column says: found again from cells
+        return Block(header, columns, rows, found.sheet, found.min_row, found.min_col, blanks)
 
     def _release(self, sheet: str) -> None:
         """Let a big sheet's parsed cells go once a table is read from it (a 100,000-line
@@ -427,19 +436,32 @@ def _block(cells: np.ndarray, table: Table, sheet: str, header_row: int, first_c
     return Block(header, columns, len(body), sheet, header_row, first_col)
 
 
-def _cells_of(column: Any) -> np.ndarray:
+def _cells_of(column: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """One Arrow column of a typed read: float64 (NaN blanks) for numbers, else its values as
-    Python objects (``None`` blanks): text, booleans, dates, durations."""
+    Python objects (``None`` blanks): text, booleans, dates, durations. A text column comes
+    with where it is blank (null or ``""``, both handed over as ``None``), found on its
+    distinct values: a column of a few codes makes a few Python strings, not one a line."""
     import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
 
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
-        return np.asarray(column.cast(pa.float64()).fill_null(np.nan).to_numpy(), dtype=float)
-    values = column.to_pylist()
+        values = column.cast(pa.float64()).fill_null(np.nan).to_numpy()
+        return np.asarray(values, dtype=float), None
+    if pa.types.is_null(column.type):
+        return np.full(len(column), None, dtype=object), np.ones(len(column), dtype=bool)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        encoded = pc.dictionary_encode(column)
+        words = encoded.dictionary.to_pylist()
+        texts = np.empty(len(words) + 1, dtype=object)  # the last one stands for a null
+        texts[:-1] = [None if w == "" else w for w in words]
+        codes = np.asarray(encoded.indices.fill_null(len(words)).to_numpy(), dtype=np.intp)
+        return texts[codes], np.array([t is None for t in texts], dtype=bool)[codes]
+    cells = column.to_pylist()
     if pa.types.is_timestamp(column.type):  # a whole day is a date, as calamine gives it
-        values = [v.date() if v is not None and v.time() == _MIDNIGHT else v for v in values]
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+        cells = [v.date() if v is not None and v.time() == _MIDNIGHT else v for v in cells]
+    out = np.empty(len(cells), dtype=object)
+    out[:] = cells
+    return out, None
 
 
 _MIDNIGHT = time(0)

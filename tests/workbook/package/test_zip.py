@@ -157,6 +157,70 @@ def test_parse_part_refuses_ill_formed_xml_naming_the_part() -> None:
         parse_part(pkg, "xl/bad.xml")
 
 
+def damaged(blob: bytes, name: str, how: str) -> bytes:
+    """``blob`` with member ``name``'s stored bytes damaged: ``crc`` (one byte of the content
+    changed in a stored member, so its CRC no longer matches), ``cut`` (the deflate stream cut
+    short, the rest zeros) or ``garbage`` (the deflate stream overwritten)."""
+    data = bytearray(blob)
+    info = zipfile.ZipFile(io.BytesIO(blob)).getinfo(name)
+    name_len, extra_len = struct.unpack(
+        "<HH", blob[info.header_offset + 26 : info.header_offset + 30]
+    )
+    start = info.header_offset + 30 + name_len + extra_len
+    end = start + info.compress_size
+    if how == "crc":
+        data[start + 5] ^= 0x01
+    elif how == "cut":
+        data[start + (end - start) // 2 : end] = bytes(end - start - (end - start) // 2)
+    else:
+        data[start:end] = b"\xff" * (end - start)
+    return bytes(data)
+
+
+BIG = "<a>" + "".join(f"<r>{i * 7919 % 100003}</r>" for i in range(200_000)) + "</a>"
+
+
+@pytest.mark.parametrize(
+    ("method", "how"),
+    [
+        (zipfile.ZIP_STORED, "crc"),
+        (zipfile.ZIP_DEFLATED, "cut"),
+        (zipfile.ZIP_DEFLATED, "garbage"),
+    ],
+)
+def test_damaged_members_are_refused_whole_and_streamed(method: int, how: str) -> None:
+    blob = damaged(zip_of({**PARTS, "xl/big.xml": BIG}, method), "xl/big.xml", how)
+    pkg = Package.load(blob, "target")
+    with pytest.raises(InputError, match="not a valid Excel workbook.*xl/big.xml") as info:
+        pkg.read("xl/big.xml")
+    assert info.value.zh
+    with pytest.raises(InputError, match="not a valid Excel workbook.*xl/big.xml"):
+        b"".join(Package.load(blob, "target").stream("xl/big.xml", 1 << 12))
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+@pytest.mark.parametrize("size", [1, 4096, 1 << 22])
+def test_members_stream_in_chunks_of_at_most_the_size_asked(method: int, size: int) -> None:
+    pkg = Package.load(zip_of({**PARTS, "xl/big.xml": BIG}, method), "target")
+    chunks = list(pkg.stream("xl/big.xml", size if size > 1 else 7))
+    assert b"".join(chunks).decode() == BIG
+    assert all(len(c) <= max(size, 7) for c in chunks)
+
+
+def test_a_big_streamed_member_reads_back_through_zipfile() -> None:
+    """The big generated sheets are deflated as they come (ISA-L): zipfile reads them back."""
+    pkg = Package.load(zip_of(PARTS), "target")
+    pkg.write_stream(
+        "xl/big.xml", (BIG[i : i + 50_000].encode() for i in range(0, len(BIG), 50_000))
+    )
+    out = pkg.to_bytes()
+    zf = zipfile.ZipFile(io.BytesIO(out))
+    assert zf.testzip() is None
+    assert zf.read("xl/big.xml").decode() == BIG
+    assert zf.getinfo("xl/big.xml").compress_size < len(BIG) // 2
+    assert Package.load(out, "target").read("xl/big.xml").decode() == BIG
+
+
 # ------------------------------------------------------------------------------------------
 # Writing
 # ------------------------------------------------------------------------------------------

@@ -59,9 +59,17 @@ def _escaped(text: str) -> bytes:
 
 
 _ALTERNATIVES = b"|".join(re.escape(_escaped(t)) for t in NOT_AVAILABLE if t)
-_INLINE = re.compile(rb"<is><t(?: [^>]*)?>(" + _ALTERNATIVES + rb")</t></is>")
+# The inline string's <t> as writers write it (xml:space, any quotes and spacing) is matched
+# atomically, so the usual case never falls back to scanning attributes: half the time on a
+# sheet of inline strings (XLPlan's own writer and others write every text so).
+_INLINE = re.compile(
+    rb"<is><t(?>\s+xml:space\s*=\s*[\"'](?:preserve|default)[\"']\s*|\s[^>]*)?>("
+    + _ALTERNATIVES
+    + rb")</t></is>"
+)
 _SHARED = re.compile(rb"<si><t(?: [^>]*)?>(" + _ALTERNATIVES + rb")</t></si>")
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
+_ERROR_OR_FORMULA_TEXT = re.compile(rb't="(e|str)"')
 _CELL = re.compile(rb"<c\b([^>]*)>|<c\b([^>]*)/>")
 _REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _ROW = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"')
@@ -100,19 +108,17 @@ def special_cells(
 
 def _scan(data: bytes, shared: dict[bytes, str]) -> Iterator[tuple[tuple[int, int], str]]:
     """Whole rows of sheet XML: the special cells in them."""
-    for marker in (b't="e"', b't="str"'):
-        at = data.find(marker)
-        while at >= 0:
-            start = data.rfind(b"<c", 0, at)
-            end = data.find(b"</c>", at)
-            value = _VALUE.search(data, at, end) if end >= 0 else None
-            if start >= 0 and value is not None:
-                text = _unescape(value.group(1))
-                if marker == b't="e"' or text in NOT_AVAILABLE:
-                    where = _where(data, start)
-                    if where is not None:
-                        yield where, text
-            at = data.find(marker, at + len(marker))
+    for typed in _ERROR_OR_FORMULA_TEXT.finditer(data):  # one pass for both kinds
+        at = typed.start()
+        start = data.rfind(b"<c", 0, at)
+        end = data.find(b"</c>", at)
+        value = _VALUE.search(data, at, end) if end >= 0 else None
+        if start >= 0 and value is not None:
+            text = _unescape(value.group(1))
+            if typed.group(1) == b"e" or text in NOT_AVAILABLE:
+                where = _where(data, start)
+                if where is not None:
+                    yield where, text
     if b"inlineStr" in data:
         for m in _INLINE.finditer(data):
             start = data.rfind(b"<c", 0, m.start())

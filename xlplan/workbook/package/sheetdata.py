@@ -261,21 +261,24 @@ def _chunk(
     # <c s="12"><v>  value  </v></c> (a blank: <c s="12"/>); the first cell says where the
     # row's cells start: <c r="B  N  " s=...
     spans = f'" spans="{block.first_col}:{block.last_col}'
+    row_tag: Any
     if heights is None:
-        row_tag = scalar(spans + '">')
+        row_tag = spans + '">'
     else:
+        # a few distinct heights: one tag each, laid out by their codes
+        distinct, codes = np.unique(heights[start:stop], return_inverse=True)
         tags = [
             f'{spans}" ht="{v:g}" customHeight="1">' if np.isfinite(v) else spans + '">'
-            for v in heights[start:stop].tolist()
+            for v in distinct.tolist()
         ]
-        row_tag = pa.array(tags, type=pa.string())
-    first_cell = scalar(f'<c r="{column_name(block.first_col)}')
-    parts = [scalar('<row r="'), rows, row_tag, first_cell, rows]
+        row_tag = pa.array(tags, type=pa.string()).take(pa.array(codes.astype(np.int32)))
+    first_cell = f'<c r="{column_name(block.first_col)}'
+    parts: list[Any] = ['<row r="', rows, row_tag, first_cell, rows]
     for j, (col, (kinds, by_kind)) in enumerate(zip(block.columns, texts, strict=True)):
         style = xf(col.xf)
         k = kinds[start:stop]
         lead = '"' if j == 0 else "<c"
-        cells: Any = scalar(f'{lead} s="{style}"/>')
+        cells: Any = f'{lead} s="{style}"/>'  # blank
         for code, kind, open_tag, close_tag in (
             (1, _NUMBER, f'{lead} s="{style}"><v>', "</v></c>"),
             (2, _TEXT, f'{lead} s="{style}" t="inlineStr"><is><t xml:space="preserve">', _END_TEXT),
@@ -285,13 +288,27 @@ def _chunk(
             if not here.any():
                 continue
             values = by_kind[kind].slice(start, m).cast(pa.string())
+            if here.all():  # every cell of one kind: its pieces go straight into the rows
+                cells = [open_tag, values, close_tag]
+                break
             tagged = pc.binary_join_element_wise(
                 scalar(open_tag), values, scalar(close_tag), scalar("")
             )
-            cells = tagged if here.all() else pc.if_else(pa.array(here), tagged, cells)
-        parts.append(cells)
-    parts.append(scalar("</row>"))
-    return _buffer(pc.binary_join_element_wise(*parts, scalar("")))
+            cells = pc.if_else(
+                pa.array(here), tagged, scalar(cells) if isinstance(cells, str) else cells
+            )
+        parts.extend(cells if isinstance(cells, list) else [cells])
+    parts.append("</row>")
+    # Tags side by side (one column's closing tag, the next one's opening tag) are one piece:
+    # the kernel's work grows with the pieces of a row.
+    merged: list[Any] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    pieces = [scalar(p) if isinstance(p, str) else p for p in merged]
+    return _buffer(pc.binary_join_element_wise(*pieces, scalar("")))
 
 
 _END_TEXT = "</t></is></c>"
