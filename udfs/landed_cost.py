@@ -176,7 +176,9 @@ def _landed_cost(
     rounding: Any = None,
     fee_overrides: Any = None,
 ) -> pd.DataFrame:
-    """Output columns (rounded for display), one row per line, settings errors in ``error``."""
+    """The results table (:func:`results_table`: the outputs rounded for display, with the
+    lines' labels), one row per line, settings errors in ``error``; :func:`_cells` reads its
+    output columns."""
     rules, setting_errors = _rules(
         date_arg(when),
         fx,
@@ -187,8 +189,7 @@ def _landed_cost(
         rounding,
         fee_overrides,
     )
-    table, _ = results_table(lines, rules)
-    out = table[OUTPUT_KEYS].reset_index(drop=True)
+    out, _ = results_table(lines, rules)  # read by position: its index is not used
     if len(setting_errors):
         note = "; ".join(format_error(r, "both", locate_setting) for r in records(setting_errors))
         errors = out["error"].fillna("").astype(str)
@@ -197,8 +198,12 @@ def _landed_cost(
 
 
 def _cells(out: pd.DataFrame) -> Block:
-    """Output rows as lists of Python values; NaN and infinities become ``""``."""
-    numbers = out[NUMERIC_OUTPUTS].to_numpy(dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0
+    """The output columns' rows as lists of Python values; NaN and infinities become ``""``.
+    Each column is read on its own (cheaper than a frame of the columns for a short table)."""
+    if not len(out):
+        return []
+    numbers = np.column_stack([out[k].to_numpy(dtype=float) for k in NUMERIC_OUTPUTS]) + 0.0
+    # + 0.0 turns -0.0 into 0.0
     cells = np.empty((len(out), len(OUTPUT_KEYS)), dtype=object)
     shown = numbers.astype(object)  # Python floats
     shown[~np.isfinite(numbers)] = ""

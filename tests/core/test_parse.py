@@ -906,3 +906,23 @@ def test_any_cells_read_alike_alone_and_in_a_column(cells: list[object]) -> None
         outcomes = parse_column(col)
         assert [o == BLANK for o in outcomes] == list(blank)
         assert outcomes == [scalar_outcome(parse_one(cell), cell) for cell in cells]
+
+
+NUMBER_CELLS = st.one_of(
+    st.floats(),
+    st.integers(-(2**60), 2**60),
+    st.integers(-200, 100_000),  # Excel serials
+    st.integers(19_000_101, 99_991_231),  # yyyymmdd
+    st.floats(1, MAX_EXCEL_SERIAL + 2),
+)
+
+
+@given(NUMBER_CELLS, st.booleans())
+def test_a_number_reads_alike_alone_and_in_a_column(cell: float | int, month_start: bool) -> None:
+    """The one-cell functions read a Python number without making a column (a one-line UDF
+    reads its date that way on every call): the same outcome as in a column of others."""
+    col = column([cell, "x", None])
+    assert scalar_outcome(parse_number(cell), cell) == number_outcomes(*parse_numbers(col))[0]
+    dates = date_outcomes(*parse_dates(col, month_start=month_start))
+    assert scalar_outcome(parse_date(cell, month_start=month_start), cell) == dates[0]
+    assert is_blank(cell) == bool(blank_mask(col)[0])

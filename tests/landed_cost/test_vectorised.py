@@ -129,3 +129,28 @@ def test_schedules_priced_one_by_one_equal_the_per_line_path(frame: pd.DataFrame
     finally:
         fees.GROUPED_SCHEDULES = limit
     pd.testing.assert_frame_equal(grouped, per_line, check_exact=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(fee_lines())
+def test_results_read_alike_at_any_size_and_numbering(frame: pd.DataFrame) -> None:
+    """The results table of a few lines (rounded as one block, frames numbered 0..n-1 used as
+    they are) is the one of the column-by-column path, and of the same lines numbered
+    otherwise; each line alone (a one-line UDF's table) reads as its row."""
+    from xlplan.landed_cost import action
+
+    table, errors = action.results_table(frame, RULES)
+    limit = action._ROUNDED_TOGETHER
+    action._ROUNDED_TOGETHER = 0
+    try:
+        columns, _ = action.results_table(frame, RULES)
+    finally:
+        action._ROUNDED_TOGETHER = limit
+    pd.testing.assert_frame_equal(table, columns, check_exact=True)
+    shifted = frame.set_axis(pd.RangeIndex(7, 7 + len(frame)))
+    other, other_errors = action.results_table(shifted, RULES)
+    pd.testing.assert_frame_equal(other.reset_index(drop=True), table, check_exact=True)
+    pd.testing.assert_frame_equal(other_errors, errors)
+    for i in range(len(frame)):
+        alone, _ = action.results_table(frame.iloc[[i]].reset_index(drop=True), RULES)
+        _same(alone.reset_index(drop=True), table.iloc[[i]].reset_index(drop=True))

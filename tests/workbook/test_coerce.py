@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xlplan.landed_cost.tables import LANDED_COST
 from xlplan.plan.tables import FX
+from xlplan.workbook import coerce
 from xlplan.workbook.coerce import coerce_table, good_rows
-from xlplan.workbook.schema import missing_columns
+from xlplan.workbook.schema import NUMERIC_KINDS, missing_columns
 
 
 @pytest.mark.parametrize(
@@ -124,3 +127,34 @@ def test_categorical_columns_read_and_report_as_the_plain_ones() -> None:
         else:
             pd.testing.assert_series_equal(coded[key], plain[key], check_exact=True)
     assert set(plain_errors["column"]) >= {"market", "cost_currency", "unit_cost"}
+
+
+NUMBER_KEYS = [c.key for c in LANDED_COST.columns if c.kind in NUMERIC_KINDS]
+NUMBER_CELL = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True),
+    st.integers(-(10**20), 10**20),
+    st.booleans(),
+    st.sampled_from(["", " ", "15%", "1,234.5", "(3)", "abc", "１２", "1.2万", "-0.5", "2"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(NUMBER_CELL, min_size=len(NUMBER_KEYS), max_size=len(NUMBER_KEYS)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_number_columns_read_together_as_one_by_one(rows: list[list[object]]) -> None:
+    """A small table's number columns are read in one pass (a one-line UDF's table): the
+    values, the errors and their order are those of reading each column on its own."""
+    raw = pd.DataFrame(rows, columns=NUMBER_KEYS, dtype=object)
+    raw["market"] = "US"
+    together, together_errors = coerce_table(raw, LANDED_COST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(coerce, "TOGETHER_CELLS", 0)
+        alone, alone_errors = coerce_table(raw, LANDED_COST)
+    pd.testing.assert_frame_equal(together_errors, alone_errors)
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)

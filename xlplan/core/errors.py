@@ -132,8 +132,9 @@ class ErrorRecord:
 
 
 def empty_errors() -> pd.DataFrame:
-    """An error table with no rows and the standard columns."""
-    return _EMPTY.copy()
+    """An error table with no rows and the standard columns (a shallow copy of one made once:
+    under copy-on-write a change to it never reaches the original)."""
+    return _EMPTY.copy(deep=False)
 
 
 def _empty() -> pd.DataFrame:

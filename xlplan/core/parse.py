@@ -106,6 +106,7 @@ One cell through a scalar function takes 0.1-0.4 ms.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -1100,13 +1101,36 @@ def _one(value: object) -> pd.Series:
     return pd.Series([value], dtype=object)
 
 
+_EXACT_FLOAT = 2.0**53
+"""Python ints within this read as the float of the same value (what a column of them reads as)."""
+
+
+def _plain_number(value: object) -> float | None:
+    """A Python float, or an int a float holds exactly, as a float; None for any other cell
+    (a bool, a numpy scalar, text...): the one-cell functions read these without a column."""
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[return-value]
+    if kind is int and -_EXACT_FLOAT <= value <= _EXACT_FLOAT:  # type: ignore[operator]
+        return float(value)  # type: ignore[arg-type]
+    return None
+
+
 def is_blank(value: object) -> bool:
     """Whether one cell is blank (see :func:`blank_mask`)."""
+    if value is None:
+        return True
+    number = _plain_number(value)
+    if number is not None:
+        return math.isnan(number)
     return bool(blank_mask(_one(value))[0])
 
 
 def parse_number(value: object) -> float | None:
     """One cell as :func:`parse_numbers` reads it; None when blank or bad (see :func:`is_blank`)."""
+    number = _plain_number(value)
+    if number is not None:  # a finite number reads as itself; NaN is blank, infinities bad
+        return number if math.isfinite(number) else None
     numbers, bad = parse_numbers(_one(value))
     return None if bad[0] or np.isnan(numbers[0]) else float(numbers[0])
 
@@ -1119,6 +1143,12 @@ def parse_bool(value: object) -> bool | None:
 
 def parse_date(value: object, *, month_start: bool = False) -> date | None:
     """One cell as :func:`parse_dates` reads it; None when blank or bad."""
+    number = _plain_number(value)
+    if number is not None:  # an Excel serial or a yyyymmdd number, read without a column
+        if math.isnan(number):
+            return None
+        days, bad = _days_from_numbers(np.array([number]), month_start=month_start)
+        return None if bad[0] else days.view("datetime64[D]")[0].item()
     dates, bad = parse_dates(_one(value), month_start=month_start)
     if bad[0] or np.isnat(dates[0]):
         return None

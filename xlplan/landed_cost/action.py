@@ -80,7 +80,7 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataF
         "markets": set(rules.markets.index.astype(str)),
         "currencies": set(rules.currencies.index.astype(str)),
     }
-    frame = raw.reset_index(drop=True)
+    frame = raw if raw.index.equals(pd.RangeIndex(len(raw))) else raw.reset_index(drop=True)
     typed, errors = coerce_table(
         frame, _COERCED, lists=lists, table_key=LANDED_COST.key, categorical=True
     )
@@ -234,15 +234,23 @@ def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.Dat
     return _rounded_results(raw, typed, result, rules), result.errors
 
 
+_ROUNDED_TOGETHER = 1024
+"""Up to this many lines the money outputs are rounded as one block."""
+
+
 def _rounded_results(
     raw: pd.DataFrame, typed: pd.DataFrame, result: LandedCostResult, rules: Rules
 ) -> pd.DataFrame:
     outputs = result.outputs
     places = money.minor_units(outputs["currency"], rules.currencies)
-    rounded = {
-        key: money.round_half_up(outputs[key].to_numpy(dtype=float), places)
-        for key in (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
-    }
+    keys = (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
+    if len(outputs) <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
+        block = np.vstack([outputs[key].to_numpy(dtype=float) for key in keys])
+        rounded = dict(zip(keys, money.round_half_up(block, places), strict=True))
+    else:  # many: column by column (no copy of them all at once)
+        rounded = {
+            key: money.round_half_up(outputs[key].to_numpy(dtype=float), places) for key in keys
+        }
     rounded["contribution_margin"] = money.round_half_up(
         outputs["contribution_margin"].to_numpy(dtype=float), 4
     )

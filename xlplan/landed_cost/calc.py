@@ -286,7 +286,9 @@ def compute_landed_cost(
     (:func:`~xlplan.core.errors.row_messages`).
     """
     index = lines.index
-    typed = lines.reset_index(drop=True)
+    # Read by position; only read, so a frame already numbered 0..n-1 is used as it is.
+    numbered = lines.index.equals(pd.RangeIndex(len(lines)))
+    typed = lines if numbered else lines.reset_index(drop=True)
     n = len(typed)
     errors = empty_errors() if input_errors is None else input_errors
     columns, domain_errors, target_errors = _calculate(typed, rules, errors)

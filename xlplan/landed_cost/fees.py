@@ -467,19 +467,61 @@ def _closure(bounds: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return lo_closed, hi_closed
 
 
-def _fill_row(target: dict[str, np.ndarray], row_at: int, rows: pd.DataFrame, fixed: bool) -> None:
-    """Write the band rows ``rows`` into row ``row_at`` of the component arrays."""
+class _Bands(NamedTuple):
+    """Band rows of a fee table as the schedules read them: price bounds (NaN read as 0 below
+    and no limit above), whether each bound is inclusive, rate and fixed fee (NaN read as 0),
+    the rule ids and whether any row is uncertain. Made once per rows (memoised with them), so
+    a call reads arrays, not the table's columns."""
+
+    lo: FloatArray
+    hi: FloatArray
+    lo_closed: np.ndarray
+    hi_closed: np.ndarray
+    rate: FloatArray
+    fixed: FloatArray
+    ids: list[str]
+    uncertain: bool
+
+
+def _bands(rows: pd.DataFrame) -> _Bands:
     lo_closed, hi_closed = _closure(rows["price_bounds"])
     lo = np.nan_to_num(rows["price_from"].to_numpy(dtype=float))
     hi = rows["price_to"].to_numpy(dtype=float)
-    width = len(rows)
-    target["lo"][row_at, :width] = lo
-    target["hi"][row_at, :width] = np.where(np.isnan(hi), np.inf, hi)
-    target["lo_closed"][row_at, :width] = lo_closed | (lo == 0.0)
-    target["hi_closed"][row_at, :width] = hi_closed
-    target["rate"][row_at, :width] = np.nan_to_num(rows["rate"].to_numpy(dtype=float))
-    if fixed:
-        target["fixed"][row_at, :width] = np.nan_to_num(rows["fixed_fee"].to_numpy(dtype=float))
+    return _Bands(
+        lo,
+        np.where(np.isnan(hi), np.inf, hi),
+        lo_closed | (lo == 0.0),
+        hi_closed,
+        np.nan_to_num(rows["rate"].to_numpy(dtype=float)),
+        np.nan_to_num(rows["fixed_fee"].to_numpy(dtype=float)),
+        rows["rule"].astype(str).tolist(),
+        bool(rows["uncertain"].any()),
+    )
+
+
+def _typed_bands(rate: float) -> _Bands:
+    """The one band of a typed referral rate: every price, no fixed fee."""
+    return _Bands(
+        np.zeros(1),
+        np.full(1, np.inf),
+        np.ones(1, dtype=bool),
+        np.ones(1, dtype=bool),
+        np.nan_to_num(np.full(1, rate)),
+        np.zeros(1),
+        [TYPED],
+        False,
+    )
+
+
+def _fill_row(target: dict[str, np.ndarray], row_at: int, rows: _Bands) -> None:
+    """Write the band rows ``rows`` into row ``row_at`` of the component arrays."""
+    width = len(rows.lo)
+    target["lo"][row_at, :width] = rows.lo
+    target["hi"][row_at, :width] = rows.hi
+    target["lo_closed"][row_at, :width] = rows.lo_closed
+    target["hi_closed"][row_at, :width] = rows.hi_closed
+    target["rate"][row_at, :width] = rows.rate
+    target["fixed"][row_at, :width] = rows.fixed
 
 
 class _Keyed(NamedTuple):
@@ -556,7 +598,12 @@ def compute_fees(
     index = lines.index
     n = len(lines)
     owner, first = _distinct_inputs(lines)
-    t = lines.iloc[first].reset_index(drop=True)
+    # The distinct inputs' rows (only read): every line, in order, when all are distinct.
+    every = len(first) == n and bool((first == np.arange(n)).all())
+    if every and lines.index.equals(pd.RangeIndex(n)):
+        t = lines
+    else:
+        t = lines.iloc[first].reset_index(drop=True)
     text = {
         c: np.asarray(t[c].to_numpy(dtype=object), dtype=object)
         for c in ("channel", "market", "category", "listing_type")
@@ -587,11 +634,7 @@ def compute_fees(
     storage_uncertain = storage_uncertain & ~storage_typed
 
     # One schedule per distinct (referral group, FBA group, FBA amounts).
-    key = pd.DataFrame({"r": ref.code, "f": fba.code})
-    for j in range(fba.amount.shape[1]):
-        key[f"a{j}"] = fba.amount[:, j]
-    hashed = pd.util.hash_pandas_object(key, index=False).to_numpy()
-    sched = np.asarray(pd.factorize(hashed)[0], dtype=np.int64)
+    sched = _schedules(ref.code, fba.code, fba.amount)
     head = _first_rows(sched)
     parts: list[tuple[str, Component]] = [("referral", _take(c, ref.code[head])) for c in ref.parts]
     fee_part = _take(fba.bands, fba.code[head])
@@ -688,10 +731,26 @@ def compute_fees(
     return FeeResult(out, schedule, each(fixed_fees) + typed_costs)
 
 
+def _schedules(referral: np.ndarray, fulfilment: np.ndarray, amount: FloatArray) -> np.ndarray:
+    """Codes of the distinct (referral group, FBA group, FBA amounts) of the distinct inputs,
+    in order of appearance."""
+    if len(referral) <= 1:
+        return np.zeros(len(referral), dtype=np.int64)
+    key = pd.DataFrame({"r": referral, "f": fulfilment})
+    for j in range(amount.shape[1]):
+        key[f"a{j}"] = amount[:, j]
+    hashed = pd.util.hash_pandas_object(key, index=False).to_numpy()
+    return np.asarray(pd.factorize(hashed)[0], dtype=np.int64)
+
+
 def _each_text(values: np.ndarray, owner: np.ndarray) -> pd.Categorical:
     """``values[owner]`` for every line as a categorical: the few distinct texts are stored
     once, not a string object per line."""
-    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    cells = np.asarray(values, dtype=object)
+    if len(cells) == 1 and isinstance(cells[0], str):  # one text: nothing to factorise
+        codes, distinct = np.zeros(1, dtype=np.intp), cells
+    else:
+        codes, distinct = pd.factorize(cells)
     return pd.Categorical.from_codes(
         codes[owner], categories=pd.Index(distinct, dtype=object), validate=False
     )
@@ -727,8 +786,8 @@ def _distinct_inputs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each line's distinct fee inputs (all but the price): (owner per line, first line of
     each)."""
     n = len(lines)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if n <= 1:  # no line or one: nothing to share (a one-line UDF's case)
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     key = np.zeros(n, dtype=np.uint64)
     prime = np.uint64(1_099_511_628_211)
     with np.errstate(over="ignore"):
@@ -771,27 +830,16 @@ def _referral(
         own_rate.astype(object),
         own_min.astype(object),
     )
-    plans: list[list[tuple[pd.DataFrame, float, float, bool]]] = []
+    plans: list[_Plan] = []
     closing_of: list[float] = []
     missing_of: list[bool] = []
     for ch, mk, cat, lst, rate_text, min_text in keyed.keys:
-        parts: list[tuple[pd.DataFrame, float, float, bool]] = []
+        parts: _Plan = []
         closing = 0.0
         missing = False
         if rate_text != "nan":  # a typed referral rate overrides the tables
-            typed_row = pd.DataFrame(
-                {
-                    "rule": [TYPED],
-                    "price_from": [0.0],
-                    "price_to": [np.nan],
-                    "price_bounds": ["[]"],
-                    "rate": [float(rate_text)],
-                    "fixed_fee": [np.nan],
-                    "uncertain": [False],
-                }
-            )
             floor = 0.0 if min_text == "nan" else float(min_text)
-            parts.append((typed_row, floor, np.inf, False))
+            parts.append((_typed_bands(float(rate_text)), floor, np.inf, False))
         else:
             parts, closing, missing = _memo(
                 tables,
@@ -803,19 +851,19 @@ def _referral(
         missing_of.append(missing)
     groups = len(keyed.keys)
     width = max((len(p) for p in plans), default=0)
-    bands = max((len(r) for p in plans for r, *_ in p), default=1)
+    bands = max((len(r.lo) for p in plans for r, *_ in p), default=1)
     arrays = [_component(groups, bands) for _ in range(width)]
     rule = np.full(groups, "", dtype=object)
     uncertain = np.zeros(groups, dtype=bool)
     for g, plan in enumerate(plans):
         ids: list[str] = []
         for j, (rows, floor, cap, marginal) in enumerate(plan):
-            _fill_row(arrays[j], g, rows, fixed=True)
+            _fill_row(arrays[j], g, rows)
             arrays[j]["floor"][g] = floor
             arrays[j]["cap"][g] = cap
             arrays[j]["marginal"][g] = marginal
-            ids.extend(rows["rule"].astype(str).tolist())
-            uncertain[g] |= bool(rows["uncertain"].any())
+            ids.extend(rows.ids)
+            uncertain[g] |= rows.uncertain
         rule[g] = ";".join(ids)
     return _Referral(
         keyed.codes,
@@ -827,7 +875,7 @@ def _referral(
     )
 
 
-_Plan = list[tuple[pd.DataFrame, float, float, bool]]
+_Plan = list[tuple[_Bands, float, float, bool]]
 
 
 def _table_referral(
@@ -851,7 +899,7 @@ def _table_referral(
             rows = rows.sort_values("price_from").assign(price_bounds="(]", fixed_fee=np.nan)
             floor = float(np.nan_to_num(rows["min_fee"].max()))
             marginal = bool(rows["tier_mode"].iloc[0] == "marginal")
-            parts.append((rows, floor, np.inf, marginal))
+            parts.append((_bands(rows), floor, np.inf, marginal))
             closing = float(np.nan_to_num(rows["closing_fee"].max()))
     elif ch in set(com["channel"]):
         mine = com[
@@ -871,7 +919,7 @@ def _table_referral(
             use = use.sort_values("price_from")
             cap = float(use["cap"].min())
             marginal = bool(use["tier_mode"].iloc[0] == "marginal")
-            parts.append((use, 0.0, np.inf if np.isnan(cap) else cap, marginal))
+            parts.append((_bands(use), 0.0, np.inf if np.isnan(cap) else cap, marginal))
         missing = not parts
     return parts, closing, missing
 
@@ -994,10 +1042,11 @@ def _size_tier(
     return _Tier(name, storage_class, ship, unit, dimw, ship_kg, cubic, missing, uncertain, rule)
 
 
-def _tiers_of(tiers: pd.DataFrame, mk: str) -> tuple[pd.DataFrame, list[pd.Series]]:
-    """A marketplace's size tiers in order, and each as a row."""
+def _tiers_of(tiers: pd.DataFrame, mk: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """A marketplace's size tiers in order, and each as a row (a dict: read cell by cell on
+    every call)."""
     rows = tiers[tiers["marketplace"] == mk].sort_values("tier_order")
-    return rows, [r for _, r in rows.iterrows()]
+    return rows, [{str(k): v for k, v in r.items()} for _, r in rows.iterrows()]
 
 
 def _round_up(values: FloatArray, step: float) -> FloatArray:
@@ -1044,44 +1093,87 @@ def _fulfilment(tier: _Tier, market: np.ndarray, tables: FeeTables) -> _Fulfilme
         fuel_rate[g], suffix = _memo(tables, ("fuel", mk), functools.partial(_fuel_of, tables, mk))
         w = tier.shipping_weight[lines]
         for t, band in enumerate(by_band):
-            first = band.iloc[0]
-            lo_closed, hi_closed = _closure(band["price_bounds"].iloc[:1])
-            lo = np.nan_to_num(float(first["price_from"]))
-            hi = float(first["price_to"])
-            bands["lo"][g, t] = lo
-            bands["hi"][g, t] = np.inf if np.isnan(hi) else hi
-            bands["lo_closed"][g, t] = bool(lo_closed[0]) or lo == 0.0
-            bands["hi_closed"][g, t] = bool(hi_closed[0])
-            starts = band["weight_from"].to_numpy(dtype=float)
-            pos = np.clip(np.searchsorted(starts, w - 1e-9, side="left") - 1, 0, len(band) - 1)
-            over = band["overage_above"].to_numpy(dtype=float)[pos]
-            step = band["overage_step"].to_numpy(dtype=float)[pos]
+            bands["lo"][g, t] = band.lo
+            bands["hi"][g, t] = band.hi
+            bands["lo_closed"][g, t] = band.lo_closed
+            bands["hi_closed"][g, t] = band.hi_closed
+            pos = np.clip(
+                np.searchsorted(band.weight_from, w - 1e-9, side="left") - 1,
+                0,
+                len(band.weight_from) - 1,
+            )
+            over = band.overage_above[pos]
+            step = band.overage_step[pos]
             extra = np.where(
                 np.isfinite(over) & (w > over + 1e-9),
                 np.ceil((w - over) / np.where(np.isfinite(step), step, 1.0) - 1e-9)
-                * np.nan_to_num(band["overage_fee"].to_numpy(dtype=float)[pos]),
+                * np.nan_to_num(band.overage_fee[pos]),
                 0.0,
             )
-            top = band["weight_to"].to_numpy(dtype=float)[pos]
+            top = band.weight_to[pos]
             within = (w <= np.where(np.isfinite(top), top, np.inf) + 1e-9) | np.isfinite(over)
-            amount[lines, t] = np.where(
-                within, band["fee"].to_numpy(dtype=float)[pos] + extra, np.nan
-            )
-            named = tier.rule[lines] + ";" + band["rule"].to_numpy(dtype=object)[pos] + suffix
+            amount[lines, t] = np.where(within, band.fee[pos] + extra, np.nan)
+            named = tier.rule[lines] + ";" + band.rule[pos] + suffix
             rule[lines, t] = np.where(within, named, "")
-            uncertain[lines[within]] |= band["uncertain"].to_numpy(dtype=bool)[pos][within]
+            uncertain[lines[within]] |= band.uncertain[pos][within]
     found = ~np.isnan(amount).all(axis=1)
     missing = tier.missing | ((tier.name != "") & ~found)
     return _Fulfilment(keyed.codes, Component(**bands), fuel_rate, amount, rule, uncertain, missing)
 
 
-def _bands_of(table: pd.DataFrame, mk: str, size: str) -> list[pd.DataFrame]:
+class _WeightBand(NamedTuple):
+    """The fulfilment rows of one price band, by weight, as arrays; the band's price bounds
+    (its first row's: NaN read as 0 below and no limit above) and whether they are inclusive."""
+
+    lo: float
+    hi: float
+    lo_closed: bool
+    hi_closed: bool
+    weight_from: FloatArray
+    weight_to: FloatArray
+    overage_above: FloatArray
+    overage_step: FloatArray
+    overage_fee: FloatArray
+    fee: FloatArray
+    rule: np.ndarray
+    uncertain: np.ndarray
+
+
+def _weight_band(band: pd.DataFrame) -> _WeightBand:
+    first = band.iloc[0]
+    lo_closed, hi_closed = _closure(band["price_bounds"].iloc[:1])
+    lo = float(np.nan_to_num(float(first["price_from"])))
+    hi = float(first["price_to"])
+
+    def floats(key: str) -> FloatArray:
+        return np.asarray(band[key].to_numpy(dtype=float), dtype=float)
+
+    return _WeightBand(
+        lo,
+        np.inf if np.isnan(hi) else hi,
+        bool(lo_closed[0]) or lo == 0.0,
+        bool(hi_closed[0]),
+        floats("weight_from"),
+        floats("weight_to"),
+        floats("overage_above"),
+        floats("overage_step"),
+        floats("overage_fee"),
+        floats("fee"),
+        band["rule"].to_numpy(dtype=object),
+        band["uncertain"].to_numpy(dtype=bool),
+    )
+
+
+def _bands_of(table: pd.DataFrame, mk: str, size: str) -> list[_WeightBand]:
     """The fulfilment rows of a marketplace's size tier by price band (in the table's order),
     each by weight; none for a line without a size tier."""
     if not size:
         return []
     rows = table[(table["marketplace"] == mk) & (table["size_tier"] == size)]
-    return [band.sort_values("weight_from") for _, band in rows.groupby("price_band", sort=False)]
+    return [
+        _weight_band(band.sort_values("weight_from"))
+        for _, band in rows.groupby("price_band", sort=False)
+    ]
 
 
 def _fuel_of(tables: FeeTables, mk: str) -> tuple[float, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,7 @@ def coerce_table(
     errs: list[pd.DataFrame] = []
     lists = lists or {}
     present = set(raw.columns)
+    together = _numbers_together(raw, table)
 
     def report(bad: np.ndarray, column: str, zh: Texts, en: Texts) -> None:
         if bad.any():
@@ -94,17 +96,28 @@ def coerce_table(
             if categorical and col.kind in (Kind.CODE, Kind.TEXT):
                 out[col.key] = _categorical_of(np.zeros(n, dtype=np.int64), np.array([""], object))
             continue
-        values = raw[col.key]
+        read = together.get(col.key)
+        if read is not None:  # a number column read with the others (its cells are at hand)
+            values: Cells = read.cells
+            if col.required:  # blank is exactly what reads as no number and is not bad
+                blank = np.isnan(read.numbers) & ~read.bad
+                report(blank, col.key, f"{label_zh}为必填项", f"{label_en} is required")
+        else:
+            values = raw[col.key]
         if categorical and col.kind is Kind.CODE:
             # Read on its distinct cells; a blank cell is one that reads as "".
             out[col.key] = _categorical_column(values, col, lists, report)
             continue
-        if col.required:
+        if col.required and read is None:
             report(
                 parse.blank_mask(values), col.key, f"{label_zh}为必填项", f"{label_en} is required"
             )
         if col.kind in NUMERIC_KINDS:
-            numbers, bad = parse.parse_numbers(values)
+            if read is not None:
+                numbers, bad, out_of_range = read.numbers, read.bad, read.out_of_range
+            else:
+                numbers, bad = parse.parse_numbers(values)
+                out_of_range = True
             report(
                 bad,
                 col.key,
@@ -114,7 +127,7 @@ def coerce_table(
             numbers = np.asarray(numbers, dtype=float)
             if not numbers.flags.writeable:
                 numbers = numbers.copy()
-            if col.minimum is not None or col.maximum is not None:
+            if out_of_range and (col.minimum is not None or col.maximum is not None):
                 ranged = _range_errors(numbers, col, tkey)
                 if len(ranged):
                     errs.append(ranged)
@@ -189,6 +202,51 @@ def coerce_table(
         if empty.any():
             errors = errors[~empty[errors["row"].to_numpy(dtype=np.int64)]].reset_index(drop=True)
     return frame, errors
+
+
+TOGETHER_CELLS = 65_536
+"""Up to this many cells, the number columns a table holds as cells (object columns) are read
+in one pass: a one-row table (what a one-line UDF reads on every call) then costs one parse,
+not one per column. Above it each column is read on its own (no copy of a large table)."""
+
+
+class _Numbers(NamedTuple):
+    """A number column read with the others: its cells, numbers (a writable array of its own),
+    which cells are bad, and whether any number is outside the column's range."""
+
+    cells: np.ndarray
+    numbers: np.ndarray
+    bad: np.ndarray
+    out_of_range: bool
+
+
+def _numbers_together(raw: pd.DataFrame, table: Table) -> dict[str, _Numbers]:
+    """The number columns of a small ``raw`` held as cells, read in one pass and checked
+    against their ranges at once, by column key."""
+    n = len(raw)
+    if not n or n * len(raw.columns) > TOGETHER_CELLS:
+        return {}
+    held = {str(k) for k, dtype in raw.dtypes.items() if dtype == np.dtype(object)}
+    columns = [c for c in table.columns if c.kind in NUMERIC_KINDS and c.key in held]
+    if len(columns) < 2:
+        return {}
+    cells = raw[[c.key for c in columns]].to_numpy(dtype=object).T  # (columns, rows)
+    parsed, bad = parse.parse_numbers(cells.ravel())
+    numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
+    bad = np.reshape(bad, (len(columns), n))
+    low = np.array([-np.inf if c.minimum is None else c.minimum for c in columns])[:, None]
+    high = np.array([np.inf if c.maximum is None else c.maximum for c in columns])[:, None]
+    low_open = np.array([c.min_exclusive for c in columns], dtype=bool)[:, None]
+    high_open = np.array([c.max_exclusive for c in columns], dtype=bool)[:, None]
+    with np.errstate(invalid="ignore"):
+        outside = np.where(low_open, numbers <= low, numbers < low) | np.where(
+            high_open, numbers >= high, numbers > high
+        )
+    ranged = np.asarray(outside.any(axis=1), dtype=bool)
+    return {
+        c.key: _Numbers(cells[j], numbers[j], bad[j], bool(ranged[j]))
+        for j, c in enumerate(columns)
+    }
 
 
 def _categorical_of(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:

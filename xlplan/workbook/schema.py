@@ -18,6 +18,7 @@ This module imports neither openpyxl nor xlwings.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -195,7 +196,13 @@ class Sheet:
 
 def normalise_header(text: object) -> str:
     """Header text compared case-, space- and punctuation-insensitively."""
-    return re.sub(r"[\s_\-/()（）:：\[\]【】]+", "", str(text)).casefold()
+    return _normalised_header(str(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_header(text: str) -> str:
+    """Cached: a one-line UDF reads the same header row on every call."""
+    return re.sub(r"[\s_\-/()（）:：\[\]【】]+", "", text).casefold()
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,11 +352,11 @@ def frame_from_rows(rows: Sequence[Sequence[object]], table: Table) -> pd.DataFr
         if block is None
         else {key: block[:, i] for i, key in found.items()}
     )
-    frame = pd.DataFrame(data, index=pd.RangeIndex(n), dtype=object)
-    for key in table.keys:
-        if key not in frame.columns:
-            frame[key] = pd.Series([None] * n, dtype=object)
-    return frame[table.keys]
+    blank = [None] * n
+    # One frame in the table's column order, built once (a missing column is all None).
+    return pd.DataFrame(
+        {key: data.get(key, blank) for key in table.keys}, index=pd.RangeIndex(n), dtype=object
+    )
 
 
 def _rectangle(body: Sequence[Sequence[object]], width: int) -> np.ndarray | None:

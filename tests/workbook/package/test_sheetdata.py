@@ -68,9 +68,10 @@ def test_row_heights_are_written_on_their_rows(monkeypatch: pytest.MonkeyPatch, 
     heights = np.array([np.nan, 30.0, 45.5, 30.0, np.nan, 15.0, 45.5])
     block = RowBlock("S", 1, 1, [CellColumn(np.arange(7.0), 0)], heights=heights)
     rows = rows_of(block)
-    got = [(float(r.get("ht")) if r.get("ht") else None, r.get("customHeight")) for r in rows]
-    want = [(None if np.isnan(h) else float(h), None if np.isnan(h) else "1") for h in heights]
-    assert got == want
+    got = [(float(r.get("ht") or "nan"), r.get("customHeight")) for r in rows]
+    want = [(float(h), None if np.isnan(h) else "1") for h in heights]
+    assert [t for _, t in got] == [t for _, t in want]
+    assert [h for h, _ in got] == pytest.approx([h for h, _ in want], nan_ok=True)
     assert [c[2] for r in rows for c in cells_of(r)] == [f"{i}" for i in range(7)]
 
 
