@@ -470,8 +470,8 @@ def test_tier_figures_add_up_and_multiply_out(
     assert (np.abs(f["new_target"] - new) < unit + slack).all()
     assert (f["proposed_target"] == f["existing_target"] + f["new_target"]).all()
     for col in ("existing_target", "new_target"):
-        units = f[col] / unit
-        assert np.allclose(units, np.round(units), rtol=0, atol=1e-6)
+        units = f[col] / unit  # a whole number, up to the division's float noise (1e10 units)
+        assert np.allclose(units, np.round(units), rtol=1e-12, atol=1e-6)
     total = round(float(np.sum(existing + new)) / unit, 9)  # float noise off, as the rounding
     assert f["proposed_target"].sum() == pytest.approx(
         np.floor(total + 0.5) * unit, rel=1e-12, abs=1e-6 * unit
