@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from xlplan.maps.action import tier_table
@@ -436,6 +436,13 @@ ASSUMED = st.fixed_dictionaries(
     st.sampled_from([0.01, 1.0, 10.0, 1_000.0, 10_000.0]),
     st.integers(1, 24),
     st.dictionaries(st.sampled_from([t.value for t in Tier]), ASSUMED, max_size=3),
+)
+@example(  # a target of 1.3e10 units: whole up to float noise
+    [(0, 0, 0.0, False)],
+    TierMode.AUTO,
+    0.01,
+    1,
+    {"b2b_large": {"retention": 0.0, "first_year_value": 73908.625, "new_customers": 1816}},
 )
 def test_tier_figures_add_up_and_multiply_out(
     rows: list[tuple[int, int, float, bool]],
