@@ -73,12 +73,19 @@ def _key(*columns: pd.Series) -> npt.NDArray[np.object_]:
     """
     out: npt.NDArray[np.object_] | None = None
     for column in columns:
-        codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
-        norm = np.array([str(v).strip().casefold() for v in uniques.tolist()] + [""], dtype=object)
-        part = norm[codes]  # code -1 (a blank) takes the "" at the end
+        codes, norm = _normalised(column.to_numpy(dtype=object))
+        part = norm[codes]
         out = part if out is None else out + "\x1f" + part
     assert out is not None
     return out
+
+
+def _normalised(cells: npt.NDArray[np.object_]) -> tuple[IntArray, npt.NDArray[np.object_]]:
+    """Each cell's code into the normalised texts of the distinct cells (stripped and
+    case-folded, each normalised once); a blank's code (-1) takes the ``""`` at the end."""
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    norm = np.array([str(v).strip().casefold() for v in uniques.tolist()] + [""], dtype=object)
+    return np.asarray(codes, dtype=np.int64), norm
 
 
 def _shared_codes(*columns: pd.Series) -> tuple[IntArray, int]:
@@ -87,11 +94,9 @@ def _shared_codes(*columns: pd.Series) -> tuple[IntArray, int]:
 
     Each distinct cell is normalised once: a 100,000-line table has a few thousand SKUs and a
     handful of markets and channels."""
-    cells = np.concatenate([c.to_numpy(dtype=object) for c in columns])
-    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
-    norm = np.array([str(v).strip().casefold() for v in uniques.tolist()] + [""], dtype=object)
+    codes, norm = _normalised(np.concatenate([c.to_numpy(dtype=object) for c in columns]))
     again, distinct = pd.factorize(norm)
-    return again[codes].astype(np.int64), len(distinct)  # code -1 (a blank) takes the ""
+    return again[codes].astype(np.int64), len(distinct)
 
 
 def match_rows(wanted: pd.DataFrame, table: pd.DataFrame, *, by_channel: bool = True) -> IntArray:
