@@ -114,10 +114,9 @@ def coerce_table(
             )
         if col.kind in NUMERIC_KINDS:
             if read is not None:
-                numbers, bad, out_of_range = read.numbers, read.bad, read.out_of_range
+                numbers, bad = read.numbers, read.bad
             else:
                 numbers, bad = parse.parse_numbers(values)
-                out_of_range = True
             report(
                 bad,
                 col.key,
@@ -127,7 +126,7 @@ def coerce_table(
             numbers = np.asarray(numbers, dtype=float)
             if not numbers.flags.writeable:
                 numbers = numbers.copy()
-            if out_of_range and (col.minimum is not None or col.maximum is not None):
+            if col.minimum is not None or col.maximum is not None:
                 ranged = _range_errors(numbers, col, tkey)
                 if len(ranged):
                     errs.append(ranged)
@@ -211,18 +210,17 @@ not one per column. Above it each column is read on its own (no copy of a large 
 
 
 class _Numbers(NamedTuple):
-    """A number column read with the others: its cells, numbers (a writable array of its own),
-    which cells are bad, and whether any number is outside the column's range."""
+    """A number column read with the others: its cells, numbers (a writable array of its own)
+    and which cells are bad."""
 
     cells: np.ndarray
     numbers: np.ndarray
     bad: np.ndarray
-    out_of_range: bool
 
 
 def _numbers_together(raw: pd.DataFrame, table: Table) -> dict[str, _Numbers]:
-    """The number columns of a small ``raw`` held as cells, read in one pass and checked
-    against their ranges at once, by column key."""
+    """The number columns of a small ``raw`` held as cells, read in one pass, by column key
+    (their ranges are checked column by column, as any other's)."""
     n = len(raw)
     if not n or n * len(raw.columns) > TOGETHER_CELLS:
         return {}
@@ -234,19 +232,7 @@ def _numbers_together(raw: pd.DataFrame, table: Table) -> dict[str, _Numbers]:
     parsed, bad = parse.parse_numbers(cells.ravel())
     numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
     bad = np.reshape(bad, (len(columns), n))
-    low = np.array([-np.inf if c.minimum is None else c.minimum for c in columns])[:, None]
-    high = np.array([np.inf if c.maximum is None else c.maximum for c in columns])[:, None]
-    low_open = np.array([c.min_exclusive for c in columns], dtype=bool)[:, None]
-    high_open = np.array([c.max_exclusive for c in columns], dtype=bool)[:, None]
-    with np.errstate(invalid="ignore"):
-        outside = np.where(low_open, numbers <= low, numbers < low) | np.where(
-            high_open, numbers >= high, numbers > high
-        )
-    ranged = np.asarray(outside.any(axis=1), dtype=bool)
-    return {
-        c.key: _Numbers(cells[j], numbers[j], bad[j], bool(ranged[j]))
-        for j, c in enumerate(columns)
-    }
+    return {c.key: _Numbers(cells[j], numbers[j], bad[j]) for j, c in enumerate(columns)}
 
 
 def _categorical_of(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
