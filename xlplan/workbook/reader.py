@@ -315,8 +315,8 @@ class WorkbookReader:
 
     def _typed_columns(self, found: TableRange, table: Table) -> Block | None:
         """The table read as typed columns; None when they must be read cell by cell."""
-        job = self._column_jobs.pop(found.name, None) or self._columns_job(found, table)
-        self._column_jobs.pop(found.name, None)
+        job = self._columns_job(found, table)  # the prefetched one, else started now
+        del self._column_jobs[found.name]  # read once: its columns are not kept
         batch = job.result()
         header = self._header(found)
         rows = found.max_row - found.min_row
