@@ -17,11 +17,13 @@ from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
     MONEY_OUTPUTS,
-    OUTPUT_KEYS,
     PRICE_OUTPUTS,
+    TEXT_COLUMNS,
+    LandedCostColumns,
     LandedCostResult,
     TransportMode,
-    compute_landed_cost,
+    landed_cost_columns,
+    output_frame,
     text_categorical,
 )
 from xlplan.landed_cost.scenarios import BASE, ScenarioRule, scenario_names, scenario_rules
@@ -108,17 +110,21 @@ def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
     """Every line of a raw lines table computed with ``rules`` (:func:`typed_lines`): bad rows
     get their errors, wholly blank rows (a gap in the table) stay blank, the rest compute."""
     typed, errors = typed_lines(raw, rules)
-    return _computed(raw, typed, errors, rules)
+    result = _computed(typed, errors, rules)
+    outputs = output_frame(result.columns)
+    outputs.index = raw.index
+    return LandedCostResult(outputs, result.errors)
 
 
-def _computed(
-    raw: pd.DataFrame, typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules
-) -> LandedCostResult:
-    result = compute_landed_cost(typed, rules, errors, COLUMN_LABELS)
+def _computed(typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules) -> LandedCostColumns:
+    """The output columns of typed lines by position, a wholly blank line's all blank (NaN, or
+    ``None`` in a text column) but its error cell."""
+    result = landed_cost_columns(typed, rules, errors, COLUMN_LABELS)
     gaps = blank_rows(typed)
     if gaps.any():
-        result.outputs.loc[gaps, [k for k in OUTPUT_KEYS if k != "error"]] = None
-    result.outputs.index = raw.index
+        for key, values in result.columns.items():
+            if key != "error":
+                values[gaps] = None if key in TEXT_COLUMNS else np.nan
     return result
 
 
@@ -228,9 +234,17 @@ def _customs_cells(
 
 def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Landed Cost Results table (money rounded to each currency's minor unit, margins to
-    0.01 %) and the error records."""
+    0.01 %; the index of ``raw``) and the error records."""
+    columns, errors = results_columns(raw, rules)
+    return _results_frame(columns, raw.index), errors
+
+
+def results_columns(raw: pd.DataFrame, rules: Rules) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """The columns of :func:`results_table` by position, each its own array in
+    :data:`~xlplan.landed_cost.tables.LANDED_COST_RESULTS` order, and the error records: for a
+    caller that reads the table column by column (the one-line UDFs build no frame)."""
     typed, input_errors = typed_lines(raw, rules)
-    result = _computed(raw, typed, input_errors, rules)
+    result = _computed(typed, input_errors, rules)
     return _rounded_results(raw, typed, result, rules), result.errors
 
 
@@ -239,40 +253,45 @@ _ROUNDED_TOGETHER = 1024
 
 
 def _rounded_results(
-    raw: pd.DataFrame, typed: pd.DataFrame, result: LandedCostResult, rules: Rules
-) -> pd.DataFrame:
-    outputs = result.outputs
-    places = money.minor_units(outputs["currency"], rules.currencies)
+    raw: pd.DataFrame, typed: pd.DataFrame, result: LandedCostColumns, rules: Rules
+) -> dict[str, np.ndarray]:
+    outputs = result.columns
+    n = len(typed)
+    places = money.minor_units(pd.Series(outputs["currency"], copy=False), rules.currencies)
     keys = (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
-    if len(outputs) <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
-        block = np.vstack([outputs[key].to_numpy(dtype=float) for key in keys])
+    if n <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
+        block = np.vstack([outputs[key] for key in keys])
         rounded = dict(zip(keys, money.round_half_up(block, places), strict=True))
     else:  # many: column by column (no copy of them all at once)
-        rounded = {
-            key: money.round_half_up(outputs[key].to_numpy(dtype=float), places) for key in keys
-        }
-    rounded["contribution_margin"] = money.round_half_up(
-        outputs["contribution_margin"].to_numpy(dtype=float), 4
-    )
-    labels = pd.DataFrame(
-        {k: raw[k].to_numpy() if k in raw.columns else None for k in LABEL_KEYS},
-        index=outputs.index,
-    )
+        rounded = {key: money.round_half_up(outputs[key], places) for key in keys}
+    rounded["contribution_margin"] = money.round_half_up(outputs["contribution_margin"], 4)
+    labels = {
+        k: raw[k].to_numpy() if k in raw.columns else np.full(n, None, dtype=object)
+        for k in LABEL_KEYS
+    }
     labels["market"] = typed["market"].to_numpy()  # the code, also where a name was typed
-    # One frame from the columns (no copy of the outputs, no column set one by one).
-    table = pd.DataFrame(
+    return {
+        key: labels[key] if key in LABEL_KEYS else rounded[key] if key in rounded else outputs[key]
+        for key in LANDED_COST_RESULTS.keys
+    }
+
+
+def _results_frame(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """:func:`results_columns` as the results table: the labels as the lines read them, the
+    outputs' texts as object columns (no copy of the outputs, no column set one by one)."""
+    labels = pd.DataFrame({k: columns[k] for k in LABEL_KEYS}, index=index)
+    return pd.DataFrame(
         {
             key: labels[key]
             if key in LABEL_KEYS
-            else rounded[key]
-            if key in rounded
-            else outputs[key]
-            for key in LANDED_COST_RESULTS.keys
+            else pd.Series(values, index=index, dtype=object, copy=False)
+            if values.dtype == object
+            else values
+            for key, values in columns.items()
         },
-        index=outputs.index,
+        index=index,
         copy=False,
     )
-    return table
 
 
 def _dated_rows(
@@ -936,15 +955,17 @@ def scenario_tables(
     base_margin = np.nan
     for name, rules in zip(names, scenario_rule_sets(base, rows, names, rules_for), strict=True):
         mine = rows[rows["scenario"] == name]
-        result = _computed(lines, typed, input_errors, rules)
-        table = _rounded_results(lines, typed, result, rules).reset_index(drop=True)
+        result = _computed(typed, input_errors, rules)
+        table = _results_frame(
+            _rounded_results(lines, typed, result, rules), pd.RangeIndex(len(lines))
+        )
         if base_table is None:
             base_table = table
         table["scenario"] = name
         table["landed_cost_change"] = table["landed_cost"] - base_table["landed_cost"]
         table["margin_change"] = table["contribution_margin"] - base_table["contribution_margin"]
         results.append(table.reindex(columns=SCENARIO_RESULTS.keys))
-        out = result.outputs.reset_index(drop=True)
+        out = output_frame(result.columns)
         ok = (out["error"] == "").to_numpy()
         to_rc = rules.fx_rates(out["currency"], pd.Series(reporting_currency, index=out.index))
         rate = to_rc.to_numpy()

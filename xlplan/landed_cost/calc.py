@@ -234,11 +234,14 @@ __all__ = [
     "MONEY_OUTPUTS",
     "OUTPUT_KEYS",
     "PRICE_OUTPUTS",
+    "LandedCostColumns",
     "LandedCostResult",
     "Rounding",
     "TransportMode",
     "Treatment",
     "compute_landed_cost",
+    "landed_cost_columns",
+    "output_frame",
     "solve_price",
 ]
 
@@ -270,6 +273,15 @@ class LandedCostResult(NamedTuple):
     errors: pd.DataFrame
 
 
+class LandedCostColumns(NamedTuple):
+    """``columns``: the :data:`OUTPUT_KEYS` of every line by position, in that order, each its
+    own array (numbers float, NaN on a line that could not compute; texts object); ``errors``:
+    error records (see :mod:`xlplan.core.errors`)."""
+
+    columns: dict[str, np.ndarray]
+    errors: pd.DataFrame
+
+
 def compute_landed_cost(
     lines: pd.DataFrame,
     rules: Rules,
@@ -283,9 +295,24 @@ def compute_landed_cost(
     digits, ids as text; ``input_errors`` are the records the reading found (their rows compute
     nothing). Outputs are in the market currency per unit [market ccy/unit]; margins are
     fractions. ``labels`` name the columns in the ``error`` texts
-    (:func:`~xlplan.core.errors.row_messages`).
+    (:func:`~xlplan.core.errors.row_messages`). The outputs as a frame of
+    :func:`landed_cost_columns`.
     """
-    index = lines.index
+    result = landed_cost_columns(lines, rules, input_errors, labels)
+    values = output_frame(result.columns)
+    values.index = lines.index
+    return LandedCostResult(values, result.errors)
+
+
+def landed_cost_columns(
+    lines: pd.DataFrame,
+    rules: Rules,
+    input_errors: pd.DataFrame | None = None,
+    labels: Mapping[str, Message] | None = None,
+) -> LandedCostColumns:
+    """:func:`compute_landed_cost`'s outputs as columns by position, no frame around them: a
+    caller that reads them column by column (the one-line UDFs, the results table) builds no
+    frame of forty columns it only takes apart again."""
     # Read by position; only read, so a frame already numbered 0..n-1 is used as it is.
     numbered = lines.index.equals(pd.RangeIndex(len(lines)))
     typed = lines if numbered else lines.reset_index(drop=True)
@@ -298,22 +325,20 @@ def compute_landed_cost(
     # An unreachable target margin is reported, but the line's costs and break-even stand.
     all_errors = concat_errors([blocking, target_errors])
     columns["error"] = row_messages(all_errors, n, labels).to_numpy(dtype=object)
-    values = _output_frame(columns, bad, n)
-    values.index = index
-    return LandedCostResult(values, all_errors)
+    return LandedCostColumns(_output_columns(columns, bad), all_errors)
 
 
-_TEXT_COLUMNS = frozenset(("currency", "error", *TEXT_OUTPUTS))
+TEXT_COLUMNS = frozenset(("currency", "error", *TEXT_OUTPUTS))
+"""The outputs held as text (object arrays); every other output is a float array."""
 
 
-def _output_frame(columns: dict[str, np.ndarray], bad: np.ndarray, n: int) -> pd.DataFrame:
-    """The outputs as one frame in :data:`OUTPUT_KEYS` order: numbers NaN and texts blank on a
-    ``bad`` line, texts as object columns. Each column keeps its own array (``copy=False``):
-    consolidating thirty columns of a million lines into one block copies 240 MB for nothing."""
-    out: dict[str, object] = {}
+def _output_columns(columns: dict[str, np.ndarray], bad: np.ndarray) -> dict[str, np.ndarray]:
+    """The outputs in :data:`OUTPUT_KEYS` order: numbers NaN and texts blank on a ``bad``
+    line, each column an array the caller may write."""
+    out: dict[str, np.ndarray] = {}
     flagged = bool(bad.any())
     for key in OUTPUT_KEYS:
-        if key not in _TEXT_COLUMNS:
+        if key not in TEXT_COLUMNS:
             values = np.asarray(columns[key], dtype=float)
             if flagged:
                 values = np.where(bad, np.nan, values)
@@ -323,9 +348,21 @@ def _output_frame(columns: dict[str, np.ndarray], bad: np.ndarray, n: int) -> pd
                 values = np.where(bad, "", values)
         if not values.flags.writeable:  # a view of an input: the caller may write the outputs
             values = values.copy()
-        text = values.dtype == object
-        out[key] = pd.Series(values, dtype=object, copy=False) if text else values
-    return pd.DataFrame(out, copy=False)
+        out[key] = values
+    return out
+
+
+def output_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Output columns (:class:`LandedCostColumns`) as one frame, texts as object columns. Each
+    column keeps its own array (``copy=False``): consolidating thirty columns of a million
+    lines into one block copies 240 MB for nothing."""
+    return pd.DataFrame(
+        {
+            key: pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
+            for key, values in columns.items()
+        },
+        copy=False,
+    )
 
 
 _FX_MEMO: dict[int, tuple[weakref.ref[pd.DataFrame], dict[tuple[str, str], float]]] = {}
