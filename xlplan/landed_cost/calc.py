@@ -623,16 +623,14 @@ def _calculate(
     net_price = price - sales_tax
     payment_rule, no_payment = _processor_payments(t, rules, num, z, ccy)
     fee = _platform_fees(t, rules, num)
-    out = fee.outputs
+    out = fee.columns
     schedule, refund_rule = _refund_admin(t, rules, num, fee.schedule)
     refund_admin = schedule.at(np.nan_to_num(price), "refund")
-    referral = np.nan_to_num(out["referral_fee"].to_numpy(dtype=float)) + out[
-        "closing_fee"
-    ].to_numpy(dtype=float)
-    fulfilment_fee = out["fulfilment_fee"].to_numpy(dtype=float)
-    fuel = np.nan_to_num(out["fuel_surcharge"].to_numpy(dtype=float))
-    storage = np.nan_to_num(out["storage_fee"].to_numpy(dtype=float)) + np.nan_to_num(
-        out["aged_surcharge"].to_numpy(dtype=float)
+    referral = np.nan_to_num(_floats(out["referral_fee"])) + _floats(out["closing_fee"])
+    fulfilment_fee = _floats(out["fulfilment_fee"])
+    fuel = np.nan_to_num(_floats(out["fuel_surcharge"]))
+    storage = np.nan_to_num(_floats(out["storage_fee"])) + np.nan_to_num(
+        _floats(out["aged_surcharge"])
     )
     payment = price * z["payment_rate"] + z["payment_fixed"]
     fx_loss = price * z["fx_loss_rate"]
@@ -685,7 +683,7 @@ def _calculate(
             (no_payment, PriceFlag.NO_PAYMENT_RULE),
         ),
     )
-    rule_ids = _joined(_joined(out["fee_rules"].to_numpy(dtype=object), refund_rule), payment_rule)
+    rule_ids = _joined(_joined(_texts(out["fee_rules"]), refund_rule), payment_rule)
     values = {
         "currency": ccy,
         "customs_value": customs_value,
@@ -714,8 +712,8 @@ def _calculate(
         "contribution_margin": margin,
         "breakeven_price": breakeven,
         "price_for_target_margin": target_price,
-        "size_tier": out["size_tier"].to_numpy(dtype=object),
-        "dim_weight_kg": out["dim_weight_kg"].to_numpy(dtype=float),
+        "size_tier": _texts(out["size_tier"]),
+        "dim_weight_kg": _floats(out["dim_weight_kg"]),
         "competitor_margin": margin_at(competitor),
         "margin_5_below": margin_at(competitor * 0.95),
         "margin_8_below": margin_at(competitor * 0.92),
@@ -734,7 +732,17 @@ class PriceFlag(str, Enum):
     NO_PAYMENT_RULE = "no_payment_rule"
 
 
-def _flags(fee_flags: pd.Series, marks: Sequence[tuple[np.ndarray, PriceFlag]]) -> np.ndarray:
+def _floats(values: np.ndarray | pd.Categorical) -> np.ndarray:
+    return np.asarray(values, dtype=float)
+
+
+def _texts(values: np.ndarray | pd.Categorical) -> np.ndarray:
+    return np.asarray(values, dtype=object)
+
+
+def _flags(
+    fee_flags: np.ndarray | pd.Categorical, marks: Sequence[tuple[np.ndarray, PriceFlag]]
+) -> np.ndarray:
     """The fee flags and the price flags of each line, joined by ``;`` (``marks``: where each
     price flag holds). Built on the codes of the few distinct fee flags: one text per
     combination of a fee flag and the price flags, not a string per line."""
@@ -752,12 +760,11 @@ def _flags(fee_flags: pd.Series, marks: Sequence[tuple[np.ndarray, PriceFlag]]) 
     return np.asarray(texts[combined], dtype=object)
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _codes(values: np.ndarray | pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
     """A text column as codes into its distinct values (a categorical's own codes)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        cat = values.cat
-        return cat.codes.to_numpy(dtype=np.int64), cat.categories.to_numpy(dtype=object)
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    if isinstance(values, pd.Categorical):
+        return values.codes.astype(np.int64), values.categories.to_numpy(dtype=object)
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
     return np.asarray(codes, dtype=np.int64), np.asarray(distinct, dtype=object)
 
 
@@ -844,8 +851,8 @@ def _processor_payments(
 
 def _platform_fees(
     t: pd.DataFrame, rules: Rules, num: Callable[[str], np.ndarray]
-) -> platform.FeeResult:
-    """The fee tables' figures for every line (:func:`~xlplan.landed_cost.fees.compute_fees`),
+) -> platform.FeeColumns:
+    """The fee tables' figures for every line (:func:`~xlplan.landed_cost.fees.fee_columns`),
     the typed referral, last-mile and storage figures overriding them. Without fee tables in
     ``rules`` the typed figures alone count, a blank referral rate as 0."""
     tables = rules.fees if rules.fees is not None else no_fee_tables()
@@ -877,7 +884,7 @@ def _platform_fees(
         },
         copy=False,
     )
-    return platform.compute_fees(frame, tables)
+    return platform.fee_columns(frame, tables)
 
 
 def _text(t: pd.DataFrame, key: str) -> pd.Categorical:

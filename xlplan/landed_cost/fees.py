@@ -581,9 +581,29 @@ class FeeResult(NamedTuple):
     fixed_fees: FloatArray
 
 
+class FeeColumns(NamedTuple):
+    """:class:`FeeResult` with its ``outputs`` as columns by position (:data:`FEE_OUTPUT_KEYS`
+    in order; numbers float arrays, texts categoricals), no frame around them."""
+
+    columns: dict[str, np.ndarray | pd.Categorical]
+    schedule: PriceSchedule
+    fixed_fees: FloatArray
+
+
 def compute_fees(
     lines: pd.DataFrame, tables: FeeTables, *, default_months: float = 1.0
 ) -> FeeResult:
+    """Fees of every line from the tables (see the module docstring and
+    :func:`fee_columns`), the outputs as a frame with the index of ``lines``."""
+    result = fee_columns(lines, tables, default_months=default_months)
+    out = pd.DataFrame(result.columns, copy=False)
+    out.index = lines.index
+    return FeeResult(out, result.schedule, result.fixed_fees)
+
+
+def fee_columns(
+    lines: pd.DataFrame, tables: FeeTables, *, default_months: float = 1.0
+) -> FeeColumns:
     """Fees of every line from the tables (see the module docstring).
 
     ``lines`` holds :data:`FEE_INPUT_KEYS`: texts as ``str`` (``""`` where blank), numbers as
@@ -595,7 +615,6 @@ def compute_fees(
     distinct fee inputs (everything but the price) are looked up; the price-dependent fees are
     then read off each line's schedule at its price.
     """
-    index = lines.index
     n = len(lines)
     owner, first = _distinct_inputs(lines)
     # The distinct inputs' rows (only read): every line, in order, when all are distinct.
@@ -701,34 +720,30 @@ def compute_fees(
     line_mile, line_storage = line_value("last_mile_per_unit"), line_value("storage_per_unit")
     typed_storage = storage_typed[owner]
 
-    out = pd.DataFrame(
-        {
-            "referral_fee": np.where(ref_missing[owner], np.nan, schedule.at(price, "referral")),
-            "closing_fee": each(closing),
-            "fulfilment_fee": np.where(
-                own,
-                line_mile,
-                np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
-            ),
-            "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
-            "storage_fee": np.where(typed_storage, line_storage, each(storage)),
-            "aged_surcharge": each(aged),
-            "size_tier": _each_text(tier.name, owner),
-            "dim_weight_kg": each(tier.dim_weight_kg),
-            "shipping_weight_kg": each(tier.shipping_weight_kg),
-            "cubic_feet": each(tier.cubic_feet),
-            "referral_rule": _each_text(referral_rules, owner),
-            "fulfilment_rule": _each_text(by_band.ravel(), pair),
-            "storage_rule": _each_text(storage_rule, owner),
-            "fee_uncertain": each(uncertain),
-            "fee_flag": _each_text(flags, owner),
-            "fee_rules": _each_text(joined.ravel(), pair),
-        },
-        copy=False,
-    )
-    out.index = index
+    out: dict[str, np.ndarray | pd.Categorical] = {
+        "referral_fee": np.where(ref_missing[owner], np.nan, schedule.at(price, "referral")),
+        "closing_fee": each(closing),
+        "fulfilment_fee": np.where(
+            own,
+            line_mile,
+            np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
+        ),
+        "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
+        "storage_fee": np.where(typed_storage, line_storage, each(storage)),
+        "aged_surcharge": each(aged),
+        "size_tier": _each_text(tier.name, owner),
+        "dim_weight_kg": each(tier.dim_weight_kg),
+        "shipping_weight_kg": each(tier.shipping_weight_kg),
+        "cubic_feet": each(tier.cubic_feet),
+        "referral_rule": _each_text(referral_rules, owner),
+        "fulfilment_rule": _each_text(by_band.ravel(), pair),
+        "storage_rule": _each_text(storage_rule, owner),
+        "fee_uncertain": each(uncertain),
+        "fee_flag": _each_text(flags, owner),
+        "fee_rules": _each_text(joined.ravel(), pair),
+    }
     typed_costs = np.where(own, line_mile, 0.0) + np.where(typed_storage, line_storage, 0.0)
-    return FeeResult(out, schedule, each(fixed_fees) + typed_costs)
+    return FeeColumns(out, schedule, each(fixed_fees) + typed_costs)
 
 
 def _schedules(referral: np.ndarray, fulfilment: np.ndarray, amount: FloatArray) -> np.ndarray:
