@@ -22,6 +22,7 @@ from xlplan.landed_cost.calc import (
     LandedCostColumns,
     LandedCostResult,
     TransportMode,
+    TypedLines,
     landed_cost_columns,
     output_frame,
     text_categorical,
@@ -46,7 +47,7 @@ from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import fx_table
 from xlplan.plan.tables import FX
 from xlplan.reference import Rules, load_rules
-from xlplan.workbook.coerce import blank_rows, coerce_table, good_rows
+from xlplan.workbook.coerce import blank_cells, coerce_columns, coerce_table, good_rows
 from xlplan.workbook.schema import Table
 
 MARKET_BOOLS = (
@@ -73,31 +74,31 @@ _COERCED = LANDED_COST.view(
 MODES = frozenset(m.value for m in TransportMode)
 
 
-def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[TypedLines, pd.DataFrame]:
     """A raw lines table (cells by column key, as read from a sheet, a CSV or a UDF argument)
     read and checked against :data:`~xlplan.landed_cost.tables.LANDED_COST`: typed columns
     (market names such as ``美国`` read as their code) and the error records. Missing optional
-    columns count as blank."""
+    columns count as blank. The columns stay apart (no frame): the calculation reads them one
+    by one."""
     lists = {
         "markets": set(rules.markets.index.astype(str)),
         "currencies": set(rules.currencies.index.astype(str)),
     }
     frame = raw if raw.index.equals(pd.RangeIndex(len(raw))) else raw.reset_index(drop=True)
-    typed, errors = coerce_table(
+    typed, errors = coerce_columns(
         frame, _COERCED, lists=lists, table_key=LANDED_COST.key, categorical=True
     )
     coded, customs_errors = _customs_cells(frame, rules.countries)
     # The fee tables read the channel and the fee text columns on their distinct values: each
     # is hashed once here, into a categorical the calculation reads by its codes.
     passed = {
-        key: pd.Series(text_categorical(frame[key]), copy=False)
+        key: text_categorical(frame[key])
         for key in ("channel", *FEE_TEXT)
         if _has_cells(frame, key)
     }
-    columns: dict[str, pd.Series | pd.Categorical] = {**coded, **passed}
-    for key, column in columns.items():
-        typed[key] = column
-    return typed, concat_errors([errors, customs_errors])
+    return TypedLines({**typed, **coded, **passed}, len(frame)), concat_errors(
+        [errors, customs_errors]
+    )
 
 
 COLUMN_LABELS: dict[str, Message] = {
@@ -116,11 +117,11 @@ def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
     return LandedCostResult(outputs, result.errors)
 
 
-def _computed(typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules) -> LandedCostColumns:
+def _computed(typed: TypedLines, errors: pd.DataFrame, rules: Rules) -> LandedCostColumns:
     """The output columns of typed lines by position, a wholly blank line's all blank (NaN, or
     ``None`` in a text column) but its error cell."""
     result = landed_cost_columns(typed, rules, errors, COLUMN_LABELS)
-    gaps = blank_rows(typed)
+    gaps = blank_cells(typed.columns.values(), typed.n)
     if gaps.any():
         for key, values in result.columns.items():
             if key != "error":
@@ -253,10 +254,10 @@ _ROUNDED_TOGETHER = 1024
 
 
 def _rounded_results(
-    raw: pd.DataFrame, typed: pd.DataFrame, result: LandedCostColumns, rules: Rules
+    raw: pd.DataFrame, typed: TypedLines, result: LandedCostColumns, rules: Rules
 ) -> dict[str, np.ndarray]:
     outputs = result.columns
-    n = len(typed)
+    n = typed.n
     places = money.minor_units(pd.Series(outputs["currency"], copy=False), rules.currencies)
     keys = (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
     if n <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
@@ -269,7 +270,7 @@ def _rounded_results(
         k: raw[k].to_numpy() if k in raw.columns else np.full(n, None, dtype=object)
         for k in LABEL_KEYS
     }
-    labels["market"] = typed["market"].to_numpy()  # the code, also where a name was typed
+    labels["market"] = np.asarray(typed.columns["market"])  # the code, also where a name was typed
     return {
         key: labels[key] if key in LABEL_KEYS else rounded[key] if key in rounded else outputs[key]
         for key in LANDED_COST_RESULTS.keys

@@ -237,6 +237,7 @@ __all__ = [
     "LandedCostColumns",
     "LandedCostResult",
     "Rounding",
+    "TypedLines",
     "TransportMode",
     "Treatment",
     "compute_landed_cost",
@@ -282,6 +283,27 @@ class LandedCostColumns(NamedTuple):
     errors: pd.DataFrame
 
 
+class TypedLines(NamedTuple):
+    """Typed lines (:func:`compute_landed_cost`'s ``lines``) as their columns by key, each
+    ``n`` values by position: a numpy array, or a categorical of a text column."""
+
+    columns: Mapping[str, np.ndarray | pd.Categorical]
+    n: int
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> TypedLines:
+        """The columns of a frame of typed lines (its index is not read)."""
+        return cls(
+            {
+                str(key): cast(pd.Categorical, column.array)
+                if isinstance(column.dtype, pd.CategoricalDtype)
+                else column.to_numpy()
+                for key, column in frame.items()
+            },
+            len(frame),
+        )
+
+
 def compute_landed_cost(
     lines: pd.DataFrame,
     rules: Rules,
@@ -298,25 +320,23 @@ def compute_landed_cost(
     (:func:`~xlplan.core.errors.row_messages`). The outputs as a frame of
     :func:`landed_cost_columns`.
     """
-    result = landed_cost_columns(lines, rules, input_errors, labels)
+    result = landed_cost_columns(TypedLines.of(lines), rules, input_errors, labels)
     values = output_frame(result.columns)
     values.index = lines.index
     return LandedCostResult(values, result.errors)
 
 
 def landed_cost_columns(
-    lines: pd.DataFrame,
+    lines: TypedLines,
     rules: Rules,
     input_errors: pd.DataFrame | None = None,
     labels: Mapping[str, Message] | None = None,
 ) -> LandedCostColumns:
-    """:func:`compute_landed_cost`'s outputs as columns by position, no frame around them: a
-    caller that reads them column by column (the one-line UDFs, the results table) builds no
-    frame of forty columns it only takes apart again."""
-    # Read by position; only read, so a frame already numbered 0..n-1 is used as it is.
-    numbered = lines.index.equals(pd.RangeIndex(len(lines)))
-    typed = lines if numbered else lines.reset_index(drop=True)
-    n = len(typed)
+    """:func:`compute_landed_cost` of lines handed over as columns, its outputs as columns by
+    position: a caller that has the lines' columns at hand and reads the outputs column by
+    column (the results table, the one-line UDFs) builds no frame it only takes apart again."""
+    typed = lines
+    n = typed.n
     errors = empty_errors() if input_errors is None else input_errors
     columns, domain_errors, target_errors = _calculate(typed, rules, errors)
     blocking = concat_errors([errors, domain_errors])
@@ -399,27 +419,27 @@ def _zero_where_blank(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), 0.0, values)
 
 
-def _coded(t: pd.DataFrame, key: str) -> customs.Coded:
+def _coded(t: TypedLines, key: str) -> customs.Coded:
     """A text input column as codes into its distinct values (all ``""`` when absent)."""
     if key not in t.columns:
-        return customs.Coded(np.zeros(len(t), dtype=np.int64), np.array([""], dtype=object))
-    return customs.coded(t[key])
+        return customs.Coded(np.zeros(t.n, dtype=np.int64), np.array([""], dtype=object))
+    return customs.coded(t.columns[key])
 
 
-def _column(t: pd.DataFrame, key: str, blank: object) -> np.ndarray:
-    """A typed input column, or a column of ``blank`` where the frame lacks it."""
+def _column(t: TypedLines, key: str, blank: object) -> np.ndarray:
+    """A typed input column, or a column of ``blank`` where the lines lack it."""
     if key in t.columns:
-        return t[key].to_numpy()
-    return np.full(len(t), blank, dtype=object if isinstance(blank, str) else float)
+        return np.asarray(t.columns[key])
+    return np.full(t.n, blank, dtype=object if isinstance(blank, str) else float)
 
 
 def _calculate(
-    t: pd.DataFrame, rules: Rules, prior: pd.DataFrame
+    t: TypedLines, rules: Rules, prior: pd.DataFrame
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame, pd.DataFrame]:
-    n = len(t)
+    n = t.n
     # Market rules per line by position: the market codes (a categorical's own, else
     # factorised), the few distinct markets looked up once and taken back to the lines.
-    markets = customs.coded(t["market"])
+    markets = customs.coded(t.columns["market"])
     codes, distinct = markets.codes, markets.uniques
     where = rules.markets.index.get_indexer(pd.Index(distinct))
     known_market = where >= 0
@@ -778,7 +798,7 @@ def _joined(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def _refund_admin(
-    t: pd.DataFrame,
+    t: TypedLines,
     rules: Rules,
     num: Callable[[str], np.ndarray],
     schedule: platform.PriceSchedule,
@@ -787,11 +807,11 @@ def _refund_admin(
     (:func:`~xlplan.landed_cost.fees.with_refund_admin`), and its rule id per line."""
     refund_rate = num("refund_rate")
     if rules.fees is None or not (np.nan_to_num(refund_rate) > 0).any():
-        return schedule, np.full(len(t), "", dtype=object)
+        return schedule, np.full(t.n, "", dtype=object)
     admin = platform.with_refund_admin(
         schedule,
         np.asarray(_text(t, "channel").astype(object), dtype=object),
-        t["market"].to_numpy(dtype=object),
+        np.asarray(t.columns["market"], dtype=object),
         refund_rate,
         rules.fees,
     )
@@ -799,7 +819,7 @@ def _refund_admin(
 
 
 def _processor_payments(
-    t: pd.DataFrame,
+    t: TypedLines,
     rules: Rules,
     num: Callable[[str], np.ndarray],
     z: dict[str, np.ndarray],
@@ -810,7 +830,7 @@ def _processor_payments(
     market, or the EEA euro account for an EU market the table does not name. Returns the rule
     ids per line and where the tables have no row for the processor, account or an add-on the
     line's shares need."""
-    n = len(t)
+    n = t.n
     none = np.full(n, "", dtype=object), np.zeros(n, dtype=bool)
     if rules.fees is None or "payment_processor" not in t.columns:
         return none
@@ -818,7 +838,7 @@ def _processor_payments(
     wanted = (names != "") & np.isnan(num("payment_rate")) & np.isnan(num("payment_fixed"))
     if not wanted.any():
         return none
-    market = t["market"].to_numpy(dtype=object)
+    market = np.asarray(t.columns["market"], dtype=object)
     accounts = list(set(rules.fees.payments["account_country"]))
     union = rules.markets.get("customs_union", pd.Series(dtype=object))
     in_eu = union.reindex(pd.Index(market)).to_numpy(dtype=object) == "EU"
@@ -850,7 +870,7 @@ def _processor_payments(
 
 
 def _platform_fees(
-    t: pd.DataFrame, rules: Rules, num: Callable[[str], np.ndarray]
+    t: TypedLines, rules: Rules, num: Callable[[str], np.ndarray]
 ) -> platform.FeeColumns:
     """The fee tables' figures for every line (:func:`~xlplan.landed_cost.fees.fee_columns`),
     the typed referral, last-mile and storage figures overriding them. Without fee tables in
@@ -887,26 +907,28 @@ def _platform_fees(
     return platform.fee_columns(frame, tables)
 
 
-def _text(t: pd.DataFrame, key: str) -> pd.Categorical:
+def _text(t: TypedLines, key: str) -> pd.Categorical:
     """A text column as a categorical of its distinct stripped values (``""`` where blank)."""
     if key not in t.columns:
         return pd.Categorical.from_codes(
-            np.zeros(len(t), dtype=np.int64), categories=pd.Index([""], dtype=object)
+            np.zeros(t.n, dtype=np.int64), categories=pd.Index([""], dtype=object)
         )
-    return text_categorical(t[key])
+    return text_categorical(t.columns[key])
 
 
-def text_categorical(values: pd.Series | np.ndarray) -> pd.Categorical:
+def text_categorical(values: pd.Series | np.ndarray | pd.Categorical) -> pd.Categorical:
     """Cells as a categorical of their distinct values as text, stripped (``""`` where
     blank): the lines are hashed once (a categorical's own codes are reused), the text work is
     done on the distinct values."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy(dtype=np.int64)
-        distinct = values.cat.categories.to_numpy(dtype=object)
+        values = cast(pd.Categorical, values.array)
+    if isinstance(values, pd.Categorical):
+        codes = values.codes.astype(np.int64)
+        distinct = values.categories.to_numpy(dtype=object)
         if codes.min(initial=0) >= 0 and all(
             isinstance(v, str) and v == v.strip() for v in distinct
         ):  # read already (typed_lines): its categories are the stripped texts
-            return cast(pd.Categorical, values.array)
+            return values
         if (codes < 0).any():
             distinct = np.append(distinct, np.array([None], dtype=object))
             codes = np.where(codes < 0, len(distinct) - 1, codes)
