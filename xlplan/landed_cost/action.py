@@ -12,6 +12,7 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import money, parse
+from xlplan.core.columns import Columns
 from xlplan.core.errors import InputError, Message, concat_errors, errors_where
 from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
@@ -22,7 +23,6 @@ from xlplan.landed_cost.calc import (
     LandedCostColumns,
     LandedCostResult,
     TransportMode,
-    TypedLines,
     landed_cost_columns,
     output_frame,
     text_categorical,
@@ -74,7 +74,7 @@ _COERCED = LANDED_COST.view(
 MODES = frozenset(m.value for m in TransportMode)
 
 
-def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[TypedLines, pd.DataFrame]:
+def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[Columns, pd.DataFrame]:
     """A raw lines table (cells by column key, as read from a sheet, a CSV or a UDF argument)
     read and checked against :data:`~xlplan.landed_cost.tables.LANDED_COST`: typed columns
     (market names such as ``美国`` read as their code) and the error records. Missing optional
@@ -96,7 +96,7 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[TypedLines, pd.DataFra
         for key in ("channel", *FEE_TEXT)
         if _has_cells(frame, key)
     }
-    return TypedLines({**typed, **coded, **passed}, len(frame)), concat_errors(
+    return Columns({**typed, **coded, **passed}, len(frame)), concat_errors(
         [errors, customs_errors]
     )
 
@@ -117,7 +117,7 @@ def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
     return LandedCostResult(outputs, result.errors)
 
 
-def _computed(typed: TypedLines, errors: pd.DataFrame, rules: Rules) -> LandedCostColumns:
+def _computed(typed: Columns, errors: pd.DataFrame, rules: Rules) -> LandedCostColumns:
     """The output columns of typed lines by position, a wholly blank line's all blank (NaN, or
     ``None`` in a text column) but its error cell."""
     result = landed_cost_columns(typed, rules, errors, COLUMN_LABELS)
@@ -254,7 +254,7 @@ _ROUNDED_TOGETHER = 1024
 
 
 def _rounded_results(
-    raw: pd.DataFrame, typed: TypedLines, result: LandedCostColumns, rules: Rules
+    raw: pd.DataFrame, typed: Columns, result: LandedCostColumns, rules: Rules
 ) -> dict[str, np.ndarray]:
     outputs = result.columns
     n = typed.n

@@ -91,6 +91,7 @@ from typing import NamedTuple, cast
 import numpy as np
 import pandas as pd
 
+from xlplan.core.columns import Columns
 from xlplan.core.errors import (
     Message,
     concat_errors,
@@ -237,7 +238,6 @@ __all__ = [
     "LandedCostColumns",
     "LandedCostResult",
     "Rounding",
-    "TypedLines",
     "TransportMode",
     "Treatment",
     "compute_landed_cost",
@@ -283,27 +283,6 @@ class LandedCostColumns(NamedTuple):
     errors: pd.DataFrame
 
 
-class TypedLines(NamedTuple):
-    """Typed lines (:func:`compute_landed_cost`'s ``lines``) as their columns by key, each
-    ``n`` values by position: a numpy array, or a categorical of a text column."""
-
-    columns: Mapping[str, np.ndarray | pd.Categorical]
-    n: int
-
-    @classmethod
-    def of(cls, frame: pd.DataFrame) -> TypedLines:
-        """The columns of a frame of typed lines (its index is not read)."""
-        return cls(
-            {
-                str(key): cast(pd.Categorical, column.array)
-                if isinstance(column.dtype, pd.CategoricalDtype)
-                else column.to_numpy()
-                for key, column in frame.items()
-            },
-            len(frame),
-        )
-
-
 def compute_landed_cost(
     lines: pd.DataFrame,
     rules: Rules,
@@ -320,14 +299,14 @@ def compute_landed_cost(
     (:func:`~xlplan.core.errors.row_messages`). The outputs as a frame of
     :func:`landed_cost_columns`.
     """
-    result = landed_cost_columns(TypedLines.of(lines), rules, input_errors, labels)
+    result = landed_cost_columns(Columns.of(lines), rules, input_errors, labels)
     values = output_frame(result.columns)
     values.index = lines.index
     return LandedCostResult(values, result.errors)
 
 
 def landed_cost_columns(
-    lines: TypedLines,
+    lines: Columns,
     rules: Rules,
     input_errors: pd.DataFrame | None = None,
     labels: Mapping[str, Message] | None = None,
@@ -419,14 +398,14 @@ def _zero_where_blank(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), 0.0, values)
 
 
-def _coded(t: TypedLines, key: str) -> customs.Coded:
+def _coded(t: Columns, key: str) -> customs.Coded:
     """A text input column as codes into its distinct values (all ``""`` when absent)."""
     if key not in t.columns:
         return customs.Coded(np.zeros(t.n, dtype=np.int64), np.array([""], dtype=object))
     return customs.coded(t.columns[key])
 
 
-def _column(t: TypedLines, key: str, blank: object) -> np.ndarray:
+def _column(t: Columns, key: str, blank: object) -> np.ndarray:
     """A typed input column, or a column of ``blank`` where the lines lack it."""
     if key in t.columns:
         return np.asarray(t.columns[key])
@@ -434,7 +413,7 @@ def _column(t: TypedLines, key: str, blank: object) -> np.ndarray:
 
 
 def _calculate(
-    t: TypedLines, rules: Rules, prior: pd.DataFrame
+    t: Columns, rules: Rules, prior: pd.DataFrame
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame, pd.DataFrame]:
     n = t.n
     # Market rules per line by position: the market codes (a categorical's own, else
@@ -798,7 +777,7 @@ def _joined(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def _refund_admin(
-    t: TypedLines,
+    t: Columns,
     rules: Rules,
     num: Callable[[str], np.ndarray],
     schedule: platform.PriceSchedule,
@@ -819,7 +798,7 @@ def _refund_admin(
 
 
 def _processor_payments(
-    t: TypedLines,
+    t: Columns,
     rules: Rules,
     num: Callable[[str], np.ndarray],
     z: dict[str, np.ndarray],
@@ -870,7 +849,7 @@ def _processor_payments(
 
 
 def _platform_fees(
-    t: TypedLines, rules: Rules, num: Callable[[str], np.ndarray]
+    t: Columns, rules: Rules, num: Callable[[str], np.ndarray]
 ) -> platform.FeeColumns:
     """The fee tables' figures for every line (:func:`~xlplan.landed_cost.fees.fee_columns`),
     the typed referral, last-mile and storage figures overriding them. Without fee tables in
@@ -907,7 +886,7 @@ def _platform_fees(
     return platform.fee_columns(frame, tables)
 
 
-def _text(t: TypedLines, key: str) -> pd.Categorical:
+def _text(t: Columns, key: str) -> pd.Categorical:
     """A text column as a categorical of its distinct stripped values (``""`` where blank)."""
     if key not in t.columns:
         return pd.Categorical.from_codes(

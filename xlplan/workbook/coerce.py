@@ -18,6 +18,7 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import parse
+from xlplan.core.columns import Column as TypedColumn
 from xlplan.core.errors import Texts, concat_errors, empty_errors, errors_where
 from xlplan.core.parse import Cells
 from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
@@ -46,10 +47,6 @@ def _blank_column(kind: Kind, n: int) -> np.ndarray:
     if kind is Kind.DATE:
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
     return np.full(n, "", dtype=object)
-
-
-TypedColumn = np.ndarray | pd.Categorical
-"""A column read by :func:`coerce_columns`: a numpy array, or a categorical of its texts."""
 
 
 def coerce_table(
