@@ -858,7 +858,7 @@ def _platform_fees(
     rate = num("referral_rate")
     if rules.fees is None:
         rate = np.nan_to_num(rate)
-    frame = pd.DataFrame(
+    lines = Columns(
         {
             "channel": _text(t, "channel"),
             "market": _text(t, "market"),
@@ -881,9 +881,9 @@ def _platform_fees(
             },
             "referral_rate": rate,
         },
-        copy=False,
+        t.n,
     )
-    return platform.fee_columns(frame, tables)
+    return platform.fee_columns(lines, tables)
 
 
 def _text(t: Columns, key: str) -> pd.Categorical:
