@@ -926,3 +926,31 @@ def test_a_number_reads_alike_alone_and_in_a_column(cell: float | int, month_sta
     dates = date_outcomes(*parse_dates(col, month_start=month_start))
     assert scalar_outcome(parse_date(cell, month_start=month_start), cell) == dates[0]
     assert is_blank(cell) == bool(blank_mask(col)[0])
+
+
+# A CSV's text column (Arrow-backed) of a few thousand cells: its plain decimals are read in
+# bulk, the rest cell by cell; the numbers must be what the cell-by-cell reading makes of them.
+_CELL_TEXT = st.one_of(
+    st.from_regex(r"\A-?[0-9]{1,17}(\.[0-9]{0,17})?\Z"),
+    st.sampled_from(["", " ", " 5", "5 ", "+5", "5.", ".5", "1e3", "15%", "¥12", "1,234.5", "n/a"]),
+    st.sampled_from(["-0", "-0.0", "007", "0.1", "0.30000000000000004", "９", "(3)", "1.2万"]),
+    st.none(),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(_CELL_TEXT, min_size=1, max_size=60), st.integers(0, 2**32 - 1))
+def test_text_column_of_numbers_read_in_bulk_as_cell_by_cell(
+    sample: list[str | None], seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    cells = [sample[i] for i in rng.integers(0, len(sample), 3000)]
+    numbers, places = rng.normal(0, 1e4, 500), rng.integers(0, 9, 500)
+    cells += [f"{v:.{d}f}" for v, d in zip(numbers, places, strict=True)]
+    arrow = pd.Series(cells, dtype=pd.StringDtype("pyarrow"))
+    plain = pd.Series(cells, dtype=object)  # read cell by cell
+    for parse in (parse_numbers, parse_amounts):
+        got, expected = parse(arrow), parse(plain)
+        np.testing.assert_array_equal(got.values, expected.values)
+        np.testing.assert_array_equal(got.bad, expected.bad)
+    assert parse_amounts(arrow).currency.tolist() == parse_amounts(plain).currency.tolist()

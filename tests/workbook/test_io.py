@@ -8,12 +8,20 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from xlplan.actions import CATALOG
 from xlplan.app import templates
 from xlplan.core.errors import ErrorRecord, InputError
 from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS
-from xlplan.workbook.io import FilePort, read_csv_table, read_workbook_tables
+from xlplan.workbook.io import (
+    FilePort,
+    _csv_column,
+    neutralise_csv,
+    read_csv_table,
+    read_workbook_tables,
+)
 
 
 def test_template_tables_read_back_in_both_languages(tmp_path: Path) -> None:
@@ -112,3 +120,29 @@ def test_file_port_writes_results_into_a_copy(tmp_path: Path) -> None:
     assert len(rows) == 1 + 4
     margin = header.index("Contribution margin")
     assert all(isinstance(r[margin].value, float) for r in rows[1:])
+
+
+# --------------------------------------------------------------------------------------------
+# CSV output: text that starts like a formula, found column by column in Arrow
+# --------------------------------------------------------------------------------------------
+
+_TEXT = st.text(alphabet=st.sampled_from("=+-@\t\r\n .eE0123456789x中٣'"), max_size=6)
+
+
+@given(
+    st.lists(st.one_of(st.none(), _TEXT), min_size=1, max_size=40),
+    st.integers(0, 5),
+    st.sampled_from(["str", "object"]),
+)
+@example(["-1.5", "+3", "٣", "-٣.5", "=1", "-", "\t", "1\n", "-1\n", None, ""], 0, "str")
+def test_csv_column_neutralised_as_cell_by_cell(
+    texts: list[str | None], skip: int, dtype: str
+) -> None:
+    """The column kernel quotes exactly the cells the cell-by-cell rule quotes (a plain number
+    with any Unicode digits stays; a column taken from the middle of a longer one)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    series = pd.Series(texts, dtype=dtype).iloc[min(skip, len(texts) - 1) :]
+    expected = neutralise_csv(series.to_frame()).iloc[:, 0].tolist()
+    got = pa.array(_csv_column(series)).to_pylist()
+    assert got == [None if pd.isna(v) else v for v in expected]

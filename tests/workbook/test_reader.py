@@ -18,7 +18,7 @@ from xlplan.app import templates
 from xlplan.core.errors import records
 from xlplan.workbook import reader as reader_module
 from xlplan.workbook.io import FilePort, read_workbook_tables
-from xlplan.workbook.package.cellscan import not_available_strings, special_cells
+from xlplan.workbook.package.cellscan import NOT_AVAILABLE, not_available_strings, special_cells
 
 
 def _template(tmp_path: Path, lang: str = "en") -> tuple[openpyxl.Workbook, Path]:
@@ -132,6 +132,21 @@ def test_special_cells_found_across_any_chunking(cuts: list[int]) -> None:
     bounds = [0, *sorted(set(cuts)), len(XML)]
     chunks = [XML[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     assert special_cells(chunks, {7: "None"}) == FOUND
+
+
+@pytest.mark.parametrize("text", [t for t in NOT_AVAILABLE if t])
+def test_each_not_available_text_found_and_nothing_near_it(text: str) -> None:
+    """Every text of the list is found as an inline string, escaped as written; a text that
+    only starts or ends like it, or is cut short, is an ordinary text."""
+    near = {text[:-1], text + "x", "x" + text, text + " ", text.swapcase()} - set(NOT_AVAILABLE)
+    cells = [text, *sorted(near)]
+    escaped = [t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for t in cells]
+    row = "".join(
+        f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{t}</t></is></c>'
+        for i, t in enumerate(escaped)
+    )
+    xml = f'<sheetData><row r="1">{row}</row></sheetData>'.encode()
+    assert special_cells([xml]) == {(1, 1): text}
 
 
 def test_not_available_shared_strings() -> None:

@@ -816,6 +816,55 @@ def _amount_handlers() -> dict[int, _Handler]:
 _AMOUNT_FIELDS = (_Field(np.float64, np.nan), _Field(object, ""))
 
 
+_PLAIN_DECIMAL_RE2 = r"^-?[0-9]{1,15}(?:\.[0-9]{1,15})?$"
+"""A cell written as a plain decimal (``72.52``, ``-3``, ``0.015``): ASCII digits, a minus
+sign and a point at most, no spaces; short enough that its number is finite."""
+
+
+def _plain_decimals(values: Cells) -> tuple[npt.NDArray[np.intp], FloatArray] | None:
+    """Where an Arrow-backed text column (a CSV's) holds plain decimals, and their numbers,
+    read by Arrow's kernels: one match and one cast (correctly rounded, as ``float``). Such a
+    cell reads as that number both as text and as a number; this skips hashing a million
+    distinct prices and reading each in Python. None for any other column."""
+    dtype = getattr(values, "dtype", None)
+    if not isinstance(values, pd.Series) or not isinstance(dtype, pd.StringDtype):
+        return None
+    if dtype.storage != "pyarrow" or len(values) < _BULK:
+        return None
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_DECIMAL_RE2), False)
+    where = np.flatnonzero(plain.to_numpy(zero_copy_only=False))
+    if not where.size:
+        return None
+    numbers = pc.cast(arr.take(pa.array(where)), pa.float64()).to_numpy(zero_copy_only=False)
+    return where, np.asarray(numbers, dtype=np.float64)
+
+
+def _amounts(values: Cells) -> list[npt.NDArray[Any]]:
+    """Amounts, markers and bad flags (:func:`_parse` with the amount handlers); a text
+    column's plain decimals read first, in bulk (:func:`_plain_decimals`), the rest as ever."""
+    plain = _plain_decimals(values)
+    if plain is None:
+        return _parse(values, _AMOUNT_FIELDS, _amount_handlers())
+    where, numbers = plain
+    s = _series(values)
+    out = _blank_fields(_AMOUNT_FIELDS, len(s))
+    out[0][where] = numbers  # finite: no marker, not bad
+    rest = np.ones(len(s), dtype=bool)
+    rest[where] = False
+    if rest.any():
+        at = np.flatnonzero(rest)
+        parts = _parse(s.iloc[at], _AMOUNT_FIELDS, _amount_handlers())
+        for column, part in zip(out, parts, strict=True):
+            column[at] = part
+    return out
+
+
 def parse_amounts(values: Cells) -> ParsedAmounts:
     """Amounts: :func:`parse_numbers`, with the currency marker typed in each cell.
 
@@ -823,7 +872,7 @@ def parse_amounts(values: Cells) -> ParsedAmounts:
     ``"元"``), ``""`` where there is none. It is not mapped to a currency (``¥`` is CNY or JPY,
     ``$`` one of many); the caller compares it with the column's currency.
     """
-    amounts, markers, bad = _parse(values, _AMOUNT_FIELDS, _amount_handlers())
+    amounts, markers, bad = _amounts(values)
     return ParsedAmounts(amounts, bad, markers)
 
 
@@ -838,7 +887,7 @@ def parse_numbers(values: Cells) -> Parsed:
     if floats is not None:
         infinite = np.isinf(floats)
         return Parsed(np.where(infinite, np.nan, floats), infinite)
-    amounts, _, bad = _parse(values, _AMOUNT_FIELDS, _amount_handlers())
+    amounts, _, bad = _amounts(values)
     return Parsed(amounts, bad)
 
 
