@@ -258,7 +258,9 @@ def _rounded_results(
 ) -> dict[str, np.ndarray]:
     outputs = result.columns
     n = typed.n
-    places = money.minor_units(pd.Series(outputs["currency"], copy=False), rules.currencies)
+    places = money.minor_units(
+        pd.Series(outputs["currency"], dtype=object, copy=False), rules.currencies
+    )
     keys = (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
     if n <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
         block = np.vstack([outputs[key] for key in keys])

@@ -314,10 +314,9 @@ def landed_cost_columns(
     """:func:`compute_landed_cost` of lines handed over as columns, its outputs as columns by
     position: a caller that has the lines' columns at hand and reads the outputs column by
     column (the results table, the one-line UDFs) builds no frame it only takes apart again."""
-    typed = lines
-    n = typed.n
+    n = lines.n
     errors = empty_errors() if input_errors is None else input_errors
-    columns, domain_errors, target_errors = _calculate(typed, rules, errors)
+    columns, domain_errors, target_errors = _calculate(lines, rules, errors)
     blocking = concat_errors([errors, domain_errors])
     bad = np.zeros(n, dtype=bool)
     bad[blocking["row"].to_numpy(dtype=np.int64)] = True
