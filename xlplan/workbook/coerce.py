@@ -246,7 +246,10 @@ def _numbers_together(raw: pd.DataFrame, table: Table) -> dict[str, _Numbers]:
     columns = [c for c in table.columns if c.kind in NUMERIC_KINDS and c.key in held]
     if len(columns) < 2:
         return {}
-    cells = raw[[c.key for c in columns]].to_numpy(dtype=object).T  # (columns, rows)
+    # The whole table as cells, then the number columns by position: taking the columns as a
+    # frame first builds a frame (a one-row table's read would cost most of its time there).
+    positions = raw.columns.get_indexer(pd.Index([c.key for c in columns]))
+    cells = raw.to_numpy(dtype=object)[:, positions].T  # (columns, rows)
     parsed, bad = parse.parse_numbers(cells.ravel())
     numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
     bad = np.reshape(bad, (len(columns), n))
