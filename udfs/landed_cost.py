@@ -1,9 +1,9 @@
 """Landed-cost UDFs: the whole table in one call (``XLP_LANDED_COST``) and its one-line forms
 (``XLP_LANDED_COST_LINE``, ``XLP_IMPORT_TAXES``, ``XLP_PRICE_FOR_MARGIN``), all through
-:func:`xlplan.landed_cost.action.results_table`: a scalar UDF is the one-row case of the table
-UDF, never a second implementation. ``XLP_SCENARIOS`` shows the lines under every rule scenario
-side by side, through :func:`xlplan.landed_cost.action.scenario_tables` (as the Scenarios
-action).
+:func:`xlplan.landed_cost.action.results_columns` (the results table's columns): a scalar UDF is
+the one-row case of the table UDF, never a second implementation. ``XLP_SCENARIOS`` shows the
+lines under every rule scenario side by side, through
+:func:`xlplan.landed_cost.action.scenario_tables` (as the Scenarios action).
 
 Settings-table errors (FX, market overrides, low-value overrides): the bad settings rows are
 left out and every output row's ``error`` cell ends with ``tblFX row 2, rate: 中文 / English``,
@@ -50,7 +50,7 @@ from udfs.common import (
 )
 from xlplan.core.errors import InputError, Message, concat_errors, format_error, records
 from xlplan.landed_cost.action import (
-    results_table,
+    results_columns,
     rules_from_tables,
     scenario_rows,
     scenario_tables,
@@ -75,10 +75,13 @@ from xlplan.plan.tables import FX
 from xlplan.reference import Rules
 from xlplan.workbook.schema import normalise_header
 
+Columns = dict[str, np.ndarray]
+"""A results table as its columns by key, each an array of its rows."""
 OUTPUT_COLUMNS = LANDED_COST_OUTPUT_COLUMNS
 OUTPUT_KEYS = list(_OUTPUT_KEYS)
 TEXT_OUTPUTS = ("currency", "size_tier", "flags", "fee_rules", "error")
 NUMERIC_OUTPUTS = [k for k in OUTPUT_KEYS if k not in TEXT_OUTPUTS]
+_NUMERIC_AT = [OUTPUT_KEYS.index(k) for k in NUMERIC_OUTPUTS]
 IMPORT_TAX_OUTPUTS = ("customs_value", "duty", "import_vat")
 """What XLP_IMPORT_TAXES returns; ``duty`` there is every duty of the unit (base and extra)."""
 PLACEHOLDER_PRICE = 1.0
@@ -175,10 +178,10 @@ def _landed_cost(
     entry_fees: Any = None,
     rounding: Any = None,
     fee_overrides: Any = None,
-) -> pd.DataFrame:
-    """The results table (:func:`results_table`: the outputs rounded for display, with the
-    lines' labels), one row per line, settings errors in ``error``; :func:`_cells` reads its
-    output columns."""
+) -> Columns:
+    """The results table's columns (:func:`results_columns`: the outputs rounded for display,
+    with the lines' labels), one row per line, settings errors in ``error``; :func:`_cells`
+    reads its output columns."""
     rules, setting_errors = _rules(
         date_arg(when),
         fx,
@@ -189,27 +192,25 @@ def _landed_cost(
         rounding,
         fee_overrides,
     )
-    out, _ = results_table(lines, rules)  # read by position: its index is not used
+    out, _ = results_columns(lines, rules)
     if len(setting_errors):
         note = "; ".join(format_error(r, "both", locate_setting) for r in records(setting_errors))
-        errors = out["error"].fillna("").astype(str)
-        out["error"] = errors.where(errors == "", errors + "; ") + note
+        errors = np.array(["" if pd.isna(e) else str(e) for e in out["error"]], dtype=object)
+        out["error"] = np.where(errors == "", errors, errors + "; ") + note
     return out
 
 
-def _cells(out: pd.DataFrame) -> Block:
-    """The output columns' rows as lists of Python values; NaN and infinities become ``""``.
-    Each column is read on its own (cheaper than a frame of the columns for a short table)."""
-    if not len(out):
+def _cells(out: Columns) -> Block:
+    """The output columns' rows as lists of Python values; NaN and infinities become ``""``."""
+    if not len(out["error"]):
         return []
-    numbers = np.column_stack([out[k].to_numpy(dtype=float) for k in NUMERIC_OUTPUTS]) + 0.0
-    # + 0.0 turns -0.0 into 0.0
-    cells = np.empty((len(out), len(OUTPUT_KEYS)), dtype=object)
+    numbers = np.vstack([out[k] for k in NUMERIC_OUTPUTS]).T + 0.0  # + 0.0: -0.0 as 0.0
+    cells = np.empty((len(numbers), len(OUTPUT_KEYS)), dtype=object)
     shown = numbers.astype(object)  # Python floats
     shown[~np.isfinite(numbers)] = ""
-    cells[:, [OUTPUT_KEYS.index(k) for k in NUMERIC_OUTPUTS]] = shown
+    cells[:, _NUMERIC_AT] = shown
     for key in TEXT_OUTPUTS:
-        text = out[key].to_numpy(dtype=object)  # may be a read-only view
+        text = out[key]
         cells[:, OUTPUT_KEYS.index(key)] = np.where(pd.isna(text), "", text)
     rows: Block = cells.tolist()
     return rows
@@ -229,9 +230,9 @@ def _line(headers: Any, values: Any) -> pd.DataFrame:
     return frame
 
 
-def _one(out: pd.DataFrame, key: str) -> Block:
+def _one(out: Columns, key: str) -> Block:
     """The single output ``key`` of a one-line result, or that line's error text."""
-    if out.empty:
+    if not len(out["error"]):
         return [[""]]
     row = _cells(out)[0]
     value = row[OUTPUT_KEYS.index(key)]
@@ -360,7 +361,7 @@ def XLP_LANDED_COST_LINE(
     def compute() -> Block:
         out = _landed_cost(_line(headers, values), fx, None, None, rules_date)
         if is_blank(scalar(output)):
-            return _cells(out) if len(out) else [[""] * len(OUTPUT_KEYS)]
+            return _cells(out) if len(out["error"]) else [[""] * len(OUTPUT_KEYS)]
         return _one(out, _output_key(output))
 
     return _one_line("line", (headers, values, output, fx), rules_date, compute)

@@ -154,3 +154,51 @@ def test_results_read_alike_at_any_size_and_numbering(frame: pd.DataFrame) -> No
     for i in range(len(frame)):
         alone, _ = action.results_table(frame.iloc[[i]].reset_index(drop=True), RULES)
         _same(alone.reset_index(drop=True), table.iloc[[i]].reset_index(drop=True))
+
+
+@settings(max_examples=25, deadline=None)
+@given(fee_lines())
+def test_columns_handed_over_are_the_tables_columns(frame: pd.DataFrame) -> None:
+    """The columns the one-line UDFs read (no frame built between the steps) are the results
+    table's, the calculator's outputs and the fee outputs, bit for bit."""
+    from xlplan.core.columns import Columns
+    from xlplan.landed_cost import action, fees
+    from xlplan.landed_cost.calc import compute_landed_cost, landed_cost_columns
+
+    table, errors = action.results_table(frame, RULES)
+    columns, column_errors = action.results_columns(frame, RULES)
+    assert list(columns) == list(table.columns)
+    for key, values in columns.items():
+        assert isinstance(values, np.ndarray), key
+        np.testing.assert_array_equal(values, table[key].to_numpy(), strict=True, err_msg=key)
+    pd.testing.assert_frame_equal(column_errors, errors)
+
+    typed, input_errors = action.typed_lines(frame, RULES)
+    assert isinstance(typed, Columns)
+    outputs = landed_cost_columns(typed, RULES, input_errors)
+    as_frame = pd.DataFrame(
+        {
+            k: v.astype(object) if isinstance(v, pd.Categorical) else v
+            for k, v in typed.columns.items()
+        }
+    )
+    result = compute_landed_cost(as_frame, RULES, input_errors)
+    for key, values in outputs.columns.items():
+        np.testing.assert_array_equal(
+            values, result.outputs[key].to_numpy(), strict=True, err_msg=key
+        )
+    pd.testing.assert_frame_equal(outputs.errors, result.errors)
+
+    fee_frame = frame.reindex(columns=list(fees.FEE_INPUT_KEYS)).astype(
+        {k: float for k in fees.FEE_INPUT_KEYS if k not in fees._TEXT_INPUTS}
+    )
+    for key in fees._TEXT_INPUTS:
+        fee_frame[key] = fee_frame[key].fillna("").astype(object)
+    assert RULES.fees is not None
+    framed = fees.compute_fees(fee_frame, RULES.fees)
+    handed = fees.fee_columns(Columns.of(fee_frame), RULES.fees)
+    for key, fee in handed.columns.items():
+        np.testing.assert_array_equal(
+            np.asarray(fee), framed.outputs[key].to_numpy(), strict=True, err_msg=key
+        )
+    np.testing.assert_array_equal(handed.fixed_fees, framed.fixed_fees, strict=True)

@@ -278,7 +278,7 @@ def test_unexpected_exception_becomes_a_cell(monkeypatch: pytest.MonkeyPatch) ->
     def boom(*_: Any) -> Any:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(udf, "results_table", boom)
+    monkeypatch.setattr(udf, "results_columns", boom)
     for block in (
         udf.XLP_LANDED_COST([EN, GOOD_DE]),
         udf.XLP_LANDED_COST_LINE(EN, GOOD_DE),

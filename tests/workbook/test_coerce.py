@@ -129,6 +129,34 @@ def test_categorical_columns_read_and_report_as_the_plain_ones() -> None:
     assert set(plain_errors["column"]) >= {"market", "cost_currency", "unit_cost"}
 
 
+@pytest.mark.parametrize("categorical", [False, True])
+def test_the_columns_read_are_the_tables_and_their_blank_rows_its_gaps(categorical: bool) -> None:
+    """:func:`coerce.coerce_columns` is :func:`coerce_table` without the frame: the same
+    values and errors (a wholly blank row skipped); :func:`coerce.blank_cells` finds the
+    frame's blank rows on the columns."""
+    raw = pd.DataFrame(
+        {
+            "sku": ["A", None, None, "B"],
+            "market": ["US", None, "  ", "Mexcio"],
+            "unit_cost": [1.0, None, None, "x"],
+            "price": [9.0, None, None, 9.0],
+        }
+    )
+    frame, errors = coerce_table(raw, LANDED_COST, categorical=categorical)
+    columns, column_errors = coerce.coerce_columns(raw, LANDED_COST, categorical=categorical)
+    pd.testing.assert_frame_equal(column_errors, errors)
+    assert list(columns) == list(frame.columns)
+    for key, values in columns.items():
+        assert not isinstance(values, pd.Series), key
+        if isinstance(values, pd.Categorical):
+            assert values.tolist() == frame[key].tolist(), key
+        else:
+            assert pd.Series(values).equals(pd.Series(frame[key].to_numpy())), key
+    assert set(errors["row"]) == {3}  # rows 1 and 2 are gaps, not "market is required"
+    gaps = coerce.blank_cells(columns.values(), len(raw))
+    assert gaps.tolist() == coerce.blank_rows(frame).tolist() == [False, True, True, False]
+
+
 NUMBER_KEYS = [c.key for c in LANDED_COST.columns if c.kind in NUMERIC_KINDS]
 NUMBER_CELL = st.one_of(
     st.none(),

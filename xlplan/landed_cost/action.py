@@ -12,16 +12,19 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import money, parse
+from xlplan.core.columns import Columns
 from xlplan.core.errors import InputError, Message, concat_errors, errors_where
 from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
     MONEY_OUTPUTS,
-    OUTPUT_KEYS,
     PRICE_OUTPUTS,
+    TEXT_COLUMNS,
+    LandedCostColumns,
     LandedCostResult,
     TransportMode,
-    compute_landed_cost,
+    landed_cost_columns,
+    output_frame,
     text_categorical,
 )
 from xlplan.landed_cost.scenarios import BASE, ScenarioRule, scenario_names, scenario_rules
@@ -44,7 +47,7 @@ from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import fx_table
 from xlplan.plan.tables import FX
 from xlplan.reference import Rules, load_rules
-from xlplan.workbook.coerce import blank_rows, coerce_table, good_rows
+from xlplan.workbook.coerce import blank_cells, coerce_columns, coerce_table, good_rows
 from xlplan.workbook.schema import Table
 
 MARKET_BOOLS = (
@@ -71,31 +74,31 @@ _COERCED = LANDED_COST.view(
 MODES = frozenset(m.value for m in TransportMode)
 
 
-def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[Columns, pd.DataFrame]:
     """A raw lines table (cells by column key, as read from a sheet, a CSV or a UDF argument)
     read and checked against :data:`~xlplan.landed_cost.tables.LANDED_COST`: typed columns
     (market names such as ``美国`` read as their code) and the error records. Missing optional
-    columns count as blank."""
+    columns count as blank. The columns stay apart (no frame): the calculation reads them one
+    by one."""
     lists = {
         "markets": set(rules.markets.index.astype(str)),
         "currencies": set(rules.currencies.index.astype(str)),
     }
     frame = raw if raw.index.equals(pd.RangeIndex(len(raw))) else raw.reset_index(drop=True)
-    typed, errors = coerce_table(
+    typed, errors = coerce_columns(
         frame, _COERCED, lists=lists, table_key=LANDED_COST.key, categorical=True
     )
     coded, customs_errors = _customs_cells(frame, rules.countries)
     # The fee tables read the channel and the fee text columns on their distinct values: each
     # is hashed once here, into a categorical the calculation reads by its codes.
     passed = {
-        key: pd.Series(text_categorical(frame[key]), copy=False)
+        key: text_categorical(frame[key])
         for key in ("channel", *FEE_TEXT)
         if _has_cells(frame, key)
     }
-    columns: dict[str, pd.Series | pd.Categorical] = {**coded, **passed}
-    for key, column in columns.items():
-        typed[key] = column
-    return typed, concat_errors([errors, customs_errors])
+    return Columns({**typed, **coded, **passed}, len(frame)), concat_errors(
+        [errors, customs_errors]
+    )
 
 
 COLUMN_LABELS: dict[str, Message] = {
@@ -108,17 +111,21 @@ def compute_lines(raw: pd.DataFrame, rules: Rules) -> LandedCostResult:
     """Every line of a raw lines table computed with ``rules`` (:func:`typed_lines`): bad rows
     get their errors, wholly blank rows (a gap in the table) stay blank, the rest compute."""
     typed, errors = typed_lines(raw, rules)
-    return _computed(raw, typed, errors, rules)
+    result = _computed(typed, errors, rules)
+    outputs = output_frame(result.columns)
+    outputs.index = raw.index
+    return LandedCostResult(outputs, result.errors)
 
 
-def _computed(
-    raw: pd.DataFrame, typed: pd.DataFrame, errors: pd.DataFrame, rules: Rules
-) -> LandedCostResult:
-    result = compute_landed_cost(typed, rules, errors, COLUMN_LABELS)
-    gaps = blank_rows(typed)
+def _computed(typed: Columns, errors: pd.DataFrame, rules: Rules) -> LandedCostColumns:
+    """The output columns of typed lines by position, a wholly blank line's all blank (NaN, or
+    ``None`` in a text column) but its error cell."""
+    result = landed_cost_columns(typed, rules, errors, COLUMN_LABELS)
+    gaps = blank_cells(typed.columns.values(), typed.n)
     if gaps.any():
-        result.outputs.loc[gaps, [k for k in OUTPUT_KEYS if k != "error"]] = None
-    result.outputs.index = raw.index
+        for key, values in result.columns.items():
+            if key != "error":
+                values[gaps] = None if key in TEXT_COLUMNS else np.nan
     return result
 
 
@@ -228,9 +235,17 @@ def _customs_cells(
 
 def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Landed Cost Results table (money rounded to each currency's minor unit, margins to
-    0.01 %) and the error records."""
+    0.01 %; the index of ``raw``) and the error records."""
+    columns, errors = results_columns(raw, rules)
+    return _results_frame(columns, raw.index), errors
+
+
+def results_columns(raw: pd.DataFrame, rules: Rules) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """The columns of :func:`results_table` by position, each its own array in
+    :data:`~xlplan.landed_cost.tables.LANDED_COST_RESULTS` order, and the error records: for a
+    caller that reads the table column by column (the one-line UDFs build no frame)."""
     typed, input_errors = typed_lines(raw, rules)
-    result = _computed(raw, typed, input_errors, rules)
+    result = _computed(typed, input_errors, rules)
     return _rounded_results(raw, typed, result, rules), result.errors
 
 
@@ -239,40 +254,47 @@ _ROUNDED_TOGETHER = 1024
 
 
 def _rounded_results(
-    raw: pd.DataFrame, typed: pd.DataFrame, result: LandedCostResult, rules: Rules
-) -> pd.DataFrame:
-    outputs = result.outputs
-    places = money.minor_units(outputs["currency"], rules.currencies)
+    raw: pd.DataFrame, typed: Columns, result: LandedCostColumns, rules: Rules
+) -> dict[str, np.ndarray]:
+    outputs = result.columns
+    n = typed.n
+    places = money.minor_units(
+        pd.Series(outputs["currency"], dtype=object, copy=False), rules.currencies
+    )
     keys = (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
-    if len(outputs) <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
-        block = np.vstack([outputs[key].to_numpy(dtype=float) for key in keys])
+    if n <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
+        block = np.vstack([outputs[key] for key in keys])
         rounded = dict(zip(keys, money.round_half_up(block, places), strict=True))
     else:  # many: column by column (no copy of them all at once)
-        rounded = {
-            key: money.round_half_up(outputs[key].to_numpy(dtype=float), places) for key in keys
-        }
-    rounded["contribution_margin"] = money.round_half_up(
-        outputs["contribution_margin"].to_numpy(dtype=float), 4
-    )
-    labels = pd.DataFrame(
-        {k: raw[k].to_numpy() if k in raw.columns else None for k in LABEL_KEYS},
-        index=outputs.index,
-    )
-    labels["market"] = typed["market"].to_numpy()  # the code, also where a name was typed
-    # One frame from the columns (no copy of the outputs, no column set one by one).
-    table = pd.DataFrame(
+        rounded = {key: money.round_half_up(outputs[key], places) for key in keys}
+    rounded["contribution_margin"] = money.round_half_up(outputs["contribution_margin"], 4)
+    labels = {
+        k: raw[k].to_numpy() if k in raw.columns else np.full(n, None, dtype=object)
+        for k in LABEL_KEYS
+    }
+    labels["market"] = np.asarray(typed.columns["market"])  # the code, also where a name was typed
+    return {
+        key: labels[key] if key in LABEL_KEYS else rounded[key] if key in rounded else outputs[key]
+        for key in LANDED_COST_RESULTS.keys
+    }
+
+
+def _results_frame(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """:func:`results_columns` as the results table: the labels as the lines read them, the
+    outputs' texts as object columns (no copy of the outputs, no column set one by one)."""
+    labels = pd.DataFrame({k: columns[k] for k in LABEL_KEYS}, index=index)
+    return pd.DataFrame(
         {
             key: labels[key]
             if key in LABEL_KEYS
-            else rounded[key]
-            if key in rounded
-            else outputs[key]
-            for key in LANDED_COST_RESULTS.keys
+            else pd.Series(values, index=index, dtype=object, copy=False)
+            if values.dtype == object
+            else values
+            for key, values in columns.items()
         },
-        index=outputs.index,
+        index=index,
         copy=False,
     )
-    return table
 
 
 def _dated_rows(
@@ -936,15 +958,17 @@ def scenario_tables(
     base_margin = np.nan
     for name, rules in zip(names, scenario_rule_sets(base, rows, names, rules_for), strict=True):
         mine = rows[rows["scenario"] == name]
-        result = _computed(lines, typed, input_errors, rules)
-        table = _rounded_results(lines, typed, result, rules).reset_index(drop=True)
+        result = _computed(typed, input_errors, rules)
+        table = _results_frame(
+            _rounded_results(lines, typed, result, rules), pd.RangeIndex(len(lines))
+        )
         if base_table is None:
             base_table = table
         table["scenario"] = name
         table["landed_cost_change"] = table["landed_cost"] - base_table["landed_cost"]
         table["margin_change"] = table["contribution_margin"] - base_table["contribution_margin"]
         results.append(table.reindex(columns=SCENARIO_RESULTS.keys))
-        out = result.outputs.reset_index(drop=True)
+        out = output_frame(result.columns)
         ok = (out["error"] == "").to_numpy()
         to_rc = rules.fx_rates(out["currency"], pd.Series(reporting_currency, index=out.index))
         rate = to_rc.to_numpy()

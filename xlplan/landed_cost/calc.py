@@ -91,6 +91,7 @@ from typing import NamedTuple, cast
 import numpy as np
 import pandas as pd
 
+from xlplan.core.columns import Columns
 from xlplan.core.errors import (
     Message,
     concat_errors,
@@ -234,11 +235,14 @@ __all__ = [
     "MONEY_OUTPUTS",
     "OUTPUT_KEYS",
     "PRICE_OUTPUTS",
+    "LandedCostColumns",
     "LandedCostResult",
     "Rounding",
     "TransportMode",
     "Treatment",
     "compute_landed_cost",
+    "landed_cost_columns",
+    "output_frame",
     "solve_price",
 ]
 
@@ -270,6 +274,15 @@ class LandedCostResult(NamedTuple):
     errors: pd.DataFrame
 
 
+class LandedCostColumns(NamedTuple):
+    """``columns``: the :data:`OUTPUT_KEYS` of every line by position, in that order, each its
+    own array (numbers float, NaN on a line that could not compute; texts object); ``errors``:
+    error records (see :mod:`xlplan.core.errors`)."""
+
+    columns: dict[str, np.ndarray]
+    errors: pd.DataFrame
+
+
 def compute_landed_cost(
     lines: pd.DataFrame,
     rules: Rules,
@@ -283,37 +296,47 @@ def compute_landed_cost(
     digits, ids as text; ``input_errors`` are the records the reading found (their rows compute
     nothing). Outputs are in the market currency per unit [market ccy/unit]; margins are
     fractions. ``labels`` name the columns in the ``error`` texts
-    (:func:`~xlplan.core.errors.row_messages`).
+    (:func:`~xlplan.core.errors.row_messages`). The outputs as a frame of
+    :func:`landed_cost_columns`.
     """
-    index = lines.index
-    # Read by position; only read, so a frame already numbered 0..n-1 is used as it is.
-    numbered = lines.index.equals(pd.RangeIndex(len(lines)))
-    typed = lines if numbered else lines.reset_index(drop=True)
-    n = len(typed)
+    result = landed_cost_columns(Columns.of(lines), rules, input_errors, labels)
+    values = output_frame(result.columns)
+    values.index = lines.index
+    return LandedCostResult(values, result.errors)
+
+
+def landed_cost_columns(
+    lines: Columns,
+    rules: Rules,
+    input_errors: pd.DataFrame | None = None,
+    labels: Mapping[str, Message] | None = None,
+) -> LandedCostColumns:
+    """:func:`compute_landed_cost` of lines handed over as columns, its outputs as columns by
+    position: a caller that has the lines' columns at hand and reads the outputs column by
+    column (the results table, the one-line UDFs) builds no frame it only takes apart again."""
+    n = lines.n
     errors = empty_errors() if input_errors is None else input_errors
-    columns, domain_errors, target_errors = _calculate(typed, rules, errors)
+    columns, domain_errors, target_errors = _calculate(lines, rules, errors)
     blocking = concat_errors([errors, domain_errors])
     bad = np.zeros(n, dtype=bool)
     bad[blocking["row"].to_numpy(dtype=np.int64)] = True
     # An unreachable target margin is reported, but the line's costs and break-even stand.
     all_errors = concat_errors([blocking, target_errors])
     columns["error"] = row_messages(all_errors, n, labels).to_numpy(dtype=object)
-    values = _output_frame(columns, bad, n)
-    values.index = index
-    return LandedCostResult(values, all_errors)
+    return LandedCostColumns(_output_columns(columns, bad), all_errors)
 
 
-_TEXT_COLUMNS = frozenset(("currency", "error", *TEXT_OUTPUTS))
+TEXT_COLUMNS = frozenset(("currency", "error", *TEXT_OUTPUTS))
+"""The outputs held as text (object arrays); every other output is a float array."""
 
 
-def _output_frame(columns: dict[str, np.ndarray], bad: np.ndarray, n: int) -> pd.DataFrame:
-    """The outputs as one frame in :data:`OUTPUT_KEYS` order: numbers NaN and texts blank on a
-    ``bad`` line, texts as object columns. Each column keeps its own array (``copy=False``):
-    consolidating thirty columns of a million lines into one block copies 240 MB for nothing."""
-    out: dict[str, object] = {}
+def _output_columns(columns: dict[str, np.ndarray], bad: np.ndarray) -> dict[str, np.ndarray]:
+    """The outputs in :data:`OUTPUT_KEYS` order: numbers NaN and texts blank on a ``bad``
+    line, each column an array the caller may write."""
+    out: dict[str, np.ndarray] = {}
     flagged = bool(bad.any())
     for key in OUTPUT_KEYS:
-        if key not in _TEXT_COLUMNS:
+        if key not in TEXT_COLUMNS:
             values = np.asarray(columns[key], dtype=float)
             if flagged:
                 values = np.where(bad, np.nan, values)
@@ -323,9 +346,21 @@ def _output_frame(columns: dict[str, np.ndarray], bad: np.ndarray, n: int) -> pd
                 values = np.where(bad, "", values)
         if not values.flags.writeable:  # a view of an input: the caller may write the outputs
             values = values.copy()
-        text = values.dtype == object
-        out[key] = pd.Series(values, dtype=object, copy=False) if text else values
-    return pd.DataFrame(out, copy=False)
+        out[key] = values
+    return out
+
+
+def output_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Output columns (:class:`LandedCostColumns`) as one frame, texts as object columns. Each
+    column keeps its own array (``copy=False``): consolidating thirty columns of a million
+    lines into one block copies 240 MB for nothing."""
+    return pd.DataFrame(
+        {
+            key: pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
+            for key, values in columns.items()
+        },
+        copy=False,
+    )
 
 
 _FX_MEMO: dict[int, tuple[weakref.ref[pd.DataFrame], dict[tuple[str, str], float]]] = {}
@@ -362,27 +397,27 @@ def _zero_where_blank(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), 0.0, values)
 
 
-def _coded(t: pd.DataFrame, key: str) -> customs.Coded:
+def _coded(t: Columns, key: str) -> customs.Coded:
     """A text input column as codes into its distinct values (all ``""`` when absent)."""
     if key not in t.columns:
-        return customs.Coded(np.zeros(len(t), dtype=np.int64), np.array([""], dtype=object))
-    return customs.coded(t[key])
+        return customs.Coded(np.zeros(t.n, dtype=np.int64), np.array([""], dtype=object))
+    return customs.coded(t.columns[key])
 
 
-def _column(t: pd.DataFrame, key: str, blank: object) -> np.ndarray:
-    """A typed input column, or a column of ``blank`` where the frame lacks it."""
+def _column(t: Columns, key: str, blank: object) -> np.ndarray:
+    """A typed input column, or a column of ``blank`` where the lines lack it."""
     if key in t.columns:
-        return t[key].to_numpy()
-    return np.full(len(t), blank, dtype=object if isinstance(blank, str) else float)
+        return np.asarray(t.columns[key])
+    return np.full(t.n, blank, dtype=object if isinstance(blank, str) else float)
 
 
 def _calculate(
-    t: pd.DataFrame, rules: Rules, prior: pd.DataFrame
+    t: Columns, rules: Rules, prior: pd.DataFrame
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame, pd.DataFrame]:
-    n = len(t)
+    n = t.n
     # Market rules per line by position: the market codes (a categorical's own, else
     # factorised), the few distinct markets looked up once and taken back to the lines.
-    markets = customs.coded(t["market"])
+    markets = customs.coded(t.columns["market"])
     codes, distinct = markets.codes, markets.uniques
     where = rules.markets.index.get_indexer(pd.Index(distinct))
     known_market = where >= 0
@@ -586,16 +621,14 @@ def _calculate(
     net_price = price - sales_tax
     payment_rule, no_payment = _processor_payments(t, rules, num, z, ccy)
     fee = _platform_fees(t, rules, num)
-    out = fee.outputs
+    out = fee.columns
     schedule, refund_rule = _refund_admin(t, rules, num, fee.schedule)
     refund_admin = schedule.at(np.nan_to_num(price), "refund")
-    referral = np.nan_to_num(out["referral_fee"].to_numpy(dtype=float)) + out[
-        "closing_fee"
-    ].to_numpy(dtype=float)
-    fulfilment_fee = out["fulfilment_fee"].to_numpy(dtype=float)
-    fuel = np.nan_to_num(out["fuel_surcharge"].to_numpy(dtype=float))
-    storage = np.nan_to_num(out["storage_fee"].to_numpy(dtype=float)) + np.nan_to_num(
-        out["aged_surcharge"].to_numpy(dtype=float)
+    referral = np.nan_to_num(_floats(out["referral_fee"])) + _floats(out["closing_fee"])
+    fulfilment_fee = _floats(out["fulfilment_fee"])
+    fuel = np.nan_to_num(_floats(out["fuel_surcharge"]))
+    storage = np.nan_to_num(_floats(out["storage_fee"])) + np.nan_to_num(
+        _floats(out["aged_surcharge"])
     )
     payment = price * z["payment_rate"] + z["payment_fixed"]
     fx_loss = price * z["fx_loss_rate"]
@@ -648,7 +681,7 @@ def _calculate(
             (no_payment, PriceFlag.NO_PAYMENT_RULE),
         ),
     )
-    rule_ids = _joined(_joined(out["fee_rules"].to_numpy(dtype=object), refund_rule), payment_rule)
+    rule_ids = _joined(_joined(_texts(out["fee_rules"]), refund_rule), payment_rule)
     values = {
         "currency": ccy,
         "customs_value": customs_value,
@@ -677,8 +710,8 @@ def _calculate(
         "contribution_margin": margin,
         "breakeven_price": breakeven,
         "price_for_target_margin": target_price,
-        "size_tier": out["size_tier"].to_numpy(dtype=object),
-        "dim_weight_kg": out["dim_weight_kg"].to_numpy(dtype=float),
+        "size_tier": _texts(out["size_tier"]),
+        "dim_weight_kg": _floats(out["dim_weight_kg"]),
         "competitor_margin": margin_at(competitor),
         "margin_5_below": margin_at(competitor * 0.95),
         "margin_8_below": margin_at(competitor * 0.92),
@@ -697,7 +730,17 @@ class PriceFlag(str, Enum):
     NO_PAYMENT_RULE = "no_payment_rule"
 
 
-def _flags(fee_flags: pd.Series, marks: Sequence[tuple[np.ndarray, PriceFlag]]) -> np.ndarray:
+def _floats(values: np.ndarray | pd.Categorical) -> np.ndarray:
+    return np.asarray(values, dtype=float)
+
+
+def _texts(values: np.ndarray | pd.Categorical) -> np.ndarray:
+    return np.asarray(values, dtype=object)
+
+
+def _flags(
+    fee_flags: np.ndarray | pd.Categorical, marks: Sequence[tuple[np.ndarray, PriceFlag]]
+) -> np.ndarray:
     """The fee flags and the price flags of each line, joined by ``;`` (``marks``: where each
     price flag holds). Built on the codes of the few distinct fee flags: one text per
     combination of a fee flag and the price flags, not a string per line."""
@@ -715,12 +758,11 @@ def _flags(fee_flags: pd.Series, marks: Sequence[tuple[np.ndarray, PriceFlag]]) 
     return np.asarray(texts[combined], dtype=object)
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _codes(values: np.ndarray | pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
     """A text column as codes into its distinct values (a categorical's own codes)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        cat = values.cat
-        return cat.codes.to_numpy(dtype=np.int64), cat.categories.to_numpy(dtype=object)
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    if isinstance(values, pd.Categorical):
+        return values.codes.astype(np.int64), values.categories.to_numpy(dtype=object)
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
     return np.asarray(codes, dtype=np.int64), np.asarray(distinct, dtype=object)
 
 
@@ -734,7 +776,7 @@ def _joined(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def _refund_admin(
-    t: pd.DataFrame,
+    t: Columns,
     rules: Rules,
     num: Callable[[str], np.ndarray],
     schedule: platform.PriceSchedule,
@@ -743,11 +785,11 @@ def _refund_admin(
     (:func:`~xlplan.landed_cost.fees.with_refund_admin`), and its rule id per line."""
     refund_rate = num("refund_rate")
     if rules.fees is None or not (np.nan_to_num(refund_rate) > 0).any():
-        return schedule, np.full(len(t), "", dtype=object)
+        return schedule, np.full(t.n, "", dtype=object)
     admin = platform.with_refund_admin(
         schedule,
         np.asarray(_text(t, "channel").astype(object), dtype=object),
-        t["market"].to_numpy(dtype=object),
+        np.asarray(t.columns["market"], dtype=object),
         refund_rate,
         rules.fees,
     )
@@ -755,7 +797,7 @@ def _refund_admin(
 
 
 def _processor_payments(
-    t: pd.DataFrame,
+    t: Columns,
     rules: Rules,
     num: Callable[[str], np.ndarray],
     z: dict[str, np.ndarray],
@@ -766,7 +808,7 @@ def _processor_payments(
     market, or the EEA euro account for an EU market the table does not name. Returns the rule
     ids per line and where the tables have no row for the processor, account or an add-on the
     line's shares need."""
-    n = len(t)
+    n = t.n
     none = np.full(n, "", dtype=object), np.zeros(n, dtype=bool)
     if rules.fees is None or "payment_processor" not in t.columns:
         return none
@@ -774,7 +816,7 @@ def _processor_payments(
     wanted = (names != "") & np.isnan(num("payment_rate")) & np.isnan(num("payment_fixed"))
     if not wanted.any():
         return none
-    market = t["market"].to_numpy(dtype=object)
+    market = np.asarray(t.columns["market"], dtype=object)
     accounts = list(set(rules.fees.payments["account_country"]))
     union = rules.markets.get("customs_union", pd.Series(dtype=object))
     in_eu = union.reindex(pd.Index(market)).to_numpy(dtype=object) == "EU"
@@ -806,16 +848,16 @@ def _processor_payments(
 
 
 def _platform_fees(
-    t: pd.DataFrame, rules: Rules, num: Callable[[str], np.ndarray]
-) -> platform.FeeResult:
-    """The fee tables' figures for every line (:func:`~xlplan.landed_cost.fees.compute_fees`),
+    t: Columns, rules: Rules, num: Callable[[str], np.ndarray]
+) -> platform.FeeColumns:
+    """The fee tables' figures for every line (:func:`~xlplan.landed_cost.fees.fee_columns`),
     the typed referral, last-mile and storage figures overriding them. Without fee tables in
     ``rules`` the typed figures alone count, a blank referral rate as 0."""
     tables = rules.fees if rules.fees is not None else no_fee_tables()
     rate = num("referral_rate")
     if rules.fees is None:
         rate = np.nan_to_num(rate)
-    frame = pd.DataFrame(
+    lines = Columns(
         {
             "channel": _text(t, "channel"),
             "market": _text(t, "market"),
@@ -838,31 +880,33 @@ def _platform_fees(
             },
             "referral_rate": rate,
         },
-        copy=False,
+        t.n,
     )
-    return platform.compute_fees(frame, tables)
+    return platform.fee_columns(lines, tables)
 
 
-def _text(t: pd.DataFrame, key: str) -> pd.Categorical:
+def _text(t: Columns, key: str) -> pd.Categorical:
     """A text column as a categorical of its distinct stripped values (``""`` where blank)."""
     if key not in t.columns:
         return pd.Categorical.from_codes(
-            np.zeros(len(t), dtype=np.int64), categories=pd.Index([""], dtype=object)
+            np.zeros(t.n, dtype=np.int64), categories=pd.Index([""], dtype=object)
         )
-    return text_categorical(t[key])
+    return text_categorical(t.columns[key])
 
 
-def text_categorical(values: pd.Series | np.ndarray) -> pd.Categorical:
+def text_categorical(values: pd.Series | np.ndarray | pd.Categorical) -> pd.Categorical:
     """Cells as a categorical of their distinct values as text, stripped (``""`` where
     blank): the lines are hashed once (a categorical's own codes are reused), the text work is
     done on the distinct values."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy(dtype=np.int64)
-        distinct = values.cat.categories.to_numpy(dtype=object)
+        values = cast(pd.Categorical, values.array)
+    if isinstance(values, pd.Categorical):
+        codes = values.codes.astype(np.int64)
+        distinct = values.categories.to_numpy(dtype=object)
         if codes.min(initial=0) >= 0 and all(
             isinstance(v, str) and v == v.strip() for v in distinct
         ):  # read already (typed_lines): its categories are the stripped texts
-            return cast(pd.Categorical, values.array)
+            return values
         if (codes < 0).any():
             distinct = np.append(distinct, np.array([None], dtype=object))
             codes = np.where(codes < 0, len(distinct) - 1, codes)

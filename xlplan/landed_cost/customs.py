@@ -135,8 +135,10 @@ def coded(values: object) -> Coded:
     """A column as :class:`Coded`: a categorical's own codes, else factorised (no blanks: a
     missing value reads as ``""``)."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        cats = values.cat.categories.to_numpy(dtype=object)
-        codes = values.cat.codes.to_numpy(dtype=np.int64)
+        values = values.array
+    if isinstance(values, pd.Categorical):
+        cats = values.categories.to_numpy(dtype=object)
+        codes = values.codes.astype(np.int64)
         if (codes < 0).any():
             cats = np.append(cats, "")
             codes = np.where(codes < 0, len(cats) - 1, codes)

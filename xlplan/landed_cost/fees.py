@@ -51,6 +51,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 import pandas as pd
 
+from xlplan.core.columns import Columns
 from xlplan.reference.fees import DEFAULT_CATEGORY, FeeTables
 
 FloatArray = np.ndarray
@@ -581,13 +582,32 @@ class FeeResult(NamedTuple):
     fixed_fees: FloatArray
 
 
+class FeeColumns(NamedTuple):
+    """:class:`FeeResult` with its ``outputs`` as columns by position (:data:`FEE_OUTPUT_KEYS`
+    in order; numbers float arrays, texts categoricals), no frame around them."""
+
+    columns: dict[str, np.ndarray | pd.Categorical]
+    schedule: PriceSchedule
+    fixed_fees: FloatArray
+
+
 def compute_fees(
     lines: pd.DataFrame, tables: FeeTables, *, default_months: float = 1.0
 ) -> FeeResult:
+    """Fees of every line from the tables (see the module docstring and
+    :func:`fee_columns`), the outputs as a frame with the index of ``lines``."""
+    result = fee_columns(Columns.of(lines), tables, default_months=default_months)
+    out = pd.DataFrame(result.columns, copy=False)
+    out.index = lines.index
+    return FeeResult(out, result.schedule, result.fixed_fees)
+
+
+def fee_columns(lines: Columns, tables: FeeTables, *, default_months: float = 1.0) -> FeeColumns:
     """Fees of every line from the tables (see the module docstring).
 
-    ``lines`` holds :data:`FEE_INPUT_KEYS`: texts as ``str`` (``""`` where blank), numbers as
-    float (NaN where blank). A blank ``months_in_stock`` counts ``default_months`` [months].
+    ``lines`` holds :data:`FEE_INPUT_KEYS` as columns: texts as ``str`` (``""`` where blank),
+    numbers as float (NaN where blank). A blank ``months_in_stock`` counts ``default_months``
+    [months].
     Optional typed figures override the tables on their line (rule id ``typed``):
     ``referral_rate`` [fraction] with ``referral_min`` [market ccy/unit] replace the referral or
     commission schedule; ``last_mile_per_unit`` replaces the FBA fee and its surcharge;
@@ -595,24 +615,20 @@ def compute_fees(
     distinct fee inputs (everything but the price) are looked up; the price-dependent fees are
     then read off each line's schedule at its price.
     """
-    index = lines.index
-    n = len(lines)
+    n = lines.n
     owner, first = _distinct_inputs(lines)
     # The distinct inputs' rows (only read): every line, in order, when all are distinct.
     every = len(first) == n and bool((first == np.arange(n)).all())
-    if every and lines.index.equals(pd.RangeIndex(n)):
-        t = lines
-    else:
-        t = lines.iloc[first].reset_index(drop=True)
+    t = lines if every else lines.rows(first)
     text = {
-        c: np.asarray(t[c].to_numpy(dtype=object), dtype=object)
+        c: np.asarray(t.columns[c], dtype=object)
         for c in ("channel", "market", "category", "listing_type")
     }
 
     def typed(key: str) -> FloatArray:
         if key not in t.columns:
-            return np.full(len(t), np.nan)
-        return np.asarray(t[key].to_numpy(dtype=float), dtype=float)
+            return np.full(t.n, np.nan)
+        return np.asarray(t.columns[key], dtype=float)
 
     ref = _referral(text, (typed("referral_rate"), typed("referral_min")), tables)
     tier = _size_tier(t, text["market"], text["channel"], tables)
@@ -647,7 +663,7 @@ def compute_fees(
     parts += [("fulfilment", Component(**fee_arrays)), ("fuel", Component(**fuel_arrays))]
     schedule = PriceSchedule(tuple(parts), sched[owner], len(head))
 
-    price = lines["price"].to_numpy(dtype=float)
+    price = np.asarray(lines.columns["price"], dtype=float)
     ref_missing = ref.missing[ref.code]
     closing = ref.closing[ref.code]
     fixed_fees = closing + np.nan_to_num(storage) + np.nan_to_num(aged)
@@ -663,7 +679,7 @@ def compute_fees(
                 FeeFlag.NO_DIMENSIONS,
             ),
         ],
-        len(t),
+        t.n,
     )
     # The row that prices the line at its own price names the FBA figures: each line's band
     # (0 = none), then every (distinct inputs, band) pair's rule text, looked up once.
@@ -677,11 +693,11 @@ def compute_fees(
         band = np.where(inside, j + 1, band)
     fba_missing = fba.missing[owner]
     own = mile_typed[owner]
-    by_band = np.concatenate([np.full((len(t), 1), "", dtype=object), fba.rule], axis=1)
+    by_band = np.concatenate([np.full((t.n, 1), "", dtype=object), fba.rule], axis=1)
     by_band[mile_typed, :] = TYPED
     referral_rules = ref.rule[ref.code]
     joined = np.empty(by_band.shape, dtype=object)
-    for u in range(len(t)):
+    for u in range(t.n):
         for j in range(by_band.shape[1]):
             joined[u, j] = ";".join(
                 x for x in (referral_rules[u], by_band[u, j], storage_rule[u]) if x
@@ -696,39 +712,35 @@ def compute_fees(
     def line_value(key: str) -> FloatArray:
         if key not in lines.columns:
             return np.full(n, np.nan)
-        return np.asarray(lines[key].to_numpy(dtype=float), dtype=float)
+        return np.asarray(lines.columns[key], dtype=float)
 
     line_mile, line_storage = line_value("last_mile_per_unit"), line_value("storage_per_unit")
     typed_storage = storage_typed[owner]
 
-    out = pd.DataFrame(
-        {
-            "referral_fee": np.where(ref_missing[owner], np.nan, schedule.at(price, "referral")),
-            "closing_fee": each(closing),
-            "fulfilment_fee": np.where(
-                own,
-                line_mile,
-                np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
-            ),
-            "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
-            "storage_fee": np.where(typed_storage, line_storage, each(storage)),
-            "aged_surcharge": each(aged),
-            "size_tier": _each_text(tier.name, owner),
-            "dim_weight_kg": each(tier.dim_weight_kg),
-            "shipping_weight_kg": each(tier.shipping_weight_kg),
-            "cubic_feet": each(tier.cubic_feet),
-            "referral_rule": _each_text(referral_rules, owner),
-            "fulfilment_rule": _each_text(by_band.ravel(), pair),
-            "storage_rule": _each_text(storage_rule, owner),
-            "fee_uncertain": each(uncertain),
-            "fee_flag": _each_text(flags, owner),
-            "fee_rules": _each_text(joined.ravel(), pair),
-        },
-        copy=False,
-    )
-    out.index = index
+    out: dict[str, np.ndarray | pd.Categorical] = {
+        "referral_fee": np.where(ref_missing[owner], np.nan, schedule.at(price, "referral")),
+        "closing_fee": each(closing),
+        "fulfilment_fee": np.where(
+            own,
+            line_mile,
+            np.where(fba_missing, np.nan, schedule.at(price, "fulfilment")),
+        ),
+        "fuel_surcharge": np.where(fba_missing, np.nan, schedule.at(price, "fuel")),
+        "storage_fee": np.where(typed_storage, line_storage, each(storage)),
+        "aged_surcharge": each(aged),
+        "size_tier": _each_text(tier.name, owner),
+        "dim_weight_kg": each(tier.dim_weight_kg),
+        "shipping_weight_kg": each(tier.shipping_weight_kg),
+        "cubic_feet": each(tier.cubic_feet),
+        "referral_rule": _each_text(referral_rules, owner),
+        "fulfilment_rule": _each_text(by_band.ravel(), pair),
+        "storage_rule": _each_text(storage_rule, owner),
+        "fee_uncertain": each(uncertain),
+        "fee_flag": _each_text(flags, owner),
+        "fee_rules": _each_text(joined.ravel(), pair),
+    }
     typed_costs = np.where(own, line_mile, 0.0) + np.where(typed_storage, line_storage, 0.0)
-    return FeeResult(out, schedule, each(fixed_fees) + typed_costs)
+    return FeeColumns(out, schedule, each(fixed_fees) + typed_costs)
 
 
 def _schedules(referral: np.ndarray, fulfilment: np.ndarray, amount: FloatArray) -> np.ndarray:
@@ -756,11 +768,11 @@ def _each_text(values: np.ndarray, owner: np.ndarray) -> pd.Categorical:
     )
 
 
-def _sized(t: pd.DataFrame) -> np.ndarray:
+def _sized(t: Columns) -> np.ndarray:
     cols = ["length_cm", "width_cm", "height_cm", "weight_kg"]
-    sized = np.ones(len(t), dtype=bool)
+    sized = np.ones(t.n, dtype=bool)
     for c in cols:
-        sized &= np.isfinite(t[c].to_numpy(dtype=float))
+        sized &= np.isfinite(np.asarray(t.columns[c], dtype=float))
     return sized
 
 
@@ -782,22 +794,22 @@ _NUMBER_INPUTS = (
 )
 
 
-def _distinct_inputs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_inputs(lines: Columns) -> tuple[np.ndarray, np.ndarray]:
     """Each line's distinct fee inputs (all but the price): (owner per line, first line of
     each)."""
-    n = len(lines)
+    n = lines.n
     if n <= 1:  # no line or one: nothing to share (a one-line UDF's case)
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     key = np.zeros(n, dtype=np.uint64)
     prime = np.uint64(1_099_511_628_211)
     with np.errstate(over="ignore"):
         for c in _TEXT_INPUTS:
-            codes = pd.factorize(lines[c], use_na_sentinel=False)[0]
+            codes = pd.factorize(lines.columns[c], use_na_sentinel=False)[0]
             key = key * prime + codes.astype(np.uint64)
         for c in _NUMBER_INPUTS:
             if c not in lines.columns:
                 continue
-            values = np.ascontiguousarray(lines[c].to_numpy(dtype=float))
+            values = np.ascontiguousarray(np.asarray(lines.columns[c], dtype=float))
             if c in _PRESENCE_INPUTS:
                 values = np.where(np.isnan(values), np.nan, 0.0)
             key = key * prime + pd.util.hash_array(values)
@@ -965,13 +977,11 @@ _TO_KG = {"lb": POUND_KG, "g": 0.001, "kg": 1.0}
 _TO_CM = {"in": INCH_CM, "cm": 1.0}
 
 
-def _size_tier(
-    t: pd.DataFrame, market: np.ndarray, channel: np.ndarray, tables: FeeTables
-) -> _Tier:
-    n = len(t)
-    sides = [t[c].to_numpy(dtype=float) for c in ("length_cm", "width_cm", "height_cm")]
+def _size_tier(t: Columns, market: np.ndarray, channel: np.ndarray, tables: FeeTables) -> _Tier:
+    n = t.n
+    sides = [np.asarray(t.columns[c], dtype=float) for c in ("length_cm", "width_cm", "height_cm")]
     dims = np.sort(np.column_stack(sides), axis=1)[:, ::-1]
-    weight_kg = t["weight_kg"].to_numpy(dtype=float)
+    weight_kg = np.asarray(t.columns["weight_kg"], dtype=float)
     cubic = dims.prod(axis=1) / CUBIC_FOOT_CM3
     name = np.full(n, "", dtype=object)
     storage_class = np.full(n, "", dtype=object)
@@ -1190,16 +1200,16 @@ def _fuel_of(tables: FeeTables, mk: str) -> tuple[float, str]:
 
 
 def _storage(
-    t: pd.DataFrame,
+    t: Columns,
     tier: _Tier,
     market: np.ndarray,
     tables: FeeTables,
     default_months: float,
 ) -> tuple[FloatArray, FloatArray, np.ndarray, np.ndarray, np.ndarray]:
-    n = len(t)
-    months = t["months_in_stock"].to_numpy(dtype=float)
+    n = t.n
+    months = np.asarray(t.columns["months_in_stock"], dtype=float)
     months = np.where(np.isnan(months), default_months, months)
-    sell = t["sell_month"].to_numpy(dtype=float)
+    sell = np.asarray(t.columns["sell_month"], dtype=float)
     storage = np.full(n, np.nan)
     aged = np.full(n, np.nan)
     rule = np.full(n, "", dtype=object)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import parse
+from xlplan.core.columns import Column as TypedColumn
 from xlplan.core.errors import Texts, concat_errors, empty_errors, errors_where
 from xlplan.core.parse import Cells
 from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
@@ -56,7 +57,35 @@ def coerce_table(
     table_key: str | None = None,
     categorical: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed columns and error records for a raw table, vectorised per column.
+    """Typed columns and error records for a raw table, vectorised per column: the columns of
+    :func:`coerce_columns` as one frame (index 0..n-1)."""
+    columns, errors = coerce_columns(
+        raw, table, lists=lists, table_key=table_key, categorical=categorical
+    )
+    # Each column its own array (no 2-D block copy); text stays in object columns, as the
+    # callers compare and join it (pandas would infer its string dtype from an array of str).
+    frame = pd.DataFrame(
+        {
+            k: pd.Series(v, dtype=object, copy=False)
+            if isinstance(v, np.ndarray) and v.dtype == object
+            else v
+            for k, v in columns.items()
+        },
+        copy=False,
+    )
+    return frame, errors
+
+
+def coerce_columns(
+    raw: pd.DataFrame,
+    table: Table,
+    *,
+    lists: Mapping[str, set[str]] | None = None,
+    table_key: str | None = None,
+    categorical: bool = False,
+) -> tuple[dict[str, TypedColumn], pd.DataFrame]:
+    """Typed columns by key (each ``len(raw)`` values by position) and error records for a raw
+    table, vectorised per column.
 
     Numbers become float (NaN where blank or bad), booleans float 1.0/0.0/NaN, codes upper-case
     strings (``""`` where blank), text strings. Checks: required cells, numbers that don't
@@ -72,7 +101,7 @@ def coerce_table(
     """
     tkey = table_key or table.key
     n = len(raw)
-    out: dict[str, np.ndarray | pd.Categorical] = {}
+    out: dict[str, TypedColumn] = {}
     errs: list[pd.DataFrame] = []
     lists = lists or {}
     present = set(raw.columns)
@@ -184,23 +213,12 @@ def coerce_table(
             out[col.key] = np.where(bad, "", np.asarray(months, dtype=object)).astype(object)
         else:
             out[col.key] = _cell_text(values)
-    # Each column its own array (no 2-D block copy); text stays in object columns, as the
-    # callers compare and join it (pandas would infer its string dtype from an array of str).
-    frame = pd.DataFrame(
-        {
-            k: pd.Series(v, dtype=object, copy=False)
-            if isinstance(v, np.ndarray) and v.dtype == object
-            else v
-            for k, v in out.items()
-        },
-        copy=False,
-    )
     errors = concat_errors(errs) if errs else empty_errors()
     if len(errors):  # a wholly blank row is skipped, not "market is required"
-        empty = blank_rows(frame)
+        empty = blank_cells(out.values(), n)
         if empty.any():
             errors = errors[~empty[errors["row"].to_numpy(dtype=np.int64)]].reset_index(drop=True)
-    return frame, errors
+    return out, errors
 
 
 TOGETHER_CELLS = 65_536
@@ -228,7 +246,10 @@ def _numbers_together(raw: pd.DataFrame, table: Table) -> dict[str, _Numbers]:
     columns = [c for c in table.columns if c.kind in NUMERIC_KINDS and c.key in held]
     if len(columns) < 2:
         return {}
-    cells = raw[[c.key for c in columns]].to_numpy(dtype=object).T  # (columns, rows)
+    # The whole table as cells, then the number columns by position: taking the columns as a
+    # frame first builds a frame (a one-row table's read would cost most of its time there).
+    positions = raw.columns.get_indexer(pd.Index([c.key for c in columns]))
+    cells = raw.to_numpy(dtype=object)[:, positions].T  # (columns, rows)
     parsed, bad = parse.parse_numbers(cells.ravel())
     numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
     bad = np.reshape(bad, (len(columns), n))
@@ -290,15 +311,20 @@ def _categorical_column(
 
 def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """Rows of a coerced frame with nothing in any cell (a gap the user left in a table)."""
-    empty = np.ones(len(frame), dtype=bool)
-    for key in frame.columns:
+    return blank_cells((frame[key] for key in frame.columns), len(frame))
+
+
+def blank_cells(columns: Iterable[TypedColumn | pd.Series], n: int) -> np.ndarray:
+    """:func:`blank_rows` of coerced columns of ``n`` rows (:func:`coerce_columns`), read one
+    after the other until every row has a cell."""
+    empty = np.ones(n, dtype=bool)
+    for values in columns:
         if not empty.any():  # every row has a cell already: the other columns cannot change it
             break
-        values = frame[key]
         if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype):
-            empty &= ((values == "") | values.isna()).to_numpy(dtype=bool)
+            empty &= np.asarray((values == "") | pd.isna(values), dtype=bool)
         else:
-            empty &= values.isna().to_numpy(dtype=bool)
+            empty &= np.asarray(pd.isna(values), dtype=bool)
     return empty
 
 
