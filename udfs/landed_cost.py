@@ -50,6 +50,7 @@ from udfs.common import (
 )
 from xlplan.core.errors import InputError, Message, concat_errors, format_error, records
 from xlplan.landed_cost.action import (
+    ResultColumns,
     results_columns,
     rules_from_tables,
     scenario_rows,
@@ -75,8 +76,6 @@ from xlplan.plan.tables import FX
 from xlplan.reference import Rules
 from xlplan.workbook.schema import normalise_header
 
-Columns = dict[str, np.ndarray]
-"""A results table as its columns by key, each an array of its rows."""
 OUTPUT_COLUMNS = LANDED_COST_OUTPUT_COLUMNS
 OUTPUT_KEYS = list(_OUTPUT_KEYS)
 TEXT_OUTPUTS = ("currency", "size_tier", "flags", "fee_rules", "error")
@@ -178,7 +177,7 @@ def _landed_cost(
     entry_fees: Any = None,
     rounding: Any = None,
     fee_overrides: Any = None,
-) -> Columns:
+) -> ResultColumns:
     """The results table's columns (:func:`results_columns`: the outputs rounded for display,
     with the lines' labels), one row per line, settings errors in ``error``; :func:`_cells`
     reads its output columns."""
@@ -200,7 +199,7 @@ def _landed_cost(
     return out
 
 
-def _cells(out: Columns) -> Block:
+def _cells(out: ResultColumns) -> Block:
     """The output columns' rows as lists of Python values; NaN and infinities become ``""``."""
     if not len(out["error"]):
         return []
@@ -230,7 +229,7 @@ def _line(headers: Any, values: Any) -> pd.DataFrame:
     return frame
 
 
-def _one(out: Columns, key: str) -> Block:
+def _one(out: ResultColumns, key: str) -> Block:
     """The single output ``key`` of a one-line result, or that line's error text."""
     if not len(out["error"]):
         return [[""]]

@@ -40,3 +40,19 @@ class Columns(NamedTuple):
         return Columns(
             {key: column[positions] for key, column in self.columns.items()}, len(positions)
         )
+
+
+def frame_of(columns: Mapping[str, Column]) -> pd.DataFrame:
+    """Columns by key as one frame (index 0..n-1), each column keeping its own array
+    (``copy=False``: consolidating thirty columns of a million lines into one block copies
+    240 MB for nothing); text stays in object columns, as the callers compare and join it
+    (pandas would infer its string dtype from an array of str)."""
+    return pd.DataFrame(
+        {
+            key: pd.Series(values, dtype=object, copy=False)
+            if isinstance(values, np.ndarray) and values.dtype == object
+            else values
+            for key, values in columns.items()
+        },
+        copy=False,
+    )

@@ -233,6 +233,10 @@ def _customs_cells(
     return out, concat_errors(errors)
 
 
+ResultColumns = dict[str, np.ndarray]
+"""The results table as its columns by key, each an array of its rows."""
+
+
 def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Landed Cost Results table (money rounded to each currency's minor unit, margins to
     0.01 %; the index of ``raw``) and the error records."""
@@ -240,7 +244,7 @@ def results_table(raw: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.Dat
     return _results_frame(columns, raw.index), errors
 
 
-def results_columns(raw: pd.DataFrame, rules: Rules) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+def results_columns(raw: pd.DataFrame, rules: Rules) -> tuple[ResultColumns, pd.DataFrame]:
     """The columns of :func:`results_table` by position, each its own array in
     :data:`~xlplan.landed_cost.tables.LANDED_COST_RESULTS` order, and the error records: for a
     caller that reads the table column by column (the one-line UDFs build no frame)."""
@@ -255,7 +259,7 @@ _ROUNDED_TOGETHER = 1024
 
 def _rounded_results(
     raw: pd.DataFrame, typed: Columns, result: LandedCostColumns, rules: Rules
-) -> dict[str, np.ndarray]:
+) -> ResultColumns:
     outputs = result.columns
     n = typed.n
     places = money.minor_units(
@@ -279,7 +283,7 @@ def _rounded_results(
     }
 
 
-def _results_frame(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+def _results_frame(columns: ResultColumns, index: pd.Index) -> pd.DataFrame:
     """:func:`results_columns` as the results table: the labels as the lines read them, the
     outputs' texts as object columns (no copy of the outputs, no column set one by one)."""
     labels = pd.DataFrame({k: columns[k] for k in LABEL_KEYS}, index=index)

@@ -91,7 +91,7 @@ from typing import NamedTuple, cast
 import numpy as np
 import pandas as pd
 
-from xlplan.core.columns import Columns
+from xlplan.core.columns import Columns, frame_of
 from xlplan.core.errors import (
     Message,
     concat_errors,
@@ -351,16 +351,9 @@ def _output_columns(columns: dict[str, np.ndarray], bad: np.ndarray) -> dict[str
 
 
 def output_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """Output columns (:class:`LandedCostColumns`) as one frame, texts as object columns. Each
-    column keeps its own array (``copy=False``): consolidating thirty columns of a million
-    lines into one block copies 240 MB for nothing."""
-    return pd.DataFrame(
-        {
-            key: pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
-            for key, values in columns.items()
-        },
-        copy=False,
-    )
+    """Output columns (:class:`LandedCostColumns`) as one frame, texts as object columns, each
+    column its own array (:func:`~xlplan.core.columns.frame_of`)."""
+    return frame_of(columns)
 
 
 _FX_MEMO: dict[int, tuple[weakref.ref[pd.DataFrame], dict[tuple[str, str], float]]] = {}

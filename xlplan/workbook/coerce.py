@@ -19,6 +19,7 @@ import pandas as pd
 from xlplan import reference
 from xlplan.core import parse
 from xlplan.core.columns import Column as TypedColumn
+from xlplan.core.columns import frame_of
 from xlplan.core.errors import Texts, concat_errors, empty_errors, errors_where
 from xlplan.core.parse import Cells
 from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
@@ -62,18 +63,7 @@ def coerce_table(
     columns, errors = coerce_columns(
         raw, table, lists=lists, table_key=table_key, categorical=categorical
     )
-    # Each column its own array (no 2-D block copy); text stays in object columns, as the
-    # callers compare and join it (pandas would infer its string dtype from an array of str).
-    frame = pd.DataFrame(
-        {
-            k: pd.Series(v, dtype=object, copy=False)
-            if isinstance(v, np.ndarray) and v.dtype == object
-            else v
-            for k, v in columns.items()
-        },
-        copy=False,
-    )
-    return frame, errors
+    return frame_of(columns), errors
 
 
 def coerce_columns(
