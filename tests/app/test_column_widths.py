@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo-widths")
-    demo.run_demo(out, date(2026, 11, 21), render=False)
+    demo.run_demo(out, date(2026, 11, 21))
     return out
 
 

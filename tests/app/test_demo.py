@@ -16,7 +16,7 @@ from xlplan.app import demo
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    result = demo.run_demo(out, date(2026, 11, 21), render=False)
+    result = demo.run_demo(out, date(2026, 11, 21))
     assert [p.name for p in result.workbooks] == ["demo-plan.xlsx", "demo-plan-zh.xlsx"]
     return out
 

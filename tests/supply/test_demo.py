@@ -17,7 +17,7 @@ from xlplan.app import demo
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[demo.DemoResult, Path]:
     out = tmp_path_factory.mktemp("demo")
-    return demo.run_demo(out, date(2026, 11, 21), render=False), out
+    return demo.run_demo(out, date(2026, 11, 21)), out
 
 
 def _table(path: Path, name: str) -> pd.DataFrame:

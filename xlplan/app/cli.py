@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -386,12 +387,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = demo.run_demo(
         out,
         today=_today(args),
-        render=not args.no_pdf,
         progress=lambda step: print(f"... {step}", flush=True),
     )
     for line in result.lines:
         print(line)
-    return 0
+    if args.no_pdf:
+        return 0
+    if shutil.which("soffice") is None:
+        print("(LibreOffice not found: no PDF render; install libreoffice-calc)")
+        return 0
+    # The summary and the workbooks are out; the renders take longer than the plan itself.
+    print("... rendering the PDFs with LibreOffice (--no-pdf skips this) ...", flush=True)
+    rendered = demo.render_pdfs(result.workbooks, out)
+    for pdf in rendered.pdfs:
+        print(f"written: {pdf}")
+    for problem in rendered.problems:
+        print(f"xlplan: {problem}", file=sys.stderr)
+    return 1 if rendered.problems else 0
 
 
 def cmd_relink(args: argparse.Namespace) -> int:

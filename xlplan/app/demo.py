@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -42,7 +43,6 @@ OPENING_CASH = 20_000_000.0  # [CNY]
 @dataclass
 class DemoResult:
     workbooks: list[Path] = field(default_factory=list)
-    pdfs: list[Path] = field(default_factory=list)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     lines: list[str] = field(default_factory=list)
     problems: int = 0
@@ -132,12 +132,11 @@ def run_demo(
     out_dir: Path,
     today: date,
     *,
-    render: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Write ``demo-plan.xlsx`` (English) and ``demo-plan-zh.xlsx`` into ``out_dir``, and their
-    PDF renders when LibreOffice is installed and ``render`` is set. ``progress`` hears of each
-    step as it starts."""
+    """Write ``demo-plan.xlsx`` (English) and ``demo-plan-zh.xlsx`` into ``out_dir``.
+    ``progress`` hears of each step as it starts. The PDF renders are a separate step
+    (:func:`render_pdfs`), so the summary is out before LibreOffice starts."""
     say = progress or (lambda _: None)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = DemoResult()
@@ -171,13 +170,8 @@ def run_demo(
     result.table = written.get("landed_cost_results", pd.DataFrame())
     result.lines = [*headline(written), *supply_lines(written), "", *result.lines]
     result.lines.extend(summary_lines(result.table))
-    if render and shutil.which("soffice"):
-        say("rendering the PDFs with LibreOffice ...")
-        result.pdfs = render_pdfs(result.workbooks, out_dir)
     result.lines.append("")
-    result.lines.extend(f"written: {p}" for p in [*result.workbooks, *result.pdfs])
-    if render and not result.pdfs:
-        result.lines.append("(LibreOffice not found: no PDF render; install libreoffice-calc)")
+    result.lines.extend(f"written: {p}" for p in result.workbooks)
     return result
 
 
@@ -251,22 +245,84 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
     ]
 
 
-def render_pdfs(workbooks: list[Path], out_dir: Path) -> list[Path]:
-    """PDFs of the workbooks through LibreOffice headless; none when it is not installed."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        return []
-    # A profile kept between runs: LibreOffice's first start in a new profile takes seconds.
-    profile = Path(tempfile.gettempdir()) / f"xlplan-demo-lo-profile-{os.getuid()}"
-    cmd = [
-        soffice,
-        f"-env:UserInstallation={profile.as_uri()}",
-        "--headless",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(out_dir),
-        *map(str, workbooks),
-    ]
-    subprocess.run(cmd, capture_output=True, timeout=600, check=False)
-    return [p for p in (out_dir / f"{w.stem}.pdf" for w in workbooks) if p.exists()]
+@dataclass(frozen=True)
+class Rendered:
+    """What :func:`render_pdfs` made: the PDFs, and for each workbook LibreOffice did not
+    render, why (one line, both languages)."""
+
+    pdfs: list[Path]
+    problems: list[str]
+
+
+RENDER_TIMEOUT_S = 600
+
+
+def render_pdfs(workbooks: list[Path], out_dir: Path, soffice: str | None = None) -> Rendered:
+    """PDFs of the workbooks through LibreOffice headless (``soffice``, found on the path
+    when not given), one process per workbook side by side: two demo workbooks of ~200 pages
+    each take ~10 s apiece, about half that wall time on two cores. Each process has its own
+    profile, kept between runs (LibreOffice's first start in a new profile takes seconds; two
+    processes cannot share one). A PDF left by an earlier run is removed first, so a render
+    that fails is reported, never hidden by an old file."""
+    binary = soffice or shutil.which("soffice")
+    if binary is None:
+        return Rendered([], [])
+    started: list[tuple[Path, Path, subprocess.Popen[bytes], IO[bytes]]] = []
+    pdfs: list[Path] = []
+    problems: list[str] = []
+    for i, book in enumerate(workbooks):
+        pdf = out_dir / f"{book.stem}.pdf"
+        pdf.unlink(missing_ok=True)
+        profile = Path(tempfile.gettempdir()) / f"xlplan-demo-lo-profile-{os.getuid()}-{i}"
+        cmd = [
+            binary,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            str(book),
+        ]
+        said = tempfile.TemporaryFile()  # not a pipe: a process waited on later never blocks
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=said)
+        except OSError as exc:
+            said.close()
+            problems.append(
+                f"无法启动 LibreOffice（{binary}）/ could not start LibreOffice ({binary}): {exc}"
+            )
+            continue
+        started.append((book, pdf, proc, said))
+    for book, pdf, proc, log in started:
+        with log:
+            code, err = _finished(proc, log)
+        if code is None:
+            problems.append(
+                f"LibreOffice 超过 {RENDER_TIMEOUT_S} 秒未生成 {book.name} 的 PDF，已停止 / "
+                f"LibreOffice did not render {book.name} within {RENDER_TIMEOUT_S} s: stopped"
+            )
+            continue
+        if pdf.exists():
+            pdfs.append(pdf)
+            continue
+        lines = [line for line in err.decode(errors="replace").splitlines() if line.strip()]
+        cause = lines[-1] if lines else "no message"
+        problems.append(
+            f"LibreOffice 未能生成 {book.name} 的 PDF（退出码 {code}）/ "
+            f"LibreOffice did not render {book.name} (exit {code}): {cause}"
+        )
+    return Rendered(pdfs, problems)
+
+
+def _finished(proc: subprocess.Popen[bytes], said: IO[bytes]) -> tuple[int | None, bytes]:
+    """The process's exit code (None when it ran past the time limit and was stopped) and
+    what it wrote to its error stream."""
+    try:
+        code: int | None = proc.wait(timeout=RENDER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        code = None
+    said.seek(0)
+    return code, said.read()
