@@ -53,6 +53,43 @@ def test_typed_columns_read_what_the_cells_hold(
         assert typed["landed_cost"].frame["unit_cost"].dtype == np.float64
 
 
+def test_a_table_with_room_at_its_end_and_cells_around_it_reads_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The typed read takes the table's rectangle from its sheet: cells beside and below the
+    table are not read, and rows the table spans past the sheet's last used row (room left
+    for more lines) read as blank rows, as cell by cell."""
+    wb, path = _template(tmp_path)
+    ws = wb["Landed Cost"]
+    table = ws.tables["tblLandedCost"]
+    first, last = table.ref.split(":")
+    end = int("".join(ch for ch in last if ch.isdigit()))
+    table.ref = f"{first}:{''.join(ch for ch in last if ch.isalpha())}{end + 30}"
+    ws.cell(8, ws.max_column + 2, "a note beside the table")
+    wb.save(path)
+    typed_reads: list[object] = []
+    original = reader_module.WorkbookReader._typed_columns
+
+    def spy(self: object, *args: object) -> object:
+        block = original(self, *args)
+        typed_reads.append(block)
+        return block
+
+    with monkeypatch.context() as m:
+        m.setattr(reader_module.WorkbookReader, "_typed_columns", spy)
+        typed = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    assert typed_reads and all(b is not None for b in typed_reads)
+    with monkeypatch.context() as m:
+        m.setattr(reader_module.WorkbookReader, "_typed_columns", lambda *a: None)
+        cells = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    _same(typed, cells)
+    assert typed["unit_cost"].dtype == np.float64
+    ws.cell(end + 45, 1, "below the table")  # the sheet now runs past the table's end
+    wb.save(path)
+    below = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    _same(below, cells)
+
+
 def test_a_column_mixing_types_is_read_cell_by_cell(tmp_path: Path) -> None:
     wb, path = _template(tmp_path)
     ws = wb["Landed Cost"]
