@@ -90,6 +90,27 @@ def test_a_table_with_room_at_its_end_and_cells_around_it_reads_typed(
     _same(below, cells)
 
 
+def test_a_table_whose_end_column_has_no_cells_reads_as_cell_by_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table's last column with neither a header cell nor a value is outside the sheet's
+    cells: the table still reads (cell by cell), the same as ever, never refused."""
+    wb, path = _template(tmp_path)
+    ws = wb["Landed Cost"]
+    first, last = ws.tables["tblLandedCost"].ref.split(":")
+    top = int("".join(ch for ch in first if ch.isdigit()))
+    col = openpyxl.utils.column_index_from_string("".join(ch for ch in last if ch.isalpha()))
+    for row in ws.iter_rows(min_row=top, min_col=col, max_col=col):
+        for cell in row:
+            cell.value = None
+    wb.save(path)
+    typed = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    with monkeypatch.context() as m:
+        m.setattr(reader_module.WorkbookReader, "_typed_columns", lambda *a: None)
+        cells = read_workbook_tables(path, CATALOG, ["landed_cost"])["landed_cost"].frame
+    _same(typed, cells)
+
+
 def test_a_column_mixing_types_is_read_cell_by_cell(tmp_path: Path) -> None:
     wb, path = _template(tmp_path)
     ws = wb["Landed Cost"]

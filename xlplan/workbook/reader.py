@@ -304,7 +304,7 @@ class WorkbookReader:
         the header cells as the sheet has them, not used: the columns are taken by position.
         The rows past the sheet's last used row (a table with room left at its end) are not
         in the sheet's cells: they are blank, added as such."""
-        from fastexcel import UnsupportedColumnTypeCombinationError
+        from fastexcel import ColumnNotFoundError, UnsupportedColumnTypeCombinationError
 
         rows = found.max_row - found.min_row
         if not wanted or rows <= 0:
@@ -321,7 +321,9 @@ class WorkbookReader:
                 schema_sample_rows=None,
                 eager=True,
             )
-        except UnsupportedColumnTypeCombinationError:
+        except (UnsupportedColumnTypeCombinationError, ColumnNotFoundError):
+            # A column of mixed types; or an end column of the table with no cell at all,
+            # not even its header (outside the sheet's cells, fastexcel does not find it).
             return None
         except Exception as exc:  # fastexcel's own error types
             raise _unreadable(self.label, exc) from exc
