@@ -96,3 +96,34 @@ def test_file_to_file_benchmark_runs_small() -> None:
     assert "csv -> csv" in text and "scaling, xlsx -> xlsx" in text
     targets = runner.parse_targets("files", lines)
     assert {t.label for t in targets} >= {"xlplan --help", "xlplan --version"}
+    assert "inline strings" in text
+
+
+def test_the_benchmark_plan_holds_its_text_as_excel_saves_it(tmp_path: Path) -> None:
+    """The plan the file benchmark reads keeps its text in the shared-string table (as Excel
+    and ``xlplan new`` write it), every cell the same as the inline-string variant's."""
+    import zipfile
+
+    import openpyxl
+
+    from benchmarks import bench_files
+
+    lines = bench_files.bench_lines(40)
+    shared, inline = tmp_path / "shared.xlsx", tmp_path / "inline.xlsx"
+    bench_files.write_plan(lines, shared)
+    bench_files.write_plan(lines, inline, inline=True)
+    with zipfile.ZipFile(shared) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert not any(b"inlineStr" in z.read(n) for n in sheets)
+    with zipfile.ZipFile(inline) as z:
+        assert any(b"inlineStr" in z.read(n) for n in z.namelist())
+
+    def cells(path: Path) -> list[tuple[object, ...]]:
+        book = openpyxl.load_workbook(path, read_only=True)
+        return [
+            tuple(getattr(v, "text", v) for v in row)  # array formulas by their text
+            for ws in book.worksheets
+            for row in ws.iter_rows(values_only=True)
+        ]
+
+    assert cells(shared) == cells(inline)
