@@ -299,8 +299,9 @@ class WorkbookReader:
         one) or none is wanted.
 
         The table's rectangle is read from its sheet (header row, columns, rows) rather than
-        by the table's name: fastexcel reads a sheet's cells without copying them first,
-        ~0.3 s less CPU and ~90 MB less memory on a 100,000-line table. Its column names are
+        by the table's name: fastexcel reads a sheet's cells without copying them first. On a
+        100,000-line table that is ~0.3 s less CPU and ~90 MB less at the read's own peak;
+        the whole command's peak ~45 MB lower, its CPU ~0.1-0.2 s less. Its column names are
         the header cells as the sheet has them, not used: the columns are taken by position.
         The rows past the sheet's last used row (a table with room left at its end) are not
         in the sheet's cells: they are blank, added as such."""
