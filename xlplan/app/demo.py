@@ -11,7 +11,6 @@ exactly as ``xlplan run`` does, and returns the summary the CLI prints. Figures 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +23,7 @@ from typing import IO
 import pandas as pd
 
 from xlplan import actions
-from xlplan.app import templates
+from xlplan.app import places, templates
 from xlplan.landed_cost.tables import LANDED_COST
 from xlplan.reference import DATA_DIR
 from xlplan.supply import sheets as supply_sheets
@@ -261,9 +260,9 @@ def render_pdfs(workbooks: list[Path], out_dir: Path, soffice: str | None = None
     """PDFs of the workbooks through LibreOffice headless (``soffice``, found on the path
     when not given), one process per workbook side by side: two demo workbooks of ~200 pages
     each take ~10 s apiece, about half that wall time on two cores. Each process has its own
-    profile, kept between runs (LibreOffice's first start in a new profile takes seconds; two
-    processes cannot share one). A PDF left by an earlier run is removed first, so a render
-    that fails is reported, never hidden by an old file."""
+    profile in XLPlan's app-data folder, kept between runs (LibreOffice's first start in a new
+    profile takes seconds; two processes cannot share one). A PDF left by an earlier run is
+    removed first, so a render that fails is reported, never hidden by an old file."""
     binary = soffice or shutil.which("soffice")
     if binary is None:
         return Rendered([], [])
@@ -273,7 +272,7 @@ def render_pdfs(workbooks: list[Path], out_dir: Path, soffice: str | None = None
     for i, book in enumerate(workbooks):
         pdf = out_dir / f"{book.stem}.pdf"
         pdf.unlink(missing_ok=True)
-        profile = Path(tempfile.gettempdir()) / f"xlplan-demo-lo-profile-{os.getuid()}-{i}"
+        profile = places.app_dir() / "libreoffice" / f"profile-{i}"  # per user, every OS
         cmd = [
             binary,
             f"-env:UserInstallation={profile.as_uri()}",
