@@ -47,14 +47,16 @@ def test_a_failed_render_says_why_and_an_old_pdf_is_not_taken_for_a_new_one(
 
 def test_renders_start_together_and_each_pdf_is_reported(tmp_path: Path) -> None:
     books = [_book(tmp_path / f"b{i}.xlsx", str(i)) for i in range(2)]
-    # Each fake render waits until both have started: run one after the other, they would
-    # wait forever (the time limit stops them, and the test fails).
+    # Each fake render waits until both have started: run one after the other, the first
+    # gives up after ~10 s without its PDF (a problem, and the test fails).
     fake = _fake_soffice(
         tmp_path,
         'for a; do last="$a"; done\n'
         'name=$(basename "$last" .xlsx)\n'
         f'touch "{tmp_path}/started-$name"\n'
+        "tries=0\n"
         f'while [ ! -e "{tmp_path}/started-b0" ] || [ ! -e "{tmp_path}/started-b1" ]; do\n'
+        "  tries=$((tries + 1)); [ $tries -gt 200 ] && exit 1\n"
         "  sleep 0.05\n"
         "done\n"
         f'echo pdf > "{tmp_path}/$name.pdf"\n',
@@ -74,8 +76,9 @@ def test_cli_prints_the_summary_before_the_render_and_fails_on_a_failed_render(
         book = _book(out / "demo-plan.xlsx", "x")
         return demo.DemoResult(workbooks=[book], lines=["the summary"])
 
-    def render_pdfs(workbooks: list[Path], out: Path) -> demo.Rendered:
+    def render_pdfs(workbooks: list[Path], out: Path, soffice: str) -> demo.Rendered:
         calls.append("render")
+        assert soffice == "/usr/bin/soffice"  # the program found on the path
         assert "the summary" in capsys.readouterr().out  # already printed
         return demo.Rendered([], ["LibreOffice did not render demo-plan.xlsx (exit 1): boom"])
 

@@ -393,12 +393,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(line)
     if args.no_pdf:
         return 0
-    if shutil.which("soffice") is None:
+    soffice = shutil.which("soffice")
+    if soffice is None:
         print("(LibreOffice not found: no PDF render; install libreoffice-calc)")
         return 0
     # The summary and the workbooks are out; the renders take longer than the plan itself.
     print("... rendering the PDFs with LibreOffice (--no-pdf skips this) ...", flush=True)
-    rendered = demo.render_pdfs(result.workbooks, out)
+    rendered = demo.render_pdfs(result.workbooks, out, soffice)
     for pdf in rendered.pdfs:
         print(f"written: {pdf}")
     for problem in rendered.problems:

@@ -11,7 +11,6 @@ exactly as ``xlplan run`` does, and returns the summary the CLI prints. Figures 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -256,16 +255,13 @@ class Rendered:
 RENDER_TIMEOUT_S = 600
 
 
-def render_pdfs(workbooks: list[Path], out_dir: Path, soffice: str | None = None) -> Rendered:
-    """PDFs of the workbooks through LibreOffice headless (``soffice``, found on the path
-    when not given), one process per workbook side by side: two demo workbooks of ~200 pages
+def render_pdfs(workbooks: list[Path], out_dir: Path, soffice: str) -> Rendered:
+    """PDFs of the workbooks through LibreOffice headless (``soffice``, its program), one
+    process per workbook side by side: two demo workbooks of ~200 pages
     each take ~10 s apiece, about half that wall time on two cores. Each process has its own
     profile in XLPlan's app-data folder, kept between runs (LibreOffice's first start in a new
     profile takes seconds; two processes cannot share one). A PDF left by an earlier run is
     removed first, so a render that fails is reported, never hidden by an old file."""
-    binary = soffice or shutil.which("soffice")
-    if binary is None:
-        return Rendered([], [])
     started: list[tuple[Path, Path, subprocess.Popen[bytes], IO[bytes]]] = []
     pdfs: list[Path] = []
     problems: list[str] = []
@@ -274,7 +270,7 @@ def render_pdfs(workbooks: list[Path], out_dir: Path, soffice: str | None = None
         pdf.unlink(missing_ok=True)
         profile = places.app_dir() / "libreoffice" / f"profile-{i}"  # per user, every OS
         cmd = [
-            binary,
+            soffice,
             f"-env:UserInstallation={profile.as_uri()}",
             "--headless",
             "--convert-to",
@@ -289,7 +285,7 @@ def render_pdfs(workbooks: list[Path], out_dir: Path, soffice: str | None = None
         except OSError as exc:
             said.close()
             problems.append(
-                f"无法启动 LibreOffice（{binary}）/ could not start LibreOffice ({binary}): {exc}"
+                f"无法启动 LibreOffice（{soffice}）/ could not start LibreOffice ({soffice}): {exc}"
             )
             continue
         started.append((book, pdf, proc, said))
