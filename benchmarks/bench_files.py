@@ -498,8 +498,9 @@ def run(
                 )
             if n not in xlsx_sizes:
                 continue
-            plan = work / f"plan{n}.xlsx"
-            write_plan(lines, plan)
+            plan, inline = work / f"plan{n}.xlsx", work / f"plan{n}-inline.xlsx"
+            write_plan(lines, inline, inline=True)  # the lines rendered once, for both plans
+            plan.write_bytes(shared_strings(inline.read_bytes()))
             out_xlsx = work / f"out{n}.xlsx"
             lc = run_process(
                 [XLPLAN, "landed-cost", str(plan), "-o", str(out_xlsx), *date_args], reps, env
@@ -510,8 +511,6 @@ def run(
                 reps,
                 env,
             )
-            inline = work / f"plan{n}-inline.xlsx"
-            write_plan(lines, inline, inline=True)
             li = run_process(
                 [XLPLAN, "landed-cost", str(inline), "-o", str(work / f"inline{n}.xlsx")]
                 + date_args,
