@@ -262,9 +262,7 @@ def _rounded_results(
 ) -> ResultColumns:
     outputs = result.columns
     n = typed.n
-    places = money.minor_units(
-        pd.Series(outputs["currency"], dtype=object, copy=False), rules.currencies
-    )
+    places = money.minor_units(outputs["currency"], rules.currencies)
     keys = (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
     if n <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
         block = np.vstack([outputs[key] for key in keys])
