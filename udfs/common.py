@@ -274,6 +274,16 @@ def date_arg(value: Any) -> date:
     value = scalar(value)
     if is_blank(value):
         return date.today()  # the edge may read the clock; the domain takes the date
+    try:
+        return _day_of(type(value).__name__, value)
+    except TypeError:  # not hashable: read it each time
+        return _day_of.__wrapped__(type(value).__name__, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _day_of(kind: str, value: Any) -> date:
+    """A non-blank rules date read (:func:`date_arg`), remembered by its type and value: every
+    one-line formula of a sheet names the same date, read once rather than once per call."""
     day = parse.parse_date(value)
     if day is None or not 1900 <= day.year <= 2100:
         raise InputError(

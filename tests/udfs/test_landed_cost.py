@@ -241,6 +241,19 @@ def test_rules_date_accepts_excel_shapes(fx: list[list[Any]], when: Any) -> None
     )
 
 
+def test_rules_dates_are_remembered_by_type_and_value(fx: list[list[Any]]) -> None:
+    # every one-line formula names the same date: read once, the same on every call; a date
+    # that cannot be read is an error on every call, never remembered as a date
+    rows = [EN, GOOD_DE]
+    first = udf.XLP_LANDED_COST(rows, fx, None, None, 46023.0)
+    assert udf.XLP_LANDED_COST(rows, fx, None, None, 46023.0) == first
+    assert udf.XLP_LANDED_COST(rows, fx, None, None, 46023) == first
+    for _ in range(2):
+        [[text]] = udf.XLP_LANDED_COST(rows, fx, None, None, "next spring")
+        assert text.startswith("#XLPLAN!") and "next spring" in text
+    assert udf.XLP_LANDED_COST(rows, fx, None, None, True)[0][0].startswith("#XLPLAN!")
+
+
 def test_blank_rules_date_means_today(fx: list[list[Any]]) -> None:
     rows = [EN, GOOD_DE]
     today = udf.XLP_LANDED_COST(rows, fx, None, None, date.today())
