@@ -920,6 +920,8 @@ def text_categorical(values: pd.Series | np.ndarray | pd.Categorical) -> pd.Cate
 
 def _had_error(errors: pd.DataFrame, n: int, column: str) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
+    if not len(errors):  # the usual case: no frame indexing for nothing
+        return out
     rows = errors.loc[errors["column"] == column, "row"].to_numpy(dtype=np.int64)
     out[rows] = True
     return out
@@ -927,7 +929,8 @@ def _had_error(errors: pd.DataFrame, n: int, column: str) -> np.ndarray:
 
 def _rows_with_errors(errors: pd.DataFrame, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
-    out[errors["row"].to_numpy(dtype=np.int64)] = True
+    if len(errors):
+        out[errors["row"].to_numpy(dtype=np.int64)] = True
     return out
 
 

@@ -282,8 +282,10 @@ def override_rates(
     override rows matching the line, the longest HS prefix, then a named origin, then the
     market over its union, wins."""
     n = len(hs.codes)
+    if overrides.empty or n == 0:  # no scenario: nothing to select
+        return np.full(n, np.nan)
     rows = overrides[overrides["kind"] == kind]
-    if rows.empty or n == 0:
+    if rows.empty:
         return np.full(n, np.nan)
     table: dict[tuple[str, str, str], float] = {}
     for prefix, mkt, org, rate in rows[["hs_prefix", "market", "origin", "rate"]].itertuples(
