@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlplan.core import units
 from xlplan.core.errors import Lang, Message
@@ -86,7 +85,7 @@ def _title(ws: Any, fmt: Formats, lang: str, sheet_key: str) -> None:
 
 def _flag_formats(ws: Any, wb: Any, col: int, first: int, last: int) -> None:
     """Fill a flag column by its value, in either language."""
-    ref = xl_rowcol_to_cell(first, col, col_abs=True)
+    ref = render.cell_ref(first, col, col_abs=True)
     for word, fill, text in FLAG_WORDS.values():
         cell = wb.add_format({"bg_color": fill, "font_color": text, "bold": True})
         words = {word.zh, word.en, word.en.replace(" ", "_")}
@@ -100,7 +99,7 @@ def _unit_formats(
     ws: Any, wb: Any, cols: Sequence[int], unit_col: int, first: int, last: int
 ) -> None:
     """Show each figure in its KPI's unit: 12.5% for a fraction, 1,200 for CNY."""
-    ref = xl_rowcol_to_cell(first, unit_col, col_abs=True)
+    ref = render.cell_ref(first, unit_col, col_abs=True)
     for unit, num_format in UNIT_FORMATS.items():
         cell = wb.add_format({"num_format": num_format})
         for col in cols:
@@ -426,7 +425,7 @@ def _waterfall_chart(wb: Any, sheet: str, lang: str, p: _Placed) -> Any:
     )
     col = p.table.keys.index("amount")
     amounts = [
-        f"'{sheet}'!{xl_rowcol_to_cell(p.header + 1 + i, col, True, True)}" for i in range(p.rows)
+        f"'{sheet}'!{render.cell_ref(p.header + 1 + i, col, True, True)}" for i in range(p.rows)
     ]
     points = []
     for i, amount in enumerate(pd.to_numeric(p.frame["amount"], errors="coerce")):
@@ -768,9 +767,7 @@ def _write_kpi_input(
 
 
 def _col(col: int) -> str:
-    from xlsxwriter.utility import xl_col_to_name
-
-    return str(xl_col_to_name(col))
+    return render.column_letters(col)
 
 
 def write_kpi_input_sheets(

@@ -8,13 +8,19 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlplan import reference
 from xlplan.core.errors import Lang
 from xlplan.plan.settings import PlanSettings
 from xlplan.plan.tables import FX, SETTING_LABELS, SETTINGS, SETTINGS_SHEET
-from xlplan.workbook.render import Formats, page_setup, write_note, write_table, write_title
+from xlplan.workbook.render import (
+    Formats,
+    cell_ref,
+    page_setup,
+    write_note,
+    write_table,
+    write_title,
+)
 from xlplan.workbook.schema import Kind, Table
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -72,7 +78,7 @@ def write_settings_sheet(
         wb, ws, fmt, SETTINGS, settings_frame(lang, settings), lang, top, 0, validation=False
     )
     keys = list(SETTING_LABELS)
-    year_cell = xl_rowcol_to_cell(top + 1 + keys.index("plan_year"), 1, True, True)
+    year_cell = cell_ref(top + 1 + keys.index("plan_year"), 1, True, True)
     ws.write_formula(
         top + 1 + keys.index("rules_date"),
         1,
@@ -82,9 +88,7 @@ def write_settings_sheet(
     )
     sheet = ws.get_name()
     for i, key in enumerate(keys):
-        wb.define_name(
-            setting_name(key), f"='{sheet}'!{xl_rowcol_to_cell(top + 1 + i, 1, True, True)}"
-        )
+        wb.define_name(setting_name(key), f"='{sheet}'!{cell_ref(top + 1 + i, 1, True, True)}")
     for table, frame in ((FX, fx), *more):
         top = last + 5
         ws.write_string(top - 3, 0, table.title(lang), fmt.section)
