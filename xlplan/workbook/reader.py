@@ -31,6 +31,7 @@ their conversion to columns took ~4 s, openpyxl's full load 85 s and 2.5 GB (iss
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -126,7 +127,7 @@ class WorkbookReader:
         self._error_cells: dict[str, dict[tuple[int, int], str]] = {}
         self._shared: dict[int, str] | None = None
         self._headers: dict[str, list[Any]] = {}
-        self._pool: ThreadPoolExecutor | None = None
+        self._pools: dict[str, ThreadPoolExecutor] = {}
 
     def _index_tables(self) -> dict[str, TableRange]:
         out: dict[str, TableRange] = {}
@@ -151,8 +152,19 @@ class WorkbookReader:
     # ----------------------------------------------------------------------------------------
 
     def prefetch(self, tables: Iterable[Table], titles: Mapping[str, set[str]]) -> None:
-        """Start reading ``tables`` (or parsing the sheets that hold them) in a worker thread."""
-        for table in tables:
+        """Start reading ``tables`` (or parsing the sheets that hold them) in a worker thread,
+        the smallest first: the caller reads and works on the small ones (settings, rule
+        tables) while a big one parses (fastexcel and calamine let go of the interpreter while
+        they parse, so the two run side by side on two cores). A table found only by its
+        sheet's title counts as big."""
+
+        def cells(table: Table) -> float:
+            found = self.tables.get(table.name.casefold())
+            if found is None:
+                return math.inf
+            return (found.max_row - found.min_row + 1) * (found.max_col - found.min_col + 1)
+
+        for table in sorted(tables, key=cells):
             found = self.tables.get(table.name.casefold())
             if found is not None and found.header is not None:
                 self._columns_job(found, table)
@@ -165,11 +177,15 @@ class WorkbookReader:
     def _titled(self, titles: set[str]) -> list[str]:
         return [s for s in self._parts if normalise_header(s) in titles]
 
-    def _submit(self, func: Any, *args: Any) -> Future[Any]:
-        if self._pool is None:
-            # One worker: the readers' workbook objects serve one call at a time.
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="xlplan-read")
-        future: Future[Any] = self._pool.submit(func, *args)
+    def _submit(self, lane: str, func: Any, *args: Any) -> Future[Any]:
+        """Run ``func`` in the worker of ``lane``, one per reader library (``fastexcel`` reads
+        tables' columns, ``calamine`` parses sheets cell by cell): each library's workbook
+        object serves one call at a time, and a small table read cell by cell (the Settings'
+        values mix numbers, text and dates) does not wait behind a big table's parse."""
+        pool = self._pools.get(lane)
+        if pool is None:
+            pool = self._pools[lane] = ThreadPoolExecutor(1, thread_name_prefix=f"xlplan-{lane}")
+        future: Future[Any] = pool.submit(func, *args)
         return future
 
     def _workbook(self) -> Any:
@@ -196,7 +212,7 @@ class WorkbookReader:
         job = self._sheets.get(name)
         if job is None:
             self.pkg.check(self._parts[name])
-            job = _SheetJob(self._submit(self._parse_sheet, name), name, self.label)
+            job = _SheetJob(self._submit("calamine", self._parse_sheet, name), name, self.label)
             self._sheets[name] = job
         return job
 
@@ -289,7 +305,7 @@ class WorkbookReader:
             # the table does not declare (the user's own) are not used: read as text.
             width = found.max_col - found.min_col + 1
             text = {i: "string" for i in range(width) if i not in cols}
-            job = self._submit(self._load_columns, found, bool(cols), text)
+            job = self._submit("fastexcel", self._load_columns, found, bool(cols), text)
             self._column_jobs[found.name] = job
         return job
 
@@ -334,6 +350,7 @@ class WorkbookReader:
         """The table read as typed columns; None when they must be read cell by cell."""
         job = self._columns_job(found, table)  # the prefetched one, else started now
         del self._column_jobs[found.name]  # read once: its columns are not kept
+        special = self._errors(found.sheet)  # scanned here while the worker parses
         batch = job.result()
         header = self._header(found)
         rows = found.max_row - found.min_row
@@ -350,7 +367,7 @@ class WorkbookReader:
             columns[i], blank = _cells_of(batch.column(i))
             if blank is not None:
                 blanks[i] = blank
-        for (r, c), value in self._errors(found.sheet).items():
+        for (r, c), value in special.items():
             i = c - found.min_col
             if found.min_row < r <= found.max_row and i in columns:
                 if columns[i].dtype != object:
