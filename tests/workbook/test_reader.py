@@ -224,3 +224,56 @@ def test_a_not_available_text_among_numbers_is_reported(tmp_path: Path, typed: s
     port = FilePort(path, CATALOG, lang="en")
     report = actions.run(port, date(2026, 12, 2), ["landed_cost"])
     assert "Landed Cost!I7" in {port.locate(r) for r in records(report.errors)}
+
+
+def test_prefetch_starts_the_small_tables_first(tmp_path: Path) -> None:
+    """A run's tables start reading smallest first: the settings and rule tables are at hand
+    while a big table parses."""
+    _, path = _template(tmp_path)
+    port = FilePort(path, CATALOG)
+    port.prefetch(actions.inputs(["landed_cost"]))
+    assert port._reader is not None
+    started = list(port._reader._column_jobs)  # in the order they were handed to the worker
+    found = port._reader.tables
+    sizes = [
+        (t.max_row - t.min_row + 1) * (t.max_col - t.min_col + 1)
+        for t in (found[name.casefold()] for name in started)
+    ]
+    assert sizes == sorted(sizes) and started[0] != "tblLandedCost" and len(started) > 5
+
+
+def test_a_run_reads_up_front_only_what_its_actions_read() -> None:
+    assert actions.inputs(["kpi"]) == []
+    landed = actions.inputs(["landed_cost"])
+    assert landed[-1] == "landed_cost" and {"settings", "fx", "tariff"} <= set(landed)
+    assert set(landed) <= set(actions.inputs(None)) and len(set(landed)) == len(landed)
+
+
+def test_a_table_read_cell_by_cell_does_not_wait_behind_a_typed_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Settings' values mix types (read cell by cell, by calamine) while the lines parse
+    (by fastexcel): each library has its own worker, so the Settings come first."""
+    import threading
+
+    _, path = _template(tmp_path)
+    release = threading.Event()
+    typed = reader_module.WorkbookReader._load_columns
+
+    def held(self: reader_module.WorkbookReader, found: object, *args: object) -> object:
+        if getattr(found, "name", "") == "tblLandedCost":
+            assert release.wait(30)  # the lines' parse holds its worker until released
+        return typed(self, found, *args)
+
+    monkeypatch.setattr(reader_module.WorkbookReader, "_load_columns", held)
+    port = FilePort(path, CATALOG)
+    port.prefetch(["landed_cost", "settings"])
+    port.prefetch(["landed_cost"])  # started once, whatever the order of the calls
+    try:
+        settings = port.read_table("settings")
+        assert settings is not None and "rules_date" in settings["setting"].tolist()
+        assert not release.is_set()
+    finally:
+        release.set()
+    lines = port.read_table("landed_cost")
+    assert lines is not None

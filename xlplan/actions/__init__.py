@@ -41,6 +41,12 @@ def ordered(names: Sequence[str] | None = None) -> list[Action]:
     return plan_run(ACTIONS, names)
 
 
+def inputs(names: Sequence[str] | None = None) -> list[str]:
+    """The workbook tables a run of ``names`` (default: all) reads, as its actions declare
+    them (:attr:`Action.inputs`), each once: what a file port starts reading up front."""
+    return list(dict.fromkeys(key for act in ordered(names) for key in act.inputs))
+
+
 def run(
     port: WorkbookPort,
     today: date,
@@ -74,6 +80,7 @@ __all__ = [
     "Step",
     "WorkbookPort",
     "context",
+    "inputs",
     "ordered",
     "run",
     "validate",

@@ -103,7 +103,7 @@ def _report(report: RunReport, port: WorkbookPort, lang: str) -> bool:
 def cmd_landed_cost(args: argparse.Namespace) -> int:
     from xlplan import actions
     from xlplan.landed_cost.tables import LANDED_COST, LANDED_COST_RESULTS, SCENARIOS
-    from xlplan.plan.tables import FX, SETTINGS
+    from xlplan.plan.tables import FX
     from xlplan.workbook.io import FilePort, read_csv_table
 
     src = Path(args.input)
@@ -121,11 +121,11 @@ def cmd_landed_cost(args: argparse.Namespace) -> int:
         csv_result=LANDED_COST_RESULTS.key,
         given=given,
     )
-    scenarios = bool(args.scenario or args.scenarios)
-    port.prefetch([LANDED_COST.key, FX.key, SETTINGS.key, *([SCENARIOS.key] if scenarios else [])])
+    names = ["landed_cost", *(["scenarios"] if args.scenario or args.scenarios else [])]
+    port.prefetch(actions.inputs(names))
     step = _step(port.lang)
     step(f"读取并计算 {src.name}", f"reading and computing {src.name}")
-    report = actions.run(port, _today(args), ["landed_cost", *(["scenarios"] if scenarios else [])])
+    report = actions.run(port, _today(args), names)
     failed = _report(report, port, port.lang)
     step(f"写入 {target.name}", f"writing {target.name}")
     _save(port, src, target, args, port.lang)
@@ -187,15 +187,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     given.update(_scenario_selection(args.scenario))
     target = _target(src, args)
     port = FilePort(src, actions.CATALOG, lang=_lang(args), given=given)
-    port.prefetch(["landed_cost", "settings", "fx"])
+    names = action_names(args.action) if args.action else None
+    if names and args.scenario and "scenarios" not in names:
+        names = [*names, "scenarios"]
+    port.prefetch(actions.inputs(names))
     lang = port.lang
 
     def progress(i: int, n: int, label: Message) -> None:
         print(f"[{i}/{n}] {label.text(lang)} ...", flush=True)
 
-    names = action_names(args.action) if args.action else None
-    if names and args.scenario and "scenarios" not in names:
-        names = [*names, "scenarios"]
     report = actions.run(port, _today(args), names, progress=progress)
     failed = _report(report, port, lang)
     _step(lang)(f"写入 {target.name}", f"writing {target.name}")

@@ -45,7 +45,7 @@ from xlplan.landed_cost.tables import (
 )
 from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import fx_table
-from xlplan.plan.tables import FX
+from xlplan.plan.tables import FX, SETTINGS
 from xlplan.reference import Rules, load_rules
 from xlplan.workbook.coerce import blank_cells, coerce_columns, coerce_table, good_rows
 from xlplan.workbook.schema import Table
@@ -747,10 +747,10 @@ def with_default_months(
 
 def run_landed_cost(port: WorkbookPort, ctx: Context) -> ActionResult:
     """Compute every landed-cost line and write the Landed Cost Results table."""
+    rules, setting_errors = read_rules(port, ctx)  # first: the lines may still be parsing
     lines, months_note = with_default_months(
         read_lines(port), turnover_months(port.read_table(KPI_RAW))
     )
-    rules, setting_errors = read_rules(port, ctx)
     table, errors = results_table(lines, rules)
     port.write_table(LANDED_COST_RESULTS.key, table)
     ok = int((table["error"] == "").sum())
@@ -1082,12 +1082,27 @@ def _points(value: object) -> str:
     return "-" if np.isnan(number) else f"{number * 100:+.2f} pp"
 
 
+RULE_INPUTS = (
+    SETTINGS.key,
+    FX.key,
+    MARKET_OVERRIDES.key,
+    LOW_VALUE_OVERRIDES.key,
+    TARIFF.key,
+    ENTRY_FEE_OVERRIDES.key,
+    ROUNDING_OVERRIDES.key,
+    FEE_OVERRIDES.key,
+    KPI_RAW,
+)
+"""The tables besides the lines that both actions read: the Settings, the rule overrides and
+the KPI raw figures (the months in stock)."""
+
 ACTIONS = (
     Action(
         "landed_cost",
         Message("落地成本", "Landed cost"),
         run_landed_cost,
         produces=(LANDED_COST_RESULTS.key,),
+        inputs=(*RULE_INPUTS, LANDED_COST.key),
         help=Message(
             "读取“落地成本”明细与设置表的汇率和规则覆盖，写入“落地成本结果”。",
             "Reads the Landed Cost lines and the Settings FX and rule overrides; writes Landed "
@@ -1099,6 +1114,7 @@ ACTIONS = (
         Message("规则情景", "Scenarios"),
         run_scenarios,
         produces=(SCENARIO_RESULTS.key, SCENARIO_SUMMARY.key),
+        inputs=(*RULE_INPUTS, SCENARIOS.key, SCENARIO_SELECTION.key, LANDED_COST.key),
         help=Message(
             "按“情景”表的每个情景重算落地成本明细，写入“情景结果”：逐行并列落地成本、利润率"
             "与保本价，以及计划的加权利润率。",

@@ -71,7 +71,9 @@ class Action:
     includes this action and finds such a table empty runs its producer first.
     ``reads``: tables another action produces that this one shows when they are there (only
     the order of a run depends on them). ``produces``: the output tables it writes.
-    ``standalone`` actions (Validate, Relink) run only when named.
+    ``standalone`` actions (Validate, Relink) run only when named. ``inputs``: the tables of
+    the user's workbook it reads, started reading in the background before a run (the
+    smallest first: ``FilePort.prefetch``).
     """
 
     name: str
@@ -82,3 +84,4 @@ class Action:
     reads: tuple[str, ...] = ()
     standalone: bool = False
     help: Message = Message("", "")
+    inputs: tuple[str, ...] = ()
