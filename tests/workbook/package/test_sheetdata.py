@@ -94,3 +94,12 @@ def test_heights_follow_their_rows_across_chunks(heights: list[float | None], ch
         sheetdata.CHUNK_ROWS = old
     assert [r.get("r") for r in rows] == [str(3 + i) for i in range(len(h))]
     assert [float(r.get("ht") or "nan") for r in rows] == pytest.approx(list(h), nan_ok=True)
+
+
+def test_a_literal_escape_sequence_and_a_control_character_read_back_as_written() -> None:
+    block = RowBlock(
+        "Sheet", 1, 1, [CellColumn(np.array(["_x0041_ & <b>", "tab\there", "ok"], dtype=object), 0)]
+    )
+    texts = [cells_of(row)[0][2] for row in rows_of(block)]
+    # a literal _xHHHH_ keeps its meaning (Excel reads _x005F_ as "_"); the tab is kept as is
+    assert texts == ["_x005F_x0041_ & <b>", "tab\there", "ok"]
