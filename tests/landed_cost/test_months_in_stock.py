@@ -61,6 +61,28 @@ def test_blank_months_take_the_line_market_and_channel_else_the_market() -> None
     assert "库存周转" in notes[0].text("zh")
 
 
+def test_amazon_lines_are_found_however_the_channel_is_spelt() -> None:
+    # the lines as a table read them: any index, the channel as typed, blanks of every kind
+    lines = pd.DataFrame(
+        {
+            "market": ["US", "US", "US", "US", "US"],
+            "channel": [" amazon", "AMAZON", "Amazon.com", None, "Amazon"],
+            "months_in_stock": [None, "", None, None, 2.0],
+        },
+        index=[10, 11, 12, 13, 14],
+    )
+    out, _ = with_default_months(lines, turnover_months(RAW))
+    months = out["months_in_stock"].to_numpy(dtype=float)
+    assert months[:2] == pytest.approx([12 / 8.203125] * 2)
+    assert np.isnan(months[2]) and np.isnan(months[3])  # not the Amazon channel
+    assert months[4] == 2.0
+    assert list(out.index) == [10, 11, 12, 13, 14]
+    # no months column at all: every Amazon line is blank
+    out, notes = with_default_months(lines.drop(columns="months_in_stock"), turnover_months(RAW))
+    assert out["months_in_stock"].to_numpy(dtype=float)[:2] == pytest.approx([12 / 8.203125] * 2)
+    assert len(notes) == 1
+
+
 def test_no_turnover_says_one_month_is_counted() -> None:
     lines = pd.DataFrame({"market": ["US"], "channel": ["Amazon"], "months_in_stock": [None]})
     out, notes = with_default_months(lines, turnover_months(None))

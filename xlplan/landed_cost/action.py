@@ -668,6 +668,12 @@ def turnover_months(kpi_raw: pd.DataFrame | None) -> pd.DataFrame:
     return result
 
 
+NO_TURNOVER = Message(
+    "在库月数: 空白单元格按 1 个月计（KPI 原始数据中没有库存周转）",
+    "months in stock: blank cells count 1 month (no inventory turnover in the KPI raw figures)",
+)
+
+
 def with_default_months(
     lines: pd.DataFrame, turnover: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[Message]]:
@@ -677,23 +683,26 @@ def with_default_months(
     charged by the month); lines that find no turnover keep the blank (the fee calculation
     then counts one month)."""
     n = len(lines)
-    cells = lines["months_in_stock"] if "months_in_stock" in lines else pd.Series([None] * n)
-    market = parse.parse_codes(lines["market"]) if "market" in lines else np.full(n, "")
     channel = parse.parse_texts(lines["channel"]) if "channel" in lines else np.full(n, "")
-    # Only FBA lines pay storage by the month.
-    fba = pd.Series(channel, dtype=object).astype(str).str.casefold().to_numpy() == "amazon"
-    blank = parse.blank_mask(pd.Series(cells.to_numpy(dtype=object))) & fba
+    # The channels as matched, casefolded on their few distinct names (not once a line).
+    codes, names = pd.factorize(channel)
+    folded = pd.Series(np.asarray(names, dtype=object), dtype=object).astype(str).str.casefold()
+    channel_key = np.append(folded.to_numpy(dtype=object), "")[codes]
+    # Only FBA lines pay storage by the month; only their months cells are read.
+    fba = channel_key == "amazon"
+    blank = fba.copy()
+    if "months_in_stock" in lines and fba.any():
+        months = lines["months_in_stock"][fba]
+        blank[fba] = parse.blank_mask(pd.Series(months.to_numpy(dtype=object)))
     if not blank.any():
         return lines, []
+    if turnover.empty:
+        return lines, [NO_TURNOVER]
+    market = parse.parse_codes(lines["market"]) if "market" in lines else np.full(n, "")
     table = turnover.assign(
         name=turnover["channel"], channel=turnover["channel"].astype(str).str.casefold()
     )
-    wanted = pd.DataFrame(
-        {
-            "market": market,
-            "channel": pd.Series(channel, dtype=object).astype(str).str.casefold().to_numpy(),
-        }
-    )
+    wanted = pd.DataFrame({"market": market, "channel": channel_key})
     own = wanted.merge(table, on=["market", "channel"], how="left")
     whole = wanted[["market"]].merge(table[table["channel"] == ""], on="market", how="left")
     by_channel = own["months"].to_numpy(dtype=float)
@@ -713,13 +722,7 @@ def with_default_months(
         for k, g in hits.groupby(["market", "name"], sort=True)
     }
     if not used:
-        return lines, [
-            Message(
-                "在库月数: 空白单元格按 1 个月计（KPI 原始数据中没有库存周转）",
-                "months in stock: blank cells count 1 month (no inventory turnover in the KPI "
-                "raw figures)",
-            )
-        ]
+        return lines, [NO_TURNOVER]
     out = lines.copy()
     values = out["months_in_stock"].to_numpy(dtype=object) if "months_in_stock" in out else None
     values = np.full(n, None, dtype=object) if values is None else values.copy()
