@@ -247,6 +247,7 @@ def test_a_run_reads_up_front_only_what_its_actions_read() -> None:
     landed = actions.inputs(["landed_cost"])
     assert landed[-1] == "landed_cost" and {"settings", "fx", "tariff"} <= set(landed)
     assert set(landed) <= set(actions.inputs(None)) and len(set(landed)) == len(landed)
+    assert set(actions.inputs(None)) <= set(CATALOG.tables)  # each one a table a port can read
 
 
 def test_a_table_read_cell_by_cell_does_not_wait_behind_a_typed_read(
