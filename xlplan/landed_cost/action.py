@@ -597,18 +597,21 @@ SHIPPED_FX = _shipped_fx_note()
 """What a run says when it computes with the shipped FX rates."""
 
 
+RULE_TABLES = (
+    FX.key,
+    MARKET_OVERRIDES.key,
+    LOW_VALUE_OVERRIDES.key,
+    TARIFF.key,
+    ENTRY_FEE_OVERRIDES.key,
+    ROUNDING_OVERRIDES.key,
+    FEE_OVERRIDES.key,
+)
+"""The workbook's tables that the rules are made of, in :func:`rules_from_tables`' order."""
+
+
 def read_rules(port: WorkbookPort, ctx: Context) -> tuple[Rules, pd.DataFrame]:
     """The rules in force on the plan's rules date, with the workbook's overrides."""
-    return rules_from_tables(
-        ctx.settings.rules_on,
-        port.read_table(FX.key),
-        port.read_table(MARKET_OVERRIDES.key),
-        port.read_table(LOW_VALUE_OVERRIDES.key),
-        port.read_table(TARIFF.key),
-        port.read_table(ENTRY_FEE_OVERRIDES.key),
-        port.read_table(ROUNDING_OVERRIDES.key),
-        port.read_table(FEE_OVERRIDES.key),
-    )
+    return rules_from_tables(ctx.settings.rules_on, *(port.read_table(k) for k in RULE_TABLES))
 
 
 def read_lines(port: WorkbookPort) -> pd.DataFrame:
@@ -1032,18 +1035,7 @@ def run_scenarios(port: WorkbookPort, ctx: Context) -> ActionResult:
             ]
         )
     lines = with_default_months(read_lines(port), turnover_months(port.read_table(KPI_RAW)))[0]
-    tables = {
-        key: port.read_table(key)
-        for key in (
-            FX.key,
-            MARKET_OVERRIDES.key,
-            LOW_VALUE_OVERRIDES.key,
-            TARIFF.key,
-            ENTRY_FEE_OVERRIDES.key,
-            ROUNDING_OVERRIDES.key,
-            FEE_OVERRIDES.key,
-        )
-    }
+    tables = {key: port.read_table(key) for key in RULE_TABLES}
 
     def rules_for(day: date) -> Rules:
         return rules_from_tables(day, *tables.values())[0]
@@ -1085,18 +1077,8 @@ def _points(value: object) -> str:
     return "-" if np.isnan(number) else f"{number * 100:+.2f} pp"
 
 
-RULE_INPUTS = (
-    SETTINGS.key,
-    FX.key,
-    MARKET_OVERRIDES.key,
-    LOW_VALUE_OVERRIDES.key,
-    TARIFF.key,
-    ENTRY_FEE_OVERRIDES.key,
-    ROUNDING_OVERRIDES.key,
-    FEE_OVERRIDES.key,
-    KPI_RAW,
-)
-"""The tables besides the lines that both actions read: the Settings, the rule overrides and
+RULE_INPUTS = (SETTINGS.key, *RULE_TABLES, KPI_RAW)
+"""The tables besides the lines that both actions read: the Settings, the rules' tables and
 the KPI raw figures (the months in stock)."""
 
 ACTIONS = (
