@@ -686,11 +686,12 @@ def with_default_months(
     charged by the month); lines that find no turnover keep the blank (the fee calculation
     then counts one month)."""
     n = len(lines)
-    channel = parse.parse_texts(lines["channel"]) if "channel" in lines else np.full(n, "")
-    # The channels as matched, casefolded on their few distinct names (not once a line).
-    codes, names = pd.factorize(channel)
-    folded = pd.Series(np.asarray(names, dtype=object), dtype=object).astype(str).str.casefold()
-    channel_key = np.append(folded.to_numpy(dtype=object), "")[codes]
+    # The channels as matched: each distinct cell read and casefolded once, not once a line.
+    if "channel" in lines:
+        codes, names = parse.coded_texts(lines["channel"], codes=False)
+    else:
+        codes, names = np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
+    channel_key = np.array([name.casefold() for name in names], dtype=object)[codes]
     # Only FBA lines pay storage by the month; only their months cells are read.
     fba = channel_key == "amazon"
     blank = fba.copy()
