@@ -82,6 +82,11 @@ class TableRange:
     max_col: int
     header: tuple[str, ...] | None = None
 
+    @property
+    def cells(self) -> int:
+        """How many cells the range spans, its header row included."""
+        return (self.max_row - self.min_row + 1) * (self.max_col - self.min_col + 1)
+
 
 @dataclass(frozen=True)
 class Block:
@@ -160,9 +165,7 @@ class WorkbookReader:
 
         def cells(table: Table) -> float:
             found = self.tables.get(table.name.casefold())
-            if found is None:
-                return math.inf
-            return (found.max_row - found.min_row + 1) * (found.max_col - found.min_col + 1)
+            return math.inf if found is None else found.cells
 
         for table in sorted(tables, key=cells):
             found = self.tables.get(table.name.casefold())
@@ -384,7 +387,7 @@ class WorkbookReader:
             del self._sheets[sheet]
 
     def _check_cells(self, where: str, found: TableRange) -> None:
-        cells = (found.max_row - found.min_row + 1) * (found.max_col - found.min_col + 1)
+        cells = found.cells
         if cells > self.pkg.limits.cells:
             raise cells_over_limit(self.label, where, cells, self.pkg.limits)
 
