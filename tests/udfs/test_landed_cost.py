@@ -244,13 +244,19 @@ def test_rules_date_accepts_excel_shapes(fx: list[list[Any]], when: Any) -> None
 def test_rules_dates_are_remembered_by_type_and_value(fx: list[list[Any]]) -> None:
     # every one-line formula names the same date: read once, the same on every call; a date
     # that cannot be read is an error on every call, never remembered as a date
+    from udfs import common
+
     rows = [EN, GOOD_DE]
     first = udf.XLP_LANDED_COST(rows, fx, None, None, 46023.0)
+    hits = common._day_of.cache_info().hits
     assert udf.XLP_LANDED_COST(rows, fx, None, None, 46023.0) == first
+    assert common._day_of.cache_info().hits == hits + 1  # read once, remembered
     assert udf.XLP_LANDED_COST(rows, fx, None, None, 46023) == first
     for _ in range(2):
         [[text]] = udf.XLP_LANDED_COST(rows, fx, None, None, "next spring")
         assert text.startswith("#XLPLAN!") and "next spring" in text
+    # TRUE equals 1 as a key, but is not the serial 1 (1900-01-01): remembered by type too
+    assert common.date_arg(1.0) == date(1900, 1, 1)
     assert udf.XLP_LANDED_COST(rows, fx, None, None, True)[0][0].startswith("#XLPLAN!")
 
 
