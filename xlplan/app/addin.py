@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Protocol
-from xml.sax.saxutils import escape, quoteattr
 
 from xlplan import __version__
 from xlplan.actions import ACTIONS
@@ -50,6 +49,7 @@ from xlplan.app.environment import ExcelPython, PythonSetup
 from xlplan.app.logs import excel_setting, see_log
 from xlplan.core.errors import InputError, Message, TemplateError, XlplanError
 from xlplan.workbook.package import Package, read_rels
+from xlplan.workbook.package.xmltext import escape, quoteattr
 from xlplan.workbook.relink import ADDIN_CONFIG_SHEET, ADDIN_FILE
 
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"

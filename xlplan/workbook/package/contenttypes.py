@@ -9,10 +9,9 @@ from __future__ import annotations
 import posixpath
 import re
 from typing import Protocol
-from xml.sax.saxutils import quoteattr
 
 from xlplan.workbook.package.limits import parse_xml
-from xlplan.workbook.package.xmltext import attr, insert_before_close, remove_elements
+from xlplan.workbook.package.xmltext import attr, insert_before_close, quoteattr, remove_elements
 
 __all__ = [
     "CONTENT_TYPES_PART",

@@ -11,8 +11,8 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
-from xml.sax.saxutils import quoteattr
 
+from xlplan.workbook.package.xmltext import quoteattr
 from xlplan.workbook.package.zip import Package, parse_part
 
 __all__ = [

@@ -14,14 +14,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import escape, quoteattr
 
 from xlplan.core.errors import TemplateError
 from xlplan.workbook.package.contenttypes import CT_STYLES
 from xlplan.workbook.package.limits import parse_xml
 from xlplan.workbook.package.relationships import RT_STYLES
 from xlplan.workbook.package.workbook import MAIN_NS, Workbook
-from xlplan.workbook.package.xmltext import insert_before_close
+from xlplan.workbook.package.xmltext import escape, insert_before_close, quoteattr
 from xlplan.workbook.package.zip import Package, not_workbook
 
 __all__ = ["StyleMerger"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
 
 from xlplan.core.errors import FileRefused
 from xlplan.workbook.package.contenttypes import CT_WORKSHEET
@@ -26,7 +25,7 @@ from xlplan.workbook.package.relationships import (
     rels_part,
     render_rels,
 )
-from xlplan.workbook.package.xmltext import attr, insert_before_close, remove_elements
+from xlplan.workbook.package.xmltext import attr, insert_before_close, quoteattr, remove_elements
 from xlplan.workbook.package.zip import Package, not_workbook, parse_part
 
 __all__ = ["MAIN_NS", "STRICT_MARK", "Sheet", "Workbook", "drop_calc_chain_if_stale"]

@@ -13,7 +13,26 @@ from collections.abc import Callable
 
 from xlplan.core.errors import TemplateError
 
-__all__ = ["attr", "insert_before_close", "remove_elements"]
+__all__ = ["attr", "escape", "insert_before_close", "quoteattr", "remove_elements"]
+
+
+def escape(text: str) -> str:
+    """``text`` as XML character data: ``&``, ``<`` and ``>`` escaped (as
+    ``xml.sax.saxutils.escape`` does; that module imports ``urllib.request`` and with it
+    ``http``, ``ssl`` and ``email``, ~25 ms on every command)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def quoteattr(text: str) -> str:
+    """``text`` as a quoted XML attribute value, exactly as ``xml.sax.saxutils.quoteattr``
+    writes it: escaped, line breaks and tabs as character references, in double quotes, or in
+    single quotes when it holds a double quote and no single one."""
+    data = escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' in data:
+        if "'" in data:
+            return '"{}"'.format(data.replace('"', "&quot;"))
+        return f"'{data}'"
+    return f'"{data}"'
 
 
 def remove_elements(text: str, local_name: str, keep: Callable[[str], bool]) -> str:
