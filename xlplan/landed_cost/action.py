@@ -14,6 +14,7 @@ from xlplan import reference
 from xlplan.core import money, parse
 from xlplan.core.columns import Columns
 from xlplan.core.errors import InputError, Message, concat_errors, errors_where
+from xlplan.core.memo import derived
 from xlplan.landed_cost import customs
 from xlplan.landed_cost.calc import (
     LABEL_KEYS,
@@ -80,10 +81,7 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[Columns, pd.DataFrame]
     (market names such as ``美国`` read as their code) and the error records. Missing optional
     columns count as blank. The columns stay apart (no frame): the calculation reads them one
     by one."""
-    lists = {
-        "markets": set(rules.markets.index.astype(str)),
-        "currencies": set(rules.currencies.index.astype(str)),
-    }
+    lists = derived(rules, "code lists", lambda: _code_lists(rules))
     frame = raw if raw.index.equals(pd.RangeIndex(len(raw))) else raw.reset_index(drop=True)
     typed, errors = coerce_columns(
         frame, _COERCED, lists=lists, table_key=LANDED_COST.key, categorical=True
@@ -99,6 +97,14 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[Columns, pd.DataFrame]
     return Columns({**typed, **coded, **passed}, len(frame)), concat_errors(
         [errors, customs_errors]
     )
+
+
+def _code_lists(rules: Rules) -> dict[str, set[str]]:
+    """The markets and currencies a line's codes may name (shared: read, never changed)."""
+    return {
+        "markets": set(rules.markets.index.astype(str)),
+        "currencies": set(rules.currencies.index.astype(str)),
+    }
 
 
 COLUMN_LABELS: dict[str, Message] = {

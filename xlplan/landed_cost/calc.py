@@ -83,7 +83,6 @@ problem leaves the whole line blank.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import NamedTuple, cast
@@ -99,6 +98,7 @@ from xlplan.core.errors import (
     errors_where,
     row_messages,
 )
+from xlplan.core.memo import derived
 from xlplan.landed_cost import customs
 from xlplan.landed_cost import fees as platform
 from xlplan.landed_cost.customs import Rounding, TransportMode, Treatment
@@ -356,24 +356,11 @@ def output_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
     return frame_of(columns)
 
 
-_FX_MEMO: dict[int, tuple[weakref.ref[pd.DataFrame], dict[tuple[str, str], float]]] = {}
-
-
 def _table_fx(rules: Rules, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The rules' FX rate for each pair of currencies ``src[i]`` -> ``dst[i]``, each pair
-    resolved once per FX table (by identity, while it lives): a one-line UDF asks the same
-    table for the same pair on every call."""
-    table = rules.fx
-    ident = id(table)
-    cached = _FX_MEMO.get(ident)
-    if cached is None or cached[0]() is not table:
-
-        def forget(_: object) -> None:
-            _FX_MEMO.pop(ident, None)
-
-        cached = (weakref.ref(table, forget), {})
-        _FX_MEMO[ident] = cached
-    known = cached[1]
+    resolved once per FX table (:func:`~xlplan.core.memo.derived`): a one-line UDF asks the
+    same table for the same pair on every call."""
+    known: dict[tuple[str, str], float] = derived(rules.fx, "rates by pair", dict)
     keys = [(str(a), str(b)) for a, b in zip(src.tolist(), dst.tolist(), strict=True)]
     todo = [k for k in dict.fromkeys(keys) if k not in known]
     if todo:
@@ -383,6 +370,13 @@ def _table_fx(rules: Rules, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         ).to_numpy(dtype=float)
         known.update(zip(todo, rates.tolist(), strict=True))
     return np.array([known[k] for k in keys], dtype=float)
+
+
+def _customs_unions(markets: pd.DataFrame) -> dict[str, str]:
+    """Market -> its customs union (``EU``), for the markets in one."""
+    if "customs_union" not in markets:
+        return {}
+    return {str(m): str(u) for m, u in markets["customs_union"].items() if isinstance(u, str) and u}
 
 
 def _zero_where_blank(values: np.ndarray) -> np.ndarray:
@@ -429,6 +423,9 @@ def _calculate(
         )
     ]
     column_cache: dict[str, np.ndarray] = {}
+    market_rules: dict[str, np.ndarray] = derived(
+        rules.markets, "columns", lambda: {str(k): v.to_numpy() for k, v in rules.markets.items()}
+    )
 
     def num(col: str) -> np.ndarray:
         if col not in column_cache:
@@ -440,7 +437,7 @@ def _calculate(
         if col not in rules.markets.columns or len(rules.markets) == 0:
             values = np.full(len(distinct), np.nan, dtype=object)
         else:
-            values = rules.markets[col].to_numpy()
+            values = market_rules[col]
             values = np.where(known_market, values[np.maximum(where, 0)], np.nan)
         return values.astype(cast) if cast is not None else values
 
@@ -491,12 +488,7 @@ def _calculate(
     incl_transport = rule("tax_base_includes_transport", bool)
     gross_up = rule("tax_gross_up", bool)
     price_incl = rule("price_includes_tax", bool)
-    union_of = rules.markets["customs_union"] if "customs_union" in rules.markets else None
-    unions = {
-        str(m): str(u)
-        for m, u in (union_of.items() if union_of is not None else ())
-        if isinstance(u, str) and u
-    }
+    unions = derived(rules.markets, "customs unions", lambda: _customs_unions(rules.markets))
     origin = _coded(t, "origin").filled(customs.DEFAULT_ORIGIN)
     ship_from = _coded(t, "ship_from")
     hs = _coded(t, "hs_code")

@@ -41,17 +41,17 @@ when it reaches the margin (to 1e-9 of the price).
 from __future__ import annotations
 
 import functools
-import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from xlplan.core.columns import Columns
+from xlplan.core.memo import derived
 from xlplan.reference.fees import DEFAULT_CATEGORY, FeeTables
 
 FloatArray = np.ndarray
@@ -853,7 +853,7 @@ def _referral(
             floor = 0.0 if min_text == "nan" else float(min_text)
             parts.append((_typed_bands(float(rate_text)), floor, np.inf, False))
         else:
-            parts, closing, missing = _memo(
+            parts, closing, missing = derived(
                 tables,
                 ("referral", ch, mk, cat, lst),
                 functools.partial(_table_referral, tables, ch, mk, cat, lst),
@@ -936,30 +936,6 @@ def _table_referral(
     return parts, closing, missing
 
 
-_T = TypeVar("_T")
-_MEMO: dict[int, tuple[weakref.ref[FeeTables], dict[Hashable, Any]]] = {}
-
-
-def _memo(tables: FeeTables, key: Hashable, make: Callable[[], _T]) -> _T:
-    """``make()`` computed once per fee tables (by identity, while they live) and ``key``:
-    the look-ups of a table that do not depend on the lines are made once, not on every call
-    (a one-line UDF computes with the same tables thousands of times). The values are shared:
-    never changed by their users."""
-    ident = id(tables)
-    cached = _MEMO.get(ident)
-    if cached is None or cached[0]() is not tables:
-
-        def forget(_: object) -> None:
-            _MEMO.pop(ident, None)
-
-        cached = (weakref.ref(tables, forget), {})
-        _MEMO[ident] = cached
-    values = cached[1]
-    if key not in values:
-        values[key] = make()
-    return values[key]  # type: ignore[no-any-return]
-
-
 class _Tier(NamedTuple):
     name: np.ndarray
     storage_class: np.ndarray
@@ -997,12 +973,12 @@ def _size_tier(t: Columns, market: np.ndarray, channel: np.ndarray, tables: FeeT
     for m, mk in enumerate(names):
         if not mk:
             continue
-        rows, each_row = _memo(tables, ("size_tiers", mk), functools.partial(_tiers_of, tiers, mk))
+        market_tiers = derived(tables, ("size_tiers", mk), functools.partial(_tiers_of, tiers, mk))
         pick = np.flatnonzero(codes == m)
-        if rows.empty:
+        each_row = market_tiers.rows
+        if not each_row:
             continue
-        d_unit = str(rows["dim_unit"].iloc[0])
-        w_unit = str(rows["weight_unit"].iloc[0])
+        d_unit, w_unit = market_tiers.dim_unit, market_tiers.weight_unit
         d = dims[pick] / _TO_CM[d_unit]
         w = weight_kg[pick] / _TO_KG[w_unit]
         chosen = np.full(len(pick), -1)
@@ -1039,24 +1015,44 @@ def _size_tier(t: Columns, market: np.ndarray, channel: np.ndarray, tables: FeeT
             dim_of[new] = dw[new]
         got = chosen >= 0
         at = pick[got]
-        hit = rows.iloc[chosen[got]]
-        name[at] = hit["size_tier"].to_numpy()
-        storage_class[at] = hit["storage_class"].to_numpy()
+        hit = chosen[got]
+        name[at] = market_tiers.column["size_tier"][hit]
+        storage_class[at] = market_tiers.column["storage_class"][hit]
         unit[at] = w_unit
         ship[at] = weight_of[got]
         dimw[at] = dim_of[got] * _TO_KG[w_unit]
         ship_kg[at] = weight_of[got] * _TO_KG[w_unit]
-        uncertain[at] = hit["uncertain"].to_numpy(dtype=bool)
-        rule[at] = hit["rule"].to_numpy()
+        uncertain[at] = market_tiers.column["uncertain"][hit]
+        rule[at] = market_tiers.column["rule"][hit]
     missing = wanted & (name == "")
     return _Tier(name, storage_class, ship, unit, dimw, ship_kg, cubic, missing, uncertain, rule)
 
 
-def _tiers_of(tiers: pd.DataFrame, mk: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """A marketplace's size tiers in order, and each as a row (a dict: read cell by cell on
-    every call)."""
+class _MarketTiers(NamedTuple):
+    """A marketplace's size tiers in order: each as a row (a dict, read cell by cell), the
+    columns a line takes from the tier it falls in, and the units the tiers are measured in."""
+
+    rows: list[dict[str, Any]]
+    column: dict[str, np.ndarray]
+    dim_unit: str
+    weight_unit: str
+
+
+def _tiers_of(tiers: pd.DataFrame, mk: str) -> _MarketTiers:
+    """A marketplace's size tiers (:class:`_MarketTiers`), made once per fee tables."""
     rows = tiers[tiers["marketplace"] == mk].sort_values("tier_order")
-    return rows, [{str(k): v for k, v in r.items()} for _, r in rows.iterrows()]
+    column = {
+        "size_tier": rows["size_tier"].to_numpy(dtype=object),
+        "storage_class": rows["storage_class"].to_numpy(dtype=object),
+        "uncertain": rows["uncertain"].to_numpy(dtype=bool),
+        "rule": rows["rule"].to_numpy(dtype=object),
+    }
+    units = (
+        (str(rows["dim_unit"].iloc[0]), str(rows["weight_unit"].iloc[0])) if len(rows) else ("", "")
+    )
+    return _MarketTiers(
+        [{str(k): v for k, v in r.items()} for _, r in rows.iterrows()], column, *units
+    )
 
 
 def _round_up(values: FloatArray, step: float) -> FloatArray:
@@ -1086,7 +1082,7 @@ def _fulfilment(tier: _Tier, market: np.ndarray, tables: FeeTables) -> _Fulfilme
     table = tables.fulfilment
     keyed = _factorise(market, tier.name)
     per_group = [
-        _memo(tables, ("fulfilment", mk, size), functools.partial(_bands_of, table, mk, size))
+        derived(tables, ("fulfilment", mk, size), functools.partial(_bands_of, table, mk, size))
         for mk, size in keyed.keys
     ]
     width = max((len(r) for r in per_group), default=0) or 1
@@ -1100,7 +1096,9 @@ def _fulfilment(tier: _Tier, market: np.ndarray, tables: FeeTables) -> _Fulfilme
             continue
         mk = keyed.keys[g][0]
         lines = np.flatnonzero(keyed.codes == g)
-        fuel_rate[g], suffix = _memo(tables, ("fuel", mk), functools.partial(_fuel_of, tables, mk))
+        fuel_rate[g], suffix = derived(
+            tables, ("fuel", mk), functools.partial(_fuel_of, tables, mk)
+        )
         w = tier.shipping_weight[lines]
         for t, band in enumerate(by_band):
             bands["lo"][g, t] = band.lo
@@ -1219,7 +1217,7 @@ def _storage(
         if not klass:
             continue
         lines = np.flatnonzero(keyed.codes == g)
-        rows, by_month, mine = _memo(
+        rows, by_month, mine = derived(
             tables, ("storage", mk, klass), functools.partial(_storage_of, tables, mk, klass)
         )
         if rows.empty:
