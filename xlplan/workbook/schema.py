@@ -347,16 +347,16 @@ def frame_from_rows(rows: Sequence[Sequence[object]], table: Table) -> pd.DataFr
     while n and all(v is None or str(v).strip() == "" for v in body[n - 1]):
         n -= 1
     block = _rectangle(body[:n], max(found, default=-1) + 1)
-    data: dict[str, object] = (
-        {key: [r[i] if i < len(r) else None for r in body[:n]] for i, key in found.items()}
-        if block is None
-        else {key: block[:, i] for i, key in found.items()}
-    )
-    blank = [None] * n
-    # One frame in the table's column order, built once (a missing column is all None).
-    return pd.DataFrame(
-        {key: data.get(key, blank) for key in table.keys}, index=pd.RangeIndex(n), dtype=object
-    )
+    # One block of cells in the table's column order (a missing column is all None), made
+    # into a frame at once: a frame built column by column costs ~0.6 ms for one row.
+    cells = np.full((n, len(table.keys)), None, dtype=object)
+    at = {key: j for j, key in enumerate(table.keys)}
+    for i, key in found.items():
+        if block is not None:
+            cells[:, at[key]] = block[:, i]
+        else:
+            cells[:, at[key]] = [r[i] if i < len(r) else None for r in body[:n]]
+    return pd.DataFrame(cells, columns=pd.Index(table.keys), index=pd.RangeIndex(n), dtype=object)
 
 
 def _rectangle(body: Sequence[Sequence[object]], width: int) -> np.ndarray | None:
