@@ -6,6 +6,9 @@ published worked examples are in test_worked_examples.py.
 
 from __future__ import annotations
 
+import gc
+import weakref
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -55,6 +58,19 @@ def test_tariff_gives_base_and_stacked_extra_duties_by_origin() -> None:
     vn = one(rules, market="US", hs_code="85076000", origin="VN", unit_cost=20, price=60)
     assert vn["duty"] == pytest.approx(20 * 0.034)
     assert vn["extra_duty"] == pytest.approx(20 * 0.10)
+
+
+def test_rules_tables_are_not_kept_alive_by_what_was_derived_from_them() -> None:
+    # The tariff index and the rounding rows are made once per table and dropped with it: a
+    # workbook whose settings change many times must not keep every old rules table in memory.
+    rules = rules_on(ON_2026_03)
+    rules = replace(rules, tariff=rules.tariff.copy(), rounding=rules.rounding.copy())
+    one(rules, market="US", hs_code="8507.60.0020", unit_cost=20, price=60)
+    one(rules, market="DE", hs_code="8507.60", unit_cost=20, price=60)
+    tables = [weakref.ref(rules.tariff), weakref.ref(rules.rounding)]
+    del rules
+    gc.collect()
+    assert [t() for t in tables] == [None, None]
 
 
 def test_longest_prefix_wins_and_line_rate_overrides() -> None:

@@ -40,7 +40,6 @@ rounding applies to it.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Sequence
 from enum import Enum
 from typing import NamedTuple
@@ -49,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from xlplan.core.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.memo import derived
 from xlplan.reference import SCENARIO, WORKBOOK, Rules
 
 TABLE = "landed_cost"
@@ -183,7 +183,6 @@ _Index = tuple[
     dict[tuple[str, str, str], tuple[Rank, float, str]],
     dict[tuple[str, str, str], list[tuple[str, Rank, float]]],
 ]
-_INDEXES: dict[int, tuple[weakref.ref[pd.DataFrame], _Index]] = {}
 
 
 def _rank(prefix: str, origin: str, layer: int, union_row: bool) -> Rank:
@@ -199,10 +198,11 @@ def _rank(prefix: str, origin: str, layer: int, union_row: bool) -> Rank:
 
 def _tariff_index(table: pd.DataFrame) -> _Index:
     """Rows keyed by (market, origin, prefix): the best base row, the extra rows. Built once
-    per table (the rules of a run are built once)."""
-    cached = _INDEXES.get(id(table))
-    if cached is not None and cached[0]() is table:
-        return cached[1]
+    per table (:func:`~xlplan.core.memo.derived`)."""
+    return derived(table, "tariff index", lambda: _tariff_index_of(table))
+
+
+def _tariff_index_of(table: pd.DataFrame) -> _Index:
     base: dict[tuple[str, str, str], tuple[Rank, float, str]] = {}
     extra: dict[tuple[str, str, str], list[tuple[str, Rank, float]]] = {}
     cols = ["hs_prefix", "market", "origin", "duty_rate", "extra_duty_rate", "measure"]
@@ -216,9 +216,7 @@ def _tariff_index(table: pd.DataFrame) -> _Index:
                 base[key] = (rank, float(rate), "" if not np.isnan(rate) else str(text))
         if not np.isnan(extra_rate):
             extra.setdefault(key, []).append((str(measure), rank, float(extra_rate)))
-    index = (base, extra)
-    _INDEXES[id(table)] = (weakref.ref(table, lambda _: _INDEXES.pop(id(table), None)), index)
-    return index
+    return base, extra
 
 
 def _resolve(
@@ -550,27 +548,23 @@ def rounding_rule(
 
 
 _RoundingRows = dict[tuple[object, object], tuple[str, float]]
-_ROUNDINGS: dict[int, tuple[weakref.ref[pd.DataFrame], dict[str, _RoundingRows]]] = {}
 
 
 def _rounding_rows(table: pd.DataFrame, step: str) -> _RoundingRows:
     """``{(market, currency): (method, increment)}`` of the valid rows of ``step``, built once
     per rounding table and step (a one-line UDF computes with the same rules many times)."""
-    cached = _ROUNDINGS.get(id(table))
-    if cached is None or cached[0]() is not table:
-        cached = (weakref.ref(table, lambda _: _ROUNDINGS.pop(id(table), None)), {})
-        _ROUNDINGS[id(table)] = cached
-    by_step = cached[1]
-    if step not in by_step:
+
+    def make() -> _RoundingRows:
         rows = table[table["step"] == step]
-        by_step[step] = {
+        return {
             (mkt, ccy): (str(m), float(increment))
             for mkt, m, increment, ccy in rows[
                 ["market", "method", "increment", "currency"]
             ].itertuples(index=False, name=None)
             if m in _METHOD_CODES and increment > 0
         }
-    return by_step[step]
+
+    return derived(table, ("rounding rows", step), make)
 
 
 def round_step(
