@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from xlplan.core.memo import derived
+
 DEFAULT_MINOR_UNIT = 2
 
 
@@ -38,7 +40,11 @@ def minor_units(currency: pd.Series | np.ndarray, table: pd.DataFrame) -> np.nda
     # Looked up per distinct currency (a handful), then laid out by the lines' codes: a
     # Series.map costs more than the look-up itself on one line, and twice this on many.
     codes, distinct = pd.factorize(np.asarray(currency, dtype=object).astype(str))
-    units = dict(zip(table.index.tolist(), table["minor_unit"].tolist(), strict=True))
+    units: dict[object, float] = derived(
+        table,
+        "minor units",
+        lambda: dict(zip(table.index.tolist(), table["minor_unit"].tolist(), strict=True)),
+    )
     per_code = np.array([units.get(c, np.nan) for c in distinct], dtype=float)
     per_code[np.isnan(per_code)] = DEFAULT_MINOR_UNIT
     return per_code[codes] if len(codes) else np.zeros(0, dtype=float)
