@@ -99,6 +99,24 @@ def test_file_to_file_benchmark_runs_small() -> None:
     assert "inline strings" in text
 
 
+def test_paired_runs_take_the_ratio_pair_by_pair() -> None:
+    """A command and its yardstick run in turn; the figure is the median of the pairs'
+    ratios, each pair's own CPU seconds divided."""
+    import sys
+
+    from benchmarks import bench_files
+
+    busy = [sys.executable, "-c", "sum(range(3_000_000))"]
+    idle = [sys.executable, "-c", "pass"]
+    paired = bench_files.run_paired(busy, idle, 3)
+    assert len(paired.ratios) == 3
+    assert paired.ratio == sorted(paired.ratios)[1]
+    assert paired.ratio > 1  # the busy one costs more CPU in every pair
+    assert "median of 3 pairs" in paired.text()
+    fixed = bench_files.Paired(paired.a, paired.b, [3.2, 2.9, 3.0])
+    assert fixed.ratio == 3.0
+
+
 def test_the_benchmark_plan_holds_its_text_as_excel_saves_it(tmp_path: Path) -> None:
     """The plan the file benchmark reads keeps its text in the shared-string table (as Excel
     and ``xlplan new`` write it), every cell the same as the inline-string variant's."""
