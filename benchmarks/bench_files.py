@@ -22,9 +22,9 @@ The ratios against targets are of CPU seconds (on a shared machine wall time mea
 other jobs as much as XLPlan), taken pair by pair: the command and the calculator alone run in
 turn, and the figure is the median of the pairs' ratios (:func:`run_paired`; the machine's
 speed drifts within minutes, and a ratio of two best runs taken minutes apart moved with it).
-The 10,000-line cases run ``REPEAT`` pairs (best kept for the seconds shown), the 100,000- and
-1,000,000-line commands two (a single run of the 1,000,000-line CSV varied by ~15%),
-LibreOffice once, so the whole benchmark stays within about ten minutes. Every
+Every size runs ``REPEAT`` pairs (the best run of each kept for the seconds shown; a single
+run of the 1,000,000-line CSV varied by ~15%), the other 100,000- and 1,000,000-line commands
+twice, LibreOffice once, so the whole benchmark stays within about ten minutes. Every
 process runs from compiled bytecode, as an installed XLPlan does.
 
 The plans are the shipped demo lines tiled (US, DE, GB, JP, MX, BR; no low-value regime, as in
@@ -524,7 +524,7 @@ def run(
             calc_cmd = [sys.executable, "-c", CALC, str(pkl)]
             csv_cmd = [XLPLAN, "landed-cost", str(csv), "--fx", str(fx)]
             csv_cmd += ["-o", str(work / f"out{n}.csv"), *date_args]
-            csv_pairs = run_paired(csv_cmd, calc_cmd, reps, env)
+            csv_pairs = run_paired(csv_cmd, calc_cmd, repeat, env)
             calc, cs = csv_pairs.b, csv_pairs.a
             csv_rows.append((n, calc, cs))
             out.append(f"{n:,} lines (CSV {csv.stat().st_size / 2**20:,.1f} MB):")
@@ -547,14 +547,14 @@ def run(
             lc_pairs = run_paired(
                 [XLPLAN, "landed-cost", str(plan), "-o", str(out_xlsx), *date_args],
                 calc_cmd,
-                reps,
+                repeat,
                 env,
             )
             rn_pairs = run_paired(
                 [XLPLAN, "run", str(plan), "--action", "landed-cost"]
                 + ["-o", str(work / f"run{n}.xlsx"), *date_args],
                 calc_cmd,
-                reps,
+                repeat,
                 env,
             )
             lc, rn = lc_pairs.a, rn_pairs.a
