@@ -25,6 +25,7 @@ from xlplan.core.parse import (
     MAX_EXCEL_SERIAL,
     TRUE_WORDS,
     blank_mask,
+    coded_texts,
     is_blank,
     normalise_text,
     parse_amounts,
@@ -37,6 +38,7 @@ from xlplan.core.parse import (
     parse_months,
     parse_number,
     parse_numbers,
+    parse_texts,
 )
 
 BAD = "BAD"
@@ -955,3 +957,27 @@ def test_text_column_of_numbers_read_in_bulk_as_cell_by_cell(
         np.testing.assert_array_equal(got.values, expected.values)
         np.testing.assert_array_equal(got.bad, expected.bad)
     assert parse_amounts(arrow).currency.tolist() == parse_amounts(plain).currency.tolist()
+
+
+# Cells of a code or text column as users and readers hand them over: text with stray spaces
+# and case, numbers (a whole float reads as an integer), flags that hash like 1 and 0, dates,
+# blanks of every kind.
+_MIXED_CELL = st.one_of(
+    st.sampled_from(["us", " US", "US ", "de", "Amazon", " amazon", "", "  ", "1", "TRUE"]),
+    st.sampled_from([1, 1.0, 0, 0.0, True, False, 123.0, 2.5, -0.0]),
+    st.sampled_from([None, float("nan"), pd.NaT, D(2026, 6, 30), pd.Timestamp("2026-06-30")]),
+    st.text(max_size=4),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_MIXED_CELL, max_size=30), st.booleans())
+def test_coded_texts_read_every_cell_as_the_cell_by_cell_reading(
+    cells: list[object], codes: bool
+) -> None:
+    column = np.array(cells + [None], dtype=object)[: len(cells)]  # 1-D even for tuples
+    line_codes, categories = coded_texts(column, codes=codes)
+    expected = parse_codes(column) if codes else parse_texts(column)
+    assert categories[line_codes].tolist() == list(expected)
+    assert "" in categories.tolist()
+    assert len(set(categories.tolist())) == len(categories)  # no value twice

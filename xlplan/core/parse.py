@@ -246,6 +246,10 @@ def _series(values: Cells) -> pd.Series:
     if isinstance(values, np.ndarray):
         if values.ndim != 1:
             raise ValueError(f"expected a 1-D column of cells, got shape {values.shape}")
+        if values.dtype == object:
+            # Cells as they are: pandas 3 would turn an array of only text into an Arrow
+            # string column first (~0.2 ms for one cell, ~10 ms a million), then read it back.
+            return pd.Series(values, dtype=object, copy=False)
         return pd.Series(values)
     return pd.Series(list(values), dtype=object)
 
@@ -625,6 +629,11 @@ def parse_codes(values: Cells) -> ObjectArray:
     ``FALSE``; anything else as its text, upper-cased.
     """
     d = _distinct(_series(values))
+    return _codes_read(d)[d.codes]
+
+
+def _codes_read(d: _Distinct) -> ObjectArray:
+    """What each distinct cell reads as a code, and ``""`` last (the blank cells' code -1)."""
     codes = np.empty(len(d.uniques) + 1, dtype=object)
     codes[-1] = ""
     is_text = d.kinds == _TEXT
@@ -633,7 +642,7 @@ def parse_codes(values: Cells) -> ObjectArray:
     )
     for i in np.flatnonzero(~is_text):
         codes[i] = _code_text(d.uniques[i], int(d.kinds[i]))
-    return codes[d.codes]
+    return codes
 
 
 def coded_texts(values: Cells, *, codes: bool = True) -> tuple[IntArray, ObjectArray]:
@@ -643,8 +652,8 @@ def coded_texts(values: Cells, *, codes: bool = True) -> tuple[IntArray, ObjectA
     few distinct values costs one hashing pass. ``categories`` holds ``""`` when a cell is
     blank, and no value twice (``" us"`` and ``"US"`` read as one code)."""
     d = _distinct(_series(values))
-    read = parse_codes(d.uniques) if codes else parse_texts(d.uniques)
-    again, categories = pd.factorize(np.append(np.asarray(read, dtype=object), ""))
+    read = _codes_read(d) if codes else _texts_read(d)  # the distinct cells read, then ""
+    again, categories = pd.factorize(read)
     return np.asarray(again, dtype=np.int64)[d.codes], np.asarray(categories, dtype=object)
 
 
@@ -680,6 +689,11 @@ def parse_texts(values: Cells) -> ObjectArray:
     its characters (a note, a product name); a whole number reads without a decimal part
     (123.0 -> ``"123"``), a date as ``2026-06-30``."""
     d = _distinct(_series(values))
+    return _texts_read(d)[d.codes]
+
+
+def _texts_read(d: _Distinct) -> ObjectArray:
+    """What each distinct cell reads as text, and ``""`` last (the blank cells' code -1)."""
     texts = np.empty(len(d.uniques) + 1, dtype=object)
     texts[-1] = ""
     for i, (value, kind) in enumerate(zip(d.uniques, d.kinds, strict=True)):
@@ -691,7 +705,7 @@ def parse_texts(values: Cells) -> ObjectArray:
             texts[i] = "TRUE" if value else "FALSE"
         else:
             texts[i] = _code_text(value, int(kind)) if kind == _NUMBER else str(value).strip()
-    return texts[d.codes]
+    return texts
 
 
 def _code_text(value: Any, kind: int) -> str:
