@@ -219,6 +219,8 @@ def _records(errors: pd.DataFrame) -> list[ErrorRecord]:
 
 
 def _cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """A raw table as cells: objects, a blank as None."""
+    """A raw table as cells: objects, a blank as None, keyed by its column keys (however the
+    reader holds them: a one-row read keeps its keys as objects, pandas' default is Arrow)."""
     cells = frame.astype(object)
+    cells.columns = pd.Index(cells.columns, dtype=object)
     return cells.where(cells.notna(), None)

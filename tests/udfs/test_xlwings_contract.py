@@ -411,8 +411,10 @@ def test_raw_tables_always_read_as_the_default_converter_would(
 
 def _cells(frame: pd.DataFrame) -> pd.DataFrame:
     """A raw table as cells: objects, a blank as None (a numeric column read as float64 and
-    one read as cells compare equal)."""
+    one read as cells compare equal), keyed by its column keys however the reader holds them
+    (a one-row read keeps its keys as objects, pandas' default is Arrow)."""
     cells = frame.astype(object)
+    cells.columns = pd.Index(cells.columns, dtype=object)
     return cells.where(cells.notna(), None)
 
 

@@ -238,7 +238,10 @@ def _numbers_together(raw: pd.DataFrame, table: Table) -> dict[str, _Numbers]:
         return {}
     # The whole table as cells, then the number columns by position: taking the columns as a
     # frame first builds a frame (a one-row table's read would cost most of its time there).
-    positions = raw.columns.get_indexer(pd.Index([c.key for c in columns]))
+    # Object indexes: pandas 3 holds text indexes in Arrow, ~0.1 ms more a call to match.
+    positions = pd.Index(raw.columns, dtype=object).get_indexer(
+        pd.Index([c.key for c in columns], dtype=object)
+    )
     cells = raw.to_numpy(dtype=object)[:, positions].T  # (columns, rows)
     parsed, bad = parse.parse_numbers(cells.ravel())
     numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
