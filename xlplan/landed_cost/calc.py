@@ -439,7 +439,7 @@ def _calculate(
 
     def per_market(col: str, cast: type | None = None) -> np.ndarray:
         """A market rule for each distinct market (NaN where the market is unknown)."""
-        if col not in rules.markets.columns or len(rules.markets) == 0:
+        if col not in market_rules or len(rules.markets) == 0:
             values = np.full(len(distinct), np.nan, dtype=object)
         else:
             values = market_rules[col]

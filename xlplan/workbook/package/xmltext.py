@@ -19,7 +19,7 @@ __all__ = ["attr", "escape", "insert_before_close", "quoteattr", "remove_element
 def escape(text: str) -> str:
     """``text`` as XML character data: ``&``, ``<`` and ``>`` escaped (as
     ``xml.sax.saxutils.escape`` does; that module imports ``urllib.request`` and with it
-    ``http``, ``ssl`` and ``email``, ~25 ms on every command)."""
+    ``http``, ``ssl`` and ``email``: 12-28 ms of imports on every command, by -X importtime)."""
     return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
