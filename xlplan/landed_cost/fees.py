@@ -45,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -975,44 +975,18 @@ def _size_tier(t: Columns, market: np.ndarray, channel: np.ndarray, tables: FeeT
             continue
         market_tiers = derived(tables, ("size_tiers", mk), functools.partial(_tiers_of, tiers, mk))
         pick = np.flatnonzero(codes == m)
-        each_row = market_tiers.rows
-        if not each_row:
+        if not market_tiers.size:
             continue
         d_unit, w_unit = market_tiers.dim_unit, market_tiers.weight_unit
-        d = dims[pick] / _TO_CM[d_unit]
-        w = weight_kg[pick] / _TO_KG[w_unit]
         chosen = np.full(len(pick), -1)
         weight_of = np.full(len(pick), np.nan)
         dim_of = np.full(len(pick), np.nan)
-        for j, r in enumerate(each_row):
-            side = np.nan_to_num(float(r["min_side"]))
-            divisor = float(r["dim_divisor"])
-            vol = d[:, 0] * np.maximum(d[:, 1], side) * np.maximum(d[:, 2], side)
-            dw = vol / divisor if np.isfinite(divisor) else np.zeros(len(pick))
-            billable = np.maximum(w, dw)
-            girth = d[:, 0] + 2.0 * (d[:, 1] + d[:, 2])
-            fits = np.ones(len(pick), dtype=bool)
-            for limit, value in (
-                ("max_longest", d[:, 0]),
-                ("max_median", d[:, 1]),
-                ("max_shortest", d[:, 2]),
-                ("max_length_plus_girth", girth),
-                ("max_unit_weight", w),
-                ("max_shipping_weight", billable),
-            ):
-                cap = float(r[limit])
-                if np.isfinite(cap):
-                    fits &= value <= cap + 1e-9
-            new = fits & (chosen < 0)
-            chosen[new] = j
-            step = float(r["round_step"])
-            rounded = _round_up(billable, step)
-            above_from = float(r["round_step_from"])
-            if np.isfinite(above_from):
-                big = billable >= above_from - 1e-9
-                rounded = np.where(big, _round_up(billable, float(r["round_step_above"])), rounded)
-            weight_of[new] = rounded[new]
-            dim_of[new] = dw[new]
+        for lo in range(0, len(pick), TIER_CHUNK):
+            part = slice(lo, lo + TIER_CHUNK)
+            rows = pick[part]
+            chosen[part], weight_of[part], dim_of[part] = _first_tier(
+                dims[rows] / _TO_CM[d_unit], weight_kg[rows] / _TO_KG[w_unit], market_tiers
+            )
         got = chosen >= 0
         at = pick[got]
         hit = chosen[got]
@@ -1028,14 +1002,37 @@ def _size_tier(t: Columns, market: np.ndarray, channel: np.ndarray, tables: FeeT
     return _Tier(name, storage_class, ship, unit, dimw, ship_kg, cubic, missing, uncertain, rule)
 
 
-class _MarketTiers(NamedTuple):
-    """A marketplace's size tiers in order: each as a row (a dict, read cell by cell), the
-    columns a line takes from the tier it falls in, and the units the tiers are measured in."""
+TIER_CHUNK = 65_536
+"""Lines are fitted to their tiers this many at a time, every tier at once: (lines, tiers)
+arrays of a bounded size, and a one-row call makes a few array operations, not a few per
+tier."""
 
-    rows: list[dict[str, Any]]
+
+class _MarketTiers(NamedTuple):
+    """A marketplace's size tiers in order: what a line is measured against (one value per
+    tier; a blank limit is no limit), the columns a line takes from the tier it falls in, and
+    the units the tiers are measured in."""
+
+    size: int
+    limit: dict[str, np.ndarray]
     column: dict[str, np.ndarray]
     dim_unit: str
     weight_unit: str
+
+
+_LIMITS = (
+    "min_side",
+    "dim_divisor",
+    "max_longest",
+    "max_median",
+    "max_shortest",
+    "max_length_plus_girth",
+    "max_unit_weight",
+    "max_shipping_weight",
+    "round_step",
+    "round_step_from",
+    "round_step_above",
+)
 
 
 def _tiers_of(tiers: pd.DataFrame, mk: str) -> _MarketTiers:
@@ -1050,16 +1047,56 @@ def _tiers_of(tiers: pd.DataFrame, mk: str) -> _MarketTiers:
     units = (
         (str(rows["dim_unit"].iloc[0]), str(rows["weight_unit"].iloc[0])) if len(rows) else ("", "")
     )
-    return _MarketTiers(
-        [{str(k): v for k, v in r.items()} for _, r in rows.iterrows()], column, *units
+    limit = {k: rows[k].to_numpy(dtype=float) for k in _LIMITS}
+    return _MarketTiers(len(rows), limit, column, *units)
+
+
+def _first_tier(
+    d: FloatArray, w: FloatArray, tiers: _MarketTiers
+) -> tuple[np.ndarray, FloatArray, FloatArray]:
+    """For lines with sides ``d`` (longest first, [the tiers' length unit]) and unit weights
+    ``w`` [the tiers' weight unit]: the first tier each fits (-1: none), its shipping weight
+    (the billable weight rounded up the tier's way) and its dimensional weight."""
+    lim = tiers.limit
+    side = np.nan_to_num(lim["min_side"])
+    vol = d[:, :1] * np.maximum(d[:, 1:2], side) * np.maximum(d[:, 2:3], side)  # (lines, tiers)
+    divisor = lim["dim_divisor"]
+    dw = np.where(np.isfinite(divisor), vol / np.where(np.isfinite(divisor), divisor, 1.0), 0.0)
+    billable = np.maximum(w[:, None], dw)
+    girth = d[:, 0] + 2.0 * (d[:, 1] + d[:, 2])
+    fits = np.ones(billable.shape, dtype=bool)
+    for limit, value in (
+        ("max_longest", d[:, :1]),
+        ("max_median", d[:, 1:2]),
+        ("max_shortest", d[:, 2:3]),
+        ("max_length_plus_girth", girth[:, None]),
+        ("max_unit_weight", w[:, None]),
+        ("max_shipping_weight", billable),
+    ):
+        cap = lim[limit]
+        fits &= (value <= cap + 1e-9) | ~np.isfinite(cap)
+    found = fits.any(axis=1)
+    first = np.argmax(fits, axis=1)
+    lines = np.arange(len(first))
+    chosen_billable = billable[lines, first]
+    weight = _round_up_by(chosen_billable, lim["round_step"][first])
+    above_from = lim["round_step_from"][first]
+    big = np.isfinite(above_from) & (chosen_billable >= above_from - 1e-9)
+    weight = np.where(big, _round_up_by(chosen_billable, lim["round_step_above"][first]), weight)
+    nan = np.nan
+    return (
+        np.where(found, first, -1),
+        np.where(found, weight, nan),
+        np.where(found, dw[lines, first], nan),
     )
 
 
-def _round_up(values: FloatArray, step: float) -> FloatArray:
-    if not np.isfinite(step) or step <= 0:
-        return values
+def _round_up_by(values: FloatArray, step: FloatArray) -> FloatArray:
+    """Values rounded up to their steps (a blank or non-positive step: as they are)."""
+    usable = np.isfinite(step) & (step > 0)
+    safe = np.where(usable, step, 1.0)
     # Converted units carry binary noise (1 lb typed as 0.45359237 kg): ignore it.
-    return np.asarray(np.ceil(values / step - 1e-9) * step, dtype=float)
+    return np.where(usable, np.ceil(values / safe - 1e-9) * safe, values)
 
 
 class _Fulfilment(NamedTuple):
