@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,18 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(autouse=True)
+def _shared_empty_errors_stay_empty() -> Iterator[None]:
+    """The empty error table is shared (``NO_ERRORS``): every test checks that nothing it ran
+    changed it in place (error tables are values; a change works on a copy)."""
+    yield
+    from xlplan.core.errors import ERROR_COLUMNS, NO_ERRORS
+
+    assert list(NO_ERRORS.columns) == ERROR_COLUMNS
+    assert len(NO_ERRORS) == 0
+    assert [str(d) for d in NO_ERRORS.dtypes] == ["object", "int64", "object", "object", "object"]
 
 
 class Soffice:

@@ -99,6 +99,13 @@ def _content(value: Any) -> Hashable:
     """A hashable stand-in for what xlwings handed over (a table's cells, a scalar): equal
     content, equal key. Values that cannot be keyed give a key that never repeats."""
     if isinstance(value, list | tuple):
+        if not value or not isinstance(value[0], list | tuple):  # a row: keyed in one pass
+            row = tuple(zip(map(type, value), value, strict=True))  # TRUE is not 1
+            try:
+                hash(row)
+            except TypeError:  # a cell that cannot be keyed, or a row inside
+                return tuple(_content(v) for v in value)
+            return row
         return tuple(_content(v) for v in value)
     try:
         hash(value)

@@ -11,7 +11,7 @@ from xlplan.landed_cost.tables import LANDED_COST
 from xlplan.plan.tables import FX
 from xlplan.workbook import coerce
 from xlplan.workbook.coerce import coerce_table, good_rows
-from xlplan.workbook.schema import NUMERIC_KINDS, missing_columns
+from xlplan.workbook.schema import NUMERIC_KINDS, map_headers, missing_columns
 
 
 @pytest.mark.parametrize(
@@ -106,6 +106,25 @@ def test_no_guess_when_nothing_looks_like_the_missing_header() -> None:
     assert problem is not None and problem.en.endswith("lacks required columns: Price")
 
 
+def test_a_header_row_read_again_reads_the_same_and_is_not_shared() -> None:
+    """Header rows are remembered by table and content: the same row reads the same, a row
+    equal in value but not in type is read on its own (``1`` is no ``TRUE``), and a caller
+    that changes what it got changes nothing for the next."""
+    row = ["市场", "Unit cost", "price", 1, None, "Notes"]
+    found, unknown = map_headers(row, LANDED_COST)
+    assert found == {0: "market", 1: "unit_cost", 2: "price"}
+    assert unknown == ["1", "Notes"]
+    found[9] = "sku"
+    unknown.clear()
+    assert map_headers(list(row), LANDED_COST) == (
+        {0: "market", 1: "unit_cost", 2: "price"},
+        ["1", "Notes"],
+    )
+    assert map_headers([*row[:3], True, None, "Notes"], LANDED_COST)[1] == ["True", "Notes"]
+    assert map_headers(["Rate", "From currency"], FX)[0] == {0: "rate", 1: "from_currency"}
+    assert map_headers([["market"], "price"], LANDED_COST)[0] == {1: "price"}  # not a key
+
+
 def test_categorical_columns_read_and_report_as_the_plain_ones() -> None:
     """``categorical=True`` reads code and text columns on their distinct cells: the values,
     the errors and the blanks are those of the plain reading."""
@@ -173,13 +192,19 @@ NUMBER_CELL = st.one_of(
         st.lists(NUMBER_CELL, min_size=len(NUMBER_KEYS), max_size=len(NUMBER_KEYS)),
         min_size=1,
         max_size=3,
-    )
+    ),
+    st.sampled_from(["US", " us", "美国", "XX", None, 12.0]),
+    st.sampled_from(["Kitchen", " ", None, 3.5]),
 )
-def test_number_columns_read_together_as_one_by_one(rows: list[list[object]]) -> None:
-    """A small table's number columns are read in one pass (a one-line UDF's table): the
-    values, the errors and their order are those of reading each column on its own."""
+def test_number_columns_read_together_as_one_by_one(
+    rows: list[list[object]], market: object, category: object
+) -> None:
+    """A small table is taken apart once and its number columns are read in one pass (a
+    one-line UDF's table): the values, the errors and their order are those of reading each
+    column on its own."""
     raw = pd.DataFrame(rows, columns=NUMBER_KEYS, dtype=object)
-    raw["market"] = "US"
+    raw["market"] = pd.Series([market] * len(rows), dtype=object)
+    raw["category"] = pd.Series([category] * len(rows), dtype=object)
     together, together_errors = coerce_table(raw, LANDED_COST)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(coerce, "TOGETHER_CELLS", 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from xlplan.core.columns import factorize
 from xlplan.core.memo import derived
 
 DEFAULT_MINOR_UNIT = 2
@@ -39,7 +40,7 @@ def minor_units(currency: pd.Series | np.ndarray, table: pd.DataFrame) -> np.nda
     """
     # Looked up per distinct currency (a handful), then laid out by the lines' codes: a
     # Series.map costs more than the look-up itself on one line, and twice this on many.
-    codes, distinct = pd.factorize(np.asarray(currency, dtype=object).astype(str))
+    codes, distinct = factorize(np.asarray(currency, dtype=object).astype(str))
     units: dict[object, float] = derived(
         table,
         "minor units",

@@ -117,6 +117,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from xlplan.core.columns import factorize
+
 Cells: TypeAlias = "pd.Series | npt.NDArray[Any] | Sequence[object]"
 """A column of cells: a Series, a 1-D array or a list."""
 
@@ -319,10 +321,10 @@ def _hashable(value: object) -> bool:
 
 def _distinct_cells(cells: ObjectArray) -> _Distinct:
     try:
-        codes, uniq = pd.factorize(cells)
+        codes, uniq = factorize(cells)
     except TypeError:  # only in this rare case pay for a look at every cell
         cells = np.array([v if _hashable(v) else _UNREADABLE for v in cells], dtype=object)
-        codes, uniq = pd.factorize(cells)
+        codes, uniq = factorize(cells)
     uniques = np.asarray(uniq, dtype=object)
     types = np.frompyfunc(type, 1, 1)(uniques)
     is_str = types == str  # noqa: E721 (elementwise over an array of types)
@@ -654,7 +656,7 @@ def coded_texts(values: Cells, *, codes: bool = True) -> tuple[IntArray, ObjectA
     blank, and no value twice (``" us"`` and ``"US"`` read as one code)."""
     d = _distinct(_series(values))
     read = _codes_read(d) if codes else _texts_read(d)  # the distinct cells read, then ""
-    again, categories = pd.factorize(read)
+    again, categories = factorize(read)
     return np.asarray(again, dtype=np.int64)[d.codes], np.asarray(categories, dtype=object)
 
 

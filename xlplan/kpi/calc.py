@@ -425,14 +425,6 @@ def _combine_codes(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     return codes, first.astype(np.int64)
 
 
-_NO_ERRORS = empty_errors()
-
-
-def _errors_where(mask: np.ndarray, **kwargs: Any) -> pd.DataFrame:
-    """:func:`errors_where`, skipping the table building when no row is bad (the usual case)."""
-    return errors_where(mask, **kwargs) if mask.any() else _NO_ERRORS
-
-
 # --- numbers ---------------------------------------------------------------------------------
 
 
@@ -605,14 +597,14 @@ def flag_kpis(
     unknown_text = pd.Series(kpi_text[kpi_codes[unknown_rows]], dtype=object)
     errors = concat_errors(
         [
-            _errors_where(
+            errors_where(
                 no_key,
                 table=table,
                 column="kpi",
                 zh="缺少 KPI 名称",
                 en="KPI key is missing",
             ),
-            _errors_where(
+            errors_where(
                 np.ones(len(unknown_rows), dtype=bool),
                 table=table,
                 column="kpi",
@@ -620,14 +612,14 @@ def flag_kpis(
                 en="unknown KPI: " + unknown_text,
                 positions=unknown_rows,
             ),
-            _errors_where(
+            errors_where(
                 nums.text & ~unknown_kpi,
                 table=table,
                 column="value",
                 zh="不是数字",
                 en="not a number",
             ),
-            _errors_where(
+            errors_where(
                 nums.infinite & ~unknown_kpi,
                 table=table,
                 column="value",
@@ -941,7 +933,7 @@ def _valid_overrides(
     key = np.asarray(_resolve_keys(uniques), dtype=object)[codes]
     text = np.asarray([_as_text(u) for u in uniques], dtype=object)[codes]
     errors = [
-        _errors_where(
+        errors_where(
             key == "",
             table=table,
             column="kpi",
@@ -965,7 +957,7 @@ def _valid_overrides(
             nums = _to_numbers(overrides[level])
             bad = (nums.text | nums.infinite) & usable
             errors.append(
-                _errors_where(
+                errors_where(
                     bad,
                     table=table,
                     column=level,
@@ -982,7 +974,7 @@ def _valid_overrides(
     r = frame["red"].to_numpy(dtype=np.float64)
     inverted = usable & (sign * g < sign * r)
     errors.append(
-        _errors_where(
+        errors_where(
             inverted,
             table=table,
             column="green",
@@ -995,7 +987,7 @@ def _valid_overrides(
     high = frame["plausible_max"].to_numpy(dtype=np.float64)
     crossed = usable & (low >= high)
     errors.append(
-        _errors_where(
+        errors_where(
             crossed,
             table=table,
             column="plausible_min",
@@ -1007,7 +999,7 @@ def _valid_overrides(
     dup = np.zeros(n, dtype=bool)
     dup[usable] = frame[usable].duplicated(["key", *DIMENSIONS]).to_numpy(dtype=bool)
     errors.append(
-        _errors_where(
+        errors_where(
             dup,
             table=table,
             column="",
@@ -1104,7 +1096,7 @@ def _zero_division_errors(
             hit = left & (columns[name] == 0)
             left &= ~hit
             out.append(
-                _errors_where(
+                errors_where(
                     hit,
                     table=table,
                     column=name,
@@ -1113,7 +1105,7 @@ def _zero_division_errors(
                 )
             )
         out.append(
-            _errors_where(
+            errors_where(
                 left,
                 table=table,
                 column="",
@@ -1157,7 +1149,7 @@ def derive_kpis(raw: pd.DataFrame, *, table: str = "kpi_raw") -> DerivedKpis:
         if name not in numbers:
             nums = _to_numbers(raw[name])
             errors.append(
-                _errors_where(
+                errors_where(
                     nums.text | nums.infinite,
                     table=table,
                     column=name,

@@ -4,7 +4,7 @@ action, Validate and the UDFs share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 import numpy as np
@@ -12,7 +12,7 @@ import pandas as pd
 
 from xlplan import reference
 from xlplan.core import money, parse
-from xlplan.core.columns import Columns
+from xlplan.core.columns import Columns, categorical, factorize
 from xlplan.core.errors import InputError, Message, concat_errors, errors_where
 from xlplan.core.memo import derived
 from xlplan.landed_cost import customs
@@ -48,7 +48,13 @@ from xlplan.plan.action import Action, ActionResult, Context, WorkbookPort
 from xlplan.plan.read import fx_table
 from xlplan.plan.tables import FX, SETTINGS
 from xlplan.reference import Rules, load_rules
-from xlplan.workbook.coerce import blank_cells, coerce_columns, coerce_table, good_rows
+from xlplan.workbook.coerce import (
+    TOGETHER_CELLS,
+    blank_cells,
+    coerce_columns,
+    coerce_table,
+    good_rows,
+)
 from xlplan.workbook.schema import Table
 
 MARKET_BOOLS = (
@@ -86,14 +92,11 @@ def typed_lines(raw: pd.DataFrame, rules: Rules) -> tuple[Columns, pd.DataFrame]
     typed, errors = coerce_columns(
         frame, _COERCED, lists=lists, table_key=LANDED_COST.key, categorical=True
     )
-    coded, customs_errors = _customs_cells(frame, rules.countries)
+    filled = _filled_columns(frame)
+    coded, customs_errors = _customs_cells(filled, rules.countries)
     # The fee tables read the channel and the fee text columns on their distinct values: each
     # is hashed once here, into a categorical the calculation reads by its codes.
-    passed = {
-        key: text_categorical(frame[key])
-        for key in ("channel", *FEE_TEXT)
-        if _has_cells(frame, key)
-    }
+    passed = {key: text_categorical(filled[key]) for key in ("channel", *FEE_TEXT) if key in filled}
     return Columns({**typed, **coded, **passed}, len(frame)), concat_errors(
         [errors, customs_errors]
     )
@@ -135,40 +138,54 @@ def _computed(typed: Columns, errors: pd.DataFrame, rules: Rules) -> LandedCostC
     return result
 
 
-def _has_cells(frame: pd.DataFrame, key: str) -> bool:
-    """Whether the lines have column ``key`` with a cell that is not missing (None, NaN):
-    pandas' C type inference answers without a look at each cell from Python."""
-    if key not in frame.columns:
-        return False
-    column = frame[key]
+_PASSED = ("channel", *FEE_TEXT, *CUSTOMS_TEXT)
+"""The text columns read on their distinct cells rather than coerced."""
+
+
+def _filled_columns(frame: pd.DataFrame) -> dict[str, pd.Series | np.ndarray]:
+    """Those of the :data:`_PASSED` columns the lines have with a cell that is not missing
+    (None, NaN), by key. A small table is taken apart once as cells (a column taken off a frame
+    costs ~10 us: a one-line UDF would pay it for each); a large one keeps its columns as they
+    are (a categorical keeps its codes)."""
+    columns: dict[str, pd.Series | np.ndarray]
+    if len(frame) * len(frame.columns) <= TOGETHER_CELLS:
+        cells = frame.to_numpy(dtype=object)
+        at = {key: j for j, key in enumerate(frame.columns)}
+        columns = {key: cells[:, at[key]] for key in _PASSED if key in at}
+    else:
+        columns = {key: frame[key] for key in _PASSED if key in frame.columns}
+    return {key: column for key, column in columns.items() if _has_cells(column)}
+
+
+def _has_cells(column: pd.Series | np.ndarray) -> bool:
+    """Whether a column has a cell that is not missing: pandas' C type inference answers
+    without a look at each cell from Python."""
     if column.dtype != object:
         return True
-    return bool(pd.api.types.infer_dtype(column.to_numpy(), skipna=True) != "empty")
+    return bool(pd.api.types.infer_dtype(np.asarray(column), skipna=True) != "empty")
 
 
-def _distinct_cells(frame: pd.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """A column's cells as codes into its distinct cells (-1 where blank: missing column, None,
-    NaN)."""
-    if key not in frame.columns:
-        return np.full(len(frame), -1, dtype=np.int64), np.array([], dtype=object)
-    codes, uniques = pd.factorize(frame[key].to_numpy(dtype=object))
+def _distinct_cells(column: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column's cells as codes into its distinct cells (-1 where blank: None, NaN)."""
+    codes, uniques = factorize(np.asarray(column, dtype=object))
     return codes, np.asarray(uniques, dtype=object)
 
 
 def _categorical(codes: np.ndarray, values: np.ndarray) -> pd.Categorical:
     """Lines as a categorical of ``values[codes]`` (``""`` where the code is -1): distinct
     values may repeat after reading (`` cn`` and ``CN``), so they are factorised again."""
-    again, categories = pd.factorize(np.append(values.astype(object), ""))
+    again, categories = factorize(np.append(values.astype(object), ""))
     line_codes = np.where(codes >= 0, again[np.maximum(codes, 0)], again[-1])
-    return pd.Categorical.from_codes(line_codes, categories=pd.Index(categories, dtype=object))
+    return categorical(line_codes, categories)
 
 
 def _customs_cells(
-    frame: pd.DataFrame, countries: frozenset[str]
+    filled: Mapping[str, pd.Series | np.ndarray], countries: frozenset[str]
 ) -> tuple[dict[str, pd.Categorical], pd.DataFrame]:
-    """The customs text columns read with the one cell parser on their distinct cells and
-    checked: origin and ship-from country codes, HS codes (digits), transport modes (lower
-    case), parcel and shipment ids. A bad cell is an error record and reads as blank."""
+    """The customs text columns (of the lines' ``filled`` columns) read with the one cell
+    parser on their distinct cells and checked: origin and ship-from country codes, HS codes
+    (digits), transport modes (lower case), parcel and shipment ids. A bad cell is an error
+    record and reads as blank."""
     out: dict[str, pd.Categorical] = {}
     errors: list[pd.DataFrame] = []
     listed = ", ".join(m.value for m in TransportMode)
@@ -192,9 +209,9 @@ def _customs_cells(
     # A column the lines lack, or with no cell filled, is left out: the calculation reads it
     # as blank.
     for key in ("origin", "ship_from"):
-        if not _has_cells(frame, key):
+        if key not in filled:
             continue
-        codes, cells = _distinct_cells(frame, key)
+        codes, cells = _distinct_cells(filled[key])
         values = parse.parse_codes(cells)
         bad = (values != "") & ~np.isin(values, list(countries))
         column = LANDED_COST.column(key)
@@ -207,8 +224,8 @@ def _customs_cells(
             f"unknown {column.en.lower()}: '{{}}' (an ISO country code, e.g. CN)",
         )
         out[key] = _categorical(codes, np.where(bad, "", values))
-    if _has_cells(frame, "hs_code"):
-        codes, cells = _distinct_cells(frame, "hs_code")
+    if "hs_code" in filled:
+        codes, cells = _distinct_cells(filled["hs_code"])
         hs, bad = customs.normalise_hs(parse.parse_texts(cells))
         report(
             bad,
@@ -219,8 +236,8 @@ def _customs_cells(
             "HS code must be 2 to 10 digits (dots allowed): '{}'",
         )
         out["hs_code"] = _categorical(codes, hs)
-    if _has_cells(frame, "transport_mode"):
-        codes, cells = _distinct_cells(frame, "transport_mode")
+    if "transport_mode" in filled:
+        codes, cells = _distinct_cells(filled["transport_mode"])
         modes = np.array([m.lower() for m in parse.parse_texts(cells)], dtype=object)
         bad = (modes != "") & ~np.isin(modes, list(MODES))
         report(
@@ -233,8 +250,8 @@ def _customs_cells(
         )
         out["transport_mode"] = _categorical(codes, np.where(bad, "", modes))
     for key in ("parcel", "shipment"):
-        if _has_cells(frame, key):
-            codes, cells = _distinct_cells(frame, key)
+        if key in filled:
+            codes, cells = _distinct_cells(filled[key])
             out[key] = _categorical(codes, parse.parse_texts(cells))
     return out, concat_errors(errors)
 

@@ -90,11 +90,11 @@ from typing import NamedTuple, cast
 import numpy as np
 import pandas as pd
 
-from xlplan.core.columns import Columns, frame_of
+from xlplan.core.columns import Columns, categorical, factorize, frame_of
 from xlplan.core.errors import (
+    NO_ERRORS,
     Message,
     concat_errors,
-    empty_errors,
     errors_where,
     row_messages,
 )
@@ -315,7 +315,7 @@ def landed_cost_columns(
     position: a caller that has the lines' columns at hand and reads the outputs column by
     column (the results table, the one-line UDFs) builds no frame it only takes apart again."""
     n = lines.n
-    errors = empty_errors() if input_errors is None else input_errors
+    errors = NO_ERRORS if input_errors is None else input_errors
     columns, domain_errors, target_errors = _calculate(lines, rules, errors)
     blocking = concat_errors([errors, domain_errors])
     bad = np.zeros(n, dtype=bool)
@@ -406,12 +406,13 @@ def _calculate(
     # factorised), the few distinct markets looked up once and taken back to the lines.
     markets = customs.coded(t.columns["market"])
     codes, distinct = markets.codes, markets.uniques
-    # An object index of the markets, made once per rules: pandas 3 holds text indexes in
-    # Arrow, and matching against one costs ~0.1 ms more a call.
-    market_index = derived(
-        rules.markets, "index", lambda: pd.Index(rules.markets.index, dtype=object)
+    # The markets' positions as a dict made once per rules: the few distinct markets of the
+    # lines are looked up in Python (matching indexes costs ~0.1 ms a call, a one-line UDF's
+    # whole market look-up).
+    position = derived(
+        rules.markets, "positions", lambda: {m: i for i, m in enumerate(rules.markets.index)}
     )
-    where = market_index.get_indexer(pd.Index(distinct, dtype=object))
+    where = np.array([position.get(m, -1) for m in distinct.tolist()], dtype=np.intp)
     known_market = where >= 0
     known = known_market[codes] if len(distinct) else np.zeros(n, dtype=bool)
 
@@ -519,8 +520,8 @@ def _calculate(
     errs.append(groups.errors)
     mode = _coded(t, "transport_mode")
     units = groups.declared_units
-    market_ccy = rules.markets["currency"] if "currency" in rules.markets else None
-    places = [(m, market_ccy.get(m, "") if market_ccy is not None else "") for m in markets.uniques]
+    market_ccy = derived(rules.markets, "currencies", lambda: _currencies(rules.markets))
+    places = [(m, market_ccy.get(m, "")) for m in markets.uniques]
 
     def rounded(values: np.ndarray, step: str) -> np.ndarray:
         inc, method = customs.rounding_rule(rules, step, places)
@@ -752,7 +753,7 @@ def _codes(values: np.ndarray | pd.Categorical) -> tuple[np.ndarray, np.ndarray]
     """A text column as codes into its distinct values (a categorical's own codes)."""
     if isinstance(values, pd.Categorical):
         return values.codes.astype(np.int64), values.categories.to_numpy(dtype=object)
-    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    codes, distinct = factorize(np.asarray(values, dtype=object))
     return np.asarray(codes, dtype=np.int64), np.asarray(distinct, dtype=object)
 
 
@@ -875,12 +876,17 @@ def _platform_fees(
     return platform.fee_columns(lines, tables)
 
 
+def _currencies(markets: pd.DataFrame) -> dict[object, object]:
+    """Each market's currency cell (none when the rules have no currency column)."""
+    if "currency" not in markets:
+        return {}
+    return dict(zip(markets.index, markets["currency"].tolist(), strict=True))
+
+
 def _text(t: Columns, key: str) -> pd.Categorical:
     """A text column as a categorical of its distinct stripped values (``""`` where blank)."""
     if key not in t.columns:
-        return pd.Categorical.from_codes(
-            np.zeros(t.n, dtype=np.int64), categories=pd.Index([""], dtype=object)
-        )
+        return categorical(np.zeros(t.n, dtype=np.int64), [""])
     return text_categorical(t.columns[key])
 
 
@@ -901,17 +907,16 @@ def text_categorical(values: pd.Series | np.ndarray | pd.Categorical) -> pd.Cate
             distinct = np.append(distinct, np.array([None], dtype=object))
             codes = np.where(codes < 0, len(distinct) - 1, codes)
     else:
-        codes, distinct = pd.factorize(np.asarray(values, dtype=object))  # blanks: -1
+        codes, distinct = factorize(np.asarray(values, dtype=object))  # blanks: -1
         distinct = np.append(np.asarray(distinct, dtype=object), np.array([None], dtype=object))
         codes = np.where(codes < 0, len(distinct) - 1, codes)
     labels = ["" if pd.isna(v) else str(v).strip() for v in distinct]
-    again, names = pd.factorize(np.asarray(labels, dtype=object))
+    again, names = factorize(np.asarray(labels, dtype=object))
     if len(again) == 0:
         again = np.zeros(0, dtype=np.int64)
-    return pd.Categorical.from_codes(
+    return categorical(
         np.asarray(again, dtype=np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64),
-        categories=pd.Index(names if len(names) else [""], dtype=object),
-        validate=False,
+        names if len(names) else [""],
     )
 
 

@@ -47,7 +47,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from xlplan.core.errors import concat_errors, empty_errors, errors_where
+from xlplan.core.columns import factorize
+from xlplan.core.errors import NO_ERRORS, concat_errors, errors_where
 from xlplan.core.memo import derived
 from xlplan.reference import SCENARIO, WORKBOOK, Rules
 
@@ -99,7 +100,7 @@ def normalise_hs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """HS codes as digits only (``8504.40`` -> ``850440``; ``""`` where blank) and where a
     code is not 2 to 10 digits once dots, spaces and hyphens are dropped. Works on the distinct
     codes only."""
-    inverse, uniques = pd.factorize(np.asarray(codes, dtype=object), use_na_sentinel=False)
+    inverse, uniques = factorize(np.asarray(codes, dtype=object), use_na_sentinel=False)
     clean = [_HS_SEPARATORS.sub("", str(u)) for u in uniques]
     ok = np.array([c == "" or _HS_DIGITS.fullmatch(c) is not None for c in clean], dtype=bool)
     shown = np.array(clean, dtype=object)
@@ -144,7 +145,7 @@ def coded(values: object) -> Coded:
             codes = np.where(codes < 0, len(cats) - 1, codes)
         return Coded(codes, cats)
     array = np.asarray(values, dtype=object)
-    codes, uniques = pd.factorize(array, use_na_sentinel=False)
+    codes, uniques = factorize(array, use_na_sentinel=False)
     uniques = np.asarray(uniques, dtype=object)
     uniques[pd.isna(uniques)] = ""
     return Coded(codes.astype(np.int64), uniques)
@@ -156,7 +157,7 @@ def combined_codes(*columns: Coded) -> tuple[np.ndarray, list[tuple[object, ...]
     n = len(columns[0].codes)
     key = np.zeros(n, dtype=np.int64)
     for col in columns:
-        key, _ = pd.factorize(key * max(len(col.uniques), 1) + col.codes)
+        key, _ = factorize(key * max(len(col.uniques), 1) + col.codes)
     count = int(key.max()) + 1 if n else 0
     first = np.zeros(count, dtype=np.int64)
     first[key[::-1]] = np.arange(n - 1, -1, -1)  # the last write wins: the first occurrence
@@ -370,12 +371,12 @@ def _group_errors(
     error of its own, cannot be computed: each of its lines says so."""
     inside = codes >= 0
     if not inside.any():
-        return empty_errors()
+        return NO_ERRORS
     mixed_groups = _distinct_per_group(codes, count, market.codes) > 1
     bad_groups = np.bincount(codes[inside], weights=invalid[inside].astype(float), minlength=count)
     broken = inside & ~invalid & (bad_groups[np.maximum(codes, 0)] > 0) & ~mixed_groups
     if not (mixed_groups.any() or broken.any()):
-        return empty_errors()
+        return NO_ERRORS
     zh_what, en_what = what
     ids = id_cells.values()
     markets = market.values()
@@ -468,7 +469,7 @@ def group_lines(
     if has_id.any():
         # A subheading is the code's first six digits; a line without a code is one of its own.
         heads = [str(u)[:SUBHEADING_DIGITS] for u in hs.uniques]
-        head_codes, head_uniques = pd.factorize(np.asarray(heads, dtype=object))
+        head_codes, head_uniques = factorize(np.asarray(heads, dtype=object))
         sub_key = head_codes[hs.codes].astype(np.int64)
         blank = np.asarray(head_uniques, dtype=object)[sub_key] == ""
         sub_key = np.where(blank, len(head_uniques) + np.arange(n), sub_key)
@@ -692,7 +693,7 @@ def low_value(
     value = groups.parcel_value
     rows = np.flatnonzero(known & groups.in_parcel & ~np.isnan(value))
     if len(rows) == 0 or rules.regimes.empty:
-        return Regime(duty_override, duty, no_tax, exempt, empty_errors())
+        return Regime(duty_override, duty, no_tax, exempt, NO_ERRORS)
     regimes = rules.regimes.reindex(columns=REGIME_RULES).reset_index(drop=True)
     by_market: dict[str, list[int]] = {}
     for i, code in enumerate(regimes["market"].astype(str)):
@@ -728,7 +729,7 @@ def low_value(
                 pair_row.append(i)
                 pair_spec.append((orgs != [""]) + (ships != [""]) + (modes != [""]))
     if not pair_row:
-        return Regime(duty_override, duty, no_tax, exempt, empty_errors())
+        return Regime(duty_override, duty, no_tax, exempt, NO_ERRORS)
     pr = np.array(pair_row)
     ccys = [str(combos[c][1]) for c in pair_combo]
     tier_ccy = regimes["value_currency"].astype(str).to_numpy()[pr].tolist()
@@ -737,7 +738,7 @@ def low_value(
     amount_fx = _fx_pairs(rules, [a or c for a, c in zip(amount_ccy, ccys, strict=True)], ccys)
     line, pair = _pairs_to_lines(key, np.array(pair_combo), len(combos))
     r = rows[line]
-    errs = empty_errors()
+    errs = NO_ERRORS
     missing = np.isnan(to_tier[pair])
     if missing.any():
         mask = np.zeros(n, dtype=bool)

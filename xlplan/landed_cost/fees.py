@@ -50,7 +50,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from xlplan.core.columns import Columns
+from xlplan.core.columns import Columns, categorical, factorize
 from xlplan.core.memo import derived
 from xlplan.reference.fees import DEFAULT_CATEGORY, FeeTables
 
@@ -536,10 +536,10 @@ def _factorise(*columns: np.ndarray) -> _Keyed:
     combined = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
     uniques = []
     for column in columns:
-        codes, values = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+        codes, values = factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
         combined = combined * (len(values) + 1) + codes
         uniques.append((codes, values))
-    group = pd.factorize(combined)[0]
+    group = factorize(combined)[0]
     first = _first_rows(group)
     keys = [tuple(str(values[codes[i]]) for codes, values in uniques) for i in first]
     return _Keyed(np.asarray(group, dtype=np.int64), keys)
@@ -752,7 +752,7 @@ def _schedules(referral: np.ndarray, fulfilment: np.ndarray, amount: FloatArray)
     for j in range(amount.shape[1]):
         key[f"a{j}"] = amount[:, j]
     hashed = pd.util.hash_pandas_object(key, index=False).to_numpy()
-    return np.asarray(pd.factorize(hashed)[0], dtype=np.int64)
+    return np.asarray(factorize(hashed)[0], dtype=np.int64)
 
 
 def _each_text(values: np.ndarray, owner: np.ndarray) -> pd.Categorical:
@@ -762,10 +762,8 @@ def _each_text(values: np.ndarray, owner: np.ndarray) -> pd.Categorical:
     if len(cells) == 1 and isinstance(cells[0], str):  # one text: nothing to factorise
         codes, distinct = np.zeros(1, dtype=np.intp), cells
     else:
-        codes, distinct = pd.factorize(cells)
-    return pd.Categorical.from_codes(
-        codes[owner], categories=pd.Index(distinct, dtype=object), validate=False
-    )
+        codes, distinct = factorize(cells)
+    return categorical(codes[owner], distinct)
 
 
 def _sized(t: Columns) -> np.ndarray:
@@ -804,7 +802,7 @@ def _distinct_inputs(lines: Columns) -> tuple[np.ndarray, np.ndarray]:
     prime = np.uint64(1_099_511_628_211)
     with np.errstate(over="ignore"):
         for c in _TEXT_INPUTS:
-            codes = pd.factorize(lines.columns[c], use_na_sentinel=False)[0]
+            codes = factorize(lines.columns[c], use_na_sentinel=False)[0]
             key = key * prime + codes.astype(np.uint64)
         for c in _NUMBER_INPUTS:
             if c not in lines.columns:
@@ -813,7 +811,7 @@ def _distinct_inputs(lines: Columns) -> tuple[np.ndarray, np.ndarray]:
             if c in _PRESENCE_INPUTS:
                 values = np.where(np.isnan(values), np.nan, 0.0)
             key = key * prime + pd.util.hash_array(values)
-    owner = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+    owner = np.asarray(factorize(key)[0], dtype=np.int64)
     return owner, _first_rows(owner)
 
 
@@ -969,7 +967,7 @@ def _size_tier(t: Columns, market: np.ndarray, channel: np.ndarray, tables: FeeT
     rule = np.full(n, "", dtype=object)
     wanted = (channel == AMAZON) & np.isfinite(dims).all(axis=1) & np.isfinite(weight_kg)
     tiers = tables.size_tiers
-    codes, names = pd.factorize(np.where(wanted, market, ""))
+    codes, names = factorize(np.where(wanted, market, ""))
     for m, mk in enumerate(names):
         if not mk:
             continue
@@ -1529,9 +1527,9 @@ def _refund_rows(
     (channel, marketplace)."""
     if not len(channel):
         return np.zeros(0), np.zeros(0), np.zeros(0, dtype=object), np.zeros(0, dtype=bool)
-    ch_codes, channels = pd.factorize(channel, use_na_sentinel=False)
-    mk_codes, markets = pd.factorize(market, use_na_sentinel=False)
-    pair_codes, pairs = pd.factorize(ch_codes.astype(np.int64) * len(markets) + mk_codes)
+    ch_codes, channels = factorize(channel, use_na_sentinel=False)
+    mk_codes, markets = factorize(market, use_na_sentinel=False)
+    pair_codes, pairs = factorize(ch_codes.astype(np.int64) * len(markets) + mk_codes)
     amazon = tables.refund_admin.drop_duplicates("marketplace").set_index("marketplace")
     com = tables.commissions
     others = com[

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from xlplan.core import parse
+from xlplan.core.columns import factorize
 from xlplan.core.errors import InputError
 from xlplan.reference import customs
 from xlplan.reference.data import in_force, read_data
@@ -366,10 +367,10 @@ def fx_rates(table: pd.DataFrame, src: pd.Series, dst: pd.Series) -> pd.Series:
         return float("nan")
 
     # Factorise each side and resolve each distinct (a, b) pair once: no per-row strings.
-    ca, ua = pd.factorize(np.asarray(src, dtype=object), use_na_sentinel=False)
-    cb, ub = pd.factorize(np.asarray(dst, dtype=object), use_na_sentinel=False)
+    ca, ua = factorize(np.asarray(src, dtype=object), use_na_sentinel=False)
+    cb, ub = factorize(np.asarray(dst, dtype=object), use_na_sentinel=False)
     width = max(len(ub), 1)
-    codes, keys = pd.factorize(ca.astype(np.int64) * width + cb)  # hashing, not sorting
+    codes, keys = factorize(ca.astype(np.int64) * width + cb)  # hashing, not sorting
     resolved = np.array([one(str(ua[k // width]), str(ub[k % width])) for k in keys], dtype=float)
     out = resolved[codes] if len(resolved) else np.full(len(codes), np.nan)
     return pd.Series(out, index=src.index, dtype=float)

@@ -19,8 +19,8 @@ import pandas as pd
 from xlplan import reference
 from xlplan.core import parse
 from xlplan.core.columns import Column as TypedColumn
-from xlplan.core.columns import frame_of
-from xlplan.core.errors import Texts, concat_errors, empty_errors, errors_where
+from xlplan.core.columns import categorical, factorize, frame_of
+from xlplan.core.errors import NO_ERRORS, Texts, concat_errors, empty_errors, errors_where
 from xlplan.core.parse import Cells
 from xlplan.workbook.schema import NUMERIC_KINDS, Column, Kind, Table
 
@@ -95,7 +95,7 @@ def coerce_columns(
     errs: list[pd.DataFrame] = []
     lists = lists or {}
     present = set(raw.columns)
-    together = _numbers_together(raw, table)
+    held, together = _small_table(raw, table)
 
     def report(bad: np.ndarray, column: str, zh: Texts, en: Texts) -> None:
         if bad.any():
@@ -122,7 +122,8 @@ def coerce_columns(
                 blank = np.isnan(read.numbers) & ~read.bad
                 report(blank, col.key, f"{label_zh}为必填项", f"{label_en} is required")
         else:
-            values = raw[col.key]
+            cells = held.get(col.key)
+            values = raw[col.key] if cells is None else cells
         if categorical and col.kind is Kind.CODE:
             # Read on its distinct cells; a blank cell is one that reads as "".
             out[col.key] = _categorical_column(values, col, lists, report)
@@ -145,7 +146,9 @@ def coerce_columns(
             numbers = np.asarray(numbers, dtype=float)
             if not numbers.flags.writeable:
                 numbers = numbers.copy()
-            if col.minimum is not None or col.maximum is not None:
+            if (col.minimum is not None or col.maximum is not None) and (
+                read is None or read.outside.any()
+            ):
                 ranged = _range_errors(numbers, col, tkey)
                 if len(ranged):
                     errs.append(ranged)
@@ -203,7 +206,7 @@ def coerce_columns(
             out[col.key] = np.where(bad, "", np.asarray(months, dtype=object)).astype(object)
         else:
             out[col.key] = _cell_text(values)
-    errors = concat_errors(errs) if errs else empty_errors()
+    errors = concat_errors(errs)
     if len(errors):  # a wholly blank row is skipped, not "market is required"
         empty = blank_cells(out.values(), n)
         if empty.any():
@@ -212,47 +215,74 @@ def coerce_columns(
 
 
 TOGETHER_CELLS = 65_536
-"""Up to this many cells, the number columns a table holds as cells (object columns) are read
-in one pass: a one-row table (what a one-line UDF reads on every call) then costs one parse,
-not one per column. Above it each column is read on its own (no copy of a large table)."""
+"""Up to this many cells, a table is taken apart into its columns once and the number columns
+it holds as cells (object columns) are read in one pass: a one-row table (what a one-line UDF
+reads on every call) then costs one parse, not one per column. Above it each column is read
+on its own (no copy of a large table)."""
 
 
 class _Numbers(NamedTuple):
-    """A number column read with the others: its cells, numbers (a writable array of its own)
-    and which cells are bad."""
+    """A number column read with the others: its cells, numbers (a writable array of its own),
+    which cells are bad and which numbers are outside the column's range."""
 
     cells: np.ndarray
     numbers: np.ndarray
     bad: np.ndarray
+    outside: np.ndarray
 
 
-def _numbers_together(raw: pd.DataFrame, table: Table) -> dict[str, _Numbers]:
-    """The number columns of a small ``raw`` held as cells, read in one pass, by column key
-    (their ranges are checked column by column, as any other's)."""
+_OBJECT = np.dtype(object)
+
+
+def _small_table(
+    raw: pd.DataFrame, table: Table
+) -> tuple[dict[str, np.ndarray], dict[str, _Numbers]]:
+    """A small ``raw`` taken apart once: the cells of its columns held as cells (object
+    columns) by key (a column taken off a frame costs ~10 us, each time), and its number
+    columns among them read in one pass with their ranges checked (a column's records are
+    made by :func:`_range_errors`, only where a number is outside). Nothing for a large table:
+    each column is read on its own (no copy of a large table)."""
     n = len(raw)
     if not n or n * len(raw.columns) > TOGETHER_CELLS:
-        return {}
-    held = {str(k) for k, dtype in raw.dtypes.items() if dtype == np.dtype(object)}
+        return {}, {}
+    block = raw.to_numpy(dtype=object)
+    held = {
+        str(key): block[:, j]
+        for j, (key, dtype) in enumerate(zip(raw.columns, raw.dtypes.tolist(), strict=True))
+        if dtype == _OBJECT
+    }
     columns = [c for c in table.columns if c.kind in NUMERIC_KINDS and c.key in held]
     if len(columns) < 2:
-        return {}
-    # The whole table as cells, then the number columns by position: taking the columns as a
-    # frame first builds a frame (a one-row table's read would cost most of its time there).
-    # Object indexes: pandas 3 holds text indexes in Arrow, ~0.1 ms more a call to match.
-    positions = pd.Index(raw.columns, dtype=object).get_indexer(
-        pd.Index([c.key for c in columns], dtype=object)
-    )
-    cells = raw.to_numpy(dtype=object)[:, positions].T  # (columns, rows)
+        return held, {}
+    cells = np.array([held[c.key] for c in columns], dtype=object).reshape(len(columns), n)
     parsed, bad = parse.parse_numbers(cells.ravel())
     numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
     bad = np.reshape(bad, (len(columns), n))
-    return {c.key: _Numbers(cells[j], numbers[j], bad[j]) for j, c in enumerate(columns)}
+    outside = _outside(numbers, columns)
+    return held, {
+        c.key: _Numbers(cells[j], numbers[j], bad[j], outside[j]) for j, c in enumerate(columns)
+    }
+
+
+def _outside(numbers: np.ndarray, columns: list[Column]) -> np.ndarray:
+    """Which ``numbers`` (one row per column) are outside their column's range (NaN never)."""
+    inf = np.inf
+
+    def bounds(values: list[float | None], blank: float) -> np.ndarray:
+        return np.array([blank if v is None else v for v in values], dtype=float)[:, None]
+
+    low = bounds([c.minimum for c in columns], -inf)
+    high = bounds([c.maximum for c in columns], inf)
+    low_open = np.array([c.min_exclusive for c in columns], dtype=bool)[:, None]
+    high_open = np.array([c.max_exclusive for c in columns], dtype=bool)[:, None]
+    with np.errstate(invalid="ignore"):
+        below = np.where(low_open, numbers <= low, numbers < low)
+        above = np.where(high_open, numbers >= high, numbers > high)
+    return below | above
 
 
 def _categorical_of(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
-    return pd.Categorical.from_codes(
-        codes, categories=pd.Index(categories, dtype=object), validate=False
-    )
+    return categorical(codes, categories)
 
 
 def _categorical_column(
@@ -296,7 +326,7 @@ def _categorical_column(
                 )(idx),
             )
             read = np.where(unknown_value, "", read).astype(object)
-        again, categories = pd.factorize(np.append(read, ""))  # aliases may merge two values
+        again, categories = factorize(np.append(read, ""))  # aliases may merge two values
         codes = np.asarray(again, dtype=np.int64)[codes]
         categories = np.asarray(categories, dtype=object)
     return _categorical_of(codes, categories)
@@ -337,7 +367,7 @@ def _known_codes(
     """Codes with the names people type mapped to them (``USA``, ``美国`` -> ``US``; ``RMB`` ->
     ``CNY``), and which are still unknown. A code is never read as an alias. Each distinct code
     is looked up once."""
-    inverse, distinct = pd.factorize(codes)
+    inverse, distinct = factorize(codes)
     distinct = np.asarray(distinct, dtype=object)
     known = np.fromiter(
         (c == "" or c in allowed for c in distinct), dtype=bool, count=len(distinct)
@@ -372,10 +402,6 @@ def _unknown(
     return build
 
 
-_NO_ERRORS = empty_errors()
-"""Only ever measured (``len``), never handed out: no copy per column of a one-row table."""
-
-
 def _range_errors(nums: np.ndarray, col: Column, table: str) -> pd.DataFrame:
     """Records for the numbers outside the column's range, which are then blanked in place."""
     if col.minimum is None and col.maximum is None:
@@ -389,7 +415,7 @@ def _range_errors(nums: np.ndarray, col: Column, table: str) -> pd.DataFrame:
             bad |= (values >= col.maximum) if col.max_exclusive else (values > col.maximum)
     bad &= ~np.isnan(values)
     if not bad.any():
-        return _NO_ERRORS
+        return NO_ERRORS
     hint_zh = hint_en = ""
     if col.kind is Kind.RATE:
         hint_zh, hint_en = "（比例请填 0.15 或 15%）", " (enter a rate as 0.15 or 15%)"

@@ -280,10 +280,31 @@ def amount(key: str, zh: str, en: str, width: float = 15.0, **kw: object) -> Col
 def map_headers(headers: Sequence[object], table: Table) -> tuple[dict[int, str], list[str]]:
     """Positions of recognised headers -> column keys, and the unknown headers.
 
-    Either language's header (or the key itself) is recognised.
+    Either language's header (or the key itself) is recognised. A header row met before is
+    not read again (a one-line UDF hands over the same row on every call).
     """
+    typed = tuple((type(h), h) for h in headers)  # 1 and TRUE are different headers
+    try:
+        made = _HEADER_ROWS.get((id(table), typed))
+    except TypeError:  # a header that cannot be a key: read it as it comes
+        return _map_headers(headers, table)
+    if made is None or made[0] is not table:  # new, or another table now has that id
+        if len(_HEADER_ROWS) >= HEADER_ROWS_KEPT:
+            _HEADER_ROWS.clear()
+        made = (table, *_map_headers(headers, table))
+        _HEADER_ROWS[(id(table), typed)] = made
+    return dict(made[1]), list(made[2])
+
+
+HEADER_ROWS_KEPT = 256
+_HEADER_ROWS: dict[tuple[int, tuple[object, ...]], tuple[Table, dict[int, str], list[str]]] = {}
+"""The header rows read, by table (identity) and row; the table is kept with its result."""
+
+
+def _map_headers(headers: Sequence[object], table: Table) -> tuple[dict[int, str], list[str]]:
     lookup = table.header_map()
     found: dict[int, str] = {}
+    taken: set[str] = set()
     unknown: list[str] = []
     for i, h in enumerate(headers):
         if h is None or str(h).strip() == "":
@@ -291,8 +312,9 @@ def map_headers(headers: Sequence[object], table: Table) -> tuple[dict[int, str]
         key = lookup.get(normalise_header(h))
         if key is None:
             unknown.append(str(h))
-        elif key not in found.values():
+        elif key not in taken:
             found[i] = key
+            taken.add(key)
     return found, unknown
 
 
