@@ -90,6 +90,7 @@ from typing import NamedTuple, cast
 import numpy as np
 import pandas as pd
 
+from xlplan.core.arrays import nan_to_num
 from xlplan.core.columns import Columns, categorical, factorize, frame_of
 from xlplan.core.errors import (
     NO_ERRORS,
@@ -559,8 +560,8 @@ def _calculate(
             ],
         )
     )
-    duty_rate = np.nan_to_num(duty_rate, nan=0.0)
-    extra_rate = np.nan_to_num(extra_rate, nan=0.0)
+    duty_rate = nan_to_num(duty_rate)
+    extra_rate = nan_to_num(extra_rate)
 
     duty_base = rounded(customs_value, "duty_base")
     duty = rounded(duty_base * duty_rate, "duty")
@@ -614,17 +615,15 @@ def _calculate(
     fee = _platform_fees(t, rules, num)
     out = fee.columns
     schedule, refund_rule = _refund_admin(t, rules, num, fee.schedule)
-    refund_admin = schedule.at(np.nan_to_num(price), "refund")
-    referral = np.nan_to_num(_floats(out["referral_fee"])) + _floats(out["closing_fee"])
+    refund_admin = schedule.at(nan_to_num(price), "refund")
+    referral = nan_to_num(_floats(out["referral_fee"])) + _floats(out["closing_fee"])
     fulfilment_fee = _floats(out["fulfilment_fee"])
-    fuel = np.nan_to_num(_floats(out["fuel_surcharge"]))
-    storage = np.nan_to_num(_floats(out["storage_fee"])) + np.nan_to_num(
-        _floats(out["aged_surcharge"])
-    )
+    fuel = nan_to_num(_floats(out["fuel_surcharge"]))
+    storage = nan_to_num(_floats(out["storage_fee"])) + nan_to_num(_floats(out["aged_surcharge"]))
     payment = price * z["payment_rate"] + z["payment_fixed"]
     fx_loss = price * z["fx_loss_rate"]
     ad = price * z["ad_rate"]
-    fulfilment = np.nan_to_num(fulfilment_fee) + fuel + storage
+    fulfilment = nan_to_num(fulfilment_fee) + fuel + storage
     returns = z["return_rate"] * (z["return_cost_per_unit"] + z["unsellable_rate"] * landed)
     # A lost parcel loses the goods and a last mile paid by the seller; FBA fees from the
     # tables are not charged again for a unit the fulfilment centre loses.
@@ -640,7 +639,7 @@ def _calculate(
     pct = z["payment_rate"] + z["fx_loss_rate"] + z["ad_rate"]
     breakeven = platform.solve_price(schedule, fixed, k, pct, 0.0)
     target = num("target_margin")
-    target_price = platform.solve_price(schedule, fixed, k, pct, np.nan_to_num(target))
+    target_price = platform.solve_price(schedule, fixed, k, pct, nan_to_num(target))
     target_price = np.where(np.isnan(target), np.nan, target_price)
     unreachable = known & ~np.isnan(target) & np.isnan(target_price) & ~np.isnan(fixed)
     target_errors = errors_where(
@@ -775,7 +774,7 @@ def _refund_admin(
     """The fee schedule with Amazon's refund administration fee on lines with a refund rate
     (:func:`~xlplan.landed_cost.fees.with_refund_admin`), and its rule id per line."""
     refund_rate = num("refund_rate")
-    if rules.fees is None or not (np.nan_to_num(refund_rate) > 0).any():
+    if rules.fees is None or not (nan_to_num(refund_rate) > 0).any():
         return schedule, np.full(t.n, "", dtype=object)
     admin = platform.with_refund_admin(
         schedule,
@@ -815,7 +814,7 @@ def _processor_payments(
         np.isin(market, accounts), market, np.where(in_eu, platform.EEA_ACCOUNT, market)
     )
     terms = platform.payment_processor_terms(np.where(wanted, names, ""), account, rules.fees)
-    shares = {key: np.nan_to_num(num(key)) for key in ("intl_card_share", "conversion_share")}
+    shares = {key: nan_to_num(num(key)) for key in ("intl_card_share", "conversion_share")}
     rate = terms.rate
     ids = terms.rule[:, 0]
     for j, (share, addon) in enumerate(
@@ -847,7 +846,7 @@ def _platform_fees(
     tables = rules.fees if rules.fees is not None else no_fee_tables()
     rate = num("referral_rate")
     if rules.fees is None:
-        rate = np.nan_to_num(rate)
+        rate = nan_to_num(rate)
     lines = Columns(
         {
             "channel": _text(t, "channel"),

@@ -47,6 +47,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from xlplan.core.arrays import nan_to_num, select
 from xlplan.core.columns import factorize
 from xlplan.core.errors import NO_ERRORS, concat_errors, errors_where
 from xlplan.core.memo import derived
@@ -486,7 +487,7 @@ def group_lines(
     parcel_entry = ~has_entry_id & ~own_entry & in_parcel
     in_entry = has_entry_id | own_entry | parcel_entry
     parcel_value_for_entry = np.where(legacy, value, denominator)
-    entry_value = np.select(
+    entry_value = select(
         [has_entry_id, own_entry, parcel_entry],
         [_sums(e_codes, e_count, u_e * cv), u_e * cv, parcel_value_for_entry],
         default=np.nan,
@@ -498,7 +499,7 @@ def group_lines(
             np.nan,
         )
     # One key per entry: the shipment's number, else the parcel's, else the line's own.
-    entry_key = np.select(
+    entry_key = select(
         [has_entry_id, parcel_entry & has_id, in_entry],
         [e_codes, e_count + p_codes, e_count + p_count + np.arange(n)],
         default=-1,
@@ -508,7 +509,7 @@ def group_lines(
             e_codes, e_count, shipment, market, invalid, "shipment", ("报关单", "shipment")
         )
     )
-    declared = np.select(
+    declared = select(
         [has_entry_id | own_entry, in_parcel], [u_e, np.where(legacy, 1.0, u_p)], default=np.nan
     )
     return Groups(
@@ -585,7 +586,7 @@ def round_step(
     q = units[ruled]
     steps = np.round(values[ruled] * q / inc, 9)
     code = method[ruled]
-    rounded = np.select(
+    rounded = select(
         [
             code == _METHOD_CODES[Rounding.TRUNCATE.value],
             code == _METHOD_CODES[Rounding.HALF_UP.value],
@@ -775,11 +776,11 @@ def low_value(
     on_duty = most_specific(on_duty)
     on_tax = most_specific(on_tax)
     cv = customs_value[r]
-    amount = np.nan_to_num(regimes["amount"].to_numpy(dtype=float)[regime_row])
-    amount_m = amount * np.nan_to_num(amount_fx[pair], nan=0.0) * cv * groups.parcel_share[r]
-    rate = np.nan_to_num(regimes["rate"].to_numpy(dtype=float)[regime_row])
+    amount = nan_to_num(regimes["amount"].to_numpy(dtype=float)[regime_row])
+    amount_m = amount * nan_to_num(amount_fx[pair]) * cv * groups.parcel_share[r]
+    rate = nan_to_num(regimes["rate"].to_numpy(dtype=float)[regime_row])
     treatment = regimes["treatment"].astype(str).to_numpy()[regime_row]
-    tier_duty = np.select(
+    tier_duty = select(
         [
             treatment == Treatment.EXEMPT.value,
             treatment == Treatment.FLAT_PER_PARCEL.value,
@@ -835,7 +836,7 @@ def entry_fees(
     if len(rows) == 0:
         return out
     # The entry's brokerage: the largest any of its lines gives (0 = none, not the shipped fee).
-    own = np.nan_to_num(brokerage[rows], nan=0.0)
+    own = nan_to_num(brokerage[rows])
     given = ~np.isnan(brokerage[rows])
     if given.any():
         by_entry = pd.DataFrame({"own": own, "given": given}).groupby(groups.entry_key[rows])
@@ -880,14 +881,14 @@ def entry_fees(
             line, pair, v, fee_row = line[inside], pair[inside], v[inside], fee_row[inside]
             rate = fees["rate"].to_numpy(dtype=float)[fee_row]
             part = np.maximum(
-                np.nan_to_num(rate) * v,
-                np.nan_to_num(fees["min_amount"].to_numpy(dtype=float)[fee_row]),
+                nan_to_num(rate) * v,
+                nan_to_num(fees["min_amount"].to_numpy(dtype=float)[fee_row]),
             )
             cap = fees["max_amount"].to_numpy(dtype=float)[fee_row]
             part = np.where(np.isnan(cap), part, np.minimum(part, cap))
             part = np.where(np.isnan(rate), 0.0, part)
-            amount = part + np.nan_to_num(fees["flat_amount"].to_numpy(dtype=float)[fee_row])
-            np.add.at(out, rows[line], np.nan_to_num(amount * back[pair]))
+            amount = part + nan_to_num(fees["flat_amount"].to_numpy(dtype=float)[fee_row])
+            np.add.at(out, rows[line], nan_to_num(amount * back[pair]))
     out[rows] += own
-    share = np.nan_to_num(groups.entry_share, nan=0.0)
-    return np.asarray(out * share * np.nan_to_num(customs_value), dtype=float)
+    share = nan_to_num(groups.entry_share)
+    return np.asarray(out * share * nan_to_num(customs_value), dtype=float)

@@ -50,6 +50,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from xlplan.core.arrays import nan_to_num
 from xlplan.core.columns import Columns, categorical, factorize
 from xlplan.core.memo import derived
 from xlplan.reference.fees import DEFAULT_CATEGORY, FeeTables
@@ -159,7 +160,7 @@ class Component:
         whole = np.where(inside, rate * pp + self.fixed[:, None, :], 0.0).sum(axis=2)
         with np.errstate(invalid="ignore"):
             part = np.clip(pp - lo, 0.0, np.maximum(hi - lo, 0.0))
-        marg = np.where(np.isfinite(lo), rate * np.nan_to_num(part), 0.0).sum(axis=2)
+        marg = np.where(np.isfinite(lo), rate * nan_to_num(part), 0.0).sum(axis=2)
         fee = np.where(self.marginal[:, None], marg, whole)
         fee = np.maximum(fee, self.floor[:, None])
         fee = np.minimum(fee, self.cap[:, None])
@@ -399,7 +400,7 @@ def solve_price(
     found = np.isfinite(best) & np.isfinite(fixed) & np.isfinite(alpha)
     best = np.where(found, best, np.nan)
     # Fed back through the schedule: a price that misses the margin is not reported.
-    safe = np.nan_to_num(best)
+    safe = nan_to_num(best)
     check = alpha * safe - schedule.at(safe) - fixed
     return np.where(found & (check >= -1e-9 * np.maximum(safe, 1.0)), best, np.nan)
 
@@ -486,15 +487,15 @@ class _Bands(NamedTuple):
 
 def _bands(rows: pd.DataFrame) -> _Bands:
     lo_closed, hi_closed = _closure(rows["price_bounds"])
-    lo = np.nan_to_num(rows["price_from"].to_numpy(dtype=float))
+    lo = nan_to_num(rows["price_from"].to_numpy(dtype=float))
     hi = rows["price_to"].to_numpy(dtype=float)
     return _Bands(
         lo,
         np.where(np.isnan(hi), np.inf, hi),
         lo_closed | (lo == 0.0),
         hi_closed,
-        np.nan_to_num(rows["rate"].to_numpy(dtype=float)),
-        np.nan_to_num(rows["fixed_fee"].to_numpy(dtype=float)),
+        nan_to_num(rows["rate"].to_numpy(dtype=float)),
+        nan_to_num(rows["fixed_fee"].to_numpy(dtype=float)),
         rows["rule"].astype(str).tolist(),
         bool(rows["uncertain"].any()),
     )
@@ -507,7 +508,7 @@ def _typed_bands(rate: float) -> _Bands:
         np.full(1, np.inf),
         np.ones(1, dtype=bool),
         np.ones(1, dtype=bool),
-        np.nan_to_num(np.full(1, rate)),
+        nan_to_num(np.full(1, rate)),
         np.zeros(1),
         [TYPED],
         False,
@@ -657,7 +658,7 @@ def fee_columns(lines: Columns, tables: FeeTables, *, default_months: float = 1.
     amounts = fba.amount[head]
     fee_arrays = {k: getattr(fee_part, k) for k in fee_part.__dataclass_fields__}
     fee_arrays["lo"] = np.where(np.isnan(amounts), np.inf, fee_arrays["lo"])
-    fee_arrays["fixed"] = np.nan_to_num(amounts)
+    fee_arrays["fixed"] = nan_to_num(amounts)
     fuel_arrays = dict(fee_arrays)
     fuel_arrays["fixed"] = fee_arrays["fixed"] * fba.fuel_rate[fba.code[head]][:, None]
     parts += [("fulfilment", Component(**fee_arrays)), ("fuel", Component(**fuel_arrays))]
@@ -666,7 +667,7 @@ def fee_columns(lines: Columns, tables: FeeTables, *, default_months: float = 1.
     price = np.asarray(lines.columns["price"], dtype=float)
     ref_missing = ref.missing[ref.code]
     closing = ref.closing[ref.code]
-    fixed_fees = closing + np.nan_to_num(storage) + np.nan_to_num(aged)
+    fixed_fees = closing + nan_to_num(storage) + nan_to_num(aged)
     uncertain = ref.uncertain[ref.code] | tier.uncertain | fba.uncertain | storage_uncertain
     flags = _flag_text(
         [
@@ -907,10 +908,10 @@ def _table_referral(
             missing = True
         else:
             rows = rows.sort_values("price_from").assign(price_bounds="(]", fixed_fee=np.nan)
-            floor = float(np.nan_to_num(rows["min_fee"].max()))
+            floor = float(nan_to_num(rows["min_fee"].max()))
             marginal = bool(rows["tier_mode"].iloc[0] == "marginal")
             parts.append((_bands(rows), floor, np.inf, marginal))
-            closing = float(np.nan_to_num(rows["closing_fee"].max()))
+            closing = float(nan_to_num(rows["closing_fee"].max()))
     elif ch in set(com["channel"]):
         mine = com[
             (com["channel"] == ch)
@@ -1056,7 +1057,7 @@ def _first_tier(
     ``w`` [the tiers' weight unit]: the first tier each fits (-1: none), its shipping weight
     (the billable weight rounded up the tier's way) and its dimensional weight."""
     lim = tiers.limit
-    side = np.nan_to_num(lim["min_side"])
+    side = nan_to_num(lim["min_side"])
     vol = d[:, :1] * np.maximum(d[:, 1:2], side) * np.maximum(d[:, 2:3], side)  # (lines, tiers)
     divisor = lim["dim_divisor"]
     dw = np.where(np.isfinite(divisor), vol / np.where(np.isfinite(divisor), divisor, 1.0), 0.0)
@@ -1150,7 +1151,7 @@ def _fulfilment(tier: _Tier, market: np.ndarray, tables: FeeTables) -> _Fulfilme
             extra = np.where(
                 np.isfinite(over) & (w > over + 1e-9),
                 np.ceil((w - over) / np.where(np.isfinite(step), step, 1.0) - 1e-9)
-                * np.nan_to_num(band.overage_fee[pos]),
+                * nan_to_num(band.overage_fee[pos]),
                 0.0,
             )
             top = band.weight_to[pos]
@@ -1185,7 +1186,7 @@ class _WeightBand(NamedTuple):
 def _weight_band(band: pd.DataFrame) -> _WeightBand:
     first = band.iloc[0]
     lo_closed, hi_closed = _closure(band["price_bounds"].iloc[:1])
-    lo = float(np.nan_to_num(float(first["price_from"])))
+    lo = float(nan_to_num(float(first["price_from"])))
     hi = float(first["price_to"])
 
     def floats(key: str) -> FloatArray:
@@ -1252,11 +1253,12 @@ def _storage(
         if not klass:
             continue
         lines = np.flatnonzero(keyed.codes == g)
-        rows, by_month, mine = derived(
+        rates = derived(
             tables, ("storage", mk, klass), functools.partial(_storage_of, tables, mk, klass)
         )
-        if rows.empty:
+        if not rates.monthly:
             continue
+        by_month = rates.by_month
         year = by_month[1:]
         average = float(np.mean(year)) if np.isfinite(year).all() else np.nan
         m = sell[lines]
@@ -1264,24 +1266,44 @@ def _storage(
         rate = np.where(valid, by_month[np.where(valid, m, 0).astype(int)], average)
         feet = tier.cubic_feet[lines]
         storage[lines] = rate * feet * months[lines]
-        uncertain[lines] |= bool(rows["uncertain"].any())
-        ids = ";".join(rows["rule"])
-        aged[lines] = _aged(mine, feet, months[lines]) if not mine.empty else 0.0
-        if not mine.empty:
-            late = months[lines] * DAYS_PER_MONTH > float(mine["age_from_days"].min()) - 1
-            uncertain[lines[late]] |= bool(mine["uncertain"].any())
-            rule[lines] = np.where(late, ids + ";" + ";".join(mine["rule"]), ids)
+        uncertain[lines] |= rates.uncertain
+        aged_rows = rates.aged
+        if aged_rows is not None:
+            aged[lines] = _aged(aged_rows, feet, months[lines])
+            late = months[lines] * DAYS_PER_MONTH > aged_rows.start[0] - 1
+            uncertain[lines[late]] |= aged_rows.uncertain
+            rule[lines] = np.where(late, rates.rules + ";" + aged_rows.rules, rates.rules)
         else:
-            rule[lines] = ids
+            aged[lines] = 0.0
+            rule[lines] = rates.rules
     missing = (tier.name != "") & np.isnan(storage)
     return storage, aged, rule, uncertain, missing
 
 
-def _storage_of(
-    tables: FeeTables, mk: str, klass: str
-) -> tuple[pd.DataFrame, FloatArray, pd.DataFrame]:
-    """A marketplace's monthly storage rows of a storage class, their rate by month (index
-    1-12), and its aged-inventory rows by age."""
+class _AgedRates(NamedTuple):
+    """A marketplace's aged-inventory surcharge tiers, by age: from ``start`` [days], ``rate``
+    [its currency/cubic foot/month] or ``per_unit`` at least; their rule ids and uncertainty."""
+
+    start: FloatArray
+    rate: FloatArray
+    per_unit: FloatArray
+    rules: str
+    uncertain: bool
+
+
+class _StorageRates(NamedTuple):
+    """A marketplace's monthly storage of a storage class: how many rows, the rate by month
+    (index 1-12), their rule ids and uncertainty, and the aged-inventory tiers (None: none)."""
+
+    monthly: int
+    by_month: FloatArray
+    rules: str
+    uncertain: bool
+    aged: _AgedRates | None
+
+
+def _storage_of(tables: FeeTables, mk: str, klass: str) -> _StorageRates:
+    """:class:`_StorageRates` of a marketplace and storage class, made once per fee tables."""
     table = tables.storage
     monthly = table[table["fee_kind"] == "monthly_storage"]
     rows = monthly[(monthly["marketplace"] == mk) & (monthly["size_class"].isin([klass, "all"]))]
@@ -1289,15 +1311,27 @@ def _storage_of(
     for _, r in rows.iterrows():
         by_month[int(r["month_from"]) : int(r["month_to"]) + 1] = float(r["rate"])
     aging = table[table["fee_kind"] == "aged_inventory_surcharge"]
-    return rows, by_month, aging[aging["marketplace"] == mk].sort_values("age_from_days")
+    mine = aging[aging["marketplace"] == mk].sort_values("age_from_days")
+    aged = (
+        _AgedRates(
+            mine["age_from_days"].to_numpy(dtype=float),
+            mine["rate"].to_numpy(dtype=float),
+            nan_to_num(mine["per_unit_alternative"].to_numpy(dtype=float)),
+            ";".join(mine["rule"]),
+            bool(mine["uncertain"].any()),
+        )
+        if len(mine)
+        else None
+    )
+    return _StorageRates(
+        len(rows), by_month, ";".join(rows["rule"]), bool(rows["uncertain"].any()), aged
+    )
 
 
-def _aged(rows: pd.DataFrame, feet: FloatArray, months: FloatArray) -> FloatArray:
+def _aged(rows: _AgedRates, feet: FloatArray, months: FloatArray) -> FloatArray:
     """Aged-inventory surcharge per unit over its stay: for every month (or part) past the first
     tier's start, the rate of the unit's age at the end of that month."""
-    start = rows["age_from_days"].to_numpy(dtype=float)
-    rate = rows["rate"].to_numpy(dtype=float)
-    per_unit = np.nan_to_num(rows["per_unit_alternative"].to_numpy(dtype=float))
+    start, rate, per_unit = rows.start, rows.rate, rows.per_unit
     total = np.zeros(len(feet))
     whole = int(np.ceil(np.nanmax(months, initial=0.0)))
     for month in range(1, whole + 1):
@@ -1332,7 +1366,7 @@ def payment_terms(
         return float("nan"), float("nan"), []
     first = base.iloc[0]
     rate = float(first["rate"])
-    fixed = float(np.nan_to_num(first["fixed_fee"]))
+    fixed = float(nan_to_num(first["fixed_fee"]))
     used = [str(first["rule"])]
     wanted = []
     if international:
@@ -1402,7 +1436,7 @@ def payment_processor_terms(
             continue
         first = base.iloc[0]
         rate[i] = float(first["rate"])
-        fixed[i] = float(np.nan_to_num(first["fixed_fee"]))
+        fixed[i] = float(nan_to_num(first["fixed_fee"]))
         currency[i] = str(first["currency"])
         rule[i, 0] = str(first["rule"])
         uncertain[i] = bool(first["uncertain"])
@@ -1440,7 +1474,7 @@ class _Capped(Component):
         base = Component.breakpoints(self)
         lo = np.where(np.isfinite(self.lo), self.lo, np.nan)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            width = np.nan_to_num(np.where(np.isfinite(self.hi), self.hi, np.nan) - lo)
+            width = nan_to_num(np.where(np.isfinite(self.hi), self.hi, np.nan) - lo)
             before = np.cumsum(self.rate * width, axis=1) - self.rate * width
             extra = []
             for limit in (self.cap, self.floor):
@@ -1479,9 +1513,9 @@ def with_refund_admin(
     share, cap, rule, uncertain = _refund_rows(
         np.asarray(channel, dtype=object), np.asarray(market, dtype=object), tables
     )
-    rr = np.nan_to_num(np.asarray(refund_rate, dtype=float))
+    rr = nan_to_num(np.asarray(refund_rate, dtype=float))
     charged = (rr > 0) & np.isfinite(share)
-    scale = np.where(charged, np.nan_to_num(share) * rr, 0.0)
+    scale = np.where(charged, nan_to_num(share) * rr, 0.0)
     limit = np.where(charged & np.isfinite(cap), cap * rr, np.inf)
     # One schedule per distinct (old schedule, scale, limit).
     key = pd.DataFrame({"s": schedule.owner, "a": scale, "c": limit})
