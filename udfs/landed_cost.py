@@ -222,6 +222,15 @@ def _cells(out: ResultColumns) -> Block:
     return rows
 
 
+def _cell(out: ResultColumns, key: str) -> Any:
+    """The first line's output ``key`` as :func:`_cells` shows it."""
+    value = out[key][0]
+    if key in TEXT_OUTPUTS:
+        return "" if pd.isna(value) else value
+    number = float(value) + 0.0  # -0.0 as 0.0
+    return number if np.isfinite(number) else ""
+
+
 def _header(lang: str) -> list[Any]:
     return [c.header(lang) for c in OUTPUT_COLUMNS]
 
@@ -240,9 +249,7 @@ def _one(out: ResultColumns, key: str) -> Block:
     """The single output ``key`` of a one-line result, or that line's error text."""
     if not len(out["error"]):
         return [[""]]
-    row = _cells(out)[0]
-    value = row[OUTPUT_KEYS.index(key)]
-    error = row[OUTPUT_KEYS.index("error")]
+    value, error = _cell(out, key), _cell(out, "error")  # the two cells, not the whole row
     if value == "" and error:
         return [[f"{ERROR_PREFIX} {error}"]]
     return [[value]]

@@ -340,6 +340,15 @@ def test_line_udf_picks_one_output_by_key_or_header(fx: list[list[Any]], name: s
     assert udf.XLP_LANDED_COST_LINE(EN, GOOD_DE, name, fx, ON) == [[cell(table, 1, "landed_cost")]]
 
 
+def test_line_udf_every_single_output_is_the_table_cell(fx: list[list[Any]]) -> None:
+    """Each output picked alone (text or number, blank or not) is the cell the table shows."""
+    rows = [GOOD_DE, GOOD_JP, GOOD_US]
+    table = udf.XLP_LANDED_COST([EN, *rows], fx, None, None, ON)
+    for i, row in enumerate(rows, start=1):
+        for key in OUT_KEYS:
+            assert udf.XLP_LANDED_COST_LINE(EN, row, key, fx, ON) == [[cell(table, i, key)]], key
+
+
 def test_line_udf_single_output_of_a_bad_line_is_its_error(fx: list[list[Any]]) -> None:
     [[text]] = udf.XLP_LANDED_COST_LINE(EN, BAD_DUTY, "duty", fx, ON)
     assert text.startswith("#XLPLAN! 关税税率应") and "Duty rate" in text

@@ -320,7 +320,8 @@ def landed_cost_columns(
     columns, domain_errors, target_errors = _calculate(lines, rules, errors)
     blocking = concat_errors([errors, domain_errors])
     bad = np.zeros(n, dtype=bool)
-    bad[blocking["row"].to_numpy(dtype=np.int64)] = True
+    if len(blocking):  # the usual case: no frame look-up for nothing
+        bad[blocking["row"].to_numpy(dtype=np.int64)] = True
     # An unreachable target margin is reported, but the line's costs and break-even stand.
     all_errors = concat_errors([blocking, target_errors])
     columns["error"] = row_messages(all_errors, n, labels).to_numpy(dtype=object)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from xlplan.core import units
 from xlplan.core.errors import Lang, Message
+from xlplan.core.memo import derived
 
 
 class Kind(str, Enum):
@@ -380,7 +381,7 @@ def frame_from_rows(rows: Sequence[Sequence[object]], table: Table) -> pd.DataFr
             cells[:, at[key]] = block[:, i]
         else:
             cells[:, at[key]] = [r[i] if i < len(r) else None for r in body[:n]]
-    columns = pd.Index(table.keys, dtype=object)
+    columns = derived(table, "keys", lambda: pd.Index(table.keys, dtype=object))
     return pd.DataFrame(cells, columns=columns, index=pd.RangeIndex(n), dtype=object)
 
 
