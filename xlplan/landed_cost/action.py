@@ -296,6 +296,7 @@ def _rounded_results(
     labels = {
         k: raw[k].to_numpy() if k in raw.columns else np.full(n, None, dtype=object)
         for k in LABEL_KEYS
+        if k != "market"
     }
     labels["market"] = np.asarray(typed.columns["market"])  # the code, also where a name was typed
     return {

@@ -324,7 +324,11 @@ def landed_cost_columns(
         bad[blocking["row"].to_numpy(dtype=np.int64)] = True
     # An unreachable target margin is reported, but the line's costs and break-even stand.
     all_errors = concat_errors([blocking, target_errors])
-    columns["error"] = row_messages(all_errors, n, labels).to_numpy(dtype=object)
+    columns["error"] = (
+        row_messages(all_errors, n, labels).to_numpy(dtype=object)
+        if len(all_errors)
+        else np.full(n, "", dtype=object)  # what row_messages says of no error, without a Series
+    )
     return LandedCostColumns(_output_columns(columns, bad), all_errors)
 
 

@@ -137,17 +137,18 @@ def coerce_columns(
                 numbers, bad = read.numbers, read.bad
             else:
                 numbers, bad = parse.parse_numbers(values)
-            report(
-                bad,
-                col.key,
-                _quoted(values, f"{label_zh}不是数字: "),
-                _quoted(values, f"{label_en} is not a number: "),
-            )
+            if read is None or read.any_bad:
+                report(
+                    bad,
+                    col.key,
+                    _quoted(values, f"{label_zh}不是数字: "),
+                    _quoted(values, f"{label_en} is not a number: "),
+                )
             numbers = np.asarray(numbers, dtype=float)
             if not numbers.flags.writeable:
                 numbers = numbers.copy()
             if (col.minimum is not None or col.maximum is not None) and (
-                read is None or read.outside.any()
+                read is None or read.any_outside
             ):
                 ranged = _range_errors(numbers, col, tkey)
                 if len(ranged):
@@ -223,12 +224,13 @@ on its own (no copy of a large table)."""
 
 class _Numbers(NamedTuple):
     """A number column read with the others: its cells, numbers (a writable array of its own),
-    which cells are bad and which numbers are outside the column's range."""
+    which cells are bad, whether any is, and whether a number is outside the column's range."""
 
     cells: np.ndarray
     numbers: np.ndarray
     bad: np.ndarray
-    outside: np.ndarray
+    any_bad: bool
+    any_outside: bool
 
 
 _OBJECT = np.dtype(object)
@@ -258,9 +260,11 @@ def _small_table(
     parsed, bad = parse.parse_numbers(cells.ravel())
     numbers = np.array(np.reshape(parsed, (len(columns), n)), dtype=float)  # a copy: writable
     bad = np.reshape(bad, (len(columns), n))
-    outside = _outside(numbers, columns)
+    any_bad = [bool(b) for b in np.any(bad, axis=1)]
+    any_outside = [bool(b) for b in np.any(_outside(numbers, columns), axis=1)]
     return held, {
-        c.key: _Numbers(cells[j], numbers[j], bad[j], outside[j]) for j, c in enumerate(columns)
+        c.key: _Numbers(cells[j], numbers[j], bad[j], any_bad[j], any_outside[j])
+        for j, c in enumerate(columns)
     }
 
 
