@@ -53,7 +53,7 @@ import pandas as pd
 from xlplan.core.arrays import nan_to_num
 from xlplan.core.columns import Columns, categorical, factorize
 from xlplan.core.memo import derived
-from xlplan.reference.fees import DEFAULT_CATEGORY, FeeTables
+from xlplan.reference.fees import DEFAULT_CATEGORY, NUMBER_COLUMNS, FeeTables
 
 FloatArray = np.ndarray
 
@@ -1019,19 +1019,8 @@ class _MarketTiers(NamedTuple):
     weight_unit: str
 
 
-_LIMITS = (
-    "min_side",
-    "dim_divisor",
-    "max_longest",
-    "max_median",
-    "max_shortest",
-    "max_length_plus_girth",
-    "max_unit_weight",
-    "max_shipping_weight",
-    "round_step",
-    "round_step_from",
-    "round_step_above",
-)
+_LIMITS = tuple(c for c in NUMBER_COLUMNS["size_tiers"] if c != "tier_order")
+"""What a line is measured against, one number per tier (the tier's order sorts them)."""
 
 
 def _tiers_of(tiers: pd.DataFrame, mk: str) -> _MarketTiers:

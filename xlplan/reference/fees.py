@@ -43,7 +43,7 @@ DEFAULT_CATEGORY = "*"
 """A ``category`` (or ``listing_type``) of ``*`` applies to every category the table does not
 name (Amazon's "Everything Else", Mercado Livre's "Outras categorias")."""
 
-_NUMBERS: dict[str, tuple[str, ...]] = {
+NUMBER_COLUMNS: dict[str, tuple[str, ...]] = {
     "referral": ("price_from", "price_to", "rate", "min_fee", "closing_fee"),
     "refund_admin": ("rate_of_referral_fee", "cap_per_line"),
     "size_tiers": (
@@ -128,7 +128,7 @@ def _in_force(frame: pd.DataFrame, on: date) -> pd.DataFrame:
 
 def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    for col in _NUMBERS[name]:
+    for col in NUMBER_COLUMNS[name]:
         values, bad = parse.parse_numbers(out[col].astype(object))
         if bad.any():
             raise InputError(
