@@ -433,25 +433,37 @@ def _import_taxes(
     rules_date: Any,
     fx: Any,
 ) -> Block:
-    lines = pd.DataFrame(
-        {
-            "market": [scalar(market)],
-            "unit_cost": [scalar(goods_value)],
-            "freight_per_unit": [scalar(freight_insurance)],
-            "duty_rate": [scalar(duty_rate)],
-            "extra_duty_rate": [scalar(extra_duty_rate)],
-            "consignment_value": [scalar(consignment_value)],
-            "price": [PLACEHOLDER_PRICE],
-        },
-        dtype=object,
-    )
+    cells = [
+        scalar(market),
+        scalar(goods_value),
+        scalar(freight_insurance),
+        scalar(duty_rate),
+        scalar(extra_duty_rate),
+        scalar(consignment_value),
+        PLACEHOLDER_PRICE,
+    ]
+    # One block of cells: a frame built from a dict of columns costs ~0.3 ms more.
+    lines = pd.DataFrame([cells], columns=_IMPORT_TAX_INPUTS, dtype=object)
     out = _landed_cost(lines, fx, None, None, rules_date)
     out["duty"] = out["duty"] + out["extra_duty"]
-    row = _cells(out)[0]
-    error = row[OUTPUT_KEYS.index("error")]
+    error = _cell(out, "error")
     if error:
         return [[f"{ERROR_PREFIX} {error}"]]
-    return [[row[OUTPUT_KEYS.index(k)] for k in IMPORT_TAX_OUTPUTS]]
+    return [[_cell(out, k) for k in IMPORT_TAX_OUTPUTS]]
+
+
+_IMPORT_TAX_INPUTS = pd.Index(
+    [
+        "market",
+        "unit_cost",
+        "freight_per_unit",
+        "duty_rate",
+        "extra_duty_rate",
+        "consignment_value",
+        "price",
+    ],
+    dtype=object,
+)
 
 
 @xw.func(category=CATEGORY)
