@@ -210,13 +210,13 @@ def _cells(out: ResultColumns) -> Block:
     """The output columns' rows as lists of Python values; NaN and infinities become ``""``."""
     if not len(out["error"]):
         return []
-    numbers = np.vstack([out[k] for k in NUMERIC_OUTPUTS]).T + 0.0  # + 0.0: -0.0 as 0.0
+    numbers = np.vstack([np.asarray(out[k]) for k in NUMERIC_OUTPUTS]).T + 0.0  # + 0.0: -0.0 as 0.0
     cells = np.empty((len(numbers), len(OUTPUT_KEYS)), dtype=object)
     shown = numbers.astype(object)  # Python floats
     shown[~np.isfinite(numbers)] = ""
     cells[:, _NUMERIC_AT] = shown
     for key in TEXT_OUTPUTS:
-        text = out[key]
+        text = np.asarray(out[key])
         cells[:, OUTPUT_KEYS.index(key)] = np.where(pd.isna(text), "", text)
     rows: Block = cells.tolist()
     return rows
@@ -445,7 +445,7 @@ def _import_taxes(
     # One block of cells: a frame built from a dict of columns costs ~0.3 ms more.
     lines = pd.DataFrame([cells], columns=_IMPORT_TAX_INPUTS, dtype=object)
     out = _landed_cost(lines, fx, None, None, rules_date)
-    out["duty"] = out["duty"] + out["extra_duty"]
+    out["duty"] = np.asarray(out["duty"]) + np.asarray(out["extra_duty"])
     error = _cell(out, "error")
     if error:
         return [[f"{ERROR_PREFIX} {error}"]]
