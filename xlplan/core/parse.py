@@ -896,16 +896,14 @@ def _bulk_numbers(values: Cells) -> _Bulk | None:
         filled = filled[~empty_at]
         arr = arr.filter(pc.invert(empty))
     try:
-        numbers = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False))
+        numbers = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        read = np.isfinite(numbers)
+        numbers = numbers[read]
     except pa.ArrowInvalid:  # some cell is not a number written as such
         plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_DECIMAL_RE2), False)
+        read = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
         numbers = pc.cast(arr.filter(plain), pa.float64()).to_numpy(zero_copy_only=False)
-        where = filled[np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)]
-        return _Bulk(where, np.asarray(numbers, dtype=np.float64), blank)
-    finite = np.isfinite(numbers)
-    if not finite.all():
-        filled, numbers = filled[finite], numbers[finite]
-    return _Bulk(filled, numbers.astype(np.float64, copy=False), blank)
+    return _Bulk(filled[read], np.asarray(numbers, dtype=np.float64), blank)
 
 
 def _amounts(values: Cells) -> list[npt.NDArray[Any]]:

@@ -256,8 +256,8 @@ def _customs_cells(
     return out, concat_errors(errors)
 
 
-LabelCells = np.ndarray | pd.api.extensions.ExtensionArray
-ResultColumns = dict[str, LabelCells]
+ResultColumn = np.ndarray | pd.api.extensions.ExtensionArray
+ResultColumns = dict[str, ResultColumn]
 """The results table as its columns by key, each an array of its rows; the labels as the lines
 hold them (a CSV's text in Arrow)."""
 
@@ -303,7 +303,7 @@ def _rounded_results(
     }
 
 
-def _label_cells(raw: pd.DataFrame, key: str, n: int) -> LabelCells:
+def _label_cells(raw: pd.DataFrame, key: str, n: int) -> ResultColumn:
     """A label column as the lines hold it. A CSV's text stays in Arrow: a million SKUs are
     not made Python strings only to be written back (~0.2 s of CPU a column)."""
     if key not in raw.columns:
