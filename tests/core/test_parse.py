@@ -235,6 +235,26 @@ def test_percent_is_the_nearest_float_not_a_product() -> None:
     assert parse_number("0.07%") == float("7e-4")
 
 
+@pytest.mark.parametrize("cell", ["+10E110", "10E110", "-1.5e-7", "+.5", "0012.50", "9" * 40])
+def test_a_plain_number_reads_as_float_reads_it(cell: str) -> None:
+    # pandas 3.1's to_numeric reads "+10E110" as 1.0000000000000001e+111; float() gives 1e+111,
+    # the nearest float, and so does Arrow's cast of a CSV column
+    assert parse_number(cell) == float(cell)
+    assert number_outcomes(*parse_numbers(column([cell, cell + " ", None]))) == [
+        float(cell)
+    ] * 2 + [BLANK]
+
+
+@given(
+    st.from_regex(
+        r"[-+]?(?:[0-9]{1,25}\.?[0-9]{0,25}|\.[0-9]{1,25})(?:[eE][-+]?[0-9]{1,3})?", fullmatch=True
+    )
+)
+def test_any_plain_number_reads_as_float_reads_it(cell: str) -> None:
+    expected = float(cell)
+    assert parse_number(cell) == (expected if math.isfinite(expected) else None)
+
+
 @pytest.mark.parametrize(
     ("series", "expected"),
     [
@@ -930,8 +950,19 @@ def test_a_number_reads_alike_alone_and_in_a_column(cell: float | int, month_sta
     assert is_blank(cell) == bool(blank_mask(col)[0])
 
 
-# A CSV's text column (Arrow-backed) of a few thousand cells: its plain decimals are read in
-# bulk, the rest cell by cell; the numbers must be what the cell-by-cell reading makes of them.
+# A CSV's text column (Arrow-backed) of a few thousand cells: its numbers written as such are
+# read in bulk, the rest cell by cell; the numbers must be what the cell-by-cell reading makes
+# of them. A column of such numbers only is read by one cast (signs, exponents, "inf", "nan"
+# and numbers too big for a float included); one other cell sends it to the plain-decimal match.
+_NUMBER_TEXT = st.one_of(
+    st.from_regex(r"\A[+-]?[0-9]{0,20}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?\Z"),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["inf", "-inf", "nan", "NaN", "Infinity", "1e400", "-1e-400", "9" * 400]),
+    st.sampled_from(
+        ["-0", "-0.0", "007", "0.1", "0.30000000000000004", "1e3", "+.5e+3", "+10E110", ""]
+    ),
+    st.none(),
+)
 _CELL_TEXT = st.one_of(
     st.from_regex(r"\A-?[0-9]{1,17}(\.[0-9]{0,17})?\Z"),
     st.sampled_from(["", " ", " 5", "5 ", "+5", "5.", ".5", "1e3", "15%", "¥12", "1,234.5", "n/a"]),
@@ -940,15 +971,19 @@ _CELL_TEXT = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.lists(_CELL_TEXT, min_size=1, max_size=60), st.integers(0, 2**32 - 1), st.booleans())
+@settings(max_examples=40, deadline=None)
+@given(
+    st.one_of(st.lists(_CELL_TEXT, min_size=1, max_size=60), st.lists(_NUMBER_TEXT, max_size=60)),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
 def test_text_column_of_numbers_read_in_bulk_as_cell_by_cell(
     sample: list[str | None], seed: int, decimals: bool
 ) -> None:
     rng = np.random.default_rng(seed)
-    cells = [sample[i] for i in rng.integers(0, len(sample), 3000)]
-    if decimals:  # else only the sample's cells: a column of blanks, or with no plain decimal
-        numbers, places = rng.normal(0, 1e4, 500), rng.integers(0, 9, 500)
+    cells = [sample[i] for i in rng.integers(0, len(sample), 3000)] if sample else []
+    if decimals or not sample:  # else only the sample's cells: blanks, or no plain decimal
+        numbers, places = rng.normal(0, 1e4, 2500), rng.integers(0, 9, 2500)
         cells += [f"{v:.{d}f}" for v, d in zip(numbers, places, strict=True)]
     arrow = pd.Series(cells, dtype=pd.StringDtype("pyarrow"))
     plain = pd.Series(cells, dtype=object)  # read cell by cell
@@ -957,6 +992,28 @@ def test_text_column_of_numbers_read_in_bulk_as_cell_by_cell(
         np.testing.assert_array_equal(got.values, expected.values)
         np.testing.assert_array_equal(got.bad, expected.bad)
     assert parse_amounts(arrow).currency.tolist() == parse_amounts(plain).currency.tolist()
+
+
+def test_a_column_of_numbers_written_as_such_is_read_in_one_cast(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Exponents, signs and points as Arrow and ``float`` read them; "inf", "nan" and a number
+    too big for a float are bad, as cell by cell; "" is blank. No pattern is matched."""
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    def no_match(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a column of numbers is read by the cast alone")
+
+    monkeypatch.setattr(pc, "match_substring_regex", no_match)
+    cells = ["1e5", "+3", ".5", "5.", "-0", "-.5e-2", "007", "inf", "nan", "1e400", ""]
+    cells += [str(i / 8) for i in range(3000)]
+    got = parse_numbers(pd.Series(cells, dtype=pd.StringDtype("pyarrow")))
+    assert number_outcomes(got[0][:11], got.bad[:11]) == [
+        *(1e5, 3.0, 0.5, 5.0, -0.0, -0.005, 7.0),
+        *(BAD, BAD, BAD, BLANK),
+    ]
+    assert math.copysign(1, got[0][4]) == -1
+    np.testing.assert_array_equal(got[0][11:], np.arange(3000) / 8)
 
 
 # Cells of a code or text column as users and readers hand them over: text with stray spaces
