@@ -287,14 +287,15 @@ def _rounded_results(
 ) -> ResultColumns:
     outputs = result.columns
     n = typed.n
-    places = money.minor_units(outputs["currency"], rules.currencies)
+    places = money.minor_units(np.asarray(outputs["currency"], dtype=object), rules.currencies)
     keys = (*MONEY_OUTPUTS, *PRICE_OUTPUTS)
+    numbers = {key: np.asarray(outputs[key], dtype=float) for key in (*keys, "contribution_margin")}
     if n <= _ROUNDED_TOGETHER:  # a few lines: one rounding of all the columns
-        block = np.vstack([outputs[key] for key in keys])
+        block = np.vstack([numbers[key] for key in keys])
         rounded = dict(zip(keys, money.round_half_up(block, places), strict=True))
     else:  # many: column by column (no copy of them all at once)
-        rounded = {key: money.round_half_up(outputs[key], places) for key in keys}
-    rounded["contribution_margin"] = money.round_half_up(outputs["contribution_margin"], 4)
+        rounded = {key: money.round_half_up(numbers[key], places) for key in keys}
+    rounded["contribution_margin"] = money.round_half_up(numbers["contribution_margin"], 4)
     labels = {k: _label_cells(raw, k, n) for k in LABEL_KEYS if k != "market"}
     labels["market"] = np.asarray(typed.columns["market"])  # the code, also where a name was typed
     return {

@@ -91,7 +91,7 @@ import numpy as np
 import pandas as pd
 
 from xlplan.core.arrays import nan_to_num
-from xlplan.core.columns import Columns, categorical, factorize, frame_of
+from xlplan.core.columns import Column, Columns, categorical, factorize, frame_of
 from xlplan.core.errors import (
     NO_ERRORS,
     Message,
@@ -277,10 +277,10 @@ class LandedCostResult(NamedTuple):
 
 class LandedCostColumns(NamedTuple):
     """``columns``: the :data:`OUTPUT_KEYS` of every line by position, in that order, each its
-    own array (numbers float, NaN on a line that could not compute; texts object); ``errors``:
-    error records (see :mod:`xlplan.core.errors`)."""
+    own array (numbers float, NaN on a line that could not compute; texts as
+    :data:`TEXT_COLUMNS` holds them); ``errors``: error records (see :mod:`xlplan.core.errors`)."""
 
-    columns: dict[str, np.ndarray]
+    columns: dict[str, Column]
     errors: pd.DataFrame
 
 
@@ -333,33 +333,52 @@ def landed_cost_columns(
 
 
 TEXT_COLUMNS = frozenset(("currency", "error", *TEXT_OUTPUTS))
-"""The outputs held as text (object arrays); every other output is a float array."""
+"""The outputs held as text: :data:`TEXT_OUTPUTS` as categoricals (a few texts and a code per
+line), the currency and the error as object arrays; every other output is a float array."""
 
 
-def _output_columns(columns: dict[str, np.ndarray], bad: np.ndarray) -> dict[str, np.ndarray]:
+def _output_columns(columns: Mapping[str, Column], bad: np.ndarray) -> dict[str, Column]:
     """The outputs in :data:`OUTPUT_KEYS` order: numbers NaN and texts blank on a ``bad``
-    line, each column an array the caller may write."""
-    out: dict[str, np.ndarray] = {}
+    line, each column an array the caller may write (a categorical's own codes)."""
+    out: dict[str, Column] = {}
     flagged = bool(bad.any())
     for key in OUTPUT_KEYS:
+        given = columns[key]
+        if key in TEXT_OUTPUTS:
+            texts = given if isinstance(given, pd.Categorical) else _texts_of(*_codes(given))
+            out[key] = _blank_where(texts, bad) if flagged else texts.copy()
+            continue
         if key not in TEXT_COLUMNS:
-            values = np.asarray(columns[key], dtype=float)
+            values = np.asarray(given, dtype=float)
             if flagged:
                 values = np.where(bad, np.nan, values)
         else:
-            values = np.asarray(columns[key], dtype=object)
-            if key in TEXT_OUTPUTS and flagged:
-                values = np.where(bad, "", values)
+            values = np.asarray(given, dtype=object)
         if not values.flags.writeable:  # a view of an input: the caller may write the outputs
             values = values.copy()
         out[key] = values
     return out
 
 
-def output_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def _blank_where(texts: pd.Categorical, bad: np.ndarray) -> pd.Categorical:
+    """``texts`` with ``""`` on the ``bad`` lines."""
+    shown = texts.categories.to_numpy(dtype=object)
+    blank = np.flatnonzero(shown == "")
+    if not len(blank):
+        shown = np.append(shown, "")
+        blank = np.array([len(shown) - 1])
+    return categorical(np.where(bad, blank[0], texts.codes), shown)
+
+
+def output_frame(columns: Mapping[str, Column]) -> pd.DataFrame:
     """Output columns (:class:`LandedCostColumns`) as one frame, texts as object columns, each
     column its own array (:func:`~xlplan.core.columns.frame_of`)."""
-    return frame_of(columns)
+    return frame_of(
+        {
+            k: np.asarray(v, dtype=object) if isinstance(v, pd.Categorical) else v
+            for k, v in columns.items()
+        }
+    )
 
 
 def _table_fx(rules: Rules, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -676,7 +695,7 @@ def _calculate(
             (no_payment, PriceFlag.NO_PAYMENT_RULE),
         ),
     )
-    rule_ids = _joined(_joined(_texts(out["fee_rules"]), refund_rule), payment_rule)
+    rule_ids = _joined(_joined(out["fee_rules"], refund_rule), payment_rule)
     values = {
         "currency": ccy,
         "customs_value": customs_value,
@@ -705,7 +724,7 @@ def _calculate(
         "contribution_margin": margin,
         "breakeven_price": breakeven,
         "price_for_target_margin": target_price,
-        "size_tier": _texts(out["size_tier"]),
+        "size_tier": out["size_tier"],
         "dim_weight_kg": _floats(out["dim_weight_kg"]),
         "competitor_margin": margin_at(competitor),
         "margin_5_below": margin_at(competitor * 0.95),
@@ -729,13 +748,9 @@ def _floats(values: np.ndarray | pd.Categorical) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
-def _texts(values: np.ndarray | pd.Categorical) -> np.ndarray:
-    return np.asarray(values, dtype=object)
-
-
 def _flags(
     fee_flags: np.ndarray | pd.Categorical, marks: Sequence[tuple[np.ndarray, PriceFlag]]
-) -> np.ndarray:
+) -> pd.Categorical:
     """The fee flags and the price flags of each line, joined by ``;`` (``marks``: where each
     price flag holds). Built on the codes of the few distinct fee flags: one text per
     combination of a fee flag and the price flags, not a string per line."""
@@ -750,7 +765,20 @@ def _flags(
             parts = [str(fee_flag)] if fee_flag else []
             parts += [flag.value for bit, (_, flag) in enumerate(marks) if bits >> bit & 1]
             texts[i * width + bits] = ";".join(parts)
-    return np.asarray(texts[combined], dtype=object)
+    return _texts_of(combined, texts)
+
+
+def _texts_of(codes: np.ndarray, texts: np.ndarray) -> pd.Categorical:
+    """``texts[codes]`` for every line as a categorical of the texts the lines use. A
+    million lines' text outputs stay a few texts and their codes to the writers: made a
+    string per line (~180 bytes for the fee rule rows), they were ~1 s of CPU to build and
+    to copy into the output file's columns."""
+    used, distinct = factorize(codes)
+    shown = np.asarray(texts, dtype=object)[np.asarray(distinct, dtype=np.int64)]
+    if len(shown) > 1:  # two combinations may read alike ("" joined with "x", "x" with "")
+        same, shown = factorize(shown)
+        used = same[used]
+    return categorical(used, shown)
 
 
 def _codes(values: np.ndarray | pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
@@ -761,13 +789,27 @@ def _codes(values: np.ndarray | pd.Categorical) -> tuple[np.ndarray, np.ndarray]
     return np.asarray(codes, dtype=np.int64), np.asarray(distinct, dtype=object)
 
 
-def _joined(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Two columns of ``;``-joined rule ids joined (either may be ``""``)."""
-    a = np.asarray(first, dtype=object)
-    b = np.asarray(second, dtype=object)
-    if not (b != "").any():
-        return a
-    return np.asarray(np.where(b == "", a, np.where(a == "", b, a + ";" + b)), dtype=object)
+def _joined(
+    first: np.ndarray | pd.Categorical, second: np.ndarray | pd.Categorical
+) -> pd.Categorical:
+    """Two columns of ``;``-joined rule ids joined (either may be ``""``), on their codes: one
+    text per distinct pair, not a string per line."""
+    a, a_texts = _codes_blank_as_text(first)
+    b, b_texts = _codes_blank_as_text(second)
+    texts = np.array(
+        [";".join(x for x in (p, q) if x) for p in a_texts.tolist() for q in b_texts.tolist()],
+        dtype=object,
+    )
+    return _texts_of(a * len(b_texts) + b, texts)
+
+
+def _codes_blank_as_text(values: np.ndarray | pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_codes` with a missing value (None) read as ``""``."""
+    codes, distinct = _codes(values)
+    if (codes < 0).any():
+        distinct = np.append(distinct, "")
+        codes = np.where(codes < 0, len(distinct) - 1, codes)
+    return codes, np.array([str(v) for v in distinct.tolist()], dtype=object)
 
 
 def _refund_admin(
@@ -821,7 +863,7 @@ def _processor_payments(
     terms = platform.payment_processor_terms(np.where(wanted, names, ""), account, rules.fees)
     shares = {key: nan_to_num(num(key)) for key in ("intl_card_share", "conversion_share")}
     rate = terms.rate
-    ids = terms.rule[:, 0]
+    ids: Column = terms.rule[:, 0]
     for j, (share, addon) in enumerate(
         (
             (shares["intl_card_share"], terms.international),
@@ -839,7 +881,7 @@ def _processor_payments(
     use = wanted & np.isfinite(rate) & np.isfinite(fixed)
     z["payment_rate"] = np.where(use, rate, z["payment_rate"])
     z["payment_fixed"] = np.where(use, fixed, z["payment_fixed"])
-    return np.where(use, ids, ""), wanted & ~use
+    return np.where(use, np.asarray(ids, dtype=object), ""), wanted & ~use
 
 
 def _platform_fees(

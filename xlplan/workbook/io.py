@@ -362,7 +362,14 @@ def _csv_column(values: pd.Series) -> object:
     does: a column of text and blanks in Arrow's kernels, a mixed one cell by cell."""
     import pyarrow as pa
 
-    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and all(
+        type(v) is str for v in dtype.categories.tolist()
+    ):  # a few texts and a code per line: neutralised once each, decoded batch by batch
+        codes = values.cat.codes.to_numpy()
+        texts = pa.array(dtype.categories.to_numpy(dtype=object), type=pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), _neutralised(texts))
+    if values.dtype != object and not pd.api.types.is_string_dtype(dtype):
         return _arrow_column(values)  # numbers, booleans, dates: never text
     try:
         source = values.array if isinstance(values.dtype, pd.StringDtype) else values.to_numpy()

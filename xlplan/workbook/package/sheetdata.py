@@ -120,6 +120,11 @@ def _texts(values: Any) -> tuple[np.ndarray, dict[str, Any]]:
     import pyarrow.compute as pc  # type: ignore[import-untyped]
 
     series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(series.dtype, pd.CategoricalDtype) and _text_categories(series.dtype):
+        # a few texts and a code per row: each text made Arrow once, then laid out by code
+        codes = series.cat.codes.to_numpy()
+        texts = pa.array(series.cat.categories.to_numpy(dtype=object), type=pa.string())
+        return _text_kinds(texts.take(pa.array(codes, mask=codes < 0)))
     if isinstance(series.dtype, pd.StringDtype):  # text already in Arrow: no Python strings
         strings = pa.array(series.array)
         if isinstance(strings, pa.ChunkedArray):  # pieces of a concatenated frame
@@ -181,6 +186,11 @@ def _texts(values: Any) -> tuple[np.ndarray, dict[str, Any]]:
     if (kinds == 3).any():
         out[_BOOL] = pc.cast(pa.array(flags), pa.string())
     return kinds, out
+
+
+def _text_categories(dtype: pd.CategoricalDtype) -> bool:
+    """Whether a categorical's categories are all text."""
+    return all(type(v) is str for v in dtype.categories.tolist())
 
 
 def _text_kinds(strings: Any) -> tuple[np.ndarray, dict[str, Any]]:
