@@ -132,14 +132,16 @@ _TEXT = st.text(alphabet=st.sampled_from("=+-@\t\r\n .eE0123456789x中٣'"), max
 @given(
     st.lists(st.one_of(st.none(), _TEXT), min_size=1, max_size=40),
     st.integers(0, 5),
-    st.sampled_from(["str", "object"]),
+    st.sampled_from(["str", "object", "category"]),
 )
 @example(["-1.5", "+3", "٣", "-٣.5", "=1", "-", "\t", "1\n", "-1\n", None, ""], 0, "str")
+@example(["=1", "-", "=1", None, "", "x"], 1, "category")
 def test_csv_column_neutralised_as_cell_by_cell(
     texts: list[str | None], skip: int, dtype: str
 ) -> None:
     """The column kernel quotes exactly the cells the cell-by-cell rule quotes (a plain number
-    with any Unicode digits stays; a column taken from the middle of a longer one)."""
+    with any Unicode digits stays; a column taken from the middle of a longer one; a
+    categorical's texts, quoted once each)."""
     import pyarrow as pa  # type: ignore[import-untyped]
 
     series = pd.Series(texts, dtype=dtype).iloc[min(skip, len(texts) - 1) :]

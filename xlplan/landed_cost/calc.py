@@ -345,7 +345,7 @@ def _output_columns(columns: Mapping[str, Column], bad: np.ndarray) -> dict[str,
     for key in OUTPUT_KEYS:
         given = columns[key]
         if key in TEXT_OUTPUTS:
-            texts = given if isinstance(given, pd.Categorical) else _texts_of(*_codes(given))
+            texts = given if isinstance(given, pd.Categorical) else categorical(*_codes(given))
             out[key] = _blank_where(texts, bad) if flagged else texts.copy()
             continue
         if key not in TEXT_COLUMNS:

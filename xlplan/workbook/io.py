@@ -314,7 +314,7 @@ def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy(deep=False)
     for col in out.columns:
         values = out[col]
-        if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        if not _may_hold_text(values.dtype):
             continue  # numbers, booleans, dates: never text
         text = values.astype(object)
         text = text.where(text.map(type) == str)  # noqa: E721 - only str cells
@@ -325,6 +325,16 @@ def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
             fixed[mask] = ["'" + v for v in fixed[mask]]
             out[col] = pd.Series(fixed, index=values.index, dtype=object)
     return out
+
+
+def _may_hold_text(dtype: np.dtype[Any] | pd.api.extensions.ExtensionDtype) -> bool:
+    """Whether a column of this dtype can hold text: object, string, or a categorical (a few
+    values and a code per row, text among them)."""
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -362,14 +372,13 @@ def _csv_column(values: pd.Series) -> object:
     does: a column of text and blanks in Arrow's kernels, a mixed one cell by cell."""
     import pyarrow as pa
 
-    dtype = values.dtype
-    if isinstance(dtype, pd.CategoricalDtype) and all(
-        type(v) is str for v in dtype.categories.tolist()
-    ):  # a few texts and a code per line: neutralised once each, decoded batch by batch
-        codes = values.cat.codes.to_numpy()
-        texts = pa.array(dtype.categories.to_numpy(dtype=object), type=pa.string())
-        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), _neutralised(texts))
-    if values.dtype != object and not pd.api.types.is_string_dtype(dtype):
+    from xlplan.workbook.package.sheetdata import text_categories
+
+    coded = text_categories(values)
+    if coded is not None:  # each text neutralised once, decoded batch by batch by the writer
+        codes, texts = coded
+        return pa.DictionaryArray.from_arrays(codes, _neutralised(texts))
+    if not _may_hold_text(values.dtype):
         return _arrow_column(values)  # numbers, booleans, dates: never text
     try:
         source = values.array if isinstance(values.dtype, pd.StringDtype) else values.to_numpy()

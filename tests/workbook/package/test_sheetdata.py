@@ -61,6 +61,26 @@ def test_values_blanks_and_texts_land_in_their_cells() -> None:
     assert cells_of(rows[2])[0] == (None, "3", None)  # not finite: blank
 
 
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["", "a<b & c", "=1+1", "x\x01y", "中文", " s "])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_categorical_column_of_text_is_written_as_the_same_text(texts: list[str | None]) -> None:
+    """A few texts and a code per row (the landed cost's text outputs) land in the cells
+    exactly as the same texts in an object column do: escaped, blanks blank, never formulas."""
+    as_objects = np.array(texts, dtype=object)
+    as_codes = pd.Series(texts, dtype="category")
+
+    def cells(values: object) -> list[tuple[str | None, str | None, str | None]]:
+        return [cells_of(r)[0] for r in rows_of(RowBlock("S", 1, 1, [CellColumn(values, 2)]))]
+
+    assert sheetdata.text_categories(as_codes) is not None
+    assert cells(as_codes) == cells(as_objects)
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 3, 1000])
 def test_row_heights_are_written_on_their_rows(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     """A row's own height (points) with customHeight; NaN leaves the default; any chunking."""

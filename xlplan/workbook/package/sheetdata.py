@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["CellColumn", "RowBlock", "column_name", "range_bounds", "render_rows"]
+__all__ = [
+    "CellColumn",
+    "RowBlock",
+    "column_name",
+    "range_bounds",
+    "render_rows",
+    "text_categories",
+]
 
 CHUNK_ROWS = 16384
 _EXCEL_EPOCH = np.datetime64("1899-12-30")
@@ -120,11 +127,10 @@ def _texts(values: Any) -> tuple[np.ndarray, dict[str, Any]]:
     import pyarrow.compute as pc  # type: ignore[import-untyped]
 
     series = values if isinstance(values, pd.Series) else pd.Series(values)
-    if isinstance(series.dtype, pd.CategoricalDtype) and _text_categories(series.dtype):
-        # a few texts and a code per row: each text made Arrow once, then laid out by code
-        codes = series.cat.codes.to_numpy()
-        texts = pa.array(series.cat.categories.to_numpy(dtype=object), type=pa.string())
-        return _text_kinds(texts.take(pa.array(codes, mask=codes < 0)))
+    coded = text_categories(series)
+    if coded is not None:  # each text made Arrow once, then laid out by code
+        codes, texts = coded
+        return _text_kinds(texts.take(codes))
     if isinstance(series.dtype, pd.StringDtype):  # text already in Arrow: no Python strings
         strings = pa.array(series.array)
         if isinstance(strings, pa.ChunkedArray):  # pieces of a concatenated frame
@@ -188,9 +194,20 @@ def _texts(values: Any) -> tuple[np.ndarray, dict[str, Any]]:
     return kinds, out
 
 
-def _text_categories(dtype: pd.CategoricalDtype) -> bool:
-    """Whether a categorical's categories are all text."""
-    return all(type(v) is str for v in dtype.categories.tolist())
+def text_categories(values: pd.Series) -> tuple[Any, Any] | None:
+    """A categorical column of text (a few texts and a code per row) as Arrow: its codes, null
+    where a row has none, and its texts; None for any other column. The writers turn each
+    text into Arrow once instead of copying it into every row that holds it."""
+    import pyarrow as pa
+
+    dtype = values.dtype
+    if not isinstance(dtype, pd.CategoricalDtype):
+        return None
+    if not all(type(v) is str for v in dtype.categories.tolist()):
+        return None
+    codes = values.cat.codes.to_numpy()
+    texts = pa.array(dtype.categories.to_numpy(dtype=object), type=pa.string())
+    return pa.array(codes, mask=codes < 0), texts
 
 
 def _text_kinds(strings: Any) -> tuple[np.ndarray, dict[str, Any]]:
